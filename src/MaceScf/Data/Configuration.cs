@@ -1,0 +1,33 @@
+namespace MaceScf.Data;
+
+/// One atomic structure as read from a file: species, positions, optional cell, periodicity,
+/// and every per-frame (info) and per-atom (arrays) value the file carried.
+public sealed class Configuration
+{
+    public Configuration(int[] atomicNumbers, double[,] positions, double[,]? cell, bool[] pbc)
+    {
+        if (positions.GetLength(0) != atomicNumbers.Length || positions.GetLength(1) != 3)
+            throw new ArgumentException($"positions must be [{atomicNumbers.Length}, 3], got [{positions.GetLength(0)}, {positions.GetLength(1)}]");
+        if (cell is not null && (cell.GetLength(0) != 3 || cell.GetLength(1) != 3))
+            throw new ArgumentException("cell must be 3x3 (rows are lattice vectors)");
+        if (pbc.Length != 3) throw new ArgumentException("pbc must have three flags");
+        AtomicNumbers = atomicNumbers;
+        Positions = positions;
+        Cell = cell;
+        Pbc = pbc;
+    }
+
+    /// Atomic numbers Z, one per atom.
+    public int[] AtomicNumbers { get; }
+
+    /// Cartesian positions in Å, shape [N, 3].
+    public double[,] Positions { get; }
+
+    /// Lattice vectors as rows (ASE convention) in Å, or null when the frame has no Lattice.
+    public double[,]? Cell { get; }
+
+    /// Periodicity along each lattice vector.
+    public bool[] Pbc { get; }
+
+    public int AtomCount => AtomicNumbers.Length;
+}
