@@ -30,4 +30,26 @@ public sealed class Configuration
     public bool[] Pbc { get; }
 
     public int AtomCount => AtomicNumbers.Length;
+
+    /// Per-frame values from the comment line (everything except Lattice, Properties and pbc), in
+    /// file order. Values are double, long, bool, string, double[], long[], bool[], double[,],
+    /// long[,] or, for JSON that has no simpler form, a System.Text.Json.Nodes.JsonNode.
+    public OrderedDictionary<string, object> Info { get; } = new(StringComparer.Ordinal);
+
+    /// Per-atom columns other than species and positions, in file order. Width-1 columns are
+    /// one-dimensional ([N]); wider columns are [N, k]. Element types: double, long, bool, string.
+    public OrderedDictionary<string, Array> Arrays { get; } = new(StringComparer.Ordinal);
+
+    /// Where the frame was read from (file path or a caller-given name); null when built in memory.
+    public string? SourceName { get; init; }
+
+    /// Zero-based index of the frame in its source; -1 when built in memory.
+    public int FrameIndex { get; init; } = -1;
+
+    /// One-based line of the frame's atom-count line in its source; 0 when built in memory.
+    public long SourceLine { get; init; }
+
+    /// "file, frame k" for error messages.
+    public string DescribeOrigin() =>
+        SourceName is null ? "in-memory configuration" : $"{SourceName}, frame {FrameIndex}";
 }
