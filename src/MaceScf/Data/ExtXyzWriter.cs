@@ -73,7 +73,7 @@ public static class ExtXyzWriter
         {
             var numbers = new List<string>(9);
             for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) numbers.Add(ExtXyzNumbers.FormatDouble(cell[i, j]));
+                for (int j = 0; j < 3; j++) numbers.Add(ExtXyzNumbers.FormatDoubleKeepingType(cell[i, j]));
             parts.Add($"Lattice=\"{string.Join(" ", numbers)}\"");
         }
         var columns = new List<PropertyColumn>

@@ -143,7 +143,7 @@ public sealed class ExtXyzWriterTests : IDisposable
         string text = ExtXyzWriter.WriteToString([frame]);
 
         Assert.Equal(
-            "1\nLattice=\"10 0 0 0 10 0 0 0 12.5\" Properties=species:S:1:pos:R:3:forces:R:3 energy=-3.0 name=\"two words\" pbc=\"T T F\"\nO 0 0.5 1 0.1 0.2 0.3\n",
+            "1\nLattice=\"10.0 0.0 0.0 0.0 10.0 0.0 0.0 0.0 12.5\" Properties=species:S:1:pos:R:3:forces:R:3 energy=-3.0 name=\"two words\" pbc=\"T T F\"\nO 0 0.5 1 0.1 0.2 0.3\n",
             text);
     }
 

@@ -1,0 +1,36 @@
+namespace MaceScf.Data;
+
+/// Canonical property names of the `heads` mapping (as in the Python pipeline) and the info
+/// keys that carry weights.
+public static class PropertyKeys
+{
+    public const string Energy = "energy";
+    public const string Dipole = "dipole";
+    public const string TotalCharge = "total_charge";
+    public const string FermiLevel = "fermi_level";
+    public const string ExternalField = "external_field";
+    public const string Head = "head";
+
+    public const string Forces = "forces";
+    public const string AtomicMultipoles = "atomic_multipoles";
+    public const string ElectrostaticPotentials = "electrostatic_potentials";
+
+    /// Canonical names read from info (per-frame values).
+    public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Head];
+
+    /// Canonical names read from arrays (per-atom columns).
+    public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials];
+
+    /// The file key meaning "not in the data" (the Python pipeline's default for energy and forces).
+    public const string NoKey = "none";
+
+    public const string ConfigType = "config_type";
+    public const string DefaultConfigType = "Default";
+    public const string ConfigWeight = "config_weight";
+
+    /// Cartesian 3-vector mask; required in every frame that has a dipole.
+    public const string DipoleWeight = "config_dipole_weight";
+
+    /// The info key of a property's weight: config_{name}_weight.
+    public static string WeightKey(string property) => $"config_{property}_weight";
+}
