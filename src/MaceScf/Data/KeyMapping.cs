@@ -10,21 +10,25 @@ public sealed class KeyMapping
     public KeyMapping(string headName, IReadOnlyDictionary<string, string> infoKeys, IReadOnlyDictionary<string, string> arraysKeys)
     {
         HeadName = headName;
-        InfoKeys = Checked($"heads.{headName}.info_keys", infoKeys, PropertyKeys.InfoProperties, PropertyKeys.ArrayProperties, "arrays_keys");
-        ArraysKeys = Checked($"heads.{headName}.arrays_keys", arraysKeys, PropertyKeys.ArrayProperties, PropertyKeys.InfoProperties, "info_keys");
-        if (!InfoKeys.ContainsKey(PropertyKeys.TotalCharge))
+        var info = Checked($"heads.{headName}.info_keys", infoKeys, PropertyKeys.InfoProperties, PropertyKeys.ArrayProperties, "arrays_keys");
+        var arrays = Checked($"heads.{headName}.arrays_keys", arraysKeys, PropertyKeys.ArrayProperties, PropertyKeys.InfoProperties, "info_keys");
+        if (!info.ContainsKey(PropertyKeys.TotalCharge))
             throw new ArgumentException(
                 $"heads.{headName}.info_keys must map total_charge (use total_charge: total_charge when every configuration is neutral)");
-        InfoKeys.TryAdd(PropertyKeys.Energy, PropertyKeys.NoKey);
-        ArraysKeys.TryAdd(PropertyKeys.Forces, PropertyKeys.NoKey);
+        info.TryAdd(PropertyKeys.Energy, PropertyKeys.NoKey);
+        arrays.TryAdd(PropertyKeys.Forces, PropertyKeys.NoKey);
+        InfoKeys = info;
+        ArraysKeys = arrays;
     }
 
     /// Free name of the head; used only in messages.
     public string HeadName { get; }
 
-    public Dictionary<string, string> InfoKeys { get; }
+    /// Canonical per-frame property → info key (after the defaults above).
+    public IReadOnlyDictionary<string, string> InfoKeys { get; }
 
-    public Dictionary<string, string> ArraysKeys { get; }
+    /// Canonical per-atom property → arrays key (after the defaults above).
+    public IReadOnlyDictionary<string, string> ArraysKeys { get; }
 
     /// Every property under its canonical name (energy → "energy", forces → "forces", ...), the
     /// layout our own writers use.
@@ -74,7 +78,7 @@ public sealed class KeyMapping
         foreach (var (property, key) in map)
         {
             if (otherSection.Contains(property))
-                throw new ArgumentException($"{where}: {property} is a {(otherName == "info_keys" ? "per-atom" : "per-frame")} property; list it under {otherName}");
+                throw new ArgumentException($"{where}: {property} is a {(otherName == "arrays_keys" ? "per-atom" : "per-frame")} property; list it under {otherName}");
             if (!allowed.Contains(property))
                 throw new ArgumentException($"{where}: unknown or unsupported property '{property}' (supported: {string.Join(", ", allowed)})");
             if (string.IsNullOrWhiteSpace(key))

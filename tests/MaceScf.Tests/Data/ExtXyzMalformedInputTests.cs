@@ -12,6 +12,7 @@ public class ExtXyzMalformedInputTests
     [InlineData("\n\n  \n", 0, 1, "file is empty")]
     [InlineData(GoodFrame + "3\n\nO 0 0 0\nH 0 0 1\n", 1, 8, "ends after 2 of 3 atom lines")]
     [InlineData(GoodFrame + "3", 1, 5, "ends after the atom count 3")]
+    [InlineData("2000000000\nProperties=species:S:1:pos:R:3:m:R:9\nO 0 0 0 1 2 3 4 5 6 7 8 9\n", 0, 3, "ends after 1 of 2000000000 atom lines")]
     [InlineData(GoodFrame + "1\n\nO 0 0\n", 1, 7, "expected 4 columns (species:S:1 pos:R:3), found 3")]
     [InlineData(GoodFrame + "1\n\nO 0 0 0 9\n", 1, 7, "expected 4 columns (species:S:1 pos:R:3), found 5")]
     [InlineData(GoodFrame + "1\n\nO 0 zero 0\n", 1, 7, "column 3 (pos[1]) is 'zero', expected a real number")]

@@ -203,7 +203,7 @@ public class KeyMappingTests
         Assert.Contains("exactly one head", Assert.Throws<ArgumentException>(() => KeyMapping.FromHeads(twoHeads)).Message);
         Assert.Contains("must map total_charge",
             Assert.Throws<ArgumentException>(() => KeyMapping.FromHeads(Head(new Dictionary<object, object> { ["energy"] = "E" }))).Message);
-        Assert.Contains("list it under arrays_keys",
+        Assert.Contains("forces is a per-atom property; list it under arrays_keys",
             Assert.Throws<ArgumentException>(() => KeyMapping.FromHeads(Head(new Dictionary<object, object> { ["total_charge"] = "q", ["forces"] = "F" }))).Message);
         Assert.Contains("unknown or unsupported property 'energie'",
             Assert.Throws<ArgumentException>(() => KeyMapping.FromHeads(Head(new Dictionary<object, object> { ["total_charge"] = "q", ["energie"] = "E" }))).Message);
