@@ -21,7 +21,7 @@ internal sealed class FrameValues(Configuration configuration, KeyMapping mappin
     public double? MappedInfoNumber(string property) =>
         MappedInfo(property) is var (key, value) ? Number(key, value) : null;
 
-    public double[]? InfoVector3(string property) =>
+    public double[]? MappedInfoVector3(string property) =>
         MappedInfo(property) is var (key, value) ? Vector3(key, value) : null;
 
     /// Per-atom values [N, width]. With <paramref name="allowWider"/> extra columns are dropped; a

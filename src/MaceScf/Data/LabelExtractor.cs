@@ -29,7 +29,7 @@ public sealed class LabelExtractor
     {
         var frame = new FrameValues(configuration, _mapping);
         string configType = frame.ConfigType();
-        var dipole = frame.InfoVector3(PropertyKeys.Dipole);
+        var dipole = frame.MappedInfoVector3(PropertyKeys.Dipole);
         return new LabelledConfiguration
         {
             Configuration = configuration,
@@ -41,7 +41,7 @@ public sealed class LabelExtractor
                 frame.MappedArray(PropertyKeys.AtomicMultipoles, MultipoleCount, allowWider: true)),
             TotalCharge = Unweighted(frame.MappedInfoNumber(PropertyKeys.TotalCharge)),
             FermiLevel = frame.Weighted(PropertyKeys.FermiLevel, frame.MappedInfoNumber(PropertyKeys.FermiLevel)),
-            ExternalField = Unweighted(frame.InfoVector3(PropertyKeys.ExternalField)),
+            ExternalField = Unweighted(frame.MappedInfoVector3(PropertyKeys.ExternalField)),
             Dipole = Unweighted(dipole),
             DipoleComponentWeights = dipole is null ? new double[3] : frame.DipoleWeights(),
             ElectrostaticPotentials = frame.Weighted(PropertyKeys.ElectrostaticPotentials,
