@@ -240,5 +240,32 @@ public class ExtXyzReaderTests
         Assert.Equal(0.5, Assert.Single(frames).Positions[0, 2]);
     }
 
+    [Fact]
+    public void ParsesDecimalsExactlyLikeTheRuntime()
+    {
+        var random = new Random(1127);
+        var texts = new List<string>
+        {
+            "0.1", "-0.0", "4.35", "1e22", "1e23", "9007199254740992", "9007199254740993", "123456789012345678",
+            ".5", "5.", "+3", "1.7976931348623157e308", "4.9e-324", "2.2250738585072014E-308", "0.000000000000000000001",
+        };
+        for (int i = 0; i < 3000; i++)
+        {
+            string digits = string.Concat(Enumerable.Range(0, random.Next(1, 19)).Select(_ => (char)('0' + random.Next(10))));
+            int point = random.Next(digits.Length + 1);
+            string number = (random.Next(2) == 0 ? "-" : "") + digits[..point] + "." + digits[point..];
+            if (random.Next(3) == 0) number += $"e{random.Next(-30, 31)}";
+            texts.Add(number);
+        }
+        var lines = texts.Select(t => $"H {t} 0 0");
+        var frame = ReadOne($"{texts.Count}\n\n{string.Join("\n", lines)}\n");
+
+        for (int i = 0; i < texts.Count; i++)
+        {
+            double expected = double.Parse(texts[i], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(frame.Positions[i, 0]), texts[i]);
+        }
+    }
+
     private static Configuration ReadOne(string text) => Assert.Single(ExtXyzReader.ReadAllFromString(text));
 }
