@@ -53,6 +53,23 @@ public class KeyMappingTests
     }
 
     [Fact]
+    public void CountsHowManyFramesCarryEachProperty()
+    {
+        var labelled = new LabelExtractor(KeyMapping.FromHeads(FixtureHeads())).ExtractAll(WaterClusters());
+
+        var counts = LabelCounts.Count(labelled);
+
+        Assert.Equal(7, counts["energy"]);
+        Assert.Equal(7, counts["forces"]);
+        Assert.Equal(7, counts["atomic_multipoles"]);
+        Assert.Equal(7, counts["total_charge"]);
+        Assert.Equal(3, counts["fermi_level"]);
+        Assert.Equal(1, counts["external_field"]);
+        Assert.Equal(0, counts["dipole"]);
+        Assert.Equal(0, counts["electrostatic_potentials"]);
+    }
+
+    [Fact]
     public void PropertiesMissingFromAFrameAreAbsentWithWeightZero()
     {
         var labelled = new LabelExtractor(KeyMapping.FromHeads(FixtureHeads())).Extract(WaterClusters()[3]);
