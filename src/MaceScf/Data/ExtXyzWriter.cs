@@ -50,7 +50,7 @@ public static class ExtXyzWriter
     public static void WriteFrame(TextWriter writer, Configuration frame)
     {
         var arrays = CheckedArrays(frame);
-        writer.Write(frame.AtomCount);
+        writer.Write(ExtXyzNumbers.FormatLong(frame.AtomCount));
         writer.Write('\n');
         writer.Write(CommentLine(frame, arrays));
         writer.Write('\n');

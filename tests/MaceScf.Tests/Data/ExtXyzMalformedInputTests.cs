@@ -27,6 +27,7 @@ public class ExtXyzMalformedInputTests
     [InlineData("1\npbc=\"T T\"\nO 0 0 0\n", 0, 2, "pbc=\"T T\" must be three logicals")]
     [InlineData("1\nname=\"unclosed\nO 0 0 0\n", 0, 2, "never closed")]
     [InlineData("1\nbad=\"_JSON [1, \"\nO 0 0 0\n", 0, 2, "not valid JSON")]
+    [InlineData("2\nProperties=Z:I:1:pos:R:3\n1 0 0 0\n200 0 0 0\n", 0, 4, "Z is 200, expected an atomic number 0-118")]
     [InlineData("1\n\nQq 0 0 0\n", 0, 3, "column 1 (species) is 'Qq', expected an element symbol")]
     [InlineData("1\n\nO 0 0 0\nH 0 0 1\n", 1, 4, "expected the atom count (a non-negative integer) at the start of a frame, found 'H 0 0 1'; the previous frame may have more atom lines")]
     [InlineData("two\n\nO 0 0 0\n", 0, 1, "expected the atom count")]
