@@ -29,7 +29,7 @@ public static class ExtXyzWriter
         }
         catch
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary)) File.Delete(temporary);
             throw;
         }
     }

@@ -172,6 +172,14 @@ public sealed class ExtXyzWriterTests : IDisposable
     }
 
     [Fact]
+    public void WritingIntoAMissingFolderThrowsDirectoryNotFound()
+    {
+        string path = Path.Combine(_folder, "missing", "out.xyz");
+
+        Assert.Throws<DirectoryNotFoundException>(() => ExtXyzWriter.Write(path, [Water()]));
+    }
+
+    [Fact]
     public void RejectsWhatCannotBeWritten()
     {
         var reserved = Water();
