@@ -38,7 +38,9 @@ internal static class InfoValueFormatter
 
     private static string FormatString(string text)
     {
-        bool readsBackAsIs = !text.Any(char.IsControl) && InfoValueParser.Parse(text) is string same && same == text;
+        bool readsBackAsIs = !text.Any(char.IsControl)
+            && !text.StartsWith(InfoValueParser.JsonPrefix, StringComparison.Ordinal)
+            && InfoValueParser.Parse(text) is string same && same == text;
         if (!readsBackAsIs) return Quote(InfoValueParser.JsonPrefix + JsonString(text));
         return NeedsQuotes(text) ? Quote(text) : text;
     }

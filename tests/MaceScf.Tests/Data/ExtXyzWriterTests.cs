@@ -54,6 +54,7 @@ public sealed class ExtXyzWriterTests : IDisposable
         frame.Info["empty"] = "";
         frame.Info["tricky"] = "quote \" backslash \\ brace { = sign";
         frame.Info["json_lookalike"] = "_JSON [1]";
+        frame.Info["broken_json_lookalike"] = "_JSON [1";
         frame.Info["multiline"] = "line one\nline two\ttab";
         frame.Info["longs"] = new[] { 1L, -2L, long.MaxValue };
         frame.Info["bools"] = new[] { true, false, false };
@@ -70,7 +71,7 @@ public sealed class ExtXyzWriterTests : IDisposable
         Assert.Equal(long.MinValue, back.Info["long"]);
         Assert.Equal(12L, back.Info["int"]);
         Assert.Equal(false, back.Info["flag"]);
-        foreach (var key in new[] { "name", "spaced", "numeric_text", "bool_text", "vector_text", "empty", "tricky", "json_lookalike", "multiline" })
+        foreach (var key in new[] { "name", "spaced", "numeric_text", "bool_text", "vector_text", "empty", "tricky", "json_lookalike", "broken_json_lookalike", "multiline" })
             Assert.Equal(frame.Info[key], Assert.IsType<string>(back.Info[key]));
         Assert.Equal(new[] { 1L, -2L, long.MaxValue }, back.Info["longs"]);
         Assert.Equal(new[] { true, false, false }, back.Info["bools"]);
