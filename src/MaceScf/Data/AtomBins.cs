@@ -58,6 +58,7 @@ internal sealed class AtomBins
 
         // Counting sort of atoms by bin.
         var binOfAtom = new int[n];
+        BinOfAtom = binOfAtom;
         Start = new int[Counts[0] * Counts[1] * Counts[2] + 1];
         for (int i = 0; i < n; i++)
         {
@@ -73,6 +74,7 @@ internal sealed class AtomBins
         for (int b = 0; b < Start.Length - 1; b++) Start[b + 1] += Start[b];
 
         Atoms = new int[n];
+        SlotOfAtom = new int[n];
         Wrapped = new double[3 * n];
         Wraps = new int[3 * n];
         var fill = (int[])Start.Clone();
@@ -81,6 +83,7 @@ internal sealed class AtomBins
         {
             int slot = fill[binOfAtom[i]]++;
             Atoms[slot] = i;
+            SlotOfAtom[i] = slot;
             for (int d = 0; d < 3; d++)
             {
                 double wrappedBy = wraps[3 * i] * v[0, d] + wraps[3 * i + 1] * v[1, d] + wraps[3 * i + 2] * v[2, d];
@@ -101,6 +104,12 @@ internal sealed class AtomBins
 
     /// Atom indices in bin order.
     public int[] Atoms { get; }
+
+    /// Slot of each atom in bin order (inverse of Atoms).
+    public int[] SlotOfAtom { get; }
+
+    /// Flat bin index of each atom.
+    public int[] BinOfAtom { get; }
 
     /// Wrapped Cartesian position of the atom in each slot, flat [slot, 3].
     public double[] Wrapped { get; }

@@ -3,10 +3,18 @@ namespace MaceScf.Data;
 /// Growable storage for edges found during a search, without a heap object per edge.
 internal sealed class EdgeBuffer
 {
-    private int[] _senders = new int[64];
-    private int[] _receivers = new int[64];
-    private int[] _shifts = new int[3 * 64];
-    private double[] _distances = new double[64];
+    private int[] _senders;
+    private int[] _receivers;
+    private int[] _shifts;
+    private double[] _distances;
+
+    public EdgeBuffer(int capacity)
+    {
+        _senders = new int[capacity];
+        _receivers = new int[capacity];
+        _shifts = new int[3 * capacity];
+        _distances = new double[capacity];
+    }
 
     public int Count { get; private set; }
 
@@ -22,33 +30,17 @@ internal sealed class EdgeBuffer
         _distances[e] = distance;
     }
 
-    /// The edges ordered by sender (stable counting sort), as a neighbour list.
     public NeighbourList ToNeighbourList(int atomCount, double cutoff)
     {
-        var offsets = new int[atomCount + 1];
-        for (int e = 0; e < Count; e++) offsets[_senders[e] + 1]++;
-        for (int i = 0; i < atomCount; i++) offsets[i + 1] += offsets[i];
-
-        var senders = new int[Count];
-        var receivers = new int[Count];
-        var shifts = new int[Count, 3];
-        var distances = new double[Count];
-        for (int e = 0; e < Count; e++)
-        {
-            int slot = offsets[_senders[e]]++;
-            senders[slot] = _senders[e];
-            receivers[slot] = _receivers[e];
-            shifts[slot, 0] = _shifts[3 * e];
-            shifts[slot, 1] = _shifts[3 * e + 1];
-            shifts[slot, 2] = _shifts[3 * e + 2];
-            distances[slot] = _distances[e];
-        }
-        return new NeighbourList(atomCount, cutoff, senders, receivers, shifts, distances);
+        var unitShifts = new int[Count, 3];
+        Buffer.BlockCopy(_shifts, 0, unitShifts, 0, 3 * Count * sizeof(int));
+        return new NeighbourList(atomCount, cutoff, _senders[..Count], _receivers[..Count], unitShifts, _distances[..Count]);
     }
 
     private void Grow()
     {
-        int capacity = checked(2 * _senders.Length);
+        int capacity = (int)Math.Min(Array.MaxLength / 3, 2L * Math.Max(_senders.Length, 1));
+        if (capacity == _senders.Length) throw new InvalidOperationException($"more than {capacity} edges do not fit in one neighbour list");
         Array.Resize(ref _senders, capacity);
         Array.Resize(ref _receivers, capacity);
         Array.Resize(ref _shifts, 3 * capacity);

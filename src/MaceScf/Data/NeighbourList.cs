@@ -53,11 +53,26 @@ public sealed class NeighbourList
 
         var frame = SearchFrame.Create(cell, pbc);
         var bins = new AtomBins(positions, frame, cutoff);
-        var edges = new EdgeBuffer();
+        var edges = new EdgeBuffer(EstimateEdgeCount(positions.GetLength(0), cell, pbc, cutoff));
         Search(frame, bins, cutoff, edges);
         return edges.ToNeighbourList(positions.GetLength(0), cutoff);
     }
 
+    /// Expected edges of a fully periodic structure at uniform density, N²·(4π/3)r³/V, so the buffer
+    /// rarely grows; otherwise a small start.
+    private static int EstimateEdgeCount(int atomCount, double[,]? cell, bool[] pbc, double cutoff)
+    {
+        const int smallStart = 1024;
+        if (cell is null || !pbc.All(p => p)) return smallStart;
+        double volume = Math.Abs(
+            cell[0, 0] * (cell[1, 1] * cell[2, 2] - cell[1, 2] * cell[2, 1])
+            - cell[0, 1] * (cell[1, 0] * cell[2, 2] - cell[1, 2] * cell[2, 0])
+            + cell[0, 2] * (cell[1, 0] * cell[2, 1] - cell[1, 1] * cell[2, 0]));
+        double expected = 1.05 * atomCount * (double)atomCount * 4 * Math.PI / 3 * cutoff * cutoff * cutoff / volume;
+        return (int)Math.Clamp(expected, smallStart, Array.MaxLength / 3);
+    }
+
+    /// Visits atoms in index order as centres, so edges come out sorted by sender.
     private static void Search(SearchFrame frame, AtomBins bins, double cutoff, EdgeBuffer edges)
     {
         int[] counts = bins.Counts, reach = bins.Reach, start = bins.Start, atoms = bins.Atoms, wraps = bins.Wraps;
@@ -66,12 +81,11 @@ public sealed class NeighbourList
         double[,] v = frame.Vectors;
         double cutoffSquared = cutoff * cutoff;
 
-        for (int c0 = 0; c0 < counts[0]; c0++)
-        for (int c1 = 0; c1 < counts[1]; c1++)
-        for (int c2 = 0; c2 < counts[2]; c2++)
+        for (int sender = 0; sender < atoms.Length; sender++)
         {
-            int centreBin = (c0 * counts[1] + c1) * counts[2] + c2;
-            if (start[centreBin] == start[centreBin + 1]) continue;
+            int a = bins.SlotOfAtom[sender];
+            int bin = bins.BinOfAtom[sender];
+            int c2 = bin % counts[2], c1 = bin / counts[2] % counts[1], c0 = bin / counts[2] / counts[1];
             for (int o0 = -reach[0]; o0 <= reach[0]; o0++)
             {
                 if (!Resolve(c0 + o0, counts[0], periodic[0], out int t0, out int s0)) continue;
@@ -82,27 +96,23 @@ public sealed class NeighbourList
                     {
                         if (!Resolve(c2 + o2, counts[2], periodic[2], out int t2, out int s2)) continue;
                         int targetBin = (t0 * counts[1] + t1) * counts[2] + t2;
-                        if (start[targetBin] == start[targetBin + 1]) continue;
                         bool sameImage = s0 == 0 && s1 == 0 && s2 == 0;
-                        double tx = s0 * v[0, 0] + s1 * v[1, 0] + s2 * v[2, 0];
-                        double ty = s0 * v[0, 1] + s1 * v[1, 1] + s2 * v[2, 1];
-                        double tz = s0 * v[0, 2] + s1 * v[1, 2] + s2 * v[2, 2];
-                        for (int a = start[centreBin]; a < start[centreBin + 1]; a++)
+                        // Sender position minus the image translation of the receiver's bin.
+                        double ax = p[3 * a] - (s0 * v[0, 0] + s1 * v[1, 0] + s2 * v[2, 0]);
+                        double ay = p[3 * a + 1] - (s0 * v[0, 1] + s1 * v[1, 1] + s2 * v[2, 1]);
+                        double az = p[3 * a + 2] - (s0 * v[0, 2] + s1 * v[1, 2] + s2 * v[2, 2]);
+                        for (int c = start[targetBin]; c < start[targetBin + 1]; c++)
                         {
-                            double ax = p[3 * a] - tx, ay = p[3 * a + 1] - ty, az = p[3 * a + 2] - tz;
-                            for (int c = start[targetBin]; c < start[targetBin + 1]; c++)
-                            {
-                                double dx = p[3 * c] - ax, dy = p[3 * c + 1] - ay, dz = p[3 * c + 2] - az;
-                                double d2 = dx * dx + dy * dy + dz * dz;
-                                if (d2 >= cutoffSquared || (sameImage && a == c)) continue;
-                                // Receiver c sits at its wrapped position translated by (s0, s1, s2); refer
-                                // the translation back to the unwrapped positions of both atoms.
-                                edges.Add(atoms[a], atoms[c],
-                                    s0 - wraps[3 * c] + wraps[3 * a],
-                                    s1 - wraps[3 * c + 1] + wraps[3 * a + 1],
-                                    s2 - wraps[3 * c + 2] + wraps[3 * a + 2],
-                                    Math.Sqrt(d2));
-                            }
+                            double dx = p[3 * c] - ax, dy = p[3 * c + 1] - ay, dz = p[3 * c + 2] - az;
+                            double d2 = dx * dx + dy * dy + dz * dz;
+                            if (d2 >= cutoffSquared || (sameImage && a == c)) continue;
+                            // Receiver c sits at its wrapped position translated by (s0, s1, s2); refer
+                            // the translation back to the unwrapped positions of both atoms.
+                            edges.Add(sender, atoms[c],
+                                s0 - wraps[3 * c] + wraps[3 * a],
+                                s1 - wraps[3 * c + 1] + wraps[3 * a + 1],
+                                s2 - wraps[3 * c + 2] + wraps[3 * a + 2],
+                                Math.Sqrt(d2));
                         }
                     }
                 }
