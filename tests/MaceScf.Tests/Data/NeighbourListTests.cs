@@ -20,6 +20,18 @@ public class NeighbourListTests
         AssertMatchesBruteForce(positions, cell, pbc, cutoff);
     }
 
+    [Theory]
+    [InlineData(21, 0.5)]
+    [InlineData(22, 1.5)]
+    public void SmallSkewedCellMatchesBruteForce(int seed, double skew)
+    {
+        var random = new Random(seed);
+        var cell = RandomCell(random, 2, 4, skew);
+        var positions = RandomPositions(random, cell, 6, -1, 2);
+
+        AssertMatchesBruteForce(positions, cell, [true, true, true], 5.0);
+    }
+
     [Fact]
     public void ManyBinsInALargeCellMatchBruteForce()
     {
