@@ -191,16 +191,6 @@ public class NeighbourListTests
     }
 
     [Fact]
-    public void EdgesAreSortedBySender()
-    {
-        var random = new Random(14);
-        var cell = RandomCell(random, 8, 10, 0.2);
-        var list = NeighbourList.Build(RandomPositions(random, cell, 50, 0, 1), cell, [true, true, true], 4.0);
-
-        for (int e = 1; e < list.EdgeCount; e++) Assert.True(list.Senders[e - 1] <= list.Senders[e]);
-    }
-
-    [Fact]
     public void EmptyStructureHasNoEdges()
     {
         var list = NeighbourList.Build(new double[0, 3], null, [false, false, false], 5.0);
