@@ -161,6 +161,30 @@ public sealed class GraphBatch : IDisposable
         return vectors.MoveToOuterDisposeScope();
     }
 
+    /// A copy of the batch, attached tensors included, on the given device; this batch is unchanged.
+    public GraphBatch To(Device device)
+    {
+        var moved = new GraphBatch(GraphCount, AtomCount, EdgeCount)
+        {
+            Positions = Positions.to(device, copy: true),
+            AtomicNumbers = AtomicNumbers.to(device, copy: true),
+            Species = Species.to(device, copy: true),
+            NodeAttrs = NodeAttrs.to(device, copy: true),
+            EdgeIndex = EdgeIndex.to(device, copy: true),
+            UnitShifts = UnitShifts.to(device, copy: true),
+            Cell = Cell.to(device, copy: true),
+            Pbc = Pbc.to(device, copy: true),
+            Batch = Batch.to(device, copy: true),
+            EdgeGraph = EdgeGraph.to(device, copy: true),
+            Ptr = Ptr.to(device, copy: true),
+            NumAtoms = NumAtoms.to(device, copy: true),
+        };
+        for (int level = 0; level < _attached.Length; level++)
+            foreach (var (name, value) in _attached[level])
+                moved._attached[level][name] = value.to(device, copy: true);
+        return moved;
+    }
+
     /// Adds a named tensor whose leading dimension runs over nodes, edges or graphs; the batch takes ownership.
     public void Attach(BatchLevel level, string name, Tensor value)
     {
