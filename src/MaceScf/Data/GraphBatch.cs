@@ -73,6 +73,8 @@ public sealed class GraphBatch : IDisposable
         ScalarType dtype = ScalarType.Float64) =>
         Collate(configurations.Select(c => AtomicGraph.Build(c, cutoff)).ToArray(), species, dtype);
 
+    /// Batches graphs whose neighbour lists are already built, in the given order; float tensors get
+    /// dtype, index tensors int64.
     public static GraphBatch Collate(IReadOnlyList<AtomicGraph> graphs, SpeciesTable species, ScalarType dtype = ScalarType.Float64)
     {
         if (graphs.Count == 0) throw new ArgumentException("cannot batch zero graphs", nameof(graphs));
