@@ -33,6 +33,27 @@ public class NeighbourListTests
     }
 
     [Fact]
+    public void RandomStructuresOfEveryKindMatchBruteForce()
+    {
+        // Random periodicity, cell size and skew, atoms inside and outside the cell; a non-periodic
+        // lattice vector is sometimes zero, and a structure with no periodic direction sometimes has no cell.
+        var random = new Random(100);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            bool[] pbc = [random.Next(2) == 1, random.Next(2) == 1, random.Next(2) == 1];
+            var cell = RandomCell(random, 2, 12, 2 * random.NextDouble());
+            var positions = RandomPositions(random, cell, 1 + random.Next(20), -1, 2);
+            var given = (double[,])cell.Clone();
+            for (int k = 0; k < 3; k++)
+                if (!pbc[k] && random.Next(2) == 1)
+                    for (int d = 0; d < 3; d++) given[k, d] = 0;
+            bool noCell = !pbc.Any(p => p) && random.Next(2) == 1;
+
+            AssertMatchesBruteForce(positions, noCell ? null : given, pbc, 1.5 + 4.5 * random.NextDouble());
+        }
+    }
+
+    [Fact]
     public void ManyBinsInALargeCellMatchBruteForce()
     {
         var random = new Random(11);
