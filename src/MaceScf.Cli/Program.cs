@@ -1,1 +1,5 @@
-System.Console.WriteLine("macescf");
+using MaceScf.Cli;
+using Spectre.Console;
+
+var console = AnsiConsole.Console;
+return new App(console).Run(args);

@@ -1,0 +1,120 @@
+using System.Globalization;
+
+namespace MaceScf.Cli;
+
+/// The words of one subcommand's command line: positional arguments and `--key value`,
+/// `--key=value` or bare `--flag` options. Option names are normalised so that `--r-max`
+/// and `--r_max` are the same option (the seed's flags use underscores).
+public sealed class CommandLine
+{
+    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public CommandLine(IReadOnlyList<string> args, IReadOnlySet<string> flagNames)
+    {
+        var positional = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                string body = a[2..];
+                int eq = body.IndexOf('=');
+                string name = Normalise(eq >= 0 ? body[..eq] : body);
+                string? value;
+                if (eq >= 0) value = body[(eq + 1)..];
+                else if (name == "help" || flagNames.Contains(name)) value = null;
+                else if (i + 1 < args.Count) value = args[++i];
+                else throw new UsageException($"option --{name} needs a value");
+                if (!_options.TryAdd(name, value)) throw new UsageException($"option --{name} is given twice");
+            }
+            else if (a == "-o" || a == "-h")
+            {
+                string name = a == "-o" ? "output" : "help";
+                if (name == "help") { _options["help"] = null; continue; }
+                if (i + 1 >= args.Count) throw new UsageException("option -o needs a value");
+                if (!_options.TryAdd(name, args[++i])) throw new UsageException("option -o/--output is given twice");
+            }
+            else positional.Add(a);
+        }
+        Positional = positional;
+    }
+
+    public IReadOnlyList<string> Positional { get; }
+
+    public static string Normalise(string name) => name.Replace('-', '_');
+
+    public bool Has(string name) { _read.Add(name); return _options.ContainsKey(name); }
+
+    public string? String(string name)
+    {
+        _read.Add(name);
+        return _options.TryGetValue(name, out var v) ? v : null;
+    }
+
+    public bool Flag(string name)
+    {
+        _read.Add(name);
+        if (!_options.TryGetValue(name, out var v)) return false;
+        return v is null || ParseBool(name, v);
+    }
+
+    public double? Double(string name)
+    {
+        string? v = String(name);
+        if (v is null) return null;
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
+            throw new UsageException($"option --{name} expects a number, got '{v}'");
+        return d;
+    }
+
+    /// Fails on any option the command did not ask for (read or listed in <paramref name="known"/>),
+    /// suggesting the closest one.
+    public void RejectUnknown(IEnumerable<string> known)
+    {
+        var knownList = known.Concat(_read).Distinct().ToList();
+        foreach (var name in _options.Keys)
+        {
+            if (knownList.Contains(name)) continue;
+            string? near = ClosestMatch(name, knownList);
+            throw new UsageException($"unknown option --{name}" + (near is null ? "" : $" (did you mean --{near}?)"));
+        }
+    }
+
+    private static bool ParseBool(string name, string v) => v.ToLowerInvariant() switch
+    {
+        "true" or "t" or "1" or "yes" => true,
+        "false" or "f" or "0" or "no" => false,
+        _ => throw new UsageException($"option --{name} expects true or false, got '{v}'"),
+    };
+
+    public static string? ClosestMatch(string name, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var c in candidates)
+        {
+            int d = EditDistance(name, c);
+            if (d < bestDistance) { bestDistance = d; best = c; }
+        }
+        return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) prev[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+}
+
+/// A mistake in how the program was called; reported with the command's usage.
+public sealed class UsageException(string message) : Exception(message);
