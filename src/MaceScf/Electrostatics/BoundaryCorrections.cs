@@ -21,8 +21,8 @@ static class DensityMoments
     public static Tensor Dipole(Tensor p, Tensor positions)
     {
         var q = p[.., 0].unsqueeze(1);
-        var dipole = (q * positions).sum(0);
-        return p.shape[1] > 1 ? dipole + RealSpaceSum.CartesianDipoles(p).sum(0) : dipole;
+        var dipole = (q * positions).sum(0L);
+        return p.shape[1] > 1 ? dipole + RealSpaceSum.CartesianDipoles(p).sum(0L) : dipole;
     }
 }
 
