@@ -5,12 +5,14 @@ namespace MaceScf.Electrostatics;
 /// Periodic Coulomb interaction of Gaussian multipoles in one cell, summed in reciprocal space
 /// with no Ewald splitting (notes §2.4–2.5). Everything that depends only on the geometry — the
 /// k-vectors, cos/sin(k·r_i) and the basis transforms — is built once; each evaluation for a new
-/// density costs two [K,n]×[n,C] products (structure factor) and two [n,K]×[K,F] products (features).
+/// density costs two [C,n]×[n,K] products (structure factor) and two [n,K]×[K,F] products (features).
+/// cos/sin are stored [n, K] so that these products and the backward pass of k·r are all plain
+/// (non-transposed) matrix products.
 /// Energies and features include each Gaussian's interaction with itself and its images.
 sealed class ReciprocalSpaceSum : IDisposable
 {
-    readonly Tensor _cos, _sin;                 // [K, n]
-    readonly Tensor _sourceRe, _sourceIm;       // [K, C]: φ̃ = (−i)^l |φ̃| split as Re/Im of the phase
+    readonly Tensor _cos, _sin;                 // [n, K]
+    readonly Tensor _sourceRe, _sourceIm;       // [C, K]: φ̃ = (−i)^l |φ̃| split as Re/Im of the phase
     readonly Tensor _receiverRe, _receiverIm;   // [K, F] in output layout
     readonly Tensor _energyWeight;              // [K]: 1/(Ω ε0 k²), ±k pairs counted by the half space
 
@@ -21,7 +23,7 @@ sealed class ReciprocalSpaceSum : IDisposable
         KVectorCount = (int)indices.shape[0];
         var k = indices.to(cell.dtype).matmul(ReciprocalLattice.Vectors(cell));
         var volume = linalg.det(cell);
-        var phase = k.matmul(positions.transpose(0, 1));
+        var phase = positions.matmul(k.T);
         _cos = phase.cos();
         _sin = phase.sin();
         _energyWeight = CoulombConstants.FieldConstant / (volume * k.square().sum(1));
@@ -29,8 +31,8 @@ sealed class ReciprocalSpaceSum : IDisposable
         var (sourcePhaseRe, sourcePhaseIm) = GaussianMultipoleBasis.FourierPhase(options.DensityMaxL);
         var source = GaussianMultipoleBasis.FourierMagnitude(k, options.SmearingWidth, options.DensityMaxL,
             GaussianMultipoleBasis.MultipoleNormalisation);
-        _sourceRe = source * tensor(sourcePhaseRe, dtype: source.dtype);
-        _sourceIm = source * tensor(sourcePhaseIm, dtype: source.dtype);
+        _sourceRe = (source * tensor(sourcePhaseRe, dtype: source.dtype)).T.contiguous();
+        _sourceIm = (source * tensor(sourcePhaseIm, dtype: source.dtype)).T.contiguous();
 
         var (receiverPhaseRe, receiverPhaseIm) = GaussianMultipoleBasis.FourierPhase(layout.MaxL);
         var receiverRaw = stack(layout.Widths.Select(w => GaussianMultipoleBasis.FourierMagnitude(k, w, layout.MaxL,
@@ -50,11 +52,11 @@ sealed class ReciprocalSpaceSum : IDisposable
     /// Re and Im of S(k) = Σ_i Σ_lm p_ilm φ̃_lm(k) e^{−ik·r_i}, each [K].
     (Tensor Re, Tensor Im) StructureFactor(Tensor p)
     {
-        var pc = _cos.matmul(p);
-        var ps = _sin.matmul(p);
-        // (α + iβ)(Pc − i Ps) = αPc + βPs + i(βPc − αPs), α + iβ = φ̃ per column.
-        var re = (_sourceRe * pc + _sourceIm * ps).sum(1);
-        var im = (_sourceIm * pc - _sourceRe * ps).sum(1);
+        var pc = p.T.matmul(_cos);
+        var ps = p.T.matmul(_sin);
+        // (α + iβ)(Pc − i Ps) = αPc + βPs + i(βPc − αPs), α + iβ = φ̃ per coefficient.
+        var re = (_sourceRe * pc + _sourceIm * ps).sum(0L);
+        var im = (_sourceIm * pc - _sourceRe * ps).sum(0L);
         return (re, im);
     }
 
@@ -74,7 +76,7 @@ sealed class ReciprocalSpaceSum : IDisposable
         // Re[(A + iB)(α − iβ)(c + is)] = (αA + βB) c + (βA − αB) s
         var cosWeights = _receiverRe * a + _receiverIm * b;
         var sinWeights = _receiverIm * a - _receiverRe * b;
-        return _cos.transpose(0, 1).matmul(cosWeights) + _sin.transpose(0, 1).matmul(sinWeights);
+        return _cos.matmul(cosWeights) + _sin.matmul(sinWeights);
     }
 
     /// Electrostatic potential at the atoms, [n] (mean potential of the cell is zero).
@@ -83,7 +85,7 @@ sealed class ReciprocalSpaceSum : IDisposable
         var (re, im) = StructureFactor(p);
         var a = 2 * _energyWeight * re;
         var b = 2 * _energyWeight * im;
-        return _cos.transpose(0, 1).matmul(a) - _sin.transpose(0, 1).matmul(b);
+        return _cos.matmul(a) - _sin.matmul(b);
     }
 
     public void Dispose()

@@ -137,3 +137,28 @@ public class ReferenceValueTests
 
     static double SpecialErf(double x) => tensor(x, dtype: float64).erf().item<double>();
 }
+
+/// The l = 2 (quadrupole) extension of the Gaussian basis, available in reciprocal space.
+public class QuadrupoleTests
+{
+    [Fact]
+    public void IsolatedQuadrupoleEnergyInABoxTendsToItsSelfEnergy()
+    {
+        // A lone Gaussian quadrupole in a cubic box: the k-space sum (a numerical Fourier integral)
+        // must reproduce the closed-form self-energy ½ c^E_2 p² up to the interaction with its
+        // images, which falls as L⁻⁵ (quadrupole–quadrupole).
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc, DensityMaxL = 2, FieldFeatureMaxL = 2 };
+        var p = T(new double[,] { { 0, 0, 0, 0, 0.3, -0.2, 0.5, 0.1, -0.4 } });
+        double selfEnergy = 0.5 * GaussianMultipoleBasis.EnergySelfInteraction(2, 1.5) * p.square().sum().item<double>();
+        double ImageEnergy(double box)
+        {
+            using var plan = new ElectrostaticsPlan(options, T(new double[,] { { 0.5, 0.5, 0.5 } }) * box, Cubic(box));
+            Assert.Equal(18, plan.FieldFeatures(p).shape[1]);
+            return Scalar(plan.Energy(p)) - selfEnergy;
+        }
+        double small = ImageEnergy(24), large = ImageEnergy(36);
+        Assert.True(Math.Abs(small) < 2e-3 * selfEnergy, $"image energy {small} vs self-energy {selfEnergy}");
+        Assert.Equal(Math.Pow(1.5, 5), small / large, 0.03 * Math.Pow(1.5, 5));
+    }
+}
