@@ -17,15 +17,19 @@ public static class ReciprocalLattice
         var a = cell.detach().to(float64);
         var b = Vectors(a);
         var bounds = (a.norm(1) * (kCutoff / (2 * Math.PI))).ceil().to(int64).data<long>().ToArray();
-        var ranges = bounds.Select(n => arange(-n, n + 1, dtype: float64)).ToArray();
-        var grid = meshgrid(ranges, indexing: "ij");
-        var n = stack(grid.Select(g => g.reshape(-1)).ToArray(), 1);
-        var n1 = n[.., 0];
-        var n2 = n[.., 1];
-        var n3 = n[.., 2];
-        var upperHalf = (n1 > 0) | ((n1 == 0) & (n2 > 0)) | ((n1 == 0) & (n2 == 0) & (n3 > 0));
-        var inside = n.matmul(b).square().sum(1) <= kCutoff * kCutoff;
-        var keep = (upperHalf & inside).nonzero().squeeze(1);
-        return n.index_select(0, keep).MoveToOuterDisposeScope();
+        var grid = meshgrid(new[] { arange(-bounds[1], bounds[1] + 1, dtype: float64), arange(-bounds[2], bounds[2] + 1, dtype: float64) }, indexing: "ij");
+        var plane = stack(new[] { grid[0].reshape(-1), grid[1].reshape(-1) }, 1);
+        var n2 = plane[.., 0];
+        var n3 = plane[.., 1];
+        var slices = new List<Tensor>();
+        // One lattice plane n1 = const at a time keeps memory at O(n2·n3) however large the sphere.
+        for (long n1 = 0; n1 <= bounds[0]; n1++)
+        {
+            var n = cat(new[] { full(plane.shape[0], 1, n1, dtype: float64), plane }, 1);
+            var upperHalf = n1 > 0 ? ones_like(n2, dtype: @bool) : (n2 > 0) | ((n2 == 0) & (n3 > 0));
+            var inside = n.matmul(b).square().sum(1) <= kCutoff * kCutoff;
+            slices.Add(n.index_select(0, (upperHalf & inside).nonzero().squeeze(1)));
+        }
+        return cat(slices, 0).MoveToOuterDisposeScope();
     }
 }
