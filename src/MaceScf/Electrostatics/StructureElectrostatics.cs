@@ -34,7 +34,12 @@ sealed class StructureElectrostatics : IDisposable
             var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
             _owned.AddRange([volume, projection]);
             if (method == BoundaryMethod.Slab)
+            {
+                var inPlaneZ = cell[TensorIndex.Slice(0, 2), 2].abs().max().item<double>();
+                if (inPlaneZ > 1e-8 * cell.abs().max().item<double>())
+                    throw new ArgumentException("the slab method needs the first two lattice vectors in the xy plane (vacuum along z)");
                 _correction = new SlabCorrection(positions, volume, projection);
+            }
             else if (method == BoundaryMethod.MoleculeInBox)
             {
                 var centredSquare = layout.CentredSquareProjection(positions.dtype, positions.device);

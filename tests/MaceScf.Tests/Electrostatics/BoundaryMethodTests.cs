@@ -195,6 +195,8 @@ public class BoundaryMethodTests
         var leftHanded = T(new double[,] { { 0, 10, 0 }, { 10, 0, 0 }, { 0, 0, 10 } });
         e = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Pbc }, positions, leftHanded));
         Assert.Contains("right-handed", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Slab }, positions, T(new double[,] { { 10, 0, 1 }, { 0, 10, 0 }, { 0, 0, 10 } })));
+        Assert.Contains("xy plane", e.Message);
         using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Realspace }, positions);
         e = Assert.Throws<ArgumentException>(() => plan.Energy(T(new double[,] { { 1 }, { 1 }, { 1 }, { 1 } })));
         Assert.Contains("[4, 4]", e.Message);
