@@ -96,7 +96,8 @@ public sealed class ElectrostaticsPlan : IDisposable
 
     /// Field features of the applied potential V0 + E·r (notes §2.9): [N, F].
     /// <param name="externalField">[G, 3] gradient of the applied potential (V/Å), or null.</param>
-    /// <param name="potentialShift">[G] or [N] constant potential, e.g. μ − μ_off (V), or null.</param>
+    /// <param name="potentialShift">[G] or [N] constant potential, e.g. μ − μ_off (V), or null;
+    /// read per structure when N = G.</param>
     public Tensor ExternalFeatures(Tensor? externalField, Tensor? potentialShift = null)
     {
         using var scope = NewDisposeScope();

@@ -155,6 +155,18 @@ public class BoundaryMethodTests
     }
 
     [Fact]
+    public void AutoWithoutPeriodicDirectionsIsRealspace()
+    {
+        using var scope = NewDisposeScope();
+        var p = T(MoleculeCoefficients);
+        using var auto = new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Auto }, T(MoleculePositions), pbc: Pbc(false, false, false));
+        using var open = new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Realspace }, T(MoleculePositions));
+        Assert.Equal([BoundaryMethod.Realspace], auto.Methods);
+        Assert.Equal(0, auto.KVectorCount);
+        Assert.Equal(Scalar(open.Energy(p)), Scalar(auto.Energy(p)), 1e-14);
+    }
+
+    [Fact]
     public void BatchedStructuresEqualSeparateEvaluations()
     {
         using var scope = NewDisposeScope();
