@@ -32,7 +32,7 @@ static class Fixtures
         { -0.7, 0.05, 0.02, -0.03 }, { 0.35, -0.01, 0.04, 0.02 }, { 0.45, 0.03, -0.02, 0.01 }, { 0.2, 0.1, 0.05, -0.08 },
     };
 
-    /// Cubic cell of edge a centred on the origin's neighbourhood.
+    /// Cubic cell of edge a.
     public static Tensor Cubic(double a) => T(new double[,] { { a, 0, 0 }, { 0, a, 0 }, { 0, 0, a } });
 
     /// dE/dx by central differences of a scalar function of a tensor.
