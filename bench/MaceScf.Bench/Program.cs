@@ -1,8 +1,11 @@
 using BenchmarkDotNet.Running;
+using MaceScf.Bench;
 
-namespace MaceScf.Bench;
-
-public static class Program
+if (args.Length > 0 && args[0] == "electrostatics")
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    ElectrostaticsTiming.Run(args.Skip(1).Select(int.Parse).DefaultIfEmpty(0).Where(n => n > 0).ToArray());
+    return;
 }
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+
+public partial class Program;

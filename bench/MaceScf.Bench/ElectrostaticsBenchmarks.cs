@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using MaceScf.Electrostatics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.Bench;
+
+/// A periodic box of N atoms at 0.1 atoms/Å³ (liquid-water-like) with charges ±0.5 e and small
+/// dipoles, evaluated with the default electrostatics options (σ = 1.5, widths [1, 2], l ≤ 1,
+/// factor 1.25; pbc TTT resolves mixed_periodic to pbc).
+public sealed class PeriodicBox
+{
+    public PeriodicBox(int atoms, int seed = 7)
+    {
+        var generator = new Generator((ulong)seed);
+        double edge = Math.Cbrt(atoms / 0.1);
+        Cell = eye(3, dtype: float64) * edge;
+        Positions = rand(atoms, 3, dtype: float64, generator: generator) * edge;
+        var charges = (arange(atoms, dtype: float64) % 2) - 0.5;
+        Coefficients = cat(new[] { charges.unsqueeze(1), 0.05 * randn(atoms, 3, dtype: float64, generator: generator) }, 1);
+    }
+
+    public Tensor Positions { get; }
+    public Tensor Cell { get; }
+    public Tensor Coefficients { get; }
+    public static Tensor Pbc => tensor(new[] { true, true, true });
+}
+
+[MemoryDiagnoser(false)]
+public class ElectrostaticsBenchmarks
+{
+    PeriodicBox _box = null!;
+    ElectrostaticsPlan _plan = null!;
+
+    [Params(100, 1000, 5000)]
+    public int Atoms { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _box = new PeriodicBox(Atoms);
+        _plan = new ElectrostaticsPlan(new ElectrostaticsOptions(), _box.Positions, _box.Cell, PeriodicBox.Pbc);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _plan.Dispose();
+
+    [Benchmark]
+    public double EnergyAndForces() => ElectrostaticsTiming.EnergyAndForces(_box);
+
+    [Benchmark]
+    public double FeaturesAtFixedGeometry()
+    {
+        using var scope = NewDisposeScope();
+        return _plan.FieldFeatures(_box.Coefficients).sum().item<double>();
+    }
+}
+
+/// Plain stopwatch timings for the shared machine, where a full BenchmarkDotNet run is too slow:
+/// `dotnet run -c Release --project bench/MaceScf.Bench -- electrostatics [N ...]`.
+public static class ElectrostaticsTiming
+{
+    /// Builds the plan (k-vectors, cos/sin) from positions that require grad, evaluates E and F = −∂E/∂r.
+    public static double EnergyAndForces(PeriodicBox box)
+    {
+        using var scope = NewDisposeScope();
+        var positions = box.Positions.detach().requires_grad_(true);
+        using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions(), positions, box.Cell, PeriodicBox.Pbc);
+        var energy = plan.Energy(box.Coefficients).sum();
+        var forces = -autograd.grad([energy], [positions])[0];
+        return energy.item<double>() + forces.abs().sum().item<double>();
+    }
+
+    /// One libtorch thread: on the oversubscribed shared machine two threads made small kernels
+    /// up to 100× slower (thread hand-off), which would measure the neighbours, not this code.
+    public static void Run(int[] sizes)
+    {
+        if (sizes.Length == 0) sizes = [100, 1000, 5000];
+        set_num_threads(1);
+        Console.WriteLine($"threads {get_num_threads()}; default options, k_c = {new ElectrostaticsOptions().KspaceCutoff:F4} 1/Å");
+        Console.WriteLine("atoms | k-vectors | energy+forces (ms) | plan build (ms) | energy at fixed plan (ms) | features at fixed plan (ms)");
+        foreach (int n in sizes)
+        {
+            var box = new PeriodicBox(n);
+            int repeats = n <= 100 ? 20 : n <= 1000 ? 5 : 2;
+            EnergyAndForces(box);
+            double energyForces = Time(repeats, () => EnergyAndForces(box));
+            int kCount = 0;
+            double build = Time(repeats, () =>
+            {
+                using var scope = NewDisposeScope();
+                using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions(), box.Positions, box.Cell, PeriodicBox.Pbc);
+                kCount = plan.KVectorCount;
+            });
+            using var fixedPlan = new ElectrostaticsPlan(new ElectrostaticsOptions(), box.Positions, box.Cell, PeriodicBox.Pbc);
+            double energy = Time(repeats * 5, () => { using var s = NewDisposeScope(); fixedPlan.Energy(box.Coefficients).item<double>(); });
+            double features = Time(repeats * 5, () => { using var s = NewDisposeScope(); fixedPlan.FieldFeatures(box.Coefficients).sum().item<double>(); });
+            Console.WriteLine($"{n} | {kCount} | {energyForces:F1} | {build:F1} | {energy:F2} | {features:F2}");
+        }
+    }
+
+    static double Time(int repeats, Action action)
+    {
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < repeats; i++) action();
+        return watch.Elapsed.TotalMilliseconds / repeats;
+    }
+}

@@ -1,0 +1,84 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.Electrostatics;
+
+/// Electrostatics of one structure under one resolved boundary method (realspace, pbc, slab or
+/// molecule_in_box), with the self-interaction settings applied.
+sealed class StructureElectrostatics : IDisposable
+{
+    readonly ElectrostaticsOptions _options;
+    readonly RealSpaceSum? _realSpace;
+    readonly ReciprocalSpaceSum? _reciprocal;
+    readonly IBoundaryCorrection? _correction;
+    readonly Tensor _selfFeatures;                     // [C, F]
+    readonly List<Tensor> _owned = [];
+
+    public StructureElectrostatics(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions, Tensor? cell, BoundaryMethod method)
+    {
+        _options = options;
+        Method = method;
+        using var scope = NewDisposeScope();
+        _selfFeatures = layout.SelfInteractionMatrix(options.SmearingWidth, options.DensityMaxL, positions.dtype, positions.device);
+        _owned.Add(_selfFeatures);
+        if (method == BoundaryMethod.Realspace)
+        {
+            _realSpace = new RealSpaceSum(options, layout, positions);
+        }
+        else
+        {
+            if (cell is null) throw new ArgumentException($"the {method.ToName()} method needs a cell");
+            var volume = linalg.det(cell);
+            if (!(volume.item<double>() > 0))
+                throw new ArgumentException($"the cell must be right-handed with positive volume (rows are lattice vectors), got volume {volume.item<double>()}");
+            _reciprocal = new ReciprocalSpaceSum(options, layout, positions, cell);
+            var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
+            _owned.AddRange([volume, projection]);
+            if (method == BoundaryMethod.Slab)
+            {
+                var inPlaneZ = cell[TensorIndex.Slice(0, 2), 2].abs().max().item<double>();
+                if (inPlaneZ > 1e-8 * cell.abs().max().item<double>())
+                    throw new ArgumentException("the slab method needs the first two lattice vectors in the xy plane (vacuum along z)");
+                _correction = new SlabCorrection(positions, volume, projection);
+            }
+            else if (method == BoundaryMethod.MoleculeInBox)
+            {
+                var centredSquare = layout.CentredSquareProjection(positions.dtype, positions.device);
+                _owned.Add(centredSquare);
+                _correction = new MoleculeInBoxCorrection(positions, volume, options.SmearingWidth, projection, centredSquare);
+            }
+            else if (method != BoundaryMethod.Pbc)
+                throw new ArgumentException($"a structure's method must be resolved before evaluation, got {method.ToName()}");
+        }
+        foreach (var t in _owned) t.DetachFromDisposeScope();
+    }
+
+    public BoundaryMethod Method { get; }
+    public int KVectorCount => _reciprocal?.KVectorCount ?? 0;
+
+    public Tensor Energy(Tensor p)
+    {
+        var energy = _realSpace?.Energy(p) ?? _reciprocal!.Energy(p);
+        if (_correction is not null) energy = energy + _correction.Energy(p);
+        return _options.IncludeSelfInteraction ? energy : energy - RealSpaceSum.SelfEnergy(p, _options);
+    }
+
+    public Tensor Features(Tensor p)
+    {
+        var features = _realSpace?.Features(p) ?? _reciprocal!.Features(p);
+        if (!_options.IncludeFieldSelfInteraction) features = features - p.matmul(_selfFeatures);
+        return _correction is null ? features : features + _correction.Features(p);
+    }
+
+    public Tensor Potential(Tensor p)
+    {
+        var potential = _realSpace?.Potential(p) ?? _reciprocal!.Potential(p);
+        return _correction is null ? potential : potential + _correction.Potential(p);
+    }
+
+    public void Dispose()
+    {
+        _realSpace?.Dispose();
+        _reciprocal?.Dispose();
+        foreach (var t in _owned) t.Dispose();
+    }
+}
