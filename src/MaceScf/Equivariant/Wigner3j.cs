@@ -7,8 +7,9 @@ namespace MaceScf.Equivariant;
 
 /// Real Clebsch–Gordan coefficients C^{(l1,l2,l3)} (e3nn's wigner_3j), shape [2l1+1, 2l2+1, 2l3+1], in the basis
 /// of <see cref="SphericalHarmonics"/>, invariant under D^{l1}⊗D^{l2}⊗D^{l3}, with Σ C² = 1, and with the signs of
-/// e3nn 0.4.4 (the version MACE pins): the all-m=0 entry is positive, or, when it vanishes (odd l1+l2+l3), the first
-/// non-zero entry in row-major order is positive.
+/// e3nn 0.4.4 (the version MACE pins): for l1 ≤ l2 ≤ l3 the all-m=0 entry is positive, or, when it vanishes (odd
+/// l1+l2+l3), the first non-zero entry in row-major order is positive; other orders are index permutations of the sorted
+/// triple, times (−1)^{l1+l2+l3} for odd permutations (so e.g. (2,1,2) is not normalised by the sign rule itself).
 public static class Wigner3j
 {
     private static readonly ConcurrentDictionary<(int, int, int), double[,,]> Cache = new();
@@ -20,7 +21,7 @@ public static class Wigner3j
     public static double[,,] Compute(int l1, int l2, int l3)
     {
         if (!IsAllowed(l1, l2, l3)) throw new ArgumentException($"({l1},{l2},{l3}) violates the triangle rule.");
-        return (double[,,])Cache.GetOrAdd((l1, l2, l3), k => Build(k.Item1, k.Item2, k.Item3)).Clone();
+        return (double[,,])Cache.GetOrAdd((l1, l2, l3), k => Permuted(k.Item1, k.Item2, k.Item3)).Clone();
     }
 
     public static Tensor AsTensor(int l1, int l2, int l3, ScalarType dtype = ScalarType.Float64, Device? device = null)
@@ -31,7 +32,30 @@ public static class Wigner3j
         return torch.tensor(flat, new long[] { 2 * l1 + 1, 2 * l2 + 1, 2 * l3 + 1 }, dtype: dtype, device: device);
     }
 
-    private static double[,,] Build(int l1, int l2, int l3)
+    /// From the sorted triple, choosing the permutation π (base = (l_π0, l_π1, l_π2)) in e3nn 0.4.4's order of cases.
+    private static double[,,] Permuted(int l1, int l2, int l3)
+    {
+        int[] l = [l1, l2, l3];
+        int[] pi = l1 <= l2 && l2 <= l3 ? [0, 1, 2]
+            : l1 <= l3 && l3 <= l2 ? [0, 2, 1]
+            : l2 <= l1 && l1 <= l3 ? [1, 0, 2]
+            : l3 <= l2 && l2 <= l1 ? [2, 1, 0]
+            : l2 <= l3 && l3 <= l1 ? [1, 2, 0]
+            : [2, 0, 1];
+        if (pi[0] == 0 && pi[1] == 1) return Sorted(l1, l2, l3);
+        var b = Cache.GetOrAdd((l[pi[0]], l[pi[1]], l[pi[2]]), k => Sorted(k.Item1, k.Item2, k.Item3));
+        bool odd = pi[0] == 0 || pi[1] == 1 || pi[2] == 2;
+        double sign = odd && (l1 + l2 + l3) % 2 == 1 ? -1 : 1;
+        var c = new double[2 * l1 + 1, 2 * l2 + 1, 2 * l3 + 1];
+        var idx = new int[3];
+        for (idx[0] = 0; idx[0] <= 2 * l1; idx[0]++)
+        for (idx[1] = 0; idx[1] <= 2 * l2; idx[1]++)
+        for (idx[2] = 0; idx[2] <= 2 * l3; idx[2]++)
+            c[idx[0], idx[1], idx[2]] = sign * b[idx[pi[0]], idx[pi[1]], idx[pi[2]]];
+        return c;
+    }
+
+    private static double[,,] Sorted(int l1, int l2, int l3)
     {
         int d1 = 2 * l1 + 1, d2 = 2 * l2 + 1, d3 = 2 * l3 + 1;
         var q1 = RealToComplex(l1);

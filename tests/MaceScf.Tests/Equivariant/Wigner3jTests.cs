@@ -75,6 +75,19 @@ public class Wigner3jTests(ITestOutputHelper output)
         Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(1, 1, 1), eps) < 1e-15);
     }
 
+    /// e3nn 0.4.4 derives unsorted triples from the sorted one: (2,1,2) = −(1,2,2) with the first two axes swapped, although
+    /// the sign rule applied to (2,1,2) directly would pick the opposite sign (this is what MACE's U matrices see).
+    [Fact]
+    public void UnsortedOddTriplesArePermutationsOfTheSortedOne()
+    {
+        using var scope = NewDisposeScope();
+        var sorted = Wigner3j.AsTensor(1, 2, 2);
+        Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(2, 1, 2), -sorted.permute(1, 0, 2)) < 1e-15);
+        Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(2, 2, 1), -sorted.permute(2, 1, 0)) < 1e-15);
+        var cyclic = Wigner3j.AsTensor(2, 3, 1);
+        Assert.True(Reference.MaxDiff(cyclic, Wigner3j.AsTensor(1, 2, 3).permute(1, 2, 0)) < 1e-15);
+    }
+
     /// Swapping two indices multiplies by (−1)^{l1+l2+l3} for even-sum triples, where both e3nn versions agree.
     [Fact]
     public void PermutationSymmetryForEvenSums()
