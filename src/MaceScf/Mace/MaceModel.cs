@@ -110,7 +110,7 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
             features.Add(h);
             energies.Add(_readouts[t].forward(h));
         }
-        var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(0);
+        var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
         var interactionEnergy = GraphSum(nodeInteraction, inputs);
         var energy = GraphSum(nodeE0, inputs) + interactionEnergy;
         var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
