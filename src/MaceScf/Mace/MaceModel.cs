@@ -86,7 +86,7 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
     public override MaceOutput forward(MaceInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var positions = inputs.Positions;
+        var positions = inputs.Positions.to_type(Dtype);
         var nodeAttrs = nn.functional.one_hot(inputs.Species, Hyperparameters.NumElements).to_type(positions.dtype);
         var sender = inputs.EdgeIndex[0];
         var receiver = inputs.EdgeIndex[1];

@@ -56,13 +56,16 @@ public class MaceModelTests(ITestOutputHelper output)
         }
     }
 
-    /// Per-layer node features of a model keeping all hidden irreps transform with D(g) of their irreps.
-    [Fact]
-    public void LayerFeaturesAreEquivariant()
+    /// Per-layer node features of a model keeping all hidden irreps transform with D(g) of their irreps, for harmonics of
+    /// (x, y, z) as MACE and of (y, z, x) as the fixed-point model.
+    [Theory]
+    [InlineData(VectorOrder.Xyz)]
+    [InlineData(VectorOrder.Yzx)]
+    public void LayerFeaturesAreEquivariant(VectorOrder order)
     {
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var model = Model(32, keepLastLayerIrreps: true);
+        var model = Model(32, keepLastLayerIrreps: true, order: order);
         var inputs = Crystal();
         var reference = model.forward(inputs);
         var rng = new System.Random(6);
@@ -72,9 +75,9 @@ public class MaceModelTests(ITestOutputHelper output)
             var moved = model.forward(Transformed(inputs, g, torch.zeros(3, dtype: ScalarType.Float64)));
             for (int t = 0; t < model.LayerIrreps.Count; t++)
             {
-                var d = WignerD.ForIrreps(model.LayerIrreps[t], g);
+                var d = WignerD.ForIrreps(model.LayerIrreps[t], g, order);
                 double err = MaxDiff(moved.NodeFeatures[t], reference.NodeFeatures[t].matmul(d.T)) / MaxAbs(reference.NodeFeatures[t]);
-                Report($"layer {t} ({model.LayerIrreps[t]}), {(trial == 1 ? "improper" : "proper")}: relative error", err, 1e-10);
+                Report($"{order} layer {t} ({model.LayerIrreps[t]}), {(trial == 1 ? "improper" : "proper")}: relative error", err, 1e-10);
                 Assert.True(MaxDiff(moved.NodeEnergies[t], reference.NodeEnergies[t]) <= 1e-10 * MaxAbs(reference.NodeEnergies[t]));
             }
         }

@@ -1,4 +1,5 @@
 using MaceScf.Data;
+using MaceScf.Equivariant;
 using MaceScf.Mace;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,8 @@ internal static class MaceTestSystems
     /// contribute exactly zero: the envelope vanishes and the radial MLP has no biases).
     public const double Skin = 0.5;
 
-    public static MaceHyperparameters Hyperparameters(string first = InteractionKinds.Residual, bool keepLastLayerIrreps = false) => new()
+    public static MaceHyperparameters Hyperparameters(string first = InteractionKinds.Residual, bool keepLastLayerIrreps = false,
+        VectorOrder order = VectorOrder.Xyz) => new()
     {
         AtomicNumbers = [1, 8],
         RMax = RMax,
@@ -29,12 +31,14 @@ internal static class MaceTestSystems
         AvgNumNeighbors = 3.0,
         E0s = new Dictionary<int, double> { [1] = -13.6, [8] = -432.1 },
         KeepLastLayerIrreps = keepLastLayerIrreps,
+        EdgeVectorOrder = order,
     };
 
-    public static MaceModel Model(int seed, string first = InteractionKinds.Residual, bool keepLastLayerIrreps = false)
+    public static MaceModel Model(int seed, string first = InteractionKinds.Residual, bool keepLastLayerIrreps = false,
+        VectorOrder order = VectorOrder.Xyz)
     {
         torch.random.manual_seed(seed);
-        return new MaceModel(Hyperparameters(first, keepLastLayerIrreps));
+        return new MaceModel(Hyperparameters(first, keepLastLayerIrreps, order));
     }
 
     /// A molecule of <paramref name="n"/> atoms with pairwise distances ≥ 0.9 Å inside a 3 Å box, and its species.
