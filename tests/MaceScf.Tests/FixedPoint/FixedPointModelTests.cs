@@ -1,0 +1,95 @@
+using MaceScf.Electrostatics;
+using MaceScf.Equivariant;
+using MaceScf.FixedPoint;
+using MaceScf.Tests.Mace;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.FixedPoint;
+
+/// The full model: energy derivatives, charge conservation, and the SCF on the real update map.
+public class FixedPointModelTests(ITestOutputHelper output)
+{
+    private void Report(string what, double value, double tolerance)
+    {
+        output.WriteLine($"{what}: {value:E2} (≤ {tolerance:E0})");
+        Assert.True(value <= tolerance, $"{what}: {value}");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ForcesAreMinusFiniteDifferencesOfConvergedEnergy(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters();
+        var model = FixedPointTestSystems.Model(hp, 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf(constantCharge);
+        var prediction = model.Evaluate(inputs, options, computeForces: true);
+        Assert.True(prediction.Scf.AllConverged, $"SCF {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} steps");
+        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}");
+        var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
+        double h = 1e-4, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Forces!);
+        for (int i = 0; i < positions.GetLength(0); i++)
+        for (int d = 0; d < 3; d++)
+        {
+            double Shifted(double delta)
+            {
+                var x = (double[,])positions.Clone();
+                x[i, d] += delta;
+                var moved = inputs.WithGeometry(MaceTestSystems.Tensor2D(x), inputs.Graph.Cell);
+                return FixedPointTestSystems.Energy(model, moved, options);
+            }
+            double fd = -(Shifted(h) - Shifted(-h)) / (2 * h);
+            worst = Math.Max(worst, Math.Abs(fd - prediction.Forces![i, d].item<double>()));
+        }
+        Report($"max |F − F_fd| / max |F| (constant charge {constantCharge}, |F| {scale:F3})", worst / scale, 1e-6);
+        if (constantCharge) Assert.Equal(-1.0, prediction.TotalCharge.item<double>(), 1e-8);
+    }
+
+    [Fact]
+    public void StressIsTheStrainDerivativeOfConvergedEnergy()
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc);
+        var model = FixedPointTestSystems.Model(hp, 8);
+        var inputs = FixedPointTestSystems.Periodic();
+        var options = FixedPointTestSystems.TightScf();
+        var prediction = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
+        Assert.True(prediction.Scf.AllConverged);
+        double volume = linalg.det(inputs.Graph.Cell[0]).item<double>();
+        double eps = 1e-5, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Stress!);
+        for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+        {
+            double Strained(double delta)
+            {
+                var strain = eye(3, dtype: ScalarType.Float64);
+                strain[i, j] += delta;
+                var g = inputs.Graph;
+                return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
+            }
+            double fd = (Strained(eps) - Strained(-eps)) / (2 * eps) / volume;
+            double sym = prediction.Stress![0, i, j].item<double>();
+            // The analytic stress is the symmetric part; compare with the symmetrised finite difference.
+            double fdT = 0;
+            if (i != j)
+            {
+                var (a, b) = (j, i);
+                double Other(double delta)
+                {
+                    var strain = eye(3, dtype: ScalarType.Float64);
+                    strain[a, b] += delta;
+                    var g = inputs.Graph;
+                    return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
+                }
+                fdT = (Other(eps) - Other(-eps)) / (2 * eps) / volume;
+                fd = 0.5 * (fd + fdT);
+            }
+            worst = Math.Max(worst, Math.Abs(fd - sym));
+        }
+        Report($"max |σ − σ_fd| / max |σ| (|σ| {scale:E2} eV/Å³)", worst / scale, 1e-6);
+    }
+}
