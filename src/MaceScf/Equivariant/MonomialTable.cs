@@ -8,7 +8,7 @@ namespace MaceScf.Equivariant;
 internal sealed class MonomialTable
 {
     private readonly (CachedConstant Prefix, CachedConstant Last)[] _levels; // degrees 2..max
-    private readonly CachedConstant[] _select; // per degree: rows of that level that are requested
+    private readonly CachedConstant?[] _select; // per degree: rows of that level that are requested (null: all, in order)
 
     /// <param name="requested">requested[ν−1] = sorted index tuples of degree ν, in output order</param>
     public MonomialTable(IReadOnlyList<int[][]> requested)
@@ -30,25 +30,31 @@ internal sealed class MonomialTable
         _select = Enumerable.Range(1, maxDegree).Select(nu =>
         {
             var at = Position(needed[nu]);
-            return new CachedConstant(torch.tensor(requested[nu - 1].Select(t => (long)(nu == 1 ? t[0] : at[Key(t)])).ToArray()));
+            var rows = requested[nu - 1].Select(t => (long)(nu == 1 ? t[0] : at[Key(t)])).ToArray();
+            bool identity = nu > 1 && rows.Length == needed[nu].Count && rows.Select((r, i) => r == i).All(b => b);
+            return identity ? null : new CachedConstant(torch.tensor(rows));
         }).ToArray();
     }
 
     /// Total number of requested monomials.
     public int Count { get; }
 
-    /// x [D, L] → [Count, L], degrees in order, each in its requested order.
-    public Tensor Evaluate(Tensor x)
+    /// x [D, L] → per degree ν, [count_ν, L] in the requested order.
+    public Tensor[] Evaluate(Tensor x)
     {
-        var outputs = new List<Tensor> { x.index_select(0, _select[0].For(x)) };
+        var outputs = new Tensor[_select.Length];
+        outputs[0] = Select(x, _select[0], x);
         var level = x;
         for (int i = 0; i < _levels.Length; i++)
         {
             level = level.index_select(0, _levels[i].Prefix.For(x)) * x.index_select(0, _levels[i].Last.For(x));
-            outputs.Add(level.index_select(0, _select[i + 1].For(x)));
+            outputs[i + 1] = Select(level, _select[i + 1], x);
         }
-        return torch.cat(outputs.ToArray(), 0);
+        return outputs;
     }
+
+    private static Tensor Select(Tensor rows, CachedConstant? index, Tensor like) =>
+        index is null ? rows : rows.index_select(0, index.For(like));
 
     private static string Key(int[] t) => string.Join(',', t);
 

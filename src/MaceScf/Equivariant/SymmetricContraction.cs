@@ -8,7 +8,7 @@ namespace MaceScf.Equivariant;
 /// B[b,c,M] = Σ_{ν=1..correlation} Σ_k W_ν[z_b, k, c] Σ_a U_ν[M, a₁…a_ν, k] Π_t A[b, c, a_t].
 /// The sum over a is evaluated on monomials: U_ν is symmetrised once over the ν input indices into S_ν[M, m, k]
 /// (m = multiset a₁ ≤ … ≤ a_ν; only monomials with a non-zero coefficient are kept), so per forward
-/// B[b,c,:] = Σ_m mono[b,c,m] · coef[z_b, c, m, :] with coef = S·W (weights only) — one bmm per element present.
+/// B[b,c,:] = Σ_m mono[b,c,m] · coef[z_b, c, m, :] with coef = S·W (weights only) — one bmm per degree and element present.
 /// Parameters mirror MACE: contractions.{j}.weights_max [Z, K_correlation, C] and contractions.{j}.weights.{i}
 /// [Z, K_ν, C] for ν = correlation−1−i, initialised N(0,1)/K_ν.
 public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
@@ -91,8 +91,18 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
             var xp = all ? x : x.index_select(0, nodes!);
             long np = xp.shape[0];
             var rows = xp.permute(2, 1, 0).reshape(xp.shape[2], -1); // [D, C·Np]
-            var mono = _monomials.Evaluate(rows).view(-1, _channels, np).transpose(0, 1); // [C, nm, Np]
-            var res = coef[p].transpose(1, 2).bmm(mono).permute(2, 0, 1); // [Np, C, ΣM]
+            var mono = _monomials.Evaluate(rows);
+            Tensor? sum = null;
+            long offset = 0;
+            for (int nu = 0; nu < mono.Length; nu++)
+            {
+                // [C, ΣM, nm_ν] · [C, nm_ν, Np] (rows viewed channel-major without a copy)
+                var c = coef[p].narrow(1, offset, _monomialCounts[nu]).transpose(1, 2);
+                var term = c.bmm(mono[nu].view(-1, _channels, np).transpose(0, 1));
+                sum = sum is null ? term : sum + term;
+                offset += _monomialCounts[nu];
+            }
+            var res = sum!.permute(2, 0, 1); // [Np, C, ΣM]
             output = (all ? output + res : output.index_add(0, nodes!, res, 1.0)).MoveToOuterDisposeScope();
         }
         return IrrepsLayout.FromChannelMajor(output, IrrepsOut).MoveToOuterDisposeScope();
