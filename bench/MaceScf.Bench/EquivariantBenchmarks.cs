@@ -25,9 +25,14 @@ public class EquivariantBenchmarks
     private SymmetricContraction _contraction = null!;
     private Tensor _basis = null!, _attrs = null!;
 
+    /// libtorch intra-op threads (the machine has 2 cores, often shared).
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
+        torch.set_num_threads(Threads);
         var g = new Generator(1);
         Irreps node = "32x0e+32x1o";
         _tp = new ChannelwiseTensorProduct(node, Irreps.SphericalHarmonics(3), "32x0e+32x1o+32x2e+32x3o");
