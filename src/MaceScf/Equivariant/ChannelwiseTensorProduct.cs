@@ -15,7 +15,7 @@ public sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep
 public sealed class ChannelwiseTensorProduct : nn.Module
 {
     private readonly CachedConstant _coupling; // [d2, d1 * cols]
-    private readonly CachedConstant _columnPath; // [cols] → path index (long)
+    private readonly (int FirstPath, int Paths, int Dim)[] _groups; // consecutive paths with the same output irrep
     private readonly int _channels;
     private readonly int _d1;
     private readonly int _cols;
@@ -59,7 +59,6 @@ public sealed class ChannelwiseTensorProduct : nn.Module
         int d2 = irreps2.Dim;
         _cols = sorted.Segments.Sum(s => s.Ir.Dim);
         var coupling = new double[d2, _d1, _cols];
-        var columnPath = new long[_cols];
         int[] off1 = ComponentOffsets(irreps1), off2 = irreps2.Offsets();
         int col = 0;
         foreach (var path in Paths)
@@ -69,11 +68,11 @@ public sealed class ChannelwiseTensorProduct : nn.Module
             for (int j = 0; j < path.Ir2.Dim; j++)
             for (int k = 0; k < path.IrOut.Dim; k++)
                 coupling[off2[path.Input2] + j, off1[path.Input1] + i, col + k] = path.Alpha * c[i, j, k];
-            for (int k = 0; k < path.IrOut.Dim; k++) columnPath[col + k] = path.Output;
             col += path.IrOut.Dim;
         }
         _coupling = new CachedConstant(torch.tensor(Flatten(coupling), new long[] { d2, (long)_d1 * _cols }, dtype: ScalarType.Float64));
-        _columnPath = new CachedConstant(torch.tensor(columnPath));
+        _groups = Paths.Select((p, i) => (p, i)).GroupBy(t => t.p.IrOut)
+            .Select(g => (g.First().i, g.Count(), g.Key.Dim)).ToArray();
     }
 
     /// Per-sample product. x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim], weights [B, WeightNumel] → [B, IrrepsOut.Dim] (mul_ir).
@@ -81,7 +80,7 @@ public sealed class ChannelwiseTensorProduct : nn.Module
     {
         using var scope = NewDisposeScope();
         var m = Messages(IrrepsLayout.ToComponentMajor(x1, Irreps1), x2, weights);
-        return IrrepsLayout.FromComponentMajor(m, IrrepsOut).MoveToOuterDisposeScope();
+        return IrrepsLayout.FromComponentMajor(torch.cat(m, 1), IrrepsOut).MoveToOuterDisposeScope();
     }
 
     /// Message passing: gathers sender features, multiplies per edge, sums at the receivers.
@@ -92,18 +91,28 @@ public sealed class ChannelwiseTensorProduct : nn.Module
         using var scope = NewDisposeScope();
         var x1 = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
         var m = Messages(x1, edgeAttrs, edgeWeights);
-        var summed = torch.zeros(numNodes, _cols, _channels, dtype: m.dtype, device: m.device).index_add(0, receiver, m, 1.0);
-        return IrrepsLayout.FromComponentMajor(summed, IrrepsOut).MoveToOuterDisposeScope();
+        var summed = m.Select(g => torch.zeros(numNodes, g.shape[1], _channels, dtype: g.dtype, device: g.device).index_add(0, receiver, g, 1.0));
+        return IrrepsLayout.FromComponentMajor(torch.cat(summed.ToArray(), 1), IrrepsOut).MoveToOuterDisposeScope();
     }
 
-    /// x1 [B, d1, C] (component-major), x2 [B, d2], w [B, paths·C] → [B, cols, C].
-    private Tensor Messages(Tensor x1, Tensor x2, Tensor w)
+    /// x1 [B, d1, C] (component-major), x2 [B, d2], w [B, paths·C] → per output irrep group [B, n_g·(2l+1), C]
+    /// (concatenated: [B, cols, C]). The weight of a path multiplies all 2l+1 columns of its segment by broadcasting.
+    private Tensor[] Messages(Tensor x1, Tensor x2, Tensor w)
     {
         long b = x1.shape[0];
         var g = x2.matmul(_coupling.For(x2)).view(b, _d1, _cols);
         var m = g.transpose(1, 2).bmm(x1);
-        var wCols = w.view(b, Paths.Count, _channels).index_select(1, _columnPath.For(x2));
-        return m * wCols;
+        var wp = w.view(b, Paths.Count, _channels);
+        var parts = new Tensor[_groups.Length];
+        int col = 0;
+        for (int i = 0; i < _groups.Length; i++)
+        {
+            var (first, n, d) = _groups[i];
+            var block = m.narrow(1, col, (long)n * d).view(b, n, d, _channels) * wp.narrow(1, first, n).unsqueeze(2);
+            parts[i] = block.view(b, (long)n * d, _channels);
+            col += n * d;
+        }
+        return parts;
     }
 
     private static int[] ComponentOffsets(Irreps irreps)

@@ -8,13 +8,14 @@ namespace MaceScf.Equivariant;
 /// B[b,c,M] = Σ_{ν=1..correlation} Σ_k W_ν[z_b, k, c] Σ_a U_ν[M, a₁…a_ν, k] Π_t A[b, c, a_t].
 /// The sum over a is evaluated on monomials: U_ν is symmetrised once over the ν input indices into S_ν[M, m, k]
 /// (m = multiset a₁ ≤ … ≤ a_ν; only monomials with a non-zero coefficient are kept), so per forward
-/// B[b,c,:] = Σ_m mono[b,c,m] · coef[z_b, c, m, :] with coef = S·W (weights only) — one bmm per element present.
+/// B[b,c,:] = Σ_m mono[b,c,m] · coef[z_b, c, m, :] with coef = S·W (weights only) — one bmm per degree and element present.
 /// Parameters mirror MACE: contractions.{j}.weights_max [Z, K_correlation, C] and contractions.{j}.weights.{i}
 /// [Z, K_ν, C] for ν = correlation−1−i, initialised N(0,1)/K_ν.
 public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<Contraction> _contractions;
-    private readonly Monomials[] _monomials; // per ν = 1..correlation
+    private readonly MonomialTable _monomials;
+    private readonly int[] _monomialCounts; // per ν = 1..correlation
     private readonly int _channels;
 
     public Irreps IrrepsIn { get; }
@@ -42,7 +43,7 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
         NumElements = numElements;
         CouplingIrreps = new Irreps(irrepsIn.Segments.Select(s => s.Ir));
 
-        _monomials = new Monomials[correlation];
+        var requested = new int[correlation][][];
         var symmetrised = new double[irrepsOut.Count][][,,];
         for (int j = 0; j < irrepsOut.Count; j++) symmetrised[j] = new double[correlation][,,];
         for (int nu = 1; nu <= correlation; nu++)
@@ -52,13 +53,18 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
             for (int j = 0; j < irrepsOut.Count; j++)
                 full[j] = Symmetrise(UMatrices.Real(CouplingIrreps, irrepsOut[j].Ir, nu), irrepsOut[j].Ir.Dim, nu, CouplingIrreps.Dim, all.Count);
             var used = Enumerable.Range(0, all.Count).Where(m => full.Any(s => AnyNonZero(s, m))).ToArray();
-            _monomials[nu - 1] = new Monomials(nu, used.Select(m => all[m]).ToArray());
+            requested[nu - 1] = used.Select(m => all[m]).ToArray();
             for (int j = 0; j < irrepsOut.Count; j++) symmetrised[j][nu - 1] = Restrict(full[j], used);
         }
+        _monomials = new MonomialTable(requested);
+        _monomialCounts = requested.Select(r => r.Length).ToArray();
         _contractions = new ModuleList<Contraction>(Enumerable.Range(0, irrepsOut.Count)
             .Select(j => new Contraction(symmetrised[j], irrepsOut[j].Ir.Dim, numElements, _channels, dtype)).ToArray());
         register_module("contractions", _contractions);
     }
+
+    /// Number of distinct monomials of degree ν = 1..correlation with a non-zero coefficient for some output.
+    public IReadOnlyList<int> MonomialCounts => _monomialCounts;
 
     /// Paths K_ν (ν = 1..correlation) of each output irrep.
     public IReadOnlyList<int[]> PathCounts => _contractions.Select(c => c.PathCounts).ToArray();
@@ -83,8 +89,20 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
             bool all = elements.Length == 1;
             var nodes = all ? null : (element == elements[p]).nonzero().squeeze(1);
             var xp = all ? x : x.index_select(0, nodes!);
-            var mono = torch.cat(_monomials.Select(m => m.Evaluate(xp)).ToArray(), 2); // [Np, C, nm]
-            var res = mono.transpose(0, 1).bmm(coef[p]).transpose(0, 1); // [Np, C, ΣM]
+            long np = xp.shape[0];
+            var rows = xp.permute(2, 1, 0).reshape(xp.shape[2], -1); // [D, C·Np]
+            var mono = _monomials.Evaluate(rows);
+            Tensor? sum = null;
+            long offset = 0;
+            for (int nu = 0; nu < mono.Length; nu++)
+            {
+                // [C, ΣM, nm_ν] · [C, nm_ν, Np] (rows viewed channel-major without a copy)
+                var c = coef[p].narrow(1, offset, _monomialCounts[nu]).transpose(1, 2);
+                var term = c.bmm(mono[nu].view(-1, _channels, np).transpose(0, 1));
+                sum = sum is null ? term : sum + term;
+                offset += _monomialCounts[nu];
+            }
+            var res = sum!.permute(2, 0, 1); // [Np, C, ΣM]
             output = (all ? output + res : output.index_add(0, nodes!, res, 1.0)).MoveToOuterDisposeScope();
         }
         return IrrepsLayout.FromChannelMajor(output, IrrepsOut).MoveToOuterDisposeScope();
@@ -156,29 +174,6 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
         for (int k = 0; k < s.GetLength(2); k++)
             r[i, m, k] = s[i, used[m], k];
         return r;
-    }
-
-    /// The degree-ν monomials Π_t A[.., a_t] used by some output.
-    private sealed class Monomials
-    {
-        private readonly CachedConstant[] _factors; // ν index vectors [nm]
-
-        public Monomials(int nu, int[][] monomials)
-        {
-            Count = monomials.Length;
-            _factors = Enumerable.Range(0, nu)
-                .Select(t => new CachedConstant(torch.tensor(monomials.Select(m => (long)m[t]).ToArray()))).ToArray();
-        }
-
-        public int Count { get; }
-
-        /// x [N, C, D] → [N, C, Count]
-        public Tensor Evaluate(Tensor x)
-        {
-            var product = x.index_select(2, _factors[0].For(x));
-            for (int t = 1; t < _factors.Length; t++) product = product * x.index_select(2, _factors[t].For(x));
-            return product;
-        }
     }
 }
 

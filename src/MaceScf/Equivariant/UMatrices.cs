@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,9 +14,17 @@ public static class UMatrices
 {
     private sealed record Coupling(Irrep Ir, Tensor Basis); // Basis [2l+1, D^ν]
 
+    private static readonly ConcurrentDictionary<(string, Irrep, int), Tensor> Cache = new();
+
+    /// A fresh copy of U_ν (float64, CPU); computed once per (irreps, output, correlation) and process.
     public static Tensor Real(Irreps irrepsIn, Irrep irOut, int correlation)
     {
         if (correlation < 1) throw new ArgumentOutOfRangeException(nameof(correlation));
+        return Cache.GetOrAdd((irrepsIn.ToString(), irOut, correlation), _ => Build(irrepsIn, irOut, correlation).DetachFromDisposeScope()).clone();
+    }
+
+    private static Tensor Build(Irreps irrepsIn, Irrep irOut, int correlation)
+    {
         using var scope = NewDisposeScope();
         var last = correlation == 1
             ? Couplings(irrepsIn, 0).Where(c => c.Ir == irOut).ToList()

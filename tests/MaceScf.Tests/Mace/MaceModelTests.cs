@@ -261,6 +261,24 @@ public class MaceModelTests(ITestOutputHelper output)
         Report("relative error of d(ΣF² + Σσ²)/dw", Math.Abs(analytic - fd) / Math.Abs(analytic), 1e-6);
     }
 
+    /// A float32 model runs on float64 inputs, returns float32 results and is invariant to float32 precision.
+    [Fact]
+    public void Float32ModelRunsAndIsInvariant()
+    {
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(41);
+        var model = new MaceModel(Hyperparameters(), ScalarType.Float32);
+        var inputs = Crystal();
+        var reference = MaceProperties.Evaluate(model, inputs, computeStress: true);
+        Assert.Equal(ScalarType.Float32, reference.Energy.dtype);
+        Assert.Equal(ScalarType.Float32, reference.Forces!.dtype);
+        var g = Reference.Orthogonal(new System.Random(3), improper: true);
+        var moved = MaceProperties.Evaluate(model, Transformed(inputs, g, torch.zeros(3, dtype: ScalarType.Float64)));
+        double e = reference.Output.InteractionEnergy.item<float>();
+        Report("float32: relative energy change under an improper rotation", Math.Abs(moved.Output.InteractionEnergy.item<float>() - e) / Math.Abs(e), 1e-5);
+        Report("float32: relative force error", MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T.to_type(ScalarType.Float32))) / MaxAbs(reference.Forces!), 1e-5);
+    }
+
     private static Tensor FiniteDifferenceForces(MaceModel model, MaceInputs inputs, double h)
     {
         long n = inputs.Positions.shape[0];

@@ -116,7 +116,7 @@ internal static class MaceTestSystems
         return model.forward(inputs).Energy.sum().item<double>();
     }
 
-    public static double MaxAbs(Tensor t) => t.abs().max().item<double>();
+    public static double MaxAbs(Tensor t) => t.abs().max().to_type(ScalarType.Float64).item<double>();
 
-    public static double MaxDiff(Tensor a, Tensor b) => (a - b).abs().max().item<double>();
+    public static double MaxDiff(Tensor a, Tensor b) => (a - b).abs().max().to_type(ScalarType.Float64).item<double>();
 }
