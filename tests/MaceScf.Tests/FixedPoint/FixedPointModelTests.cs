@@ -92,4 +92,46 @@ public class FixedPointModelTests(ITestOutputHelper output)
         }
         Report($"max |σ − σ_fd| / max |σ| (|σ| {scale:E2} eV/Å³)", worst / scale, 1e-6);
     }
+
+    [Fact]
+    public void ConvergedDensityIsAFixedPointAndTheMapHasVectorJacobianProducts()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 9);
+        var inputs = FixedPointTestSystems.Molecule();
+        using var geometry = model.Prepare(inputs);
+        var options = FixedPointTestSystems.TightScf(constantCharge: false);
+        var (p0, mu, _) = model.InitialState(geometry, inputs, options);
+        var result = ScfRunner.Run(geometry, options, p0, mu);
+        Assert.True(result.AllConverged);
+        var muNode = result.FermiLevel.index_select(0, geometry.Batch);
+        var p = result.Density.detach().requires_grad_(true);
+        var mapped = geometry.Map(p, muNode);
+        Report("fixed-point residual max |p − F(p)|", MaceTestSystems.MaxDiff(mapped, p), 1e-10);
+        // Vector–Jacobian product vᵀ ∂F/∂p by autograd against the central difference of F along u.
+        var v = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 3);
+        var u = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 4);
+        var vjp = autograd.grad([(mapped * v).sum()], [p])[0];
+        double h = 1e-5;
+        double fd = ((geometry.Map(p.detach() + h * u, muNode) - geometry.Map(p.detach() - h * u, muNode)) * v).sum().item<double>() / (2 * h);
+        double ad = (vjp * u).sum().item<double>();
+        Report($"|vᵀJu (autograd) − finite difference| / |vᵀJu| (vᵀJu = {ad:F6})", Math.Abs(ad - fd) / Math.Abs(ad), 1e-7);
+        // Direct mode: one update from the data density equals F at that density.
+        var step = geometry.Step(p0, muNode);
+        Assert.Equal(0, MaceTestSystems.MaxDiff(geometry.LocalDensity + step.Update, geometry.Map(p0, muNode)));
+    }
+
+    [Fact]
+    public void UnstableMixingIsReportedAsDivergedWithoutNaNs()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var options = new ScfOptions { ConstantCharge = false, MixingParameter = 4.0, NumScfSteps = 200 };
+        var prediction = model.Evaluate(FixedPointTestSystems.Molecule(), options, computeForces: false);
+        output.WriteLine($"status {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} updates; history "
+            + string.Join(", ", prediction.Scf.History[0].data<double>().ToArray().Select(x => x.ToString("E1"))));
+        Assert.Equal(ScfStatus.Diverged, prediction.Scf.Status[0]);
+        Assert.True(prediction.Scf.Steps[0] < 199);
+        Assert.False(prediction.Energy.isnan().any().item<bool>());
+    }
 }
