@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
-// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`);
+// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
@@ -10,6 +10,9 @@ switch (args.FirstOrDefault())
         break;
     case "mace-timing":
         MaceTiming.Run(args[1..]);
+        break;
+    case "fixedpoint-timing":
+        FixedPointTiming.Run(args[1..]);
         break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

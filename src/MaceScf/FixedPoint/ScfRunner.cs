@@ -36,11 +36,13 @@ public static class ScfRunner
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
+            // Without use_autograd_forces only a step with index num_scf_steps − 2 keeps its graph (notes §4); a step that keeps
+            // none runs without autograd.
+            bool keep = keepGraph && (o.UseAutogradForces || t == o.NumScfSteps - 2);
+            using var noGrad = keep ? null : torch.no_grad();
             var step = map.Step(p, muNode);
             // Linear mixing p ← p + α(F(p) − p), F(p) = p_local + Δp (notes §3.3).
             var next = p + o.MixingParameter * (map.LocalDensity + step.Update - p);
-            // Without use_autograd_forces only a step with index num_scf_steps − 2 keeps its graph (notes §4).
-            bool keep = keepGraph && (o.UseAutogradForces || t == o.NumScfSteps - 2);
             if (!keep) next = next.detach();
             var charge = GraphSum(map, next[.., 0]);
             bool stop = tracker.Record(t, next, p, charge.abs(), null);
@@ -59,8 +61,7 @@ public static class ScfRunner
         Tensor projected;
         using (var scope = NewDisposeScope())
         {
-            var (update, _, fukui, _) = Respond(map, p, mu, keepGraph);
-            _ = update;
+            var fukui = Respond(map, p, mu, keepGraph).Fukui;
             projected = Project(map, p, fukui, target - GraphSum(map, p[.., 0]));
             if (!keepGraph) projected = projected.detach();
             projected.MoveToOuterDisposeScope();
@@ -68,8 +69,7 @@ public static class ScfRunner
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
-            var (update, features, fukui, response) = Respond(map, projected, mu, keepGraph);
-            _ = features;
+            var (update, fukui, response) = Respond(map, projected, mu, keepGraph);
             var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
             var charge = GraphSum(map, next[.., 0]);
             var deficit = target - charge;
@@ -96,7 +96,7 @@ public static class ScfRunner
 
     /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_G(i) and R_G = Σ_{i∈G} g_i.
     /// A structure with |R| below <see cref="SmallResponse"/> gets uniform weights 1/N_G.
-    private static (Tensor Update, Tensor Features, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
+    private static (Tensor Update, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
     {
         var muNode = mu.requires_grad ? mu.index_select(0, map.Batch) : mu.index_select(0, map.Batch).detach().requires_grad_(true);
         var step = map.Step(p, muNode);
@@ -108,7 +108,7 @@ public static class ScfRunner
         var small = (response.abs() < SmallResponse).index_select(0, map.Batch);
         var safe = torch.where(response.abs() < SmallResponse, torch.ones_like(response), response).index_select(0, map.Batch);
         var fukui = torch.where(small, 1 / counts.index_select(0, map.Batch), grad / safe);
-        return (step.Update, step.Features, fukui, response);
+        return (step.Update, fukui, response);
     }
 
     /// p with p_i0 += f_i ΔQ_G(i): Σ_G of the charges becomes Q(p) + ΔQ exactly (Σ f = 1).
@@ -127,7 +127,7 @@ public static class ScfRunner
     {
         private readonly List<Tensor> _history = [];
         private readonly int[] _steps = Enumerable.Repeat(-1, map.NumGraphs).ToArray();
-        private bool[] _diverged = new bool[map.NumGraphs];
+        private readonly bool[] _diverged = new bool[map.NumGraphs];
         private int _updates;
 
         /// Records update t (next vs previous density); chargeError is |Q − Q_ref| per structure, chargeDeficit (constant
