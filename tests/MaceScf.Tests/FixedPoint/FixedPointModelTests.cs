@@ -134,4 +134,40 @@ public class FixedPointModelTests(ITestOutputHelper output)
         Assert.True(prediction.Scf.Steps[0] < 199);
         Assert.False(prediction.Energy.isnan().any().item<bool>());
     }
+
+    /// Without use_autograd_forces a loop that stops early keeps no graph: the forces are those of the energy at the frozen
+    /// converged density (Hellmann–Feynman-like), which differ from the full derivative because the model is not variational.
+    [Fact]
+    public void ForcesWithoutAutogradThroughTheLoopAreFrozenDensityForces()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false };
+        var frozen = model.Evaluate(inputs, options);
+        var full = model.Evaluate(inputs, options with { UseAutogradForces = true });
+        Assert.True(frozen.Scf.AllConverged);
+        var density = frozen.Scf.Density.detach();
+        var mu = frozen.Scf.FermiLevel.index_select(0, inputs.Graph.Batch);
+        var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
+        double h = 1e-4, worst = 0;
+        for (int i = 0; i < positions.GetLength(0); i++)
+        for (int d = 0; d < 3; d++)
+        {
+            double Energy(double delta)
+            {
+                using var inner = NewDisposeScope();
+                var x = (double[,])positions.Clone();
+                x[i, d] += delta;
+                using var geometry = model.Prepare(inputs.WithGeometry(MaceTestSystems.Tensor2D(x), inputs.Graph.Cell));
+                return model.Energy(geometry, density, geometry.Features(density, mu)).Total.sum().item<double>();
+            }
+            worst = Math.Max(worst, Math.Abs(-(Energy(h) - Energy(-h)) / (2 * h) - frozen.Forces![i, d].item<double>()));
+        }
+        double scale = MaceTestSystems.MaxAbs(frozen.Forces!);
+        Report("max |F − F_fd(frozen p)| / max |F|", worst / scale, 1e-6);
+        double difference = MaceTestSystems.MaxDiff(frozen.Forces!, full.Forces!);
+        output.WriteLine($"max |F_frozen − F_unrolled| = {difference:E2} eV/Å");
+        Assert.True(difference > 1e-4);
+    }
 }

@@ -31,6 +31,17 @@ internal static class FixedPointTestSystems
         return new FixedPointModel(hp);
     }
 
+    /// A model whose update and local-density outputs are scaled by <paramref name="scale"/>: random weights respond far more
+    /// strongly than trained ones, which the SCF on real structures (many neighbours) does not survive.
+    public static FixedPointModel Damped(FixedPointHyperparameters hp, int seed, double scale)
+    {
+        var model = Model(hp, seed);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3"))) p.mul_(scale);
+        return model;
+    }
+
     /// A 5-atom molecule (open boundaries) with a total charge and an applied field.
     public static FixedPointInputs Molecule(double charge = -1.0, double[]? field = null, int seed = 3)
     {
