@@ -1,5 +1,6 @@
 using MaceScf.Electrostatics;
 using MaceScf.Mace;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -69,6 +70,30 @@ public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     {
         using var scope = NewDisposeScope();
         return (LocalDensity + Step(density, fermiLevel).Update).MoveToOuterDisposeScope();
+    }
+
+    /// vᵀ ∂F/∂p at (p, μ) [N, K], the product implicit differentiation needs (adjoint of the fixed-point equation).
+    /// <param name="createGraph">keep the graph (to differentiate the product again, e.g. with respect to parameters)</param>
+    public Tensor VectorJacobianProduct(Tensor density, Tensor fermiLevel, Tensor v, bool createGraph = false)
+    {
+        using var scope = NewDisposeScope();
+        var p = density.detach().requires_grad_(true);
+        var mapped = Map(p, fermiLevel);
+        var vjp = torch.autograd.grad([mapped], [p], [v], retain_graph: createGraph, create_graph: createGraph)[0];
+        return vjp.MoveToOuterDisposeScope();
+    }
+
+    /// ∂F/∂p · u at (p, μ) [N, K] (matrix-free linearize_solve), by differentiating the vector–Jacobian product
+    /// w ↦ wᵀ ∂F/∂p, which is linear in w, once more.
+    public Tensor JacobianVectorProduct(Tensor density, Tensor fermiLevel, Tensor u)
+    {
+        using var scope = NewDisposeScope();
+        var p = density.detach().requires_grad_(true);
+        var mapped = Map(p, fermiLevel);
+        var w = torch.zeros_like(mapped).requires_grad_(true);
+        var vjp = torch.autograd.grad([mapped], [p], [w], retain_graph: true, create_graph: true)[0];
+        var jvp = torch.autograd.grad([vjp], [w], [u])[0];
+        return jvp.detach().MoveToOuterDisposeScope();
     }
 
     public void Dispose() => Plan.Dispose();
