@@ -25,10 +25,10 @@ public class FixedPointEquivarianceTests(ITestOutputHelper output)
     };
 
     private static (Tensor Energy, Tensor Forces, Tensor Density, Tensor Fermi, Tensor Charge, Tensor Dipole, Tensor Terms) Run(
-        FixedPointModel model, FixedPointInputs inputs)
+        FixedPointModel model, FixedPointInputs inputs, ScfOptions? options = null, ScfStatus expected = ScfStatus.MaxStepsReached)
     {
-        var p = model.Evaluate(inputs, Scf, computeForces: true);
-        Assert.Equal(ScfStatus.MaxStepsReached, p.Scf.Status[0]);
+        var p = model.Evaluate(inputs, options ?? Scf, computeForces: true);
+        Assert.Equal(expected, p.Scf.Status[0]);
         return (p.Energy, p.Forces!, p.Scf.Density, p.Scf.FermiLevel, p.TotalCharge, p.Dipole, stack(p.Terms.Named().Select(t => t.Value).ToArray()));
     }
 
@@ -65,6 +65,31 @@ public class FixedPointEquivarianceTests(ITestOutputHelper output)
         output.WriteLine($"{update}/{embedding ?? "default"}/{nonlinearity}/{readout}/linear local {linearLocal}: E = "
             + $"{reference.Energy.item<double>():F6}, Q = {reference.Charge.item<double>():F6}, worst deviation {worst:E2}");
         Assert.True(worst < Tolerance, $"{worst}");
+    }
+
+    [Fact]
+    public void ConvergedOutputsAreRotationEquivariant()
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters();
+        var model = FixedPointTestSystems.Model(hp, 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf();
+        var reference = Run(model, inputs, options, ScfStatus.Converged);
+        var g = Reference.Orthogonal(new System.Random(8), improper: false);
+        var r = Run(model, inputs.WithGeometry(inputs.Graph.Positions.matmul(g.T), inputs.Graph.Cell) with
+        {
+            ExternalField = inputs.ExternalField!.matmul(g.T),
+        }, options, ScfStatus.Converged);
+        var d = WignerD.ForIrreps(hp.ChargesIrreps, g, VectorOrder.Yzx);
+        double worst = new[]
+        {
+            MaceTestSystems.MaxDiff(r.Energy, reference.Energy), MaceTestSystems.MaxDiff(r.Forces, reference.Forces.matmul(g.T)),
+            MaceTestSystems.MaxDiff(r.Density, reference.Density.matmul(d.T)), MaceTestSystems.MaxDiff(r.Fermi, reference.Fermi),
+            MaceTestSystems.MaxDiff(r.Dipole, reference.Dipole.matmul(g.T)), MaceTestSystems.MaxDiff(r.Charge, reference.Charge),
+        }.Max();
+        output.WriteLine($"at convergence (constant charge, tolerance 1e-13): worst deviation {worst:E2}");
+        Assert.True(worst < 1e-9, $"{worst}");
     }
 
     [Fact]
