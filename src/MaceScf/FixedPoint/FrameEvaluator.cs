@@ -53,7 +53,7 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
             result.Add(new FramePrediction(frames[g], energy[g], forces is null ? null : Rows(forces, first, n, 3),
                 stress is null ? null : Rows(stress, 3 * g, 3, 3), Rows(density, first, n, k), dipole[(3 * g)..(3 * g + 3)], charge[g], fermi[g],
                 terms.ToDictionary(t => t.Name, t => t.Values[g]), prediction.Scf.Status[g], prediction.Scf.Steps[g],
-                history[(g * steps)..((g + 1) * steps)]));
+                history[(g * steps)..(g * steps + (prediction.Scf.Status[g] == ScfStatus.Diverged ? prediction.Scf.Steps[g] : steps))]));
             first += n;
         }
         return result;

@@ -13,9 +13,10 @@ public enum ScfStatus
 /// <param name="Density">[N, K] the final (mixed) density</param>
 /// <param name="FermiLevel">[G] the Fermi level the final density was computed with</param>
 /// <param name="Features">[N, F] V̂ of the final density at that Fermi level</param>
-/// <param name="History">[G, steps] mean |Δp| of every update (convergence_history)</param>
+/// <param name="History">[G, steps] mean |Δp| of every update (convergence_history); a diverged structure is frozen, so its
+/// entries after <paramref name="Steps"/> are 0</param>
 /// <param name="Status">per structure</param>
-/// <param name="Steps">per structure, the number of updates until it converged (or all that were made)</param>
+/// <param name="Steps">per structure, the number of updates until it converged or diverged (or all that were made)</param>
 public sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Features, Tensor History, IReadOnlyList<ScfStatus> Status,
     IReadOnlyList<int> Steps)
 {

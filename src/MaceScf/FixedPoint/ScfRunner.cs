@@ -46,7 +46,8 @@ public static class ScfRunner
             if (!keep) next = next.detach();
             var charge = GraphSum(map, next[.., 0]);
             bool stop = tracker.Record(t, next, p, charge.abs(), null);
-            p = next.MoveToOuterDisposeScope();
+            // A structure that diverged keeps the density before its diverging update.
+            p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
             if (stop) break;
         }
         return tracker.Finish(p, mu, map.Features(p, muNode));
@@ -82,14 +83,15 @@ public static class ScfRunner
                 response = response.detach();
             }
             bool stop = tracker.Record(t, next, p, deficit.abs(), deficit.abs());
-            p = next.MoveToOuterDisposeScope();
-            projected = nextProjected.MoveToOuterDisposeScope();
+            // A structure that diverged keeps the density (and μ) before its diverging update.
+            p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
+            projected = tracker.Freeze(nextProjected, projected).MoveToOuterDisposeScope();
             // The returned μ is the one the returned density was computed with (DESIGN.md §5): no Newton step after the last update.
             if (stop || t == o.NumScfSteps - 2) break;
             var small = response.abs() < SmallResponse;
             // Newton on μ with R = ∂Q/∂μ of the update; with no response, step against the deficit: Δμ = −sign(ΔQ).
             var step = torch.where(small, -deficit.sign(), deficit / torch.where(small, torch.ones_like(response), response));
-            mu = (mu + step.clamp(-MaxFermiStep, MaxFermiStep)).MoveToOuterDisposeScope();
+            mu = (mu + tracker.FreezeGraphs(step.clamp(-MaxFermiStep, MaxFermiStep))).MoveToOuterDisposeScope();
         }
         return tracker.Finish(p, mu, map.Features(p, mu.index_select(0, map.Batch)));
     }
@@ -122,13 +124,23 @@ public static class ScfRunner
     public static Tensor GraphSum(IFixedPointMap map, Tensor nodeValues) =>
         torch.zeros(map.NumGraphs, dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, map.Batch, nodeValues, 1.0);
 
-    /// Convergence history, per-structure status and the stopping rule.
+    /// Convergence history, per-structure status and the stopping rule. A structure that diverged is frozen (its density
+    /// and μ stop changing) while the others go on; the loop stops when every structure converged or diverged.
     private sealed class Tracker(IFixedPointMap map, ScfOptions options)
     {
         private readonly List<Tensor> _history = [];
         private readonly int[] _steps = Enumerable.Repeat(-1, map.NumGraphs).ToArray();
         private readonly bool[] _diverged = new bool[map.NumGraphs];
+        private Tensor? _frozenGraphs;
         private int _updates;
+
+        /// <paramref name="next"/> with the rows of diverged structures replaced by <paramref name="previous"/>.
+        public Tensor Freeze(Tensor next, Tensor previous) => _frozenGraphs is null
+            ? next
+            : torch.where(_frozenGraphs.index_select(0, map.Batch).unsqueeze(1), previous, next);
+
+        /// A per-structure step with the diverged structures' entries set to 0.
+        public Tensor FreezeGraphs(Tensor step) => _frozenGraphs is null ? step : torch.where(_frozenGraphs, torch.zeros_like(step), step);
 
         /// Records update t (next vs previous density); chargeError is |Q − Q_ref| per structure, chargeDeficit (constant
         /// charge) also gates convergence. Returns true when the loop must stop.
@@ -136,35 +148,48 @@ public static class ScfRunner
         {
             _updates = t + 1;
             using var scope = NewDisposeScope();
-            var change = GraphSum(map, (next - previous).detach().abs().mean([1])) / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype));
+            // Structures frozen earlier do not change.
+            var change = FreezeGraphs(GraphSum(map, (next - previous).detach().abs().mean([1]))
+                / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype)));
             _history.Add(change.detach().clone().DetachFromDisposeScope());
             var delta = change.data<double>().ToArray();
             var error = chargeError.detach().data<double>().ToArray();
             var deficit = chargeDeficit?.detach().data<double>().ToArray();
-            bool allConverged = true, anyDiverged = false;
+            bool allDone = true, newlyDiverged = false;
             for (int g = 0; g < delta.Length; g++)
             {
+                if (_diverged[g]) continue;
                 bool converged = delta[g] < options.ScfTolerance && (deficit is null || Math.Abs(deficit[g]) < options.ChargeTolerance);
                 if (converged && _steps[g] < 0) _steps[g] = t + 1;
                 if (!converged) _steps[g] = -1;
-                allConverged &= converged;
                 bool diverged = !double.IsFinite(delta[g]) || !double.IsFinite(error[g]) || delta[g] > options.ResolvedDivergenceChange
                     || error[g] > options.DivergenceCharge;
-                _diverged[g] |= diverged;
-                anyDiverged |= diverged;
+                if (diverged)
+                {
+                    _diverged[g] = true;
+                    _steps[g] = t + 1;
+                    newlyDiverged = true;
+                }
+                allDone &= converged || diverged;
             }
-            return allConverged || anyDiverged;
+            if (newlyDiverged)
+            {
+                _frozenGraphs?.Dispose();
+                _frozenGraphs = torch.tensor(_diverged, device: next.device).DetachFromDisposeScope();
+            }
+            return allDone;
         }
 
         public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features)
         {
+            _frozenGraphs?.Dispose();
             var history = _history.Count == 0
                 ? torch.zeros(map.NumGraphs, 0, dtype: density.dtype)
                 : torch.stack(_history, 1);
             foreach (var h in _history) h.Dispose();
             var status = Enumerable.Range(0, map.NumGraphs).Select(g => _diverged[g] ? ScfStatus.Diverged
                 : _steps[g] >= 0 ? ScfStatus.Converged : ScfStatus.MaxStepsReached).ToArray();
-            var steps = Enumerable.Range(0, map.NumGraphs).Select(g => status[g] == ScfStatus.Converged ? _steps[g] : _updates).ToArray();
+            var steps = Enumerable.Range(0, map.NumGraphs).Select(g => status[g] == ScfStatus.MaxStepsReached ? _updates : _steps[g]).ToArray();
             return new ScfResult(density, fermiLevel, features, history, status, steps);
         }
     }

@@ -15,7 +15,7 @@ internal sealed class LinearResponseMap : IFixedPointMap, IDisposable
     };
     public static readonly long[] BatchIndex = [0, 0, 0, 0, 1, 1, 1];
 
-    public LinearResponseMap(double chi = 0.01, double beta = 0.005)
+    public LinearResponseMap(double chi = 0.01, double beta = 0.005, double secondStructureScale = 1.0)
     {
         Options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace, FieldFeatureWidths = [1.0, 2.0] };
         Batch = tensor(BatchIndex);
@@ -24,7 +24,7 @@ internal sealed class LinearResponseMap : IFixedPointMap, IDisposable
         var rng = new System.Random(5);
         LocalDensity = tensor(Enumerable.Range(0, n * 4).Select(_ => 0.3 * (rng.NextDouble() - 0.5)).ToArray(), dtype: float64).view(n, 4);
         Offset = tensor(Enumerable.Range(0, n).Select(_ => 0.1 * (rng.NextDouble() - 0.5)).ToArray(), dtype: float64);
-        Chi = tensor(Enumerable.Range(0, n).Select(i => chi * (1 + 0.5 * (i % 3))).ToArray(), dtype: float64);
+        Chi = tensor(Enumerable.Range(0, n).Select(i => chi * (1 + 0.5 * (i % 3)) * (BatchIndex[i] == 1 ? secondStructureScale : 1)).ToArray(), dtype: float64);
         Beta = beta;
     }
 

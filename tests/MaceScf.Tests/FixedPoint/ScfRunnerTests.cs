@@ -78,9 +78,31 @@ public class ScfRunnerTests(ITestOutputHelper output)
         var result = ScfRunner.Run(map, options, map.LocalDensity, zeros(2, dtype: float64));
         output.WriteLine($"status {string.Join(", ", result.Status)}; updates {result.History.shape[1]}; last change "
             + string.Join(", ", result.History[.., -1].data<double>().ToArray()));
-        Assert.Contains(ScfStatus.Diverged, result.Status);
+        Assert.All(result.Status, s => Assert.Equal(ScfStatus.Diverged, s));
         Assert.True(result.History.shape[1] < 499, "divergence must stop the loop early");
         Assert.False(result.Density.isnan().any().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DivergedStructureIsFrozenWhileTheOthersConverge(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        using var map = new LinearResponseMap(secondStructureScale: 40);
+        var options = new ScfOptions { ConstantCharge = constantCharge, MixingParameter = 0.5, ScfTolerance = 1e-12, NumScfSteps = 300 };
+        var result = ScfRunner.Run(map, options, map.LocalDensity, zeros(2, dtype: float64), zeros(2, dtype: float64));
+        output.WriteLine($"status {string.Join(", ", result.Status)}; steps {string.Join(", ", result.Steps)}; updates {result.History.shape[1]}");
+        Assert.Equal([ScfStatus.Converged, ScfStatus.Diverged], result.Status);
+        Assert.True(result.Steps[1] < result.Steps[0], "the unstable structure is flagged before the other converges");
+        Assert.False(result.Density.isnan().any().item<bool>() || result.Density.isinf().any().item<bool>());
+        // The structure that converged is unaffected by its diverging neighbour in the batch.
+        if (!constantCharge)
+        {
+            var (expected, _) = map.SolveDirectly([0, 0], null);
+            Assert.True(MaxDiff(result.Density[..4], expected[..4]) < 1e-9);
+        }
+        Assert.Equal(0.0, result.History[1, (result.Steps[1])..].abs().max().item<double>());
     }
 
     [Fact]
