@@ -18,20 +18,11 @@ public sealed record FixedPointInputs(MaceInputs Graph, Tensor Pbc, Tensor? Exte
 
     public long NumAtoms => Graph.Positions.shape[0];
 
-    /// The inputs of a collated batch; labels are taken from the attached graph/node data when present
-    /// (total_charge, external_field, fermi_level, density_coefficients).
+    /// The inputs of a collated batch; labels are taken from the attached graph/node data when present, under the canonical
+    /// property names (total_charge, external_field, fermi_level; atomic_multipoles as the density).
     public static FixedPointInputs FromBatch(GraphBatch batch) => new(MaceInputs.FromBatch(batch), batch.Pbc,
-        batch.GraphData.GetValueOrDefault(PropertyNames.ExternalField), batch.GraphData.GetValueOrDefault(PropertyNames.TotalCharge),
-        batch.NodeData.GetValueOrDefault(PropertyNames.DensityCoefficients), batch.GraphData.GetValueOrDefault(PropertyNames.FermiLevel));
+        batch.GraphData.GetValueOrDefault(PropertyKeys.ExternalField), batch.GraphData.GetValueOrDefault(PropertyKeys.TotalCharge),
+        batch.NodeData.GetValueOrDefault(PropertyKeys.AtomicMultipoles), batch.GraphData.GetValueOrDefault(PropertyKeys.FermiLevel));
 
     public FixedPointInputs WithGeometry(Tensor positions, Tensor cell) => this with { Graph = Graph.WithGeometry(positions, cell) };
-}
-
-/// Names under which the labels are attached to a <see cref="GraphBatch"/>.
-public static class PropertyNames
-{
-    public const string TotalCharge = "total_charge";
-    public const string ExternalField = "external_field";
-    public const string FermiLevel = "fermi_level";
-    public const string DensityCoefficients = "density_coefficients";
 }

@@ -87,8 +87,9 @@ public sealed class FixedPointModel : nn.Module
     {
         var density = options.InitialDensity switch
         {
-            InitialDensity.FromData => (inputs.Density ?? throw new ArgumentException("initial_density from_data needs density_coefficients in the data."))
-                .to_type(Dtype),
+            // Reference multipoles may carry higher orders than the model: keep the model's (L+1)² columns.
+            InitialDensity.FromData => (inputs.Density ?? throw new ArgumentException("initial_density from_data needs atomic multipoles in the data."))
+                .to_type(Dtype).narrow(1, 0, Hyperparameters.Electrostatics.DensityCoefficientCount),
             InitialDensity.Zero => zeros_like(geometry.LocalDensity),
             _ => geometry.LocalDensity,
         };

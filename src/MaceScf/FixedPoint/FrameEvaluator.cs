@@ -68,11 +68,10 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
         Tensor? density = null;
         if (options.InitialDensity == InitialDensity.FromData)
         {
-            int k = model.Hyperparameters.Electrostatics.DensityCoefficientCount;
             var missing = frames.FirstOrDefault(f => !f.AtomicMultipoles.IsPresent);
             if (missing is not null)
                 throw new ArgumentException($"{missing.Configuration.DescribeOrigin()}: initial_density from_data needs atomic multipoles in every frame.");
-            density = cat(frames.Select(f => tensor(f.AtomicMultipoles.Value, dtype: ScalarType.Float64).narrow(1, 0, k)).ToArray(), 0).to_type(dtype);
+            density = cat(frames.Select(f => tensor(f.AtomicMultipoles.Value, dtype: ScalarType.Float64)).ToArray(), 0).to_type(dtype);
         }
         return FixedPointInputs.FromBatch(batch) with
         {
