@@ -74,7 +74,6 @@ internal sealed class AtomBins
         for (int b = 0; b < Start.Length - 1; b++) Start[b + 1] += Start[b];
 
         Atoms = new int[n];
-        SlotOfAtom = new int[n];
         Wrapped = new double[3 * n];
         Wraps = new int[3 * n];
         var fill = (int[])Start.Clone();
@@ -83,7 +82,6 @@ internal sealed class AtomBins
         {
             int slot = fill[binOfAtom[i]]++;
             Atoms[slot] = i;
-            SlotOfAtom[i] = slot;
             for (int d = 0; d < 3; d++)
             {
                 double wrappedBy = wraps[3 * i] * v[0, d] + wraps[3 * i + 1] * v[1, d] + wraps[3 * i + 2] * v[2, d];
@@ -104,9 +102,6 @@ internal sealed class AtomBins
 
     /// Atom indices in bin order.
     public int[] Atoms { get; }
-
-    /// Slot of each atom in bin order (inverse of Atoms).
-    public int[] SlotOfAtom { get; }
 
     /// Flat bin index of each atom.
     public int[] BinOfAtom { get; }

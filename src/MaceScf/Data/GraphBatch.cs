@@ -73,6 +73,8 @@ public sealed class GraphBatch : IDisposable
         ScalarType dtype = ScalarType.Float64) =>
         Collate(configurations.Select(c => AtomicGraph.Build(c, cutoff)).ToArray(), species, dtype);
 
+    /// Batches graphs whose neighbour lists are already built, in the given order; float tensors get
+    /// dtype, index tensors int64.
     public static GraphBatch Collate(IReadOnlyList<AtomicGraph> graphs, SpeciesTable species, ScalarType dtype = ScalarType.Float64)
     {
         if (graphs.Count == 0) throw new ArgumentException("cannot batch zero graphs", nameof(graphs));
@@ -159,6 +161,30 @@ public sealed class GraphBatch : IDisposable
         var p = positions ?? Positions;
         var vectors = p.index_select(0, EdgeIndex[1]) - p.index_select(0, EdgeIndex[0]) + Shifts(cell);
         return vectors.MoveToOuterDisposeScope();
+    }
+
+    /// A copy of the batch, attached tensors included, on the given device; this batch is unchanged.
+    public GraphBatch To(Device device)
+    {
+        var moved = new GraphBatch(GraphCount, AtomCount, EdgeCount)
+        {
+            Positions = Positions.to(device, copy: true),
+            AtomicNumbers = AtomicNumbers.to(device, copy: true),
+            Species = Species.to(device, copy: true),
+            NodeAttrs = NodeAttrs.to(device, copy: true),
+            EdgeIndex = EdgeIndex.to(device, copy: true),
+            UnitShifts = UnitShifts.to(device, copy: true),
+            Cell = Cell.to(device, copy: true),
+            Pbc = Pbc.to(device, copy: true),
+            Batch = Batch.to(device, copy: true),
+            EdgeGraph = EdgeGraph.to(device, copy: true),
+            Ptr = Ptr.to(device, copy: true),
+            NumAtoms = NumAtoms.to(device, copy: true),
+        };
+        for (int level = 0; level < _attached.Length; level++)
+            foreach (var (name, value) in _attached[level])
+                moved._attached[level][name] = value.to(device, copy: true);
+        return moved;
     }
 
     /// Adds a named tensor whose leading dimension runs over nodes, edges or graphs; the batch takes ownership.

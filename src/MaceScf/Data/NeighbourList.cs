@@ -21,7 +21,7 @@ public sealed class NeighbourList
 
     public double Cutoff { get; }
 
-    /// Neighbour j of each edge (edge_index[0]); edges are sorted by sender.
+    /// Neighbour j of each edge (edge_index[0]). Edges come grouped by sender in an unspecified order.
     public int[] Senders { get; }
 
     /// Centre i of each edge (edge_index[1]).
@@ -72,7 +72,7 @@ public sealed class NeighbourList
         return (int)Math.Clamp(expected, smallStart, Array.MaxLength / 3);
     }
 
-    /// Visits atoms in index order as centres, so edges come out sorted by sender.
+    /// Visits centres in bin order, so that consecutive centres share neighbour bins in cache.
     private static void Search(SearchFrame frame, AtomBins bins, double cutoff, EdgeBuffer edges)
     {
         int[] counts = bins.Counts, reach = bins.Reach, start = bins.Start, atoms = bins.Atoms, wraps = bins.Wraps;
@@ -81,9 +81,9 @@ public sealed class NeighbourList
         double[,] v = frame.Vectors;
         double cutoffSquared = cutoff * cutoff;
 
-        for (int sender = 0; sender < atoms.Length; sender++)
+        for (int a = 0; a < atoms.Length; a++)
         {
-            int a = bins.SlotOfAtom[sender];
+            int sender = atoms[a];
             int bin = bins.BinOfAtom[sender];
             int c2 = bin % counts[2], c1 = bin / counts[2] % counts[1], c0 = bin / counts[2] / counts[1];
             for (int o0 = -reach[0]; o0 <= reach[0]; o0++)

@@ -183,6 +183,27 @@ public class GraphBatchTests
     }
 
     [Fact]
+    public void ToDeviceCopiesEveryTensorIndependently()
+    {
+        using var scope = NewDisposeScope();
+        var configurations = ThreeConfigurations();
+        var batch = GraphBatch.Build(configurations, Cutoff, SpeciesTable.FromConfigurations(configurations));
+        batch.Attach(BatchLevel.Graph, "energy", tensor(new[] { -1.0, -2.0, -3.0 }));
+        var expectedEdges = batch.EdgeIndex.data<long>().ToArray();
+        var expectedPositions = batch.Positions.data<double>().ToArray();
+
+        using var copy = batch.To(CPU);
+        copy.Cell.add_(1.0);
+        Assert.Equal(0.0, batch.Cell[0].abs().sum().item<double>());
+        batch.Dispose();
+
+        Assert.Equal(expectedEdges, copy.EdgeIndex.data<long>().ToArray());
+        Assert.Equal(expectedPositions, copy.Positions.data<double>().ToArray());
+        Assert.Equal(-3.0, copy.GraphData["energy"][2].item<double>());
+        Assert.Equal((copy.GraphCount, copy.AtomCount, copy.EdgeCount), (3, 9, expectedEdges.Length / 2));
+    }
+
+    [Fact]
     public void SpeciesTableIsSortedAndRejectsUnknownElements()
     {
         using var scope = NewDisposeScope();
