@@ -34,6 +34,7 @@ public sealed class ChannelwiseTensorProduct : nn.Module
 
     public ChannelwiseTensorProduct(Irreps irreps1, Irreps irreps2, Irreps targetIrreps) : base(nameof(ChannelwiseTensorProduct))
     {
+        using var scope = NewDisposeScope();
         _channels = IrrepsLayout.RequireUniform(irreps1);
         if (irreps2.Segments.Any(s => s.Mul != 1)) throw new ArgumentException("The second input must have multiplicity 1 per segment.");
         Irreps1 = irreps1;

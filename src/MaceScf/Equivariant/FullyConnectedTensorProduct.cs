@@ -29,6 +29,7 @@ public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tens
     public FullyConnectedTensorProduct(Irreps irreps1, Irreps irreps2, Irreps irrepsOut, ScalarType dtype = ScalarType.Float64)
         : base(nameof(FullyConnectedTensorProduct))
     {
+        using var scope = NewDisposeScope();
         Irreps1 = irreps1;
         Irreps2 = irreps2;
         IrrepsOut = irrepsOut;
@@ -50,7 +51,7 @@ public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tens
             return kernel;
         }).ToArray();
         WeightNumel = offset;
-        register_parameter("weight", nn.Parameter(torch.randn(offset, dtype: dtype)));
+        register_parameter("weight", NormalParameter.Create([offset], dtype));
     }
 
     /// x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim] → [B, IrrepsOut.Dim] (mul_ir).

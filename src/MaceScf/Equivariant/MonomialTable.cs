@@ -13,6 +13,7 @@ internal sealed class MonomialTable
     /// <param name="requested">requested[ν−1] = sorted index tuples of degree ν, in output order</param>
     public MonomialTable(IReadOnlyList<int[][]> requested)
     {
+        using var scope = NewDisposeScope();
         int maxDegree = requested.Count;
         var needed = new List<int[]>[maxDegree + 1];
         needed[maxDegree] = requested[maxDegree - 1].ToList();
