@@ -14,7 +14,7 @@ public sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep
 /// Kernel per path (component-major features [B, 2l+1, C]): fold the weight into the input rows, x1_p ⊙ w_p, contract the
 /// coupling with x2, G_p = x2 · α_p C_p [B, 2l1+1, 2l3+1], then one bmm G_pᵀ (x1_p ⊙ w_p) → [B, 2l3+1, C]. This touches
 /// only Σ_p (2l1+1) weighted rows and measured 3–4× faster (backward, double backward) than one dense bmm over all paths.
-public sealed class ChannelwiseTensorProduct : nn.Module
+public sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly CachedConstant[] _coupling; // per path: α C permuted to [2l2+1, (2l1+1)·(2l3+1)]
     private readonly int[] _rows1; // per path: first component row of its input-1 segment
@@ -65,7 +65,7 @@ public sealed class ChannelwiseTensorProduct : nn.Module
     }
 
     /// Per-sample product. x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim], weights [B, WeightNumel] → [B, IrrepsOut.Dim] (mul_ir).
-    public Tensor forward(Tensor x1, Tensor x2, Tensor weights)
+    public override Tensor forward(Tensor x1, Tensor x2, Tensor weights)
     {
         using var scope = NewDisposeScope();
         var m = Messages(IrrepsLayout.ToComponentMajor(x1, Irreps1), x2, weights);
