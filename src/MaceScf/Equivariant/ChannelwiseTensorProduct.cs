@@ -68,7 +68,9 @@ public sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor,
     public override Tensor forward(Tensor x1, Tensor x2, Tensor weights)
     {
         using var scope = NewDisposeScope();
-        var m = Messages(IrrepsLayout.ToComponentMajor(x1, Irreps1), x2, weights);
+        var x = IrrepsLayout.ToComponentMajor(x1, Irreps1);
+        var w = weights.view(x.shape[0], Paths.Count, _channels);
+        var m = Enumerable.Range(0, Paths.Count).Select(k => Message(k, x, x2, w)).ToArray();
         return IrrepsLayout.FromComponentMajor(torch.cat(m, 1), IrrepsOut).MoveToOuterDisposeScope();
     }
 
@@ -79,25 +81,24 @@ public sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor,
     {
         using var scope = NewDisposeScope();
         var x1 = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
-        var summed = Messages(x1, edgeAttrs, edgeWeights).Select(m =>
-            torch.zeros(numNodes, m.shape[1], _channels, dtype: m.dtype, device: m.device).index_add(0, receiver, m, 1.0));
-        return IrrepsLayout.FromComponentMajor(torch.cat(summed.ToArray(), 1), IrrepsOut).MoveToOuterDisposeScope();
-    }
-
-    /// x1 [B, Σ(2l1+1), C] (component-major), x2 [B, d2], w [B, paths·C] → per path [B, 2l3+1, C].
-    private Tensor[] Messages(Tensor x1, Tensor x2, Tensor w)
-    {
-        long b = x1.shape[0];
-        var wp = w.view(b, Paths.Count, _channels);
-        var messages = new Tensor[Paths.Count];
+        var w = edgeWeights.view(x1.shape[0], Paths.Count, _channels);
+        var summed = new Tensor[Paths.Count];
         for (int k = 0; k < Paths.Count; k++)
         {
-            var p = Paths[k];
-            var weighted = x1.narrow(1, _rows1[k], p.Ir1.Dim) * wp.narrow(1, k, 1);
-            var g = x2.narrow(1, _rows2[k], p.Ir2.Dim).matmul(_coupling[k].For(x2)).view(b, p.Ir1.Dim, p.IrOut.Dim);
-            messages[k] = g.transpose(1, 2).bmm(weighted);
+            // The per-edge message is not needed by autograd after the scatter: free it now to bound peak memory.
+            using var m = Message(k, x1, edgeAttrs, w);
+            summed[k] = torch.zeros(numNodes, m.shape[1], _channels, dtype: m.dtype, device: m.device).index_add(0, receiver, m, 1.0);
         }
-        return messages;
+        return IrrepsLayout.FromComponentMajor(torch.cat(summed, 1), IrrepsOut).MoveToOuterDisposeScope();
+    }
+
+    /// Path k: x1 [B, Σ(2l1+1), C] (component-major), x2 [B, d2], w [B, paths, C] → [B, 2l3+1, C].
+    private Tensor Message(int k, Tensor x1, Tensor x2, Tensor w)
+    {
+        var p = Paths[k];
+        var weighted = x1.narrow(1, _rows1[k], p.Ir1.Dim) * w.narrow(1, k, 1);
+        var g = x2.narrow(1, _rows2[k], p.Ir2.Dim).matmul(_coupling[k].For(x2)).view(x1.shape[0], p.Ir1.Dim, p.IrOut.Dim);
+        return g.transpose(1, 2).bmm(weighted);
     }
 
     private static int[] ComponentOffsets(Irreps irreps)
