@@ -19,7 +19,6 @@ internal sealed class MonomialTable
         needed[maxDegree] = requested[maxDegree - 1].ToList();
         for (int nu = maxDegree - 1; nu >= 1; nu--)
             needed[nu] = Distinct(requested[nu - 1].Concat(needed[nu + 1].Select(t => t[..^1])));
-        Count = requested.Sum(r => r.Length);
         _levels = new (CachedConstant, CachedConstant)[Math.Max(0, maxDegree - 1)];
         for (int nu = 2; nu <= maxDegree; nu++)
         {
@@ -36,9 +35,6 @@ internal sealed class MonomialTable
             return identity ? null : new CachedConstant(torch.tensor(rows));
         }).ToArray();
     }
-
-    /// Total number of requested monomials.
-    public int Count { get; }
 
     /// x [D, L] → per degree ν, [count_ν, L] in the requested order.
     public Tensor[] Evaluate(Tensor x)
