@@ -4,22 +4,10 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
-/// Data-derived constants of the backbone, computed as the Python implementation does.
+/// Data-derived constants of the backbone, computed as the Python implementation does (avg_num_neighbors is
+/// <see cref="AverageNeighbourCount"/>).
 public static class MaceStatistics
 {
-    /// --compute_avg_num_neighbors: mean in-degree over the nodes that receive at least one edge (nodes without neighbours
-    /// are not counted), pooled over all structures.
-    public static double AverageNumNeighbors(IEnumerable<NeighbourList> neighbourLists)
-    {
-        long edges = 0, receivingNodes = 0;
-        foreach (var list in neighbourLists)
-        {
-            edges += list.EdgeCount;
-            receivingNodes += list.Receivers.Distinct().Count();
-        }
-        return receivingNodes == 0 ? throw new ArgumentException("No structure has any edge.") : (double)edges / receivingNodes;
-    }
-
     /// --E0s average: the per-element energies E0 minimising Σ_c (E_c − Σ_z n_{c,z} E0_z)² (minimum-norm least squares
     /// when the compositions do not determine every element), keyed by atomic number.
     public static Dictionary<int, double> AverageAtomicEnergies(IReadOnlyList<Configuration> configurations, IReadOnlyList<double> energies,

@@ -6,16 +6,6 @@ namespace MaceScf.Tests.Mace;
 public class MaceStatisticsTests
 {
     [Fact]
-    public void AverageNumNeighborsCountsOnlyReceivingNodes()
-    {
-        // A dimer within the cutoff (2 edges, 2 receivers) plus an isolated atom: 2 / 2 = 1; a triangle: 6 / 3 = 2.
-        var dimerAndLoner = NeighbourList.Build(new double[,] { { 0, 0, 0 }, { 1, 0, 0 }, { 10, 0, 0 } }, null, [false, false, false], 2.0);
-        var triangle = NeighbourList.Build(new double[,] { { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 0 } }, null, [false, false, false], 2.0);
-        Assert.Equal(1.0, MaceStatistics.AverageNumNeighbors([dimerAndLoner]), 14);
-        Assert.Equal(8.0 / 5.0, MaceStatistics.AverageNumNeighbors([dimerAndLoner, triangle]), 14);
-    }
-
-    [Fact]
     public void AverageAtomicEnergiesRecoverAdditiveEnergies()
     {
         static Configuration Of(params int[] z) => new(z, new double[z.Length, 3], null, [false, false, false]);
