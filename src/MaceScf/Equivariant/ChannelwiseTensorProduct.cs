@@ -11,14 +11,15 @@ public sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep
 /// target irreps, a path with its own output segment C×ir_out. Output segments are stable-sorted by irrep
 /// (<see cref="IrrepsOut"/>, not simplified) and the paths follow that order, which is the weight order:
 /// out_p[u, k] = α_p w[p, u] Σ_{ij} C^{(l1,l2,l3)}_{ijk} x1[u, i] x2[j], α_p = √(2 l3 + 1).
-/// Kernel: G = x2 · Ĉ (all paths' √(2l3+1)·CG blocks in one [d2, d1·cols] matrix), then one bmm with x1 per sample.
-public sealed class ChannelwiseTensorProduct : nn.Module
+/// Kernel per path (component-major features [B, 2l+1, C]): fold the weight into the input rows, x1_p ⊙ w_p, contract the
+/// coupling with x2, G_p = x2 · α_p C_p [B, 2l1+1, 2l3+1], then one bmm G_pᵀ (x1_p ⊙ w_p) → [B, 2l3+1, C]. This touches
+/// only Σ_p (2l1+1) weighted rows and measured 3–4× faster (backward, double backward) than one dense bmm over all paths.
+public sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    private readonly CachedConstant _coupling; // [d2, d1 * cols]
-    private readonly (int FirstPath, int Paths, int Dim)[] _groups; // consecutive paths with the same output irrep
+    private readonly CachedConstant[] _coupling; // per path: α C permuted to [2l2+1, (2l1+1)·(2l3+1)]
+    private readonly int[] _rows1; // per path: first component row of its input-1 segment
+    private readonly int[] _rows2; // per path: first column of its input-2 segment
     private readonly int _channels;
-    private readonly int _d1;
-    private readonly int _cols;
 
     public Irreps Irreps1 { get; }
 
@@ -34,6 +35,7 @@ public sealed class ChannelwiseTensorProduct : nn.Module
 
     public ChannelwiseTensorProduct(Irreps irreps1, Irreps irreps2, Irreps targetIrreps) : base(nameof(ChannelwiseTensorProduct))
     {
+        using var scope = NewDisposeScope();
         _channels = IrrepsLayout.RequireUniform(irreps1);
         if (irreps2.Segments.Any(s => s.Mul != 1)) throw new ArgumentException("The second input must have multiplicity 1 per segment.");
         Irreps1 = irreps1;
@@ -55,31 +57,20 @@ public sealed class ChannelwiseTensorProduct : nn.Module
         Paths = perm.Select((p, k) => new TensorProductPath(raw[p].I1, raw[p].I2, k, irreps1[raw[p].I1].Ir, irreps2[raw[p].I2].Ir,
             raw[p].Out, Math.Sqrt(raw[p].Out.Dim))).ToArray();
 
-        _d1 = irreps1.Segments.Sum(s => s.Ir.Dim);
-        int d2 = irreps2.Dim;
-        _cols = sorted.Segments.Sum(s => s.Ir.Dim);
-        var coupling = new double[d2, _d1, _cols];
-        int[] off1 = ComponentOffsets(irreps1), off2 = irreps2.Offsets();
-        int col = 0;
-        foreach (var path in Paths)
-        {
-            var c = Wigner3j.Compute(path.Ir1.L, path.Ir2.L, path.IrOut.L);
-            for (int i = 0; i < path.Ir1.Dim; i++)
-            for (int j = 0; j < path.Ir2.Dim; j++)
-            for (int k = 0; k < path.IrOut.Dim; k++)
-                coupling[off2[path.Input2] + j, off1[path.Input1] + i, col + k] = path.Alpha * c[i, j, k];
-            col += path.IrOut.Dim;
-        }
-        _coupling = new CachedConstant(torch.tensor(Flatten(coupling), new long[] { d2, (long)_d1 * _cols }, dtype: ScalarType.Float64));
-        _groups = Paths.Select((p, i) => (p, i)).GroupBy(t => t.p.IrOut)
-            .Select(g => (g.First().i, g.Count(), g.Key.Dim)).ToArray();
+        int[] componentOffsets = ComponentOffsets(irreps1), offsets2 = irreps2.Offsets();
+        _rows1 = Paths.Select(p => componentOffsets[p.Input1]).ToArray();
+        _rows2 = Paths.Select(p => offsets2[p.Input2]).ToArray();
+        _coupling = Paths.Select(p => new CachedConstant((Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L) * p.Alpha)
+            .permute(1, 0, 2).reshape(p.Ir2.Dim, p.Ir1.Dim * p.IrOut.Dim))).ToArray();
     }
 
     /// Per-sample product. x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim], weights [B, WeightNumel] → [B, IrrepsOut.Dim] (mul_ir).
-    public Tensor forward(Tensor x1, Tensor x2, Tensor weights)
+    public override Tensor forward(Tensor x1, Tensor x2, Tensor weights)
     {
         using var scope = NewDisposeScope();
-        var m = Messages(IrrepsLayout.ToComponentMajor(x1, Irreps1), x2, weights);
+        var x = IrrepsLayout.ToComponentMajor(x1, Irreps1);
+        var w = weights.view(x.shape[0], Paths.Count, _channels);
+        var m = Enumerable.Range(0, Paths.Count).Select(k => Message(k, x, x2, w)).ToArray();
         return IrrepsLayout.FromComponentMajor(torch.cat(m, 1), IrrepsOut).MoveToOuterDisposeScope();
     }
 
@@ -90,29 +81,24 @@ public sealed class ChannelwiseTensorProduct : nn.Module
     {
         using var scope = NewDisposeScope();
         var x1 = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
-        var m = Messages(x1, edgeAttrs, edgeWeights);
-        var summed = m.Select(g => torch.zeros(numNodes, g.shape[1], _channels, dtype: g.dtype, device: g.device).index_add(0, receiver, g, 1.0));
-        return IrrepsLayout.FromComponentMajor(torch.cat(summed.ToArray(), 1), IrrepsOut).MoveToOuterDisposeScope();
+        var w = edgeWeights.view(x1.shape[0], Paths.Count, _channels);
+        var summed = new Tensor[Paths.Count];
+        for (int k = 0; k < Paths.Count; k++)
+        {
+            // The per-edge message is not needed by autograd after the scatter: free it now to bound peak memory.
+            using var m = Message(k, x1, edgeAttrs, w);
+            summed[k] = torch.zeros(numNodes, m.shape[1], _channels, dtype: m.dtype, device: m.device).index_add(0, receiver, m, 1.0);
+        }
+        return IrrepsLayout.FromComponentMajor(torch.cat(summed, 1), IrrepsOut).MoveToOuterDisposeScope();
     }
 
-    /// x1 [B, d1, C] (component-major), x2 [B, d2], w [B, paths·C] → per output irrep group [B, n_g·(2l+1), C]
-    /// (concatenated: [B, cols, C]). The weight of a path multiplies all 2l+1 columns of its segment by broadcasting.
-    private Tensor[] Messages(Tensor x1, Tensor x2, Tensor w)
+    /// Path k: x1 [B, Σ(2l1+1), C] (component-major), x2 [B, d2], w [B, paths, C] → [B, 2l3+1, C].
+    private Tensor Message(int k, Tensor x1, Tensor x2, Tensor w)
     {
-        long b = x1.shape[0];
-        var g = x2.matmul(_coupling.For(x2)).view(b, _d1, _cols);
-        var m = g.transpose(1, 2).bmm(x1);
-        var wp = w.view(b, Paths.Count, _channels);
-        var parts = new Tensor[_groups.Length];
-        int col = 0;
-        for (int i = 0; i < _groups.Length; i++)
-        {
-            var (first, n, d) = _groups[i];
-            var block = m.narrow(1, col, (long)n * d).view(b, n, d, _channels) * wp.narrow(1, first, n).unsqueeze(2);
-            parts[i] = block.view(b, (long)n * d, _channels);
-            col += n * d;
-        }
-        return parts;
+        var p = Paths[k];
+        var weighted = x1.narrow(1, _rows1[k], p.Ir1.Dim) * w.narrow(1, k, 1);
+        var g = x2.narrow(1, _rows2[k], p.Ir2.Dim).matmul(_coupling[k].For(x2)).view(x1.shape[0], p.Ir1.Dim, p.IrOut.Dim);
+        return g.transpose(1, 2).bmm(weighted);
     }
 
     private static int[] ComponentOffsets(Irreps irreps)
@@ -120,12 +106,5 @@ public sealed class ChannelwiseTensorProduct : nn.Module
         var o = new int[irreps.Count + 1];
         for (int s = 0; s < irreps.Count; s++) o[s + 1] = o[s] + irreps[s].Ir.Dim;
         return o;
-    }
-
-    internal static double[] Flatten(Array a)
-    {
-        var flat = new double[a.Length];
-        Buffer.BlockCopy(a, 0, flat, 0, a.Length * sizeof(double));
-        return flat;
     }
 }

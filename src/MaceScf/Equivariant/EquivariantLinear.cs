@@ -26,6 +26,7 @@ public sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
 
     public EquivariantLinear(Irreps irrepsIn, Irreps irrepsOut, ScalarType dtype = ScalarType.Float64) : base(nameof(EquivariantLinear))
     {
+        using var scope = NewDisposeScope();
         IrrepsIn = irrepsIn;
         IrrepsOut = irrepsOut;
         var paths = new List<(int In, int Out, long Offset)>();
@@ -44,13 +45,14 @@ public sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
             int fanIn = into.Sum(p => p.MulIn);
             return new Output(irrepsOut[j].Mul, irrepsOut[j].Ir.Dim, fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0, into);
         }).ToArray();
-        register_parameter("weight", nn.Parameter(torch.randn(offset, dtype: dtype)));
+        register_parameter("weight", NormalParameter.Create([offset], dtype));
     }
 
     /// <param name="x">[B, IrrepsIn.Dim] (mul_ir)</param>
     /// <returns>[B, IrrepsOut.Dim] (mul_ir)</returns>
     public override Tensor forward(Tensor x)
     {
+        using var scope = NewDisposeScope();
         long b = x.shape[0];
         var inOffsets = IrrepsIn.Offsets();
         var w = Weight;
@@ -70,6 +72,6 @@ public sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
             var y = xin.transpose(1, 2).matmul(win * o.Alpha);
             parts.Add(y.transpose(1, 2).reshape(b, (long)o.Mul * o.Dim));
         }
-        return parts.Count == 1 ? parts[0] : torch.cat(parts, 1);
+        return (parts.Count == 1 ? parts[0] : torch.cat(parts, 1)).MoveToOuterDisposeScope();
     }
 }

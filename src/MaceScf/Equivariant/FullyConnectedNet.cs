@@ -30,8 +30,9 @@ public sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
     /// <returns>[B, hn]</returns>
     public override Tensor forward(Tensor x)
     {
+        using var scope = NewDisposeScope();
         foreach (var layer in _layers) x = layer.forward(x);
-        return x;
+        return x.MoveToOuterDisposeScope();
     }
 }
 
@@ -46,7 +47,7 @@ public sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
     {
         _activation = activation;
         _scale = 1 / Math.Sqrt(inFeatures);
-        register_parameter("weight", nn.Parameter(torch.randn(inFeatures, outFeatures, dtype: dtype)));
+        register_parameter("weight", NormalParameter.Create([inFeatures, outFeatures], dtype));
     }
 
     public Parameter Weight => get_parameter("weight")!;

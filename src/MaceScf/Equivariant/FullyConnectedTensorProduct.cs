@@ -29,6 +29,7 @@ public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tens
     public FullyConnectedTensorProduct(Irreps irreps1, Irreps irreps2, Irreps irrepsOut, ScalarType dtype = ScalarType.Float64)
         : base(nameof(FullyConnectedTensorProduct))
     {
+        using var scope = NewDisposeScope();
         Irreps1 = irreps1;
         Irreps2 = irreps2;
         IrrepsOut = irrepsOut;
@@ -50,7 +51,7 @@ public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tens
             return kernel;
         }).ToArray();
         WeightNumel = offset;
-        register_parameter("weight", nn.Parameter(torch.randn(offset, dtype: dtype)));
+        register_parameter("weight", NormalParameter.Create([offset], dtype));
     }
 
     /// x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim] → [B, IrrepsOut.Dim] (mul_ir).
@@ -79,5 +80,42 @@ public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tens
             ? y.reshape(b, IrrepsOut[o].Dim)
             : torch.zeros(b, IrrepsOut[o].Dim, dtype: x1.dtype, device: x1.device)).ToArray();
         return (parts.Length == 1 ? parts[0] : torch.cat(parts, 1)).MoveToOuterDisposeScope();
+    }
+
+    /// forward(x1, one_hot(elements, Z)) when Irreps2 is a single segment "Zx0e" (MACE's skip connection), computed per
+    /// element present as x1 · W[:, z, :] (C^{(l,0,l)} = δ/√(2l+1)) instead of a dense product with the one-hot vector.
+    /// x1 [B, Irreps1.Dim], elements [B] (long, 0..Z−1) → [B, IrrepsOut.Dim] (mul_ir).
+    public Tensor ForwardOneHot(Tensor x1, Tensor elements)
+    {
+        if (Irreps2.Count != 1 || Irreps2[0].Ir != new Irrep(0, 1))
+            throw new InvalidOperationException("ForwardOneHot needs the second input to be one 0e segment.");
+        using var scope = NewDisposeScope();
+        long b = x1.shape[0];
+        int z = Irreps2[0].Mul;
+        int[] o1 = Irreps1.Offsets(), oOut = IrrepsOut.Offsets();
+        var output = torch.zeros(b, IrrepsOut.Dim, dtype: x1.dtype, device: x1.device);
+        var w = Weight;
+        foreach (long element in torch.unique(elements).Item1.cpu().data<long>().ToArray())
+        {
+            using var inner = NewDisposeScope();
+            var nodes = (elements == element).nonzero().squeeze(1);
+            long n = nodes.shape[0];
+            var xs = x1.index_select(0, nodes);
+            var sums = new Tensor?[IrrepsOut.Count];
+            foreach (var k in _paths)
+            {
+                var p = k.Path;
+                int mul1 = Irreps1[p.Input1].Mul, mulOut = IrrepsOut[p.Output].Mul, d = p.IrOut.Dim;
+                var wz = w.narrow(0, k.WeightOffset, (long)mul1 * z * mulOut).view(mul1, z, mulOut).select(1, element);
+                var a = xs.narrow(1, o1[p.Input1], (long)mul1 * d).view(n, mul1, d);
+                var y = a.transpose(1, 2).matmul(wz * (p.Alpha / Math.Sqrt(d))).transpose(1, 2); // [n, mulOut, d]
+                sums[p.Output] = sums[p.Output] is { } acc ? acc + y : y;
+            }
+            var block = torch.cat(Enumerable.Range(0, IrrepsOut.Count).Select(o => sums[o] is { } y
+                ? y.reshape(n, IrrepsOut[o].Dim)
+                : torch.zeros(n, IrrepsOut[o].Dim, dtype: x1.dtype, device: x1.device)).ToArray(), 1);
+            output = output.index_add(0, nodes, block, 1.0).MoveToOuterDisposeScope();
+        }
+        return output.MoveToOuterDisposeScope();
     }
 }

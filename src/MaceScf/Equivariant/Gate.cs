@@ -21,6 +21,7 @@ public sealed class Gate : nn.Module<Tensor, Tensor>
     public Gate(Irreps irrepsScalars, NormalizedActivation act, Irreps irrepsGates, NormalizedActivation actGates, Irreps irrepsGated)
         : base(nameof(Gate))
     {
+        using var scope = NewDisposeScope();
         if ((irrepsScalars + irrepsGates).Segments.Any(s => s.Ir != new Irrep(0, 1)))
             throw new ArgumentException("Scalars and gates must be 0e.");
         if (irrepsGates.NumIrreps != irrepsGated.NumIrreps)

@@ -10,16 +10,14 @@ public readonly record struct Irrep(int L, int P) : IComparable<Irrep>
     {
         var s = text.Trim();
         if (s.Length < 2) throw new FormatException($"Bad irrep '{text}'.");
+        if (!int.TryParse(s[..^1], out int l) || l < 0) throw new FormatException($"Bad irrep degree in '{text}'.");
         int p = s[^1] switch
         {
             'e' => 1,
             'o' => -1,
-            'y' => -1,
+            'y' => l % 2 == 0 ? 1 : -1, // e3nn's spherical-harmonic parity (−1)^l
             _ => throw new FormatException($"Bad irrep parity in '{text}'."),
         };
-        if (!int.TryParse(s[..^1], out int l) || l < 0) throw new FormatException($"Bad irrep degree in '{text}'.");
-        // "y" is e3nn's spherical-harmonic parity (−1)^l.
-        if (s[^1] == 'y') p = l % 2 == 0 ? 1 : -1;
         return new Irrep(l, p);
     }
 

@@ -13,12 +13,12 @@ internal sealed class MonomialTable
     /// <param name="requested">requested[ν−1] = sorted index tuples of degree ν, in output order</param>
     public MonomialTable(IReadOnlyList<int[][]> requested)
     {
+        using var scope = NewDisposeScope();
         int maxDegree = requested.Count;
         var needed = new List<int[]>[maxDegree + 1];
         needed[maxDegree] = requested[maxDegree - 1].ToList();
         for (int nu = maxDegree - 1; nu >= 1; nu--)
             needed[nu] = Distinct(requested[nu - 1].Concat(needed[nu + 1].Select(t => t[..^1])));
-        Count = requested.Sum(r => r.Length);
         _levels = new (CachedConstant, CachedConstant)[Math.Max(0, maxDegree - 1)];
         for (int nu = 2; nu <= maxDegree; nu++)
         {
@@ -35,9 +35,6 @@ internal sealed class MonomialTable
             return identity ? null : new CachedConstant(torch.tensor(rows));
         }).ToArray();
     }
-
-    /// Total number of requested monomials.
-    public int Count { get; }
 
     /// x [D, L] → per degree ν, [count_ν, L] in the requested order.
     public Tensor[] Evaluate(Tensor x)

@@ -34,6 +34,7 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
     public SymmetricContraction(Irreps irrepsIn, Irreps irrepsOut, int correlation, int numElements, ScalarType dtype = ScalarType.Float64)
         : base(nameof(SymmetricContraction))
     {
+        using var scope = NewDisposeScope();
         _channels = IrrepsLayout.RequireUniform(irrepsIn);
         if (IrrepsLayout.RequireUniform(irrepsOut) != _channels) throw new ArgumentException("Output multiplicities must equal the input's.");
         if (correlation < 1) throw new ArgumentOutOfRangeException(nameof(correlation));
@@ -186,6 +187,7 @@ public sealed class Contraction : nn.Module
 
     internal Contraction(double[][,,] symmetrised, int mDim, int numElements, int channels, ScalarType dtype) : base(nameof(Contraction))
     {
+        using var scope = NewDisposeScope();
         _mDim = mDim;
         int correlation = symmetrised.Length;
         PathCounts = symmetrised.Select(s => s.GetLength(2)).ToArray();
@@ -200,7 +202,7 @@ public sealed class Contraction : nn.Module
                 flat[(kk * nm + m) * mDim + mm] = s[mm, m, kk];
             return new CachedConstant(torch.tensor(flat, new long[] { k, (long)nm * mDim }, dtype: ScalarType.Float64));
         }).ToArray();
-        Parameter Init(int nu) => nn.Parameter(torch.randn(numElements, PathCounts[nu - 1], channels, dtype: dtype) / PathCounts[nu - 1]);
+        Parameter Init(int nu) => NormalParameter.Create([numElements, PathCounts[nu - 1], channels], dtype, 1.0 / PathCounts[nu - 1]);
         register_parameter("weights_max", Init(correlation));
         register_module("weights", new ParameterList(Enumerable.Range(0, correlation - 1).Select(i => Init(correlation - 1 - i)).ToArray()));
     }

@@ -31,3 +31,31 @@ public class DtypeTests
         Assert.True(Reference.MaxDiff(z32.to_type(ScalarType.Float64), z64) < 1e-4 * (1 + Reference.MaxAbs(z64)));
     }
 }
+
+/// Modules built inside a dispose scope keep their parameters and coefficients after the scope ends.
+public class ModuleLifetimeTests
+{
+    [Fact]
+    public void ModulesOutliveTheScopeTheyWereBuiltIn()
+    {
+        EquivariantLinear linear;
+        SymmetricContraction sc;
+        ChannelwiseTensorProduct tp;
+        FullyConnectedNet net;
+        using (NewDisposeScope())
+        {
+            linear = new EquivariantLinear("2x0e+2x1o", "2x0e+2x1o");
+            sc = new SymmetricContraction("2x0e+2x1o", "2x0e", correlation: 2, numElements: 1);
+            tp = new ChannelwiseTensorProduct("2x0e+2x1o", "0e+1o", "2x0e+2x1o");
+            net = new FullyConnectedNet([3, 4, 2], NormalizedActivation.Silu());
+        }
+        using var scope = NewDisposeScope();
+        var x = Reference.Randn([3, 8], 95);
+        var y = linear.forward(x);
+        var b = sc.forward(IrrepsLayout.ToChannelMajor(y, "2x0e+2x1o"), ones(3, 1, dtype: ScalarType.Float64));
+        var m = tp.forward(y, Reference.Randn([3, 4], 96), net.forward(Reference.Randn([3, 3], 97)).repeat(1, tp.WeightNumel / 2));
+        Assert.Equal(new long[] { 3, 2 }, b.shape);
+        Assert.Equal(new long[] { 3, tp.IrrepsOut.Dim }, m.shape);
+        Assert.True(double.IsFinite(m.sum().item<double>() + b.sum().item<double>()));
+    }
+}

@@ -28,6 +28,18 @@ public class FullyConnectedTensorProductTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void OneHotShortcutEqualsTheDenseProduct()
+    {
+        using var scope = NewDisposeScope();
+        var tp = new FullyConnectedTensorProduct("3x0e+3x1o+2x2e", "4x0e", "2x0e+3x1o+1x1e");
+        var x = Reference.Randn([6, tp.Irreps1.Dim], 78);
+        var element = tensor(new long[] { 3, 0, 3, 1, 0, 3 });
+        var dense = tp.forward(x, nn.functional.one_hot(element, 4).to_type(ScalarType.Float64));
+        Assert.True(Reference.MaxDiff(tp.ForwardOneHot(x, element), dense) < 1e-13);
+        Assert.True(Reference.MaxAbs(dense[.., 11..]) == 0);
+    }
+
+    [Fact]
     public void IsEquivariantIncludingParity()
     {
         using var scope = NewDisposeScope();

@@ -15,6 +15,10 @@ public class IrrepsTests
         Assert.Equal(3, irreps.Lmax);
         Assert.Equal("32x0e+32x1o+1x2e+4x3o", irreps.ToString());
         Assert.Equal(new[] { 0, 32, 128, 133, 161 }, irreps.Offsets());
+        Assert.Equal((128, 5), irreps.Slices()[2]);
+        Assert.Equal(69, irreps.NumIrreps);
+        Assert.Equal(4, irreps.CountOf(Irrep.Parse("3o")));
+        Assert.Equal(0, irreps.CountOf(Irrep.Parse("3e")));
         Assert.Equal(new Irrep(3, -1), Irrep.Parse("3y"));
         Assert.Throws<FormatException>(() => Irreps.Parse("3x1q"));
     }

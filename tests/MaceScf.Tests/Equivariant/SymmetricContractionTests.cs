@@ -22,6 +22,17 @@ public class SymmetricContractionTests(ITestOutputHelper output)
         Assert.Equal(3 * 4 * (28 + 58), sc.parameters().Sum(p => p.numel()));
     }
 
+    /// Distinct monomials with a non-zero symmetrised coefficient, as counted in the notes (§5): 77 (0e) and 278 (1o) of 816.
+    [Theory]
+    [InlineData("1x0e", 77)]
+    [InlineData("1x1o", 278)]
+    [InlineData("1x0e+1x1o", 355)]
+    public void UsesTheExpectedCubicMonomials(string outIrreps, int cubic)
+    {
+        var sc = new SymmetricContraction(Irreps.SphericalHarmonics(3), outIrreps, correlation: 3, numElements: 1);
+        Assert.Equal(cubic, sc.MonomialCounts[2]);
+    }
+
     /// Against B[b,c,M] = Σ_ν Σ_k W_ν[z_b,k,c] Σ_a U_ν[M,a,k] Π_t A[b,c,a_t] with the dense U matrices.
     [Theory]
     [InlineData(1)]

@@ -155,6 +155,28 @@ public class MaceModelTests(ITestOutputHelper output)
         Report("batched graph 1 vs alone", Math.Abs(batched[1].item<double>() - InteractionEnergy(model, crystal)) / scale, 1e-12);
     }
 
+    /// Inputs taken from a collated GraphBatch (a molecule without cell and a crystal) give each structure's own energy.
+    [Fact]
+    public void GraphBatchInputsGiveEachStructuresEnergy()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var model = Model(42);
+        var (pm, sm) = MaceTestSystems.Molecule(5, 26);
+        var (pc, sc) = MaceTestSystems.Molecule(4, 27);
+        int[] z = [1, 8];
+        var configurations = new[]
+        {
+            new MaceScf.Data.Configuration(sm.Select(i => z[i]).ToArray(), pm, null, [false, false, false]),
+            new MaceScf.Data.Configuration(sc.Select(i => z[i]).ToArray(), pc, TriclinicCell(), [true, true, true]),
+        };
+        using var batch = MaceScf.Data.GraphBatch.Build(configurations, RMax, new MaceScf.Data.SpeciesTable(z));
+        var energies = model.forward(MaceInputs.FromBatch(batch)).Energy;
+        double e0 = Energy(model, Inputs(pm, sm, null)), e1 = Energy(model, Inputs(pc, sc, TriclinicCell()));
+        Report("molecule from a GraphBatch (eV)", Math.Abs(energies[0].item<double>() - e0), 1e-10);
+        Report("crystal from a GraphBatch (eV)", Math.Abs(energies[1].item<double>() - e1), 1e-10);
+    }
+
     [Fact]
     public void EnergyContainsTheAtomicReferenceEnergies()
     {
