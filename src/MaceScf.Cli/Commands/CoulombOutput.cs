@@ -33,9 +33,12 @@ internal static class CoulombOutput
         frame.Info["coulomb_field_feature_norms"] = norms.PerDegreeAndWidth.ToArray();
         frame.Info["coulomb_self_interaction"] = options.IncludeSelfInteraction;
         frame.Info["coulomb_field_si"] = options.IncludeFieldSelfInteraction;
-        frame.Info["coulomb_kspace_cutoff_factor"] = options.KspaceCutoffFactor;
-        frame.Info["coulomb_kspace_cutoff"] = options.KspaceCutoff;
-        frame.Info["coulomb_k_vectors"] = (long)result.KVectorCount;
+        if (result.Method != BoundaryMethod.Realspace)
+        {
+            frame.Info["coulomb_kspace_cutoff_factor"] = options.KspaceCutoffFactor;
+            frame.Info["coulomb_kspace_cutoff"] = options.KspaceCutoff;
+            frame.Info["coulomb_k_vectors"] = (long)result.KVectorCount;
+        }
         if (input.ExternalField is { } field) frame.Info["coulomb_external_field"] = field;
         if (fermiLevelShift is { } shift) frame.Info["coulomb_fermi_level_shift"] = shift;
 

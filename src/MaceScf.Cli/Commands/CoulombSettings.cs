@@ -29,17 +29,18 @@ internal sealed record CoulombSettings(
             IncludeSelfInteraction = !args.Has("include_electrostatic_self_interaction") || args.Flag("include_electrostatic_self_interaction"),
             IncludeFieldSelfInteraction = args.Flag("include_field_si"),
         };
-        var settings = new CoulombSettings(
-            InputPath: "", OutputPath: args.String("output"),
-            MultipolesKey: multipolesKey ?? throw new UsageException("--multipoles-key is required (the per-atom array holding the multipoles)"),
-            TotalChargeKey: args.String("total_charge_key") ?? "total_charge",
-            ExternalFieldKey: args.String("external_field_key"),
-            FermiLevelKey: args.String("fermi_level_key"),
-            FermiLevelOffset: args.Double("fermi_level_offset"),
-            Options: options,
-            NormsSetting: args.String("field_feature_norms") ?? DefaultNorms);
+        string? output = args.String("output");
+        string totalChargeKey = args.String("total_charge_key") ?? "total_charge";
+        string? externalFieldKey = args.String("external_field_key");
+        string? fermiLevelKey = args.String("fermi_level_key");
+        double? fermiLevelOffset = args.Double("fermi_level_offset");
+        string norms = args.String("field_feature_norms") ?? DefaultNorms;
         args.RejectUnknown([]);
+
         if (args.Positional.Count != 1) throw new UsageException("coulomb takes exactly one FILE");
+        if (multipolesKey is null) throw new UsageException("--multipoles-key is required (the per-atom array holding the multipoles)");
+        if (fermiLevelOffset is not null && fermiLevelKey is null)
+            throw new UsageException("--fermi_level_offset needs --fermi-level-key");
         try
         {
             options.Validate();
@@ -48,7 +49,8 @@ internal sealed record CoulombSettings(
         {
             throw new UsageException(e.Message);
         }
-        return settings with { InputPath = args.Positional[0] };
+        return new CoulombSettings(args.Positional[0], output, multipolesKey, totalChargeKey,
+            externalFieldKey, fermiLevelKey, fermiLevelOffset, options, norms);
     }
 
     /// Norms from `--field_feature_norms`: None, average (over <paramref name="features"/>) or a list.

@@ -58,6 +58,7 @@ public sealed class CoulombCommandTests : IDisposable
         Assert.Equal(dEdr, forces[0, 0], 1e-12);
         Assert.Equal(0.0, forces[1, 1], 1e-14);
         Assert.Equal("realspace", withSelf.Info["coulomb_method"]);
+        Assert.False(withSelf.Info.ContainsKey("coulomb_k_vectors"));
         Assert.Equal(0.5, withSelf.Info["coulomb_smearing_width"]);
         Assert.Equal([-q * r, 0.0, 0.0], (double[])withSelf.Info["dipole"]);
     }
@@ -198,6 +199,21 @@ public sealed class CoulombCommandTests : IDisposable
     }
 
     [Fact]
+    public void ChargeDifferentFromTheTotalChargeIsReported()
+    {
+        string input = Temp("charge.xyz");
+        var frame = Frame(new double[,] { { 0, 0, 0 }, { 3, 0, 0 } }, new double[,] { { 0.5 }, { -0.5 } });
+        frame.Info["Q"] = 1.0;
+        ExtXyzWriter.Write(input, [frame]);
+        var (code, output) = CliRunner.Run("coulomb", input, "--multipoles-key", "mp", "--atomic_multipoles_max_l", "0",
+            "--electrostatic_pbc_method", "realspace", "--total-charge-key", "Q");
+        Assert.Equal(0, code);
+        Assert.Contains("warning", output);
+        Assert.Contains("frame 0", output);
+        Assert.Contains("'Q' = 1", output);
+    }
+
+    [Fact]
     public void MissingMultipolesKeyNamesFrameAndKey()
     {
         var (code, output) = CliRunner.Run("coulomb", TestData.Fixture("test_configs.xyz"), "--multipoles-key", "charges");
@@ -236,6 +252,7 @@ public sealed class CoulombCommandTests : IDisposable
     [InlineData(new[] { "coulomb", "--multipoles-key", "mp" }, "exactly one FILE")]
     [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--electrostatic_pbc_method", "ewald" }, "unknown electrostatic pbc method")]
     [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--atomic_multipoles_max_l", "3" }, "density max l")]
+    [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--fermi_level_offset", "1" }, "needs --fermi-level-key")]
     public void WrongUsageExitsWithTwo(string[] args, string expected)
     {
         var (code, output) = CliRunner.Run(args);
