@@ -72,36 +72,3 @@ public sealed class CoulombCalculator
             TensorArrays.ToMatrix(features));
     }
 }
-
-/// What <see cref="CoulombCalculator"/> computes for one frame (eV, Å, e, V).
-/// <param name="MaxForce">largest force norm over the atoms (0 for an empty frame).</param>
-/// <param name="FieldFeatures">[N, F] unnormalised, l-major then width then m.</param>
-public sealed record CoulombResult(
-    BoundaryMethod Method, int KVectorCount, double TotalCharge, double[] Dipole,
-    double CoulombEnergy, double FieldEnergy, double[,] Forces, double MaxForce, double[] Potential, double[,] FieldFeatures)
-{
-    /// Coulomb energy plus E·P.
-    public double TotalEnergy => CoulombEnergy + FieldEnergy;
-
-    public double DipoleNorm => Math.Sqrt(Dipole.Sum(d => d * d));
-
-    /// Field features divided by the norms, [N, F].
-    public double[,] NormalisedFieldFeatures(FieldFeatureNorms norms)
-    {
-        using var scope = NewDisposeScope();
-        return TensorArrays.ToMatrix(norms.Apply(tensor(FieldFeatures, dtype: float64)));
-    }
-}
-
-/// Copies between tensors and .NET arrays.
-static class TensorArrays
-{
-    /// A [N, k] tensor as double[N, k].
-    public static double[,] ToMatrix(Tensor t)
-    {
-        var flat = t.detach().contiguous().to(float64).data<double>().ToArray();
-        var matrix = new double[t.shape[0], t.shape[1]];
-        Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(double));
-        return matrix;
-    }
-}
