@@ -79,12 +79,21 @@ public sealed class CoulombCommand : ICommand
             if (input.TotalCharge is double q && Math.Abs(q - result.TotalCharge) > ChargeTolerance)
                 console.WriteLine($"warning: {input.Configuration.DescribeOrigin()}: Σq = {result.TotalCharge:G8} but '{settings.TotalChargeKey}' = {q:G8}");
         }
+        NoteMissing(console, inputs, settings.ExternalFieldKey, i => i.ExternalField is null, "no applied field");
+        NoteMissing(console, inputs, settings.FermiLevelKey, i => i.FermiLevel is null, "no Fermi-level shift");
         if (settings.OutputPath is { } output)
         {
             ExtXyzWriter.Write(output, inputs.Select((input, k) => CoulombOutput.Frame(input, results[k], settings, norms, shifts[k])));
             console.WriteLine($"wrote {inputs.Count} frame(s) to {output} (field feature norms [{string.Join(", ", norms.PerDegreeAndWidth.Select(n => n.ToString("G6")))}])");
         }
         return 0;
+    }
+
+    private static void NoteMissing(IAnsiConsole console, List<CoulombInput> inputs, string? key, Func<CoulombInput, bool> missing, string consequence)
+    {
+        var frames = inputs.Where(missing).Select(i => i.Configuration.FrameIndex).ToList();
+        if (key is not null && frames.Count > 0)
+            console.WriteLine($"note: {frames.Count} frame(s) without '{key}' ({consequence}): {string.Join(", ", frames)}");
     }
 
     private static Table Table(List<CoulombInput> inputs, List<CoulombResult> results)

@@ -214,6 +214,16 @@ public sealed class CoulombCommandTests : IDisposable
     }
 
     [Fact]
+    public void FramesWithoutTheOptionalKeysAreListed()
+    {
+        var (code, output) = CliRunner.Run("coulomb", TestData.Fixture("test_configs.xyz"), "--multipoles-key", "DMA_coeficients",
+            "--external-field-key", "an_applied_field", "--fermi-level-key", "the_VBM");
+        Assert.True(code == 0, output);
+        Assert.Contains("note: 6 frame(s) without 'an_applied_field' (no applied field): 1, 2, 3, 4, 5, 6", output);
+        Assert.Contains("note: 4 frame(s) without 'the_VBM' (no Fermi-level shift): 3, 4, 5, 6", output);
+    }
+
+    [Fact]
     public void MissingMultipolesKeyNamesFrameAndKey()
     {
         var (code, output) = CliRunner.Run("coulomb", TestData.Fixture("test_configs.xyz"), "--multipoles-key", "charges");
