@@ -1,4 +1,5 @@
 using MaceScf.Cli.Commands;
+using MaceScf.Data;
 using Spectre.Console;
 
 namespace MaceScf.Cli;
@@ -7,7 +8,7 @@ namespace MaceScf.Cli;
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
 public sealed class App(IAnsiConsole console)
 {
-    private readonly ICommand[] _commands = [new InspectCommand()];
+    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand()];
 
     public int Run(string[] args)
     {
@@ -45,7 +46,7 @@ public sealed class App(IAnsiConsole console)
             console.WriteLine($"Run 'macescf {command.Name} --help' for usage.");
             return 2;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (e is KeyMappingException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

@@ -68,6 +68,32 @@ public sealed class CommandLine
         return d;
     }
 
+    public int? Int(string name)
+    {
+        string? v = String(name);
+        if (v is null) return null;
+        if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i))
+            throw new UsageException($"option --{name} expects an integer, got '{v}'");
+        return i;
+    }
+
+    /// A list of numbers written as `[1.5, 3.0]`, `1.5,3.0` or `"1.5 3.0"`.
+    public double[]? Doubles(string name)
+    {
+        string? v = String(name);
+        return v is null ? null : ParseDoubles(name, v);
+    }
+
+    public static double[] ParseDoubles(string name, string text)
+    {
+        var parts = text.Trim().TrimStart('[', '(').TrimEnd(']', ')')
+            .Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UsageException($"option --{name} expects a list of numbers, got '{text}'");
+        return parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+            ? d
+            : throw new UsageException($"option --{name} expects a list of numbers such as [1.5, 3.0], got '{text}'")).ToArray();
+    }
+
     /// Fails on any option the command did not ask for (read or listed in <paramref name="known"/>),
     /// suggesting the closest one.
     public void RejectUnknown(IEnumerable<string> known)
