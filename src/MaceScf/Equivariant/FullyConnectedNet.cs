@@ -1,0 +1,60 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MaceScf.Equivariant;
+
+/// e3nn's nn.FullyConnectedNet([h0, …, hn], act) on scalars, without biases: x ← act(x · W_k/√h_{k−1}) for hidden
+/// layers and x · W_n/√h_{n−1} for the last one; W_k ~ N(0,1) of shape [h_{k−1}, h_k] (parameters layer{k}.weight);
+/// act is normalised (<see cref="NormalizedActivation"/>).
+public sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
+{
+    private readonly FullyConnectedLayer[] _layers;
+
+    public IReadOnlyList<int> Sizes { get; }
+
+    public FullyConnectedNet(IReadOnlyList<int> sizes, NormalizedActivation activation, ScalarType dtype = ScalarType.Float64)
+        : base(nameof(FullyConnectedNet))
+    {
+        if (sizes.Count < 2) throw new ArgumentException("Need at least input and output sizes.");
+        Sizes = sizes.ToArray();
+        _layers = new FullyConnectedLayer[sizes.Count - 1];
+        for (int k = 0; k < _layers.Length; k++)
+        {
+            _layers[k] = new FullyConnectedLayer(sizes[k], sizes[k + 1], k < _layers.Length - 1 ? activation : null, dtype);
+            register_module($"layer{k}", _layers[k]);
+        }
+    }
+
+    /// <param name="x">[B, h0]</param>
+    /// <returns>[B, hn]</returns>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var layer in _layers) x = layer.forward(x);
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+/// One layer of <see cref="FullyConnectedNet"/>: act(x · W/√h_in), weight ~ N(0,1).
+public sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly NormalizedActivation? _activation;
+    private readonly double _scale;
+
+    public FullyConnectedLayer(int inFeatures, int outFeatures, NormalizedActivation? activation, ScalarType dtype = ScalarType.Float64)
+        : base(nameof(FullyConnectedLayer))
+    {
+        _activation = activation;
+        _scale = 1 / Math.Sqrt(inFeatures);
+        register_parameter("weight", NormalParameter.Create([inFeatures, outFeatures], dtype));
+    }
+
+    public Parameter Weight => get_parameter("weight")!;
+
+    public override Tensor forward(Tensor x)
+    {
+        var y = x.matmul(Weight * _scale);
+        return _activation is null ? y : _activation.Apply(y);
+    }
+}

@@ -1,0 +1,66 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.Equivariant;
+
+/// Order in which the Cartesian components of a vector are fed to the harmonic polynomials.
+public enum VectorOrder
+{
+    /// e3nn's plain call: polynomials evaluated on (x, y, z); polar axis y, l=1 block = √3 (x, y, z).
+    Xyz,
+
+    /// The fixed-point model's call (DESIGN.md §4): polynomials evaluated on (y, z, x), giving textbook real
+    /// harmonics with polar axis z and l=1 block = √3 (y, z, x) (m = −1, 0, 1).
+    Yzx,
+}
+
+/// Real spherical harmonics Y_l (l = 0..lmax, concatenated; irreps 0e+1o+2e+…) with e3nn's "component"
+/// normalisation Σ_m Y_lm(r̂)² = 2l+1, on normalised input vectors.
+public static class SphericalHarmonics
+{
+    /// <param name="vectors">[..., 3]</param>
+    /// <returns>[..., (lmax+1)²]</returns>
+    public static Tensor Compute(int lmax, Tensor vectors, VectorOrder order = VectorOrder.Xyz, bool normalize = true)
+    {
+        if (lmax < 0) throw new ArgumentOutOfRangeException(nameof(lmax));
+        using var scope = NewDisposeScope();
+        var v = order == VectorOrder.Yzx ? vectors.index_select(-1, torch.tensor(new long[] { 1, 2, 0 }, device: vectors.device)) : vectors;
+        if (normalize) v = nn.functional.normalize(v, dim: -1);
+        var x = v[TensorIndex.Ellipsis, 0..1];
+        var y = v[TensorIndex.Ellipsis, 1..2];
+        var z = v[TensorIndex.Ellipsis, 2..3];
+        var blocks = new List<Tensor> { torch.ones_like(x) };
+        if (lmax >= 1) blocks.Add(Math.Sqrt(3) * v);
+        if (lmax >= 2)
+        {
+            double s15 = Math.Sqrt(15), s5 = Math.Sqrt(5);
+            var x2 = x * x; var y2 = y * y; var z2 = z * z;
+            var y4 = s15 * x * z;
+            var y8 = s15 / 2 * (z2 - x2);
+            blocks.Add(torch.cat(new[] { y4, s15 * x * y, s5 * (y2 - 0.5 * (x2 + z2)), s15 * y * z, y8 }, -1));
+            if (lmax >= 3)
+            {
+                double s42 = Math.Sqrt(42) / 6, s7 = Math.Sqrt(7), s168 = Math.Sqrt(168) / 8;
+                var a = 4 * y2 - x2 - z2;
+                blocks.Add(torch.cat(new[]
+                {
+                    s42 * (y4 * z + y8 * x),
+                    s7 * y4 * y,
+                    s168 * a * x,
+                    s7 / 2 * y * (2 * y2 - 3 * x2 - 3 * z2),
+                    s168 * z * a,
+                    s7 * y8 * y,
+                    s42 * (y8 * z - y4 * x),
+                }, -1));
+            }
+        }
+        // Higher degrees: Y^{l+1}_k = (2l+3)/√(l+1) Σ_{ij} C^{(l,1,l+1)}_{ijk} Y^l_i r̂_j (reference notes §1.3).
+        for (int l = 3; l < lmax; l++)
+        {
+            var c = Wigner3j.AsTensor(l, 1, l + 1, v.dtype, v.device).reshape((2 * l + 1) * 3, 2 * l + 3);
+            var outer = (blocks[^1].unsqueeze(-1) * v.unsqueeze(-2)).flatten(-2);
+            blocks.Add((2.0 * l + 3) / Math.Sqrt(l + 1) * outer.matmul(c));
+        }
+        return torch.cat(blocks, -1).MoveToOuterDisposeScope();
+    }
+}
