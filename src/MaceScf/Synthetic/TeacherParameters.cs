@@ -12,7 +12,7 @@ public sealed record TeacherParameters
     [
         new(1, Electronegativity: 4.5, Hardness: 4.0, Polarisability: 0.03, RepulsionRadius: 0.6),
         new(8, Electronegativity: 8.5, Hardness: 3.5, Polarisability: 0.10, RepulsionRadius: 1.4),
-        new(11, Electronegativity: 3.0, Hardness: 2.0, Polarisability: 1.0, RepulsionRadius: 1.6),
+        new(11, Electronegativity: 3.0, Hardness: 3.0, Polarisability: 1.0, RepulsionRadius: 1.6),
         new(19, Electronegativity: 2.4, Hardness: 0.4, Polarisability: 1.5, RepulsionRadius: 2.0),
     ];
 
