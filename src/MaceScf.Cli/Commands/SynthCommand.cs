@@ -20,13 +20,14 @@ public sealed class SynthCommand : ICommand
         usage: macescf synth --system NAME -o FILE.xyz [--count N] [--seed S] [options]
 
         Generates structures of one system and labels them with an exact polarisable
-        charge-equilibration teacher in the Gaussian multipole basis (docs/synth.md). Each frame has
-          info:   energy (eV; the grand potential E + μQ at constant Fermi level), total_charge (e),
-                  fermi_level (eV), dipole (e·Å), external_field (V/Å, gradient of the applied
-                  potential), config_dipole_weight, config_type (= the system), teacher_* (parameters)
+        charge-equilibration teacher in the Gaussian multipole basis (docs/synth.md).
+        Each frame has, under the canonical names that the default heads mapping reads:
+          info:   energy (eV; the grand potential E + μQ at constant Fermi level),
+                  total_charge (e), fermi_level (eV), dipole (e·Å), external_field (V/Å,
+                  gradient of the applied potential), config_dipole_weight,
+                  config_type (= the system), teacher_* (the teacher's parameters)
           arrays: forces (eV/Å), atomic_multipoles ([q, p_y, p_z, p_x])
-        under the canonical names, so the default heads mapping reads them. The same seed gives the
-        same file. Lists may be written [0,0,0.1], 0,0,0.1 or "0 0 0.1".
+        The same seed gives the same file. Lists may be written [0,0,0.1], 0,0,0.1 or "0 0 0.1".
 
         systems:
         {string.Join("\n", SyntheticSystems.All.Select(s => $"  {s.Name,-16} {s.Description}"))}

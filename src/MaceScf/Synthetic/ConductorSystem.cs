@@ -14,7 +14,7 @@ public sealed class ConductorSystem : ISyntheticSystem
     public string Name => "conductor";
 
     public string Description =>
-        $"Na4 and K4 clusters {MinGap}-{MaxGap} A apart along x, pbc F F F, fixed Fermi level in [{LowestFermiLevel}, {HighestFermiLevel}] eV, field along x in ±{MaxField} V/Å";
+        $"Na4 and K4 clusters {MinGap}-{MaxGap} Å apart along x, pbc F F F, fixed Fermi level in [{LowestFermiLevel}, {HighestFermiLevel}] eV, field along x in ±{MaxField} V/Å";
 
     public SyntheticStructure Generate(Random random)
     {

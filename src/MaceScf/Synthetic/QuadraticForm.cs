@@ -25,13 +25,16 @@ public sealed class QuadraticForm : IDisposable
         using var scope = NewDisposeScope();
         var origin = zeros(functional.AtomCount, 4, dtype: float64).requires_grad_(true);
         var energy = functional.AtomicEnergy(origin) + functional.CoulombEnergy(origin) + functional.FieldEnergy(origin);
+        // Graphs are retained: the plan's geometry tensors depend on the positions and are reused
+        // by the force evaluation after the solve.
         var gradient = autograd.grad([energy], [origin], retain_graph: true, create_graph: true)[0].reshape(-1);
         int size = (int)gradient.shape[0];
         var rows = Enumerable.Range(0, size)
             .Select(k => autograd.grad([gradient[k]], [origin], retain_graph: true)[0].reshape(-1))
             .ToArray();
         var hessian = stack(rows, 0);
-        return new QuadraticForm(gradient.detach().MoveToOuterDisposeScope(), (0.5 * (hessian + hessian.T)).detach().MoveToOuterDisposeScope());
+        var symmetric = 0.5 * (hessian + hessian.T);                 // only rounding differs
+        return new QuadraticForm(gradient.detach().MoveToOuterDisposeScope(), symmetric.detach().MoveToOuterDisposeScope());
     }
 
     public void Dispose()

@@ -1,3 +1,5 @@
+using MaceScf.Data;
+
 namespace MaceScf.Synthetic;
 
 /// Generates labelled frames of one system: structures from a System.Random(seed) in sequence,
@@ -18,6 +20,6 @@ public sealed class SyntheticDataGenerator(ISyntheticSystem system, TeacherParam
     }
 
     /// The frames as configurations with the canonical keys (see <see cref="SyntheticFrame"/>).
-    public IEnumerable<Data.Configuration> Frames(int count, int seed) =>
+    public IEnumerable<Configuration> Frames(int count, int seed) =>
         Solve(count, seed).Select((s, k) => SyntheticFrame.Create(system.Name, seed, k, s.Structure, s.Solution, parameters));
 }
