@@ -4,17 +4,20 @@ namespace MaceScf.Text;
 /// if it is near enough to be a plausible typo.
 public static class ClosestMatch
 {
-    /// The nearest candidate, or null when none is within max(2, length/3) edits.
+    /// The nearest candidate within max(2, length/3) edits; failing that, the shortest candidate
+    /// that starts with a name of at least 3 characters (`unroll` → `unroll_scf`); otherwise null.
     public static string? Find(string name, IEnumerable<string> candidates)
     {
+        var list = candidates.ToList();
         string? best = null;
         int bestDistance = int.MaxValue;
-        foreach (var c in candidates)
+        foreach (var c in list)
         {
             int d = EditDistance(name, c);
             if (d < bestDistance) { bestDistance = d; best = c; }
         }
-        return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+        if (bestDistance <= Math.Max(2, name.Length / 3)) return best;
+        return name.Length < 3 ? null : list.Where(c => c.StartsWith(name, StringComparison.Ordinal)).MinBy(c => c.Length);
     }
 
     /// Levenshtein distance (insertions, deletions and substitutions each cost 1).
