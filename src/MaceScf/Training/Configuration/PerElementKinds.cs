@@ -21,7 +21,7 @@ public sealed class PerElementKind(bool allowJsonFile, bool positive) : ValueKin
             if (text == "average") return PerElementSetting.Average;
             if (allowJsonFile && text.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
                 return new PerElementSetting(SettingMode.File, new Dictionary<int, double>(), Path.GetFullPath(text, context.BaseDirectory));
-            throw inner.Error(value, $"expected None, average, {(allowJsonFile ? "a .json file " : "")}or a dict such as {{1: 0.5, 8: 2.0}}, got '{text}'");
+            throw inner.Error(value, $"expected None, average{(allowJsonFile ? ", a .json file" : "")} or a dict such as {{1: 0.5, 8: 2.0}}, got '{text}'");
         }
         var mapping = Nodes.Mapping(value, inner, "a dict such as {1: 0.5, 8: 2.0}");
         var values = new SortedDictionary<int, double>();
