@@ -81,6 +81,6 @@ public class RenderTests
         string text = ConfigFixture.Load(Rich).Render();
         Assert.Contains("atomic_multipoles: 100.0", text);
         Assert.Contains("seed: 5\n", text);
-        Assert.Contains("weight_decay: 5E-07", text);
+        Assert.Contains("weight_decay: 5.0E-07", text);
     }
 }

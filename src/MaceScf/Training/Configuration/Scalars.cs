@@ -17,12 +17,14 @@ public static class Scalars
 
     public static YamlScalarNode Number(long value) => Plain(value.ToString(CultureInfo.InvariantCulture));
 
-    /// Shortest round-trip text, always with a decimal point or exponent (`100.0`, `1E-06`) so that
-    /// the Python tools also read a float.
+    /// Shortest round-trip text, always with a decimal point (`100.0`, `5.0E-07`) so that YAML 1.1
+    /// readers such as PyYAML also read a float.
     public static string Format(double value)
     {
         string text = value.ToString("R", CultureInfo.InvariantCulture);
-        return text.Contains('.') || text.Contains('E') || !double.IsFinite(value) ? text : text + ".0";
+        if (text.Contains('.') || !double.IsFinite(value)) return text;
+        int e = text.IndexOf('E');
+        return e < 0 ? text + ".0" : text[..e] + ".0" + text[e..];
     }
 
     public static bool TryParseDouble(string text, out double value) =>
