@@ -51,6 +51,7 @@ public static class ConfigValidator
         if (channels is null && config.Get(HiddenIrreps) is null)
             throw new ConfigurationException("configuration", null, null, HiddenIrreps.Name,
                 "the hidden irreps are not set: give hidden_irreps (e.g. '64x0e+64x1o') or num_channels and max_L");
+        if (config.Get(MlpIrreps) is null) throw Error(config, MlpIrreps, "must be set, e.g. '16x0e'");
         foreach (var option in new[] { HiddenIrreps, MlpIrreps })
         {
             if (config.Get(option) is not string text) continue;

@@ -30,6 +30,14 @@ public sealed class TrainingConfig
 
     public KeyMapping Heads => Get(TrainingOptions.Heads)!;
 
+    public ArchitectureOptions Architecture => ArchitectureOptions.From(this);
+
+    public DataOptions Data => DataOptions.From(this);
+
+    public OptimizerOptions Optimizer => OptimizerOptions.From(this);
+
+    public RunOptions Run => RunOptions.From(this);
+
     /// The field-feature order actually used: field_feature_max_l, or atomic_multipoles_max_l when None.
     public int EffectiveFieldFeatureMaxL => Get(TrainingOptions.FieldFeatureMaxL) ?? Get(TrainingOptions.AtomicMultipolesMaxL);
 
