@@ -87,7 +87,7 @@ public static class TrainingConfigLoader
             }
             else
             {
-                var node = option.StructuredOnCommandLine ? Nodes.Parse(text, context) ?? Scalars.Plain("") : new YamlScalarNode(text);
+                var node = option.StructuredOnCommandLine ? Nodes.Parse(text, context) ?? Scalars.Plain("") : Scalars.Plain(text);
                 value = option.Read(node, context);
             }
             values[option] = new OptionValue(option, value, new ValueOrigin(ValueSource.CommandLine, context.Source, null, null));
