@@ -212,4 +212,13 @@ public class ScheduleValidationTests
         var config = ConfigFixture.Load(Schedule(Direct0 + Stage1("{mode: direct, fixedpoint_scf_stability: false}", loss: "{fixedpoint_scf_stability: 1.0}")));
         Assert.False(config.Schedule.Stages[1].FixedPointTrainingOptions.FixedPointScfStability);
     }
+
+    [Fact]
+    public void Stage_names_are_unique_and_not_empty()
+    {
+        var e = Fails(Schedule(Direct0 + Stage1("{mode: direct}").Replace("name: s,", "name: d,")));
+        Assert.Equal("train_schedule.1.name", e.KeyPath);
+        Assert.Contains("stage 1 has the same name as stage 0 ('d'); names must be unique", e.Message);
+        Assert.Contains("must not be empty", Fails(Schedule(Direct0.Replace("name: d,", "name: '',"))).Message);
+    }
 }

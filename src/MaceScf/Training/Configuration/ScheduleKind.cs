@@ -39,6 +39,9 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
                 throw inner.Child(key).Child("start").Error(stageNode,
                     $"stage {index} starts at epoch {stage.Start}, but stage {index - 1} ends at epoch {stages[^1].End} (inclusive); " +
                     $"stages must not overlap or leave gaps: start it at {stages[^1].End + 1}");
+            if (stages.FirstOrDefault(s => s.Name == stage.Name) is { } same)
+                throw inner.Child(key).Child("name").Error(stageNode,
+                    $"stage {index} has the same name as stage {same.Index} ('{stage.Name}'); names must be unique (they name the checkpoint files)");
             stages.Add(stage);
         }
         if (stages.Count == 0) throw inner.Error(mapping, "needs at least one stage");
@@ -60,7 +63,10 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
             var at = context.Child(key);
             switch (key)
             {
-                case "name": name = Nodes.Scalar(value, at, "a stage name"); break;
+                case "name":
+                    name = Nodes.Scalar(value, at, "a stage name");
+                    if (name.Trim().Length == 0) throw at.Error(value, "must not be empty");
+                    break;
                 case "start": start = new IntKind(0).Read(value, at); break;
                 case "end": end = new IntKind(0).Read(value, at); break;
                 case "loss": loss = Loss(value, at); break;
