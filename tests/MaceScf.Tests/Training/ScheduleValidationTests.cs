@@ -221,4 +221,12 @@ public class ScheduleValidationTests
         Assert.Contains("stage 1 has the same name as stage 0 ('d'); names must be unique", e.Message);
         Assert.Contains("must not be empty", Fails(Schedule(Direct0.Replace("name: d,", "name: '',"))).Message);
     }
+
+    [Fact]
+    public void Quoted_keys_count_as_given()
+    {
+        var config = ConfigFixture.Load(Schedule(
+            "  0: {\"name\": d, 'start': 0, \"end\": 9, \"loss\": {forces: 1.0}, \"fixed_point_training_options\": {mode: implicit, scf: {'num_scf_steps': 4, \"mixing_parameter\": 0.5}}}\n"));
+        Assert.Equal(0.5, config.Schedule.Stages[0].FixedPointTrainingOptions.Scf!.MixingParameter);
+    }
 }

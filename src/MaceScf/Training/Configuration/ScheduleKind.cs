@@ -58,7 +58,8 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
         double lr = TrainingStage.DefaultLr;
         var groupLr = new List<KeyValuePair<string, double>>();
         YamlNode? fixedPointNode = null;
-        foreach (var (key, keyNode, value) in Nodes.Entries(mapping, context, null, "stage key"))
+        var entries = Nodes.Entries(mapping, context, null, "stage key");
+        foreach (var (key, keyNode, value) in entries)
         {
             var at = context.Child(key);
             switch (key)
@@ -81,7 +82,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
             }
         }
         foreach (var required in new[] { "name", "start", "end", "loss", "fixed_point_training_options" })
-            if (!mapping.Children.ContainsKey(new YamlScalarNode(required)))
+            if (!entries.Any(e => e.Key == required))
                 throw context.Error(mapping, $"stage {index} needs '{required}'");
         if (end < start) throw context.Child("end").Error(mapping, $"end ({end}) must not be before start ({start}); end is inclusive");
         var options = FixedPoint(fixedPointNode!, context.Child("fixed_point_training_options"), loss!);
@@ -156,7 +157,8 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
     {
         var mapping = Nodes.Mapping(node, context, "a mapping of SCF settings");
         var scf = new ScfOptions();
-        foreach (var (key, _, value) in Nodes.Entries(mapping, context, ScfKeys, "scf key"))
+        var entries = Nodes.Entries(mapping, context, ScfKeys, "scf key");
+        foreach (var (key, _, value) in entries)
         {
             var at = context.Child(key);
             scf = key switch
@@ -171,7 +173,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
             };
         }
         foreach (var required in new[] { "num_scf_steps", "mixing_parameter" })
-            if (!mapping.Children.ContainsKey(new YamlScalarNode(required)))
+            if (!entries.Any(e => e.Key == required))
                 throw context.Child(required).Error(mapping, $"mode {modeName} must set {required} explicitly in the scf block");
         return scf;
     }
