@@ -25,7 +25,7 @@ public sealed class App(IAnsiConsole console)
         var command = _commands.FirstOrDefault(c => c.Name == args[0]);
         if (command is null)
         {
-            string? near = CommandLine.ClosestMatch(args[0], _commands.Select(c => c.Name));
+            string? near = MaceScf.Text.ClosestMatch.Find(args[0], _commands.Select(c => c.Name));
             console.MarkupLineInterpolated($"[red]error:[/] unknown command '{args[0]}'{(near is null ? "" : $" (did you mean '{near}'?)")}");
             PrintOverview();
             return 2;

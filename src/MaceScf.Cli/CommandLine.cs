@@ -102,7 +102,7 @@ public sealed class CommandLine
         foreach (var name in _options.Keys)
         {
             if (knownList.Contains(name)) continue;
-            string? near = ClosestMatch(name, knownList);
+            string? near = MaceScf.Text.ClosestMatch.Find(name, knownList);
             throw new UsageException($"unknown option --{name}" + (near is null ? "" : $" (did you mean --{near}?)"));
         }
     }
@@ -113,33 +113,6 @@ public sealed class CommandLine
         "false" or "f" or "0" or "no" => false,
         _ => throw new UsageException($"option --{name} expects true or false, got '{v}'"),
     };
-
-    public static string? ClosestMatch(string name, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates)
-        {
-            int d = EditDistance(name, c);
-            if (d < bestDistance) { bestDistance = d; best = c; }
-        }
-        return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }
 
 /// A mistake in how the program was called; reported with the command's usage.
