@@ -88,7 +88,7 @@ public sealed class SynthCommand : ICommand
 
     static string UnknownSystem(string name)
     {
-        string? near = CommandLine.ClosestMatch(name, SyntheticSystems.All.Select(s => s.Name));
+        string? near = MaceScf.Text.ClosestMatch.Find(name, SyntheticSystems.All.Select(s => s.Name));
         return $"unknown system '{name}'" + (near is null ? "" : $" (did you mean '{near}'?)") + $"; {SystemNames}";
     }
 
