@@ -1,4 +1,5 @@
 using MaceScf.Cli.Commands;
+using MaceScf.Data;
 using Spectre.Console;
 
 namespace MaceScf.Cli;
@@ -7,7 +8,7 @@ namespace MaceScf.Cli;
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
 public sealed class App(IAnsiConsole console)
 {
-    private readonly ICommand[] _commands = [new InspectCommand(), new EvalCommand()];
+    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand()];
 
     public int Run(string[] args)
     {
@@ -24,7 +25,7 @@ public sealed class App(IAnsiConsole console)
         var command = _commands.FirstOrDefault(c => c.Name == args[0]);
         if (command is null)
         {
-            string? near = CommandLine.ClosestMatch(args[0], _commands.Select(c => c.Name));
+            string? near = MaceScf.Text.ClosestMatch.Find(args[0], _commands.Select(c => c.Name));
             console.MarkupLineInterpolated($"[red]error:[/] unknown command '{args[0]}'{(near is null ? "" : $" (did you mean '{near}'?)")}");
             PrintOverview();
             return 2;
@@ -45,8 +46,7 @@ public sealed class App(IAnsiConsole console)
             console.WriteLine($"Run 'macescf {command.Name} --help' for usage.");
             return 2;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException
-            or MaceScf.Data.KeyMappingException)
+        catch (Exception e) when (e is KeyMappingException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

@@ -68,6 +68,32 @@ public sealed class CommandLine
         return d;
     }
 
+    public int? Int(string name)
+    {
+        string? v = String(name);
+        if (v is null) return null;
+        if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i))
+            throw new UsageException($"option --{name} expects an integer, got '{v}'");
+        return i;
+    }
+
+    /// A list of numbers written as `[1.5, 3.0]`, `1.5,3.0` or `"1.5 3.0"`.
+    public double[]? Doubles(string name)
+    {
+        string? v = String(name);
+        return v is null ? null : ParseDoubles(name, v);
+    }
+
+    public static double[] ParseDoubles(string name, string text)
+    {
+        var parts = text.Trim().TrimStart('[', '(').TrimEnd(']', ')')
+            .Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UsageException($"option --{name} expects a list of numbers, got '{text}'");
+        return parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+            ? d
+            : throw new UsageException($"option --{name} expects a list of numbers such as [1.5, 3.0], got '{text}'")).ToArray();
+    }
+
     /// Fails on any option the command did not ask for (read or listed in <paramref name="known"/>),
     /// suggesting the closest one.
     public void RejectUnknown(IEnumerable<string> known)
@@ -76,7 +102,7 @@ public sealed class CommandLine
         foreach (var name in _options.Keys)
         {
             if (knownList.Contains(name)) continue;
-            string? near = ClosestMatch(name, knownList);
+            string? near = MaceScf.Text.ClosestMatch.Find(name, knownList);
             throw new UsageException($"unknown option --{name}" + (near is null ? "" : $" (did you mean --{near}?)"));
         }
     }
@@ -87,33 +113,6 @@ public sealed class CommandLine
         "false" or "f" or "0" or "no" => false,
         _ => throw new UsageException($"option --{name} expects true or false, got '{v}'"),
     };
-
-    public static string? ClosestMatch(string name, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates)
-        {
-            int d = EditDistance(name, c);
-            if (d < bestDistance) { bestDistance = d; best = c; }
-        }
-        return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }
 
 /// A mistake in how the program was called; reported with the command's usage.

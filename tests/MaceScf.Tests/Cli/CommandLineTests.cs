@@ -45,3 +45,26 @@ public class CommandLineTests
         Assert.Contains("expects a number, got 'five'", e.Message);
     }
 }
+
+public class CommandLineListTests
+{
+    [Theory]
+    [InlineData("[1.5,3.0]")]
+    [InlineData("1.5,3.0")]
+    [InlineData("1.5 3.0")]
+    [InlineData("[1.5, 3.0]")]
+    public void NumberListsAcceptBracketsCommasAndSpaces(string text)
+    {
+        var line = new CommandLine(["--field-feature-widths", text], new HashSet<string>());
+        Assert.Equal([1.5, 3.0], line.Doubles("field_feature_widths"));
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("1.5,x")]
+    public void BadNumberListsAreUsageErrors(string text)
+    {
+        var e = Assert.Throws<UsageException>(() => CommandLine.ParseDoubles("field_feature_widths", text));
+        Assert.Contains("--field_feature_widths", e.Message);
+    }
+}

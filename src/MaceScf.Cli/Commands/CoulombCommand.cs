@@ -1,0 +1,111 @@
+using MaceScf.Calculators;
+using MaceScf.Data;
+using MaceScf.Electrostatics;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace MaceScf.Cli.Commands;
+
+/// `macescf coulomb FILE --multipoles-key KEY`: electrostatics of the given multipoles, frame by frame.
+public sealed class CoulombCommand : ICommand
+{
+    /// |Σq − total charge| above which a frame is reported (e).
+    public const double ChargeTolerance = 1e-4;
+
+    public string Name => "coulomb";
+    public string Summary => "electrostatics of given multipoles: energy, forces, potential, dipole, field features";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "include_field_si" };
+
+    public string Help => """
+        usage: macescf coulomb FILE --multipoles-key KEY [options] [-o OUT.xyz]
+
+        Evaluates the electrostatics of the Gaussian multipoles stored in every frame of an extended
+        XYZ file and prints a table (frame, atoms, method, Σq, |dipole|, energy, max |F|, k-vectors).
+        With -o, writes the frames again with these keys added (existing keys of the same name are
+        replaced):
+          info:   electrostatic_energy (Coulomb, eV), electrostatic_field_energy (E·P, eV),
+                  electrostatic_total_energy (their sum, eV), dipole (P = Σ q r + Σ d, e·Å),
+                  coulomb_* (the options used, the boundary method and number of k-vectors)
+          arrays: electrostatic_forces (−∂ total energy/∂r, eV/Å), electrostatic_potential (V,
+                  own Gaussian included), field_features (normalised; l-major, then width, then m)
+        Multipoles are [q, p_y, p_z, p_x, ...]; arrays wider than (L+1)² are truncated to their
+        first (L+1)² columns (as the training key mapping does), narrower ones are an error.
+        Lists may be written [1.5,3.0], 1.5,3.0 or "1.5 3.0". --a-b and --a_b are the same option.
+
+        options:
+          --multipoles-key KEY                         per-atom array of the multipoles (required)
+          -o, --output OUT.xyz                         write the results here (default: table only)
+          --atomic_multipoles_max_l L                  multipole order, 0..2 (default: 1)
+          --atomic_multipoles_smearing_width S         Gaussian width σ in Å (default: 1.5)
+          --electrostatic_pbc_method M                 realspace, pbc, slab, molecule_in_box,
+                                                       mixed_periodic or auto (default: mixed_periodic)
+          --kspace_cutoff_factor F                     scales the reciprocal cutoff (default: 1.25)
+          --include_electrostatic_self_interaction B   keep the Gaussians' self-energy (default: true)
+          --field_feature_widths LIST                  widths in Å (default: [1.0, 2.0])
+          --field_feature_max_l L                      feature order, 0..2, or None = L (default: 1)
+          --field_feature_norms N                      None, average (RMS over this file's frames)
+                                                       or a list, l-major then width (default: average)
+          --include_field_si                           include each atom's own density in its features
+                                                       (default: off)
+          --total-charge-key KEY                       info key of the total charge, checked against
+                                                       Σq within 1e-4 e (default: total_charge)
+          --external-field-key KEY                     info key of the applied field, the gradient of
+                                                       the applied potential in V/Å; adds E·P to the
+                                                       energy and its features (default: none; frames
+                                                       without it: no field)
+          --fermi-level-key KEY                        info key of the Fermi level μ (eV); μ − offset
+                                                       enters the l = 0 features (default: none;
+                                                       frames without it: no shift)
+          --fermi_level_offset X                       offset in eV (default: mean μ of the frames)
+        """;
+
+    public int Run(CommandLine args, IAnsiConsole console)
+    {
+        var settings = CoulombSettings.Read(args);
+        var calculator = new CoulombCalculator(settings.Options);
+        var inputs = CoulombInput.ReadAll(ExtXyzReader.Read(settings.InputPath), settings);
+        double? offset = CoulombInput.FermiLevelOffset(inputs, settings);
+        var shifts = inputs.Select(i => i.FermiLevel - offset).ToList();
+        var results = inputs.Select((input, k) => calculator.Evaluate(input.Configuration, input.Multipoles, input.ExternalField, shifts[k])).ToList();
+
+        FieldFeatureNorms norms;
+        using (NewDisposeScope())
+            norms = settings.Norms(calculator.Layout, () => results.Select(r => tensor(r.FieldFeatures, dtype: float64)));
+
+        console.WriteLine($"{settings.InputPath}: {results.Count} frame(s)");
+        console.Write(Table(inputs, results));
+        foreach (var (input, result) in inputs.Zip(results))
+        {
+            if (input.TotalCharge is double q && Math.Abs(q - result.TotalCharge) > ChargeTolerance)
+                console.WriteLine($"warning: {input.Configuration.DescribeOrigin()}: Σq = {result.TotalCharge:G8} but '{settings.TotalChargeKey}' = {q:G8}");
+        }
+        NoteMissing(console, inputs, settings.ExternalFieldKey, i => i.ExternalField is null, "no applied field");
+        NoteMissing(console, inputs, settings.FermiLevelKey, i => i.FermiLevel is null, "no Fermi-level shift");
+        if (settings.OutputPath is { } output)
+        {
+            ExtXyzWriter.Write(output, inputs.Select((input, k) => CoulombOutput.Frame(input, results[k], settings, norms, shifts[k])));
+            console.WriteLine($"wrote {inputs.Count} frame(s) to {output} (field feature norms [{string.Join(", ", norms.PerDegreeAndWidth.Select(n => n.ToString("G6")))}])");
+        }
+        return 0;
+    }
+
+    private static void NoteMissing(IAnsiConsole console, List<CoulombInput> inputs, string? key, Func<CoulombInput, bool> missing, string consequence)
+    {
+        var frames = inputs.Where(missing).Select(i => i.Configuration.FrameIndex).ToList();
+        if (key is not null && frames.Count > 0)
+            console.WriteLine($"note: {frames.Count} frame(s) without '{key}' ({consequence}): {string.Join(", ", frames)}");
+    }
+
+    private static Table Table(List<CoulombInput> inputs, List<CoulombResult> results)
+    {
+        var table = new Table().AddColumns("frame", "atoms", "method", "charge", "|dipole| e·Å", "energy (eV)", "max |F| (eV/Å)", "k-vectors");
+        foreach (var (input, r) in inputs.Zip(results))
+        {
+            table.AddRow(
+                input.Configuration.FrameIndex.ToString(), input.Configuration.AtomCount.ToString(),
+                Markup.Escape(r.Method.ToName()), r.TotalCharge.ToString("F4"), r.DipoleNorm.ToString("F4"),
+                r.TotalEnergy.ToString("F6"), r.MaxForce.ToString("F6"), r.KVectorCount.ToString());
+        }
+        return table;
+    }
+}

@@ -1,0 +1,50 @@
+using MaceScf.Calculators;
+using MaceScf.Data;
+using MaceScf.Electrostatics;
+
+namespace MaceScf.Cli.Commands;
+
+/// The output frame of `macescf coulomb`: the input frame with the results and the options used
+/// added (keys of the same name are replaced).
+internal static class CoulombOutput
+{
+    public static Configuration Frame(CoulombInput input, CoulombResult result, CoulombSettings settings,
+        FieldFeatureNorms norms, double? fermiLevelShift)
+    {
+        var source = input.Configuration;
+        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc)
+        {
+            SourceName = source.SourceName, FrameIndex = source.FrameIndex, SourceLine = source.SourceLine,
+        };
+        foreach (var (key, value) in source.Info) frame.Info[key] = value;
+        foreach (var (key, value) in source.Arrays) frame.Arrays[key] = value;
+
+        var options = settings.Options;
+        frame.Info["electrostatic_energy"] = result.CoulombEnergy;
+        frame.Info["electrostatic_field_energy"] = result.FieldEnergy;
+        frame.Info["electrostatic_total_energy"] = result.TotalEnergy;
+        frame.Info["dipole"] = result.Dipole;
+        frame.Info["coulomb_method"] = result.Method.ToName();
+        frame.Info["coulomb_multipoles_key"] = settings.MultipolesKey;
+        frame.Info["coulomb_multipoles_max_l"] = (long)options.DensityMaxL;
+        frame.Info["coulomb_smearing_width"] = options.SmearingWidth;
+        frame.Info["coulomb_field_feature_widths"] = options.FieldFeatureWidths.ToArray();
+        frame.Info["coulomb_field_feature_max_l"] = (long)options.FieldFeatureMaxL;
+        frame.Info["coulomb_field_feature_norms"] = norms.PerDegreeAndWidth.ToArray();
+        frame.Info["coulomb_self_interaction"] = options.IncludeSelfInteraction;
+        frame.Info["coulomb_field_si"] = options.IncludeFieldSelfInteraction;
+        if (result.Method != BoundaryMethod.Realspace)
+        {
+            frame.Info["coulomb_kspace_cutoff_factor"] = options.KspaceCutoffFactor;
+            frame.Info["coulomb_kspace_cutoff"] = options.KspaceCutoff;
+            frame.Info["coulomb_k_vectors"] = (long)result.KVectorCount;
+        }
+        if (input.ExternalField is { } field) frame.Info["coulomb_external_field"] = field;
+        if (fermiLevelShift is { } shift) frame.Info["coulomb_fermi_level_shift"] = shift;
+
+        frame.Arrays["electrostatic_forces"] = result.Forces;
+        frame.Arrays["electrostatic_potential"] = result.Potential;
+        frame.Arrays["field_features"] = result.NormalisedFieldFeatures(norms);
+        return frame;
+    }
+}

@@ -1,0 +1,24 @@
+using MaceScf.Electrostatics;
+using static TorchSharp.torch;
+
+namespace MaceScf.Calculators;
+
+/// What <see cref="CoulombCalculator"/> computes for one frame (eV, Å, e, V).
+/// <param name="MaxForce">largest force norm over the atoms (0 for an empty frame).</param>
+/// <param name="FieldFeatures">[N, F] unnormalised, l-major then width then m.</param>
+public sealed record CoulombResult(
+    BoundaryMethod Method, int KVectorCount, double TotalCharge, double[] Dipole,
+    double CoulombEnergy, double FieldEnergy, double[,] Forces, double MaxForce, double[] Potential, double[,] FieldFeatures)
+{
+    /// Coulomb energy plus E·P.
+    public double TotalEnergy => CoulombEnergy + FieldEnergy;
+
+    public double DipoleNorm => Math.Sqrt(Dipole.Sum(d => d * d));
+
+    /// Field features divided by the norms, [N, F].
+    public double[,] NormalisedFieldFeatures(FieldFeatureNorms norms)
+    {
+        using var scope = NewDisposeScope();
+        return TensorArrays.ToMatrix(norms.Apply(tensor(FieldFeatures, dtype: float64)));
+    }
+}

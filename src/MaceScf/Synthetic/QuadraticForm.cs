@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.Synthetic;
+
+/// The exact quadratic expansion E(p) = E(0) + bᵀp + ½ pᵀHp of the teacher's energy in the
+/// flattened coefficients p ([N, 4] → [4N], row-major). Since E is quadratic in p (the Coulomb
+/// energy is a quadratic form), b = ∇E(0) and each row of H = ∂(∇E)/∂p are exact and constant per
+/// geometry; they are obtained by autograd, one Hessian row per coefficient.
+public sealed class QuadraticForm : IDisposable
+{
+    QuadraticForm(Tensor gradient, Tensor hessian)
+    {
+        Gradient = gradient;
+        Hessian = hessian;
+    }
+
+    /// b = ∇E at p = 0, [4N].
+    public Tensor Gradient { get; }
+
+    /// H, [4N, 4N].
+    public Tensor Hessian { get; }
+
+    public static QuadraticForm Of(TeacherFunctional functional)
+    {
+        using var scope = NewDisposeScope();
+        var origin = zeros(functional.AtomCount, 4, dtype: float64).requires_grad_(true);
+        var energy = functional.AtomicEnergy(origin) + functional.CoulombEnergy(origin) + functional.FieldEnergy(origin);
+        // Graphs are retained: the plan's geometry tensors depend on the positions and are reused
+        // by the force evaluation after the solve.
+        var gradient = autograd.grad([energy], [origin], retain_graph: true, create_graph: true)[0].reshape(-1);
+        int size = (int)gradient.shape[0];
+        var rows = Enumerable.Range(0, size)
+            .Select(k => autograd.grad([gradient[k]], [origin], retain_graph: true)[0].reshape(-1))
+            .ToArray();
+        var hessian = stack(rows, 0);
+        var symmetric = 0.5 * (hessian + hessian.T);                 // only rounding differs
+        return new QuadraticForm(gradient.detach().MoveToOuterDisposeScope(), symmetric.detach().MoveToOuterDisposeScope());
+    }
+
+    public void Dispose()
+    {
+        Gradient.Dispose();
+        Hessian.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+using MaceScf.Data;
+using static TorchSharp.torch;
+
+namespace MaceScf.Synthetic;
+
+/// The teacher's charge-independent energy E_short(R): Born–Mayer repulsion between atoms of
+/// different molecules, ε exp((R_i + R_j − r)/ρ) · ½(1 + cos πr/r_c) for r &lt; r_c, plus the
+/// bonded terms of the structure (docs/synth.md, eq. 4).
+public static class ShortRangeEnergy
+{
+    /// E_short (eV) as a scalar tensor, differentiable with respect to <paramref name="positions"/> [N, 3].
+    public static Tensor Evaluate(TeacherParameters parameters, SyntheticStructure structure, Tensor positions)
+    {
+        using var scope = NewDisposeScope();
+        var energy = Repulsion(parameters, structure, positions) + BondEnergy(structure, positions) + AngleEnergy(structure, positions);
+        return energy.MoveToOuterDisposeScope();
+    }
+
+    static Tensor Repulsion(TeacherParameters parameters, SyntheticStructure structure, Tensor positions)
+    {
+        var pairs = NeighbourList.Build(structure.Positions, structure.Cell, structure.Pbc, parameters.RepulsionCutoff);
+        var senders = tensor(pairs.Senders, dtype: int64);
+        var receivers = tensor(pairs.Receivers, dtype: int64);
+        var unitShifts = tensor(pairs.UnitShifts, dtype: float64).reshape(-1, 3);
+        var molecules = tensor(structure.Molecules, dtype: int64);
+        var keep = (molecules.index_select(0, senders) != molecules.index_select(0, receivers))
+            .logical_or(unitShifts.abs().sum(1) > 0).nonzero().squeeze(1);
+        senders = senders.index_select(0, keep);
+        receivers = receivers.index_select(0, keep);
+        var shifts = unitShifts.index_select(0, keep).matmul(tensor(structure.Cell, dtype: float64));
+        var radii = tensor(structure.AtomicNumbers.Select(z => parameters.Element(z).RepulsionRadius).ToArray(), dtype: float64);
+        var r = (positions.index_select(0, receivers) - positions.index_select(0, senders) + shifts).square().sum(1).sqrt();
+        var born = parameters.RepulsionStrength * ((radii.index_select(0, receivers) + radii.index_select(0, senders) - r) / parameters.RepulsionDecay).exp();
+        var cutoff = 0.5 * (1 + (Math.PI / parameters.RepulsionCutoff * r).cos());
+        return 0.5 * (born * cutoff).sum();                           // every pair appears twice
+    }
+
+    static Tensor BondEnergy(SyntheticStructure structure, Tensor positions)
+    {
+        if (structure.Bonds.Count == 0) return zeros(1, dtype: float64).sum();
+        var i = tensor(structure.Bonds.Select(b => (long)b.I).ToArray());
+        var j = tensor(structure.Bonds.Select(b => (long)b.J).ToArray());
+        var length = tensor(structure.Bonds.Select(b => b.Length).ToArray(), dtype: float64);
+        var stiffness = tensor(structure.Bonds.Select(b => b.Stiffness).ToArray(), dtype: float64);
+        var r = (positions.index_select(0, i) - positions.index_select(0, j)).square().sum(1).sqrt();
+        return (0.5 * stiffness * (r - length).square()).sum();
+    }
+
+    static Tensor AngleEnergy(SyntheticStructure structure, Tensor positions)
+    {
+        if (structure.Angles.Count == 0) return zeros(1, dtype: float64).sum();
+        var i = tensor(structure.Angles.Select(a => (long)a.I).ToArray());
+        var j = tensor(structure.Angles.Select(a => (long)a.J).ToArray());
+        var k = tensor(structure.Angles.Select(a => (long)a.K).ToArray());
+        var cos0 = tensor(structure.Angles.Select(a => a.CosAngle).ToArray(), dtype: float64);
+        var stiffness = tensor(structure.Angles.Select(a => a.Stiffness).ToArray(), dtype: float64);
+        var centre = positions.index_select(0, j);
+        var u = positions.index_select(0, i) - centre;
+        var v = positions.index_select(0, k) - centre;
+        var cos = (u * v).sum(1) / (u.square().sum(1) * v.square().sum(1)).sqrt();
+        return (stiffness * (cos - cos0).square()).sum();
+    }
+}

@@ -1,0 +1,23 @@
+namespace MaceScf.Synthetic;
+
+/// Command-line replacements for a system's defaults; null keeps the default. Giving a total
+/// charge solves at constant charge, giving a Fermi level at constant Fermi level.
+public sealed record SynthesisOverrides
+{
+    /// Gradient of the applied potential (V/Å) for every frame.
+    public double[]? ExternalField { get; init; }
+
+    public double? TotalCharge { get; init; }
+
+    public double? FermiLevel { get; init; }
+
+    public SyntheticStructure Apply(SyntheticStructure structure)
+    {
+        if (TotalCharge is not null && FermiLevel is not null)
+            throw new ArgumentException("give either a total charge or a Fermi level, not both");
+        var constraint = TotalCharge is double q ? ElectronConstraint.TotalCharge(q)
+            : FermiLevel is double mu ? ElectronConstraint.FermiLevel(mu)
+            : structure.Constraint;
+        return structure with { Constraint = constraint, ExternalField = ExternalField ?? structure.ExternalField };
+    }
+}

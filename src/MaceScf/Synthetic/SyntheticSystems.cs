@@ -1,0 +1,10 @@
+namespace MaceScf.Synthetic;
+
+/// The systems `macescf synth` knows, by name.
+public static class SyntheticSystems
+{
+    public static IReadOnlyList<ISyntheticSystem> All { get; } =
+        [WaterClusterSystem.Neutral, WaterClusterSystem.Charged, new WaterBoxSystem(), new WaterSlabSystem(), new ConductorSystem()];
+
+    public static ISyntheticSystem? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+}

@@ -1,0 +1,80 @@
+using MaceScf.Electrostatics;
+using static TorchSharp.torch;
+
+namespace MaceScf.Synthetic;
+
+/// The teacher's energy of a density p = [q, p_y, p_z, p_x] per atom at one geometry R
+/// (docs/synth.md, eq. 1):
+///   E(p; R) = Σ_i [χ_i q_i + ½ J_i q_i² + |d_i|²/(2α_i)] + E_C(p; R) + E_ext·P(p; R) + E_short(R),
+/// with E_C the Coulomb energy of the Gaussian density (self-energy included by default) and
+/// E_ext the gradient of the applied potential. E is quadratic in p. The positions tensor
+/// requires grad, so forces are −∂E/∂R by autograd.
+public sealed class TeacherFunctional : IDisposable
+{
+    readonly ElectrostaticsPlan _plan;
+    readonly Tensor _electronegativity, _hardness, _inversePolarisability, _field, _shortRange;
+
+    public TeacherFunctional(TeacherParameters parameters, SyntheticStructure structure)
+    {
+        using var scope = NewDisposeScope();
+        Method = ElectrostaticsPlan.ResolveMethods(parameters.Electrostatics.Method, [structure.Pbc])[0];
+        Positions = tensor(structure.Positions, dtype: float64).requires_grad_(true);
+        var cell = Method == BoundaryMethod.Realspace ? null : tensor(structure.Cell, dtype: float64);
+        _plan = new ElectrostaticsPlan(parameters.Electrostatics, Positions, cell, tensor(structure.Pbc));
+        var elements = structure.AtomicNumbers.Select(parameters.Element).ToArray();
+        _electronegativity = tensor(elements.Select(e => e.Electronegativity).ToArray(), dtype: float64);
+        _hardness = tensor(elements.Select(e => e.Hardness).ToArray(), dtype: float64);
+        _inversePolarisability = tensor(elements.Select(e => 1.0 / e.Polarisability).ToArray(), dtype: float64);
+        _field = tensor(structure.ExternalField, dtype: float64).reshape(1, 3);
+        _shortRange = ShortRangeEnergy.Evaluate(parameters, structure, Positions);
+        foreach (var t in Owned()) t.DetachFromDisposeScope();
+    }
+
+    /// Boundary method after resolving auto and mixed_periodic from the structure's pbc.
+    public BoundaryMethod Method { get; }
+
+    /// [N, 3] positions (Å) that every energy depends on; requires grad.
+    public Tensor Positions { get; }
+
+    public int AtomCount => (int)Positions.shape[0];
+
+    /// Σ_i [χ q + ½ J q² + |d|²/(2α)] (eV), scalar.
+    public Tensor AtomicEnergy(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        var q = p[.., 0];
+        var dipoleSquare = p[.., 1..].square().sum(1);
+        return (_electronegativity * q + 0.5 * _hardness * q.square() + 0.5 * _inversePolarisability * dipoleSquare)
+            .sum().MoveToOuterDisposeScope();
+    }
+
+    /// Coulomb energy of the Gaussian density (eV), scalar.
+    public Tensor CoulombEnergy(Tensor p) => _plan.Energy(p).sum();
+
+    /// E_ext·P (eV), scalar.
+    public Tensor FieldEnergy(Tensor p) => _plan.ExternalFieldEnergy(p, _field).sum();
+
+    /// E_short(R) (eV), scalar; independent of p.
+    public Tensor ShortRange => _shortRange;
+
+    /// E(p; R) (eV), scalar.
+    public Tensor Energy(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        return (AtomicEnergy(p) + CoulombEnergy(p) + FieldEnergy(p) + _shortRange).MoveToOuterDisposeScope();
+    }
+
+    /// Σ q_i (e), scalar.
+    public Tensor TotalCharge(Tensor p) => _plan.TotalCharge(p).sum();
+
+    /// P = Σ q r + Σ d (e·Å), [3].
+    public Tensor TotalDipole(Tensor p) => _plan.TotalDipole(p).reshape(3);
+
+    IEnumerable<Tensor> Owned() => [Positions, _electronegativity, _hardness, _inversePolarisability, _field, _shortRange];
+
+    public void Dispose()
+    {
+        _plan.Dispose();
+        foreach (var t in Owned()) t.Dispose();
+    }
+}

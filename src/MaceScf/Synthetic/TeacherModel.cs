@@ -1,0 +1,39 @@
+using MaceScf.Calculators;
+using static TorchSharp.torch;
+
+namespace MaceScf.Synthetic;
+
+/// The polarisable charge-equilibration teacher: solves for the density of a structure and
+/// returns its exact energy, forces and multipoles (docs/synth.md).
+public sealed class TeacherModel(TeacherParameters parameters)
+{
+    public TeacherParameters Parameters { get; } = parameters;
+
+    public TeacherSolution Solve(SyntheticStructure structure)
+    {
+        using var scope = NewDisposeScope();
+        using var functional = new TeacherFunctional(Parameters, structure);
+        using var form = QuadraticForm.Of(functional);
+        var (p, mu) = DensitySolver.Solve(form, structure.Constraint);
+        // p* minimises E (constant Q) or Ω = E + μQ (constant μ), so the forces are Hellmann–Feynman:
+        // −∂E/∂R at frozen p*; the reservoir term μQ does not depend on R at fixed p.
+        var energy = functional.Energy(p);
+        var forces = -autograd.grad([energy], [functional.Positions])[0];
+        double charge = functional.TotalCharge(p).item<double>();
+        double fermiLevel = mu.item<double>();
+        double internalEnergy = energy.item<double>();
+        return new TeacherSolution
+        {
+            Multipoles = TensorArrays.ToMatrix(p),
+            Energy = structure.Constraint.IsFixedFermiLevel ? internalEnergy + fermiLevel * charge : internalEnergy,
+            InternalEnergy = internalEnergy,
+            CoulombEnergy = functional.CoulombEnergy(p).item<double>(),
+            ShortRangeEnergy = functional.ShortRange.item<double>(),
+            Forces = TensorArrays.ToMatrix(forces),
+            FermiLevel = fermiLevel,
+            TotalCharge = charge,
+            Dipole = functional.TotalDipole(p).detach().data<double>().ToArray(),
+            Method = functional.Method,
+        };
+    }
+}

@@ -1,0 +1,14 @@
+namespace MaceScf.Training;
+
+/// How a per-element or per-feature quantity is obtained.
+public enum SettingMode
+{
+    /// Not set: the neutral value (E0s absent, scales 1, norms 1).
+    None,
+    /// Estimated from the training set.
+    Average,
+    /// Given explicitly in the configuration.
+    Explicit,
+    /// Read from a JSON file (E0s only).
+    File,
+}

@@ -1,0 +1,55 @@
+using MaceScf.Data;
+
+namespace MaceScf.Training;
+
+/// The resolved, validated training configuration: defaults ← config file ← command line, with
+/// the origin of every value. Immutable; build it with <see cref="TrainingConfigLoader"/>.
+public sealed class TrainingConfig
+{
+    readonly Dictionary<Option, OptionValue> _values;
+
+    internal TrainingConfig(IEnumerable<OptionValue> values, string? configFile)
+    {
+        _values = values.ToDictionary(v => v.Option);
+        ConfigFile = configFile;
+    }
+
+    /// The config file given with `--config` (absolute), if any.
+    public string? ConfigFile { get; }
+
+    /// Every option's value, in registry order.
+    public IReadOnlyList<OptionValue> Values => TrainingOptions.All.Select(o => _values[o]).ToArray();
+
+    public T Get<T>(Option<T> option) => (T)_values[option].Value!;
+
+    public OptionValue ValueOf(Option option) => _values[option];
+
+    public ValueSource SourceOf(Option option) => _values[option].Origin.Source;
+
+    public TrainSchedule Schedule => Get(TrainingOptions.TrainSchedule)!;
+
+    public KeyMapping Heads => Get(TrainingOptions.Heads)!;
+
+    public ArchitectureOptions Architecture => ArchitectureOptions.From(this);
+
+    public DataOptions Data => DataOptions.From(this);
+
+    public OptimizerOptions Optimizer => OptimizerOptions.From(this);
+
+    public RunOptions Run => RunOptions.From(this);
+
+    /// The field-feature order actually used: field_feature_max_l, or atomic_multipoles_max_l when None.
+    public int EffectiveFieldFeatureMaxL => Get(TrainingOptions.FieldFeatureMaxL) ?? Get(TrainingOptions.AtomicMultipolesMaxL);
+
+    /// True when every option has the same value (origins are not compared).
+    public bool HasSameValues(TrainingConfig other) =>
+        TrainingOptions.All.All(o => ValueOf(o).Text == other.ValueOf(o).Text);
+
+    /// One line per option, `name: value  (origin)`, for the run log.
+    public IEnumerable<string> Provenance() =>
+        Values.Select(v => $"{v.Option.Name}: {v.Text}  ({v.Origin})");
+
+    /// The resolved configuration as config.yaml text (`--print-config`); loading it gives an
+    /// equal configuration.
+    public string Render() => ConfigRenderer.Render(this);
+}

@@ -1,0 +1,41 @@
+namespace MaceScf.Training;
+
+/// `fixed_point_training_options.mode` of a schedule stage.
+public enum TrainingMode
+{
+    /// One update from the reference density; no SCF loop, no `scf` block.
+    Direct,
+    /// Differentiate through the unrolled SCF iterations.
+    UnrollScf,
+    /// Implicit differentiation at the converged fixed point.
+    Implicit,
+    /// Iterate to the fixed point, linearise the update there and solve the linear problem.
+    LinearizeSolve,
+}
+
+/// `scf.initial_density`.
+public enum InitialDensity
+{
+    /// The model's field-independent local density.
+    LocalGuess,
+    /// The reference density coefficients of the data.
+    FromData,
+}
+
+/// `scf.initial_fermi_level`.
+public enum InitialFermiLevel
+{
+    /// The reference Fermi level of the data.
+    FromData,
+    /// A centred Fermi level of 0 (μ = fermi_level_offset).
+    Zero,
+}
+
+/// `fixed_point_training_options.linear_solve`.
+public enum LinearSolve
+{
+    /// Dense inverse (the only choice for linearize_solve).
+    Inverse,
+    /// Conjugate gradients on the normal equations (implicit only).
+    NormalCg,
+}

@@ -1,0 +1,29 @@
+namespace MaceScf.Training;
+
+/// One `train_schedule` stage: epochs Start..End inclusive, loss terms, learning rate for every
+/// parameter group (with per-group overrides `<group>_lr`) and the fixed-point training options.
+public sealed record TrainingStage(
+    int Index,
+    string Name,
+    int Start,
+    int End,
+    IReadOnlyList<LossTerm> Loss,
+    double Lr,
+    IReadOnlyList<KeyValuePair<string, double>> GroupLr,
+    FixedPointTrainingOptions FixedPointTrainingOptions)
+{
+    /// The stage lr when a stage gives none.
+    public const double DefaultLr = 0.01;
+
+    /// Parameter groups whose lr a stage can set with `<group>_lr`.
+    public static IReadOnlyList<string> ParameterGroups { get; } =
+    [
+        "embedding", "interactions_decay", "interactions_no_decay", "products", "readouts",
+        "lr_source_maps", "field_dependent_charges_map", "local_electron_energy", "layer_feature_mixer",
+    ];
+
+    public int EpochCount => End - Start + 1;
+
+    /// The learning rate of a parameter group in this stage.
+    public double LrOf(string group) => GroupLr.FirstOrDefault(g => g.Key == group) is { Key: not null } g ? g.Value : Lr;
+}

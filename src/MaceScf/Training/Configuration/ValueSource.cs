@@ -1,0 +1,9 @@
+namespace MaceScf.Training;
+
+/// Which layer set an option's value: defaults ← config file ← command line.
+public enum ValueSource
+{
+    Default,
+    ConfigFile,
+    CommandLine,
+}
