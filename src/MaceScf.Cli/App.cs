@@ -8,7 +8,7 @@ namespace MaceScf.Cli;
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
 public sealed class App(IAnsiConsole console)
 {
-    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand()];
+    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new TrainCommand()];
 
     public int Run(string[] args)
     {
@@ -32,6 +32,7 @@ public sealed class App(IAnsiConsole console)
         }
         try
         {
+            if (command is IRawArgumentsCommand raw) return raw.Run(args[1..], console);
             var line = new CommandLine(args[1..], command.Flags);
             if (line.Has("help"))
             {

@@ -1,0 +1,116 @@
+using System.Globalization;
+using MaceScf.FixedPoint;
+using MaceScf.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace MaceScf.Cli.Commands;
+
+/// `macescf train --config config.yaml [--option value ...]`: trains a fixed-point SCF model through its train_schedule
+/// (docs/training.md).
+public sealed class TrainCommand : IRawArgumentsCommand
+{
+    public string Name => "train";
+    public string Summary => "train a fixed-point SCF model from config.yaml and command-line options";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+
+    public string Help => """
+        usage: macescf train --config config.yaml [--option value ...] [--print-config]
+
+        Trains a fixed-point SCF electrostatic MACE model through the stages of train_schedule and
+        writes the final model ({name}_run-{seed}.model in model_dir, loadable by macescf eval),
+        checkpoints, and {name}_run-{seed}_train.jsonl (metrics per epoch) in results_dir.
+        Options come from the defaults, then config.yaml, then the command line (docs/configuration.md).
+          --print-config   print the resolved configuration as config.yaml and exit
+
+        """ + OptionDocs.HelpText();
+
+    public int Run(CommandLine args, IAnsiConsole console) => Run(args.Positional, console);
+
+    public int Run(IReadOnlyList<string> args, IAnsiConsole console)
+    {
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            console.WriteLine(Help);
+            return 0;
+        }
+        bool printConfig = args.Any(a => a is "--print-config" or "--print_config");
+        TrainingConfig config;
+        try
+        {
+            config = TrainingConfigLoader.Load(args.Where(a => a is not ("--print-config" or "--print_config")).ToArray(), Directory.GetCurrentDirectory());
+        }
+        catch (ConfigurationException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 2;
+        }
+        if (printConfig)
+        {
+            console.Profile.Out.Writer.Write(config.Render());
+            return 0;
+        }
+        return Train(config, console);
+    }
+
+    private static int Train(TrainingConfig config, IAnsiConsole console)
+    {
+        var run = config.Run;
+        var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
+        var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+        console.WriteLine($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
+            + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
+        var setup = ModelSetup.From(config, sets);
+        foreach (var line in setup.Log) console.WriteLine(line);
+        using var model = new FixedPointModel(setup.Hyperparameters, dtype);
+        console.WriteLine($"model: {model.ParameterCount} parameters");
+        var trainer = new Trainer(config, sets, model);
+        TrainingResult result = null!;
+        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).Start(ctx =>
+        {
+            var task = ctx.AddTask("epochs", maxValue: config.Schedule.LastEpoch + 1);
+            result = trainer.Run(new Reporter(r =>
+            {
+                task.Value = r.Epoch + 1;
+                console.WriteLine(Line(r));
+            }));
+        });
+        console.WriteLine($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
+        PrintErrorTables(console, model, config, sets);
+        return 0;
+    }
+
+    /// `epoch 3/10 stage 0 (direct, direct) lr 1e-2 loss 1.23 valid 1.4 E 12.3 meV/atom F 45 meV/Å ρ 0.01 SCF 8.0 steps 100% 0.8 s`.
+    public static string Line(EpochReport r)
+    {
+        var s = CultureInfo.InvariantCulture;
+        var text = $"epoch {r.Epoch}/{r.LastEpoch} stage {r.Stage} ({r.StageName}, {r.Mode}) lr {r.Lr.ToString("G3", s)} loss {r.TrainLoss.ToString("G4", s)}";
+        if (r.ValidLoss is { } v) text += $" valid {v.ToString("G4", s)}";
+        var errors = r.Rmse.GetValueOrDefault("valid") ?? r.Rmse["train"];
+        if (errors.TryGetValue("energy_per_atom", out var e)) text += $" E {(1000 * e).ToString("F2", s)} meV/atom";
+        if (errors.TryGetValue("forces", out var f)) text += $" F {(1000 * f).ToString("F1", s)} meV/Å";
+        if (errors.TryGetValue("atomic_multipoles", out var q)) text += $" ρ {q.ToString("G3", s)}";
+        if (r.ScfSteps is { } steps) text += $" SCF {steps.ToString("F1", s)} steps {(100 * r.ScfConverged!.Value).ToString("F0", s)}% conv";
+        return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
+    }
+
+    /// Errors of the final model on train, valid and each test config_type, run with the last stage's SCF settings.
+    private static void PrintErrorTables(IAnsiConsole console, FixedPointModel model, TrainingConfig config, TrainingSets sets)
+    {
+        var options = config.Schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf?.ToModelOptions()
+            ?? new FixedPoint.ScfOptions();
+        var evaluator = new FrameEvaluator(model, options, config.Data.ValidBatchSize);
+        foreach (var (name, frames) in new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames))))
+        {
+            if (frames.Count == 0) continue;
+            console.MarkupLineInterpolated($"[bold]{name}[/] ({frames.Count} frame(s))");
+            EvalErrorTable.Print(console, evaluator.Evaluate(frames).ToList());
+        }
+    }
+
+    /// Runs the callback synchronously on the training thread (Progress<T> would post it elsewhere).
+    private sealed class Reporter(Action<EpochReport> action) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => action(value);
+    }
+}

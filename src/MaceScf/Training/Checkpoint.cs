@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MaceScf.FixedPoint;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// The trainer's position and counters, saved with every checkpoint (spec §7.4–7.5).
+/// <param name="NextEpoch">the first epoch still to run</param>
+public sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
+    double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);
+
+/// Checkpoints: one folder per evaluation, `{tag}_epoch-{e}`, holding the raw (non-EMA) parameters, the optimiser state,
+/// the EMA shadow and the trainer state. A folder is written under a temporary name and renamed, so a killed run leaves
+/// either a whole checkpoint or none.
+public sealed class Checkpoint(string directory, string tag)
+{
+    private const string Prefix = "_epoch-";
+
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public void Save(FixedPointModel model, OptimizerHelper optimizer, ExponentialMovingAverage? ema, TrainerState state, bool keepOld)
+    {
+        Directory.CreateDirectory(directory);
+        string final = Path.Combine(directory, $"{tag}{Prefix}{state.NextEpoch - 1}");
+        string temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        Directory.CreateDirectory(temp);
+        model.save(Path.Combine(temp, "model.pt"));
+        optimizer.save_state_dict(Path.Combine(temp, "optimizer.pt"));
+        if (ema is not null) WriteTensors(Path.Combine(temp, "ema.bin"), ema.Shadow);
+        File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, Json));
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(temp, final);
+        if (!keepOld)
+            foreach (var old in Folders().Where(f => f.Path != final)) Directory.Delete(old.Path, true);
+    }
+
+    /// The newest complete checkpoint, or null.
+    public string? Latest() => Folders().OrderBy(f => f.Epoch).Select(f => f.Path).LastOrDefault();
+
+    public TrainerState Load(string folder, FixedPointModel model, OptimizerHelper optimizer, ExponentialMovingAverage? ema)
+    {
+        model.load(Path.Combine(folder, "model.pt"));
+        optimizer.load_state_dict(Path.Combine(folder, "optimizer.pt"));
+        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json)
+            ?? throw new InvalidDataException($"'{folder}': empty trainer state");
+        ema?.Load(ReadTensors(Path.Combine(folder, "ema.bin"), ema.Shadow), state.EmaUpdates);
+        return state;
+    }
+
+    private IEnumerable<(string Path, int Epoch)> Folders() => !Directory.Exists(directory)
+        ? []
+        : Directory.GetDirectories(directory, $"{tag}{Prefix}*")
+            .Select(d => (d, Name: Path.GetFileName(d)[(tag.Length + Prefix.Length)..]))
+            .Where(t => int.TryParse(t.Name, out _))
+            .Select(t => (t.d, int.Parse(t.Name)));
+
+    private static void WriteTensors(string path, IReadOnlyList<Tensor> tensors)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        foreach (var t in tensors)
+            foreach (double v in t.to_type(ScalarType.Float64).contiguous().data<double>()) writer.Write(v);
+    }
+
+    private static Tensor[] ReadTensors(string path, IReadOnlyList<Tensor> like)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        return like.Select(t => tensor(Enumerable.Range(0, (int)t.numel()).Select(_ => reader.ReadDouble()).ToArray(), dtype: ScalarType.Float64)
+            .view(t.shape).to_type(t.dtype)).ToArray();
+    }
+}

@@ -1,0 +1,10 @@
+namespace MaceScf.Training;
+
+/// One epoch of training, as the progress callback and the metrics file see it.
+/// <param name="Rmse">RMSE per property ("train" and, after an evaluation, "valid"): energy_per_atom (eV/atom), forces
+/// (eV/Å), atomic_multipoles (e·Å^l), total_charge (e), dipole (e·Å), fermi_level (V)</param>
+/// <param name="ScfSteps">mean SCF updates per structure of the training batches (null in direct mode)</param>
+/// <param name="ScfConverged">fraction of converged structures (null in direct mode)</param>
+public sealed record EpochReport(int Epoch, int LastEpoch, int Stage, string StageName, TrainingMode Mode, double Lr, double TrainLoss,
+    IReadOnlyDictionary<string, double> TrainLossTerms, double? ValidLoss, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Rmse,
+    double? ScfSteps, double? ScfConverged, double Seconds, bool Evaluated, bool Improved);

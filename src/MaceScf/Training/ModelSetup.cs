@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using MaceScf.Data;
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Mace;
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// The data-derived constants of a run, in the order of spec §3.6: E0s, avg_num_neighbors, the Fermi-level offset, then the
+/// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete.
+public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log)
+{
+    public static ModelSetup From(TrainingConfig config, TrainingSets sets)
+    {
+        var a = config.Architecture;
+        var data = config.Data;
+        if (a.RadialType != "bessel") throw new ArgumentException($"radial_type '{a.RadialType}' is not provided; use bessel");
+        var log = new List<string>();
+        var z = sets.Species.AtomicNumbers;
+        var e0s = AtomicEnergies(data.E0s, sets.Train, z);
+        if (e0s is not null) log.Add("E0s: " + string.Join(", ", e0s.Select(kv => $"{kv.Key}: {kv.Value.ToString("G8", CultureInfo.InvariantCulture)}")));
+        double avgNeighbours = a.ComputeAvgNumNeighbors
+            ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, a.RMax)))
+            : a.AvgNumNeighbors;
+        log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}");
+        var fermi = sets.Train.Where(f => f.FermiLevel.IsPresent).Select(f => f.FermiLevel.Value).ToArray();
+        double offset = a.FermiLevelOffset ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
+        log.Add($"fermi_level_offset: {offset.ToString("G8", CultureInfo.InvariantCulture)}");
+        var mace = new MaceHyperparameters
+        {
+            AtomicNumbers = z,
+            RMax = a.RMax,
+            NumBessel = a.NumRadialBasis,
+            NumPolynomialCutoff = a.NumCutoffBasis,
+            MaxEll = a.MaxEll,
+            HiddenIrreps = a.HiddenIrreps,
+            NumChannels = a.NumChannels,
+            MaxL = a.MaxL,
+            Correlation = a.Correlation,
+            NumInteractions = a.NumInteractions,
+            MlpIrreps = a.MlpIrreps,
+            RadialMlp = a.RadialMlp,
+            Interaction = a.Interaction,
+            InteractionFirst = a.InteractionFirst,
+            AvgNumNeighbors = avgNeighbours,
+            E0s = e0s,
+            Gate = a.Gate,
+        };
+        var hp = new FixedPointHyperparameters
+        {
+            Mace = mace,
+            Electrostatics = a.Electrostatics,
+            UpdateConfig = FixedPointUpdateConfig.FromDictionary(Dictionary(a.FixedpointUpdateConfig)),
+            FieldReadoutConfig = FieldReadoutConfig.FromDictionary(Dictionary(a.FieldReadoutConfig)),
+            UseLinearLocalCharges = a.UseLinearLocalCharges,
+            IncludeLocalElectronEnergy = a.IncludeLocalElectronEnergy,
+            FermiLevelOffset = offset,
+        };
+        var norms = a.FieldFeatureNorms.Mode switch
+        {
+            SettingMode.Average => AverageFieldFeatureNorms(sets.Train, sets.Species, a.Electrostatics, offset).PerDegreeAndWidth,
+            SettingMode.Explicit => a.FieldFeatureNorms.Values,
+            _ => null,
+        };
+        if (norms is not null) log.Add("field_feature_norms: [" + string.Join(", ", norms.Select(n => n.ToString("G6", CultureInfo.InvariantCulture))) + "]");
+        var scaling = a.AtomDensityScaling.Mode switch
+        {
+            SettingMode.Average => AverageAtomDensityScaling(sets.Train, sets.Species, a.Electrostatics.DensityMaxL),
+            SettingMode.Explicit => new AtomDensityScaling { Values = a.AtomDensityScaling.Values },
+            _ => AtomDensityScaling.None,
+        };
+        if (scaling.Values.Count > 0) log.Add("atom_density_scaling: " + string.Join(", ", scaling.Values.Select(kv => $"{kv.Key}: {kv.Value:G6}")));
+        return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log);
+    }
+
+    /// The frames whose reference multipoles enter the averages (present, with non-zero weight).
+    static LabelledConfiguration[] WithMultipoles(IEnumerable<LabelledConfiguration> frames, string what)
+    {
+        var selected = frames.Where(f => f.AtomicMultipoles.IsPresent && f.AtomicMultipoles.Weight > 0 && f.Weight > 0).ToArray();
+        return selected.Length > 0 ? selected : throw new InvalidDataException($"{what} 'average' needs training frames with atomic_multipoles");
+    }
+
+    /// --field_feature_norms average: per (l, width), the RMS of the unnormalised features Feat[ρ_ref] + F_ext + M·(μ − μ_off)
+    /// over the atoms of the training frames with reference multipoles (the model's feature machinery, notes §3.2).
+    public static FieldFeatureNorms AverageFieldFeatureNorms(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species,
+        ElectrostaticsOptions electrostatics, double fermiLevelOffset)
+    {
+        var frames = WithMultipoles(train, "field_feature_norms");
+        var features = new List<Tensor>();
+        using var scope = NewDisposeScope();
+        foreach (var f in frames)
+        {
+            var c = f.Configuration;
+            using var batch = GraphBatch.Build([c], 0.5, species);
+            using var plan = new ElectrostaticsPlan(electrostatics, batch.Positions, batch.Cell, batch.Pbc, batch.Batch);
+            var m = f.AtomicMultipoles.Value;
+            var density = tensor(Flatten(m, electrostatics.DensityCoefficientCount), dtype: ScalarType.Float64).view(c.AtomCount, -1);
+            var field = f.ExternalField.IsPresent ? tensor(f.ExternalField.Value, dtype: ScalarType.Float64).view(1, 3) : null;
+            var shift = f.FermiLevel.IsPresent ? tensor(new[] { f.FermiLevel.Value - fermiLevelOffset }, dtype: ScalarType.Float64) : null;
+            features.Add(plan.FieldFeatures(density) + plan.ExternalFeatures(field, shift));
+        }
+        return FieldFeatureNorms.Average(new FieldFeatureLayout(electrostatics), features);
+    }
+
+    /// --atom_density_scaling average: per element, the RMS over the components of the training frames' reference multipoles
+    /// (frames without them excluded through their weight).
+    public static AtomDensityScaling AverageAtomDensityScaling(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species, int maxL)
+    {
+        WithMultipoles(train, "atom_density_scaling");
+        int k = (maxL + 1) * (maxL + 1);
+        using var scope = NewDisposeScope();
+        var index = tensor(train.SelectMany(f => f.Configuration.AtomicNumbers.Select(species.IndexOf)).Select(i => (long)i).ToArray());
+        var multipoles = tensor(train.SelectMany(f => f.AtomicMultipoles.IsPresent
+            ? Flatten(f.AtomicMultipoles.Value, k) : new double[f.Configuration.AtomCount * k]).ToArray(), dtype: ScalarType.Float64).view(-1, k);
+        var weight = tensor(train.SelectMany(f => Enumerable.Repeat(f.AtomicMultipoles.IsPresent && f.AtomicMultipoles.Weight > 0 && f.Weight > 0 ? 1.0 : 0.0,
+            f.Configuration.AtomCount)).ToArray(), dtype: ScalarType.Float64);
+        return AtomDensityScaling.Average(species.AtomicNumbers, index, multipoles, weight);
+    }
+
+    static double[] Flatten(double[,] rows, int columns)
+    {
+        int n = rows.GetLength(0);
+        var flat = new double[n * columns];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < Math.Min(columns, rows.GetLength(1)); c++) flat[i * columns + c] = rows[i, c];
+        return flat;
+    }
+
+    static IReadOnlyDictionary<int, double>? AtomicEnergies(PerElementSetting setting, IReadOnlyList<LabelledConfiguration> train, IReadOnlyList<int> z)
+    {
+        switch (setting.Mode)
+        {
+            case SettingMode.None:
+                return null;
+            case SettingMode.Average:
+                var labelled = train.Where(f => f.Energy.IsPresent).ToArray();
+                if (labelled.Length == 0) throw new InvalidDataException("E0s 'average' needs training frames with energies");
+                return MaceStatistics.AverageAtomicEnergies(labelled.Select(f => f.Configuration).ToArray(), labelled.Select(f => f.Energy.Value).ToArray(), z);
+        }
+        var values = setting.FilePath is null
+            ? setting.Values
+            : JsonSerializer.Deserialize<Dictionary<string, double>>(File.ReadAllText(setting.FilePath))!
+                .ToDictionary(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture), kv => kv.Value);
+        var missing = z.Where(e => !values.ContainsKey(e)).ToArray();
+        if (missing.Length > 0) throw new ArgumentException($"E0s gives no energy for Z = {string.Join(", ", missing)}");
+        return values;
+    }
+
+    static Dictionary<string, string> Dictionary(BlockConfig block)
+    {
+        var d = new Dictionary<string, string> { ["type"] = block.Type };
+        foreach (var (key, value) in block.Arguments) d[key] = Convert.ToString(value, CultureInfo.InvariantCulture)!;
+        return d;
+    }
+}

@@ -1,0 +1,42 @@
+using MaceScf.FixedPoint;
+using TorchSharp.Modules;
+
+namespace MaceScf.Training;
+
+/// A named optimiser parameter group with its weight decay (spec §2.4).
+public sealed record ParameterGroup(string Name, double WeightDecay, IReadOnlyList<Parameter> Parameters);
+
+/// Splits the fixed-point model's parameters into the groups of spec §2.4, in order: embedding, interactions_decay,
+/// interactions_no_decay, products, readouts, lr_source_maps (local_charges_weight_decay), field_dependent_charges_map
+/// (field_block_weight_decay), local_electron_energy and layer_feature_mixer (weight_decay). Empty groups are left out.
+public static class ParameterGroups
+{
+    public static IReadOnlyList<ParameterGroup> Of(FixedPointModel model, OptimizerOptions o)
+    {
+        var decay = new Dictionary<string, double>
+        {
+            ["embedding"] = 0, ["interactions_decay"] = o.WeightDecay, ["interactions_no_decay"] = 0, ["products"] = o.WeightDecay,
+            ["readouts"] = 0, ["lr_source_maps"] = o.LocalChargesWeightDecay, ["field_dependent_charges_map"] = o.FieldBlockWeightDecay,
+            ["local_electron_energy"] = o.WeightDecay, ["layer_feature_mixer"] = o.WeightDecay,
+        };
+        var members = decay.Keys.ToDictionary(k => k, _ => new List<Parameter>());
+        foreach (var (name, parameter) in model.named_parameters())
+            members[GroupOf(name)].Add(parameter);
+        return decay.Keys.Where(k => members[k].Count > 0).Select(k => new ParameterGroup(k, decay[k], members[k])).ToList();
+    }
+
+    /// The group of a parameter name (docs/fixed-point.md "Hooks for training").
+    public static string GroupOf(string name)
+    {
+        if (name.StartsWith("local_density.", StringComparison.Ordinal)) return "lr_source_maps";
+        if (name.StartsWith("update.", StringComparison.Ordinal)) return "field_dependent_charges_map";
+        if (name.StartsWith("field_readout.", StringComparison.Ordinal)) return "local_electron_energy";
+        if (name.StartsWith("feature_mixer.", StringComparison.Ordinal)) return "layer_feature_mixer";
+        if (name.StartsWith("backbone.interactions.", StringComparison.Ordinal))
+            return name.Contains("linear.weight", StringComparison.Ordinal) || name.Contains("skip_tp_full.weight", StringComparison.Ordinal)
+                ? "interactions_decay" : "interactions_no_decay";
+        if (name.StartsWith("backbone.products.", StringComparison.Ordinal)) return "products";
+        if (name.StartsWith("backbone.node_embedding.", StringComparison.Ordinal)) return "embedding";
+        return "readouts";
+    }
+}

@@ -1,0 +1,101 @@
+using MaceScf.Data;
+using MaceScf.FixedPoint;
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// A collated batch with the model inputs and every reference target as tensors; absent labels are zeros with weight 0,
+/// so they contribute nothing to the losses (spec §5). Dispose it after the step.
+public sealed class TrainingBatch : IDisposable
+{
+    private readonly GraphBatch _graph;
+
+    private TrainingBatch(GraphBatch graph, IReadOnlyList<LabelledConfiguration> frames) { _graph = graph; Frames = frames; }
+
+    public IReadOnlyList<LabelledConfiguration> Frames { get; }
+
+    public required FixedPointInputs Inputs { get; init; }
+
+    /// [G] w_g = config weight × config_type weight.
+    public required Tensor ConfigWeight { get; init; }
+    /// [G] atoms per structure.
+    public required Tensor AtomCount { get; init; }
+    public required Tensor Energy { get; init; }
+    public required Tensor EnergyWeight { get; init; }
+    /// [N, 3] and the per-atom weight w^F of its structure.
+    public required Tensor Forces { get; init; }
+    public required Tensor ForcesWeight { get; init; }
+    /// [N, K] reference multipoles (the model's K columns) and the per-atom weight w^ρ.
+    public required Tensor Multipoles { get; init; }
+    public required Tensor MultipolesWeight { get; init; }
+    public required Tensor TotalCharge { get; init; }
+    public required Tensor TotalChargeWeight { get; init; }
+    /// [G, 3] and the per-component weights (label weight × config_dipole_weight).
+    public required Tensor Dipole { get; init; }
+    public required Tensor DipoleWeight { get; init; }
+    public required Tensor FermiLevel { get; init; }
+    public required Tensor FermiLevelWeight { get; init; }
+    /// [N] per-atom weight of the esps / field_features losses (structures with reference multipoles).
+    public required Tensor PotentialWeight { get; init; }
+
+    public Tensor Batch => _graph.Batch;
+
+    public int GraphCount => _graph.GraphCount;
+
+    public static TrainingBatch Build(IReadOnlyList<LabelledConfiguration> frames, FixedPointModel model, SpeciesTable species)
+    {
+        var hp = model.Hyperparameters;
+        var dtype = model.Dtype;
+        int k = hp.Electrostatics.DensityCoefficientCount;
+        var graph = GraphBatch.Build(frames.Select(f => f.Configuration).ToArray(), hp.Mace.RMax, species, dtype);
+        Tensor Graph(Func<LabelledConfiguration, double> value) => tensor(frames.Select(value).ToArray(), dtype: dtype);
+        Tensor PerAtom(Func<LabelledConfiguration, double> value) =>
+            tensor(frames.SelectMany(f => Enumerable.Repeat(value(f), f.Configuration.AtomCount)).ToArray(), dtype: dtype);
+        Tensor Rows(Func<LabelledConfiguration, Label<double[,]>> label, int columns) => cat(frames.Select(f =>
+        {
+            var l = label(f);
+            int n = f.Configuration.AtomCount;
+            if (!l.IsPresent) return zeros(n, columns, dtype: dtype);
+            var v = l.Value;
+            var rows = new double[n * columns];
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < Math.Min(columns, v.GetLength(1)); c++) rows[i * columns + c] = v[i, c];
+            return tensor(rows, dtype: dtype).view(n, columns);
+        }).ToArray(), 0);
+        var multipoles = Rows(f => f.AtomicMultipoles, k);
+        var hasMultipoles = PerAtom(f => f.AtomicMultipoles.IsPresent ? 1 : 0);
+        var fermi = Graph(f => f.FermiLevel.IsPresent ? f.FermiLevel.Value : hp.FermiLevelOffset);
+        var charge = Graph(f => f.TotalCharge.IsPresent ? f.TotalCharge.Value : 0);
+        var inputs = FixedPointInputs.FromBatch(graph) with
+        {
+            ExternalField = tensor(frames.SelectMany(f => f.ExternalField.IsPresent ? f.ExternalField.Value : [0.0, 0, 0]).ToArray(), dtype: dtype)
+                .view(frames.Count, 3),
+            TotalCharge = charge,
+            FermiLevel = fermi,
+            // Structures without reference multipoles start from zeros; their losses have weight 0.
+            Density = multipoles,
+        };
+        return new TrainingBatch(graph, frames)
+        {
+            Inputs = inputs,
+            ConfigWeight = Graph(f => f.Weight),
+            AtomCount = Graph(f => f.Configuration.AtomCount),
+            Energy = Graph(f => f.Energy.IsPresent ? f.Energy.Value : 0),
+            EnergyWeight = Graph(f => f.Energy.Weight),
+            Forces = Rows(f => f.Forces, 3),
+            ForcesWeight = PerAtom(f => f.Weight * f.Forces.Weight),
+            Multipoles = multipoles,
+            MultipolesWeight = PerAtom(f => f.Weight * f.AtomicMultipoles.Weight),
+            TotalCharge = charge,
+            TotalChargeWeight = Graph(f => f.TotalCharge.Weight),
+            Dipole = tensor(frames.SelectMany(f => f.Dipole.IsPresent ? f.Dipole.Value : [0.0, 0, 0]).ToArray(), dtype: dtype).view(frames.Count, 3),
+            DipoleWeight = tensor(frames.SelectMany(f => f.DipoleComponentWeights.Select(w => w * f.Dipole.Weight)).ToArray(), dtype: dtype)
+                .view(frames.Count, 3),
+            FermiLevel = fermi,
+            FermiLevelWeight = Graph(f => f.FermiLevel.Weight),
+            PotentialWeight = hasMultipoles * PerAtom(f => f.Weight),
+        };
+    }
+
+    public void Dispose() => _graph.Dispose();
+}

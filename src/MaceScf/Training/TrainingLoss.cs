@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// The weighted loss L = Σ_k w_k L_k of a stage (spec §5; electrostatics-and-scf-math Appendix A). Every "mean" runs over
+/// all elements, so zero-weight (absent) entries count in the denominator but contribute nothing.
+public static class TrainingLoss
+{
+    /// The total and each weighted term (for the log).
+    public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, TrainingOutputs o, TrainingBatch b)
+    {
+        Tensor? total = null;
+        var values = new Dictionary<string, double>();
+        foreach (var term in terms)
+        {
+            var value = term.Weight * Term(term.Name, o, b);
+            values[term.Name] = value.item<double>();
+            total = total is null ? value : total + value;
+        }
+        return (total ?? zeros(1, dtype: o.Energy.dtype).sum(), values);
+    }
+
+    /// Whether a loss needs the forces, the potentials or the field features.
+    public static bool NeedsForces(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "forces");
+
+    public static bool NeedsEsps(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "esps");
+
+    public static bool NeedsFieldFeatures(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "field_features");
+
+    /// One unweighted term.
+    public static Tensor Term(string name, TrainingOutputs o, TrainingBatch b)
+    {
+        var n = b.AtomCount;
+        var w = b.ConfigWeight;
+        return name switch
+        {
+            // mean_g [w_g w^E_g (ΔE_g/N_g)²]
+            "energy_per_atom" => (w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()).mean(),
+            // mean_(i,α) [w w^F ΔF²]
+            "forces" => (b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()).mean(),
+            // mean_(i,c) [w w^ρ Δρ²]
+            "atomic_multipoles" => (b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density).square()).mean(),
+            "total_charge" => (w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge).square()).mean(),
+            "total_charge_per_atom" => (w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge) / n).square()).mean(),
+            "dipole" => (w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole).square()).mean(),
+            "dipole_per_atom" => (w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole) / n.unsqueeze(1)).square()).mean(),
+            "fermi_level" => (w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel).square()).mean(),
+            "fermi_level_per_atom" => (w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel) / n).square()).mean(),
+            // mean_i [w (V[ρ_ref]_i − V[ρ]_i)²]: both potentials computed by the model's electrostatics.
+            "esps" => (b.PotentialWeight * (o.Esps!.Value.Reference - o.Esps.Value.Predicted).square()).mean(),
+            // mean_i [w mean_c (V̂[ρ] − V̂[ρ_ref])²] at the same Fermi level.
+            "field_features" => (b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Reference).square().mean([1])).mean(),
+            _ => throw new ArgumentException($"loss '{name}' is not provided by macescf train"),
+        };
+    }
+}
