@@ -62,6 +62,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
             + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
         var setup = ModelSetup.From(config, sets);
         foreach (var line in setup.Log) console.WriteLine(line);
+        random.manual_seed(run.Seed);
         using var model = new FixedPointModel(setup.Hyperparameters, dtype);
         console.WriteLine($"model: {model.ParameterCount} parameters");
         var trainer = new Trainer(config, sets, model);
@@ -91,6 +92,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
         if (errors.TryGetValue("forces", out var f)) text += $" F {(1000 * f).ToString("F1", s)} meV/Å";
         if (errors.TryGetValue("atomic_multipoles", out var q)) text += $" ρ {q.ToString("G3", s)}";
         if (r.ScfSteps is { } steps) text += $" SCF {steps.ToString("F1", s)} steps {(100 * r.ScfConverged!.Value).ToString("F0", s)}% conv";
+        if (r.Fallbacks > 0) text += $" {r.Fallbacks} fallback(s) to unroll";
         return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
     }
 

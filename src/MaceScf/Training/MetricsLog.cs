@@ -17,7 +17,7 @@ public sealed class MetricsLog(string path)
         var line = new
         {
             r.Epoch, r.Stage, r.StageName, Mode = r.Mode.ToString(), r.Lr, r.TrainLoss, r.TrainLossTerms, r.ValidLoss, r.Rmse,
-            r.ScfSteps, r.ScfConverged, Time = r.Seconds,
+            r.ScfSteps, r.ScfConverged, r.Fallbacks, Time = r.Seconds,
         };
         File.AppendAllText(path, JsonSerializer.Serialize(line, Json) + "\n");
     }

@@ -34,11 +34,9 @@ public sealed class Trainer
 
     public FixedPointModel Model { get; }
 
-    /// Modes and losses this trainer runs; others are refused before any epoch.
+    /// Losses this trainer runs; others are refused before any epoch.
     public static void CheckSupported(TrainingStage stage)
     {
-        if (stage.FixedPointTrainingOptions.Mode is not (TrainingMode.Direct or TrainingMode.UnrollScf))
-            throw new ArgumentException($"train_schedule.{stage.Index}: mode {stage.FixedPointTrainingOptions.Mode} is not available in macescf train; use direct or unroll_scf");
         if (stage.Loss.FirstOrDefault(l => l.Name == "fixedpoint_scf_stability") is { } s)
             throw new ArgumentException($"train_schedule.{stage.Index}.loss: {s.Name} is not available in macescf train");
     }
@@ -78,7 +76,7 @@ public sealed class Trainer
             foreach (var (group, optimizerGroup) in groups.Zip(optimizer.ParamGroups))
                 optimizerGroup.LearningRate = stage.LrOf(group.Name) * schedule.Multiplier;
             var watch = Stopwatch.StartNew();
-            var (trainLoss, terms, trainErrors, steps, converged) = TrainEpoch(stage, epoch, optimizer, ema);
+            var (trainLoss, terms, trainErrors, steps, converged, fallbacks) = TrainEpoch(stage, epoch, optimizer, ema);
             var rmse = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["train"] = trainErrors };
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
             bool improved = false;
@@ -98,7 +96,7 @@ public sealed class Trainer
                 };
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
-                optimizer.ParamGroups.First().LearningRate, trainLoss, terms, validLoss, rmse, steps, converged, watch.Elapsed.TotalSeconds,
+                optimizer.ParamGroups.First().LearningRate, trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
                 evaluate, improved);
             metrics.Append(report);
             reports.Add(report);
@@ -135,19 +133,20 @@ public sealed class Trainer
     private IEnumerable<LabelledConfiguration[]> Batches(int epoch)
     {
         var order = _sets.Train.ToArray();
-        new Random(HashCode.Combine(_run.Seed, epoch) & int.MaxValue).Shuffle(order);
+        new Random(unchecked(_run.Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order);
         int size = _data.BatchSize;
         int count = Math.Max(1, order.Length / size);
         for (int b = 0; b < count; b++) yield return order.Skip(b * size).Take(size).ToArray();
     }
 
-    private (double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double> Rmse, double? Steps, double? Converged)
+    private (double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double> Rmse, double? Steps, double? Converged,
+        int Fallbacks)
         TrainEpoch(TrainingStage stage, int epoch, OptimizerHelper optimizer, ExponentialMovingAverage? ema)
     {
         var errors = new ErrorAccumulator();
         double lossSum = 0;
         var termSums = new Dictionary<string, double>();
-        int batches = 0, structures = 0, convergedCount = 0;
+        int batches = 0, structures = 0, convergedCount = 0, fallbacks = 0;
         long stepSum = 0;
         bool scf = false;
         var parameters = Model.parameters().ToArray();
@@ -166,6 +165,7 @@ public sealed class Trainer
             foreach (var (k, v) in terms) termSums[k] = termSums.GetValueOrDefault(k) + v;
             errors.Add(outputs, batch);
             batches++;
+            if (outputs.Fallback) fallbacks++;
             if (outputs.Scf is { } s)
             {
                 scf = true;
@@ -175,7 +175,7 @@ public sealed class Trainer
             }
         }
         return (lossSum / batches, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / batches), errors.Rmse(),
-            scf ? (double)stepSum / structures : null, scf ? (double)convergedCount / structures : null);
+            scf ? (double)stepSum / structures : null, scf ? (double)convergedCount / structures : null, fallbacks);
     }
 
     private TrainingOutputs Forward(TrainingStage stage, TrainingBatch batch, bool training)

@@ -3,9 +3,12 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
-/// One forward pass of the model in a stage's training mode (spec §4.4 direct, §4.5 unroll_scf).
+/// One forward pass of the model in a stage's training mode (spec §4.4 direct, §4.5 unroll_scf, §4.6 implicit, §4.7 linearize_solve).
 public static class TrainingForward
 {
+    /// Most SCF steps of the unroll that replaces a poor implicit or linearised solve.
+    public const int FallbackSteps = 15;
+
     /// <param name="createGraph">keep the graph of the forces so a force loss can be differentiated (training)</param>
     public static TrainingOutputs Run(FixedPointModel model, TrainingBatch batch, FixedPointTrainingOptions options, bool computeForces,
         bool createGraph, bool esps = false, bool fieldFeatures = false)
@@ -17,6 +20,7 @@ public static class TrainingForward
         var reference = inputs.Density!;
         Tensor density, features, fermi;
         ScfResult? scf = null;
+        bool fallback = false;
         if (options.Mode == TrainingMode.Direct)
         {
             // One update from the reference density at the reference Fermi level: ρ = ρ_loc + Δρ(ρ_ref, μ_ref).
@@ -29,8 +33,27 @@ public static class TrainingForward
         {
             var scfOptions = (options.Scf ?? throw new ArgumentException($"mode {options.Mode} needs an scf block")).ToModelOptions();
             var (p0, mu0, charge) = model.InitialState(geometry, inputs, scfOptions);
-            scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: true);
-            (density, features, fermi) = (scf.Density, scf.Features, scf.FermiLevel);
+            (density, fermi, features) = (null!, null!, null!);
+            if (options.Mode is TrainingMode.Implicit or TrainingMode.LinearizeSolve)
+            {
+                // Converge without a graph, then make the solution differentiable (spec §4.6–4.7).
+                scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: false);
+                var solved = scf.Status.Contains(ScfStatus.Diverged) ? null
+                    : LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, scfOptions.ConstantCharge,
+                        differentiableJacobian: options.Mode == TrainingMode.LinearizeSolve || createGraph);
+                if (solved is { } s) (density, fermi, features) = (s.Density, s.FermiLevel, geometry.Features(s.Density, s.FermiLevel.index_select(0, batch.Batch)));
+                else
+                {
+                    // A poor solve falls back to a short unroll (reported per epoch).
+                    fallback = true;
+                    scfOptions = scfOptions with { NumScfSteps = Math.Clamp(scf.Steps.Max() + 1, 2, FallbackSteps) };
+                }
+            }
+            if (density is null)
+            {
+                scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: true);
+                (density, fermi, features) = (scf.Density, scf.FermiLevel, scf.Features);
+            }
         }
         var energy = model.Energy(geometry, density, features).Total;
         Tensor? forces = null;
@@ -40,6 +63,6 @@ public static class TrainingForward
         var muNode = fermi.index_select(0, batch.Batch);
         return new TrainingOutputs(energy, forces, density, geometry.Plan.TotalCharge(density), geometry.Plan.TotalDipole(density), fermi,
             esps ? (geometry.Plan.Potential(density), geometry.Plan.Potential(reference)) : null,
-            fieldFeatures ? (geometry.Features(density, muNode), geometry.Features(reference, muNode)) : null, scf);
+            fieldFeatures ? (geometry.Features(density, muNode), geometry.Features(reference, muNode)) : null, scf, fallback);
     }
 }

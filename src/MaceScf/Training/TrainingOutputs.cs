@@ -9,6 +9,7 @@ namespace MaceScf.Training;
 /// <param name="Forces">[N, 3], or null when no loss or metric needs them</param>
 /// <param name="Esps">(predicted, reference) potentials at the atoms [N], when the esps loss is used</param>
 /// <param name="FieldFeatures">(predicted, reference) features V̂ [N, F], when the field_features loss is used</param>
-/// <param name="Scf">the SCF result in unrolled modes, null in direct mode</param>
+/// <param name="Scf">the SCF result in SCF modes, null in direct mode</param>
+/// <param name="Fallback">implicit / linearize_solve fell back to an unroll because the solve was poor</param>
 public sealed record TrainingOutputs(Tensor Energy, Tensor? Forces, Tensor Density, Tensor TotalCharge, Tensor Dipole, Tensor FermiLevel,
-    (Tensor Predicted, Tensor Reference)? Esps, (Tensor Predicted, Tensor Reference)? FieldFeatures, ScfResult? Scf);
+    (Tensor Predicted, Tensor Reference)? Esps, (Tensor Predicted, Tensor Reference)? FieldFeatures, ScfResult? Scf, bool Fallback = false);

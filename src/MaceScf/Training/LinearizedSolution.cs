@@ -1,0 +1,65 @@
+using MaceScf.FixedPoint;
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// The converged SCF solution made differentiable (spec §4.6–4.7). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
+/// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
+/// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, built row by row from vector–Jacobian products of the update map).
+/// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
+/// dy*/dθ = −J⁻¹ ∂R/∂θ.
+/// * linearize_solve keeps J on the graph (the linearised problem is solved as a function of θ);
+/// * implicit detaches J, so the backward pass solves exactly the adjoint system Jᵀ w = ∂L/∂y. A force loss differentiates
+///   dy*/dr = −J⁻¹ ∂R/∂r once more, which needs ∂J/∂θ: with force training implicit keeps J on the graph too.
+/// Both agree at a converged SCF because the term of ∂J/∂θ in dy*/dθ is multiplied by J⁻¹R(y_ref) = 0.
+public static class LinearizedSolution
+{
+    /// Largest residual max|ρ − F(ρ)| (or charge error) of the solved density; above it training falls back to an unroll.
+    public const double DensityResidualLimit = 1e-5;
+    public const double ChargeResidualLimit = 1e-4;
+
+    /// (ρ*, μ* [G]) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
+    public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, Tensor targetCharge,
+        bool constantCharge, bool differentiableJacobian)
+    {
+        long n = density.shape[0], k = density.shape[1];
+        int g = geometry.NumGraphs;
+        var reference = constantCharge ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
+        var y = reference.clone().requires_grad_(true);
+        var residual = Residual(geometry, y, n, k, constantCharge ? null : fermiLevel.detach(), targetCharge);
+        long d = y.shape[0];
+        var rows = new Tensor[d];
+        for (long i = 0; i < d; i++)
+        {
+            var unit = zeros(d, dtype: y.dtype).index_fill_(0, tensor(new[] { i }), 1.0);
+            rows[i] = autograd.grad([residual], [y], [unit], retain_graph: true, create_graph: differentiableJacobian)[0];
+        }
+        var jacobian = stack(rows);
+        if (!differentiableJacobian) jacobian = jacobian.detach();
+        var step = linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
+        var solution = reference - step;
+        var rho = solution.narrow(0, 0, n * k).view(n, k);
+        var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
+        return Acceptable(geometry, rho, mu, targetCharge, constantCharge) ? (rho, mu) : null;
+    }
+
+    /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), Q(ρ) − Q_target] flattened.
+    static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor? fixedFermiLevel, Tensor targetCharge)
+    {
+        var rho = y.narrow(0, 0, n * k).view(n, k);
+        var mu = fixedFermiLevel ?? y.narrow(0, n * k, geometry.NumGraphs);
+        var update = geometry.Step(rho, mu.index_select(0, geometry.Batch)).Update;
+        var r = (rho - geometry.LocalDensity - update).flatten();
+        return fixedFermiLevel is null ? cat([r, ScfRunner.GraphSum(geometry, rho.select(1, 0)) - targetCharge]) : r;
+    }
+
+    /// The post-solve check of spec §4.7 step 5, without gradients.
+    static bool Acceptable(FixedPointGeometry geometry, Tensor rho, Tensor mu, Tensor targetCharge, bool constantCharge)
+    {
+        using var noGrad = no_grad();
+        var check = rho.detach();
+        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().item<double>();
+        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().item<double>() : 0;
+        return double.IsFinite(density) && double.IsFinite(charge) && density <= DensityResidualLimit && charge <= ChargeResidualLimit;
+    }
+}
