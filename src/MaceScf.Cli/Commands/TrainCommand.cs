@@ -77,6 +77,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
             }));
         });
         console.WriteLine($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
+        foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) console.WriteLine($"plot: {png}");
         PrintErrorTables(console, model, config, sets);
         return 0;
     }

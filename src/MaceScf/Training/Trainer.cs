@@ -29,17 +29,9 @@ public sealed class Trainer
         _opt = config.Optimizer;
         _data = config.Data;
         Model = model;
-        foreach (var stage in config.Schedule.Stages) CheckSupported(stage);
     }
 
     public FixedPointModel Model { get; }
-
-    /// Losses this trainer runs; others are refused before any epoch.
-    public static void CheckSupported(TrainingStage stage)
-    {
-        if (stage.Loss.FirstOrDefault(l => l.Name == "fixedpoint_scf_stability") is { } s)
-            throw new ArgumentException($"train_schedule.{stage.Index}.loss: {s.Name} is not available in macescf train");
-    }
 
     public string ModelPath => Path.Combine(_run.ModelDir, $"{_run.Tag}.model");
 
@@ -182,7 +174,8 @@ public sealed class Trainer
     {
         bool forces = TrainingLoss.NeedsForces(stage.Loss) || batch.Frames.Any(f => f.Forces.IsPresent);
         return TrainingForward.Run(Model, batch, stage.FixedPointTrainingOptions, forces, createGraph: training && TrainingLoss.NeedsForces(stage.Loss),
-            TrainingLoss.NeedsEsps(stage.Loss), TrainingLoss.NeedsFieldFeatures(stage.Loss));
+            TrainingLoss.NeedsEsps(stage.Loss), TrainingLoss.NeedsFieldFeatures(stage.Loss),
+            stage.FixedPointTrainingOptions.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss), training);
     }
 
     /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode.

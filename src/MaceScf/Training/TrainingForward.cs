@@ -10,8 +10,9 @@ public static class TrainingForward
     public const int FallbackSteps = 15;
 
     /// <param name="createGraph">keep the graph of the forces so a force loss can be differentiated (training)</param>
+    /// <param name="training">the outputs will be differentiated, so computing the forces must not free the graph</param>
     public static TrainingOutputs Run(FixedPointModel model, TrainingBatch batch, FixedPointTrainingOptions options, bool computeForces,
-        bool createGraph, bool esps = false, bool fieldFeatures = false)
+        bool createGraph, bool esps = false, bool fieldFeatures = false, bool stability = false, bool training = false)
     {
         var inputs = batch.Inputs;
         var positions = inputs.Graph.Positions.to_type(model.Dtype).detach().requires_grad_(computeForces);
@@ -58,11 +59,12 @@ public static class TrainingForward
         var energy = model.Energy(geometry, density, features).Total;
         Tensor? forces = null;
         if (computeForces)
-            forces = -autograd.grad([energy], [positions], [ones_like(energy)], retain_graph: createGraph, create_graph: createGraph,
+            forces = -autograd.grad([energy], [positions], [ones_like(energy)], retain_graph: createGraph || training, create_graph: createGraph,
                 allow_unused: true)[0] ?? zeros_like(positions);
         var muNode = fermi.index_select(0, batch.Batch);
         return new TrainingOutputs(energy, forces, density, geometry.Plan.TotalCharge(density), geometry.Plan.TotalDipole(density), fermi,
             esps ? (geometry.Plan.Potential(density), geometry.Plan.Potential(reference)) : null,
-            fieldFeatures ? (geometry.Features(density, muNode), geometry.Features(reference, muNode)) : null, scf, fallback);
+            fieldFeatures ? (geometry.Features(density, muNode), geometry.Features(reference, muNode)) : null, scf, fallback,
+            stability ? ScfStability.Ratio(geometry, density, muNode) : null);
     }
 }

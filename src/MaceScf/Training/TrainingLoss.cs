@@ -13,7 +13,7 @@ public static class TrainingLoss
         var values = new Dictionary<string, double>();
         foreach (var term in terms)
         {
-            var value = term.Weight * Term(term.Name, o, b);
+            var value = term.Weight * Term(term, o, b);
             values[term.Name] = value.item<double>();
             total = total is null ? value : total + value;
         }
@@ -27,12 +27,15 @@ public static class TrainingLoss
 
     public static bool NeedsFieldFeatures(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "field_features");
 
+    public static bool NeedsStability(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "fixedpoint_scf_stability");
+
     /// One unweighted term.
-    public static Tensor Term(string name, TrainingOutputs o, TrainingBatch b)
+    public static Tensor Term(LossTerm term, TrainingOutputs o, TrainingBatch b)
     {
+        double Option(string key, double fallback) => term.Options.FirstOrDefault(kv => kv.Key == key) is { Key: not null } kv ? kv.Value : fallback;
         var n = b.AtomCount;
         var w = b.ConfigWeight;
-        return name switch
+        return term.Name switch
         {
             // mean_g [w_g w^E_g (ΔE_g/N_g)²]
             "energy_per_atom" => (w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()).mean(),
@@ -50,7 +53,10 @@ public static class TrainingLoss
             "esps" => (b.PotentialWeight * (o.Esps!.Value.Reference - o.Esps.Value.Predicted).square()).mean(),
             // mean_i [w mean_c (V̂[ρ] − V̂[ρ_ref])²] at the same Fermi level.
             "field_features" => (b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Reference).square().mean([1])).mean(),
-            _ => throw new ArgumentException($"loss '{name}' is not provided by macescf train"),
+            // mean_g softplus_β(r_g − offset): r_g the squared amplification of the map at the fixed point (ScfStability);
+            // nothing when the stage turns fixed_point_training_options.fixedpoint_scf_stability off.
+            "fixedpoint_scf_stability" => o.StabilityRatio is null ? zeros_like(o.Energy).sum() : ScfStability.Loss(o.StabilityRatio, Option("smooth", 1) != 0, Option("beta", 10.0), Option("offset", 1.0)),
+            _ => throw new ArgumentException($"loss '{term.Name}' is not provided by macescf train"),
         };
     }
 }

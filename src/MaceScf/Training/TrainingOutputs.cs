@@ -10,6 +10,7 @@ namespace MaceScf.Training;
 /// <param name="Esps">(predicted, reference) potentials at the atoms [N], when the esps loss is used</param>
 /// <param name="FieldFeatures">(predicted, reference) features V̂ [N, F], when the field_features loss is used</param>
 /// <param name="Scf">the SCF result in SCF modes, null in direct mode</param>
+/// <param name="StabilityRatio">[G] r_g of <see cref="ScfStability"/>, when the fixedpoint_scf_stability loss is used</param>
 /// <param name="Fallback">implicit / linearize_solve fell back to an unroll because the solve was poor</param>
 public sealed record TrainingOutputs(Tensor Energy, Tensor? Forces, Tensor Density, Tensor TotalCharge, Tensor Dipole, Tensor FermiLevel,
-    (Tensor Predicted, Tensor Reference)? Esps, (Tensor Predicted, Tensor Reference)? FieldFeatures, ScfResult? Scf, bool Fallback = false);
+    (Tensor Predicted, Tensor Reference)? Esps, (Tensor Predicted, Tensor Reference)? FieldFeatures, ScfResult? Scf, bool Fallback = false, Tensor? StabilityRatio = null);

@@ -18,6 +18,8 @@ public sealed class TrainCommandTests
         Assert.Contains("errors against the reference labels", output);
         string model = Path.Combine(run.Folder, "tiny_run-5.model");
         Assert.Equal(4, MetricsLog.Read(Path.Combine(run.Folder, "results", "tiny_run-5_train.jsonl")).Count);
+        foreach (var png in new[] { "tiny_run-5_loss.png", "tiny_run-5_scf.png" })
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(run.Folder, "results", png)).Take(4));
         using (var loaded = ModelFile.Load(model)) Assert.Equal([1, 8], loaded.Hyperparameters.Mace.AtomicNumbers);
         var (evalCode, evalOutput) = CliRunner.Run("eval", model, run.TrainFile, "-o", Path.Combine(run.Folder, "out.xyz"), "--num_scf_steps", "4");
         Assert.True(evalCode is 0 or 1, evalOutput);

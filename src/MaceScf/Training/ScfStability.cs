@@ -1,0 +1,43 @@
+using MaceScf.FixedPoint;
+using static TorchSharp.torch;
+
+namespace MaceScf.Training;
+
+/// The quantity behind the fixedpoint_scf_stability loss: per structure g, the squared amplification
+/// r_g = Σ_{i∈g} |vᵀ ∂F/∂p|_i² / Σ_{i∈g} |v_i|² of the fixed-point map at the final density, with v found by power
+/// iteration v ← normalise_g(vᵀ J) from a fixed start. With a real dominant eigenvalue r_g → ρ(J_g)², the squared spectral
+/// radius (it never exceeds σ_max(J_g)²); r_g > 1 means the linearised SCF iteration amplifies density errors.
+/// Only the last product keeps its graph, so ∂r/∂θ flows through J at the fixed point.
+public static class ScfStability
+{
+    public const int PowerIterations = 20;
+
+    /// [G] r_g at density p [N, K] and per-atom Fermi level μ [N].
+    public static Tensor Ratio(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel)
+    {
+        var p = density.detach();
+        var mu = fermiLevel.detach();
+        // A fixed, non-symmetric start so every run (and restart) sees the same estimate.
+        var v = sin(arange(p.numel(), dtype: p.dtype) + 1.0).view_as(p);
+        var input = p.clone().requires_grad_(true);
+        var mapped = geometry.Map(input, mu);
+        // The graph of F is shared with the backbone's, so every product retains it.
+        for (int k = 0; k < PowerIterations; k++)
+            v = autograd.grad([mapped], [input], [Normalised(geometry, v)], retain_graph: true)[0].detach();
+        v = Normalised(geometry, v).detach();
+        var w = autograd.grad([mapped], [input], [v], retain_graph: true, create_graph: true)[0];
+        return ScfRunner.GraphSum(geometry, w.square().sum(1)) / ScfRunner.GraphSum(geometry, v.square().sum(1));
+    }
+
+    /// v with unit norm per structure.
+    static Tensor Normalised(FixedPointGeometry geometry, Tensor v)
+    {
+        var norm = ScfRunner.GraphSum(geometry, v.square().sum(1)).sqrt().clamp_min(1e-30);
+        return v / norm.index_select(0, geometry.Batch).unsqueeze(1);
+    }
+
+    /// mean_g softplus_β(r_g − offset) (smooth, PyTorch's Softplus with threshold 20) or mean_g relu(r_g − offset).
+    public static Tensor Loss(Tensor ratio, bool smooth, double beta, double offset) => smooth
+        ? nn.functional.softplus(ratio - offset, beta, 20).mean()
+        : nn.functional.relu(ratio - offset).mean();
+}
