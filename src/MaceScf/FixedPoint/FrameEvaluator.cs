@@ -35,15 +35,15 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
         using var batch = GraphBatch.Build(frames.Select(f => f.Configuration).ToArray(), model.Hyperparameters.Mace.RMax, species, model.Dtype);
         var inputs = Inputs(frames, batch);
         var prediction = model.Evaluate(inputs, options, computeForces, computeStress);
-        var energy = prediction.Energy.detach().data<double>().ToArray();
-        var forces = prediction.Forces?.detach().contiguous().data<double>().ToArray();
-        var stress = prediction.Stress?.detach().contiguous().data<double>().ToArray();
-        var density = prediction.Scf.Density.detach().contiguous().data<double>().ToArray();
-        var dipole = prediction.Dipole.detach().contiguous().data<double>().ToArray();
-        var charge = prediction.TotalCharge.detach().data<double>().ToArray();
-        var fermi = prediction.Scf.FermiLevel.detach().data<double>().ToArray();
-        var history = prediction.Scf.History.contiguous().data<double>().ToArray();
-        var terms = prediction.Terms.Named().Select(t => (t.Name, Values: t.Value.detach().data<double>().ToArray())).ToArray();
+        var energy = Doubles(prediction.Energy);
+        var forces = prediction.Forces is null ? null : Doubles(prediction.Forces);
+        var stress = prediction.Stress is null ? null : Doubles(prediction.Stress);
+        var density = Doubles(prediction.Scf.Density);
+        var dipole = Doubles(prediction.Dipole);
+        var charge = Doubles(prediction.TotalCharge);
+        var fermi = Doubles(prediction.Scf.FermiLevel);
+        var history = Doubles(prediction.Scf.History);
+        var terms = prediction.Terms.Named().Select(t => (t.Name, Values: Doubles(t.Value))).ToArray();
         int k = (int)prediction.Scf.Density.shape[1], steps = (int)prediction.Scf.History.shape[1];
         var result = new List<FramePrediction>(frames.Length);
         int first = 0;
@@ -81,6 +81,8 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
             Density = density,
         };
     }
+
+    private static double[] Doubles(Tensor t) => t.detach().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
 
     private static double[,] Rows(double[] flat, int firstRow, int rows, int columns)
     {

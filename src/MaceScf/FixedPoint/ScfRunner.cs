@@ -152,9 +152,9 @@ public static class ScfRunner
             var change = FreezeGraphs(GraphSum(map, (next - previous).detach().abs().mean([1]))
                 / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype)));
             _history.Add(change.detach().clone().DetachFromDisposeScope());
-            var delta = change.data<double>().ToArray();
-            var error = chargeError.detach().data<double>().ToArray();
-            var deficit = chargeDeficit?.detach().data<double>().ToArray();
+            var delta = Doubles(change);
+            var error = Doubles(chargeError);
+            var deficit = chargeDeficit is null ? null : Doubles(chargeDeficit);
             bool allDone = true, newlyDiverged = false;
             for (int g = 0; g < delta.Length; g++)
             {
@@ -178,6 +178,12 @@ public static class ScfRunner
                 _frozenGraphs = torch.tensor(_diverged, device: next.device).DetachFromDisposeScope();
             }
             return allDone;
+        }
+
+        private static double[] Doubles(Tensor t)
+        {
+            using var d = t.detach().to_type(ScalarType.Float64);
+            return d.data<double>().ToArray();
         }
 
         public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features)

@@ -171,4 +171,24 @@ public class FixedPointModelTests(ITestOutputHelper output)
         output.WriteLine($"max |F_frozen − F_unrolled| = {difference:E2} eV/Å");
         Assert.True(difference > 1e-4);
     }
+
+    [Fact]
+    public void Float32ModelRunsAndAgreesWithFloat64()
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters();
+        var model64 = FixedPointTestSystems.Model(hp, 7);
+        torch.random.manual_seed(7);
+        var model32 = new FixedPointModel(hp, ScalarType.Float32);
+        using (no_grad())
+            foreach (var ((_, a), (_, b)) in model32.named_parameters().Zip(model64.named_parameters())) a.copy_(b);
+        var options = new ScfOptions { ConstantCharge = false, MixingParameter = 0.5, ScfTolerance = 1e-5 };
+        var p64 = model64.Evaluate(FixedPointTestSystems.Molecule(), options);
+        var p32 = model32.Evaluate(FixedPointTestSystems.Molecule(), options);
+        Assert.Equal(ScalarType.Float32, p32.Energy.dtype);
+        Assert.Equal(ScalarType.Float32, p32.Scf.Density.dtype);
+        double de = Math.Abs(p32.Energy.to_type(ScalarType.Float64).item<double>() - p64.Energy.item<double>());
+        output.WriteLine($"|E32 − E64| = {de:E2} eV, status {p32.Scf.Status[0]} in {p32.Scf.Steps[0]}");
+        Assert.True(de < 1e-2, $"{de}");
+    }
 }
