@@ -1,11 +1,22 @@
 using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
-if (args.Length > 0 && args[0] == "electrostatics")
+// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`);
+// anything else goes to BenchmarkDotNet.
+switch (args.FirstOrDefault())
 {
-    ElectrostaticsTiming.Run(args.Skip(1).Select(int.Parse).DefaultIfEmpty(0).Where(n => n > 0).ToArray());
-    return;
+    case "electrostatics":
+        ElectrostaticsTiming.Run(args.Skip(1).Select(int.Parse).Where(n => n > 0).ToArray());
+        break;
+    case "mace-timing":
+        MaceTiming.Run(args[1..]);
+        break;
+    case "fixedpoint-timing":
+        FixedPointTiming.Run(args[1..]);
+        break;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        break;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 public partial class Program;

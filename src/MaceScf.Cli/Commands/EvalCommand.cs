@@ -1,0 +1,164 @@
+using System.Globalization;
+using MaceScf.Data;
+using MaceScf.FixedPoint;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace MaceScf.Cli.Commands;
+
+/// `macescf eval MODEL FILE -o OUT.xyz`: runs a saved fixed-point model with its SCF loop on every frame.
+public sealed class EvalCommand : ICommand
+{
+    public const string Prefix = "macescf_";
+
+    public string Name => "eval";
+    public string Summary => "run a trained model (with its SCF loop) on an extxyz file; write predictions and an error table";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "stress", "no_forces" };
+
+    public string Help => """
+        usage: macescf eval MODEL FILE -o OUT.xyz [SCF options] [--keys MAPPING] [--batch-size B] [--stress] [--no-forces]
+
+        Runs the model in MODEL (a file written by macescf) on every frame of the extxyz FILE and
+        writes OUT.xyz: the input frames plus macescf_energy, macescf_forces, macescf_density_coefficients
+        ([q, p_y, p_z, p_x, ...] per atom), macescf_dipole (Cartesian), macescf_fermi_level,
+        macescf_total_charge, macescf_energy_<term> (e0, local, local_electron, coulomb, external_field),
+        macescf_scf_status (converged / diverged / max_steps_reached), macescf_scf_steps and
+        macescf_scf_history (mean |Δp| of every update). Prints an SCF summary and, when FILE has
+        reference labels, an error table. Exit code 1 when any frame diverged.
+
+        SCF options (defaults as in training):
+          --num_scf_steps N          at most N − 1 updates (default 100)
+          --scf_tolerance T          converged when the mean |Δp| of an update is below T (default 1e-6)
+          --constant_charge BOOL     hold the total charge (true, default) or the Fermi level (false)
+          --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
+          --initial_density D        local_guess (default) | from_data | zero
+          --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
+          --use_autograd_forces BOOL forces through every SCF step (default true)
+
+        other options:
+          --keys MAPPING   file keys of the labels, e.g. "energy=AIMS_energy,forces=AIMS_forces,
+                           atomic_multipoles=DMA_coeficients,external_field=an_applied_field,
+                           fermi_level=the_VBM,dipole=AIMS_dipole" (default: the canonical names)
+          --batch-size B   frames per batch (default 4)
+          --stress         also compute the stress (periodic frames)
+          --no-forces      skip forces (faster)
+        """;
+
+    public int Run(CommandLine args, IAnsiConsole console)
+    {
+        if (args.Positional.Count != 2) throw new UsageException("eval takes MODEL and FILE");
+        string output = args.String("output") ?? throw new UsageException("eval needs -o OUT.xyz");
+        var defaults = new ScfOptions();
+        var options = new ScfOptions
+        {
+            NumScfSteps = Integer(args, "num_scf_steps") ?? defaults.NumScfSteps,
+            ScfTolerance = args.Double("scf_tolerance") ?? defaults.ScfTolerance,
+            ConstantCharge = args.Has("constant_charge") ? args.Flag("constant_charge") : defaults.ConstantCharge,
+            MixingParameter = args.Double("mixing_parameter") ?? defaults.MixingParameter,
+            InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
+            InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
+            UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
+        };
+        int batchSize = Integer(args, "batch_size") ?? 4;
+        bool stress = args.Flag("stress"), forces = !args.Flag("no_forces");
+        var mapping = ParseKeys(args.String("keys"));
+        args.RejectUnknown([]);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        if (batchSize < 1) throw new UsageException("--batch-size must be ≥ 1");
+
+        using var model = ModelFile.Load(args.Positional[0]);
+        foreach (var p in model.parameters()) p.requires_grad_(false);
+        var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
+        var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1])).ToList();
+        if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");
+
+        var predictions = new List<FramePrediction>(frames.Count);
+        var evaluator = new FrameEvaluator(model, options, batchSize, forces, stress);
+        console.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask("SCF", maxValue: frames.Count);
+            foreach (var p in evaluator.Evaluate(frames))
+            {
+                predictions.Add(p);
+                task.Increment(1);
+            }
+        });
+        ExtXyzWriter.Write(output, predictions.Select(ToFrame));
+        PrintScfSummary(console, predictions, output);
+        EvalErrorTable.Print(console, predictions);
+        return predictions.Any(p => p.Status == ScfStatus.Diverged) ? 1 : 0;
+    }
+
+    private static int? Integer(CommandLine args, string name) => args.String(name) is { } v
+        ? int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new UsageException($"option --{name} expects an integer, got '{v}'")
+        : null;
+
+    /// "energy=AIMS_energy,forces=AIMS_forces": each canonical name goes to info_keys or arrays_keys.
+    public static KeyMapping ParseKeys(string? text)
+    {
+        if (text is null) return KeyMapping.Default;
+        var info = new Dictionary<string, string> { [PropertyKeys.TotalCharge] = PropertyKeys.TotalCharge };
+        var arrays = new Dictionary<string, string>();
+        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = entry.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (kv.Length != 2 || kv[1].Length == 0) throw new UsageException($"--keys entries are property=key, got '{entry}'");
+            if (PropertyKeys.InfoProperties.Contains(kv[0])) info[kv[0]] = kv[1];
+            else if (PropertyKeys.ArrayProperties.Contains(kv[0])) arrays[kv[0]] = kv[1];
+            else
+                throw new UsageException($"--keys: unknown property '{kv[0]}'; valid: "
+                    + string.Join(", ", PropertyKeys.InfoProperties.Concat(PropertyKeys.ArrayProperties)));
+        }
+        try
+        {
+            return new KeyMapping("eval", info, arrays);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static Configuration ToFrame(FramePrediction p)
+    {
+        var source = p.Frame.Configuration;
+        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc);
+        foreach (var (k, v) in source.Info) frame.Info[k] = v;
+        foreach (var (k, v) in source.Arrays) frame.Arrays[k] = v;
+        frame.Info[Prefix + "energy"] = p.Energy;
+        foreach (var (name, value) in p.Terms) frame.Info[$"{Prefix}energy_{name}"] = value;
+        frame.Info[Prefix + "dipole"] = p.Dipole;
+        frame.Info[Prefix + "total_charge"] = p.TotalCharge;
+        frame.Info[Prefix + "fermi_level"] = p.FermiLevel;
+        frame.Info[Prefix + "scf_status"] = ScfResult.Name(p.Status);
+        frame.Info[Prefix + "scf_steps"] = (long)p.Steps;
+        frame.Info[Prefix + "scf_history"] = p.History;
+        if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
+        if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
+        frame.Arrays[Prefix + "density_coefficients"] = p.Density;
+        return frame;
+    }
+
+    private static void PrintScfSummary(IAnsiConsole console, List<FramePrediction> predictions, string output)
+    {
+        var table = new Table().AddColumns("status", "frames", "steps min / mean / max", "final mean |Δp| max");
+        foreach (var group in predictions.GroupBy(p => p.Status).OrderBy(g => g.Key))
+        {
+            var steps = group.Select(p => p.Steps).ToArray();
+            double last = group.Max(p => p.History.Length == 0 ? 0 : p.History[^1]);
+            table.AddRow(ScfResult.Name(group.Key), group.Count().ToString(), $"{steps.Min()} / {steps.Average():F1} / {steps.Max()}",
+                last.ToString("E2", CultureInfo.InvariantCulture));
+        }
+        table.Title = new TableTitle($"SCF: {predictions.Count} frame(s) → {Markup.Escape(output)}");
+        console.Write(table);
+        foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
+            console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
+    }
+}

@@ -1,0 +1,100 @@
+using MaceScf.Electrostatics;
+using MaceScf.Mace;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// The per-geometry state of the fixed-point model (notes §3.1, "local_part"), computed once: backbone output, p_local,
+/// the mixed features, the electrostatics plan and the external-field features. As an <see cref="IFixedPointMap"/> it is
+/// the update map p ↦ F(p, μ) at this geometry: single steps (direct training), unrolled SCF, and vector–Jacobian /
+/// Jacobian–vector products of the map for implicit differentiation all go through <see cref="Step"/>.
+public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
+{
+    private readonly FixedPointUpdate _update;
+    private readonly Tensor _norms;
+    private readonly double _fermiOffset;
+
+    internal FixedPointGeometry(FixedPointUpdate update, MaceOutput backbone, UpdateContext context, Tensor localDensity,
+        ElectrostaticsPlan plan, Tensor externalFeatures, Tensor norms, double fermiOffset, Tensor batch, int numGraphs, Tensor? externalField)
+    {
+        _update = update;
+        Backbone = backbone;
+        Context = context;
+        LocalDensity = localDensity;
+        Plan = plan;
+        ExternalFeatures = externalFeatures;
+        _norms = norms;
+        _fermiOffset = fermiOffset;
+        Batch = batch;
+        NumGraphs = numGraphs;
+        ExternalField = externalField;
+    }
+
+    public MaceOutput Backbone { get; }
+
+    public UpdateContext Context { get; }
+
+    public Tensor LocalDensity { get; }
+
+    public ElectrostaticsPlan Plan { get; }
+
+    /// Unnormalised features of the applied field, [N, F].
+    public Tensor ExternalFeatures { get; }
+
+    /// [G, 3] or null.
+    public Tensor? ExternalField { get; }
+
+    public Tensor Batch { get; }
+
+    public int NumGraphs { get; }
+
+    /// V̂ = (Feat[p] + F_ext + M·[μ_i − μ_off, 0, 0, 0]) / n (notes §3.2).
+    public Tensor Features(Tensor density, Tensor fermiLevel)
+    {
+        using var scope = NewDisposeScope();
+        var raw = Plan.FieldFeatures(density) + ExternalFeatures + Plan.ExternalFeatures(null, fermiLevel - _fermiOffset);
+        return (raw / _norms).MoveToOuterDisposeScope();
+    }
+
+    public ScfStep Step(Tensor density, Tensor fermiLevel)
+    {
+        using var scope = NewDisposeScope();
+        var features = Features(density, fermiLevel);
+        var update = _update.forward(Context, features);
+        return new ScfStep(update.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
+    }
+
+    /// F(p, μ) = p_local + Δp: the map whose fixed point the SCF finds.
+    public Tensor Map(Tensor density, Tensor fermiLevel)
+    {
+        using var scope = NewDisposeScope();
+        return (LocalDensity + Step(density, fermiLevel).Update).MoveToOuterDisposeScope();
+    }
+
+    /// vᵀ ∂F/∂p at (p, μ) [N, K], the product implicit differentiation needs (adjoint of the fixed-point equation).
+    /// <param name="createGraph">keep the graph (to differentiate the product again, e.g. with respect to parameters)</param>
+    public Tensor VectorJacobianProduct(Tensor density, Tensor fermiLevel, Tensor v, bool createGraph = false)
+    {
+        using var scope = NewDisposeScope();
+        var p = density.detach().requires_grad_(true);
+        var mapped = Map(p, fermiLevel);
+        var vjp = torch.autograd.grad([mapped], [p], [v], retain_graph: createGraph, create_graph: createGraph)[0];
+        return vjp.MoveToOuterDisposeScope();
+    }
+
+    /// ∂F/∂p · u at (p, μ) [N, K] (matrix-free linearize_solve), by differentiating the vector–Jacobian product
+    /// w ↦ wᵀ ∂F/∂p, which is linear in w, once more.
+    public Tensor JacobianVectorProduct(Tensor density, Tensor fermiLevel, Tensor u)
+    {
+        using var scope = NewDisposeScope();
+        var p = density.detach().requires_grad_(true);
+        var mapped = Map(p, fermiLevel);
+        var w = torch.zeros_like(mapped).requires_grad_(true);
+        var vjp = torch.autograd.grad([mapped], [p], [w], retain_graph: true, create_graph: true)[0];
+        var jvp = torch.autograd.grad([vjp], [w], [u])[0];
+        return jvp.detach().MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => Plan.Dispose();
+}

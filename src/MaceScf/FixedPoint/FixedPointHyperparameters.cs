@@ -1,0 +1,67 @@
+using MaceScf.Electrostatics;
+using MaceScf.Equivariant;
+using MaceScf.Mace;
+
+namespace MaceScf.FixedPoint;
+
+/// Every architecture hyper-parameter of the fixed-point SCF model (seed: "Architecture Hyperparameters").
+public sealed record FixedPointHyperparameters
+{
+    /// The MACE backbone; the model forces keep_last_layer_irreps and the (y, z, x) edge-harmonic order.
+    public required MaceHyperparameters Mace { get; init; }
+
+    /// Density basis, field features and boundary method.
+    public ElectrostaticsOptions Electrostatics { get; init; } = new();
+
+    /// --field_feature_norms resolved to numbers, one per (l, width) in the layout order [l·S + s]; null = all 1.
+    public IReadOnlyList<double>? FieldFeatureNorms { get; init; }
+
+    public FixedPointUpdateConfig UpdateConfig { get; init; } = new();
+
+    public FieldReadoutConfig FieldReadoutConfig { get; init; } = new();
+
+    /// --use_linear_local_charges: the scaled linear local-density block instead of the non-linear readout.
+    public bool UseLinearLocalCharges { get; init; }
+
+    /// --atom_density_scaling (linear local charges only); must be resolved (not "average") to build a model.
+    public AtomDensityScaling AtomDensityScaling { get; init; } = AtomDensityScaling.None;
+
+    /// --include_local_electron_energy.
+    public bool IncludeLocalElectronEnergy { get; init; } = true;
+
+    /// μ_off (--fermi_level_offset, else the training-set mean Fermi level), V.
+    public double FermiLevelOffset { get; init; }
+
+    /// The backbone as the fixed-point model uses it.
+    public MaceHyperparameters ResolvedMace => Mace with { KeepLastLayerIrreps = true, EdgeVectorOrder = VectorOrder.Yzx };
+
+    /// Irreps of the density coefficients: 1x0e+1x1o(+1x2e).
+    public Irreps ChargesIrreps => new(Enumerable.Range(0, Electrostatics.DensityMaxL + 1).Select(Irrep.SphericalHarmonic));
+
+    /// Irreps of the field features: S x0e + S x1o (+ S x2e), the layout of notes §1.4.
+    public Irreps PotentialIrreps => new(Enumerable.Range(0, Electrostatics.FieldFeatureMaxL + 1)
+        .Select(l => new MulIrrep(Electrostatics.FieldFeatureWidths.Count, Irrep.SphericalHarmonic(l))));
+
+    public void Validate()
+    {
+        ResolvedMace.Validate();
+        Electrostatics.Validate();
+        UpdateConfig.Validate();
+        FieldReadoutConfig.Validate();
+        var hidden = ResolvedMace.ResolveHiddenIrreps();
+        if (hidden.UniformMultiplicity() is null)
+            throw new ArgumentException($"hidden_irreps must have one multiplicity for all irreps, got '{hidden}'.");
+        if (Irreps.Parse(Mace.MlpIrreps).Segments.Any(s => s.Ir != new Irrep(0, 1)))
+            throw new ArgumentException($"MLP_irreps must contain only 0e, got '{Mace.MlpIrreps}'.");
+        bool manyBody = UpdateConfig.Type == BlockNames.ManyBodyUpdate
+            || FieldReadoutConfig.Type is BlockNames.ManyBodyChargesReadout or BlockNames.ManyBodyChargesFieldReadout;
+        if (manyBody && Mace.MaxEll < 2)
+            throw new ArgumentException("Many-body update and readout blocks use the edge harmonics up to l = 2: max_ell must be ≥ 2.");
+        if (FieldFeatureNorms is not null && FieldFeatureNorms.Count != Electrostatics.FieldFeatureWidths.Count * (Electrostatics.FieldFeatureMaxL + 1))
+            throw new ArgumentException($"field_feature_norms needs {Electrostatics.FieldFeatureWidths.Count * (Electrostatics.FieldFeatureMaxL + 1)} entries (widths × (max_l + 1)), got {FieldFeatureNorms.Count}.");
+        if (FieldFeatureNorms is not null && FieldFeatureNorms.Any(n => !(n > 0)))
+            throw new ArgumentException("field_feature_norms must be positive.");
+        if (UseLinearLocalCharges && AtomDensityScaling.IsAverage)
+            throw new ArgumentException("atom_density_scaling 'average' must be resolved from the training set before the model is built.");
+    }
+}

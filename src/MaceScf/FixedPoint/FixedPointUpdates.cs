@@ -1,0 +1,106 @@
+using MaceScf.Equivariant;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// The update rule U: normalised field features V̂ [N, F] at fixed geometry → density correction Δp [N, K]
+/// (notes §3.2: F(p) = p_local + U(V̂(p))).
+public abstract class FixedPointUpdate : nn.Module
+{
+    private readonly InvariantDotProducts _dotProducts;
+    private readonly ScalarNonlinearity _nonlinearity;
+    private readonly ScalarGatedProduct _tpOut;
+    private readonly FullyConnectedTensorProduct _elementSelectOut;
+
+    protected FixedPointUpdate(string name, Irreps hidden, Irreps charges, int numElements, string nonlinearity, ScalarType dtype) : base(name)
+    {
+        int channels = hidden.UniformMultiplicity() ?? throw new ArgumentException($"'{hidden}' needs one multiplicity.");
+        _dotProducts = new InvariantDotProducts(hidden, hidden, dtype);
+        _nonlinearity = ScalarNonlinearity.Create(nonlinearity, channels, dtype);
+        _tpOut = new ScalarGatedProduct(hidden, channels, dtype);
+        _elementSelectOut = new FullyConnectedTensorProduct(hidden, new Irreps([new MulIrrep(numElements, new Irrep(0, 1))]), charges, dtype);
+    }
+
+    /// Registers the shared output blocks; call after the subclass registered its own modules (state-dict order).
+    protected void RegisterOutputBlocks()
+    {
+        register_module("dot_products", _dotProducts);
+        register_module("nonlinearity", _nonlinearity);
+        register_module("tp_out", _tpOut);
+        register_module("element_select_out", _elementSelectOut);
+    }
+
+    /// Δp for the normalised features <paramref name="features"/>.
+    public abstract Tensor forward(UpdateContext ctx, Tensor features);
+
+    /// s = N(dot(h_mix, b)); Δp = FCTP(tp_out(h_mix, s) ⊗ Z → charges).
+    protected Tensor Output(UpdateContext ctx, Tensor b)
+    {
+        var s = _nonlinearity.forward(_dotProducts.forward(ctx.HMix, b));
+        return _elementSelectOut.forward(_tpOut.forward(ctx.HMix, s), ctx.NodeAttrs);
+    }
+
+    public static FixedPointUpdate Create(FixedPointHyperparameters hp, ScalarType dtype)
+    {
+        var mace = hp.ResolvedMace;
+        var hidden = mace.ResolveHiddenIrreps();
+        var config = hp.UpdateConfig;
+        config.Validate();
+        return config.Type == BlockNames.ManyBodyUpdate
+            ? new ManyBodyUpdate(hp.PotentialIrreps, hidden, hp.ChargesIrreps, mace.NumElements, config.ResolvedPotentialEmbedding,
+                config.NonlinearityCls, Irreps.SphericalHarmonics(Math.Min(2, mace.MaxEll)), mace.NumBessel, mace.RadialMlp, dtype)
+            : new OneBodyVariableUpdate(hp.PotentialIrreps, hidden, hp.ChargesIrreps, mace.NumElements, config.ResolvedPotentialEmbedding,
+                config.NonlinearityCls, dtype);
+    }
+}
+
+/// The default update (notes §5.5): e = Emb(V̂, h_mix, Z); Δp = FCTP(tp_out(h_mix, N(dot(h_mix, e))) ⊗ Z).
+/// With the biased linear embedding and no non-linearity Δp is affine in V̂ per atom.
+public sealed class OneBodyVariableUpdate : FixedPointUpdate
+{
+    private readonly PotentialEmbedding _embedding;
+
+    public OneBodyVariableUpdate(Irreps potential, Irreps hidden, Irreps charges, int numElements,
+        string embedding = BlockNames.BiasedLinearPotentialEmbedding, string nonlinearity = BlockNames.NoNonLinearity,
+        ScalarType dtype = ScalarType.Float64)
+        : base(nameof(OneBodyVariableUpdate), hidden, charges, numElements, nonlinearity, dtype)
+    {
+        _embedding = PotentialEmbedding.Create(embedding, potential, hidden, numElements, dtype);
+        register_module("potential_embedding", _embedding);
+        RegisterOutputBlocks();
+    }
+
+    public override Tensor forward(UpdateContext ctx, Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        var e = _embedding.forward(features, ctx.HMix, ctx.NodeAttrs);
+        return Output(ctx, e).MoveToOuterDisposeScope();
+    }
+}
+
+/// The many-body update (notes §5.6): the embedded field is passed between neighbours (density-normalised interaction,
+/// additive mixer, product basis of correlation 1) before the one-body output blocks.
+public sealed class ManyBodyUpdate : FixedPointUpdate
+{
+    private readonly PotentialEmbedding _embedding;
+    private readonly ManyBodyBasis _basis;
+
+    public ManyBodyUpdate(Irreps potential, Irreps hidden, Irreps charges, int numElements, string embedding, string nonlinearity,
+        Irreps edgeAttrsIrreps, int numEdgeFeats, IReadOnlyList<int> radialMlp, ScalarType dtype = ScalarType.Float64)
+        : base(nameof(ManyBodyUpdate), hidden, charges, numElements, nonlinearity, dtype)
+    {
+        _embedding = PotentialEmbedding.Create(embedding, potential, hidden, numElements, dtype);
+        _basis = new ManyBodyBasis(hidden, edgeAttrsIrreps, numElements, numEdgeFeats, radialMlp, correlation: 1, dtype);
+        register_module("potential_embedding", _embedding);
+        register_module("interaction", _basis);
+        RegisterOutputBlocks();
+    }
+
+    public override Tensor forward(UpdateContext ctx, Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        var e = _embedding.forward(features, ctx.HMix, ctx.NodeAttrs);
+        return Output(ctx, _basis.forward(e, ctx)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// One application of the update rule: Δp [N, K] and the normalised features V̂ [N, F] it was computed from.
+public sealed record ScfStep(Tensor Update, Tensor Features);
+
+/// The fixed-point map at a fixed geometry, F(p, μ) = p_local + U(V̂(p, μ)) (notes §3.2). Everything per geometry (backbone,
+/// p_local, electrostatics plan) is already computed, so a step costs one update rule and one field evaluation.
+public interface IFixedPointMap
+{
+    /// p_local [N, K].
+    Tensor LocalDensity { get; }
+
+    /// [N] structure index of every atom.
+    Tensor Batch { get; }
+
+    int NumGraphs { get; }
+
+    /// Δp and V̂ for the input density <paramref name="density"/> [N, K] and the per-atom Fermi level
+    /// <paramref name="fermiLevel"/> [N] (V, absolute; the map subtracts its offset).
+    ScfStep Step(Tensor density, Tensor fermiLevel);
+
+    /// V̂ of a density at a Fermi level, without the update.
+    Tensor Features(Tensor density, Tensor fermiLevel);
+}

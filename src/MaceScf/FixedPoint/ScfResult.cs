@@ -1,0 +1,32 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+public enum ScfStatus
+{
+    Converged,
+    Diverged,
+    MaxStepsReached,
+}
+
+/// Outcome of an SCF run for a batch of G structures.
+/// <param name="Density">[N, K] the final (mixed) density</param>
+/// <param name="FermiLevel">[G] the Fermi level the final density was computed with</param>
+/// <param name="Features">[N, F] V̂ of the final density at that Fermi level</param>
+/// <param name="History">[G, steps] mean |Δp| of every update (convergence_history); a diverged structure is frozen, so its
+/// entries after <paramref name="Steps"/> are 0</param>
+/// <param name="Status">per structure</param>
+/// <param name="Steps">per structure, the number of updates until it converged or diverged (or all that were made)</param>
+public sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Features, Tensor History, IReadOnlyList<ScfStatus> Status,
+    IReadOnlyList<int> Steps)
+{
+    public bool AllConverged => Status.All(s => s == ScfStatus.Converged);
+
+    /// extxyz / report spelling: converged, diverged, max_steps_reached.
+    public static string Name(ScfStatus status) => status switch
+    {
+        ScfStatus.Converged => "converged",
+        ScfStatus.Diverged => "diverged",
+        _ => "max_steps_reached",
+    };
+}

@@ -1,0 +1,202 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// The SCF loop (notes §3.3–3.4) with the fixes of DESIGN.md §5: linear mixing to the fixed point of an
+/// <see cref="IFixedPointMap"/>, at constant Fermi level or at constant total charge (Fukui projection + Newton on μ).
+public static class ScfRunner
+{
+    /// Below this |∂Q/∂μ| a structure's response is treated as zero (notes §6).
+    public const double SmallResponse = 1e-6;
+
+    /// Largest Newton step on μ (V) before the last one (notes §3.4).
+    public const double MaxFermiStep = 1.0;
+
+    /// <param name="initialDensity">[N, K]</param>
+    /// <param name="initialFermiLevel">[G] (V)</param>
+    /// <param name="targetCharge">[G] total charge to hold in constant-charge mode (ignored otherwise)</param>
+    /// <param name="keepGraph">keep the autograd graph through the loop (forces, unrolled training); otherwise every step is
+    /// detached</param>
+    public static ScfResult Run(IFixedPointMap map, ScfOptions options, Tensor initialDensity, Tensor initialFermiLevel,
+        Tensor? targetCharge = null, bool keepGraph = false)
+    {
+        options.Validate();
+        return options.ConstantCharge
+            ? ConstantCharge(map, options, initialDensity, initialFermiLevel,
+                targetCharge ?? throw new ArgumentNullException(nameof(targetCharge), "Constant-charge SCF needs the target charges."), keepGraph)
+            : ConstantFermiLevel(map, options, initialDensity, initialFermiLevel, keepGraph);
+    }
+
+    private static ScfResult ConstantFermiLevel(IFixedPointMap map, ScfOptions o, Tensor p0, Tensor mu, bool keepGraph)
+    {
+        var tracker = new Tracker(map, o);
+        var p = keepGraph ? p0 : p0.detach();
+        var muNode = mu.index_select(0, map.Batch);
+        for (int t = 0; t < o.NumScfSteps - 1; t++)
+        {
+            using var scope = NewDisposeScope();
+            // Without use_autograd_forces only a step with index num_scf_steps − 2 keeps its graph (notes §4); a step that keeps
+            // none runs without autograd.
+            bool keep = keepGraph && (o.UseAutogradForces || t == o.NumScfSteps - 2);
+            using var noGrad = keep ? null : torch.no_grad();
+            var step = map.Step(p, muNode);
+            // Linear mixing p ← p + α(F(p) − p), F(p) = p_local + Δp (notes §3.3).
+            var next = p + o.MixingParameter * (map.LocalDensity + step.Update - p);
+            if (!keep) next = next.detach();
+            var charge = GraphSum(map, next[.., 0]);
+            bool stop = tracker.Record(t, next, p, charge.abs(), null);
+            // A structure that diverged keeps the density before its diverging update.
+            p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
+            if (stop) break;
+        }
+        return tracker.Finish(p, mu, map.Features(p, muNode));
+    }
+
+    private static ScfResult ConstantCharge(IFixedPointMap map, ScfOptions o, Tensor p0, Tensor mu0, Tensor target, bool keepGraph)
+    {
+        var tracker = new Tracker(map, o);
+        var mu = keepGraph ? mu0 : mu0.detach();
+        var p = keepGraph ? p0 : p0.detach();
+        // Pre-step: Fukui weights at the initial density, then the charge projection of the input density (notes §3.4).
+        Tensor projected;
+        using (var scope = NewDisposeScope())
+        {
+            var fukui = Respond(map, p, mu, keepGraph).Fukui;
+            projected = Project(map, p, fukui, target - GraphSum(map, p[.., 0]));
+            if (!keepGraph) projected = projected.detach();
+            projected.MoveToOuterDisposeScope();
+        }
+        for (int t = 0; t < o.NumScfSteps - 1; t++)
+        {
+            using var scope = NewDisposeScope();
+            var (update, fukui, response) = Respond(map, projected, mu, keepGraph);
+            var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
+            var charge = GraphSum(map, next[.., 0]);
+            var deficit = target - charge;
+            var nextProjected = Project(map, next, fukui, deficit);
+            if (!keepGraph)
+            {
+                next = next.detach();
+                nextProjected = nextProjected.detach();
+                deficit = deficit.detach();
+                response = response.detach();
+            }
+            bool stop = tracker.Record(t, next, p, deficit.abs(), deficit.abs());
+            // A structure that diverged keeps the density (and μ) before its diverging update.
+            p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
+            projected = tracker.Freeze(nextProjected, projected).MoveToOuterDisposeScope();
+            // The returned μ is the one the returned density was computed with (DESIGN.md §5): no Newton step after the last update.
+            if (stop || t == o.NumScfSteps - 2) break;
+            var small = response.abs() < SmallResponse;
+            // Newton on μ with R = ∂Q/∂μ of the update; with no response, step against the deficit: Δμ = −sign(ΔQ).
+            var step = torch.where(small, -deficit.sign(), deficit / torch.where(small, torch.ones_like(response), response));
+            mu = (mu + tracker.FreezeGraphs(step.clamp(-MaxFermiStep, MaxFermiStep))).MoveToOuterDisposeScope();
+        }
+        return tracker.Finish(p, mu, map.Features(p, mu.index_select(0, map.Batch)));
+    }
+
+    /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_G(i) and R_G = Σ_{i∈G} g_i.
+    /// A structure with |R| below <see cref="SmallResponse"/> gets uniform weights 1/N_G.
+    private static (Tensor Update, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
+    {
+        var muNode = mu.requires_grad ? mu.index_select(0, map.Batch) : mu.index_select(0, map.Batch).detach().requires_grad_(true);
+        var step = map.Step(p, muNode);
+        var grad = torch.autograd.grad([step.Update[.., 0].sum()], [muNode], retain_graph: true, create_graph: keepGraph,
+            allow_unused: true)[0] ?? torch.zeros_like(muNode);
+        if (!keepGraph) grad = grad.detach();
+        var response = GraphSum(map, grad);
+        var counts = GraphSum(map, torch.ones_like(grad));
+        var small = (response.abs() < SmallResponse).index_select(0, map.Batch);
+        var safe = torch.where(response.abs() < SmallResponse, torch.ones_like(response), response).index_select(0, map.Batch);
+        var fukui = torch.where(small, 1 / counts.index_select(0, map.Batch), grad / safe);
+        return (step.Update, fukui, response);
+    }
+
+    /// p with p_i0 += f_i ΔQ_G(i): Σ_G of the charges becomes Q(p) + ΔQ exactly (Σ f = 1).
+    private static Tensor Project(IFixedPointMap map, Tensor p, Tensor fukui, Tensor deficit)
+    {
+        var q = p[.., 0] + fukui * deficit.index_select(0, map.Batch);
+        return torch.cat([q.unsqueeze(1), p[.., 1..]], 1);
+    }
+
+    /// Σ over each structure's atoms: [N] → [G].
+    public static Tensor GraphSum(IFixedPointMap map, Tensor nodeValues) =>
+        torch.zeros(map.NumGraphs, dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, map.Batch, nodeValues, 1.0);
+
+    /// Convergence history, per-structure status and the stopping rule. A structure that diverged is frozen (its density
+    /// and μ stop changing) while the others go on; the loop stops when every structure converged or diverged.
+    private sealed class Tracker(IFixedPointMap map, ScfOptions options)
+    {
+        private readonly List<Tensor> _history = [];
+        private readonly int[] _steps = Enumerable.Repeat(-1, map.NumGraphs).ToArray();
+        private readonly bool[] _diverged = new bool[map.NumGraphs];
+        private Tensor? _frozenGraphs;
+        private int _updates;
+
+        /// <paramref name="next"/> with the rows of diverged structures replaced by <paramref name="previous"/>.
+        public Tensor Freeze(Tensor next, Tensor previous) => _frozenGraphs is null
+            ? next
+            : torch.where(_frozenGraphs.index_select(0, map.Batch).unsqueeze(1), previous, next);
+
+        /// A per-structure step with the diverged structures' entries set to 0.
+        public Tensor FreezeGraphs(Tensor step) => _frozenGraphs is null ? step : torch.where(_frozenGraphs, torch.zeros_like(step), step);
+
+        /// Records update t (next vs previous density); chargeError is |Q − Q_ref| per structure, chargeDeficit (constant
+        /// charge) also gates convergence. Returns true when the loop must stop.
+        public bool Record(int t, Tensor next, Tensor previous, Tensor chargeError, Tensor? chargeDeficit)
+        {
+            _updates = t + 1;
+            using var scope = NewDisposeScope();
+            // Structures frozen earlier do not change.
+            var change = FreezeGraphs(GraphSum(map, (next - previous).detach().abs().mean([1]))
+                / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype)));
+            _history.Add(change.detach().clone().DetachFromDisposeScope());
+            var delta = Doubles(change);
+            var error = Doubles(chargeError);
+            var deficit = chargeDeficit is null ? null : Doubles(chargeDeficit);
+            bool allDone = true, newlyDiverged = false;
+            for (int g = 0; g < delta.Length; g++)
+            {
+                if (_diverged[g]) continue;
+                bool converged = delta[g] < options.ScfTolerance && (deficit is null || Math.Abs(deficit[g]) < options.ChargeTolerance);
+                if (converged && _steps[g] < 0) _steps[g] = t + 1;
+                if (!converged) _steps[g] = -1;
+                bool diverged = !double.IsFinite(delta[g]) || !double.IsFinite(error[g]) || delta[g] > options.ResolvedDivergenceChange
+                    || error[g] > options.DivergenceCharge;
+                if (diverged)
+                {
+                    _diverged[g] = true;
+                    _steps[g] = t + 1;
+                    newlyDiverged = true;
+                }
+                allDone &= converged || diverged;
+            }
+            if (newlyDiverged)
+            {
+                _frozenGraphs?.Dispose();
+                _frozenGraphs = torch.tensor(_diverged, device: next.device).DetachFromDisposeScope();
+            }
+            return allDone;
+        }
+
+        private static double[] Doubles(Tensor t)
+        {
+            using var d = t.detach().to_type(ScalarType.Float64);
+            return d.data<double>().ToArray();
+        }
+
+        public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features)
+        {
+            _frozenGraphs?.Dispose();
+            var history = _history.Count == 0
+                ? torch.zeros(map.NumGraphs, 0, dtype: density.dtype)
+                : torch.stack(_history, 1);
+            foreach (var h in _history) h.Dispose();
+            var status = Enumerable.Range(0, map.NumGraphs).Select(g => _diverged[g] ? ScfStatus.Diverged
+                : _steps[g] >= 0 ? ScfStatus.Converged : ScfStatus.MaxStepsReached).ToArray();
+            var steps = Enumerable.Range(0, map.NumGraphs).Select(g => status[g] == ScfStatus.MaxStepsReached ? _updates : _steps[g]).ToArray();
+            return new ScfResult(density, fermiLevel, features, history, status, steps);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// The per-geometry tensors the update rules and readouts read (notes §3.1), computed once before the SCF loop.
+/// <param name="NodeAttrs">[N, Z] one-hot elements</param>
+/// <param name="HMix">[N, hidden.Dim] Σ_t Linear_t(h^(t)) (feature mixer)</param>
+/// <param name="HLast">[N, hidden.Dim] h^(T)</param>
+/// <param name="EdgeAttrs">[E, 9] edge harmonics up to l = 2 (or fewer when max_ell &lt; 2)</param>
+/// <param name="EdgeFeats">[E, num_bessel] radial features</param>
+/// <param name="Sender">[E]</param><param name="Receiver">[E]</param>
+public sealed record UpdateContext(Tensor NodeAttrs, Tensor HMix, Tensor HLast, Tensor EdgeAttrs, Tensor EdgeFeats, Tensor Sender, Tensor Receiver)
+{
+    public long NumNodes => NodeAttrs.shape[0];
+}

@@ -1,0 +1,120 @@
+using MaceScf.Equivariant;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.Mace;
+
+/// The names accepted by --interaction and --interaction_first.
+public static class InteractionKinds
+{
+    public const string Residual = "RealAgnosticResidualInteractionBlock";
+    public const string NonResidual = "RealAgnosticInteractionBlock";
+
+    public static bool IsKnown(string name) => name is Residual or NonResidual;
+}
+
+/// Result of an interaction block: the atomic basis A [N, C, Σ(2l+1)] (channel-major, MACE's reshape_irreps of the
+/// interaction irreps) and the residual self-connection [N, hidden_out.Dim] (mul_ir), or null.
+public sealed record InteractionResult(Tensor AtomicBasis, Tensor? SelfConnection);
+
+/// Common part of MACE's RealAgnostic interaction blocks (reference notes §3.4):
+/// h' = Linear(h); per edge e = (s → r), m_e = conv_tp(h'_s, Y_e; w_e) with w_e = RadialMLP(edge_feats_e);
+/// M_r = Σ_{e → r} m_e; message = Linear(M) / avg_num_neighbors.
+public abstract class InteractionBlock : nn.Module
+{
+    private readonly EquivariantLinear _linearUp;
+    private readonly ChannelwiseTensorProduct _convTp;
+    private readonly FullyConnectedNet _convTpWeights;
+    private readonly EquivariantLinear _linear;
+
+    protected InteractionBlock(string name, Irreps nodeFeatsIrreps, Irreps edgeAttrsIrreps, Irreps targetIrreps, int numEdgeFeats,
+        IReadOnlyList<int> radialMlp, double avgNumNeighbors, ScalarType dtype) : base(name)
+    {
+        if (avgNumNeighbors <= 0) throw new ArgumentOutOfRangeException(nameof(avgNumNeighbors));
+        NodeFeatsIrreps = nodeFeatsIrreps;
+        TargetIrreps = targetIrreps;
+        AvgNumNeighbors = avgNumNeighbors;
+        _linearUp = new EquivariantLinear(nodeFeatsIrreps, nodeFeatsIrreps, dtype);
+        _convTp = new ChannelwiseTensorProduct(nodeFeatsIrreps, edgeAttrsIrreps, targetIrreps);
+        _convTpWeights = new FullyConnectedNet([numEdgeFeats, .. radialMlp, _convTp.WeightNumel], NormalizedActivation.Silu(), dtype);
+        _linear = new EquivariantLinear(_convTp.IrrepsOut, targetIrreps, dtype);
+        register_module("linear_up", _linearUp);
+        register_module("conv_tp", _convTp);
+        register_module("conv_tp_weights", _convTpWeights);
+        register_module("linear", _linear);
+    }
+
+    public Irreps NodeFeatsIrreps { get; }
+
+    /// Irreps of the atomic basis A (e.g. Cx0e+Cx1o+Cx2e+Cx3o).
+    public Irreps TargetIrreps { get; }
+
+    public double AvgNumNeighbors { get; }
+
+    /// <param name="nodeFeats">[N, NodeFeatsIrreps.Dim]</param>
+    /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
+    /// <param name="edgeAttrs">[E, (max_ell+1)²] spherical harmonics of the edge vectors</param>
+    /// <param name="edgeFeats">[E, num_bessel] radial features</param>
+    /// <param name="sender">[E] (long)</param>
+    /// <param name="receiver">[E] (long)</param>
+    public abstract InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver);
+
+    /// The normalised aggregated message [N, TargetIrreps.Dim] (mul_ir).
+    protected Tensor Message(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    {
+        using var scope = NewDisposeScope();
+        var up = _linearUp.forward(nodeFeats);
+        var weights = _convTpWeights.forward(edgeFeats);
+        var summed = _convTp.Convolve(up, edgeAttrs, weights, sender, receiver, nodeFeats.shape[0]);
+        return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
+    }
+}
+
+/// MACE's RealAgnosticInteractionBlock (non-residual; the first layer of --model MACE): the message goes through an
+/// element-dependent linear map skip_tp(message, one-hot) (FullyConnectedTensorProduct target ⊗ Zx0e → target); no
+/// residual.
+public sealed class RealAgnosticInteractionBlock : InteractionBlock
+{
+    private readonly FullyConnectedTensorProduct _skipTp;
+
+    public RealAgnosticInteractionBlock(Irreps nodeFeatsIrreps, Irreps edgeAttrsIrreps, Irreps targetIrreps, int numElements,
+        int numEdgeFeats, IReadOnlyList<int> radialMlp, double avgNumNeighbors, ScalarType dtype = ScalarType.Float64)
+        : base(nameof(RealAgnosticInteractionBlock), nodeFeatsIrreps, edgeAttrsIrreps, targetIrreps, numEdgeFeats, radialMlp,
+            avgNumNeighbors, dtype)
+    {
+        _skipTp = new FullyConnectedTensorProduct(targetIrreps, new Irreps([new MulIrrep(numElements, new Irrep(0, 1))]), targetIrreps, dtype);
+        register_module("skip_tp", _skipTp);
+    }
+
+    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    {
+        using var scope = NewDisposeScope();
+        var message = _skipTp.forward(Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver), nodeAttrs);
+        return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(), null);
+    }
+}
+
+/// MACE's RealAgnosticResidualInteractionBlock: the residual sc = skip_tp(h, one-hot) (FullyConnectedTensorProduct
+/// node_feats ⊗ Zx0e → hidden_out) is computed on the block input and returned beside the message.
+public sealed class RealAgnosticResidualInteractionBlock : InteractionBlock
+{
+    private readonly FullyConnectedTensorProduct _skipTp;
+
+    public RealAgnosticResidualInteractionBlock(Irreps nodeFeatsIrreps, Irreps edgeAttrsIrreps, Irreps targetIrreps, Irreps hiddenIrrepsOut,
+        int numElements, int numEdgeFeats, IReadOnlyList<int> radialMlp, double avgNumNeighbors, ScalarType dtype = ScalarType.Float64)
+        : base(nameof(RealAgnosticResidualInteractionBlock), nodeFeatsIrreps, edgeAttrsIrreps, targetIrreps, numEdgeFeats, radialMlp,
+            avgNumNeighbors, dtype)
+    {
+        _skipTp = new FullyConnectedTensorProduct(nodeFeatsIrreps, new Irreps([new MulIrrep(numElements, new Irrep(0, 1))]), hiddenIrrepsOut, dtype);
+        register_module("skip_tp", _skipTp);
+    }
+
+    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    {
+        using var scope = NewDisposeScope();
+        var selfConnection = _skipTp.forward(nodeFeats, nodeAttrs);
+        var message = Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver);
+        return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(),
+            selfConnection.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,109 @@
+using MaceScf.Equivariant;
+
+namespace MaceScf.Mace;
+
+/// Architecture of the MACE backbone. Property names follow the command-line flags of the Python implementation
+/// (`--r_max` → RMax, …) and the defaults are theirs (reference notes §6; docs/mace.md).
+public sealed record MaceHyperparameters
+{
+    /// Atomic numbers of the model's elements, sorted ascending (the one-hot order, "z_table").
+    public required IReadOnlyList<int> AtomicNumbers { get; init; }
+
+    /// --r_max: cutoff radius (Å) of the graph and the radial basis.
+    public double RMax { get; init; } = 5.0;
+
+    /// --num_bessel (--num_radial_basis): number of Bessel functions.
+    public int NumBessel { get; init; } = 8;
+
+    /// --num_polynomial_cutoff (--num_cutoff_basis): order p of the polynomial envelope.
+    public int NumPolynomialCutoff { get; init; } = 5;
+
+    /// --max_ell: highest degree of the edge spherical harmonics.
+    public int MaxEll { get; init; } = 3;
+
+    /// --hidden_irreps, e.g. "128x0e+128x1o"; used when NumChannels and MaxL are not both set. Default "128x0e+128x1o".
+    public string? HiddenIrreps { get; init; }
+
+    /// --num_channels (with --max_L): hidden_irreps = num_channels × (0e+1o+…+max_L), overriding HiddenIrreps.
+    public int? NumChannels { get; init; }
+
+    /// --max_L (with --num_channels).
+    public int? MaxL { get; init; }
+
+    /// --correlation: body order − 1 of the product basis.
+    public int Correlation { get; init; } = 3;
+
+    /// --num_interactions: number of message-passing layers.
+    public int NumInteractions { get; init; } = 2;
+
+    /// --MLP_irreps: hidden irreps of the last (non-linear) readout; scalars only.
+    public string MlpIrreps { get; init; } = "16x0e";
+
+    /// --radial_MLP: hidden widths of the radial MLP.
+    public IReadOnlyList<int> RadialMlp { get; init; } = [64, 64, 64];
+
+    /// --interaction: class of the interaction blocks after the first.
+    public string Interaction { get; init; } = InteractionKinds.Residual;
+
+    /// --interaction_first: class of the first interaction block.
+    public string InteractionFirst { get; init; } = InteractionKinds.Residual;
+
+    /// --avg_num_neighbors: the aggregated messages are divided by this number.
+    public double AvgNumNeighbors { get; init; } = 1.0;
+
+    /// --E0s: isolated-atom energies by atomic number; elements not listed (or null) get 0.
+    public IReadOnlyDictionary<int, double>? E0s { get; init; }
+
+    /// --gate: activation of the non-linear readout (silu, tanh or abs).
+    public string Gate { get; init; } = "silu";
+
+    /// Keep the full hidden irreps in the last layer (the fixed-point model); false gives MACE's scalar-only last layer.
+    public bool KeepLastLayerIrreps { get; init; }
+
+    /// Component order of the edge vectors fed to the spherical harmonics: Xyz for MACE, Yzx for the fixed-point model.
+    public VectorOrder EdgeVectorOrder { get; init; } = VectorOrder.Xyz;
+
+    public int NumElements => AtomicNumbers.Count;
+
+    /// The hidden irreps after applying the --num_channels/--max_L override; all multiplicities must be equal.
+    public Irreps ResolveHiddenIrreps()
+    {
+        Irreps hidden = NumChannels is { } c && MaxL is { } l
+            ? Irreps.SphericalHarmonics(l).WithMultiplicity(c).Sort().Sorted.Simplify()
+            : Irreps.Parse(HiddenIrreps ?? "128x0e+128x1o");
+        if (hidden.UniformMultiplicity() is null) throw new ArgumentException($"All multiplicities of hidden_irreps '{hidden}' must be equal.");
+        if (hidden.Count == 0 || hidden[0].Ir != new Irrep(0, 1)) throw new ArgumentException($"hidden_irreps '{hidden}' must start with 0e.");
+        return hidden;
+    }
+
+    /// Irreps of the edge spherical harmonics, 0e+1o+…+max_ell.
+    public Irreps EdgeAttrsIrreps() => Irreps.SphericalHarmonics(MaxEll);
+
+    /// E0 per element in one-hot order.
+    public double[] AtomicEnergies() =>
+        AtomicNumbers.Select(z => E0s is not null && E0s.TryGetValue(z, out var e) ? e : 0.0).ToArray();
+
+    /// The normalised activation named by Gate.
+    public NormalizedActivation GateActivation() => Gate.ToLowerInvariant() switch
+    {
+        "silu" => NormalizedActivation.Silu(),
+        "tanh" => NormalizedActivation.Tanh(),
+        "abs" => new NormalizedActivation(x => x.abs()),
+        _ => throw new ArgumentException($"Unknown gate '{Gate}'."),
+    };
+
+    /// Throws on inconsistent settings.
+    public void Validate()
+    {
+        if (AtomicNumbers.Count == 0) throw new ArgumentException("At least one element is needed.");
+        if (!AtomicNumbers.Zip(AtomicNumbers.Skip(1)).All(p => p.First < p.Second))
+            throw new ArgumentException("AtomicNumbers must be strictly increasing.");
+        if (NumInteractions < 1) throw new ArgumentException("num_interactions must be ≥ 1.");
+        if (Correlation < 1) throw new ArgumentException("correlation must be ≥ 1.");
+        if (MaxEll < 0) throw new ArgumentException("max_ell must be ≥ 0.");
+        if (RadialMlp.Any(w => w < 1)) throw new ArgumentException("radial_MLP widths must be positive.");
+        if (!InteractionKinds.IsKnown(Interaction)) throw new ArgumentException($"Unknown interaction '{Interaction}'.");
+        if (!InteractionKinds.IsKnown(InteractionFirst)) throw new ArgumentException($"Unknown interaction_first '{InteractionFirst}'.");
+        ResolveHiddenIrreps();
+    }
+}

@@ -1,0 +1,126 @@
+using MaceScf.Equivariant;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MaceScf.Mace;
+
+/// The MACE backbone (reference notes §3): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
+/// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_t Σ_i readout_t(h_i^t).
+public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
+{
+    private readonly EquivariantLinear _nodeEmbedding;
+    private readonly AtomicEnergies _atomicEnergies;
+    private readonly ModuleList<InteractionBlock> _interactions;
+    private readonly ModuleList<ProductBasisBlock> _products;
+    private readonly ModuleList<Readout> _readouts;
+
+    public MaceModel(MaceHyperparameters hyperparameters, ScalarType dtype = ScalarType.Float64) : base(nameof(MaceModel))
+    {
+        hyperparameters.Validate();
+        Hyperparameters = hyperparameters;
+        Dtype = dtype;
+        var hidden = hyperparameters.ResolveHiddenIrreps();
+        int channels = hidden[0].Mul, z = hyperparameters.NumElements, layers = hyperparameters.NumInteractions;
+        var scalars = new Irreps([new MulIrrep(channels, new Irrep(0, 1))]);
+        var elements = new Irreps([new MulIrrep(z, new Irrep(0, 1))]);
+        var edgeAttrs = hyperparameters.EdgeAttrsIrreps();
+        // Interaction irreps: C × (0e+1o+…+max_ell), sorted and simplified.
+        var target = edgeAttrs.WithMultiplicity(channels).Sort().Sorted.Simplify();
+        Radial = new RadialEmbedding(hyperparameters.RMax, hyperparameters.NumBessel, hyperparameters.NumPolynomialCutoff);
+
+        _nodeEmbedding = new EquivariantLinear(elements, scalars, dtype);
+        _atomicEnergies = new AtomicEnergies(hyperparameters.AtomicEnergies(), dtype);
+        _interactions = new ModuleList<InteractionBlock>();
+        _products = new ModuleList<ProductBasisBlock>();
+        _readouts = new ModuleList<Readout>();
+        var layerIrreps = new List<Irreps>();
+        var nodeIrreps = scalars;
+        for (int t = 0; t < layers; t++)
+        {
+            bool last = t == layers - 1 && layers > 1;
+            // MACE keeps only the scalars in the last layer (unless asked otherwise).
+            var outIrreps = last && !hyperparameters.KeepLastLayerIrreps ? scalars : hidden;
+            string kind = t == 0 ? hyperparameters.InteractionFirst : hyperparameters.Interaction;
+            bool residual = kind == InteractionKinds.Residual;
+            _interactions.Add(residual
+                ? new RealAgnosticResidualInteractionBlock(nodeIrreps, edgeAttrs, target, outIrreps, z, Radial.OutDim,
+                    hyperparameters.RadialMlp, hyperparameters.AvgNumNeighbors, dtype)
+                : new RealAgnosticInteractionBlock(nodeIrreps, edgeAttrs, target, z, Radial.OutDim, hyperparameters.RadialMlp,
+                    hyperparameters.AvgNumNeighbors, dtype));
+            _products.Add(new ProductBasisBlock(target, outIrreps, hyperparameters.Correlation, z, residual, dtype));
+            _readouts.Add(last
+                ? new NonLinearReadout(outIrreps, hyperparameters.MlpIrreps, hyperparameters.GateActivation(), dtype)
+                : new LinearReadout(outIrreps, dtype));
+            layerIrreps.Add(outIrreps);
+            nodeIrreps = outIrreps;
+        }
+        LayerIrreps = layerIrreps;
+        register_module("node_embedding", _nodeEmbedding);
+        register_module("atomic_energies_fn", _atomicEnergies);
+        register_module("interactions", _interactions);
+        register_module("products", _products);
+        register_module("readouts", _readouts);
+    }
+
+    public MaceHyperparameters Hyperparameters { get; }
+
+    public ScalarType Dtype { get; }
+
+    public RadialEmbedding Radial { get; }
+
+    /// Irreps of the node features h^t of every layer.
+    public IReadOnlyList<Irreps> LayerIrreps { get; }
+
+    public IReadOnlyList<InteractionBlock> Interactions => [.. _interactions];
+
+    public IReadOnlyList<ProductBasisBlock> Products => [.. _products];
+
+    public IReadOnlyList<Readout> Readouts => [.. _readouts];
+
+    public AtomicEnergies AtomicEnergies => _atomicEnergies;
+
+    /// Number of trainable scalars.
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    public override MaceOutput forward(MaceInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        var positions = inputs.Positions.to_type(Dtype);
+        var nodeAttrs = nn.functional.one_hot(inputs.Species, Hyperparameters.NumElements).to_type(positions.dtype);
+        var sender = inputs.EdgeIndex[0];
+        var receiver = inputs.EdgeIndex[1];
+
+        // shifts = S · cell[graph of the sender], differentiable w.r.t. the cell (strain).
+        var edgeCell = inputs.Cell.to_type(positions.dtype).index_select(0, inputs.Batch.index_select(0, sender));
+        var shifts = inputs.UnitShifts.to_type(positions.dtype).unsqueeze(1).bmm(edgeCell).squeeze(1);
+        var vectors = positions.index_select(0, receiver) - positions.index_select(0, sender) + shifts;
+        var lengths = vectors.norm(-1, keepdim: true);
+        var edgeAttrs = SphericalHarmonics.Compute(Hyperparameters.MaxEll, vectors, Hyperparameters.EdgeVectorOrder);
+        var edgeFeats = Radial.Compute(lengths);
+
+        var nodeE0 = _atomicEnergies.NodeEnergies(nodeAttrs);
+        var h = _nodeEmbedding.forward(nodeAttrs);
+        var features = new List<Tensor>();
+        var energies = new List<Tensor>();
+        for (int t = 0; t < _interactions.Count; t++)
+        {
+            var interaction = _interactions[t].forward(h, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+            h = _products[t].forward(interaction.AtomicBasis, nodeAttrs, interaction.SelfConnection);
+            features.Add(h);
+            energies.Add(_readouts[t].forward(h));
+        }
+        var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
+        var interactionEnergy = GraphSum(nodeInteraction, inputs);
+        var energy = GraphSum(nodeE0, inputs) + interactionEnergy;
+        var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
+            edgeFeats, vectors);
+        foreach (var t in features.Concat(energies)) t.MoveToOuterDisposeScope();
+        foreach (var t in new[] { nodeE0, output.NodeEnergy, interactionEnergy, energy, edgeAttrs, edgeFeats, vectors })
+            t.MoveToOuterDisposeScope();
+        return output;
+    }
+
+    private static Tensor GraphSum(Tensor nodeValues, MaceInputs inputs) =>
+        torch.zeros(inputs.NumGraphs, dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, inputs.Batch, nodeValues, 1.0);
+}

@@ -1,0 +1,84 @@
+using MaceScf.Data;
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Tests.FixedPoint;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.Cli;
+
+/// `macescf eval` on the bundled water clusters with a small saved model.
+public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
+{
+    public const string Keys = "energy=AIMS_energy,forces=AIMS_forces,atomic_multipoles=DMA_coeficients,external_field=an_applied_field,"
+        + "fermi_level=the_VBM";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("macescf-eval-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string SaveModel()
+    {
+        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.MixedPeriodic) with
+        {
+            Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.MixedPeriodic, FieldFeatureWidths = [1.0, 2.0], KspaceCutoffFactor = 0.8 },
+        };
+        var path = Path.Combine(_dir, "model.macescf");
+        using var model = FixedPointTestSystems.Model(hp, 41);
+        ModelFile.Save(model, path);
+        return path;
+    }
+
+    [Fact]
+    public void WritesPredictionsSummaryAndErrorTable()
+    {
+        var model = SaveModel();
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        var outPath = Path.Combine(_dir, "out.xyz");
+        var (code, text) = CliRunner.Run("eval", model, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "40",
+            "--mixing_parameter", "0.5", "--batch-size", "3");
+        output.WriteLine(text);
+        Assert.Contains("SCF: 7 frame(s)", text);
+        Assert.Contains("energy per atom", text);
+        Assert.Contains("total charge", text);
+        var frames = ExtXyzReader.ReadAll(outPath);
+        Assert.Equal(7, frames.Count);
+        foreach (var f in frames)
+        {
+            Assert.IsType<double>(f.Info["macescf_energy"]);
+            Assert.Contains((string)f.Info["macescf_scf_status"], new[] { "converged", "diverged", "max_steps_reached" });
+            Assert.Equal(new[] { f.AtomCount, 3 }, new[] { f.Arrays["macescf_forces"].GetLength(0), f.Arrays["macescf_forces"].GetLength(1) });
+            Assert.Equal(4, f.Arrays["macescf_density_coefficients"].GetLength(1));
+            Assert.True(f.Info.ContainsKey("macescf_energy_coulomb") && f.Info.ContainsKey("macescf_fermi_level"));
+            Assert.True(f.Info.ContainsKey("AIMS_energy"), "the input keys are kept");
+        }
+        bool anyDiverged = frames.Any(f => (string)f.Info["macescf_scf_status"] == "diverged");
+        Assert.Equal(anyDiverged ? 1 : 0, code);
+        // The written energy is the model's prediction for that frame alone.
+        using var loaded = ModelFile.Load(model);
+        var labelled = new LabelExtractor(MaceScf.Cli.Commands.EvalCommand.ParseKeys(Keys)).Extract(ExtXyzReader.ReadAll(data)[0]);
+        var options = new ScfOptions { NumScfSteps = 40, MixingParameter = 0.5 };
+        var single = new FrameEvaluator(loaded, options, computeForces: false).Evaluate([labelled]).Single();
+        Assert.Equal(single.Energy, (double)frames[0].Info["macescf_energy"], 1e-8);
+    }
+
+    [Fact]
+    public void BadInputsGiveClearErrors()
+    {
+        var broken = Path.Combine(_dir, "broken.macescf");
+        File.WriteAllText(broken, "not a model");
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        var (code, text) = CliRunner.Run("eval", broken, data, "-o", Path.Combine(_dir, "o.xyz"));
+        Assert.Equal(1, code);
+        Assert.Contains("not a macescf model file", text);
+        (code, text) = CliRunner.Run("eval", broken, data);
+        Assert.Equal(2, code);
+        Assert.Contains("-o", text);
+        (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--initial_density", "random");
+        Assert.Equal(1, code);
+        Assert.Contains("local_guess", text);
+        (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--keys", "energy_key=E");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown property", text);
+    }
+}

@@ -1,0 +1,194 @@
+using MaceScf.Electrostatics;
+using MaceScf.Equivariant;
+using MaceScf.FixedPoint;
+using MaceScf.Tests.Mace;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.FixedPoint;
+
+/// The full model: energy derivatives, charge conservation, and the SCF on the real update map.
+public class FixedPointModelTests(ITestOutputHelper output)
+{
+    private void Report(string what, double value, double tolerance)
+    {
+        output.WriteLine($"{what}: {value:E2} (≤ {tolerance:E0})");
+        Assert.True(value <= tolerance, $"{what}: {value}");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ForcesAreMinusFiniteDifferencesOfConvergedEnergy(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters();
+        var model = FixedPointTestSystems.Model(hp, 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf(constantCharge);
+        var prediction = model.Evaluate(inputs, options, computeForces: true);
+        Assert.True(prediction.Scf.AllConverged, $"SCF {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} steps");
+        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}");
+        var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
+        double h = 1e-4, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Forces!);
+        for (int i = 0; i < positions.GetLength(0); i++)
+        for (int d = 0; d < 3; d++)
+        {
+            double Shifted(double delta)
+            {
+                var x = (double[,])positions.Clone();
+                x[i, d] += delta;
+                var moved = inputs.WithGeometry(MaceTestSystems.Tensor2D(x), inputs.Graph.Cell);
+                return FixedPointTestSystems.Energy(model, moved, options);
+            }
+            double fd = -(Shifted(h) - Shifted(-h)) / (2 * h);
+            worst = Math.Max(worst, Math.Abs(fd - prediction.Forces![i, d].item<double>()));
+        }
+        Report($"max |F − F_fd| / max |F| (constant charge {constantCharge}, |F| {scale:F3})", worst / scale, 1e-6);
+        if (constantCharge) Assert.Equal(-1.0, prediction.TotalCharge.item<double>(), 1e-8);
+    }
+
+    [Fact]
+    public void StressIsTheStrainDerivativeOfConvergedEnergy()
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc);
+        var model = FixedPointTestSystems.Model(hp, 8);
+        var inputs = FixedPointTestSystems.Periodic();
+        var options = FixedPointTestSystems.TightScf();
+        var prediction = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
+        Assert.True(prediction.Scf.AllConverged);
+        double volume = linalg.det(inputs.Graph.Cell[0]).item<double>();
+        double eps = 1e-5, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Stress!);
+        for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+        {
+            double Strained(double delta)
+            {
+                var strain = eye(3, dtype: ScalarType.Float64);
+                strain[i, j] += delta;
+                var g = inputs.Graph;
+                return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
+            }
+            double fd = (Strained(eps) - Strained(-eps)) / (2 * eps) / volume;
+            double sym = prediction.Stress![0, i, j].item<double>();
+            // The analytic stress is the symmetric part; compare with the symmetrised finite difference.
+            double fdT = 0;
+            if (i != j)
+            {
+                var (a, b) = (j, i);
+                double Other(double delta)
+                {
+                    var strain = eye(3, dtype: ScalarType.Float64);
+                    strain[a, b] += delta;
+                    var g = inputs.Graph;
+                    return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
+                }
+                fdT = (Other(eps) - Other(-eps)) / (2 * eps) / volume;
+                fd = 0.5 * (fd + fdT);
+            }
+            worst = Math.Max(worst, Math.Abs(fd - sym));
+        }
+        Report($"max |σ − σ_fd| / max |σ| (|σ| {scale:E2} eV/Å³)", worst / scale, 1e-6);
+    }
+
+    [Fact]
+    public void ConvergedDensityIsAFixedPointAndTheMapHasJacobianProducts()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 9);
+        var inputs = FixedPointTestSystems.Molecule();
+        using var geometry = model.Prepare(inputs);
+        var options = FixedPointTestSystems.TightScf(constantCharge: false);
+        var (p0, mu, _) = model.InitialState(geometry, inputs, options);
+        var result = ScfRunner.Run(geometry, options, p0, mu);
+        Assert.True(result.AllConverged);
+        var muNode = result.FermiLevel.index_select(0, geometry.Batch);
+        var p = result.Density.detach().requires_grad_(true);
+        var mapped = geometry.Map(p, muNode);
+        Report("fixed-point residual max |p − F(p)|", MaceTestSystems.MaxDiff(mapped, p), 1e-10);
+        // vᵀ J u from the vector–Jacobian product, the Jacobian–vector product and a central difference of F along u.
+        var v = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 3);
+        var u = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 4);
+        double h = 1e-5;
+        double fd = ((geometry.Map(p.detach() + h * u, muNode) - geometry.Map(p.detach() - h * u, muNode)) * v).sum().item<double>() / (2 * h);
+        double fromVjp = (geometry.VectorJacobianProduct(p, muNode, v) * u).sum().item<double>();
+        double fromJvp = (geometry.JacobianVectorProduct(p, muNode, u) * v).sum().item<double>();
+        Report($"|vᵀJu (VJP) − finite difference| / |vᵀJu| (vᵀJu = {fromVjp:F6})", Math.Abs(fromVjp - fd) / Math.Abs(fromVjp), 1e-7);
+        Report("|vᵀJu (JVP) − vᵀJu (VJP)| / |vᵀJu|", Math.Abs(fromJvp - fromVjp) / Math.Abs(fromVjp), 1e-12);
+        // Direct mode: one update from the data density equals F at that density.
+        var step = geometry.Step(p0, muNode);
+        Assert.Equal(0, MaceTestSystems.MaxDiff(geometry.LocalDensity + step.Update, geometry.Map(p0, muNode)));
+    }
+
+    [Fact]
+    public void UnstableMixingIsReportedAsDivergedWithoutNaNs()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var options = new ScfOptions { ConstantCharge = false, MixingParameter = 4.0, NumScfSteps = 200 };
+        var prediction = model.Evaluate(FixedPointTestSystems.Molecule(), options, computeForces: false);
+        output.WriteLine($"status {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} updates; history "
+            + string.Join(", ", prediction.Scf.History[0].data<double>().ToArray().Select(x => x.ToString("E1"))));
+        Assert.Equal(ScfStatus.Diverged, prediction.Scf.Status[0]);
+        Assert.True(prediction.Scf.Steps[0] < 199);
+        Assert.False(prediction.Energy.isnan().any().item<bool>());
+    }
+
+    /// Without use_autograd_forces a loop that stops early keeps no graph: the forces are those of the energy at the frozen
+    /// converged density (Hellmann–Feynman-like), which differ from the full derivative because the model is not variational.
+    [Fact]
+    public void ForcesWithoutAutogradThroughTheLoopAreFrozenDensityForces()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false };
+        var frozen = model.Evaluate(inputs, options);
+        var full = model.Evaluate(inputs, options with { UseAutogradForces = true });
+        Assert.True(frozen.Scf.AllConverged);
+        var density = frozen.Scf.Density.detach();
+        var mu = frozen.Scf.FermiLevel.index_select(0, inputs.Graph.Batch);
+        var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
+        double h = 1e-4, worst = 0;
+        for (int i = 0; i < positions.GetLength(0); i++)
+        for (int d = 0; d < 3; d++)
+        {
+            double Energy(double delta)
+            {
+                using var inner = NewDisposeScope();
+                var x = (double[,])positions.Clone();
+                x[i, d] += delta;
+                using var geometry = model.Prepare(inputs.WithGeometry(MaceTestSystems.Tensor2D(x), inputs.Graph.Cell));
+                return model.Energy(geometry, density, geometry.Features(density, mu)).Total.sum().item<double>();
+            }
+            worst = Math.Max(worst, Math.Abs(-(Energy(h) - Energy(-h)) / (2 * h) - frozen.Forces![i, d].item<double>()));
+        }
+        double scale = MaceTestSystems.MaxAbs(frozen.Forces!);
+        Report("max |F − F_fd(frozen p)| / max |F|", worst / scale, 1e-6);
+        double difference = MaceTestSystems.MaxDiff(frozen.Forces!, full.Forces!);
+        output.WriteLine($"max |F_frozen − F_unrolled| = {difference:E2} eV/Å");
+        Assert.True(difference > 1e-4);
+    }
+
+    [Fact]
+    public void Float32ModelRunsAndAgreesWithFloat64()
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters();
+        var model64 = FixedPointTestSystems.Model(hp, 7);
+        torch.random.manual_seed(7);
+        var model32 = new FixedPointModel(hp, ScalarType.Float32);
+        using (no_grad())
+            foreach (var ((_, a), (_, b)) in model32.named_parameters().Zip(model64.named_parameters())) a.copy_(b);
+        var options = new ScfOptions { ConstantCharge = false, MixingParameter = 0.5, ScfTolerance = 1e-5 };
+        var p64 = model64.Evaluate(FixedPointTestSystems.Molecule(), options);
+        var p32 = model32.Evaluate(FixedPointTestSystems.Molecule(), options);
+        Assert.Equal(ScalarType.Float32, p32.Energy.dtype);
+        Assert.Equal(ScalarType.Float32, p32.Scf.Density.dtype);
+        double de = Math.Abs(p32.Energy.to_type(ScalarType.Float64).item<double>() - p64.Energy.item<double>());
+        output.WriteLine($"|E32 − E64| = {de:E2} eV, status {p32.Scf.Status[0]} in {p32.Scf.Steps[0]}");
+        Assert.True(de < 1e-2, $"{de}");
+    }
+}
