@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MaceScf;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
