@@ -12,22 +12,9 @@ namespace MaceScf.Bench;
 /// model with max_ell 3, correlation 3, 2 layers, r_max 5 (≈ 33 neighbours per atom), float64.
 public sealed class MaceBenchmarkSystem
 {
-    private const double Spacing = 2.5;
-
     public MaceBenchmarkSystem(int atoms, int channels)
     {
-        int n = (int)Math.Round(Math.Cbrt(atoms));
-        if (n * n * n != atoms) throw new ArgumentException("The atom count must be a cube (64, 216, 512, …).");
-        var random = new Random(7);
-        var positions = new double[atoms, 3];
-        for (int i = 0; i < atoms; i++)
-        {
-            int[] cell = [i / (n * n), i / n % n, i % n];
-            for (int d = 0; d < 3; d++) positions[i, d] = Spacing * cell[d] + 0.2 * (random.NextDouble() - 0.5);
-        }
-        double length = n * Spacing;
-        var lattice = new double[,] { { length, 0, 0 }, { 0, length, 0 }, { 0, 0, length } };
-        var configuration = new Configuration(Enumerable.Repeat(14, atoms).ToArray(), positions, lattice, [true, true, true]);
+        var configuration = JitteredCubicCrystal.Create(atoms, _ => 14);
         var species = new SpeciesTable([14]);
         torch.random.manual_seed(0);
         Model = new MaceModel(new MaceHyperparameters
