@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MaceScf;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
@@ -17,19 +18,7 @@ public sealed class FixedPointBenchmarkSystem
 
     public FixedPointBenchmarkSystem(int atoms, int channels)
     {
-        int n = (int)Math.Round(Math.Cbrt(atoms));
-        if (n * n * n != atoms) throw new ArgumentException("The atom count must be a cube (64, 216, 512, …).");
-        var random = new Random(7);
-        var positions = new double[atoms, 3];
-        for (int i = 0; i < atoms; i++)
-        {
-            int[] cell = [i / (n * n), i / n % n, i % n];
-            for (int d = 0; d < 3; d++) positions[i, d] = 2.5 * cell[d] + 0.2 * (random.NextDouble() - 0.5);
-        }
-        double length = n * 2.5;
-        var lattice = new double[,] { { length, 0, 0 }, { 0, length, 0 }, { 0, 0, length } };
-        var configuration = new Configuration(Enumerable.Range(0, atoms).Select(i => i % 3 == 0 ? 8 : 1).ToArray(), positions, lattice,
-            [true, true, true]);
+        var configuration = JitteredCubicCrystal.Create(atoms, i => i % 3 == 0 ? 8 : 1);
         torch.random.manual_seed(0);
         Model = new FixedPointModel(new FixedPointHyperparameters
         {

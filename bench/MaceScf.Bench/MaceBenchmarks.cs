@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using MaceScf;
 using MaceScf.Data;
 using MaceScf.Mace;
 using TorchSharp;
@@ -8,50 +8,13 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// Process settings for libtorch on a shared Linux VM, applied before the first tensor operation: OpenMP threads sleep
-/// instead of spinning while they wait (OMP_WAIT_POLICY=PASSIVE; spinning threads starve each other when the cores are
-/// oversubscribed), and glibc keeps freed memory for reuse instead of mapping and unmapping every large tensor (each
-/// fresh mapping is paid again in page faults). Measured here: 4–6× and 2× faster energy + forces respectively.
-public static class NativeTuning
-{
-    private const int MallocTrimThreshold = -1; // M_TRIM_THRESHOLD
-    private const int MallocMmapMax = -4; // M_MMAP_MAX
-
-    public static void Apply()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        SetEnvironment("OMP_WAIT_POLICY", "PASSIVE", 0);
-        MallocOption(MallocMmapMax, 0);
-        MallocOption(MallocTrimThreshold, int.MaxValue);
-    }
-
-    [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
-    private static extern int SetEnvironment(string name, string value, int overwrite);
-
-    [DllImport("libc", EntryPoint = "mallopt")]
-    private static extern int MallocOption(int parameter, int value);
-}
-
 /// A periodic simple-cubic crystal (spacing 2.5 Å, atoms jittered by up to 0.1 Å, one element) of n³ atoms and a MACE
 /// model with max_ell 3, correlation 3, 2 layers, r_max 5 (≈ 33 neighbours per atom), float64.
 public sealed class MaceBenchmarkSystem
 {
-    private const double Spacing = 2.5;
-
     public MaceBenchmarkSystem(int atoms, int channels)
     {
-        int n = (int)Math.Round(Math.Cbrt(atoms));
-        if (n * n * n != atoms) throw new ArgumentException("The atom count must be a cube (64, 216, 512, …).");
-        var random = new Random(7);
-        var positions = new double[atoms, 3];
-        for (int i = 0; i < atoms; i++)
-        {
-            int[] cell = [i / (n * n), i / n % n, i % n];
-            for (int d = 0; d < 3; d++) positions[i, d] = Spacing * cell[d] + 0.2 * (random.NextDouble() - 0.5);
-        }
-        double length = n * Spacing;
-        var lattice = new double[,] { { length, 0, 0 }, { 0, length, 0 }, { 0, 0, length } };
-        var configuration = new Configuration(Enumerable.Repeat(14, atoms).ToArray(), positions, lattice, [true, true, true]);
+        var configuration = JitteredCubicCrystal.Create(atoms, _ => 14);
         var species = new SpeciesTable([14]);
         torch.random.manual_seed(0);
         Model = new MaceModel(new MaceHyperparameters

@@ -1,5 +1,6 @@
+using MaceScf;
 using MaceScf.Cli;
 using Spectre.Console;
 
-var console = AnsiConsole.Console;
-return new App(console).Run(args);
+NativeTuning.Apply(); // before the first tensor operation
+return new App(AnsiConsole.Console).Run(args);
