@@ -1,0 +1,81 @@
+using MaceScf.FixedPoint;
+using MaceScf.Training;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.Examples;
+
+/// examples/conductor: its configurations validate, and the main config trains (shortened to two epochs).
+public sealed class ConductorExampleTests
+{
+    /// The example's schedule cut to one direct epoch and one unroll_scf epoch (the same losses and SCF settings).
+    const string TwoEpochSchedule = """
+        {0: {name: direct, start: 0, end: 0, lr: 0.01,
+             loss: {atomic_multipoles: 100.0, total_charge_per_atom: 1000.0, dipole_per_atom: 1000.0, energy_per_atom: 10.0, forces: 100.0},
+             fixed_point_training_options: {mode: direct}},
+         1: {name: unroll, start: 1, end: 1, lr: 0.002,
+             loss: {atomic_multipoles: 100.0, total_charge_per_atom: 1000.0, dipole_per_atom: 1000.0, energy_per_atom: 100.0, forces: 100.0},
+             fixed_point_training_options: {mode: unroll_scf, scf: {num_scf_steps: 10, constant_charge: true, mixing_parameter: 0.3,
+                                                                     initial_density: from_data, initial_fermi_level: from_data}}}}
+        """;
+
+    static TrainingConfig Load(string file, params string[] commandLine) =>
+        TrainingConfigLoader.Load(["--config", ConductorExample.File(file), .. commandLine], ConductorExample.Folder);
+
+    [Fact]
+    public void Example_config_uses_the_seed_schedule_and_the_bundled_data()
+    {
+        var config = Load("config.yaml");
+        var stages = config.Schedule.Stages;
+        Assert.Equal([TrainingMode.Direct, TrainingMode.UnrollScf], stages.Select(s => s.FixedPointTrainingOptions.Mode));
+        var scf = stages[1].FixedPointTrainingOptions.Scf!;
+        Assert.Equal((10, 0.3, true), (scf.NumScfSteps, scf.MixingParameter, scf.ConstantCharge));
+        Assert.Equal(ConductorExample.File("train.xyz"), config.Data.TrainFile);
+        Assert.Equal(ConductorExample.File("valid.xyz"), config.Data.ValidFile);
+        Assert.Equal(ConductorExample.File("test.xyz"), config.Data.TestFile);
+        Assert.Equal(Path.Combine(ConductorExample.Folder, "runs"), config.Run.ModelDir);
+
+        var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+        Assert.Equal((40, 10), (sets.Train.Count, sets.Valid.Count));
+        Assert.Equal(("conductor", 20), (sets.Tests.Single().Name, sets.Tests.Single().Frames.Count));
+        Assert.Equal([11, 19], sets.Species.AtomicNumbers);
+    }
+
+    [Fact]
+    public void Local_baseline_is_the_example_with_the_field_features_scaled_away()
+    {
+        var example = Load("config.yaml");
+        var local = Load("local.yaml");
+        Assert.Equal(example.Architecture.RMax, local.Architecture.RMax);
+        Assert.Equal(example.Schedule.Stages.Select(s => (s.Start, s.End)), local.Schedule.Stages.Select(s => (s.Start, s.End)));
+        Assert.Equal([1e12, 1e12, 1e12, 1e12], local.Get(TrainingOptions.FieldFeatureNorms).Values);
+        Assert.False(local.Schedule.Stages[1].FixedPointTrainingOptions.Scf!.ConstantCharge);
+    }
+
+    [Fact]
+    public void Example_config_shortened_to_two_epochs_trains_and_writes_the_model()
+    {
+        string work = Path.Combine(Path.GetTempPath(), "macescf-example-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var config = Load("config.yaml", "--train_schedule", TwoEpochSchedule, "--work_dir", work, "--model_dir", work);
+            var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+            var setup = ModelSetup.From(config, sets);
+            random.manual_seed(config.Run.Seed);
+            using var model = new FixedPointModel(setup.Hyperparameters);
+            var trainer = new Trainer(config, sets, model);
+            var unroll = config.Schedule.Stages[1];
+            double before = trainer.Evaluate(unroll, sets.Valid).Loss;
+            var result = trainer.Run();
+            double after = trainer.Evaluate(unroll, sets.Valid).Loss;
+
+            Assert.Equal([0, 1], result.Epochs.Select(e => e.Epoch));
+            Assert.True(after < 0.1 * before, $"valid loss {before} → {after}");
+            Assert.True(File.Exists(Path.Combine(work, "conductor_run-1.model")));
+            Assert.Equal(2, MetricsLog.Read(result.MetricsPath).Count);
+        }
+        finally
+        {
+            if (Directory.Exists(work)) Directory.Delete(work, true);
+        }
+    }
+}
