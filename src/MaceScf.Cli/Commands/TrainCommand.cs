@@ -56,15 +56,23 @@ public sealed class TrainCommand : IRawArgumentsCommand
     private static int Train(TrainingConfig config, IAnsiConsole console)
     {
         var run = config.Run;
+        Directory.CreateDirectory(run.LogDir);
+        using var log = new StreamWriter(Path.Combine(run.LogDir, $"{run.Tag}.log"), append: true) { AutoFlush = true };
+        void Say(string line)
+        {
+            console.WriteLine(line);
+            log.WriteLine(line);
+        }
+        foreach (var line in config.Provenance()) log.WriteLine(line);
         var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
-        console.WriteLine($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
+        Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
             + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
         var setup = ModelSetup.From(config, sets);
-        foreach (var line in setup.Log) console.WriteLine(line);
+        foreach (var line in setup.Log) Say(line);
         random.manual_seed(run.Seed);
         using var model = new FixedPointModel(setup.Hyperparameters, dtype);
-        console.WriteLine($"model: {model.ParameterCount} parameters");
+        Say($"model: {model.ParameterCount} parameters");
         var trainer = new Trainer(config, sets, model);
         TrainingResult result = null!;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).Start(ctx =>
@@ -73,11 +81,11 @@ public sealed class TrainCommand : IRawArgumentsCommand
             result = trainer.Run(new Reporter(r =>
             {
                 task.Value = r.Epoch + 1;
-                console.WriteLine(Line(r));
+                Say(Line(r));
             }));
         });
-        console.WriteLine($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
-        foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) console.WriteLine($"plot: {png}");
+        Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
+        foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
         PrintErrorTables(console, model, config, sets);
         return 0;
     }

@@ -18,15 +18,32 @@ public static class LinearizedSolution
     public const double DensityResidualLimit = 1e-5;
     public const double ChargeResidualLimit = 1e-4;
 
+    /// Unknowns above which J is not built densely: GMRES with Jacobian–vector products instead (J then held fixed).
+    public const int DenseLimit = 600;
+
+    public const int KrylovIterations = 300;
+    public const double KrylovTolerance = 1e-12;
+
     /// (ρ*, μ* [G]) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
     public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, Tensor targetCharge,
-        bool constantCharge, bool differentiableJacobian)
+        bool constantCharge, bool differentiableJacobian, int denseLimit = DenseLimit)
     {
         long n = density.shape[0], k = density.shape[1];
         int g = geometry.NumGraphs;
         var reference = constantCharge ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
         var y = reference.clone().requires_grad_(true);
         var residual = Residual(geometry, y, n, k, constantCharge ? null : fermiLevel.detach(), targetCharge);
+        long d = y.shape[0];
+        var step = d > denseLimit ? MatrixFree(residual, y) : Dense(residual, y, differentiableJacobian);
+        var solution = reference - step;
+        var rho = solution.narrow(0, 0, n * k).view(n, k);
+        var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
+        return Acceptable(geometry, rho, mu, targetCharge, constantCharge) ? (rho, mu) : null;
+    }
+
+    /// J⁻¹R with the dense Jacobian, row i = e_iᵀ ∂R/∂y.
+    static Tensor Dense(Tensor residual, Tensor y, bool differentiableJacobian)
+    {
         long d = y.shape[0];
         var rows = new Tensor[d];
         for (long i = 0; i < d; i++)
@@ -36,11 +53,19 @@ public static class LinearizedSolution
         }
         var jacobian = stack(rows);
         if (!differentiableJacobian) jacobian = jacobian.detach();
-        var step = linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
-        var solution = reference - step;
-        var rho = solution.narrow(0, 0, n * k).view(n, k);
-        var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
-        return Acceptable(geometry, rho, mu, targetCharge, constantCharge) ? (rho, mu) : null;
+        return linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
+    }
+
+    /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed.
+    static Tensor MatrixFree(Tensor residual, Tensor y)
+    {
+        var w = zeros_like(residual).requires_grad_(true);
+        var wJ = autograd.grad([residual], [y], [w], retain_graph: true, create_graph: true)[0];
+        var op = new LinearOperator(
+            u => autograd.grad([wJ], [w], [u], retain_graph: true)[0].detach(),
+            v => autograd.grad([residual], [y], [v], retain_graph: true)[0].detach(),
+            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance);
+        return KrylovSolve.apply(residual, op);
     }
 
     /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), Q(ρ) − Q_target] flattened.

@@ -11,8 +11,10 @@ public static class TrainingForward
 
     /// <param name="createGraph">keep the graph of the forces so a force loss can be differentiated (training)</param>
     /// <param name="training">the outputs will be differentiated, so computing the forces must not free the graph</param>
+    /// <param name="denseJacobianLimit">implicit / linearize_solve: unknowns above which the solve is matrix-free</param>
     public static TrainingOutputs Run(FixedPointModel model, TrainingBatch batch, FixedPointTrainingOptions options, bool computeForces,
-        bool createGraph, bool esps = false, bool fieldFeatures = false, bool stability = false, bool training = false)
+        bool createGraph, bool esps = false, bool fieldFeatures = false, bool stability = false, bool training = false,
+        int denseJacobianLimit = LinearizedSolution.DenseLimit)
     {
         var inputs = batch.Inputs;
         var positions = inputs.Graph.Positions.to_type(model.Dtype).detach().requires_grad_(computeForces);
@@ -41,7 +43,7 @@ public static class TrainingForward
                 scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: false);
                 var solved = scf.Status.Contains(ScfStatus.Diverged) ? null
                     : LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, scfOptions.ConstantCharge,
-                        differentiableJacobian: options.Mode == TrainingMode.LinearizeSolve || createGraph);
+                        differentiableJacobian: options.Mode == TrainingMode.LinearizeSolve || createGraph, denseJacobianLimit);
                 if (solved is { } s) (density, fermi, features) = (s.Density, s.FermiLevel, geometry.Features(s.Density, s.FermiLevel.index_select(0, batch.Batch)));
                 else
                 {

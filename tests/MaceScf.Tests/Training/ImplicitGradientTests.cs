@@ -25,11 +25,12 @@ public sealed class ImplicitGradientTests
         var frames = sets.Train.Take(1).ToArray();
         var parameters = model.parameters().ToArray();
 
-        (double Loss, double[] Gradient) LossAndGradient(TrainingMode mode, int steps)
+        (double Loss, double[] Gradient) LossAndGradient(TrainingMode mode, int steps, int denseLimit = LinearizedSolution.DenseLimit)
         {
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Build(frames, model, sets.Species);
-            var outputs = TrainingForward.Run(model, batch, Options(mode, constantCharge: false, steps), computeForces: withForces, createGraph: withForces);
+            var outputs = TrainingForward.Run(model, batch, Options(mode, constantCharge: false, steps), computeForces: withForces, createGraph: withForces,
+                denseJacobianLimit: denseLimit);
             Assert.False(outputs.Fallback);
             Assert.True(outputs.Scf!.AllConverged || steps < 10, $"{mode}: {outputs.Scf.Steps[0]} steps");
             var loss = TrainingLoss.Compute(withForces ? [.. Loss, new LossTerm("forces", 1.0, [])] : Loss, outputs, batch).Total;
@@ -45,6 +46,12 @@ public sealed class ImplicitGradientTests
         Assert.True(Norm(Difference(implicitResult.Gradient, linearized.Gradient)) <= 1e-6 * norm, "implicit vs linearize_solve");
         Assert.True(Norm(Difference(implicitResult.Gradient, unrolled.Gradient)) <= 1e-6 * norm, "implicit vs unroll");
         Assert.Equal(implicitResult.Loss, unrolled.Loss, 9);
+        if (!withForces)
+        {
+            // Matrix-free: GMRES with Jacobian–vector products forward, the adjoint solve with vector–Jacobian products backward.
+            var krylov = LossAndGradient(TrainingMode.Implicit, 200, denseLimit: 0);
+            Assert.True(Norm(Difference(implicitResult.Gradient, krylov.Gradient)) <= 1e-6 * norm, "implicit dense vs GMRES");
+        }
         // The SCF response matters: an unconverged 3-step unroll gives a visibly different gradient.
         var shortUnroll = LossAndGradient(TrainingMode.UnrollScf, 3);
         Assert.True(Norm(Difference(implicitResult.Gradient, shortUnroll.Gradient)) > 1e-4 * norm, "short unroll");

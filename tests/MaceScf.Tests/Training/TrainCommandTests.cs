@@ -18,6 +18,9 @@ public sealed class TrainCommandTests
         Assert.Contains("errors against the reference labels", output);
         string model = Path.Combine(run.Folder, "tiny_run-5.model");
         Assert.Equal(4, MetricsLog.Read(Path.Combine(run.Folder, "results", "tiny_run-5_train.jsonl")).Count);
+        string log = File.ReadAllText(Path.Combine(run.Folder, "logs", "tiny_run-5.log"));
+        Assert.Contains("train_schedule:", log);
+        Assert.Contains("epoch 3/3 stage 1", log);
         foreach (var png in new[] { "tiny_run-5_loss.png", "tiny_run-5_scf.png" })
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(run.Folder, "results", png)).Take(4));
         using (var loaded = ModelFile.Load(model)) Assert.Equal([1, 8], loaded.Hyperparameters.Mace.AtomicNumbers);
