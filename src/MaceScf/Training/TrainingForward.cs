@@ -10,7 +10,8 @@ public static class TrainingForward
     public const int FallbackSteps = 15;
 
     /// <param name="createGraph">keep the graph of the forces so a force loss can be differentiated (training)</param>
-    /// <param name="training">the outputs will be differentiated, so computing the forces must not free the graph</param>
+    /// <param name="training">the outputs will be differentiated, so computing the forces must not free the graph (and
+    /// linearize_solve keeps its Jacobian on the graph; evaluation only needs the solution's value)</param>
     /// <param name="denseJacobianLimit">implicit / linearize_solve: unknowns above which the solve is matrix-free</param>
     public static TrainingOutputs Run(FixedPointModel model, TrainingBatch batch, FixedPointTrainingOptions options, bool computeForces,
         bool createGraph, bool esps = false, bool fieldFeatures = false, bool stability = false, bool training = false,
@@ -43,7 +44,7 @@ public static class TrainingForward
                 scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: false);
                 var solved = scf.Status.Contains(ScfStatus.Diverged) ? null
                     : LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, scfOptions.ConstantCharge,
-                        differentiableJacobian: options.Mode == TrainingMode.LinearizeSolve || createGraph, denseJacobianLimit);
+                        differentiableJacobian: training && (options.Mode == TrainingMode.LinearizeSolve || createGraph), denseJacobianLimit);
                 if (solved is { } s) (density, fermi, features) = (s.Density, s.FermiLevel, geometry.Features(s.Density, s.FermiLevel.index_select(0, batch.Batch)));
                 else
                 {

@@ -30,7 +30,7 @@ public sealed class ImplicitGradientTests
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Build(frames, model, sets.Species);
             var outputs = TrainingForward.Run(model, batch, Options(mode, constantCharge: false, steps), computeForces: withForces, createGraph: withForces,
-                denseJacobianLimit: denseLimit);
+                training: true, denseJacobianLimit: denseLimit);
             Assert.False(outputs.Fallback);
             Assert.True(outputs.Scf!.AllConverged || steps < 10, $"{mode}: {outputs.Scf.Steps[0]} steps");
             var loss = TrainingLoss.Compute(withForces ? [.. Loss, new LossTerm("forces", 1.0, [])] : Loss, outputs, batch).Total;

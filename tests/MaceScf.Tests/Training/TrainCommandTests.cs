@@ -11,9 +11,10 @@ public sealed class TrainCommandTests
     {
         using var run = new TrainingRunFixture(frames: 5);
         string config = run.WriteConfig(TrainingRunFixture.TinyModel + TrainingRunFixture.DirectThenUnroll + "ema: true\n");
-        var (code, output) = CliRunner.Run("train", "--config", config, "--work_dir", run.Folder);
+        var (code, output) = CliRunner.Run("train", "--config", config, "--work_dir", run.Folder, "--test_file", run.TrainFile);
         Assert.True(code == 0, output);
         Assert.Contains("epoch 3/3 stage 1 (unroll, UnrollScf)", output);
+        Assert.Contains("test water_cluster (5 frame(s))", output);
         Assert.Contains("SCF 3.0 steps", output);
         Assert.Contains("errors against the reference labels", output);
         string model = Path.Combine(run.Folder, "tiny_run-5.model");
