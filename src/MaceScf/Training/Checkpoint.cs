@@ -13,7 +13,7 @@ public sealed record TrainerState(int NextEpoch, double StageBest, int StagePati
     double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);
 
 /// Checkpoints: one folder per evaluation, `{tag}_epoch-{e}`, holding the raw (non-EMA) parameters, the optimiser state,
-/// the EMA shadow and the trainer state. A folder is written under a temporary name and renamed, so a killed run leaves
+/// the EMA shadow and the trainer state (schedule-free: the evaluation point x, since the optimiser is in eval mode). A folder is written under a temporary name and renamed, so a killed run leaves
 /// either a whole checkpoint or none.
 public sealed class Checkpoint(string directory, string tag)
 {
@@ -21,7 +21,7 @@ public sealed class Checkpoint(string directory, string tag)
 
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public void Save(FixedPointModel model, OptimizerHelper optimizer, ExponentialMovingAverage? ema, TrainerState state, bool keepOld)
+    public void Save(FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, bool keepOld)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"{tag}{Prefix}{state.NextEpoch - 1}");
@@ -29,7 +29,7 @@ public sealed class Checkpoint(string directory, string tag)
         if (Directory.Exists(temp)) Directory.Delete(temp, true);
         Directory.CreateDirectory(temp);
         model.save(Path.Combine(temp, "model.pt"));
-        optimizer.save_state_dict(Path.Combine(temp, "optimizer.pt"));
+        optimizer.Save(temp);
         if (ema is not null) WriteTensors(Path.Combine(temp, "ema.bin"), ema.Shadow);
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, Json));
         if (Directory.Exists(final)) Directory.Delete(final, true);
@@ -41,10 +41,10 @@ public sealed class Checkpoint(string directory, string tag)
     /// The newest complete checkpoint, or null.
     public string? Latest() => Folders().OrderBy(f => f.Epoch).Select(f => f.Path).LastOrDefault();
 
-    public TrainerState Load(string folder, FixedPointModel model, OptimizerHelper optimizer, ExponentialMovingAverage? ema)
+    public TrainerState Load(string folder, FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
         model.load(Path.Combine(folder, "model.pt"));
-        optimizer.load_state_dict(Path.Combine(folder, "optimizer.pt"));
+        optimizer.Load(folder);
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json)
             ?? throw new InvalidDataException($"'{folder}': empty trainer state");
         ema?.Load(ReadTensors(Path.Combine(folder, "ema.bin"), ema.Shadow), state.EmaUpdates);

@@ -2,7 +2,8 @@ namespace MaceScf.Training;
 
 /// The lr scheduler across stages (spec §2.4): each stage resets every group's lr to its stage value; at the top of every
 /// later epoch of the stage ExponentialLR multiplies it by γ, or ReduceLROnPlateau by lr_factor once the last validation
-/// loss has not improved for more than scheduler_patience epochs (the plateau counter persists across stages).
+/// loss has not improved for more than scheduler_patience epochs (the plateau counter persists across stages). With
+/// schedulefree it is a no-op: the multiplier stays 1.
 public sealed class LearningRateSchedule(OptimizerOptions options)
 {
     /// Factor applied to the stage lr.
@@ -16,6 +17,7 @@ public sealed class LearningRateSchedule(OptimizerOptions options)
 
     public void Step(double? lastValidLoss)
     {
+        if (options.Optimizer == OptimizerKind.Schedulefree) return;
         if (options.Scheduler == "ExponentialLR")
         {
             Multiplier *= options.LrSchedulerGamma;

@@ -11,7 +11,7 @@ namespace MaceScf.Training;
 public sealed record TrainingResult(FixedPointModel Model, string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs);
 
 /// The training loop of `macescf train` (spec §2.4–2.5, §4, §7): the stages of train_schedule with their loss, lr and mode;
-/// one optimiser for the whole run; gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
+/// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
 /// a checkpoint at every evaluation and restart from the latest one. Progress goes to the callback, never the console.
 public sealed class Trainer
 {
@@ -40,7 +40,7 @@ public sealed class Trainer
     public TrainingResult Run(IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
     {
         var groups = ParameterGroups.Of(Model, _opt);
-        var optimizer = CreateOptimizer(groups);
+        using var optimizer = ITrainingOptimizer.Create(groups, _opt);
         using var ema = _opt.Ema ? new ExponentialMovingAverage(Model.parameters(), _opt.EmaDecay) : null;
         var schedule = new LearningRateSchedule(_opt);
         var checkpoint = new Checkpoint(_run.CheckpointsDir, _run.Tag);
@@ -65,10 +65,11 @@ public sealed class Trainer
             }
             else schedule.Step(state.LastValidLoss);
             if (state.StageStopped) continue;
-            foreach (var (group, optimizerGroup) in groups.Zip(optimizer.ParamGroups))
-                optimizerGroup.LearningRate = stage.LrOf(group.Name) * schedule.Multiplier;
+            optimizer.SetLearningRates(groups.Select(g => stage.LrOf(g.Name) * schedule.Multiplier).ToList());
             var watch = Stopwatch.StartNew();
+            optimizer.Train();
             var (trainLoss, terms, trainErrors, steps, converged, fallbacks) = TrainEpoch(stage, epoch, optimizer, ema);
+            optimizer.Eval();
             var rmse = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["train"] = trainErrors };
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
             bool improved = false;
@@ -88,7 +89,7 @@ public sealed class Trainer
                 };
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
-                optimizer.ParamGroups.First().LearningRate, trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
+                optimizer.LearningRates[0], trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
                 evaluate, improved);
             metrics.Append(report);
             reports.Add(report);
@@ -109,17 +110,6 @@ public sealed class Trainer
         return new TrainingResult(Model, ModelPath, MetricsPath, reports);
     }
 
-    private OptimizerHelper CreateOptimizer(IReadOnlyList<ParameterGroup> groups) => _opt.Optimizer switch
-    {
-        OptimizerKind.Adam => optim.Adam(groups.Select(g => new Adam.ParamGroup(g.Parameters,
-            new Adam.Options { LearningRate = _opt.Lr, beta1 = _opt.Beta, beta2 = _opt.BetaTwo, weight_decay = g.WeightDecay, amsgrad = _opt.Amsgrad })),
-            _opt.Lr, _opt.Beta, _opt.BetaTwo, amsgrad: _opt.Amsgrad),
-        OptimizerKind.Adamw => optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters,
-            new AdamW.Options { LearningRate = _opt.Lr, beta1 = _opt.Beta, beta2 = _opt.BetaTwo, weight_decay = g.WeightDecay, amsgrad = _opt.Amsgrad })),
-            _opt.Lr, _opt.Beta, _opt.BetaTwo, amsgrad: _opt.Amsgrad),
-        _ => throw new ArgumentException("optimizer schedulefree is not available in macescf train; use adam or adamw"),
-    };
-
     /// The training batches of an epoch: a permutation seeded by (seed, epoch), so a restarted run sees the same order;
     /// the last partial batch is dropped unless it is the only one.
     private IEnumerable<LabelledConfiguration[]> Batches(int epoch)
@@ -133,7 +123,7 @@ public sealed class Trainer
 
     private (double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double> Rmse, double? Steps, double? Converged,
         int Fallbacks)
-        TrainEpoch(TrainingStage stage, int epoch, OptimizerHelper optimizer, ExponentialMovingAverage? ema)
+        TrainEpoch(TrainingStage stage, int epoch, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
         var errors = new ErrorAccumulator();
         double lossSum = 0;
@@ -146,12 +136,12 @@ public sealed class Trainer
         {
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Build(frames, Model, _sets.Species);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var outputs = Forward(stage, batch, training: true);
             var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch);
             loss.backward();
             if (_opt.ClipGrad is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
-            optimizer.step();
+            optimizer.Step();
             ema?.Update();
             lossSum += loss.item<double>();
             foreach (var (k, v) in terms) termSums[k] = termSums.GetValueOrDefault(k) + v;

@@ -49,11 +49,14 @@ public sealed class TrainerTests
         Assert.True(lines[^1].GetProperty("rmse").GetProperty("valid").GetProperty("forces").GetDouble() > 0);
     }
 
-    [Fact]
-    public void A_killed_and_restarted_run_ends_with_the_same_model()
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("schedulefree")]
+    public void A_killed_and_restarted_run_ends_with_the_same_model(string optimizer)
     {
         using var run = new TrainingRunFixture(frames: 4);
-        string yaml = TrainingRunFixture.TinyModel + TrainingRunFixture.DirectThenUnroll + "ema: true\n";
+        string yaml = TrainingRunFixture.TinyModel.Replace("optimizer: adam", $"optimizer: {optimizer}") + TrainingRunFixture.DirectThenUnroll
+            + "ema: true\n";
         var whole = Train(run, yaml, "a", stopAfterEpoch: null);
         Assert.Throws<OperationCanceledException>(() => Train(run, yaml, "b", stopAfterEpoch: 1));
         Assert.EndsWith("_epoch-1", Directory.GetDirectories(Path.Combine(run.Folder, "b", "checkpoints")).Single());
