@@ -27,12 +27,14 @@ public sealed class LargeWaterBox(int molecules) : ISyntheticSystem
     }
 }
 
-/// `training-timing SYSTEM MODE [EPOCHS]`: seconds per epoch and peak RSS of training steps (batch size 1, force loss with
-/// create_graph, Adam) on 4 frames. SYSTEM: `example` (the first 4 frames of examples/conductor/train.xyz) or `water:N`
-/// (4 teacher-labelled boxes of N water molecules). MODE: direct, unroll_scf (10 steps, α 0.3), implicit, linearize_dense
-/// or linearize_matrix_free (linearize_solve with the dense-Jacobian limit forced above or below the unknown count).
-/// Model: 16 channels, max_L 1, max_ell 2, correlation 2, 2 layers, r_max 4.5 Å, float64. The peak RSS (VmHWM) is reset
-/// after the data and model are set up, so it covers the training steps only; run one process per (system, mode).
+/// `training-timing SYSTEM MODE [EPOCHS] [FRAMES]`: seconds per epoch and peak RSS of training steps (batch size 1, force
+/// loss with create_graph, Adam) on FRAMES (default 4) frames for EPOCHS (default 3) epochs. SYSTEM: `example` (the first
+/// FRAMES frames of examples/conductor/train.xyz) or `water:N` (FRAMES teacher-labelled boxes of N water molecules). MODE:
+/// direct, unroll_scf (10 steps, α 0.3), implicit, linearize_dense or linearize_matrix_free (linearize_solve with the
+/// dense-Jacobian limit forced above or below the unknown count). Model: random weights with the response scaled as in
+/// <see cref="FixedPointBenchmarkSystem"/>, 16 channels, max_L 1, max_ell 2, correlation 2, 2 layers, r_max 4.5 Å, float64.
+/// The peak RSS (VmHWM) is reset after the data and model are set up, so it covers the training steps only; run one
+/// process per (system, mode).
 public static class TrainingTiming
 {
     const int Frames = 4;
@@ -40,20 +42,25 @@ public static class TrainingTiming
     public static void Run(string[] args)
     {
         string system = args[0], mode = args[1];
-        int epochs = args.Length > 2 ? int.Parse(args[2]) : 3;
+        int epochs = args.Length > 2 ? int.Parse(args[2]) : 3, count = args.Length > 3 ? int.Parse(args[3]) : Frames;
         NativeTuning.Apply();
         torch.set_num_threads(2);
         var directory = Directory.CreateTempSubdirectory("macescf-trainbench").FullName;
         var frames = system == "example"
-            ? ExtXyzReader.Read(Path.Combine(RepositoryRoot(), "examples", "conductor", "train.xyz")).Take(Frames).ToList()
+            ? ExtXyzReader.Read(Path.Combine(RepositoryRoot(), "examples", "conductor", "train.xyz")).Take(count).ToList()
             : new SyntheticDataGenerator(new LargeWaterBox(int.Parse(system["water:".Length..])), new TeacherParameters(), new SynthesisOverrides())
-                .Frames(Frames, 0).ToList();
+                .Frames(count, 0).ToList();
         ExtXyzWriter.Write(Path.Combine(directory, "train.xyz"), frames);
         var config = TrainingConfigLoader.FromText(Config(mode), "training-timing", directory, []);
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
         var setup = ModelSetup.From(config, sets);
         random.manual_seed(1);
         using var model = new FixedPointModel(setup.Hyperparameters, float64);
+        // As in the fixed-point benchmark: scale the random response so that the SCF converges and the solves are accepted.
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3")))
+                    p.mul_(FixedPointBenchmarkSystem.ResponseScale);
         var stage = config.Schedule.StageOfEpoch(0)!;
         int atoms = sets.Train[0].Configuration.AtomicNumbers.Length;
         int unknowns = 4 * atoms + 1;
@@ -65,6 +72,7 @@ public static class TrainingTiming
         double setupPeak = PeakResidentMegabytes();
         File.WriteAllText("/proc/self/clear_refs", "5");
         var seconds = new List<double>();
+        int scfSteps = 0, fallbacks = 0;
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             var watch = Stopwatch.StartNew();
@@ -76,6 +84,8 @@ public static class TrainingTiming
                 var outputs = TrainingForward.Run(model, batch, stage.FixedPointTrainingOptions, computeForces: true, createGraph: true,
                     training: true, denseJacobianLimit: denseLimit);
                 TrainingLoss.Compute(stage.Loss, outputs, batch).Total.backward();
+                scfSteps += outputs.Scf?.Steps.Sum() ?? 0;
+                if (outputs.Fallback) fallbacks++;
                 optimizer.Step();
             }
             seconds.Add(watch.Elapsed.TotalSeconds);
@@ -83,7 +93,8 @@ public static class TrainingTiming
         Directory.Delete(directory, recursive: true);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"system {system} atoms {atoms} unknowns {unknowns} mode {mode}: s/epoch {string.Join(", ", seconds.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))}; "
-            + $"peak RSS training {PeakResidentMegabytes():F0} MB (setup {setupPeak:F0} MB)"));
+            + $"peak RSS training {PeakResidentMegabytes():F0} MB (setup {setupPeak:F0} MB); SCF updates {scfSteps}, fallbacks {fallbacks} "
+            + $"in {epochs * sets.Train.Count} steps"));
     }
 
     static string Config(string mode)
