@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
-// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`);
+// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`,
+// `-- training-timing SYSTEM MODE`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
@@ -13,6 +14,9 @@ switch (args.FirstOrDefault())
         break;
     case "fixedpoint-timing":
         FixedPointTiming.Run(args[1..]);
+        break;
+    case "training-timing":
+        TrainingTiming.Run(args[1..]);
         break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
