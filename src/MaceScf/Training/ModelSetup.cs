@@ -16,7 +16,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     {
         var a = config.Architecture;
         var data = config.Data;
-        if (a.RadialType != "bessel") throw new ArgumentException($"radial_type '{a.RadialType}' is not provided; use bessel");
+        UnprovidedOptions.Check(config);
         var log = new List<string>();
         var z = sets.Species.AtomicNumbers;
         var e0s = AtomicEnergies(data.E0s, sets.Train, z);
