@@ -12,7 +12,9 @@ public static class ScfOptionsConversion
         InitialDensity = scf.InitialDensity switch
         {
             InitialDensity.FromData => FixedPoint.InitialDensity.FromData,
-            _ => FixedPoint.InitialDensity.LocalGuess,
+            InitialDensity.Zero => FixedPoint.InitialDensity.Zero,
+            InitialDensity.LocalGuess => FixedPoint.InitialDensity.LocalGuess,
+            _ => throw new ArgumentOutOfRangeException(nameof(scf), scf.InitialDensity, "unknown initial_density"),
         },
         InitialFermiLevel = scf.InitialFermiLevel == InitialFermiLevel.Zero ? FixedPoint.InitialFermiLevel.Zero : FixedPoint.InitialFermiLevel.FromData,
         UseAutogradForces = scf.UseAutogradForces,

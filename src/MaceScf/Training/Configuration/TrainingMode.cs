@@ -20,6 +20,8 @@ public enum InitialDensity
     LocalGuess,
     /// The reference density coefficients of the data.
     FromData,
+    /// All coefficients zero.
+    Zero,
 }
 
 /// `scf.initial_fermi_level`.
