@@ -52,6 +52,8 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
             Assert.True(f.Info.ContainsKey("macescf_energy_coulomb") && f.Info.ContainsKey("macescf_fermi_level"));
             Assert.True(f.Info.ContainsKey("AIMS_energy"), "the input keys are kept");
         }
+        // ASE, where users take the predictions next, reads the file as we do.
+        MaceScf.Tests.Data.AseComparison.AssertAseReads(outPath, frames, _dir);
         bool anyDiverged = frames.Any(f => (string)f.Info["macescf_scf_status"] == "diverged");
         Assert.Equal(anyDiverged ? 1 : 0, code);
         // The written energy is the model's prediction for that frame alone.
