@@ -108,8 +108,8 @@ public sealed class TrainCommand : IRawArgumentsCommand
     /// Errors of the final model on train, valid and each test config_type, run with the last stage's SCF settings.
     private static void PrintErrorTables(IAnsiConsole console, FixedPointModel model, TrainingConfig config, TrainingSets sets)
     {
-        var options = config.Schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf?.ToModelOptions()
-            ?? new FixedPoint.ScfOptions();
+        var options = config.Schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf
+            ?? new ScfOptions();
         var evaluator = new FrameEvaluator(model, options, config.Data.ValidBatchSize);
         foreach (var (name, frames) in new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames))))
         {
