@@ -1,4 +1,3 @@
-using System.Globalization;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
 using Spectre.Console;
@@ -74,7 +73,7 @@ public sealed class EvalCommand : ICommand
             }
         });
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
-        PrintScfSummary(console, predictions, output);
+        ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
         return predictions.Any(p => p.Status == ScfStatus.Diverged) ? 1 : 0;
     }
@@ -123,21 +122,5 @@ public sealed class EvalCommand : ICommand
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         frame.Arrays[Prefix + "density_coefficients"] = p.Density;
         return frame;
-    }
-
-    private static void PrintScfSummary(IAnsiConsole console, List<FramePrediction> predictions, string output)
-    {
-        var table = new Table().AddColumns("status", "frames", "steps min / mean / max", "final mean |Δp| max");
-        foreach (var group in predictions.GroupBy(p => p.Status).OrderBy(g => g.Key))
-        {
-            var steps = group.Select(p => p.Steps).ToArray();
-            double last = group.Max(p => p.History.Length == 0 ? 0 : p.History[^1]);
-            table.AddRow(ScfResult.Name(group.Key), group.Count().ToString(), $"{steps.Min()} / {steps.Average():F1} / {steps.Max()}",
-                last.ToString("E2", CultureInfo.InvariantCulture));
-        }
-        table.Title = new TableTitle($"SCF: {predictions.Count} frame(s) → {Markup.Escape(output)}");
-        console.Write(table);
-        foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
-            console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
     }
 }
