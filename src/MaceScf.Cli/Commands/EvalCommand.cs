@@ -1,4 +1,3 @@
-using System.Globalization;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
 using Spectre.Console;
@@ -15,7 +14,7 @@ public sealed class EvalCommand : ICommand
     public string Summary => "run a trained model (with its SCF loop) on an extxyz file; write predictions and an error table";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "stress", "no_forces" };
 
-    public string Help => """
+    public string Help => $"""
         usage: macescf eval MODEL FILE -o OUT.xyz [SCF options] [--keys MAPPING] [--batch-size B] [--stress] [--no-forces]
 
         Runs the model in MODEL (a file written by macescf) on every frame of the extxyz FILE and
@@ -26,14 +25,7 @@ public sealed class EvalCommand : ICommand
         macescf_scf_history (mean |Δp| of every update). Prints an SCF summary and, when FILE has
         reference labels, an error table. Exit code 1 when any frame diverged.
 
-        SCF options (defaults as in training):
-          --num_scf_steps N          at most N − 1 updates (default 100)
-          --scf_tolerance T          converged when the mean |Δp| of an update is below T (default 1e-6)
-          --constant_charge BOOL     hold the total charge (true, default) or the Fermi level (false)
-          --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
-          --initial_density D        local_guess (default) | from_data | zero
-          --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
-          --use_autograd_forces BOOL forces through every SCF step (default true)
+        {ScfFlags.Help}
 
         other options:
           --keys MAPPING   file keys of the labels, e.g. "energy=AIMS_energy,forces=AIMS_forces,
@@ -48,18 +40,8 @@ public sealed class EvalCommand : ICommand
     {
         if (args.Positional.Count != 2) throw new UsageException("eval takes MODEL and FILE");
         string output = args.String("output") ?? throw new UsageException("eval needs -o OUT.xyz");
-        var defaults = new ScfOptions();
-        var options = new ScfOptions
-        {
-            NumScfSteps = Integer(args, "num_scf_steps") ?? defaults.NumScfSteps,
-            ScfTolerance = args.Double("scf_tolerance") ?? defaults.ScfTolerance,
-            ConstantCharge = args.Has("constant_charge") ? args.Flag("constant_charge") : defaults.ConstantCharge,
-            MixingParameter = args.Double("mixing_parameter") ?? defaults.MixingParameter,
-            InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
-            InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
-            UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
-        };
-        int batchSize = Integer(args, "batch_size") ?? 4;
+        var options = ScfFlags.Read(args);
+        int batchSize = args.Int("batch_size") ?? 4;
         bool stress = args.Flag("stress"), forces = !args.Flag("no_forces");
         var mapping = ParseKeys(args.String("keys"));
         args.RejectUnknown([]);
@@ -91,14 +73,10 @@ public sealed class EvalCommand : ICommand
             }
         });
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
-        PrintScfSummary(console, predictions, output);
+        ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
         return predictions.Any(p => p.Status == ScfStatus.Diverged) ? 1 : 0;
     }
-
-    private static int? Integer(CommandLine args, string name) => args.String(name) is { } v
-        ? int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new UsageException($"option --{name} expects an integer, got '{v}'")
-        : null;
 
     /// "energy=AIMS_energy,forces=AIMS_forces": each canonical name goes to info_keys or arrays_keys.
     public static KeyMapping ParseKeys(string? text)
@@ -144,21 +122,5 @@ public sealed class EvalCommand : ICommand
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         frame.Arrays[Prefix + "density_coefficients"] = p.Density;
         return frame;
-    }
-
-    private static void PrintScfSummary(IAnsiConsole console, List<FramePrediction> predictions, string output)
-    {
-        var table = new Table().AddColumns("status", "frames", "steps min / mean / max", "final mean |Δp| max");
-        foreach (var group in predictions.GroupBy(p => p.Status).OrderBy(g => g.Key))
-        {
-            var steps = group.Select(p => p.Steps).ToArray();
-            double last = group.Max(p => p.History.Length == 0 ? 0 : p.History[^1]);
-            table.AddRow(ScfResult.Name(group.Key), group.Count().ToString(), $"{steps.Min()} / {steps.Average():F1} / {steps.Max()}",
-                last.ToString("E2", CultureInfo.InvariantCulture));
-        }
-        table.Title = new TableTitle($"SCF: {predictions.Count} frame(s) → {Markup.Escape(output)}");
-        console.Write(table);
-        foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
-            console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
     }
 }

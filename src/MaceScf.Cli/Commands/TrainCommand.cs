@@ -86,7 +86,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
         });
         Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
         foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
-        PrintErrorTables(console, model, config, sets);
+        PrintFinalErrors(console, Say, model, config, sets);
         return 0;
     }
 
@@ -105,17 +105,17 @@ public sealed class TrainCommand : IRawArgumentsCommand
         return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
     }
 
-    /// Errors of the final model on train, valid and each test config_type, run with the last stage's SCF settings.
-    private static void PrintErrorTables(IAnsiConsole console, FixedPointModel model, TrainingConfig config, TrainingSets sets)
+    /// Errors and SCF status counts of the final model on train, valid and each test config_type, with a converged SCF as at
+    /// inference (<see cref="FinalEvaluation"/>); the settings are printed and logged above the tables.
+    private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, FixedPointModel model, TrainingConfig config, TrainingSets sets)
     {
-        var options = config.Schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf?.ToModelOptions()
-            ?? new FixedPoint.ScfOptions();
-        var evaluator = new FrameEvaluator(model, options, config.Data.ValidBatchSize);
-        foreach (var (name, frames) in new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames))))
+        var options = FinalEvaluation.Settings(config.Schedule);
+        say($"final errors, SCF as at inference (run to convergence): {FinalEvaluation.Describe(options)}");
+        foreach (var set in FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize))
         {
-            if (frames.Count == 0) continue;
-            console.MarkupLineInterpolated($"[bold]{name}[/] ({frames.Count} frame(s))");
-            EvalErrorTable.Print(console, evaluator.Evaluate(frames).ToList());
+            console.MarkupLineInterpolated($"[bold]{set.Name}[/] ({set.Predictions.Count} frame(s))");
+            ScfSummaryTable.Print(console, set.Predictions, "SCF status");
+            EvalErrorTable.Print(console, set.Predictions);
         }
     }
 

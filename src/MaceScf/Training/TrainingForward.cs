@@ -35,7 +35,7 @@ public static class TrainingForward
         }
         else
         {
-            var scfOptions = (options.Scf ?? throw new ArgumentException($"mode {options.Mode} needs an scf block")).ToModelOptions();
+            var scfOptions = (options.Scf ?? throw new ArgumentException($"mode {options.Mode} needs an scf block"));
             var (p0, mu0, charge) = model.InitialState(geometry, inputs, scfOptions);
             (density, fermi, features) = (null!, null!, null!);
             if (options.Mode is TrainingMode.Implicit or TrainingMode.LinearizeSolve)

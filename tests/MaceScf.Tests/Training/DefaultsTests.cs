@@ -1,6 +1,7 @@
 using MaceScf.Electrostatics;
 using MaceScf.Training;
 using static MaceScf.Training.TrainingOptions;
+using ScfOptions = MaceScf.FixedPoint.ScfOptions;
 
 namespace MaceScf.Tests.Training;
 

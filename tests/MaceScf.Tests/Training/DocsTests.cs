@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using MaceScf.FixedPoint;
 using MaceScf.Training;
 
 namespace MaceScf.Tests.Training;
@@ -43,5 +45,13 @@ public class DocsTests
     {
         Assert.All(LossTerm.KnownNames, n => Assert.Contains($"`{n}`", Docs));
         Assert.All(Enum.GetValues<TrainingMode>(), m => Assert.Contains($"`{SnakeCase.Of(m)}`", Docs));
+    }
+
+    [Fact]
+    public void Every_scf_starting_point_is_documented()
+    {
+        string prose = Regex.Replace(Docs, @"\s+", " ");
+        Assert.Contains("`initial_density` " + string.Join(" | ", Enum.GetValues<InitialDensity>().Select(v => $"`{SnakeCase.Of(v)}`")), prose);
+        Assert.Contains("`initial_fermi_level` " + string.Join(" | ", Enum.GetValues<InitialFermiLevel>().Select(v => $"`{SnakeCase.Of(v)}`")), prose);
     }
 }

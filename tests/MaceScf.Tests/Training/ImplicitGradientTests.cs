@@ -1,3 +1,4 @@
+using MaceScf.FixedPoint;
 using MaceScf.Training;
 using static TorchSharp.torch;
 

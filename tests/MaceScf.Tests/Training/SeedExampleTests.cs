@@ -1,3 +1,4 @@
+using MaceScf.FixedPoint;
 using MaceScf.Training;
 
 namespace MaceScf.Tests.Training;

@@ -1,10 +1,11 @@
 using MaceScf.FixedPoint;
 using MaceScf.Tests.Cli;
 using MaceScf.Training;
+using Xunit.Abstractions;
 
 namespace MaceScf.Tests.Training;
 
-public sealed class TrainCommandTests
+public sealed class TrainCommandTests(ITestOutputHelper testOutput)
 {
     [Fact]
     public void The_seed_example_schedule_trains_end_to_end_and_the_model_runs_in_eval()
@@ -12,16 +13,23 @@ public sealed class TrainCommandTests
         using var run = new TrainingRunFixture(frames: 5);
         string config = run.WriteConfig(TrainingRunFixture.TinyModel + TrainingRunFixture.DirectThenUnroll + "ema: true\n");
         var (code, output) = CliRunner.Run("train", "--config", config, "--work_dir", run.Folder, "--test_file", run.TrainFile);
+        testOutput.WriteLine(output);
         Assert.True(code == 0, output);
         Assert.Contains("epoch 3/3 stage 1 (unroll, UnrollScf)", output);
         Assert.Contains("test water_cluster (5 frame(s))", output);
         Assert.Contains("SCF 3.0 steps", output);
         Assert.Contains("errors against the reference labels", output);
+        // The final table is the model run as at inference, not with the unroll stage's 4 steps from the reference density.
+        const string Final = "final errors, SCF as at inference (run to convergence): num_scf_steps 100, scf_tolerance 1.0E-06, constant_charge true, "
+            + "mixing_parameter 0.3, initial_density local_guess, initial_fermi_level from_data";
+        Assert.Contains(Final, output);
+        Assert.Equal(3, output.Split("SCF status").Length - 1);
         string model = Path.Combine(run.Folder, "tiny_run-5.model");
         Assert.Equal(4, MetricsLog.Read(Path.Combine(run.Folder, "results", "tiny_run-5_train.jsonl")).Count);
         string log = File.ReadAllText(Path.Combine(run.Folder, "logs", "tiny_run-5.log"));
         Assert.Contains("train_schedule:", log);
         Assert.Contains("epoch 3/3 stage 1", log);
+        Assert.Contains(Final, log);
         foreach (var png in new[] { "tiny_run-5_loss.png", "tiny_run-5_scf.png" })
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(run.Folder, "results", png)).Take(4));
         using (var loaded = ModelFile.Load(model)) Assert.Equal([1, 8], loaded.Hyperparameters.Mace.AtomicNumbers);

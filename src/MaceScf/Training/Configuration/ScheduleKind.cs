@@ -1,4 +1,5 @@
 using System.Globalization;
+using MaceScf.FixedPoint;
 using YamlDotNet.RepresentationModel;
 
 namespace MaceScf.Training;

@@ -13,26 +13,6 @@ public enum TrainingMode
     LinearizeSolve,
 }
 
-/// `scf.initial_density`.
-public enum InitialDensity
-{
-    /// The model's field-independent local density.
-    LocalGuess,
-    /// The reference density coefficients of the data.
-    FromData,
-    /// All coefficients zero.
-    Zero,
-}
-
-/// `scf.initial_fermi_level`.
-public enum InitialFermiLevel
-{
-    /// The reference Fermi level of the data.
-    FromData,
-    /// A centred Fermi level of 0 (μ = fermi_level_offset).
-    Zero,
-}
-
 /// `fixed_point_training_options.linear_solve`.
 public enum LinearSolve
 {

@@ -61,7 +61,7 @@ public static class TrainingOptions
     public static readonly Option<string> ErrorTable = Add("error_table", Core,
         new ChoiceKind("DensityCoefficientsRMSE", "DensityEnergyRMSE", "PerAtomRMSE", "DipoleRMSE", "DensityDipoleRMSE",
             "EnergyDensityDipoleRMSE", "EnergyDipolePotentialsRMSE"), "",
-        "Columns of the final error table.", required: true);
+        "Required as in the Python code, but the final error table always shows every labelled property (docs/compatibility.md).", required: true);
     public static readonly Option<string> Model = Add("model", Core, new ChoiceKind("FixedPoint"), "FixedPoint",
         "Model class; only the fixed-point SCF model is provided.");
     public static readonly Option<OptimizerKind> Optimizer = Add("optimizer", Core, new EnumKind<OptimizerKind>(), OptimizerKind.Schedulefree,

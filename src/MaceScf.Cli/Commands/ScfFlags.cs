@@ -1,0 +1,34 @@
+using MaceScf.FixedPoint;
+
+namespace MaceScf.Cli.Commands;
+
+/// The SCF options of `macescf eval`, with the names and defaults of <see cref="ScfOptions"/> (those of a stage's `scf` block).
+public static class ScfFlags
+{
+    public const string Help = """
+        SCF options (defaults as in training):
+          --num_scf_steps N          at most N − 1 updates (default 100)
+          --scf_tolerance T          converged when the mean |Δp| of an update is below T (default 1e-6)
+          --constant_charge BOOL     hold the total charge (true, default) or the Fermi level (false)
+          --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
+          --initial_density D        local_guess (default) | from_data | zero
+          --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
+          --use_autograd_forces BOOL forces through every SCF step (default true)
+        """;
+
+    /// The options given on the command line, the defaults for the others (not yet validated).
+    public static ScfOptions Read(CommandLine args)
+    {
+        var defaults = new ScfOptions();
+        return new ScfOptions
+        {
+            NumScfSteps = args.Int("num_scf_steps") ?? defaults.NumScfSteps,
+            ScfTolerance = args.Double("scf_tolerance") ?? defaults.ScfTolerance,
+            ConstantCharge = args.Has("constant_charge") ? args.Flag("constant_charge") : defaults.ConstantCharge,
+            MixingParameter = args.Double("mixing_parameter") ?? defaults.MixingParameter,
+            InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
+            InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
+            UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
+        };
+    }
+}
