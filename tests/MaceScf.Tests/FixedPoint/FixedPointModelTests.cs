@@ -136,7 +136,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         Assert.False(prediction.Energy.isnan().any().item<bool>());
     }
 
-    /// Without use_autograd_forces a loop that stops early keeps no graph: the forces are those of the energy at the frozen
+    /// Unrolled without use_autograd_forces, a loop that stops early keeps no graph: the forces are those of the energy at the frozen
     /// converged density (Hellmann–Feynman-like), which differ from the full derivative because the model is not variational.
     [Fact]
     public void ForcesWithoutAutogradThroughTheLoopAreFrozenDensityForces()
@@ -144,7 +144,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
         var inputs = FixedPointTestSystems.Molecule();
-        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false };
+        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false, ForcesMethod = ForcesMethod.Unroll };
         var frozen = model.Evaluate(inputs, options);
         var full = model.Evaluate(inputs, options with { UseAutogradForces = true });
         Assert.True(frozen.Scf.AllConverged);

@@ -1,4 +1,5 @@
 using MaceScf.Training;
+using LinearizedSolution = MaceScf.FixedPoint.LinearizedSolution;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Training;

@@ -1,7 +1,7 @@
-using MaceScf.FixedPoint;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MaceScf.Training;
+namespace MaceScf.FixedPoint;
 
 /// The converged SCF solution made differentiable (spec §4.6–4.7). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
 /// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
@@ -83,8 +83,8 @@ public static class LinearizedSolution
     {
         using var noGrad = no_grad();
         var check = rho.detach();
-        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().item<double>();
-        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().item<double>() : 0;
+        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().ToDouble();
+        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().ToDouble() : 0;
         return double.IsFinite(density) && double.IsFinite(charge) && density <= DensityResidualLimit && charge <= ChargeResidualLimit;
     }
 }

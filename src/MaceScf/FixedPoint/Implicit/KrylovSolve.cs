@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MaceScf.Training;
+namespace MaceScf.FixedPoint;
 
 /// A linear operator J given by matrix-free products: J u (Jacobian–vector) and Jᵀ v (vector–Jacobian).
 public sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance);
