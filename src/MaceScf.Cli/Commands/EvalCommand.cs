@@ -24,7 +24,9 @@ public sealed class EvalCommand : ICommand
         macescf_total_charge, macescf_energy_<term> (e0, local, local_electron, coulomb, external_field),
         macescf_scf_status (converged / diverged / max_steps_reached), macescf_scf_steps and
         macescf_scf_history (mean |Δp| of every update). Prints an SCF summary and, when FILE has
-        reference labels, an error table. Exit code 1 when any frame diverged.
+        reference labels, an error table. Exit code 1 when any frame diverged. With forces or stress,
+        macescf_forces_method says how they were differentiated (implicit / unroll) and the summary
+        lists the batches whose implicit derivative fell back to the unroll, and why.
 
         SCF options (defaults as in training):
           --num_scf_steps N          at most N − 1 updates (default 100)
@@ -33,7 +35,11 @@ public sealed class EvalCommand : ICommand
           --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
           --initial_density D        local_guess (default) | from_data | zero
           --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
-          --use_autograd_forces BOOL forces through every SCF step (default true)
+          --forces_method M          implicit (default): forces and stress by implicit differentiation of the
+                                     converged fixed point (one adjoint solve); a batch whose SCF did not
+                                     converge, or whose solve is poor, falls back to unroll (reported) |
+                                     unroll: autograd through every SCF update (the Python implementation's way)
+          --use_autograd_forces BOOL with --forces_method unroll: forces through every SCF step (default true)
 
         other options:
           --keys MAPPING   file keys of the labels, e.g. "energy=AIMS_energy,forces=AIMS_forces,
@@ -58,7 +64,11 @@ public sealed class EvalCommand : ICommand
             InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
             InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
             UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
+            ForcesMethod = args.String("forces_method") is { } m ? ForcesMethodNames.Parse(m) : defaults.ForcesMethod,
         };
+        if (!options.UseAutogradForces && options.ForcesMethod != ForcesMethod.Unroll)
+            throw new UsageException("--use_autograd_forces false selects which unrolled SCF steps keep their graph: add --forces_method unroll "
+                + "(the default, implicit, differentiates the converged fixed point and takes no unrolled step)");
         int batchSize = Integer(args, "batch_size") ?? 4;
         bool stress = args.Flag("stress"), forces = !args.Flag("no_forces");
         var mapping = ParseKeys(args.String("keys"));
@@ -142,6 +152,7 @@ public sealed class EvalCommand : ICommand
         frame.Info[Prefix + "scf_history"] = p.History;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
+        if (p.Derivation is not null) frame.Info[Prefix + "forces_method"] = ForcesMethodNames.Name(p.Derivation.Method);
         frame.Arrays[Prefix + "density_coefficients"] = p.Density;
         return frame;
     }
@@ -160,5 +171,18 @@ public sealed class EvalCommand : ICommand
         console.Write(table);
         foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
             console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
+        PrintDerivations(console, predictions);
+    }
+
+    /// How many frames got implicit and unrolled derivatives, and every frame whose implicit derivative fell back (with the reason).
+    private static void PrintDerivations(IAnsiConsole console, List<FramePrediction> predictions)
+    {
+        var derived = predictions.Where(p => p.Derivation is not null).ToList();
+        if (derived.Count == 0) return;
+        string Count(ForcesMethod method) => derived.Count(p => p.Derivation!.Method == method).ToString(CultureInfo.InvariantCulture);
+        console.MarkupLineInterpolated($"forces: implicit for {Count(ForcesMethod.Implicit)} frame(s), unroll for {Count(ForcesMethod.Unroll)}");
+        foreach (var p in derived.Where(p => p.Derivation!.FellBack))
+            console.MarkupLineInterpolated(
+                $"[yellow]unrolled instead of implicit:[/] {p.Frame.Configuration.DescribeOrigin()} ({p.Derivation!.FallbackReason} in its batch)");
     }
 }

@@ -127,6 +127,18 @@ public sealed class FixedPointModel : nn.Module
     public FixedPointPrediction Evaluate(FixedPointInputs inputs, ScfOptions options, bool computeForces = true, bool computeStress = false,
         bool createGraph = false)
     {
+        var prediction = EvaluateOnce(inputs, options, computeForces, computeStress, createGraph);
+        if (prediction.Derivation is not { SolvesConverged: false } derivation) return prediction;
+        // The adjoint solve ran in the backward pass, after the implicit solution was accepted: redo the batch unrolled.
+        var unrolled = EvaluateOnce(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces, computeStress, createGraph);
+        return unrolled with
+        {
+            Derivation = new(ForcesMethod.Unroll, $"implicit adjoint solve poor (GMRES relative residual {derivation.Krylov!.WorstResidual:E1})"),
+        };
+    }
+
+    private FixedPointPrediction EvaluateOnce(FixedPointInputs inputs, ScfOptions options, bool computeForces, bool computeStress, bool createGraph)
+    {
         using var scope = NewDisposeScope();
         var positions = inputs.Graph.Positions.to_type(Dtype);
         var cell = inputs.Graph.Cell.to_type(Dtype);
