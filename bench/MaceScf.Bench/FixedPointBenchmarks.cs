@@ -47,25 +47,41 @@ public sealed class FixedPointBenchmarkSystem
     public FixedPointInputs Inputs { get; }
 }
 
-/// `fixedpoint-timing ATOMS CHANNELS`: per-geometry work (backbone + p_local + plan), one SCF step (update + one field
-/// evaluation), and full energy + forces with the default SCF settings, after one warm-up of each.
+/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes]`, after one warm-up
+/// of each:
+/// * per-geometry work (backbone + p_local + plan, no gradients) and one SCF map step (update + one field evaluation);
+/// * with --scf-modes, the SCF alone at constant μ and constant charge, on a geometry with and without a graph;
+/// * energy + forces with the default SCF (constant charge, tolerance 1e−6, mixing A, default 0.25) and implicit forces,
+///   best and mean of REPEATS, and one run split into forward, SCF without graph, implicit solve (Newton step) and backward;
+///   the same with exactly 20 updates (tolerance 0) followed by the implicit stages;
+/// * the same with forces through the unrolled SCF (best of 2; skipped with --no-unroll);
+/// * a plain MACE (same size and channels, scalar last layer) energy + forces, best of REPEATS, and the ratios.
 public static class FixedPointTiming
 {
+    const int ForcedUpdates = 20;
+
     public static void Run(string[] args)
     {
         int atoms = int.Parse(args[0]), channels = int.Parse(args[1]);
+        int repeats = args.Length > 2 && !args[2].StartsWith("--") ? int.Parse(args[2]) : 3;
+        double mixing = Option(args, "--mixing") ?? 0.25;
+        int denseLimit = (int)(Option(args, "--dense-limit") ?? DifferentiableScf.DenseLimit);
         NativeTuning.Apply();
         torch.set_num_threads(2);
         var system = new FixedPointBenchmarkSystem(atoms, channels);
-        double prepare = 0, step = 0;
+        var model = system.Model;
+        var options = new ScfOptions { MixingParameter = mixing };
+
+        // Fastest of three (the first is a warm-up, but on a shared machine any run may be the disturbed one).
+        double prepare = double.MaxValue, step = double.MaxValue;
         int kVectors = 0;
-        int steps = 20;
-        for (int warm = 0; warm < 2; warm++)
+        const int steps = 20;
+        for (int run = 0; run < 3; run++)
         {
             using var scope = NewDisposeScope();
             var watch = Stopwatch.StartNew();
-            using var geometry = system.Model.Prepare(system.Inputs);
-            prepare = watch.Elapsed.TotalMilliseconds;
+            using var geometry = model.Prepare(system.Inputs);
+            prepare = Math.Min(prepare, watch.Elapsed.TotalMilliseconds);
             kVectors = geometry.Plan.KVectorCount;
             var mu = zeros(atoms, dtype: float64);
             var p = geometry.LocalDensity;
@@ -75,19 +91,119 @@ public static class FixedPointTiming
                 using var inner = NewDisposeScope();
                 p = (p + 0.25 * (geometry.Map(p, mu) - p)).MoveToOuterDisposeScope();
             }
-            step = watch.Elapsed.TotalMilliseconds / steps;
+            step = Math.Min(step, watch.Elapsed.TotalMilliseconds / steps);
         }
-        var options = new ScfOptions();
-        system.Model.Evaluate(system.Inputs, options);
-        var total = Stopwatch.StartNew();
-        FixedPointPrediction prediction;
-        using (var scope = NewDisposeScope())
+        Console.WriteLine($"atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors} unknowns {atoms * 4 + 1} "
+            + $"(dense limit {denseLimit}), mixing {mixing}, load {Load()}");
+        Console.WriteLine($"  backbone+local+plan {prepare:F1} ms, SCF map step {step:F2} ms ({100 * step / prepare:F1} % of the backbone pass)");
+
+        if (args.Contains("--scf-modes"))
+            foreach (bool grad in new[] { false, true })
+            foreach (bool constantCharge in new[] { false, true })
+            {
+                // The SCF alone (second of two runs) at constant μ / constant charge, on a geometry built with or without a graph.
+                using var scope = NewDisposeScope();
+                var positions = system.Inputs.Graph.Positions.detach().requires_grad_(grad);
+                using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
+                var o = options with { ConstantCharge = constantCharge };
+                var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, o);
+                ScfRunner.Run(geometry, o, p0, mu0, charge);
+                var watch = Stopwatch.StartNew();
+                var result = ScfRunner.Run(geometry, o, p0, mu0, charge);
+                Console.WriteLine($"  SCF without graph, constant charge {constantCharge}, positions require grad {grad}: "
+                    + $"{watch.Elapsed.TotalMilliseconds / result.Steps.Max():F2} ms per update, {result.Steps.Max()} updates");
+            }
+        var implicitRuns = new List<Breakdown>();
+        var forcedRuns = new List<Breakdown>();
+        var implicitTimes = Times(repeats + 1, () => implicitRuns.Add(Implicit(system, options, denseLimit))).Skip(1).ToArray();
+        var implicitRun = Breakdown.Fastest(implicitRuns.Skip(1));
+        Console.WriteLine($"  energy+forces, implicit: best {implicitTimes.Min():F0} ms, mean {implicitTimes.Average():F0} ms; {implicitRun}");
+        // Exactly 20 updates (tolerance 0), then the implicit stages as for a converged SCF: a model converging in 20 updates.
+        var forcedOptions = options with { NumScfSteps = ForcedUpdates + 1, ScfTolerance = 0 };
+        var forcedTimes = Times(repeats + 1, () => forcedRuns.Add(Implicit(system, forcedOptions, denseLimit))).Skip(1).ToArray();
+        var forcedRun = Breakdown.Fastest(forcedRuns.Skip(1));
+        Console.WriteLine($"  energy+forces, implicit after exactly {ForcedUpdates} updates: best {forcedTimes.Min():F0} ms, "
+            + $"mean {forcedTimes.Average():F0} ms; {forcedRun}");
+        double? unrolled = null;
+        if (!args.Contains("--no-unroll"))
         {
-            prediction = system.Model.Evaluate(system.Inputs, options);
-            total.Stop();
-            Console.WriteLine($"atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors}: backbone+local+plan {prepare:F1} ms, "
-                + $"SCF step {step:F2} ms, default SCF {prediction.Scf.Status[0]} in {prediction.Scf.Steps[0]} updates, energy+forces "
-                + $"{total.Elapsed.TotalMilliseconds:F0} ms");
+            unrolled = Times(3, () => Unrolled(system, options)).Skip(1).Min();
+            Console.WriteLine($"  energy+forces, unrolled: best {unrolled:F0} ms");
         }
+        var mace = new MaceBenchmarkSystem(atoms, channels);
+        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms");
+        Console.WriteLine($"  ratios: SCF step (as run) / backbone+local+plan {implicitRun.ScfPerStep / prepare:F3}; "
+            + $"implicit / plain MACE {implicitTimes.Min() / plain:F2} ({implicitRun.Updates} updates), "
+            + $"{forcedTimes.Min() / plain:F2} ({ForcedUpdates} updates)"
+            + (unrolled is { } u ? $"; unrolled / plain MACE {u / plain:F2}; unrolled / implicit {u / implicitTimes.Min():F2}" : "")
+            + $"; load {Load()}");
     }
+
+    /// One implicit energy + forces split into its stages (what FixedPointModel.Evaluate does with forces_method implicit).
+    readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward)
+    {
+        public double ScfPerStep => Scf / Updates;
+
+        /// The fastest time of each stage over several runs (the machine is shared: each stage's minimum is its least disturbed run).
+        public static Breakdown Fastest(IEnumerable<Breakdown> runs) => runs.Aggregate((a, b) => new Breakdown(Math.Min(a.Forward, b.Forward),
+            Math.Min(a.Scf, b.Scf), a.Updates, Math.Min(a.Solve, b.Solve), Math.Min(a.Backward, b.Backward)));
+
+        public override string ToString() => $"fastest stages: forward {Forward:F0} ms, SCF {Scf:F0} ms ({Updates} updates, {ScfPerStep:F2} ms each), "
+            + $"implicit solve {Solve:F0} ms, energy + backward {Backward:F0} ms";
+    }
+
+    static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit)
+    {
+        using var scope = NewDisposeScope();
+        var model = system.Model;
+        var watch = Stopwatch.StartNew();
+        var positions = system.Inputs.Graph.Positions.detach().requires_grad_(true);
+        using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
+        var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
+        double forward = Lap(watch);
+        var scf = ScfRunner.Run(geometry, options, p0, mu0, charge);
+        double scfTime = Lap(watch);
+        var solved = LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, options.ConstantCharge, false, denseLimit)
+            ?? throw new InvalidOperationException("the implicit solve is poor (Evaluate would fall back to the unroll)");
+        double solve = Lap(watch);
+        var energy = model.Energy(geometry, solved.Density, geometry.Features(solved.Density, solved.FermiLevel.index_select(0, geometry.Batch))).Total;
+        var forces = -autograd.grad([energy], [positions], [ones_like(energy)])[0];
+        _ = forces.sum().item<double>();
+        return new Breakdown(forward, scfTime, scf.Steps.Max(), solve, Lap(watch));
+    }
+
+    static void Unrolled(FixedPointBenchmarkSystem system, ScfOptions options)
+    {
+        using var scope = NewDisposeScope();
+        var prediction = system.Model.Evaluate(system.Inputs, options with { ForcesMethod = ForcesMethod.Unroll });
+        _ = prediction.Forces!.sum().item<double>();
+    }
+
+    static double Lap(Stopwatch watch)
+    {
+        double ms = watch.Elapsed.TotalMilliseconds;
+        watch.Restart();
+        return ms;
+    }
+
+    static List<double> Times(int count, Action run)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < count; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            run();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        return times;
+    }
+
+    static double? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 }

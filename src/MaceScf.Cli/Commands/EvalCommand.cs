@@ -23,7 +23,9 @@ public sealed class EvalCommand : ICommand
         macescf_total_charge, macescf_energy_<term> (e0, local, local_electron, coulomb, external_field),
         macescf_scf_status (converged / diverged / max_steps_reached), macescf_scf_steps and
         macescf_scf_history (mean |Δp| of every update). Prints an SCF summary and, when FILE has
-        reference labels, an error table. Exit code 1 when any frame diverged.
+        reference labels, an error table. Exit code 1 when any frame diverged. With forces or stress,
+        macescf_forces_method says how they were differentiated (implicit / unroll) and the summary
+        lists the batches whose implicit derivative fell back to the unroll, and why.
 
         {ScfFlags.Help}
 
@@ -120,6 +122,7 @@ public sealed class EvalCommand : ICommand
         frame.Info[Prefix + "scf_history"] = p.History;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
+        if (p.Derivation is not null) frame.Info[Prefix + "forces_method"] = ForcesMethodNames.Name(p.Derivation.Method);
         frame.Arrays[Prefix + "density_coefficients"] = p.Density;
         return frame;
     }

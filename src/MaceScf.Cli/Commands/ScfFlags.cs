@@ -13,14 +13,18 @@ public static class ScfFlags
           --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
           --initial_density D        local_guess (default) | from_data | zero
           --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
-          --use_autograd_forces BOOL forces through every SCF step (default true)
+          --forces_method M          implicit (default): forces and stress by implicit differentiation of the
+                                     converged fixed point (one adjoint solve); a batch whose SCF did not
+                                     converge, or whose solve is poor, falls back to unroll (reported) |
+                                     unroll: autograd through every SCF update (the Python implementation's way)
+          --use_autograd_forces BOOL with --forces_method unroll: forces through every SCF step (default true)
         """;
 
     /// The options given on the command line, the defaults for the others (not yet validated).
     public static ScfOptions Read(CommandLine args)
     {
         var defaults = new ScfOptions();
-        return new ScfOptions
+        var options = new ScfOptions
         {
             NumScfSteps = args.Int("num_scf_steps") ?? defaults.NumScfSteps,
             ScfTolerance = args.Double("scf_tolerance") ?? defaults.ScfTolerance,
@@ -29,6 +33,11 @@ public static class ScfFlags
             InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
             InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
             UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
+            ForcesMethod = args.String("forces_method") is { } m ? ForcesMethodNames.Parse(m) : defaults.ForcesMethod,
         };
+        if (!options.UseAutogradForces && options.ForcesMethod != ForcesMethod.Unroll)
+            throw new UsageException("--use_autograd_forces false selects which unrolled SCF steps keep their graph: add --forces_method unroll "
+                + "(the default, implicit, differentiates the converged fixed point and takes no unrolled step)");
+        return options;
     }
 }

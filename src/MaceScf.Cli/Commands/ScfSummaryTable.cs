@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace MaceScf.Cli.Commands;
 
 /// Frames per SCF status with their update counts and last changes (macescf eval, the end of macescf train); names the
-/// frames that diverged.
+/// frames that diverged and those whose implicit derivative fell back to the unroll.
 public static class ScfSummaryTable
 {
     public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions, string title)
@@ -23,5 +23,18 @@ public static class ScfSummaryTable
         console.Write(table);
         foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
             console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
+        PrintDerivations(console, predictions);
+    }
+
+    /// How many frames got implicit and unrolled derivatives, and every frame whose implicit derivative fell back (with the reason).
+    private static void PrintDerivations(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions)
+    {
+        var derived = predictions.Where(p => p.Derivation is not null).ToList();
+        if (derived.Count == 0) return;
+        string Count(ForcesMethod method) => derived.Count(p => p.Derivation!.Method == method).ToString(CultureInfo.InvariantCulture);
+        console.MarkupLineInterpolated($"forces: implicit for {Count(ForcesMethod.Implicit)} frame(s), unroll for {Count(ForcesMethod.Unroll)}");
+        foreach (var p in derived.Where(p => p.Derivation!.FellBack))
+            console.MarkupLineInterpolated(
+                $"[yellow]unrolled instead of implicit:[/] {p.Frame.Configuration.DescribeOrigin()} ({p.Derivation!.FallbackReason} in its batch)");
     }
 }

@@ -120,10 +120,24 @@ public sealed class FixedPointModel : nn.Module
         return terms;
     }
 
-    /// Runs the SCF and returns energy, forces (−∂E/∂r by autograd through the loop), stress and the SCF outputs.
-    /// <param name="createGraph">keep the derivative graph (force training)</param>
+    /// Runs the SCF and returns energy, forces (−∂E/∂r), stress and the SCF outputs. The derivatives follow
+    /// <see cref="ScfOptions.ForcesMethod"/> (<see cref="DifferentiableScf"/>): implicit at the converged fixed point, or through
+    /// the unrolled loop.
+    /// <param name="createGraph">keep the derivative graph (force training); always through the unrolled loop</param>
     public FixedPointPrediction Evaluate(FixedPointInputs inputs, ScfOptions options, bool computeForces = true, bool computeStress = false,
         bool createGraph = false)
+    {
+        var prediction = EvaluateOnce(inputs, options, computeForces, computeStress, createGraph);
+        if (prediction.Derivation is not { SolvesConverged: false } derivation) return prediction;
+        // The adjoint solve ran in the backward pass, after the implicit solution was accepted: redo the batch unrolled.
+        var unrolled = EvaluateOnce(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces, computeStress, createGraph);
+        return unrolled with
+        {
+            Derivation = new(ForcesMethod.Unroll, $"implicit adjoint solve poor (GMRES relative residual {derivation.Krylov!.WorstResidual:E1})"),
+        };
+    }
+
+    private FixedPointPrediction EvaluateOnce(FixedPointInputs inputs, ScfOptions options, bool computeForces, bool computeStress, bool createGraph)
     {
         using var scope = NewDisposeScope();
         var positions = inputs.Graph.Positions.to_type(Dtype);
@@ -139,10 +153,17 @@ public sealed class FixedPointModel : nn.Module
             positions = positions + positions.unsqueeze(1).bmm(strain.index_select(0, inputs.Graph.Batch)).squeeze(1);
             cell = cell + cell.bmm(strain);
         }
-        bool keepGraph = computeForces || computeStress || createGraph;
         using var geometry = Prepare(inputs.WithGeometry(positions, cell));
         var (p0, mu0, charge) = InitialState(geometry, inputs, options);
-        var scf = ScfRunner.Run(geometry, options, p0, mu0, charge, keepGraph);
+        ScfResult scf;
+        ForcesDerivation? derivation = null;
+        if (!(computeForces || computeStress || createGraph)) scf = ScfRunner.Run(geometry, options, p0, mu0, charge);
+        else
+        {
+            // Force training differentiates the forces again: it keeps the unrolled graph (the implicit derivative is held fixed).
+            var method = createGraph ? options with { ForcesMethod = ForcesMethod.Unroll } : options;
+            (scf, derivation) = DifferentiableScf.Run(geometry, method, p0, mu0, charge);
+        }
         var terms = Energy(geometry, scf.Density, scf.Features);
         var energy = terms.Total;
         Tensor? forces = null, virials = null, stress = null;
@@ -162,7 +183,7 @@ public sealed class FixedPointModel : nn.Module
             }
         }
         var prediction = new FixedPointPrediction(energy, forces, virials, stress, terms, scf, geometry.Plan.TotalCharge(scf.Density),
-            geometry.Plan.TotalDipole(scf.Density));
+            geometry.Plan.TotalDipole(scf.Density), derivation);
         foreach (var t in new[] { energy, forces, virials, stress, prediction.TotalCharge, prediction.Dipole, scf.Density, scf.FermiLevel,
                      scf.Features, scf.History })
             t?.MoveToOuterDisposeScope();

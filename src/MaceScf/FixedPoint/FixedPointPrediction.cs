@@ -27,5 +27,6 @@ public sealed record FixedPointEnergyTerms(Tensor AtomicReference, Tensor Local,
 /// <param name="Scf">density, Fermi level, history and status</param>
 /// <param name="TotalCharge">[G] Σ q of the final density</param>
 /// <param name="Dipole">[G, 3] Cartesian total dipole of the final density (e·Å)</param>
+/// <param name="Derivation">how forces and stress were taken (implicit, or unrolled and why), or null when neither was computed</param>
 public sealed record FixedPointPrediction(Tensor Energy, Tensor? Forces, Tensor? Virials, Tensor? Stress, FixedPointEnergyTerms Terms,
-    ScfResult Scf, Tensor TotalCharge, Tensor Dipole);
+    ScfResult Scf, Tensor TotalCharge, Tensor Dipole, ForcesDerivation? Derivation = null);

@@ -10,9 +10,10 @@ namespace MaceScf.FixedPoint;
 /// <param name="Dipole">Cartesian total dipole (e·Å)</param>
 /// <param name="Terms">energy terms by name (e0, local, local_electron, coulomb, external_field)</param>
 /// <param name="History">mean |Δp| of every SCF update</param>
+/// <param name="Derivation">how the forces and stress of this frame's batch were taken, or null when neither was computed</param>
 public sealed record FramePrediction(LabelledConfiguration Frame, double Energy, double[,]? Forces, double[,]? Stress, double[,] Density,
     double[] Dipole, double TotalCharge, double FermiLevel, IReadOnlyDictionary<string, double> Terms, ScfStatus Status, int Steps,
-    double[] History);
+    double[] History, ForcesDerivation? Derivation = null);
 
 /// Runs a model with its SCF over labelled configurations in batches (the library side of `macescf eval`).
 public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, int batchSize = 4, bool computeForces = true,
@@ -53,7 +54,8 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
             result.Add(new FramePrediction(frames[g], energy[g], forces is null ? null : Rows(forces, first, n, 3),
                 stress is null ? null : Rows(stress, 3 * g, 3, 3), Rows(density, first, n, k), dipole[(3 * g)..(3 * g + 3)], charge[g], fermi[g],
                 terms.ToDictionary(t => t.Name, t => t.Values[g]), prediction.Scf.Status[g], prediction.Scf.Steps[g],
-                history[(g * steps)..(g * steps + (prediction.Scf.Status[g] == ScfStatus.Diverged ? prediction.Scf.Steps[g] : steps))]));
+                history[(g * steps)..(g * steps + (prediction.Scf.Status[g] == ScfStatus.Diverged ? prediction.Scf.Steps[g] : steps))],
+                prediction.Derivation));
             first += n;
         }
         return result;

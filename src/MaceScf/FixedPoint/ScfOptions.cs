@@ -41,7 +41,12 @@ public sealed record ScfOptions
 
     /// use_autograd_forces: keep the graph of every SCF step for the forces (full unroll); otherwise only a step with
     /// index num_scf_steps − 2 keeps it (Hellmann–Feynman-like forces). Always full in constant-charge mode (notes §4).
+    /// Only with <see cref="ForcesMethod.Unroll"/>.
     public bool UseAutogradForces { get; init; } = true;
+
+    /// forces_method: implicit differentiation of the converged fixed point (default) or autograd through the unrolled loop
+    /// (then <see cref="UseAutogradForces"/> applies). Force training (create_graph) always unrolls.
+    public ForcesMethod ForcesMethod { get; init; } = ForcesMethod.Implicit;
 
     /// Constant charge: converged also requires |Q − Q_target| below this (e).
     public double ChargeTolerance { get; init; } = 1e-3;

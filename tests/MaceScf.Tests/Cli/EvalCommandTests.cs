@@ -54,6 +54,8 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         }
         // ASE, where users take the predictions next, reads the file as we do.
         MaceScf.Tests.Data.AseComparison.AssertAseReads(outPath, frames, _dir);
+        // 39 updates do not converge these frames: their forces come from the unrolled SCF.
+        Assert.All(frames, f => Assert.Equal((string)f.Info["macescf_scf_status"] == "converged" ? "implicit" : "unroll", f.Info["macescf_forces_method"]));
         bool anyDiverged = frames.Any(f => (string)f.Info["macescf_scf_status"] == "diverged");
         Assert.Equal(anyDiverged ? 1 : 0, code);
         // The written energy is the model's prediction for that frame alone.
@@ -62,6 +64,32 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         var options = new ScfOptions { NumScfSteps = 40, MixingParameter = 0.5 };
         var single = new FrameEvaluator(loaded, options, computeForces: false).Evaluate([labelled]).Single();
         Assert.Equal(single.Energy, (double)frames[0].Info["macescf_energy"], 1e-8);
+    }
+
+    /// Converged frames get implicit forces; frames whose SCF stops before converging get unrolled forces, marked in the
+    /// output and listed in the summary.
+    [Fact]
+    public void ForcesMethodIsWrittenAndFallbacksAreReported()
+    {
+        var model = SaveModel();
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        var outPath = Path.Combine(_dir, "out.xyz");
+        var (_, text) = CliRunner.Run("eval", model, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "3", "--batch-size", "3");
+        output.WriteLine(text);
+        var frames = ExtXyzReader.ReadAll(outPath);
+        Assert.All(frames, f => Assert.Equal("max_steps_reached", f.Info["macescf_scf_status"]));
+        Assert.All(frames, f => Assert.Equal("unroll", f.Info["macescf_forces_method"]));
+        Assert.Contains("forces: implicit for 0 frame(s), unroll for 7", text);
+        Assert.Contains("unrolled instead of implicit", text);
+        Assert.Contains("SCF not converged", text);
+        (_, text) = CliRunner.Run("eval", model, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "3", "--forces_method", "unroll");
+        Assert.DoesNotContain("unrolled instead of implicit", text);
+        Assert.All(ExtXyzReader.ReadAll(outPath), f => Assert.Equal("unroll", f.Info["macescf_forces_method"]));
+        (_, text) = CliRunner.Run("eval", model, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "400", "--mixing_parameter", "0.5");
+        output.WriteLine(text);
+        Assert.All(ExtXyzReader.ReadAll(outPath), f => Assert.Equal("converged", f.Info["macescf_scf_status"]));
+        Assert.All(ExtXyzReader.ReadAll(outPath), f => Assert.Equal("implicit", f.Info["macescf_forces_method"]));
+        Assert.Contains("forces: implicit for 7 frame(s), unroll for 0", text);
     }
 
     [Fact]
@@ -79,6 +107,12 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--initial_density", "random");
         Assert.Equal(1, code);
         Assert.Contains("local_guess", text);
+        (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--forces_method", "adjoint");
+        Assert.Equal(1, code);
+        Assert.Contains("implicit, unroll", text);
+        (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--use_autograd_forces", "false");
+        Assert.Equal(2, code);
+        Assert.Contains("--forces_method unroll", text);
         (code, text) = CliRunner.Run("eval", broken, data, "-o", "x.xyz", "--keys", "energy_key=E");
         Assert.Equal(2, code);
         Assert.Contains("unknown property", text);

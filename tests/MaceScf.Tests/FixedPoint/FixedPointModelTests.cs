@@ -17,6 +17,8 @@ public class FixedPointModelTests(ITestOutputHelper output)
         Assert.True(value <= tolerance, $"{what}: {value}");
     }
 
+    /// Forces by the default implicit derivative (matrix-free), by the dense-Jacobian implicit derivative and through the unrolled
+    /// loop all equal −∂E/∂r of the converged energy (central differences).
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -29,9 +31,15 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var options = FixedPointTestSystems.TightScf(constantCharge);
         var prediction = model.Evaluate(inputs, options, computeForces: true);
         Assert.True(prediction.Scf.AllConverged, $"SCF {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} steps");
-        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}");
+        Assert.Equal(new ForcesDerivation(ForcesMethod.Implicit, Krylov: prediction.Derivation!.Krylov), prediction.Derivation);
+        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}, "
+            + $"GMRES residual {prediction.Derivation.Krylov!.WorstResidual:E1}");
+        var dense = ImplicitForcesTests.ImplicitForces(model, inputs, options, denseLimit: int.MaxValue);
+        var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true);
+        Assert.Equal(ForcesMethod.Unroll, unrolled.Derivation!.Method);
         var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
-        double h = 1e-4, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Forces!);
+        double h = 1e-4, scale = MaceTestSystems.MaxAbs(prediction.Forces!);
+        var fd = zeros_like(prediction.Forces!);
         for (int i = 0; i < positions.GetLength(0); i++)
         for (int d = 0; d < 3; d++)
         {
@@ -42,10 +50,13 @@ public class FixedPointModelTests(ITestOutputHelper output)
                 var moved = inputs.WithGeometry(MaceTestSystems.Tensor2D(x), inputs.Graph.Cell);
                 return FixedPointTestSystems.Energy(model, moved, options);
             }
-            double fd = -(Shifted(h) - Shifted(-h)) / (2 * h);
-            worst = Math.Max(worst, Math.Abs(fd - prediction.Forces![i, d].item<double>()));
+            fd[i, d] = -(Shifted(h) - Shifted(-h)) / (2 * h);
         }
-        Report($"max |F − F_fd| / max |F| (constant charge {constantCharge}, |F| {scale:F3})", worst / scale, 1e-6);
+        Report($"implicit (GMRES): max |F − F_fd| / max |F| (constant charge {constantCharge}, |F| {scale:F3})",
+            MaceTestSystems.MaxDiff(prediction.Forces!, fd) / scale, 1e-6);
+        Report("implicit (dense J): max |F − F_fd| / max |F|", MaceTestSystems.MaxDiff(dense, fd) / scale, 1e-6);
+        Report("unroll: max |F − F_fd| / max |F|", MaceTestSystems.MaxDiff(unrolled.Forces!, fd) / scale, 1e-6);
+        Report("max |F_GMRES − F_dense| / max |F|", MaceTestSystems.MaxDiff(prediction.Forces!, dense) / scale, 1e-10);
         if (constantCharge) Assert.Equal(-1.0, prediction.TotalCharge.item<double>(), 1e-8);
     }
 
@@ -59,6 +70,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var options = FixedPointTestSystems.TightScf();
         var prediction = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
         Assert.True(prediction.Scf.AllConverged);
+        Assert.Equal(ForcesMethod.Implicit, prediction.Derivation!.Method);
         double volume = linalg.det(inputs.Graph.Cell[0]).item<double>();
         double eps = 1e-5, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Stress!);
         for (int i = 0; i < 3; i++)
@@ -136,7 +148,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         Assert.False(prediction.Energy.isnan().any().item<bool>());
     }
 
-    /// Without use_autograd_forces a loop that stops early keeps no graph: the forces are those of the energy at the frozen
+    /// Unrolled without use_autograd_forces, a loop that stops early keeps no graph: the forces are those of the energy at the frozen
     /// converged density (Hellmann–Feynman-like), which differ from the full derivative because the model is not variational.
     [Fact]
     public void ForcesWithoutAutogradThroughTheLoopAreFrozenDensityForces()
@@ -144,7 +156,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
         var inputs = FixedPointTestSystems.Molecule();
-        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false };
+        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false, ForcesMethod = ForcesMethod.Unroll };
         var frozen = model.Evaluate(inputs, options);
         var full = model.Evaluate(inputs, options with { UseAutogradForces = true });
         Assert.True(frozen.Scf.AllConverged);

@@ -1,5 +1,6 @@
 using MaceScf.FixedPoint;
 using MaceScf.Training;
+using LinearizedSolution = MaceScf.FixedPoint.LinearizedSolution;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Training;

@@ -1,7 +1,7 @@
-using MaceScf.FixedPoint;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MaceScf.Training;
+namespace MaceScf.FixedPoint;
 
 /// The converged SCF solution made differentiable (spec §4.6–4.7). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
 /// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
@@ -14,7 +14,7 @@ namespace MaceScf.Training;
 /// Both agree at a converged SCF because the term of ∂J/∂θ in dy*/dθ is multiplied by J⁻¹R(y_ref) = 0.
 public static class LinearizedSolution
 {
-    /// Largest residual max|ρ − F(ρ)| (or charge error) of the solved density; above it training falls back to an unroll.
+    /// Largest residual max|ρ − F(ρ)| (or charge error) of the solved density; above it training and forces fall back to an unroll.
     public const double DensityResidualLimit = 1e-5;
     public const double ChargeResidualLimit = 1e-4;
 
@@ -24,9 +24,14 @@ public static class LinearizedSolution
     public const int KrylovIterations = 300;
     public const double KrylovTolerance = 1e-12;
 
+    /// Largest relative GMRES residual (forward or adjoint solve) that forces accept; <see cref="KrylovTolerance"/> is the target.
+    public const double KrylovResidualLimit = 1e-8;
+
     /// (ρ*, μ* [G]) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
+    /// <param name="krylov">records the residuals of the matrix-free solves, including the adjoint solve of a later backward
+    /// pass (which cannot refuse its result), so the caller can check them</param>
     public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, Tensor targetCharge,
-        bool constantCharge, bool differentiableJacobian, int denseLimit = DenseLimit)
+        bool constantCharge, bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null)
     {
         long n = density.shape[0], k = density.shape[1];
         int g = geometry.NumGraphs;
@@ -34,7 +39,7 @@ public static class LinearizedSolution
         var y = reference.clone().requires_grad_(true);
         var residual = Residual(geometry, y, n, k, constantCharge ? null : fermiLevel.detach(), targetCharge);
         long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, y) : Dense(residual, y, differentiableJacobian);
+        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, differentiableJacobian);
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
         var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
@@ -57,14 +62,14 @@ public static class LinearizedSolution
     }
 
     /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed.
-    static Tensor MatrixFree(Tensor residual, Tensor y)
+    static Tensor MatrixFree(Tensor residual, Tensor y, KrylovReport? krylov)
     {
         var w = zeros_like(residual).requires_grad_(true);
         var wJ = autograd.grad([residual], [y], [w], retain_graph: true, create_graph: true)[0];
         var op = new LinearOperator(
             u => autograd.grad([wJ], [w], [u], retain_graph: true)[0].detach(),
             v => autograd.grad([residual], [y], [v], retain_graph: true)[0].detach(),
-            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance);
+            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov);
         return KrylovSolve.apply(residual, op);
     }
 
@@ -83,8 +88,8 @@ public static class LinearizedSolution
     {
         using var noGrad = no_grad();
         var check = rho.detach();
-        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().item<double>();
-        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().item<double>() : 0;
+        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().ToDouble();
+        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().ToDouble() : 0;
         return double.IsFinite(density) && double.IsFinite(charge) && density <= DensityResidualLimit && charge <= ChargeResidualLimit;
     }
 }

@@ -1,6 +1,7 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MaceScf.Training;
+namespace MaceScf.FixedPoint;
 
 /// GMRES for A x = b with A given only as products v ↦ A v (Arnoldi with modified Gram–Schmidt; the small least-squares
 /// problem min ‖β e₁ − H y‖ is re-solved at every iteration). No restarts: at most <paramref name="maxIterations"/> products.
@@ -10,7 +11,7 @@ public static class Gmres
     public static (Tensor Solution, double RelativeResidual) Solve(Func<Tensor, Tensor> apply, Tensor b, double tolerance, int maxIterations)
     {
         using var noGrad = no_grad();
-        double beta = b.norm().item<double>();
+        double beta = b.norm().ToDouble();
         if (beta == 0) return (zeros_like(b), 0);
         var basis = new List<Tensor> { b / beta };
         var h = new double[(maxIterations + 1) * maxIterations];
@@ -22,11 +23,11 @@ public static class Gmres
             var w = apply(basis[k]);
             for (int j = 0; j <= k; j++)
             {
-                double hjk = w.dot(basis[j]).item<double>();
+                double hjk = w.dot(basis[j]).ToDouble();
                 h[j * maxIterations + k] = hjk;
                 w = w - hjk * basis[j];
             }
-            double next = w.norm().item<double>();
+            double next = w.norm().ToDouble();
             h[(k + 1) * maxIterations + k] = next;
             (y, residual) = LeastSquares(h, maxIterations, k + 1, beta);
             if (residual <= tolerance || next <= 1e-14 * beta) { k++; break; }
@@ -47,7 +48,7 @@ public static class Gmres
         var rhs = zeros(m + 1, 1, dtype: ScalarType.Float64);
         rhs[0, 0] = beta;
         var y = linalg.lstsq(a, rhs).Solution;
-        double residual = (rhs - a.matmul(y)).norm().item<double>() / beta;
+        double residual = (rhs - a.matmul(y)).norm().ToDouble() / beta;
         return (y.squeeze(1).data<double>().ToArray(), residual);
     }
 }

@@ -1,0 +1,43 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.FixedPoint;
+
+/// A linear operator J given by matrix-free products: J u (Jacobian–vector) and Jᵀ v (vector–Jacobian); the solves with it
+/// record their relative residuals in <paramref name="Report"/> when one is given.
+public sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
+    KrylovReport? Report = null);
+
+/// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
+public sealed class KrylovReport
+{
+    public double WorstResidual { get; private set; }
+
+    public void Record(double relativeResidual) =>
+        WorstResidual = double.IsNaN(relativeResidual) ? double.PositiveInfinity : Math.Max(WorstResidual, relativeResidual);
+}
+
+/// Δ = J⁻¹ r by GMRES with Jacobian–vector products, differentiable in r: the backward pass solves the adjoint system
+/// Jᵀ w = ∂L/∂Δ by GMRES with vector–Jacobian products (the implicit-differentiation adjoint solve). J itself is a constant.
+public sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
+{
+    public override string Name => nameof(KrylovSolve);
+
+    /// vars: r [D], <see cref="LinearOperator"/>.
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var op = (LinearOperator)vars[1];
+        ctx.save_data("operator", op);
+        var (solution, residual) = Gmres.Solve(op.Apply, ((Tensor)vars[0]).detach(), op.Tolerance, op.MaxIterations);
+        op.Report?.Record(residual);
+        return solution;
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
+    {
+        var op = (LinearOperator)ctx.get_data("operator");
+        var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.Tolerance, op.MaxIterations);
+        op.Report?.Record(residual);
+        // One gradient per argument: r, then none for the operator.
+        return [adjoint, null!];
+    }
+}

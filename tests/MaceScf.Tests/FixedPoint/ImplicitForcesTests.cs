@@ -1,0 +1,95 @@
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Tests.Mace;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.FixedPoint;
+
+/// Forces and stress by implicit differentiation of the converged SCF (forces_method implicit): agreement with the unrolled
+/// derivative at convergence, and the fall-back to the unroll when the SCF did not converge or the implicit solve is poor.
+/// Finite-difference checks are in <see cref="FixedPointModelTests"/>.
+public sealed class ImplicitForcesTests(ITestOutputHelper output)
+{
+    /// −∂E/∂r with the implicit derivative and a chosen dense-Jacobian limit (what Evaluate does, with the limit exposed).
+    internal static Tensor ImplicitForces(FixedPointModel model, FixedPointInputs inputs, ScfOptions options, int denseLimit)
+    {
+        var positions = inputs.Graph.Positions.detach().requires_grad_(true);
+        using var geometry = model.Prepare(inputs.WithGeometry(positions, inputs.Graph.Cell));
+        var (p0, mu0, charge) = model.InitialState(geometry, inputs, options);
+        var (scf, derivation) = DifferentiableScf.Run(geometry, options, p0, mu0, charge, denseLimit);
+        Assert.Equal(ForcesMethod.Implicit, derivation.Method);
+        Assert.Equal(denseLimit >= inputs.NumAtoms * 4 + 1, derivation.Krylov!.WorstResidual == 0);
+        var energy = model.Energy(geometry, scf.Density, scf.Features).Total;
+        return -autograd.grad([energy], [positions], [ones_like(energy)])[0];
+    }
+
+    private void Report(string what, double value, double tolerance)
+    {
+        output.WriteLine($"{what}: {value:E2} (≤ {tolerance:E0})");
+        Assert.True(value <= tolerance, $"{what}: {value}");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ImplicitForcesAndStressAgreeWithALongUnrollAtConvergence(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc), 8);
+        var inputs = FixedPointTestSystems.Periodic();
+        var options = FixedPointTestSystems.TightScf(constantCharge);
+        var implicitResult = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
+        var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true, computeStress: true);
+        Assert.Equal(ForcesMethod.Implicit, implicitResult.Derivation!.Method);
+        Assert.Equal(ForcesMethod.Unroll, unrolled.Derivation!.Method);
+        output.WriteLine($"{implicitResult.Scf.Steps[0]} updates");
+        Assert.True(implicitResult.Scf.AllConverged);
+        Report("|E_implicit − E_unroll| (eV)", Math.Abs(implicitResult.Energy.item<double>() - unrolled.Energy.item<double>()), 1e-10);
+        Report("max |F_implicit − F_unroll| / max |F|",
+            MaceTestSystems.MaxDiff(implicitResult.Forces!, unrolled.Forces!) / MaceTestSystems.MaxAbs(unrolled.Forces!), 1e-8);
+        Report("max |σ_implicit − σ_unroll| / max |σ|",
+            MaceTestSystems.MaxDiff(implicitResult.Stress!, unrolled.Stress!) / MaceTestSystems.MaxAbs(unrolled.Stress!), 1e-8);
+    }
+
+    [Fact]
+    public void AnUnconvergedScfIsDifferentiatedByTheUnrollAndReported()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf() with { NumScfSteps = 4 };
+        var fallback = model.Evaluate(inputs, options);
+        Assert.Equal(ScfStatus.MaxStepsReached, fallback.Scf.Status[0]);
+        Assert.Equal(new ForcesDerivation(ForcesMethod.Unroll, "SCF not converged"), fallback.Derivation);
+        var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll });
+        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Forces!, unrolled.Forces!));
+        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Energy, unrolled.Energy));
+        // An implicit derivative would be that of the converged solution, visibly different after 3 updates.
+        var converged = model.Evaluate(inputs, FixedPointTestSystems.TightScf());
+        Assert.Equal(ForcesMethod.Implicit, converged.Derivation!.Method);
+        double difference = MaceTestSystems.MaxDiff(converged.Forces!, fallback.Forces!);
+        output.WriteLine($"max |F(3 updates, unrolled) − F(converged)| = {difference:E2} eV/Å");
+        Assert.True(difference > 1e-4);
+    }
+
+    /// A loose tolerance declares a non-linear model converged far from its fixed point: one Newton step does not reach it
+    /// (residual above LinearizedSolution.DensityResidualLimit), so the batch is differentiated through the unrolled SCF.
+    [Fact]
+    public void APoorImplicitSolveFallsBackToTheUnrollAndIsReported()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(nonlinearity: BlockNames.MLPNonLinearity), 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf(constantCharge: false) with { ScfTolerance = 0.01 };
+        var fallback = model.Evaluate(inputs, options, computeForces: true);
+        output.WriteLine($"{fallback.Scf.Status[0]} after {fallback.Scf.Steps[0]} updates");
+        Assert.Equal(ScfStatus.Converged, fallback.Scf.Status[0]);
+        Assert.Equal(new ForcesDerivation(ForcesMethod.Unroll, "implicit solve poor"), fallback.Derivation);
+        var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true);
+        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Forces!, unrolled.Forces!));
+        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Scf.Density, unrolled.Scf.Density));
+        // Converged tightly, the same model is differentiated implicitly.
+        Assert.Equal(ForcesMethod.Implicit, model.Evaluate(inputs, options with { ScfTolerance = 1e-13 }).Derivation!.Method);
+    }
+}
