@@ -96,6 +96,31 @@ public class BundledDataScfTests(ITestOutputHelper output)
         for (int g = 0; g < frames.Count; g++) Assert.Equal(solutions[g].FermiLevel, result.FermiLevel[g].item<double>(), 1e-6);
     }
 
+    /// Why the μ step keeps the Python bound of ±1 V per update: with charges that saturate (the teacher's response passed
+    /// through q_s tanh(q/q_s), q_s = 0.5 e, a response that is not linear in V̂) and μ started 8 V above μ*, ∂Q/∂μ at the
+    /// start is small and the full Newton step overshoots into the other saturated branch. With the bound every frame
+    /// converges within the default 99 updates at the seed's mixing (40–53 updates); without it none did in 99 (measured
+    /// 2026-11-27). From μ* − 8 V both converge (35–47 updates).
+    [Fact]
+    public void BoundOnFermiStepKeepsSaturatingResponseConverging()
+    {
+        using var scope = NewDisposeScope();
+        var frames = new LabelExtractor(EvalCommand.ParseKeys(Cli.EvalCommandTests.Keys))
+            .ExtractAll(ExtXyzReader.Read(Path.Combine("data", "fixtures", "test_configs.xyz"))).ToList();
+        var parameters = new TeacherParameters { Electrostatics = TeacherParameters.ForSmearingWidth(1.5, BoundaryMethod.MixedPeriodic) };
+        using var teacher = new TeacherResponseMap(frames, parameters);
+        var map = new SaturatingResponseMap(teacher, 0.5);
+        var target = tensor(frames.Select(f => f.TotalCharge.Value).ToArray(), dtype: float64);
+        var options = new ScfOptions { MixingParameter = 0.3 };
+        var solution = ScfRunner.Run(map, options with { NumScfSteps = 3000, ScfTolerance = 1e-13 }, zeros_like(teacher.LocalDensity),
+            full(frames.Count, -4.0, dtype: float64), target);
+        Assert.All(solution.Status, s => Assert.Equal(ScfStatus.Converged, s));
+        var result = ScfRunner.Run(map, options, solution.Density, solution.FermiLevel + 8.0, target);
+        output.WriteLine("updates from μ* + 8 V: " + string.Join(", ", result.Steps));
+        Assert.All(result.Status, s => Assert.Equal(ScfStatus.Converged, s));
+        Assert.True((result.FermiLevel - solution.FermiLevel).abs().max().item<double>() < 1e-3);
+    }
+
     /// Runs the SCF with the seed's settings from <paramref name="multipoles"/> and from the frames' Fermi levels (from_data;
     /// μ_off where absent) or μ_off (zero), μ_off being the mean of the frames' Fermi levels as the training sets it. Checks
     /// that every frame converged at its total charge.
