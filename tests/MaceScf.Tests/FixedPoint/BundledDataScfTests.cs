@@ -100,7 +100,7 @@ public class BundledDataScfTests(ITestOutputHelper output)
     /// through q_s tanh(q/q_s), q_s = 0.5 e, a response that is not linear in V̂) and μ started 8 V above μ*, ∂Q/∂μ at the
     /// start is small and the full Newton step overshoots into the other saturated branch. With the bound every frame
     /// converges within the default 99 updates at the seed's mixing (40–53 updates); without it none did in 99 (measured
-    /// 2026-11-27). From μ* − 8 V both converge (35–47 updates).
+    /// 2026-11-27). From μ* − 8 V both converge (42–47 updates with the bound, 35–38 without).
     [Fact]
     public void BoundOnFermiStepKeepsSaturatingResponseConverging()
     {

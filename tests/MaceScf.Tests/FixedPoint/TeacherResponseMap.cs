@@ -6,15 +6,14 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
 
-/// The synthetic teacher's response (docs/synth.md, eq. 1) as a one-body fixed-point map on a batch of frames (the
-/// teacher's electrostatics: one feature width σ = the smearing width; features without the atom's own Gaussian, as in the
-/// model's default, so the self-energy constants move into the hardness): at
-/// stationarity χ_i + (J_i + c_0) q_i + v_i + μ = 0 and (1/α_i + c_1) d_i + ∇v_i = 0, with c_l the Gaussian's self-energy
-/// constant, so
+/// The synthetic teacher's response (docs/synth.md, eq. 1) as a one-body fixed-point map on a batch of frames, with the
+/// teacher's electrostatics (one feature width σ = the smearing width) and features without the atom's own Gaussian, as in
+/// the model's default, so the self-energy constants c_l move into the hardness. At stationarity
+/// χ_i + (J_i + c_0) q_i + v_i + μ = 0 and (1/α_i + c_1) d_i + ∇v_i = 0, so
 ///   F(p, μ)_i0 = −(χ_i + v_i + μ)/(J_i + c_0),  F(p, μ)_i,m = −∂_m v_i / (1/α_i + c_1),
 /// with v + μ and ∇v read from V̂ = features(p) + features(applied field, μ). Its fixed point at a total charge is the
 /// teacher's constant-charge solution (the labels of examples/conductor); ∂Q/∂μ at fixed input is −Σ 1/(J_i + c_0),
-/// about −1 e/V for the 8-atom conductor frames.
+/// about −1.2 e/V for the 8-atom conductor frames.
 internal sealed class TeacherResponseMap : IFixedPointMap, IDisposable
 {
     private readonly ElectrostaticsPlan _plan;
