@@ -10,7 +10,8 @@ public static class ScfRunner
     /// Below this |∂Q/∂μ| a structure's response is treated as zero (notes §6).
     public const double SmallResponse = 1e-6;
 
-    /// Largest Newton step on μ (V) before the last one (notes §3.4).
+    /// Largest change of μ per update (V), as in the Python code (notes §3.4): a safeguard for updates that are not linear in
+    /// V̂; the default one-body update is, and its Newton step is then exact.
     public const double MaxFermiStep = 1.0;
 
     /// <param name="initialDensity">[N, K]</param>
@@ -89,8 +90,11 @@ public static class ScfRunner
             // The returned μ is the one the returned density was computed with (DESIGN.md §5): no Newton step after the last update.
             if (stop || t == o.NumScfSteps - 2) break;
             var small = response.abs() < SmallResponse;
-            // Newton on μ with R = ∂Q/∂μ of the update; with no response, step against the deficit: Δμ = −sign(ΔQ).
-            var step = torch.where(small, -deficit.sign(), deficit / torch.where(small, torch.ones_like(response), response));
+            // Newton on μ for the update's charge (DESIGN.md §5): the input p̃ holds Q*, so the mixed density's deficit is
+            // ΔQ = α(Q* − Q(F(p̃, μ))), and Δμ = ΔQ/(αR), R = ∂Q(F)/∂μ at fixed input, gives Q(F(p̃, μ + Δμ)) = Q* to first
+            // order. The μ error does not feed back through the density: its charge response α g δμ is what the projection
+            // removes (f ΔQ = −α g δμ). With no response, step against the deficit: Δμ = −sign(ΔQ).
+            var step = torch.where(small, -deficit.sign(), deficit / (o.MixingParameter * torch.where(small, torch.ones_like(response), response)));
             mu = (mu + tracker.FreezeGraphs(step.clamp(-MaxFermiStep, MaxFermiStep))).MoveToOuterDisposeScope();
         }
         return tracker.Finish(p, mu, map.Features(p, mu.index_select(0, map.Batch)));

@@ -69,18 +69,40 @@ public class ScfRunnerTests(ITestOutputHelper output)
         Assert.Equal(capacitance, measured, 1e-10);
     }
 
+    /// From the constant-charge fixed point (p*, μ*) with μ started 0.5 V off, the first update's charge deficit is
+    /// ΔQ = −αRδμ (R = ∂Q(F)/∂μ at fixed input) and the projection removes its density response exactly, so the Newton step
+    /// ΔQ/(αR) lands on μ* for a linear response; the Python step ΔQ/R would leave (1 − α)δμ = 0.35 V. Two updates: the
+    /// returned μ is the one after the first Newton step, and the second update returns p*.
     [Fact]
-    public void UnstableMixingIsReportedAsDiverged()
+    public void NewtonStepOnFermiLevelAccountsForMixing()
     {
         using var scope = NewDisposeScope();
         using var map = new LinearResponseMap();
-        var options = new ScfOptions { ConstantCharge = false, MixingParameter = 3.0, NumScfSteps = 500 };
-        var result = ScfRunner.Run(map, options, map.LocalDensity, zeros(2, dtype: float64));
+        double[] target = [-1.0, 0.5];
+        var (density, mu) = map.SolveDirectly([0, 0], target);
+        var options = new ScfOptions { ConstantCharge = true, MixingParameter = 0.3, ScfTolerance = 0, NumScfSteps = 3 };
+        var result = ScfRunner.Run(map, options, density, mu + 0.5, tensor(target, dtype: float64));
+        double muError = MaxDiff(result.FermiLevel, mu), pError = MaxDiff(result.Density, density);
+        output.WriteLine($"after one Newton step |μ − μ*| = {muError:E2}; after two updates |p − p*| = {pError:E2}");
+        Assert.Equal(2, result.History.shape[1]);
+        Assert.True(muError < 1e-10, $"{muError}");
+        Assert.True(pError < 1e-10, $"{pError}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void UnstableMixingIsReportedAsDiverged(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        using var map = new LinearResponseMap();
+        var options = new ScfOptions { ConstantCharge = constantCharge, MixingParameter = 3.0, NumScfSteps = 500 };
+        var result = ScfRunner.Run(map, options, map.LocalDensity, zeros(2, dtype: float64), zeros(2, dtype: float64));
         output.WriteLine($"status {string.Join(", ", result.Status)}; updates {result.History.shape[1]}; last change "
             + string.Join(", ", result.History[.., -1].data<double>().ToArray()));
         Assert.All(result.Status, s => Assert.Equal(ScfStatus.Diverged, s));
         Assert.True(result.History.shape[1] < 499, "divergence must stop the loop early");
-        Assert.False(result.Density.isnan().any().item<bool>());
+        Assert.False(result.Density.isnan().any().item<bool>() || result.FermiLevel.isnan().any().item<bool>());
     }
 
     [Theory]
