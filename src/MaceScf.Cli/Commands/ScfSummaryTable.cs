@@ -26,15 +26,23 @@ public static class ScfSummaryTable
         PrintDerivations(console, predictions);
     }
 
-    /// How many frames got implicit and unrolled derivatives, and every frame whose implicit derivative fell back (with the reason).
+    /// Frames named per fallback reason before the rest are only counted (every frame's method is in the output file).
+    public const int NamedFallbacks = 5;
+
+    /// How many frames got implicit and unrolled derivatives and, per reason, the frames whose implicit derivative fell back.
     private static void PrintDerivations(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions)
     {
         var derived = predictions.Where(p => p.Derivation is not null).ToList();
         if (derived.Count == 0) return;
         string Count(ForcesMethod method) => derived.Count(p => p.Derivation!.Method == method).ToString(CultureInfo.InvariantCulture);
         console.MarkupLineInterpolated($"forces: implicit for {Count(ForcesMethod.Implicit)} frame(s), unroll for {Count(ForcesMethod.Unroll)}");
-        foreach (var p in derived.Where(p => p.Derivation!.FellBack))
+        foreach (var group in derived.Where(p => p.Derivation!.FellBack).GroupBy(p => p.Derivation!.FallbackReason))
+        {
+            var frames = group.ToList();
+            string named = string.Join("; ", frames.Take(NamedFallbacks).Select(p => p.Frame.Configuration.DescribeOrigin()));
+            string more = frames.Count > NamedFallbacks ? $"; and {frames.Count - NamedFallbacks} more" : "";
             console.MarkupLineInterpolated(
-                $"[yellow]unrolled instead of implicit:[/] {p.Frame.Configuration.DescribeOrigin()} ({p.Derivation!.FallbackReason} in its batch)");
+                $"[yellow]unrolled instead of implicit ({group.Key} in their batch):[/] {frames.Count} frame(s): {named}{more}");
+        }
     }
 }
