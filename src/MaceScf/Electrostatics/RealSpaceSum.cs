@@ -10,6 +10,9 @@ namespace MaceScf.Electrostatics;
 /// Energies, potentials and features include each atom's own Gaussian (closed forms, §2.6).
 sealed class RealSpaceSum : IDisposable
 {
+    /// Atoms closer than this (Å) are refused: h, D1 and D2 are 0/0 at R = 0 and lose all precision just above it.
+    public const double MinimumSeparation = 1e-3;
+
     sealed record PairKernel(Tensor H, Tensor D1, Tensor D2) : IDisposable
     {
         public void Dispose() { H.Dispose(); D1.Dispose(); D2.Dispose(); }
@@ -36,12 +39,26 @@ sealed class RealSpaceSum : IDisposable
         _source = pairs[.., 1].contiguous();
         _separation = positions.index_select(0, _receiver) - positions.index_select(0, _source);
         var distance = _separation.norm(1);
+        RefuseOverlaps(distance);
         double sigma = options.SmearingWidth;
         _energyKernel = Kernel(distance, Math.Sqrt(2) * sigma);
         _pointKernel = Kernel(distance, sigma);
         _featureKernels = layout.Widths.Select(w => Kernel(distance, Math.Sqrt(sigma * sigma + w * w))).ToArray();
         _selfFeatures = layout.SelfInteractionMatrix(sigma, options.DensityMaxL, positions.dtype, positions.device);
         foreach (var t in Owned()) t.DetachFromDisposeScope();
+    }
+
+    /// A clear error instead of NaN energies for coincident (e.g. duplicated) atoms.
+    void RefuseOverlaps(Tensor distance)
+    {
+        if (distance.numel() == 0) return;
+        using var noGrad = no_grad();
+        long closest = distance.argmin().item<long>();
+        double d = distance[closest].item<double>();
+        if (d >= MinimumSeparation) return;
+        throw new ArgumentException(
+            $"realspace electrostatics: atoms {_receiver[closest].item<long>()} and {_source[closest].item<long>()} are {d:G3} Å apart "
+            + $"(closer than {MinimumSeparation} Å: duplicated atoms?); the Gaussian pair terms are undefined there");
     }
 
     /// Kernel of two Gaussians whose widths add to s² (h = k_e erf(R/c)/R, c = √2 s).

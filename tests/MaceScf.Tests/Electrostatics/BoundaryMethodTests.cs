@@ -47,6 +47,18 @@ public class BoundaryMethodTests
     }
 
     [Fact]
+    public void RealspaceRefusesCoincidentAtomsByName()
+    {
+        var options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace };
+        var positions = T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 1e-5 } });
+        var error = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(options, positions));
+        Assert.Contains("atoms 1 and 3 are 1E-05 Å apart", error.Message);
+        // Just above the limit the energy is finite.
+        using var plan = new ElectrostaticsPlan(options, T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 2e-3 } }));
+        Assert.True(double.IsFinite(plan.Energy(T(new double[,] { { 1, 0.1, 0, 0 }, { -1, 0, 0.1, 0 }, { 0.5, 0, 0, 0.1 }, { -0.5, 0.1, 0.1, 0 } })).sum().item<double>()));
+    }
+
+    [Fact]
     public void RealspaceAndMoleculeInBoxAgreeInAGrowingBox()
     {
         using var scope = NewDisposeScope();
