@@ -50,7 +50,14 @@ public sealed class ElectrostaticsPlan : IDisposable
         {
             _atomsOfStructure[g] = (_batch == g).nonzero().squeeze(1);
             _positionsOfStructure[g] = graphCount == 1 ? positions.alias() : positions.index_select(0, _atomsOfStructure[g]);
-            _structures[g] = new StructureElectrostatics(options, Layout, _positionsOfStructure[g], cells?[g], Methods[g]);
+            try
+            {
+                _structures[g] = new StructureElectrostatics(options, Layout, _positionsOfStructure[g], cells?[g], Methods[g]);
+            }
+            catch (StructureGeometryException e) when (e.Structure is null)
+            {
+                throw e.InStructure(g);
+            }
         }
         _outputOrder = cat(_atomsOfStructure, 0).argsort();
         _fieldProjection = Layout.LinearPotentialMatrix(positions.dtype, positions.device);

@@ -54,9 +54,9 @@ sealed class RealSpaceSum : IDisposable
         if (distance.numel() == 0) return;
         using var noGrad = no_grad();
         long closest = distance.argmin().item<long>();
-        double d = distance[closest].item<double>();
+        double d = distance[closest].to_type(ScalarType.Float64).item<double>();
         if (d >= MinimumSeparation) return;
-        throw new ArgumentException(
+        throw new StructureGeometryException(
             $"realspace electrostatics: atoms {_receiver[closest].item<long>()} and {_source[closest].item<long>()} are {d:G3} Å apart "
             + $"(closer than {MinimumSeparation} Å: duplicated atoms?); the Gaussian pair terms are undefined there");
     }

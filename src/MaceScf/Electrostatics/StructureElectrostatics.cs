@@ -26,10 +26,14 @@ sealed class StructureElectrostatics : IDisposable
         }
         else
         {
-            if (cell is null) throw new ArgumentException($"the {method.ToName()} method needs a cell");
+            if (cell is null) throw new StructureGeometryException($"the {method.ToName()} method needs a cell");
             var volume = linalg.det(cell);
-            if (!(volume.item<double>() > 0))
-                throw new ArgumentException($"the cell must be right-handed with positive volume (rows are lattice vectors), got volume {volume.item<double>()}");
+            double v = volume.to_type(ScalarType.Float64).item<double>();
+            if (v == 0)
+                throw new StructureGeometryException($"the {method.ToName()} method needs a cell, and this structure has none (volume 0): give the "
+                    + "frame a Lattice (for a molecule, a box well larger than it) or use electrostatic_pbc_method realspace (open boundaries)");
+            if (!(v > 0))
+                throw new StructureGeometryException($"the cell must be right-handed with positive volume (rows are lattice vectors), got volume {v}");
             _reciprocal = new ReciprocalSpaceSum(options, layout, positions, cell);
             var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
             _owned.AddRange([volume, projection]);
@@ -37,7 +41,7 @@ sealed class StructureElectrostatics : IDisposable
             {
                 var inPlaneZ = cell[TensorIndex.Slice(0, 2), 2].abs().max().item<double>();
                 if (inPlaneZ > 1e-8 * cell.abs().max().item<double>())
-                    throw new ArgumentException("the slab method needs the first two lattice vectors in the xy plane (vacuum along z)");
+                    throw new StructureGeometryException("the slab method needs the first two lattice vectors in the xy plane (vacuum along z)");
                 _correction = new SlabCorrection(positions, volume, projection);
             }
             else if (method == BoundaryMethod.MoleculeInBox)

@@ -35,7 +35,15 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
         using var scope = NewDisposeScope();
         using var batch = GraphBatch.Build(frames.Select(f => f.Configuration).ToArray(), model.Hyperparameters.Mace.RMax, species, model.Dtype);
         var inputs = Inputs(frames, batch);
-        var prediction = model.Evaluate(inputs, options, computeForces, computeStress);
+        FixedPointPrediction prediction;
+        try
+        {
+            prediction = model.Evaluate(inputs, options, computeForces, computeStress);
+        }
+        catch (Electrostatics.StructureGeometryException e) when (e.Structure is { } g)
+        {
+            throw new ArgumentException($"{frames[g].Configuration.DescribeOrigin()}: {e.Problem}", e);
+        }
         var energy = Doubles(prediction.Energy);
         var forces = prediction.Forces is null ? null : Doubles(prediction.Forces);
         var stress = prediction.Stress is null ? null : Doubles(prediction.Stress);

@@ -17,13 +17,13 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string SaveModel()
+    private string SaveModel(BoundaryMethod method = BoundaryMethod.MixedPeriodic)
     {
-        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.MixedPeriodic) with
+        var hp = FixedPointTestSystems.Hyperparameters(method: method) with
         {
-            Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.MixedPeriodic, FieldFeatureWidths = [1.0, 2.0], KspaceCutoffFactor = 0.8 },
+            Electrostatics = new ElectrostaticsOptions { Method = method, FieldFeatureWidths = [1.0, 2.0], KspaceCutoffFactor = 0.8 },
         };
-        var path = Path.Combine(_dir, "model.macescf");
+        var path = Path.Combine(_dir, $"model-{method}.macescf");
         using var model = FixedPointTestSystems.Model(hp, 41);
         ModelFile.Save(model, path);
         return path;
@@ -92,6 +92,29 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         Assert.All(ExtXyzReader.ReadAll(outPath), f => Assert.Equal("implicit", f.Info["macescf_forces_method"]));
         Assert.Contains("forces: implicit for 7 frame(s), unroll for 0", text);
     }
+
+    /// A molecule without a box under molecule_in_box, and a duplicated atom under realspace, are errors naming file and
+    /// frame, not NaN.
+    [Fact]
+    public void CoincidentAtomsAreNamedByFileAndFrame()
+    {
+        var model = SaveModel();
+        var data = Path.Combine(_dir, "duplicated.xyz");
+        const string water = "O 0 0 0.119262\nH 0 0.763239 -0.477047\nH 0 -0.763239 -0.477047\n";
+        File.WriteAllText(data, $"3\ntotal_charge=0\n{water}4\ntotal_charge=0\n{water}H 0 -0.763239 -0.477047\n");
+        var (code, text) = CliRunner.Run("eval", model, data, "-o", Path.Combine(_dir, "o.xyz"), "--num_scf_steps", "5");
+        output.WriteLine(text);
+        Assert.Equal(1, code);
+        // The model's mixed_periodic method needs a box for a molecule: the frame without a Lattice is named.
+        Assert.Contains("duplicated.xyz, frame 0: the molecule_in_box method needs a cell", Flat(text));
+        (code, text) = CliRunner.Run("eval", SaveModel(BoundaryMethod.Realspace), data, "-o", Path.Combine(_dir, "o.xyz"), "--num_scf_steps", "5");
+        output.WriteLine(text);
+        Assert.Equal(1, code);
+        Assert.Contains("duplicated.xyz, frame 1: realspace electrostatics: atoms 2 and 3 are 0 Å apart", Flat(text));
+    }
+
+    /// Console text with line breaks (the console's wrapping) as single spaces.
+    private static string Flat(string text) => string.Join(' ', text.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
 
     [Fact]
     public void BadInputsGiveClearErrors()

@@ -51,7 +51,8 @@ public class BoundaryMethodTests
     {
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace };
         var positions = T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 1e-5 } });
-        var error = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(options, positions));
+        var error = Assert.Throws<StructureGeometryException>(() => new ElectrostaticsPlan(options, positions));
+        Assert.Equal(0, error.Structure);
         Assert.Contains("atoms 1 and 3 are 1E-05 Å apart", error.Message);
         // Just above the limit the energy is finite.
         using var plan = new ElectrostaticsPlan(options, T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 2e-3 } }));
@@ -214,12 +215,15 @@ public class BoundaryMethodTests
     {
         using var scope = NewDisposeScope();
         var positions = T(MoleculePositions);
-        var e = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Pbc }, positions));
+        ArgumentException e = Assert.Throws<StructureGeometryException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Pbc }, positions));
         Assert.Contains("needs a cell", e.Message);
+        e = Assert.Throws<StructureGeometryException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.MixedPeriodic }, positions,
+            zeros(3, 3, dtype: float64), tensor(new[] { false, false, false })));
+        Assert.Contains("the molecule_in_box method needs a cell, and this structure has none (volume 0)", e.Message);
         var leftHanded = T(new double[,] { { 0, 10, 0 }, { 10, 0, 0 }, { 0, 0, 10 } });
-        e = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Pbc }, positions, leftHanded));
+        e = Assert.Throws<StructureGeometryException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Pbc }, positions, leftHanded));
         Assert.Contains("right-handed", e.Message);
-        e = Assert.Throws<ArgumentException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Slab }, positions, T(new double[,] { { 10, 0, 1 }, { 0, 10, 0 }, { 0, 0, 10 } })));
+        e = Assert.Throws<StructureGeometryException>(() => new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Slab }, positions, T(new double[,] { { 10, 0, 1 }, { 0, 10, 0 }, { 0, 0, 10 } })));
         Assert.Contains("xy plane", e.Message);
         using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions { Method = BoundaryMethod.Realspace }, positions);
         e = Assert.Throws<ArgumentException>(() => plan.Energy(T(new double[,] { { 1 }, { 1 }, { 1 }, { 1 } })));
