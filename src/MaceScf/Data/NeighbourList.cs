@@ -64,10 +64,7 @@ public sealed class NeighbourList
     {
         const int smallStart = 1024;
         if (cell is null || !pbc.All(p => p)) return smallStart;
-        double volume = Math.Abs(
-            cell[0, 0] * (cell[1, 1] * cell[2, 2] - cell[1, 2] * cell[2, 1])
-            - cell[0, 1] * (cell[1, 0] * cell[2, 2] - cell[1, 2] * cell[2, 0])
-            + cell[0, 2] * (cell[1, 0] * cell[2, 1] - cell[1, 1] * cell[2, 0]));
+        double volume = Math.Abs(CellVolume.Of(cell));
         double expected = 1.05 * atomCount * (double)atomCount * 4 * Math.PI / 3 * cutoff * cutoff * cutoff / volume;
         return (int)Math.Clamp(expected, smallStart, Array.MaxLength / 3);
     }

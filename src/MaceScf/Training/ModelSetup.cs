@@ -17,6 +17,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var a = config.Architecture;
         var data = config.Data;
         UnprovidedOptions.Check(config);
+        CellCheck.Require(a.Electrostatics.Method, sets);
         var log = new List<string>();
         var z = sets.Species.AtomicNumbers;
         var e0s = AtomicEnergies(data.E0s, sets.Train, z);
