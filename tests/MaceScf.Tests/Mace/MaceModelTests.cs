@@ -24,12 +24,6 @@ public class MaceModelTests(ITestOutputHelper output)
     private static MaceInputs Transformed(MaceInputs inputs, Tensor g, Tensor translation) =>
         inputs.WithGeometry(inputs.Positions.matmul(g.T) + translation, inputs.Cell.matmul(g.T));
 
-    private void Report(string what, double value, double tolerance)
-    {
-        output.WriteLine($"{what}: {value:E2}");
-        Assert.True(value <= tolerance, $"{what}: {value} > {tolerance}");
-    }
-
     [Theory]
     [MemberData(nameof(FirstBlocks))]
     public void EnergyIsInvariantAndForcesRotate(string first)
@@ -51,8 +45,8 @@ public class MaceModelTests(ITestOutputHelper output)
                 worstE = Math.Max(worstE, Math.Abs(moved.Output.InteractionEnergy.item<double>() - e) / Math.Abs(e));
                 worstF = Math.Max(worstF, MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T)) / forceScale);
             }
-            Report($"{first} {name}: relative energy change under rotation/reflection/translation", worstE, 1e-10);
-            Report($"{first} {name}: relative force error F(gr) − g F(r)", worstF, 1e-10);
+            output.Report($"{first} {name}: relative energy change under rotation/reflection/translation", worstE, 1e-10);
+            output.Report($"{first} {name}: relative force error F(gr) − g F(r)", worstF, 1e-10);
         }
     }
 
@@ -77,7 +71,7 @@ public class MaceModelTests(ITestOutputHelper output)
             {
                 var d = WignerD.ForIrreps(model.LayerIrreps[t], g, order);
                 double err = MaxDiff(moved.NodeFeatures[t], reference.NodeFeatures[t].matmul(d.T)) / MaxAbs(reference.NodeFeatures[t]);
-                Report($"{order} layer {t} ({model.LayerIrreps[t]}), {(trial == 1 ? "improper" : "proper")}: relative error", err, 1e-10);
+                output.Report($"{order} layer {t} ({model.LayerIrreps[t]}), {(trial == 1 ? "improper" : "proper")}: relative error", err, 1e-10);
                 Assert.True(MaxDiff(moved.NodeEnergies[t], reference.NodeEnergies[t]) <= 1e-10 * MaxAbs(reference.NodeEnergies[t]));
             }
         }
@@ -94,9 +88,9 @@ public class MaceModelTests(ITestOutputHelper output)
         for (int i = 0; i < 6; i++) for (int d = 0; d < 3; d++) pp[i, d] = p[perm[i], d];
         var reference = MaceProperties.Evaluate(model, Inputs(p, s, TriclinicCell()));
         var permuted = MaceProperties.Evaluate(model, Inputs(pp, perm.Select(i => s[i]).ToArray(), TriclinicCell()));
-        Report("relative energy change under permutation",
+        output.Report("relative energy change under permutation",
             Math.Abs(permuted.Output.InteractionEnergy.item<double>() - reference.Output.InteractionEnergy.item<double>()) / Math.Abs(reference.Output.InteractionEnergy.item<double>()), 1e-12);
-        Report("force error under permutation",
+        output.Report("force error under permutation",
             MaxDiff(permuted.Forces!, reference.Forces!.index_select(0, torch.tensor(perm.Select(i => (long)i).ToArray()))), 1e-11);
     }
 
@@ -114,7 +108,7 @@ public class MaceModelTests(ITestOutputHelper output)
         foreach (var (n, axis) in new[] { (2, 0), (3, 2) })
         {
             var (sp, ss, sc) = Supercell(p, s, cell, n, axis);
-            Report($"relative error of the {n}-fold supercell along {axis}", Math.Abs(InteractionEnergy(model, Inputs(sp, ss, sc)) - n * e) / (n * scale), 1e-10);
+            output.Report($"relative error of the {n}-fold supercell along {axis}", Math.Abs(InteractionEnergy(model, Inputs(sp, ss, sc)) - n * e) / (n * scale), 1e-10);
         }
         // Sheared cell a' = a, b' = b + a, c' = c − 2b, and atom 1 moved by a + c.
         var sheared = new double[3, 3];
@@ -126,7 +120,7 @@ public class MaceModelTests(ITestOutputHelper output)
             sheared[2, d] = cell[2, d] - 2 * cell[1, d];
             moved[1, d] += cell[0, d] + cell[2, d];
         }
-        Report("relative error with a sheared cell and wrapped atoms", Math.Abs(InteractionEnergy(model, Inputs(moved, s, sheared)) - e) / scale, 1e-10);
+        output.Report("relative error with a sheared cell and wrapped atoms", Math.Abs(InteractionEnergy(model, Inputs(moved, s, sheared)) - e) / scale, 1e-10);
     }
 
     /// Two copies of a molecule 20 Å apart have twice the energy; a batch of two graphs gives each graph's own energy.
@@ -145,14 +139,14 @@ public class MaceModelTests(ITestOutputHelper output)
             pair[i + 5, d] = p[i, d] + (d == 0 ? 20 : 0);
         }
         double scale = Math.Abs(single);
-        Report("relative error of E(two far copies) − 2E", Math.Abs(InteractionEnergy(model, Inputs(pair, [.. s, .. s], null)) - 2 * single) / scale, 1e-12);
+        output.Report("relative error of E(two far copies) − 2E", Math.Abs(InteractionEnergy(model, Inputs(pair, [.. s, .. s], null)) - 2 * single) / scale, 1e-12);
 
         var crystal = Crystal();
         var molecule = Inputs(p, s, null);
         using var noGrad = torch.no_grad();
         var batched = model.forward(Concat(molecule, crystal)).InteractionEnergy;
-        Report("batched graph 0 vs alone", Math.Abs(batched[0].item<double>() - InteractionEnergy(model, molecule)) / scale, 1e-12);
-        Report("batched graph 1 vs alone", Math.Abs(batched[1].item<double>() - InteractionEnergy(model, crystal)) / scale, 1e-12);
+        output.Report("batched graph 0 vs alone", Math.Abs(batched[0].item<double>() - InteractionEnergy(model, molecule)) / scale, 1e-12);
+        output.Report("batched graph 1 vs alone", Math.Abs(batched[1].item<double>() - InteractionEnergy(model, crystal)) / scale, 1e-12);
     }
 
     /// Inputs taken from a collated GraphBatch (a molecule without cell and a crystal) give each structure's own energy.
@@ -173,8 +167,8 @@ public class MaceModelTests(ITestOutputHelper output)
         using var batch = MaceScf.Data.GraphBatch.Build(configurations, RMax, new MaceScf.Data.SpeciesTable(z));
         var energies = model.forward(MaceInputs.FromBatch(batch)).Energy;
         double e0 = Energy(model, Inputs(pm, sm, null)), e1 = Energy(model, Inputs(pc, sc, TriclinicCell()));
-        Report("molecule from a GraphBatch (eV)", Math.Abs(energies[0].item<double>() - e0), 1e-10);
-        Report("crystal from a GraphBatch (eV)", Math.Abs(energies[1].item<double>() - e1), 1e-10);
+        output.Report("molecule from a GraphBatch (eV)", Math.Abs(energies[0].item<double>() - e0), 1e-10);
+        output.Report("crystal from a GraphBatch (eV)", Math.Abs(energies[1].item<double>() - e1), 1e-10);
     }
 
     [Fact]
@@ -201,7 +195,7 @@ public class MaceModelTests(ITestOutputHelper output)
         {
             var forces = MaceProperties.Evaluate(model, inputs).Forces!;
             var fd = FiniteDifferenceForces(model, inputs, 1e-4);
-            Report($"{first} {name}: relative |F − F_fd|", MaxDiff(forces, fd) / MaxAbs(forces), 1e-6);
+            output.Report($"{first} {name}: relative |F − F_fd|", MaxDiff(forces, fd) / MaxAbs(forces), 1e-6);
         }
     }
 
@@ -227,9 +221,9 @@ public class MaceModelTests(ITestOutputHelper output)
             fd[3 * i + j] = (Strained(h) - Strained(-h)) / (2 * h);
         }
         var dEdStrain = torch.tensor(fd, [1, 3, 3], dtype: ScalarType.Float64);
-        Report("relative |virial + dE/dε_fd|", MaxDiff(result.Virials!, -dEdStrain) / MaxAbs(dEdStrain), 1e-6);
-        Report("relative |stress − (dE/dε_fd)/V|", MaxDiff(result.Stress!, dEdStrain / volume) / MaxAbs(dEdStrain / volume), 1e-6);
-        Report("asymmetry of the stress", MaxDiff(result.Stress!, result.Stress!.transpose(1, 2)) / MaxAbs(result.Stress!), 1e-12);
+        output.Report("relative |virial + dE/dε_fd|", MaxDiff(result.Virials!, -dEdStrain) / MaxAbs(dEdStrain), 1e-6);
+        output.Report("relative |stress − (dE/dε_fd)/V|", MaxDiff(result.Stress!, dEdStrain / volume) / MaxAbs(dEdStrain / volume), 1e-6);
+        output.Report("asymmetry of the stress", MaxDiff(result.Stress!, result.Stress!.transpose(1, 2)) / MaxAbs(result.Stress!), 1e-12);
     }
 
     /// An atom leaving r_max: energy and forces are continuous (the envelope is C² at r_max).
@@ -243,10 +237,10 @@ public class MaceModelTests(ITestOutputHelper output)
         var a = MaceProperties.Evaluate(model, inside);
         var b = MaceProperties.Evaluate(model, outside);
         double forceScale = MaxAbs(a.Forces!);
-        Report("interaction energy jump across r_max (eV)", Math.Abs(a.Output.InteractionEnergy.item<double>() - b.Output.InteractionEnergy.item<double>()), 1e-12);
-        Report("relative force jump across r_max", MaxDiff(a.Forces!, b.Forces!) / forceScale, 1e-9);
+        output.Report("interaction energy jump across r_max (eV)", Math.Abs(a.Output.InteractionEnergy.item<double>() - b.Output.InteractionEnergy.item<double>()), 1e-12);
+        output.Report("relative force jump across r_max", MaxDiff(a.Forces!, b.Forces!) / forceScale, 1e-9);
         // Further out the atom is isolated: its energy no longer depends on the distance.
-        Report("interaction energy change beyond r_max (eV)",
+        output.Report("interaction energy change beyond r_max (eV)",
             Math.Abs(b.Output.InteractionEnergy.item<double>() - MaceProperties.Evaluate(model, At(RMax + 0.3)).Output.InteractionEnergy.item<double>()), 1e-12);
 
         static MaceInputs At(double distance)
@@ -280,7 +274,7 @@ public class MaceModelTests(ITestOutputHelper output)
         const double h = 1e-5;
         double fd = (Loss(h) - Loss(-h)) / (2 * h);
         double analytic = grad[1, 2].item<double>();
-        Report("relative error of d(ΣF² + Σσ²)/dw", Math.Abs(analytic - fd) / Math.Abs(analytic), 1e-6);
+        output.Report("relative error of d(ΣF² + Σσ²)/dw", Math.Abs(analytic - fd) / Math.Abs(analytic), 1e-6);
     }
 
     /// A float32 model runs on float64 inputs, returns float32 results and is invariant to float32 precision.
@@ -297,8 +291,8 @@ public class MaceModelTests(ITestOutputHelper output)
         var g = Reference.Orthogonal(new System.Random(3), improper: true);
         var moved = MaceProperties.Evaluate(model, Transformed(inputs, g, torch.zeros(3, dtype: ScalarType.Float64)));
         double e = reference.Output.InteractionEnergy.item<float>();
-        Report("float32: relative energy change under an improper rotation", Math.Abs(moved.Output.InteractionEnergy.item<float>() - e) / Math.Abs(e), 1e-5);
-        Report("float32: relative force error", MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T.to_type(ScalarType.Float32))) / MaxAbs(reference.Forces!), 1e-5);
+        output.Report("float32: relative energy change under an improper rotation", Math.Abs(moved.Output.InteractionEnergy.item<float>() - e) / Math.Abs(e), 1e-5);
+        output.Report("float32: relative force error", MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T.to_type(ScalarType.Float32))) / MaxAbs(reference.Forces!), 1e-5);
     }
 
     private static Tensor FiniteDifferenceForces(MaceModel model, MaceInputs inputs, double h)
