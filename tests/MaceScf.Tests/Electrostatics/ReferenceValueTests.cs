@@ -1,4 +1,5 @@
 using MaceScf.Electrostatics;
+using MaceScf.Equivariant;
 using static TorchSharp.torch;
 using static MaceScf.Tests.Electrostatics.Fixtures;
 
@@ -160,5 +161,38 @@ public class QuadrupoleTests
         double small = ImageEnergy(24), large = ImageEnergy(36);
         Assert.True(Math.Abs(small) < 2e-3 * selfEnergy, $"image energy {small} vs self-energy {selfEnergy}");
         Assert.Equal(Math.Pow(1.5, 5), small / large, 0.03 * Math.Pow(1.5, 5));
+    }
+
+    /// The l = 2 coefficients and features use the harmonics of the equivariant network (e3nn 0.4.4, y-z-x order), which
+    /// the model's l = 2 density outputs follow: rotating atoms and cell by R and every atom's coefficients by
+    /// D(R) = D⁰ ⊕ D¹ ⊕ D² leaves the energy unchanged, rotates the forces by R and the features by D(R) per width. A sign
+    /// or order difference in any l = 2 harmonic breaks it.
+    [Theory]
+    [InlineData(BoundaryMethod.Pbc)]
+    [InlineData(BoundaryMethod.MoleculeInBox)]
+    public void QuadrupoleEnergyForcesAndFeaturesAreRotationEquivariant(BoundaryMethod method)
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions
+        {
+            Method = method, DensityMaxL = 2, FieldFeatureMaxL = 2, FieldFeatureWidths = [1.0, 2.0], IncludeSelfInteraction = false,
+        };
+        var r = Rotations.FromEulerAngles(0.4, -1.1, 2.3);
+        var coefficientRotation = WignerD.ForIrreps(Irreps.Parse("1x0e+1x1o+1x2e"), r, VectorOrder.Yzx);
+        var featureRotation = WignerD.ForIrreps(Irreps.Parse("2x0e+2x1o+2x2e"), r, VectorOrder.Yzx);
+        var p = randn(new long[] { 4, 9 }, dtype: float64, generator: new Generator(11)) * 0.3;
+        var positions = T(TriclinicPositions);
+        var cell = T(TriclinicCell);
+        var a = BoundaryMethodTests.Evaluate(options, positions, p, cell);
+        var b = BoundaryMethodTests.Evaluate(options, positions.matmul(r.T), p.matmul(coefficientRotation.T), cell.matmul(r.T));
+        Assert.Equal(a.Energy, b.Energy, 1e-11);
+        Assert.True(MaxAbs(b.Forces - a.Forces.matmul(r.T)) < 1e-11, $"forces {MaxAbs(b.Forces - a.Forces.matmul(r.T))}");
+        Assert.True(MaxAbs(b.Features - a.Features.matmul(featureRotation.T)) < 1e-11,
+            $"features {MaxAbs(b.Features - a.Features.matmul(featureRotation.T))}");
+        // Rotating only the l = 2 block the wrong way round (D² of R⁻¹) is detected: the test can fail.
+        var wrong = WignerD.ForIrreps(Irreps.Parse("1x0e+1x1o"), r, VectorOrder.Yzx);
+        var wrongRotation = block_diag(wrong, WignerD.Matrix(2, r.T, VectorOrder.Yzx));
+        var c = BoundaryMethodTests.Evaluate(options, positions.matmul(r.T), p.matmul(wrongRotation.T), cell.matmul(r.T));
+        Assert.True(Math.Abs(c.Energy - a.Energy) > 1e-6, $"{c.Energy} vs {a.Energy}");
     }
 }
