@@ -16,6 +16,16 @@ public static class AsePython
         Assert.True(exitCode == 0, $"ase_interop.py {string.Join(' ', arguments)} failed ({exitCode}):\n{output}");
     }
 
+    /// Starts a Python script next to the test assembly (relative path) with its output redirected, for scripts that run
+    /// alongside the test (the ASE side of a socket).
+    public static Process Start(string script, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Interpreter.Value) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, script));
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        return Process.Start(info)!;
+    }
+
     private static string Find()
     {
         foreach (var candidate in new[] { "/usr/bin/python3", "python3" })

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using MaceScf.Data;
+using MaceScf.Driver;
+using MaceScf.FixedPoint;
+using MaceScf.Md;
+using Spectre.Console;
+
+namespace MaceScf.Cli.Commands;
+
+/// `macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME)`: a saved model as an i-PI socket driver, for
+/// molecular dynamics with i-PI or ASE's SocketIOCalculator.
+public sealed class IpiCommand : ICommand
+{
+    public string Name => "ipi";
+    public string Summary => "run a trained model as an i-PI socket driver (molecular dynamics with i-PI or ASE)";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no_warm_start" };
+
+    public string Help => $"""
+        usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING] [--no-warm-start]
+
+        Connects to an i-PI server (i-PI, or ASE's SocketIOCalculator) and answers it as a driver: for every structure the
+        server sends, runs the model in MODEL with its SCF and returns energy, forces and, for a periodic system, the
+        virial. The first frame of FILE.xyz fixes the system: species (in the server's atom order), total_charge (held
+        constant), fermi_level, external_field and pbc; positions and cell come from the server at every step. Each SCF
+        starts from the previous step's density and Fermi level (warm start). Prints one line per step (energy, SCF status
+        and updates, forces method). Ends with exit code 0 when the server sends EXIT or closes the connection; a diverged
+        SCF stops the driver with exit code 1 (the connection is closed, nothing is sent for that step).
+
+          --init FILE.xyz    the initial structure (extxyz)
+          --address H:P      connect to the INET socket HOST:PORT (e.g. localhost:31415)
+          --unix NAME        connect to the UNIX socket /tmp/ipi_NAME (i-PI's and ASE's naming)
+          --no-warm-start    start every SCF from the SCF options' initial density and Fermi level
+
+        {ScfFlags.Help}
+
+        other options:
+          --keys MAPPING   file keys of the initial frame's values, e.g. "total_charge=charge,fermi_level=the_VBM"
+        """;
+
+    public int Run(CommandLine args, IAnsiConsole console)
+    {
+        if (args.Positional.Count != 1) throw new UsageException("ipi takes MODEL");
+        string init = args.String("init") ?? throw new UsageException("ipi needs --init FILE.xyz (the initial structure)");
+        string? address = args.String("address"), unix = args.String("unix");
+        if ((address is null) == (unix is null)) throw new UsageException("ipi needs one of --address HOST:PORT or --unix NAME");
+        var options = ScfFlags.Read(args);
+        bool warmStart = !args.Flag("no_warm_start");
+        var mapping = EvalCommand.ParseKeys(args.String("keys"));
+        args.RejectUnknown([]);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        using var model = ModelFile.Load(args.Positional[0]);
+        foreach (var p in model.parameters()) p.requires_grad_(false);
+        var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
+            ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
+        CheckSpecies(template.Configuration, model.Hyperparameters.Mace.AtomicNumbers);
+        var potential = new MdPotential(model, template, options, warmStart);
+
+        using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
+        console.WriteLine($"i-PI driver: {template.Configuration.AtomCount} atoms from {init}, connected to "
+            + (address ?? IpiEndpoint.UnixPrefix + unix) + $"; warm start {(warmStart ? "on" : "off")}");
+        var updates = new List<int>();
+        new IpiClient(stream).Run(geometry =>
+        {
+            var clock = Stopwatch.StartNew();
+            var prediction = potential.Evaluate(geometry.Positions, geometry.Cell);
+            updates.Add(prediction.Steps);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {updates.Count - 1}: energy {prediction.Energy:F8} eV, SCF {ScfResult.Name(prediction.Status)} in {prediction.Steps} "
+                + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s"));
+            return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction));
+        });
+        console.WriteLine(updates.Count == 0
+            ? "i-PI driver: the server ended before sending a structure"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"i-PI driver: {updates.Count} step(s), SCF updates per step: mean {updates.Average():F1}, min {updates.Min()}, max {updates.Max()}"));
+        return 0;
+    }
+
+    private static void CheckSpecies(Configuration frame, IReadOnlyList<int> modelSpecies)
+    {
+        var missing = frame.AtomicNumbers.Distinct().Where(z => !modelSpecies.Contains(z)).ToArray();
+        if (missing.Length > 0)
+            throw new InvalidDataException($"{frame.DescribeOrigin()}: element(s) {string.Join(", ", missing.Select(PeriodicTable.Symbol))} "
+                + $"not in the model's species ({string.Join(", ", modelSpecies.Select(PeriodicTable.Symbol))})");
+    }
+}
