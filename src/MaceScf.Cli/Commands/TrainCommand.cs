@@ -1,4 +1,5 @@
 using System.Globalization;
+using MaceScf.Distributed;
 using MaceScf.FixedPoint;
 using MaceScf.Training;
 using Spectre.Console;
@@ -16,6 +17,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
 
     public string Help => """
         usage: macescf train --config config.yaml [--option value ...] [--print-config]
+               mpiexec -n R macescf train --config config.yaml --distributed ...   (docs/distributed.md)
 
         Trains a fixed-point SCF electrostatic MACE model through the stages of train_schedule and
         writes the final model ({name}_run-{seed}.model in model_dir, loadable by macescf eval),
@@ -53,17 +55,66 @@ public sealed class TrainCommand : IRawArgumentsCommand
         return Train(config, console);
     }
 
+    /// One process, or (--distributed) this rank of an MPI job: rank 0 prints and writes; a rank that fails prints its error
+    /// and aborts the job, so no rank waits for it.
     private static int Train(TrainingConfig config, IAnsiConsole console)
     {
+        if (!config.Run.Distributed)
+        {
+            if (MpiLauncher.Ranks() is > 1 and int launched)
+            {
+                console.MarkupLineInterpolated(
+                    $"[red]error:[/] started as one of {launched} MPI ranks without --distributed: each rank would train alone and write the same files; add --distributed (docs/distributed.md) or run one process");
+                return 2;
+            }
+            return Train(config, console, SingleProcess.Instance);
+        }
+        MpiCommunicator ranks;
+        try
+        {
+            ranks = MpiCommunicator.Start();
+        }
+        catch (DllNotFoundException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+        using (ranks)
+        {
+            try
+            {
+                return Train(config, ranks.Rank == 0 ? console : Silent(), ranks);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"error: rank {ranks.Rank} of {ranks.Size} failed: {e.Message}");
+                if (e is not (ConfigurationException or InvalidDataException or IOException)) Console.Error.WriteLine(e);
+                Console.Error.Flush();
+                ranks.Abort(1);
+                return 1;
+            }
+        }
+    }
+
+    private static IAnsiConsole Silent() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+
+    private static int Train(TrainingConfig config, IAnsiConsole console, ICommunicator ranks)
+    {
         var run = config.Run;
-        Directory.CreateDirectory(run.LogDir);
-        using var log = new StreamWriter(Path.Combine(run.LogDir, $"{run.Tag}.log"), append: true) { AutoFlush = true };
+        StreamWriter? log = null;
+        if (ranks.Rank == 0)
+        {
+            Directory.CreateDirectory(run.LogDir);
+            log = new StreamWriter(Path.Combine(run.LogDir, $"{run.Tag}.log"), append: true) { AutoFlush = true };
+        }
+        using var logFile = log;
         void Say(string line)
         {
             console.WriteLine(line);
-            log.WriteLine(line);
+            log?.WriteLine(line);
         }
-        foreach (var line in config.Provenance()) log.WriteLine(line);
+        foreach (var line in config.Provenance()) log?.WriteLine(line);
+        if (ranks.Size > 1) Say($"distributed: {ranks.Size} MPI ranks, {RankThreads.Apply()} thread(s) per rank");
         var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
         Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
@@ -73,7 +124,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
         random.manual_seed(run.Seed);
         using var model = new FixedPointModel(setup.Hyperparameters, dtype);
         Say($"model: {model.ParameterCount} parameters");
-        var trainer = new Trainer(config, sets, model);
+        var trainer = new Trainer(config, sets, model, ranks);
         TrainingResult result = null!;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).Start(ctx =>
         {
@@ -84,6 +135,7 @@ public sealed class TrainCommand : IRawArgumentsCommand
                 Say(Line(r));
             }));
         });
+        if (ranks.Rank != 0) return 0;
         Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
         foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
         PrintFinalErrors(console, Say, model, config, sets);
@@ -102,6 +154,8 @@ public sealed class TrainCommand : IRawArgumentsCommand
         if (errors.TryGetValue("atomic_multipoles", out var q)) text += $" ρ {q.ToString("G3", s)}";
         if (r.ScfSteps is { } steps) text += $" SCF {steps.ToString("F1", s)} steps {(100 * r.ScfConverged!.Value).ToString("F0", s)}% conv";
         if (r.Fallbacks > 0) text += $" {r.Fallbacks} fallback(s) to unroll";
+        if (r.Ranks is { } ranks)
+            text += $" {ranks.Count} ranks imbalance {ranks.Imbalance.ToString("F2", s)} comm {ranks.CommunicationSeconds.ToString("F2", s)} s";
         return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
     }
 

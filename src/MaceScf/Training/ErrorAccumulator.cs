@@ -1,3 +1,4 @@
+using MaceScf.Distributed;
 using static TorchSharp.torch;
 
 namespace MaceScf.Training;
@@ -28,6 +29,20 @@ public sealed class ErrorAccumulator
         Add("total_charge", o.TotalCharge - b.TotalCharge, b.TotalChargeWeight);
         Add("dipole", o.Dipole - b.Dipole, b.DipoleWeight);
         Add("fermi_level", o.FermiLevel - b.FermiLevel, b.FermiLevelWeight);
+    }
+
+    /// The properties of <see cref="Add(TrainingOutputs, TrainingBatch)"/>, in the order their sums travel between ranks.
+    public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "atomic_multipoles", "total_charge", "dipole", "fermi_level"];
+
+    /// Replaces the sums by their totals over the ranks (each rank accumulated its shard).
+    public void SumOver(ICommunicator ranks)
+    {
+        if (ranks.Size == 1) return;
+        var packed = Properties.SelectMany(p => _sums.TryGetValue(p, out var v) ? new[] { v.Sum, v.Count } : [0.0, 0.0]).ToArray();
+        ranks.Sum(packed);
+        _sums.Clear();
+        for (int i = 0; i < Properties.Count; i++)
+            if (packed[2 * i + 1] > 0) _sums[Properties[i]] = (packed[2 * i], packed[2 * i + 1]);
     }
 
     public IReadOnlyDictionary<string, double> Rmse() => _sums.ToDictionary(kv => kv.Key, kv => Math.Sqrt(kv.Value.Sum / kv.Value.Count));

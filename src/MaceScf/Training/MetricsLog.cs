@@ -17,7 +17,8 @@ public sealed class MetricsLog(string path)
         var line = new
         {
             r.Epoch, r.Stage, r.StageName, Mode = r.Mode.ToString(), r.Lr, r.TrainLoss, r.TrainLossTerms, r.ValidLoss, r.Rmse,
-            r.ScfSteps, r.ScfConverged, r.Fallbacks, Time = r.Seconds,
+            r.ScfSteps, r.ScfConverged, r.Fallbacks, Time = r.Seconds, Ranks = r.Ranks?.Count, RankImbalance = r.Ranks?.Imbalance,
+            CommunicationTime = r.Ranks?.CommunicationSeconds,
         };
         File.AppendAllText(path, JsonSerializer.Serialize(line, Json) + "\n");
     }

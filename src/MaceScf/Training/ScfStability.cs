@@ -36,8 +36,8 @@ public static class ScfStability
         return v / norm.index_select(0, geometry.Batch).unsqueeze(1);
     }
 
-    /// mean_g softplus_β(r_g − offset) (smooth, PyTorch's Softplus with threshold 20) or mean_g relu(r_g − offset).
-    public static Tensor Loss(Tensor ratio, bool smooth, double beta, double offset) => smooth
-        ? nn.functional.softplus(ratio - offset, beta, 20).mean()
-        : nn.functional.relu(ratio - offset).mean();
+    /// [G] softplus_β(r_g − offset) (smooth, PyTorch's Softplus with threshold 20) or relu(r_g − offset); the loss is their mean.
+    public static Tensor Penalty(Tensor ratio, bool smooth, double beta, double offset) => smooth
+        ? nn.functional.softplus(ratio - offset, beta, 20)
+        : nn.functional.relu(ratio - offset);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MaceScf.Data;
+using MaceScf.Distributed;
 using MaceScf.FixedPoint;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -13,6 +14,9 @@ public sealed record TrainingResult(FixedPointModel Model, string ModelPath, str
 /// The training loop of `macescf train` (spec §2.4–2.5, §4, §7): the stages of train_schedule with their loss, lr and mode;
 /// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
 /// a checkpoint at every evaluation and restart from the latest one. Progress goes to the callback, never the console.
+/// Over several ranks (docs/distributed.md) each global batch is split by atoms, every rank differentiates its shard's share
+/// of the global batch's loss, the gradients are summed over the ranks and every rank takes the same step; only rank 0
+/// writes files.
 public sealed class Trainer
 {
     private readonly TrainingConfig _config;
@@ -20,9 +24,12 @@ public sealed class Trainer
     private readonly RunOptions _run;
     private readonly OptimizerOptions _opt;
     private readonly DataOptions _data;
+    private readonly ICommunicator _ranks;
 
-    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model)
+    /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process by default</param>
+    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks = null)
     {
+        _ranks = ranks ?? SingleProcess.Instance;
         _config = config;
         _sets = sets;
         _run = config.Run;
@@ -50,7 +57,9 @@ public sealed class Trainer
             state = checkpoint.Load(latest, Model, optimizer, ema);
             schedule.Restore(state.LrMultiplier, state.SchedulerBest, state.SchedulerBadEpochs);
         }
-        else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        else if (_ranks.Rank == 0 && File.Exists(MetricsPath)) File.Delete(MetricsPath);
+        RankAgreement.Check(_ranks, state.NextEpoch, "first epoch (from the latest checkpoint)");
+        CheckParameters("initial parameters");
         var metrics = new MetricsLog(MetricsPath);
         var reports = new List<EpochReport>();
         var trainSchedule = _config.Schedule;
@@ -68,7 +77,7 @@ public sealed class Trainer
             optimizer.SetLearningRates(groups.Select(g => stage.LrOf(g.Name) * schedule.Multiplier).ToList());
             var watch = Stopwatch.StartNew();
             optimizer.Train();
-            var (trainLoss, terms, trainErrors, steps, converged, fallbacks) = TrainEpoch(stage, epoch, optimizer, ema);
+            var (trainLoss, terms, trainErrors, steps, converged, fallbacks, ranks) = TrainEpoch(stage, epoch, optimizer, ema);
             optimizer.Eval();
             var rmse = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["train"] = trainErrors };
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
@@ -90,8 +99,8 @@ public sealed class Trainer
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
                 optimizer.LearningRates[0], trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
-                evaluate, improved);
-            metrics.Append(report);
+                evaluate, improved, ranks);
+            if (_ranks.Rank == 0) metrics.Append(report);
             reports.Add(report);
             if (evaluate)
             {
@@ -100,13 +109,17 @@ public sealed class Trainer
                     NextEpoch = epoch + 1, LrMultiplier = schedule.Multiplier, SchedulerBest = schedule.Best,
                     SchedulerBadEpochs = schedule.BadEpochs, EmaUpdates = ema?.Updates ?? 0,
                 };
-                checkpoint.Save(Model, optimizer, ema, state, _run.KeepCheckpoints);
+                CheckParameters($"parameters after epoch {epoch}");
+                if (_ranks.Rank == 0) checkpoint.Save(Model, optimizer, ema, state, _run.KeepCheckpoints);
             }
             progress?.Report(report);
         }
         ema?.Swap();
-        Directory.CreateDirectory(_run.ModelDir);
-        ModelFile.Save(Model, ModelPath);
+        if (_ranks.Rank == 0)
+        {
+            Directory.CreateDirectory(_run.ModelDir);
+            ModelFile.Save(Model, ModelPath);
+        }
         return new TrainingResult(Model, ModelPath, MetricsPath, reports);
     }
 
@@ -122,42 +135,71 @@ public sealed class Trainer
     }
 
     private (double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double> Rmse, double? Steps, double? Converged,
-        int Fallbacks)
+        int Fallbacks, RankStatistics? Ranks)
         TrainEpoch(TrainingStage stage, int epoch, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
         var errors = new ErrorAccumulator();
-        double lossSum = 0;
-        var termSums = new Dictionary<string, double>();
-        int batches = 0, structures = 0, convergedCount = 0, fallbacks = 0;
-        long stepSum = 0;
-        bool scf = false;
         var parameters = Model.parameters().ToArray();
-        foreach (var frames in Batches(epoch))
+        var gradients = new GradientSum(_ranks, parameters);
+        var batches = Batches(epoch).ToList();
+        // Sums over this rank's shards, summed over the ranks after the epoch: loss, its terms in stage order, structures
+        // with an SCF, their SCF updates and converged ones, then one fallback flag per batch.
+        var sums = new double[1 + stage.Loss.Count + 3 + batches.Count];
+        double imbalance = 0;
+        for (int b = 0; b < batches.Count; b++)
         {
             using var scope = NewDisposeScope();
-            using var batch = TrainingBatch.Build(frames, Model, _sets.Species);
+            var (shard, over, split) = Shard(batches[b]);
+            imbalance += split.Imbalance;
             optimizer.ZeroGrad();
-            var outputs = Forward(stage, batch, training: true);
-            var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch);
-            loss.backward();
+            if (shard.Length > 0)
+            {
+                using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+                var outputs = Forward(stage, batch, training: true);
+                var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
+                loss.backward();
+                sums[0] += loss.item<double>();
+                for (int k = 0; k < stage.Loss.Count; k++) sums[1 + k] += terms[stage.Loss[k].Name];
+                errors.Add(outputs, batch);
+                if (outputs.Fallback) sums[1 + stage.Loss.Count + 3 + b] = 1;
+                if (outputs.Scf is { } s)
+                {
+                    sums[1 + stage.Loss.Count] += s.Steps.Count;
+                    sums[2 + stage.Loss.Count] += s.Steps.Sum();
+                    sums[3 + stage.Loss.Count] += s.Status.Count(x => x == ScfStatus.Converged);
+                }
+            }
+            gradients.Run();
             if (_opt.ClipGrad is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
             optimizer.Step();
             ema?.Update();
-            lossSum += loss.item<double>();
-            foreach (var (k, v) in terms) termSums[k] = termSums.GetValueOrDefault(k) + v;
-            errors.Add(outputs, batch);
-            batches++;
-            if (outputs.Fallback) fallbacks++;
-            if (outputs.Scf is { } s)
-            {
-                scf = true;
-                structures += s.Steps.Count;
-                stepSum += s.Steps.Sum();
-                convergedCount += s.Status.Count(x => x == ScfStatus.Converged);
-            }
         }
-        return (lossSum / batches, termSums.ToDictionary(kv => kv.Key, kv => kv.Value / batches), errors.Rmse(),
-            scf ? (double)stepSum / structures : null, scf ? (double)convergedCount / structures : null, fallbacks);
+        _ranks.Sum(sums);
+        errors.SumOver(_ranks);
+        int n = batches.Count, t = stage.Loss.Count;
+        double structures = sums[1 + t];
+        var ranks = _ranks.Size == 1 ? null : new RankStatistics(_ranks.Size, imbalance / n, gradients.Communication.TotalSeconds);
+        return (sums[0] / n, stage.Loss.Select((term, k) => (term.Name, sums[1 + k] / n)).ToDictionary(), errors.Rmse(),
+            structures > 0 ? sums[2 + t] / structures : null, structures > 0 ? sums[3 + t] / structures : null,
+            sums.Skip(4 + t).Count(f => f > 0), ranks);
+    }
+
+    /// This rank's frames of a global batch (<see cref="BatchSplit"/>) and the batch's size that its loss is normalised by.
+    private (LabelledConfiguration[] Shard, LossNormalisation Over, BatchSplit Split) Shard(IReadOnlyList<LabelledConfiguration> frames)
+    {
+        var atoms = frames.Select(f => f.Configuration.AtomCount).ToArray();
+        var split = BatchSplit.Of(atoms, _ranks.Size);
+        return (split.Shards[_ranks.Rank].Select(i => frames[i]).ToArray(), new LossNormalisation(frames.Count, atoms.Sum(a => (long)a)), split);
+    }
+
+    /// Stops the run when a rank's parameters differ from rank 0's (a sum over all parameters, compared bit for bit).
+    private void CheckParameters(string what)
+    {
+        if (_ranks.Size == 1) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double fingerprint = Model.parameters().Sum(p => p.to_type(ScalarType.Float64).sum().item<double>());
+        RankAgreement.Check(_ranks, fingerprint, what);
     }
 
     private TrainingOutputs Forward(TrainingStage stage, TrainingBatch batch, bool training)
@@ -168,21 +210,26 @@ public sealed class Trainer
             stage.FixedPointTrainingOptions.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss), training);
     }
 
-    /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode.
+    /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode; over several ranks each batch is split
+    /// as in training and the sums are reduced, so every rank returns the same values.
     public (double Loss, IReadOnlyDictionary<string, double> Rmse) Evaluate(TrainingStage stage, IReadOnlyList<LabelledConfiguration> frames)
     {
         var errors = new ErrorAccumulator();
-        double lossSum = 0;
+        var lossSum = new double[1];
         int batches = 0;
         for (int start = 0; start < frames.Count; start += _data.ValidBatchSize)
         {
             using var scope = NewDisposeScope();
-            using var batch = TrainingBatch.Build(frames.Skip(start).Take(_data.ValidBatchSize).ToArray(), Model, _sets.Species);
-            var outputs = Forward(stage, batch, training: false);
-            lossSum += TrainingLoss.Compute(stage.Loss, outputs, batch).Total.item<double>();
-            errors.Add(outputs, batch);
+            var (shard, over, _) = Shard(frames.Skip(start).Take(_data.ValidBatchSize).ToArray());
             batches++;
+            if (shard.Length == 0) continue;
+            using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+            var outputs = Forward(stage, batch, training: false);
+            lossSum[0] += TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
+            errors.Add(outputs, batch);
         }
-        return (batches == 0 ? double.NaN : lossSum / batches, errors.Rmse());
+        _ranks.Sum(lossSum);
+        errors.SumOver(_ranks);
+        return (batches == 0 ? double.NaN : lossSum[0] / batches, errors.Rmse());
     }
 }

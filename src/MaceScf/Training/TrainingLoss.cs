@@ -2,18 +2,27 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
+/// The structures and atoms of the batch that every mean of a loss runs over. A rank's shard of a global batch divides its
+/// sums by the global batch's counts, so the ranks' losses and gradients add up to those of the global batch
+/// (docs/distributed.md).
+public readonly record struct LossNormalisation(int Structures, long Atoms)
+{
+    public static LossNormalisation Of(TrainingBatch b) => new(b.GraphCount, b.Batch.shape[0]);
+}
+
 /// The weighted loss L = Σ_k w_k L_k of a stage (spec §5; electrostatics-and-scf-math Appendix A). Every "mean" runs over
 /// all elements, so zero-weight (absent) entries count in the denominator but contribute nothing.
 public static class TrainingLoss
 {
-    /// The total and each weighted term (for the log).
-    public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, TrainingOutputs o, TrainingBatch b)
+    /// The total and each weighted term (for the log); the means run over <paramref name="over"/> (default: the batch).
+    public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, TrainingOutputs o, TrainingBatch b,
+        LossNormalisation? over = null)
     {
         Tensor? total = null;
         var values = new Dictionary<string, double>();
         foreach (var term in terms)
         {
-            var value = term.Weight * Term(term, o, b);
+            var value = term.Weight * Term(term, o, b, over);
             values[term.Name] = value.item<double>();
             total = total is null ? value : total + value;
         }
@@ -30,32 +39,36 @@ public static class TrainingLoss
     public static bool NeedsStability(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "fixedpoint_scf_stability");
 
     /// One unweighted term.
-    public static Tensor Term(LossTerm term, TrainingOutputs o, TrainingBatch b)
+    public static Tensor Term(LossTerm term, TrainingOutputs o, TrainingBatch b, LossNormalisation? over = null)
     {
+        var count = over ?? LossNormalisation.Of(b);
+        // Σ over the rows (structures or atoms) and columns of x, divided by the entries of the normalising batch.
+        Tensor PerStructure(Tensor x) => x.sum() / (x.numel() / Math.Max(1, x.shape[0]) * (double)count.Structures);
+        Tensor PerAtom(Tensor x) => x.sum() / (x.numel() / Math.Max(1, x.shape[0]) * (double)count.Atoms);
         double Option(string key, double fallback) => term.Options.FirstOrDefault(kv => kv.Key == key) is { Key: not null } kv ? kv.Value : fallback;
         var n = b.AtomCount;
         var w = b.ConfigWeight;
         return term.Name switch
         {
             // mean_g [w_g w^E_g (ΔE_g/N_g)²]
-            "energy_per_atom" => (w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()).mean(),
+            "energy_per_atom" => PerStructure(w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()),
             // mean_(i,α) [w w^F ΔF²]
-            "forces" => (b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()).mean(),
+            "forces" => PerAtom(b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()),
             // mean_(i,c) [w w^ρ Δρ²]
-            "atomic_multipoles" => (b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density).square()).mean(),
-            "total_charge" => (w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge).square()).mean(),
-            "total_charge_per_atom" => (w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge) / n).square()).mean(),
-            "dipole" => (w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole).square()).mean(),
-            "dipole_per_atom" => (w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole) / n.unsqueeze(1)).square()).mean(),
-            "fermi_level" => (w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel).square()).mean(),
-            "fermi_level_per_atom" => (w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel) / n).square()).mean(),
+            "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density).square()),
+            "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge).square()),
+            "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge) / n).square()),
+            "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole).square()),
+            "dipole_per_atom" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole) / n.unsqueeze(1)).square()),
+            "fermi_level" => PerStructure(w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel).square()),
+            "fermi_level_per_atom" => PerStructure(w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel) / n).square()),
             // mean_i [w (V[ρ_ref]_i − V[ρ]_i)²]: both potentials computed by the model's electrostatics.
-            "esps" => (b.PotentialWeight * (o.Esps!.Value.Reference - o.Esps.Value.Predicted).square()).mean(),
+            "esps" => PerAtom(b.PotentialWeight * (o.Esps!.Value.Reference - o.Esps.Value.Predicted).square()),
             // mean_i [w mean_c (V̂[ρ] − V̂[ρ_ref])²] at the same Fermi level.
-            "field_features" => (b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Reference).square().mean([1])).mean(),
+            "field_features" => PerAtom(b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Reference).square().mean([1])),
             // mean_g softplus_β(r_g − offset): r_g the squared amplification of the map at the fixed point (ScfStability);
             // nothing when the stage turns fixed_point_training_options.fixedpoint_scf_stability off.
-            "fixedpoint_scf_stability" => o.StabilityRatio is null ? zeros_like(o.Energy).sum() : ScfStability.Loss(o.StabilityRatio, Option("smooth", 1) != 0, Option("beta", 10.0), Option("offset", 1.0)),
+            "fixedpoint_scf_stability" => o.StabilityRatio is null ? zeros_like(o.Energy).sum() : PerStructure(ScfStability.Penalty(o.StabilityRatio, Option("smooth", 1) != 0, Option("beta", 10.0), Option("offset", 1.0))),
             _ => throw new ArgumentException($"loss '{term.Name}' is not provided by macescf train"),
         };
     }

@@ -25,6 +25,7 @@ public sealed record RunOptions
     public required bool LogOnTestSets { get; init; }
     public required bool ScfConvergenceSummary { get; init; }
     public required bool DebugLogGradSummary { get; init; }
+    public required bool Distributed { get; init; }
     public required bool ComputeStress { get; init; }
     public required string ErrorTable { get; init; }
 
@@ -57,6 +58,7 @@ public sealed record RunOptions
             LogOnTestSets = c.Get(TrainingOptions.LogOnTestSets),
             ScfConvergenceSummary = c.Get(TrainingOptions.ScfConvergenceSummary),
             DebugLogGradSummary = c.Get(TrainingOptions.DebugLogGradSummary),
+            Distributed = c.Get(TrainingOptions.Distributed),
             ComputeStress = c.Get(TrainingOptions.ComputeStress),
             ErrorTable = c.Get(TrainingOptions.ErrorTable),
         };

@@ -93,6 +93,8 @@ public static class TrainingOptions
     public static readonly Option<bool> LogOnTestSets = Add("log_on_test_sets", Run, Bool, false, "Also evaluate each test config_type during training.");
     public static readonly Option<bool> ScfConvergenceSummary = Add("scf_convergence_summary", Run, Bool, false, "After training, report SCF convergence.");
     public static readonly Option<bool> DebugLogGradSummary = Add("debug_log_grad_summary", Run, Bool, false, "Log gradient and parameter norms per step.");
+    public static readonly Option<bool> Distributed = Add("distributed", Run, Bool, false,
+        "Data-parallel training over the MPI ranks of mpiexec/srun (MPICH); the run reproduces the single-process one (docs/distributed.md).");
 
     // Data
     public static readonly Option<string?> TrainFile = Add("train_file", OptionSection.Data, XyzPath, null, "Training set (extxyz).", required: true);
