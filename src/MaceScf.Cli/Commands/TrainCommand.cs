@@ -88,7 +88,9 @@ public sealed class TrainCommand : IRawArgumentsCommand
             catch (Exception e)
             {
                 Console.Error.WriteLine($"error: rank {ranks.Rank} of {ranks.Size} failed: {e.Message}");
-                if (e is not (ConfigurationException or InvalidDataException or IOException)) Console.Error.WriteLine(e);
+                // The failures App reports by their message; anything else also gets its stack trace.
+                if (e is not (ConfigurationException or MaceScf.Data.KeyMappingException or IOException or UnauthorizedAccessException
+                    or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)) Console.Error.WriteLine(e);
                 Console.Error.Flush();
                 ranks.Abort(1);
                 return 1;
@@ -114,7 +116,14 @@ public sealed class TrainCommand : IRawArgumentsCommand
             log?.WriteLine(line);
         }
         foreach (var line in config.Provenance()) log?.WriteLine(line);
-        if (ranks.Size > 1) Say($"distributed: {ranks.Size} MPI ranks, {RankThreads.Apply()} thread(s) per rank");
+        if (ranks.Size > 1)
+        {
+            Say($"distributed: {ranks.Size} MPI ranks, {RankThreads.Apply()} thread(s) per rank");
+            // MPICH's launcher names a killed rank by PID and host: this line names the rank.
+            string identities = $"ranks: {RankIdentity.Describe(ranks)}";
+            if (ranks.Size <= 16) Say(identities);
+            else log?.WriteLine(identities);
+        }
         var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
         Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
