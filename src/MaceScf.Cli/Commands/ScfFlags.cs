@@ -11,6 +11,9 @@ public static class ScfFlags
           --scf_tolerance T          converged when the mean |Δp| of an update is below T (default 1e-6)
           --constant_charge BOOL     hold the total charge (true, default) or the Fermi level (false)
           --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
+          --scf_mixer M              linear (default) | anderson: Anderson/Pulay acceleration of the
+                                     linear step (same fixed point, typically 2–4× fewer updates)
+          --anderson_depth M         iterates the Anderson mixer combines (default 5)
           --initial_density D        local_guess (default) | from_data | zero
           --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
           --forces_method M          implicit (default): forces and stress by implicit differentiation of the
@@ -30,6 +33,8 @@ public static class ScfFlags
             ScfTolerance = args.Double("scf_tolerance") ?? defaults.ScfTolerance,
             ConstantCharge = args.Has("constant_charge") ? args.Flag("constant_charge") : defaults.ConstantCharge,
             MixingParameter = args.Double("mixing_parameter") ?? defaults.MixingParameter,
+            Mixer = args.String("scf_mixer") is { } mixer ? Mixer(mixer) : defaults.Mixer,
+            AndersonDepth = args.Int("anderson_depth") ?? defaults.AndersonDepth,
             InitialDensity = args.String("initial_density") is { } d ? ScfOptions.ParseInitialDensity(d) : defaults.InitialDensity,
             InitialFermiLevel = args.String("initial_fermi_level") is { } f ? ScfOptions.ParseInitialFermiLevel(f) : defaults.InitialFermiLevel,
             UseAutogradForces = args.Has("use_autograd_forces") ? args.Flag("use_autograd_forces") : defaults.UseAutogradForces,
@@ -39,5 +44,17 @@ public static class ScfFlags
             throw new UsageException("--use_autograd_forces false selects which unrolled SCF steps keep their graph: add --forces_method unroll "
                 + "(the default, implicit, differentiates the converged fixed point and takes no unrolled step)");
         return options;
+    }
+
+    static ScfMixer Mixer(string text)
+    {
+        try
+        {
+            return ScfMixerNames.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 }

@@ -35,6 +35,15 @@ public sealed record ScfOptions
     /// mixing_parameter α: p ← p + α (F(p) − p).
     public double MixingParameter { get; init; } = 0.25;
 
+    /// scf_mixer: linear (p ← p + α (F(p) − p)) or anderson (Anderson/Pulay acceleration of that step; same fixed point).
+    public ScfMixer Mixer { get; init; } = ScfMixer.Linear;
+
+    /// anderson_depth: how many previous iterates the Anderson mixer combines (ignored by linear mixing).
+    public int AndersonDepth { get; init; } = DefaultAndersonDepth;
+
+    /// The default <see cref="AndersonDepth"/>, chosen by measurement (docs/benchmarks.md, "Anderson mixing").
+    public const int DefaultAndersonDepth = 5;
+
     public InitialDensity InitialDensity { get; init; } = InitialDensity.LocalGuess;
 
     public InitialFermiLevel InitialFermiLevel { get; init; } = InitialFermiLevel.FromData;
@@ -80,6 +89,7 @@ public sealed record ScfOptions
         if (NumScfSteps < 1) throw new ArgumentException($"num_scf_steps must be ≥ 1, got {NumScfSteps}.");
         if (!(ScfTolerance >= 0)) throw new ArgumentException($"scf_tolerance must be ≥ 0, got {ScfTolerance}.");
         if (!(MixingParameter > 0)) throw new ArgumentException($"mixing_parameter must be positive, got {MixingParameter}.");
+        if (AndersonDepth < 1) throw new ArgumentException($"anderson_depth must be ≥ 1, got {AndersonDepth}.");
         if (!(ChargeTolerance > 0)) throw new ArgumentException("The charge tolerance must be positive.");
         if (!(DivergenceCharge > 0) || !(ResolvedDivergenceChange > 0)) throw new ArgumentException("Divergence thresholds must be positive.");
     }

@@ -10,19 +10,23 @@ public sealed record EvaluatedSet(string Name, IReadOnlyList<FramePrediction> Pr
 public static class FinalEvaluation
 {
     /// The defaults of <see cref="ScfOptions"/> (num_scf_steps 100, scf_tolerance 1e-6, initial_density local_guess,
-    /// initial_fermi_level from_data), with constant_charge and mixing_parameter of the last stage that runs an SCF (the
-    /// defaults too when every stage is direct).
+    /// initial_fermi_level from_data), with constant_charge, mixing_parameter, scf_mixer and anderson_depth of the last stage
+    /// that runs an SCF (the defaults too when every stage is direct).
     public static ScfOptions Settings(TrainSchedule schedule)
     {
         var last = schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf;
         var inference = new ScfOptions();
-        return last is null ? inference : inference with { ConstantCharge = last.ConstantCharge, MixingParameter = last.MixingParameter };
+        return last is null ? inference : inference with
+        {
+            ConstantCharge = last.ConstantCharge, MixingParameter = last.MixingParameter, Mixer = last.Mixer, AndersonDepth = last.AndersonDepth,
+        };
     }
 
     /// The settings with their config.yaml names: `num_scf_steps 100, scf_tolerance 1.0E-06, constant_charge true, ...`.
     public static string Describe(ScfOptions o) =>
         $"num_scf_steps {o.NumScfSteps}, scf_tolerance {Scalars.Format(o.ScfTolerance)}, constant_charge {(o.ConstantCharge ? "true" : "false")}, "
-        + $"mixing_parameter {Scalars.Format(o.MixingParameter)}, initial_density {SnakeCase.Of(o.InitialDensity)}, "
+        + $"mixing_parameter {Scalars.Format(o.MixingParameter)}"
+        + (o.Mixer == ScfMixer.Anderson ? $", scf_mixer anderson, anderson_depth {o.AndersonDepth}" : "") + $", initial_density {SnakeCase.Of(o.InitialDensity)}, "
         + $"initial_fermi_level {SnakeCase.Of(o.InitialFermiLevel)}";
 
     /// Train, valid and each test config_type (empty sets left out), in batches of <paramref name="batchSize"/>.

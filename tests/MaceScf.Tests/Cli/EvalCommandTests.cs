@@ -93,6 +93,40 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("forces: implicit for 7 frame(s), unroll for 0", text);
     }
 
+    /// --scf_mixer anderson gives the energies and forces of linear mixing in fewer updates; a bad mixer or depth is a usage error.
+    /// At constant μ: at constant charge this random model's μ* lies 50–230 V from the data's, which both mixers walk at 1 V per update.
+    [Fact]
+    public void AndersonMixingGivesTheLinearResultsInFewerUpdates()
+    {
+        var model = SaveModel();
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        string linearPath = Path.Combine(_dir, "linear.xyz"), andersonPath = Path.Combine(_dir, "anderson.xyz");
+        string[] common = ["--keys", Keys, "--num_scf_steps", "400", "--mixing_parameter", "0.5", "--scf_tolerance", "1e-9", "--constant_charge", "false"];
+        var (code, _) = CliRunner.Run(["eval", model, data, "-o", linearPath, .. common]);
+        Assert.Equal(0, code);
+        (code, var text) = CliRunner.Run(["eval", model, data, "-o", andersonPath, .. common, "--scf_mixer", "anderson", "--anderson_depth", "4"]);
+        output.WriteLine(text);
+        Assert.Equal(0, code);
+        var (linear, anderson) = (ExtXyzReader.ReadAll(linearPath), ExtXyzReader.ReadAll(andersonPath));
+        Assert.All(anderson, f => Assert.Equal("converged", f.Info["macescf_scf_status"]));
+        int Updates(IEnumerable<Configuration> frames) => frames.Sum(f => Convert.ToInt32(f.Info["macescf_scf_steps"]));
+        output.WriteLine($"updates: linear {Updates(linear)}, Anderson {Updates(anderson)}");
+        Assert.True(Updates(anderson) * 2 < Updates(linear));
+        for (int i = 0; i < linear.Count; i++)
+        {
+            Assert.Equal((double)linear[i].Info["macescf_energy"], (double)anderson[i].Info["macescf_energy"], 1e-6);
+            var (fl, fa) = ((double[,])linear[i].Arrays["macescf_forces"], (double[,])anderson[i].Arrays["macescf_forces"]);
+            for (int a = 0; a < fl.GetLength(0); a++)
+                for (int d = 0; d < 3; d++) Assert.Equal(fl[a, d], fa[a, d], 1e-6);
+        }
+        (code, text) = CliRunner.Run("eval", model, data, "-o", andersonPath, "--scf_mixer", "pulay");
+        Assert.Equal(2, code);
+        Assert.Contains("linear, anderson", text);
+        (code, text) = CliRunner.Run("eval", model, data, "-o", andersonPath, "--scf_mixer", "anderson", "--anderson_depth", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("anderson_depth", text);
+    }
+
     /// A molecule without a box under molecule_in_box, and a duplicated atom under realspace, are errors naming file and
     /// frame, not NaN.
     [Fact]

@@ -7,7 +7,7 @@ namespace MaceScf.Tests.Training;
 
 /// Every initial_density and initial_fermi_level value reaches the model's SCF options unchanged: from a stage's scf block in
 /// config.yaml, from --train_schedule on the `macescf train` command line (and through the rendered --print-config), and from
-/// the `macescf eval` flags. (The training configuration once had its own copy of these enums; `initial_density: zero` was
+/// the `macescf eval` flags; so do scf_mixer and anderson_depth. (The training configuration once had its own copy of these enums; `initial_density: zero` was
 /// refused in a stage's scf block.)
 public class ScfStartingPointTests
 {
@@ -53,6 +53,27 @@ public class ScfStartingPointTests
         Assert.All(FromTraining("initial_fermi_level", name), scf => Assert.Equal(fermiLevel, scf.InitialFermiLevel));
         Assert.Equal(fermiLevel, FromEval("initial_fermi_level", name).InitialFermiLevel);
         Assert.Contains(name, ScfFlags.Help.Split('\n').Single(l => l.Contains("--initial_fermi_level")));
+    }
+
+    public static TheoryData<ScfMixer> Mixers => new(Enum.GetValues<ScfMixer>());
+
+    [Theory]
+    [MemberData(nameof(Mixers))]
+    public void Every_scf_mixer_reaches_the_scf(ScfMixer mixer)
+    {
+        string name = SnakeCase.Of(mixer);
+        Assert.All(FromTraining("scf_mixer", name), scf => Assert.Equal(mixer, scf.Mixer));
+        Assert.Equal(mixer, FromEval("scf_mixer", name).Mixer);
+        Assert.Contains(name, ScfFlags.Help.Split('\n').Single(l => l.Contains("--scf_mixer")));
+    }
+
+    [Fact]
+    public void Anderson_depth_reaches_the_scf_and_defaults_to_the_measured_value()
+    {
+        Assert.All(FromTraining("anderson_depth", "3"), scf => Assert.Equal(3, scf.AndersonDepth));
+        Assert.Equal(3, FromEval("anderson_depth", "3").AndersonDepth);
+        Assert.All(FromTraining("scf_mixer", "anderson"), scf => Assert.Equal(ScfOptions.DefaultAndersonDepth, scf.AndersonDepth));
+        Assert.Contains("must be at least 1, got 0", ConfigFixture.Fails(ConfigFixture.Required + $"train_schedule: {Schedule("anderson_depth", "0")}\n").Message);
     }
 
     [Fact]

@@ -11,10 +11,12 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
     static readonly string[] StageKeys = ["name", "start", "end", "loss", "lr", "fixed_point_training_options"];
     static readonly string[] FixedPointKeys = ["mode", "scf", "linear_solve", "fixedpoint_scf_stability"];
     static readonly string[] ScfKeys =
-        ["num_scf_steps", "scf_tolerance", "constant_charge", "mixing_parameter", "initial_density", "initial_fermi_level", "use_autograd_forces"];
+        ["num_scf_steps", "scf_tolerance", "constant_charge", "mixing_parameter", "scf_mixer", "anderson_depth", "initial_density", "initial_fermi_level",
+            "use_autograd_forces"];
 
     static readonly EnumKind<TrainingMode> Modes = new();
     static readonly EnumKind<LinearSolve> Solvers = new();
+    static readonly EnumKind<ScfMixer> Mixers = new();
     static readonly EnumKind<InitialDensity> Densities = new();
     static readonly EnumKind<InitialFermiLevel> FermiLevels = new();
     static readonly BoolKind Bool = new();
@@ -168,6 +170,8 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
                 "scf_tolerance" => scf with { ScfTolerance = new DoubleKind(0, minimumExclusive: true).Read(value, at) },
                 "constant_charge" => scf with { ConstantCharge = Bool.Read(value, at) },
                 "mixing_parameter" => scf with { MixingParameter = new DoubleKind(0, minimumExclusive: true, maximum: 1).Read(value, at) },
+                "scf_mixer" => scf with { Mixer = Mixers.Read(value, at) },
+                "anderson_depth" => scf with { AndersonDepth = new IntKind(1).Read(value, at) },
                 "initial_density" => scf with { InitialDensity = Densities.Read(value, at) },
                 "initial_fermi_level" => scf with { InitialFermiLevel = FermiLevels.Read(value, at) },
                 _ => scf with { UseAutogradForces = Bool.Read(value, at) },
@@ -215,6 +219,8 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
                 { Scalars.Plain("scf_tolerance"), Scalars.Number(scf.ScfTolerance) },
                 { Scalars.Plain("constant_charge"), Bool.Write(scf.ConstantCharge) },
                 { Scalars.Plain("mixing_parameter"), Scalars.Number(scf.MixingParameter) },
+                { Scalars.Plain("scf_mixer"), Mixers.Write(scf.Mixer) },
+                { Scalars.Plain("anderson_depth"), Scalars.Number(scf.AndersonDepth) },
                 { Scalars.Plain("initial_density"), Densities.Write(scf.InitialDensity) },
                 { Scalars.Plain("initial_fermi_level"), FermiLevels.Write(scf.InitialFermiLevel) },
                 { Scalars.Plain("use_autograd_forces"), Bool.Write(scf.UseAutogradForces) },
