@@ -13,7 +13,7 @@ public static class ScfFlags
           --mixing_parameter A       linear mixing p ← p + A (F(p) − p) (default 0.25)
           --scf_mixer M              linear (default) | anderson: Anderson/Pulay acceleration of the
                                      linear step (same fixed point, typically 2–4× fewer updates)
-          --anderson_depth M         iterates the Anderson mixer combines (default 5)
+          --anderson_depth M         iterates the Anderson mixer combines (default 4)
           --initial_density D        local_guess (default) | from_data | zero
           --initial_fermi_level F    from_data (default; μ_off when a frame has none) | zero
           --forces_method M          implicit (default): forces and stress by implicit differentiation of the

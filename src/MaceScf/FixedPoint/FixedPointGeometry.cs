@@ -57,6 +57,9 @@ public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return (raw / _norms).MoveToOuterDisposeScope();
     }
 
+    /// The update is affine in V̂ (no non-linearity), so its charge response to μ is a constant of the geometry.
+    public bool ChargeResponseIsConstant => _update.IsAffineInFeatures;
+
     public ScfStep Step(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();

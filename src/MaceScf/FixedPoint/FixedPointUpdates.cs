@@ -34,6 +34,11 @@ public abstract class FixedPointUpdate : nn.Module
     /// Δp for the normalised features <paramref name="features"/>.
     public abstract Tensor forward(UpdateContext ctx, Tensor features);
 
+    /// True when Δp is affine in V̂: both potential embeddings are affine, the many-body basis has correlation 1 and the output
+    /// blocks are linear in the invariants, so only a non-linearity (MLPNonLinearity) makes the response depend on V̂
+    /// (checked in `FukuiWeightsTests`).
+    public bool IsAffineInFeatures => _nonlinearity is NoNonLinearity;
+
     /// s = N(dot(h_mix, b)); Δp = FCTP(tp_out(h_mix, s) ⊗ Z → charges).
     protected Tensor Output(UpdateContext ctx, Tensor b)
     {

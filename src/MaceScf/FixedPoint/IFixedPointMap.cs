@@ -23,4 +23,8 @@ public interface IFixedPointMap
 
     /// V̂ of a density at a Fermi level, without the update.
     Tensor Features(Tensor density, Tensor fermiLevel);
+
+    /// True when ∂Δp/∂μ depends on neither the density nor μ (an update affine in V̂): the constant-charge SCF then computes its
+    /// Fukui weights once per geometry instead of differentiating every update.
+    bool ChargeResponseIsConstant => false;
 }

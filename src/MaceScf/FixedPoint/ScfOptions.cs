@@ -42,7 +42,7 @@ public sealed record ScfOptions
     public int AndersonDepth { get; init; } = DefaultAndersonDepth;
 
     /// The default <see cref="AndersonDepth"/>, chosen by measurement (docs/benchmarks.md, "Anderson mixing").
-    public const int DefaultAndersonDepth = 5;
+    public const int DefaultAndersonDepth = 4;
 
     public InitialDensity InitialDensity { get; init; } = InitialDensity.LocalGuess;
 

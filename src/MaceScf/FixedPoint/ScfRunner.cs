@@ -66,17 +66,21 @@ public static class ScfRunner
         var p = keepGraph ? p0 : p0.detach();
         // Pre-step: Fukui weights at the initial density, then the charge projection of the input density (notes §3.4).
         Tensor projected;
+        (Tensor Fukui, Tensor Response)? constant = null;
         using (var scope = NewDisposeScope())
         {
-            var fukui = Respond(map, p, mu, keepGraph).Fukui;
+            var (_, fukui, response) = Respond(map, p, mu, keepGraph);
             projected = Project(map, p, fukui, target - GraphSum(map, p[.., 0]));
             if (!keepGraph) projected = projected.detach();
             projected.MoveToOuterDisposeScope();
+            // A charge response that depends on neither density nor μ (an update affine in V̂) is differentiated once, not per update.
+            if (map.ChargeResponseIsConstant) constant = (fukui.MoveToOuterDisposeScope(), response.MoveToOuterDisposeScope());
         }
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
-            var (update, fukui, response) = Respond(map, projected, mu, keepGraph);
+            var (update, fukui, response) = constant is { } c ? (Update(map, projected, mu, keepGraph), c.Fukui, c.Response)
+                : Respond(map, projected, mu, keepGraph);
             var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
             var charge = GraphSum(map, next[.., 0]);
             var deficit = target - charge;
@@ -109,6 +113,13 @@ public static class ScfRunner
             mu = (mu + tracker.FreezeGraphs(muStep)).MoveToOuterDisposeScope();
         }
         return tracker.Finish(p, mu, map.Features(p, mu.index_select(0, map.Batch)));
+    }
+
+    /// Δp at (p, μ), without autograd unless the graph is kept.
+    private static Tensor Update(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
+    {
+        using var noGrad = keepGraph ? null : torch.no_grad();
+        return map.Step(p, mu.index_select(0, map.Batch)).Update;
     }
 
     /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_G(i) and R_G = Σ_{i∈G} g_i.
