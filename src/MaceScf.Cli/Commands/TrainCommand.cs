@@ -103,6 +103,18 @@ public sealed class TrainCommand : IRawArgumentsCommand
     private static int Train(TrainingConfig config, IAnsiConsole console, ICommunicator ranks)
     {
         var run = config.Run;
+        // One run per tag: rank 0 holds the lock for the whole job (the other ranks are its own processes).
+        using var runLock = ranks.Rank == 0 ? RunLock.Acquire(run.WorkDir, run.Tag) : null;
+        ResumePoint? resume;
+        try
+        {
+            resume = Checkpoint.Find(config);
+        }
+        catch (ConfigurationException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 2;
+        }
         StreamWriter? log = null;
         if (ranks.Rank == 0)
         {
@@ -124,10 +136,19 @@ public sealed class TrainCommand : IRawArgumentsCommand
             if (ranks.Size <= 16) Say(identities);
             else log?.WriteLine(identities);
         }
+        if (resume is not null)
+        {
+            Say(resume.Epoch < config.Schedule.LastEpoch
+                ? $"resuming from checkpoint {resume.Folder}: epoch {resume.Epoch} done, continuing at epoch {resume.Epoch + 1} of {config.Schedule.LastEpoch}"
+                : $"resuming from checkpoint {resume.Folder}: epoch {resume.Epoch} done, the schedule ends at epoch {config.Schedule.LastEpoch}: "
+                    + "no epoch left to train (extend the last stage's end to train on)");
+            foreach (var change in resume.ChangedOptions) Say($"warning: restart_accept_changes: {change}");
+        }
         var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
         Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
             + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
+        foreach (var warning in sets.Warnings) Say($"warning: {warning}");
         var setup = ModelSetup.From(config, sets);
         foreach (var line in setup.Log) Say(line);
         random.manual_seed(run.Seed);

@@ -65,13 +65,10 @@ internal sealed class FrameValues(Configuration configuration, KeyMapping mappin
     public Label<double> Weighted(string property, double? value) =>
         value is { } v ? new Label<double>(v, InfoNumber(PropertyKeys.WeightKey(property)) ?? 1.0) : Label<double>.Absent;
 
-    public double[] DipoleWeights()
-    {
-        if (!configuration.Info.TryGetValue(PropertyKeys.DipoleWeight, out var value))
-            throw Error(PropertyKeys.DipoleWeight,
-                "a frame with a dipole must give config_dipole_weight, a 3-vector mask such as \"1 1 1\" (cluster), \"0 0 1\" (slab) or \"0 0 0\" (bulk)");
-        return Vector3(PropertyKeys.DipoleWeight, value);
-    }
+    /// config_dipole_weight, or without it the mask of <see cref="DipoleMask"/> from the frame's pbc and cell.
+    public double[] DipoleWeights() => configuration.Info.TryGetValue(PropertyKeys.DipoleWeight, out var value)
+        ? Vector3(PropertyKeys.DipoleWeight, value)
+        : DipoleMask.Default(configuration);
 
     private (string Key, object Value)? MappedInfo(string property)
     {

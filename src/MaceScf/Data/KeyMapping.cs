@@ -14,7 +14,7 @@ public sealed class KeyMapping
         var arrays = Checked($"heads.{headName}.arrays_keys", arraysKeys, PropertyKeys.ArrayProperties, PropertyKeys.InfoProperties, "info_keys");
         if (!info.ContainsKey(PropertyKeys.TotalCharge))
             throw new ArgumentException(
-                $"heads.{headName}.info_keys must map total_charge (use total_charge: total_charge when every configuration is neutral)");
+                $"heads.{headName}.info_keys must map total_charge (use total_charge: none when every configuration is neutral)");
         info.TryAdd(PropertyKeys.Energy, PropertyKeys.NoKey);
         arrays.TryAdd(PropertyKeys.Forces, PropertyKeys.NoKey);
         InfoKeys = info;

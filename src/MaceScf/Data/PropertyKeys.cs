@@ -28,7 +28,7 @@ public static class PropertyKeys
     public const string DefaultConfigType = "Default";
     public const string ConfigWeight = "config_weight";
 
-    /// Cartesian 3-vector mask; required in every frame that has a dipole.
+    /// Cartesian 3-vector mask of the dipole label; without it <see cref="DipoleMask"/> gives one from pbc and cell.
     public const string DipoleWeight = "config_dipole_weight";
 
     /// The info key of a property's weight: config_{name}_weight.

@@ -12,16 +12,37 @@ namespace MaceScf.Training;
 public sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
     double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);
 
+/// Where a run resumes: the latest checkpoint folder, its last finished epoch, and the options that differ from those it was
+/// written with (empty unless restart_accept_changes allowed them).
+public sealed record ResumePoint(string Folder, int Epoch, IReadOnlyList<string> ChangedOptions);
+
 /// Checkpoints: one folder per evaluation, `{tag}_epoch-{e}`, holding the raw (non-EMA) parameters, the optimiser state,
-/// the EMA shadow and the trainer state (schedule-free: the evaluation point x, since the optimiser is in eval mode). A folder is written under a temporary name and renamed, so a killed run leaves
+/// the EMA shadow, the trainer state and the run's options (<see cref="CheckpointOptions"/>) (schedule-free: the evaluation point x, since the optimiser is in eval mode). A folder is written under a temporary name and renamed, so a killed run leaves
 /// either a whole checkpoint or none.
 public sealed class Checkpoint(string directory, string tag)
 {
+    /// With restart_latest, the latest checkpoint of the run, or null (restart_latest off, or no checkpoint yet). Options that
+    /// differ from the checkpoint's are a <see cref="ConfigurationException"/> naming them, unless restart_accept_changes.
+    public static ResumePoint? Find(TrainingConfig config)
+    {
+        var run = config.Run;
+        if (!run.RestartLatest) return null;
+        var checkpoint = new Checkpoint(run.CheckpointsDir, run.Tag);
+        if (checkpoint.Folders().OrderBy(f => f.Epoch).LastOrDefault() is not ({ } folder, int epoch)) return null;
+        var changed = CheckpointOptions.Differences(folder, config);
+        if (changed.Count > 0 && !run.RestartAcceptChanges)
+            throw new ConfigurationException($"checkpoint '{folder}'", null, null, "",
+                "restart_latest: this run's options differ from those the checkpoint was written with:\n  " + string.Join("\n  ", changed)
+                + "\nRun with the checkpoint's options, add --restart_accept_changes to resume with the new ones, or drop restart_latest "
+                + "(or give another name, seed or work_dir) to start afresh.");
+        return new ResumePoint(folder, epoch, changed);
+    }
+
     private const string Prefix = "_epoch-";
 
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public void Save(FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, bool keepOld)
+    public void Save(FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, TrainingConfig config)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"{tag}{Prefix}{state.NextEpoch - 1}");
@@ -32,19 +53,26 @@ public sealed class Checkpoint(string directory, string tag)
         optimizer.Save(temp);
         if (ema is not null) WriteTensors(Path.Combine(temp, "ema.bin"), ema.Shadow);
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, Json));
+        CheckpointOptions.Write(temp, config);
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(temp, final);
-        if (!keepOld)
+        if (!config.Run.KeepCheckpoints)
             foreach (var old in Folders().Where(f => f.Path != final)) Directory.Delete(old.Path, true);
     }
 
-    /// The newest complete checkpoint, or null.
-    public string? Latest() => Folders().OrderBy(f => f.Epoch).Select(f => f.Path).LastOrDefault();
-
-    public TrainerState Load(string folder, FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
+    public static TrainerState Load(string folder, FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
-        model.load(Path.Combine(folder, "model.pt"));
-        optimizer.Load(folder);
+        try
+        {
+            model.load(Path.Combine(folder, "model.pt"));
+            optimizer.Load(folder);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"checkpoint '{folder}' does not fit this model ({e.Message}): it was written by a model of "
+                + "another architecture. Start afresh without restart_latest (or with another name, seed or work_dir), or delete the "
+                + "checkpoint folder.", e);
+        }
         var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(folder, "state.json")), Json)
             ?? throw new InvalidDataException($"'{folder}': empty trainer state");
         ema?.Load(ReadTensors(Path.Combine(folder, "ema.bin"), ema.Shadow), state.EmaUpdates);

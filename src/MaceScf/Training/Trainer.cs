@@ -52,9 +52,9 @@ public sealed class Trainer
         var schedule = new LearningRateSchedule(_opt);
         var checkpoint = new Checkpoint(_run.CheckpointsDir, _run.Tag);
         var state = new TrainerState(0, double.PositiveInfinity, 0, false, null, 1.0, double.PositiveInfinity, 0, 0);
-        if (_run.RestartLatest && checkpoint.Latest() is { } latest)
+        if (Checkpoint.Find(_config) is { } resume)
         {
-            state = checkpoint.Load(latest, Model, optimizer, ema);
+            state = Checkpoint.Load(resume.Folder, Model, optimizer, ema);
             schedule.Restore(state.LrMultiplier, state.SchedulerBest, state.SchedulerBadEpochs);
         }
         else if (_ranks.Rank == 0 && File.Exists(MetricsPath)) File.Delete(MetricsPath);
@@ -110,7 +110,7 @@ public sealed class Trainer
                     SchedulerBadEpochs = schedule.BadEpochs, EmaUpdates = ema?.Updates ?? 0,
                 };
                 CheckParameters($"parameters after epoch {epoch}");
-                if (_ranks.Rank == 0) checkpoint.Save(Model, optimizer, ema, state, _run.KeepCheckpoints);
+                if (_ranks.Rank == 0) checkpoint.Save(Model, optimizer, ema, state, _config);
             }
             progress?.Report(report);
         }

@@ -172,16 +172,51 @@ public class KeyMappingTests
     }
 
     [Fact]
-    public void ADipoleWithoutItsWeightIsAnError()
+    public void ADipoleWithoutItsWeightOfAFrameWithoutPeriodicDirectionIsMaskedOneOneOne()
     {
+        // Issue 13 item 12: the fixture's molecular dipoles (AIMS_dipole, no config_dipole_weight) used to stop training.
         var extractor = new LabelExtractor(KeyMapping.FromHeads(FixtureHeads(("dipole", "AIMS_dipole"))));
+        var frame = WaterClusters()[1];
+        Assert.DoesNotContain(true, frame.Pbc);
+        Assert.False(frame.Info.ContainsKey("config_dipole_weight"));
 
-        var error = Assert.Throws<KeyMappingException>(() => extractor.Extract(WaterClusters()[1]));
+        var labelled = extractor.Extract(frame);
 
-        Assert.Equal("config_dipole_weight", error.Key);
-        Assert.Equal(1, error.Frame);
-        Assert.Contains("frame 1", error.Message);
-        Assert.Contains("\"0 0 1\" (slab)", error.Message);
+        Assert.True(labelled.Dipole.IsPresent);
+        Assert.Equal([1.0, 1.0, 1.0], labelled.DipoleComponentWeights);
+    }
+
+    [Theory]
+    [InlineData("T T F", "10 0 0 0 10 0 0 0 30", new[] { 0.0, 0.0, 1.0 })]
+    [InlineData("T T T", "10 0 0 0 10 0 0 0 30", new[] { 0.0, 0.0, 0.0 })]
+    [InlineData("F F T", "10 0 0 0 10 0 0 0 30", new[] { 1.0, 1.0, 0.0 })]
+    [InlineData("T F F", "10 0 0 0 10 0 0 0 30", new[] { 0.0, 1.0, 1.0 })]
+    [InlineData("T T F", "10 0 0 5 10 0 0 0 30", new[] { 0.0, 0.0, 1.0 })]
+    [InlineData("T T F", "10 0 1 0 10 0 0 0 30", new[] { 0.0, 0.0, 0.0 })]
+    [InlineData("F F F", "10 0 0 0 10 0 0 0 30", new[] { 1.0, 1.0, 1.0 })]
+    public void ADipoleWithoutItsWeightOfAPeriodicFrameCountsOnlyAxesNoPeriodicVectorMovesAlong(string pbc, string lattice, double[] mask)
+    {
+        var frame = ExtXyzReader.ReadAllFromString($"""
+            1
+            Lattice="{lattice}" Properties=species:S:1:pos:R:3 dipole="0.1 0.2 0.3" total_charge=0 pbc="{pbc}"
+            H 0 0 0
+
+            """)[0];
+
+        Assert.Equal(mask, new LabelExtractor(KeyMapping.Default).Extract(frame).DipoleComponentWeights);
+    }
+
+    [Fact]
+    public void AGivenDipoleWeightIsKept()
+    {
+        var frame = ExtXyzReader.ReadAllFromString("""
+            1
+            Lattice="10 0 0 0 10 0 0 0 30" Properties=species:S:1:pos:R:3 dipole="0.1 0.2 0.3" config_dipole_weight="1 0 1" total_charge=0 pbc="T T F"
+            H 0 0 0
+
+            """)[0];
+
+        Assert.Equal([1.0, 0.0, 1.0], new LabelExtractor(KeyMapping.Default).Extract(frame).DipoleComponentWeights);
     }
 
     [Theory]

@@ -31,7 +31,7 @@ public class DefaultsTests
         Assert.Equal(1, Config.Get(EvalInterval));
         Assert.Equal(0.1, Config.Get(ValidFraction));
         Assert.Equal(DefaultDtype.Float64, Config.Get(Dtype));
-        Assert.True(Config.Get(RestartLatest));
+        Assert.False(Config.Get(RestartLatest));
         Assert.Equal(5.0, Config.Get(RMax));
         Assert.Equal(8, Config.Get(NumRadialBasis));
         Assert.Equal(3, Config.Get(MaxEll));

@@ -71,7 +71,7 @@ public sealed class TrainerTests
     /// epoch's checkpoint). Returns the final model's parameters.
     static double[] Train(TrainingRunFixture run, string yaml, string name, int? stopAfterEpoch)
     {
-        var config = run.Load(yaml, "--work_dir", Path.Combine(run.Folder, name));
+        var config = run.Load(yaml, "--work_dir", Path.Combine(run.Folder, name), "--restart_latest");
         var (sets, model) = run.Build(config);
         using var _ = model;
         using var cancel = new CancellationTokenSource();

@@ -53,11 +53,19 @@ public static class Nodes
 
     static string Describe(YamlNode node) => node switch
     {
-        YamlScalarNode s => $"'{s.Value}'",
+        YamlScalarNode s => $"'{Shorten(s.Value ?? "")}'",
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
         _ => "something else",
     };
+
+    /// The first line of a scalar, at most 60 characters: an error never echoes a whole file that is not YAML.
+    static string Shorten(string text)
+    {
+        int newline = text.IndexOfAny(['\n', '\r']);
+        string first = newline >= 0 ? text[..newline] : text;
+        return first.Length > 60 || newline >= 0 ? first[..Math.Min(first.Length, 60)] + "…" : first;
+    }
 
     /// A dict or list may also be written as a quoted string (`E0s: "{1: -12.6, 8: -2041.0}"`,
     /// as configargparse passes it to Python): such a string is parsed, and errors inside it point

@@ -19,6 +19,7 @@ public sealed record RunOptions
     public required int Patience { get; init; }
     public required int MaxNumEpochs { get; init; }
     public required bool RestartLatest { get; init; }
+    public required bool RestartAcceptChanges { get; init; }
     public required bool KeepCheckpoints { get; init; }
     public required bool SaveAllCheckpoints { get; init; }
     public required bool SaveCpu { get; init; }
@@ -52,6 +53,7 @@ public sealed record RunOptions
             Patience = c.Get(TrainingOptions.Patience),
             MaxNumEpochs = c.Get(TrainingOptions.MaxNumEpochs),
             RestartLatest = c.Get(TrainingOptions.RestartLatest),
+            RestartAcceptChanges = c.Get(TrainingOptions.RestartAcceptChanges),
             KeepCheckpoints = c.Get(TrainingOptions.KeepCheckpoints),
             SaveAllCheckpoints = c.Get(TrainingOptions.SaveAllCheckpoints),
             SaveCpu = c.Get(TrainingOptions.SaveCpu),

@@ -23,7 +23,11 @@ public static class TrainingConfigLoader
         if (configFile is not null)
         {
             file = Path.GetFullPath(configFile, currentDirectory);
-            if (!File.Exists(file)) throw new ConfigurationException(configFile, null, null, "", "config file not found");
+            if (!File.Exists(file)) throw new ConfigurationException(configFile, null, null, "", $"config file not found (resolved to '{file}')");
+            if (Path.GetExtension(file).ToLowerInvariant() is ".xyz" or ".extxyz")
+                throw new ConfigurationException(configFile, null, null, "",
+                    "is an extended XYZ data file, not a config.yaml: name it in config.yaml as train_file (or give --train_file FILE) "
+                    + "and pass the config.yaml with --config (examples/conductor/config.yaml is a template)");
             ApplyFile(values, File.ReadAllText(file), configFile, Path.GetDirectoryName(file)!);
         }
         ApplyCommandLine(values, commandLine, currentDirectory);

@@ -66,8 +66,11 @@ public static class TrainingOptions
         "Model class; only the fixed-point SCF model is provided.");
     public static readonly Option<OptimizerKind> Optimizer = Add("optimizer", Core, new EnumKind<OptimizerKind>(), OptimizerKind.Schedulefree,
         "adam, adamw, or schedulefree (AdamW schedule-free; no lr scheduler).");
-    public static readonly Option<bool> RestartLatest = Add("restart_latest", Core, Bool, true,
-        "Resume from the latest per-stage checkpoints; --no_restart_latest (or --no-restart_latest) turns it off.");
+    public static readonly Option<bool> RestartLatest = Add("restart_latest", Core, Bool, false,
+        "Resume from the latest checkpoint of the run (off by default, as in MACE); options that differ from the checkpoint's, "
+        + "other than the last stage's end and max_num_epochs, are refused.");
+    public static readonly Option<bool> RestartAcceptChanges = Add("restart_accept_changes", Core, Bool, false,
+        "With restart_latest: resume even when options differ from the checkpoint's (the differences are printed and logged).");
     public static readonly Option<bool> ComputeForces = Add("compute_forces", Core, Bool, true,
         "Forces by autograd; must be true.");
     public static readonly Option<bool> ComputeStress = Add("compute_stress", Core, Bool, false,
