@@ -1,5 +1,6 @@
 using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -63,16 +64,16 @@ public sealed class EvalCommand : ICommand
         var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1])).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");
 
-        var predictions = new List<FramePrediction>(frames.Count);
         var evaluator = new FrameEvaluator(model, options, batchSize, forces, stress);
-        console.Progress().Start(ctx =>
+        var predictions = LiveProgress.Run(console, work =>
         {
-            var task = ctx.AddTask("SCF", maxValue: frames.Count);
+            var done = new List<FramePrediction>(frames.Count);
             foreach (var p in evaluator.Evaluate(frames))
             {
-                predictions.Add(p);
-                task.Increment(1);
+                done.Add(p);
+                work.Report(new WorkProgress("SCF frames", done.Count, frames.Count));
             }
+            return done;
         });
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");

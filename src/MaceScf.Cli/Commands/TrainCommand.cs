@@ -155,16 +155,12 @@ public sealed class TrainCommand : IRawArgumentsCommand
         using var model = new FixedPointModel(setup.Hyperparameters, dtype);
         Say($"model: {model.ParameterCount} parameters");
         var trainer = new Trainer(config, sets, model, ranks);
-        TrainingResult result = null!;
-        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn()).Start(ctx =>
+        int lastEpoch = config.Schedule.LastEpoch;
+        var result = LiveProgress.Run(console, work => trainer.Run(new Reporter(r =>
         {
-            var task = ctx.AddTask("epochs", maxValue: config.Schedule.LastEpoch + 1);
-            result = trainer.Run(new Reporter(r =>
-            {
-                task.Value = r.Epoch + 1;
-                Say(Line(r));
-            }));
-        });
+            work.Report(new WorkProgress("epochs", r.Epoch + 1, lastEpoch + 1));
+            Say(Line(r));
+        }), default, work));
         if (ranks.Rank != 0) return 0;
         Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
         foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
@@ -195,7 +191,8 @@ public sealed class TrainCommand : IRawArgumentsCommand
     {
         var options = FinalEvaluation.Settings(config.Schedule);
         say($"final errors, SCF as at inference (run to convergence): {FinalEvaluation.Describe(options)}");
-        foreach (var set in FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize))
+        var evaluated = LiveProgress.Run(console, work => FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize, work).ToList());
+        foreach (var set in evaluated)
         {
             console.MarkupLineInterpolated($"[bold]{set.Name}[/] ({set.Predictions.Count} frame(s))");
             ScfSummaryTable.Print(console, set.Predictions, "SCF status");

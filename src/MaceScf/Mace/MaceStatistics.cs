@@ -1,6 +1,4 @@
 using MaceScf.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
@@ -16,15 +14,13 @@ public static class MaceStatistics
         if (configurations.Count != energies.Count) throw new ArgumentException("One energy per configuration is needed.");
         if (configurations.Count == 0) throw new ArgumentException("No configurations.");
         var column = atomicNumbers.Select((z, j) => (z, j)).ToDictionary(t => t.z, t => t.j);
-        var counts = new double[configurations.Count * atomicNumbers.Count];
+        var counts = new double[configurations.Count, atomicNumbers.Count];
         for (int c = 0; c < configurations.Count; c++)
             foreach (int z in configurations[c].AtomicNumbers)
-                counts[c * atomicNumbers.Count + (column.TryGetValue(z, out int j) ? j : throw new ArgumentException($"Element Z={z} is not in the table."))] += 1;
-        using var scope = NewDisposeScope();
-        var a = torch.tensor(counts, [configurations.Count, atomicNumbers.Count], dtype: ScalarType.Float64);
-        var b = torch.tensor(energies.ToArray(), [energies.Count, 1], dtype: ScalarType.Float64);
-        // Minimum-norm solution through the pseudo-inverse (singular values below the default relative tolerance are dropped).
-        var e0 = linalg.pinv(a).matmul(b).squeeze(1).data<double>().ToArray();
+                counts[c, column.TryGetValue(z, out int j) ? j : throw new ArgumentException($"Element Z={z} is not in the table.")] += 1;
+        // The minimum-norm solution (as the pseudo-inverse gives it), computed deterministically: every frame of the same
+        // composition makes the design rank-deficient, and the result must not depend on a threaded reduction order.
+        var e0 = MinimumNormLeastSquares.Solve(counts, energies.ToArray());
         return atomicNumbers.Select((z, j) => (z, j)).ToDictionary(t => t.z, t => e0[t.j]);
     }
 }

@@ -28,7 +28,8 @@ public sealed class Checkpoint(string directory, string tag)
         var run = config.Run;
         if (!run.RestartLatest) return null;
         var checkpoint = new Checkpoint(run.CheckpointsDir, run.Tag);
-        if (checkpoint.Folders().OrderBy(f => f.Epoch).LastOrDefault() is not ({ } folder, int epoch)) return null;
+        if (checkpoint.Latest() is not { } folder) return null;
+        int epoch = checkpoint.Folders().Max(f => f.Epoch);
         var changed = CheckpointOptions.Differences(folder, config);
         if (changed.Count > 0 && !run.RestartAcceptChanges)
             throw new ConfigurationException($"checkpoint '{folder}'", null, null, "",
@@ -41,6 +42,9 @@ public sealed class Checkpoint(string directory, string tag)
     private const string Prefix = "_epoch-";
 
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// The newest complete checkpoint folder, or null.
+    public string? Latest() => Folders().OrderBy(f => f.Epoch).Select(f => f.Path).LastOrDefault();
 
     public void Save(FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, TrainingConfig config)
     {

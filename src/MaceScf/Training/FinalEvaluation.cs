@@ -29,12 +29,24 @@ public static class FinalEvaluation
         + (o.Mixer == ScfMixer.Anderson ? $", scf_mixer anderson, anderson_depth {o.AndersonDepth}" : "") + $", initial_density {SnakeCase.Of(o.InitialDensity)}, "
         + $"initial_fermi_level {SnakeCase.Of(o.InitialFermiLevel)}";
 
-    /// Train, valid and each test config_type (empty sets left out), in batches of <paramref name="batchSize"/>.
-    public static IEnumerable<EvaluatedSet> Run(FixedPointModel model, TrainingSets sets, ScfOptions options, int batchSize)
+    /// Train, valid and each test config_type (empty sets left out), in batches of <paramref name="batchSize"/>; the frames
+    /// done are reported to <paramref name="work"/> after every batch (phase `final evaluation {set}`).
+    public static IEnumerable<EvaluatedSet> Run(FixedPointModel model, TrainingSets sets, ScfOptions options, int batchSize,
+        IProgress<WorkProgress>? work = null)
     {
         var evaluator = new FrameEvaluator(model, options, batchSize);
         var named = new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames)));
         foreach (var (name, frames) in named)
-            if (frames.Count > 0) yield return new EvaluatedSet(name, evaluator.Evaluate(frames).ToList());
+        {
+            if (frames.Count == 0) continue;
+            var predictions = new List<FramePrediction>(frames.Count);
+            foreach (var prediction in evaluator.Evaluate(frames))
+            {
+                predictions.Add(prediction);
+                if (predictions.Count % batchSize == 0 || predictions.Count == frames.Count)
+                    work?.Report(new WorkProgress($"final evaluation {name}", predictions.Count, frames.Count));
+            }
+            yield return new EvaluatedSet(name, predictions);
+        }
     }
 }

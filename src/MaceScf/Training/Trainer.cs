@@ -44,7 +44,12 @@ public sealed class Trainer
 
     public string MetricsPath => Path.Combine(_run.ResultsDir, $"{_run.Tag}_train.jsonl");
 
-    public TrainingResult Run(IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
+    /// Runs the schedule from its start, or after the latest checkpoint with restart_latest. A non-finite training loss or
+    /// gradient norm, or a non-finite validation loss, stops the run with an <see cref="InvalidDataException"/> naming the epoch
+    /// and the batch's frames, before the optimiser step: no model file is written and the last checkpoint is kept.
+    /// <param name="progress">called after every epoch</param>
+    /// <param name="work">called after every training and validation batch</param>
+    public TrainingResult Run(IProgress<EpochReport>? progress = null, CancellationToken cancel = default, IProgress<WorkProgress>? work = null)
     {
         var groups = ParameterGroups.Of(Model, _opt);
         using var optimizer = ITrainingOptimizer.Create(groups, _opt);
@@ -77,7 +82,7 @@ public sealed class Trainer
             optimizer.SetLearningRates(groups.Select(g => stage.LrOf(g.Name) * schedule.Multiplier).ToList());
             var watch = Stopwatch.StartNew();
             optimizer.Train();
-            var (trainLoss, terms, trainErrors, steps, converged, fallbacks, ranks) = TrainEpoch(stage, epoch, optimizer, ema);
+            var (trainLoss, terms, trainErrors, steps, converged, fallbacks, ranks) = TrainEpoch(stage, epoch, optimizer, ema, work);
             optimizer.Eval();
             var rmse = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["train"] = trainErrors };
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
@@ -86,7 +91,7 @@ public sealed class Trainer
             if (evaluate)
             {
                 ema?.Swap();
-                (validLoss, var validErrors) = Evaluate(stage, _sets.Valid);
+                (validLoss, var validErrors) = Evaluate(stage, _sets.Valid, work, $"epoch {epoch}/{trainSchedule.LastEpoch} validation");
                 ema?.Swap();
                 rmse["valid"] = validErrors;
                 improved = validLoss < state.StageBest;
@@ -125,23 +130,24 @@ public sealed class Trainer
 
     /// The training batches of an epoch: a permutation seeded by (seed, epoch), so a restarted run sees the same order;
     /// the last partial batch is dropped unless it is the only one.
-    private IEnumerable<LabelledConfiguration[]> Batches(int epoch)
+    private List<LabelledConfiguration[]> Batches(int epoch)
     {
         var order = _sets.Train.ToArray();
         new Random(unchecked(_run.Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order);
         int size = _data.BatchSize;
         int count = Math.Max(1, order.Length / size);
-        for (int b = 0; b < count; b++) yield return order.Skip(b * size).Take(size).ToArray();
+        return Enumerable.Range(0, count).Select(b => order.Skip(b * size).Take(size).ToArray()).ToList();
     }
 
     private (double Loss, IReadOnlyDictionary<string, double> Terms, IReadOnlyDictionary<string, double> Rmse, double? Steps, double? Converged,
         int Fallbacks, RankStatistics? Ranks)
-        TrainEpoch(TrainingStage stage, int epoch, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
+        TrainEpoch(TrainingStage stage, int epoch, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, IProgress<WorkProgress>? work)
     {
         var errors = new ErrorAccumulator();
         var parameters = Model.parameters().ToArray();
         var gradients = new GradientSum(_ranks, parameters);
-        var batches = Batches(epoch).ToList();
+        var batches = Batches(epoch);
+        string phase = $"epoch {epoch}/{_config.Schedule.LastEpoch} training";
         // Sums over this rank's shards, summed over the ranks after the epoch: loss, its terms in stage order, structures
         // with an SCF, their SCF updates and converged ones, then one fallback flag per batch.
         var sums = new double[1 + stage.Loss.Count + 3 + batches.Count];
@@ -157,8 +163,10 @@ public sealed class Trainer
                 using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
                 var outputs = Forward(stage, batch, training: true);
                 var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
+                double lossValue = loss.item<double>();
+                if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
                 loss.backward();
-                sums[0] += loss.item<double>();
+                sums[0] += lossValue;
                 for (int k = 0; k < stage.Loss.Count; k++) sums[1 + k] += terms[stage.Loss[k].Name];
                 errors.Add(outputs, batch);
                 if (outputs.Fallback) sums[1 + stage.Loss.Count + 3 + b] = 1;
@@ -170,9 +178,11 @@ public sealed class Trainer
                 }
             }
             gradients.Run();
-            if (_opt.ClipGrad is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+            if (_opt.ClipGrad is { } clip && nn.utils.clip_grad_norm_(parameters, clip) is var norm && !double.IsFinite(norm))
+                throw NonFinite($"epoch {epoch}", "gradient norm", norm, batches[b]);
             optimizer.Step();
             ema?.Update();
+            work?.Report(new WorkProgress(phase, b + 1, batches.Count));
         }
         _ranks.Sum(sums);
         errors.SumOver(_ranks);
@@ -210,9 +220,23 @@ public sealed class Trainer
             stage.FixedPointTrainingOptions.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss), training);
     }
 
+    /// An error naming the epoch, what became non-finite and the batch's frames, and what is kept.
+    private InvalidDataException NonFinite(string where, string what, double value, IEnumerable<LabelledConfiguration> frames)
+    {
+        string? latest = new Checkpoint(_run.CheckpointsDir, _run.Tag).Latest();
+        string batch = string.Join("; ", frames.GroupBy(f => f.Configuration.SourceName ?? "in-memory")
+            .Select(g => $"'{g.Key}' frame(s) {string.Join(", ", g.Select(f => f.Configuration.FrameIndex))}"));
+        return new InvalidDataException($"{where}: the {what} is {value} on the batch of {batch}. Training stopped; no model file is "
+            + "written and "
+            + (latest is null ? "no checkpoint was written yet" : $"the last checkpoint, '{latest}', is kept (resume from it with --restart_latest)")
+            + ". Check these frames' labels for huge values, or lower lr (or set clip_grad).");
+    }
+
     /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode; over several ranks each batch is split
-    /// as in training and the sums are reduced, so every rank returns the same values.
-    public (double Loss, IReadOnlyDictionary<string, double> Rmse) Evaluate(TrainingStage stage, IReadOnlyList<LabelledConfiguration> frames)
+    /// as in training and the sums are reduced, so every rank returns the same values. Each batch is reported to
+    /// <paramref name="work"/> under <paramref name="phase"/>.
+    public (double Loss, IReadOnlyDictionary<string, double> Rmse) Evaluate(TrainingStage stage, IReadOnlyList<LabelledConfiguration> frames,
+        IProgress<WorkProgress>? work = null, string phase = "validation")
     {
         var errors = new ErrorAccumulator();
         var lossSum = new double[1];
@@ -222,11 +246,16 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var (shard, over, _) = Shard(frames.Skip(start).Take(_data.ValidBatchSize).ToArray());
             batches++;
-            if (shard.Length == 0) continue;
-            using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-            var outputs = Forward(stage, batch, training: false);
-            lossSum[0] += TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
-            errors.Add(outputs, batch);
+            if (shard.Length > 0)
+            {
+                using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+                var outputs = Forward(stage, batch, training: false);
+                double loss = TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
+                if (!double.IsFinite(loss)) throw NonFinite(phase, "validation loss", loss, shard);
+                lossSum[0] += loss;
+                errors.Add(outputs, batch);
+            }
+            work?.Report(new WorkProgress(phase, Math.Min(start + _data.ValidBatchSize, frames.Count), frames.Count));
         }
         _ranks.Sum(lossSum);
         errors.SumOver(_ranks);

@@ -43,7 +43,8 @@ public class TrainingCommandLineTests
     [Fact]
     public void A_missing_config_file_is_named()
     {
-        var e = Assert.Throws<ConfigurationException>(() => TrainingConfigLoader.Load(["--config", "nowhere.yaml"], ConfigFixture.NewFolder()));
-        Assert.Equal("nowhere.yaml: config file not found", e.Message);
+        string folder = ConfigFixture.NewFolder();
+        var e = Assert.Throws<ConfigurationException>(() => TrainingConfigLoader.Load(["--config", "nowhere.yaml"], folder));
+        Assert.Equal($"nowhere.yaml: config file not found (resolved to '{Path.Combine(folder, "nowhere.yaml")}')", e.Message);
     }
 }
