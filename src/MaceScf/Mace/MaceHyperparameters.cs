@@ -54,6 +54,12 @@ public sealed record MaceHyperparameters
     /// --E0s: isolated-atom energies by atomic number; elements not listed (or null) get 0.
     public IReadOnlyDictionary<int, double>? E0s { get; init; }
 
+    /// ScaleShiftMACE's atomic_inter_scale: the summed readouts of every node are multiplied by this factor (1 for MACE).
+    public double AtomicInterScale { get; init; } = 1.0;
+
+    /// ScaleShiftMACE's atomic_inter_shift: added to every node's scaled interaction energy (0 for MACE).
+    public double AtomicInterShift { get; init; }
+
     /// --gate: activation of the non-linear readout (silu, tanh or abs).
     public string Gate { get; init; } = "silu";
 
@@ -101,6 +107,7 @@ public sealed record MaceHyperparameters
         if (NumInteractions < 1) throw new ArgumentException("num_interactions must be ≥ 1.");
         if (Correlation < 1) throw new ArgumentException("correlation must be ≥ 1.");
         if (MaxEll < 0) throw new ArgumentException("max_ell must be ≥ 0.");
+        if (!double.IsFinite(AtomicInterScale) || !double.IsFinite(AtomicInterShift)) throw new ArgumentException("scale and shift must be finite.");
         if (RadialMlp.Any(w => w < 1)) throw new ArgumentException("radial_MLP widths must be positive.");
         if (!InteractionKinds.IsKnown(Interaction)) throw new ArgumentException($"Unknown interaction '{Interaction}'.");
         if (!InteractionKinds.IsKnown(InteractionFirst)) throw new ArgumentException($"Unknown interaction_first '{InteractionFirst}'.");

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// The MACE backbone (reference notes §3): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
-/// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_t Σ_i readout_t(h_i^t).
+/// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_i [scale · Σ_t readout_t(h_i^t) + shift]
+/// (scale 1 and shift 0 unless the model is a ScaleShiftMACE).
 public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
 {
     private readonly EquivariantLinear _nodeEmbedding;
@@ -111,6 +112,8 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
             energies.Add(_readouts[t].forward(h));
         }
         var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
+        if (Hyperparameters.AtomicInterScale != 1 || Hyperparameters.AtomicInterShift != 0)
+            nodeInteraction = Hyperparameters.AtomicInterScale * nodeInteraction + Hyperparameters.AtomicInterShift;
         var interactionEnergy = GraphSum(nodeInteraction, inputs);
         var energy = GraphSum(nodeE0, inputs) + interactionEnergy;
         var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
