@@ -8,7 +8,7 @@ namespace MaceScf.Cli;
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
 public sealed class App(IAnsiConsole console)
 {
-    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new TrainCommand(), new IpiCommand()];
+    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new ConvertCommand(), new TrainCommand(), new IpiCommand()];
 
     public int Run(string[] args)
     {
@@ -47,7 +47,7 @@ public sealed class App(IAnsiConsole console)
             console.WriteLine($"Run 'macescf {command.Name} --help' for usage.");
             return 2;
         }
-        catch (Exception e) when (e is KeyMappingException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (e is KeyMappingException or MaceImport.MaceImportException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

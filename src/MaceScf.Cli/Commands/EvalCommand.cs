@@ -1,12 +1,15 @@
 using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.Mace;
+using MaceScf.ModelFiles;
 using MaceScf.Training;
 using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace MaceScf.Cli.Commands;
 
-/// `macescf eval MODEL FILE -o OUT.xyz`: runs a saved fixed-point model with its SCF loop on every frame.
+/// `macescf eval MODEL FILE -o OUT.xyz`: runs a saved fixed-point model with its SCF loop on every frame, or a plain MACE
+/// model (a macescf MACE model file or a Python MACE `.model` file, told apart by content).
 public sealed class EvalCommand : ICommand
 {
     public const string Prefix = "macescf_";
@@ -17,6 +20,10 @@ public sealed class EvalCommand : ICommand
 
     public string Help => $"""
         usage: macescf eval MODEL FILE -o OUT.xyz [SCF options] [--keys MAPPING] [--batch-size B] [--stress] [--no-forces]
+
+        MODEL may also be a plain MACE model: a Python MACE .model file (torch.save; recognised by its content) or
+        a file written by `macescf convert`. Then OUT.xyz gets macescf_energy, macescf_node_energy, macescf_forces
+        and (--stress, periodic frames) macescf_stress, and the SCF options do not apply.
 
         Runs the model in MODEL (a file written by macescf) on every frame of the extxyz FILE and
         writes OUT.xyz: the input frames plus macescf_energy, macescf_forces, macescf_density_coefficients
@@ -58,6 +65,8 @@ public sealed class EvalCommand : ICommand
         }
         if (batchSize < 1) throw new UsageException("--batch-size must be ≥ 1");
 
+        if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+            return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
         using var model = ModelFile.Load(args.Positional[0]);
         foreach (var p in model.parameters()) p.requires_grad_(false);
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
@@ -79,6 +88,39 @@ public sealed class EvalCommand : ICommand
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
         return predictions.Any(p => p.Status == ScfStatus.Diverged) ? 1 : 0;
+    }
+
+    /// A plain MACE model (macescf MACE model file or Python `.model` file): energy, per-atom energies, forces and stress.
+    private static int RunMace(string modelPath, string data, string output, KeyMapping mapping, int batchSize, bool forces, bool stress,
+        IAnsiConsole console)
+    {
+        using var model = ModelFileKinds.LoadMace(modelPath);
+        foreach (var p in model.parameters()) p.requires_grad_(false);
+        var frames = new LabelExtractor(mapping, 0).ExtractAll(ExtXyzReader.Read(data)).ToList();
+        if (frames.Count == 0) throw new InvalidDataException($"'{data}' has no frames");
+        var predictions = new MaceFrameEvaluator(model, batchSize, forces, stress).Evaluate(frames.Select(f => f.Configuration).ToList()).ToList();
+        ExtXyzWriter.Write(output, predictions.Select(ToFrame));
+        console.WriteLine($"MACE: {predictions.Count} frame(s) → {output}");
+        EvalErrorTable.Print(console, predictions, frames);
+        return 0;
+    }
+
+    private static Configuration ToFrame(MaceFramePrediction p)
+    {
+        var frame = Copy(p.Frame);
+        frame.Info[Prefix + "energy"] = p.Energy;
+        frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies;
+        if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
+        if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
+        return frame;
+    }
+
+    private static Configuration Copy(Configuration source)
+    {
+        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc);
+        foreach (var (k, v) in source.Info) frame.Info[k] = v;
+        foreach (var (k, v) in source.Arrays) frame.Arrays[k] = v;
+        return frame;
     }
 
     /// "energy=AIMS_energy,forces=AIMS_forces": each canonical name goes to info_keys or arrays_keys.
@@ -109,10 +151,7 @@ public sealed class EvalCommand : ICommand
 
     private static Configuration ToFrame(FramePrediction p)
     {
-        var source = p.Frame.Configuration;
-        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc);
-        foreach (var (k, v) in source.Info) frame.Info[k] = v;
-        foreach (var (k, v) in source.Arrays) frame.Arrays[k] = v;
+        var frame = Copy(p.Frame.Configuration);
         frame.Info[Prefix + "energy"] = p.Energy;
         foreach (var (name, value) in p.Terms) frame.Info[$"{Prefix}energy_{name}"] = value;
         frame.Info[Prefix + "dipole"] = p.Dipole;

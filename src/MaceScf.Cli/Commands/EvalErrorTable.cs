@@ -1,5 +1,7 @@
 using System.Globalization;
+using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.Mace;
 using Spectre.Console;
 
 namespace MaceScf.Cli.Commands;
@@ -7,9 +9,20 @@ namespace MaceScf.Cli.Commands;
 /// RMSE and MAE of the predictions against the reference labels present in the file (frames without a label are skipped).
 public static class EvalErrorTable
 {
-    public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions)
+    public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions) => Print(console, Rows(predictions));
+
+    /// The table for plain MACE predictions of the labelled frames (same order): energy per atom and forces.
+    public static void Print(IAnsiConsole console, IReadOnlyList<MaceFramePrediction> predictions, IReadOnlyList<LabelledConfiguration> frames) =>
+        Print(console, [
+            Collect("energy per atom", "meV/atom", predictions.Zip(frames).Where(p => p.Second.Energy.IsPresent)
+                .Select(p => 1000 * (p.First.Energy - p.Second.Energy.Value) / p.Second.Configuration.AtomCount)),
+            Collect("forces", "meV/Å", predictions.Zip(frames).Where(p => p.Second.Forces.IsPresent && p.First.Forces is not null)
+                .SelectMany(p => Differences(p.First.Forces!, p.Second.Forces.Value).Select(d => 1000 * d))),
+        ]);
+
+    private static void Print(IAnsiConsole console, IEnumerable<Row> all)
     {
-        var rows = Rows(predictions).Where(r => r.Count > 0).ToList();
+        var rows = all.Where(r => r.Count > 0).ToList();
         if (rows.Count == 0)
         {
             console.WriteLine("no reference labels: no error table");

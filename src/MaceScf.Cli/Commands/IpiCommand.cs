@@ -3,6 +3,8 @@ using System.Globalization;
 using MaceScf.Data;
 using MaceScf.Driver;
 using MaceScf.FixedPoint;
+using MaceScf.Mace;
+using MaceScf.ModelFiles;
 using MaceScf.Md;
 using Spectre.Console;
 
@@ -18,6 +20,9 @@ public sealed class IpiCommand : ICommand
 
     public string Help => $"""
         usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING] [--no-warm-start]
+
+        MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert`): then
+        there is no SCF and energy, forces and virial come straight from MACE.
 
         Connects to an i-PI server (i-PI, or ASE's SocketIOCalculator) and answers it as a driver: for every structure the
         server sends, runs the model in MODEL with its SCF and returns energy, forces and, for a periodic system, the
@@ -57,6 +62,8 @@ public sealed class IpiCommand : ICommand
             throw new UsageException(e.Message);
         }
 
+        if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+            return RunMace(args.Positional[0], init, address, unix, console);
         using var model = ModelFile.Load(args.Positional[0]);
         foreach (var p in model.parameters()) p.requires_grad_(false);
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
@@ -82,6 +89,42 @@ public sealed class IpiCommand : ICommand
             ? "i-PI driver: the server ended before sending a structure"
             : string.Create(CultureInfo.InvariantCulture,
                 $"i-PI driver: {updates.Count} step(s), SCF updates per step: mean {updates.Average():F1}, min {updates.Min()}, max {updates.Max()}"));
+        return 0;
+    }
+
+    /// A plain MACE model (macescf MACE model file or Python `.model` file) as the driver: energy, forces and virial, no SCF.
+    private static int RunMace(string modelPath, string init, string? address, string? unix, IAnsiConsole console)
+    {
+        using var model = ModelFileKinds.LoadMace(modelPath);
+        foreach (var p in model.parameters()) p.requires_grad_(false);
+        var system = ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames");
+        CheckSpecies(system, model.Hyperparameters.AtomicNumbers);
+        bool periodic = system.Pbc.Any(p => p);
+        var evaluator = new MaceFrameEvaluator(model, batchSize: 1, computeForces: true, computeStress: periodic);
+        using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
+        console.WriteLine($"i-PI driver (MACE): {system.AtomCount} atoms from {init}, connected to {address ?? IpiEndpoint.UnixPrefix + unix}");
+        int steps = 0;
+        new IpiClient(stream).Run(geometry =>
+        {
+            if (geometry.AtomCount != system.AtomCount)
+                throw new InvalidDataException($"step {steps}: the server sent {geometry.AtomCount} atoms, the initial structure has {system.AtomCount}");
+            var cell = geometry.Cell.Cast<double>().All(x => x == 0) ? null : geometry.Cell;
+            if (periodic && cell is null) throw new InvalidDataException($"step {steps}: the system is periodic (pbc) but the server sent no cell");
+            var frame = new Configuration(system.AtomicNumbers, geometry.Positions, cell, system.Pbc);
+            var prediction = evaluator.Evaluate([frame]).Single();
+            if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
+                throw new InvalidDataException($"step {steps}: the energy or forces are not finite; stopping");
+            var virial = new double[3, 3];
+            if (prediction.Stress is { } stress)
+            {
+                double volume = Math.Abs(CellVolume.Of(cell!));
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) virial[i, j] = -volume * stress[i, j];
+            }
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {steps++}: energy {prediction.Energy:F8} eV"));
+            return new IpiResult(prediction.Energy, prediction.Forces!, virial);
+        });
+        console.WriteLine($"i-PI driver: {steps} step(s)");
         return 0;
     }
 

@@ -1,4 +1,5 @@
 using MaceScf.Data;
+using static MaceScf.Calculators.TensorArrays;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -90,14 +91,5 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
             FermiLevel = tensor(fermi, dtype: dtype),
             Density = density,
         };
-    }
-
-    private static double[] Doubles(Tensor t) => t.detach().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
-
-    private static double[,] Rows(double[] flat, int firstRow, int rows, int columns)
-    {
-        var a = new double[rows, columns];
-        Buffer.BlockCopy(flat, firstRow * columns * sizeof(double), a, 0, rows * columns * sizeof(double));
-        return a;
     }
 }

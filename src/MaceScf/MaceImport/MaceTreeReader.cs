@@ -337,7 +337,7 @@ internal static partial class MaceTreeReader
     /// e3nn Linear path weights: 1/√(Σ mul_in of the paths into the output segment) ('element' normalisation).
     private static void CheckLinearNormalisation(TorchModuleNode node, EquivariantLinear linear)
     {
-        var instructions = ((IList)node.Attribute("instructions")).Cast<PickledObject>().Select(i => Tuple(i)).ToList();
+        var instructions = node.Attribute<IList>("instructions").Cast<PickledObject>().Select(i => Tuple(i)).ToList();
         var fanIn = new Dictionary<int, int>();
         foreach (var i in instructions) fanIn[Convert.ToInt32(i[1])] = fanIn.GetValueOrDefault(Convert.ToInt32(i[1])) + linear.IrrepsIn[Convert.ToInt32(i[0])].Mul;
         foreach (var i in instructions)
@@ -351,7 +351,7 @@ internal static partial class MaceTreeReader
 
     private static void CheckPaths(TorchModuleNode node, IReadOnlyList<TensorProductPath> ours, string mode)
     {
-        var instructions = ((IList)node.Attribute("instructions")).Cast<PickledObject>().Select(i => Tuple(i)).ToList();
+        var instructions = node.Attribute<IList>("instructions").Cast<PickledObject>().Select(i => Tuple(i)).ToList();
         if (instructions.Count != ours.Count)
             throw new MaceImportException($"'{node.File}': {node.Where} has {instructions.Count} paths, this backbone {ours.Count}.");
         for (int k = 0; k < ours.Count; k++)

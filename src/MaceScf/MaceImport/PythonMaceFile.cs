@@ -59,10 +59,10 @@ public static class PythonMaceFile
             throw new MaceImportException(archive.Root is System.Collections.IDictionary
                 ? $"'{full}' holds a dictionary (a state dict or checkpoint), not a pickled MACE model; save the whole model with torch.save(model, path)."
                 : $"'{full}' holds a {archive.Root?.GetType().Name ?? "None"}, not a pickled MACE model.");
-        var root = new TorchModuleNode(rootObject, "", full);
-        if (root.ClassName is not ("mace.modules.models.MACE" or "mace.modules.models.ScaleShiftMACE"))
+        if (rootObject.ClassName is not ("mace.modules.models.MACE" or "mace.modules.models.ScaleShiftMACE"))
             throw new MaceImportException(
-                $"'{full}': the pickled object is a {root.ClassName}; supported are mace.modules.models.MACE and ScaleShiftMACE.");
+                $"'{full}': the pickled object is a {rootObject.ClassName}; supported are mace.modules.models.MACE and ScaleShiftMACE.");
+        var root = new TorchModuleNode(rootObject, "", full);
         var hyper = MaceTreeReader.Hyperparameters(root);
         var model = new MaceModel(hyper);
         try

@@ -1,0 +1,44 @@
+using MaceScf.FixedPoint;
+using MaceScf.Mace;
+using MaceScf.MaceImport;
+
+namespace MaceScf.ModelFiles;
+
+/// The kinds of model file the command-line tools accept.
+public enum ModelFileKind
+{
+    /// A fixed-point SCF model written by macescf (<see cref="ModelFile"/>).
+    FixedPoint,
+
+    /// A plain MACE / ScaleShiftMACE model written by macescf (<see cref="MaceModelFile"/>).
+    Mace,
+
+    /// A Python MACE `.model` file (torch.save zip archive), read by <see cref="PythonMaceFile"/>.
+    PythonMace,
+}
+
+/// Tells the kind of a model file by its content, not its name.
+public static class ModelFileKinds
+{
+    public static ModelFileKind Detect(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' not found", path);
+        if (ModelContainer.IsModelFile(path))
+            return ModelContainer.ReadFormat(path) switch
+            {
+                ModelFile.FormatName => ModelFileKind.FixedPoint,
+                MaceModelFile.FormatName => ModelFileKind.Mace,
+                var other => throw new InvalidDataException($"'{path}': unknown model format '{other}'."),
+            };
+        if (PythonMaceFile.IsTorchArchive(path)) return ModelFileKind.PythonMace;
+        throw new InvalidDataException($"'{path}' is neither a macescf model file nor a Python MACE .model file (a torch.save zip archive).");
+    }
+
+    /// A plain MACE model from a macescf MACE model file or a Python `.model` file; refuses a fixed-point model.
+    public static MaceModel LoadMace(string path) => Detect(path) switch
+    {
+        ModelFileKind.Mace => MaceModelFile.Load(path),
+        ModelFileKind.PythonMace => PythonMaceFile.Load(path).Model,
+        _ => throw new InvalidDataException($"'{path}' is a fixed-point model, not a plain MACE model."),
+    };
+}
