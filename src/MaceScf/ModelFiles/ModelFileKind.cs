@@ -31,7 +31,7 @@ public static class ModelFileKinds
                 var other => throw new InvalidDataException($"'{path}': unknown model format '{other}'."),
             };
         if (PythonMaceFile.IsTorchArchive(path)) return ModelFileKind.PythonMace;
-        throw new InvalidDataException($"'{path}' is neither a macescf model file nor a Python MACE .model file (a torch.save zip archive).");
+        throw new InvalidDataException($"'{path}' is not a macescf model file, nor a Python MACE .model file (a torch.save zip archive).");
     }
 
     /// A plain MACE model from a macescf MACE model file or a Python `.model` file; refuses a fixed-point model.
