@@ -62,11 +62,11 @@ public class ElectrostaticsBenchmarks
 public static class ElectrostaticsTiming
 {
     /// Builds the plan (k-vectors, cos/sin) from positions that require grad, evaluates E and F = −∂E/∂r.
-    public static double EnergyAndForces(PeriodicBox box)
+    public static double EnergyAndForces(PeriodicBox box, ElectrostaticsOptions? options = null)
     {
         using var scope = NewDisposeScope();
         var positions = box.Positions.detach().requires_grad_(true);
-        using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions(), positions, box.Cell, PeriodicBox.Pbc);
+        using var plan = new ElectrostaticsPlan(options ?? new ElectrostaticsOptions(), positions, box.Cell, PeriodicBox.Pbc);
         var energy = plan.Energy(box.Coefficients).sum();
         var forces = -autograd.grad([energy], [positions])[0];
         return energy.item<double>() + forces.abs().sum().item<double>();
@@ -98,6 +98,40 @@ public static class ElectrostaticsTiming
             double features = Time(repeats * 5, () => { using var s = NewDisposeScope(); fixedPlan.FieldFeatures(box.Coefficients).sum().item<double>(); });
             Console.WriteLine($"{n} | {kCount} | {energyForces:F1} | {build:F1} | {energy:F2} | {features:F2}");
         }
+    }
+
+    /// `electrostatics-scaling METHOD N [REPEATS]`: energy + forces of the N-atom box with kspace_method METHOD
+    /// (ewald, pme), best of REPEATS after a warm-up, and the peak resident memory of the process (run one size per process).
+    public static void Scaling(string[] args)
+    {
+        var method = KspaceMethodNames.Parse(args[0]);
+        int n = int.Parse(args[1]);
+        int repeats = args.Length > 2 ? int.Parse(args[2]) : 2;
+        NativeTuning.Apply();
+        set_num_threads(2);
+        var options = new ElectrostaticsOptions { KspaceMethod = method };
+        var box = new PeriodicBox(n);
+        string grid = "";
+        {
+            using var scope = NewDisposeScope();
+            using var plan = new ElectrostaticsPlan(options, box.Positions, box.Cell, PeriodicBox.Pbc);
+            grid = plan.Describe(0);
+        }
+        double best = double.MaxValue;
+        for (int r = 0; r <= repeats; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            EnergyAndForces(box, options);
+            if (r > 0 || repeats == 0) best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"{method.ToName()} | {n} | {grid} | {best:F3} s | {best / n * 1e6:F1} µs/atom | peak RSS {PeakResidentGigabytes():F2} GB");
+    }
+
+    /// VmHWM of /proc/self/status in GB.
+    public static double PeakResidentGigabytes()
+    {
+        var line = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024 / 1024;
     }
 
     static double Time(int repeats, Action action)

@@ -9,6 +9,9 @@ switch (args.FirstOrDefault())
     case "electrostatics":
         ElectrostaticsTiming.Run(args.Skip(1).Select(int.Parse).Where(n => n > 0).ToArray());
         break;
+    case "electrostatics-scaling":
+        ElectrostaticsTiming.Scaling(args[1..]);
+        break;
     case "mace-timing":
         MaceTiming.Run(args[1..]);
         break;

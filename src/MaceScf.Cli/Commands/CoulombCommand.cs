@@ -20,7 +20,7 @@ public sealed class CoulombCommand : ICommand
         usage: macescf coulomb FILE --multipoles-key KEY [options] [-o OUT.xyz]
 
         Evaluates the electrostatics of the Gaussian multipoles stored in every frame of an extended
-        XYZ file and prints a table (frame, atoms, method, Σq, |dipole|, energy, max |F|, k-vectors).
+        XYZ file and prints a table (frame, atoms, method, Σq, |dipole|, energy, max |F|, k-space method and grid, k-vectors).
         With -o, writes the frames again with these keys added (existing keys of the same name are
         replaced):
           info:   electrostatic_energy (Coulomb, eV), electrostatic_field_energy (E·P, eV),
@@ -39,7 +39,11 @@ public sealed class CoulombCommand : ICommand
           --atomic_multipoles_smearing_width S         Gaussian width σ in Å (default: 1.5)
           --electrostatic_pbc_method M                 realspace, pbc, slab, molecule_in_box,
                                                        mixed_periodic or auto (default: mixed_periodic)
-          --kspace_cutoff_factor F                     scales the reciprocal cutoff (default: 1.25)
+          --kspace_cutoff_factor F                     scales the reciprocal cutoff of ewald (default: 1.25)
+          --kspace_method M                            ewald (direct k-space sum), pme (particle-mesh
+                                                       Ewald) or auto (pme from 1000 atoms; default)
+          --electrostatics_accuracy A                  target relative RMS force error of pme, which
+                                                       sets its grid and spline order (default: 1e-6)
           --include_electrostatic_self_interaction B   keep the Gaussians' self-energy (default: true)
           --field_feature_widths LIST                  widths in Å (default: [1.0, 2.0])
           --field_feature_max_l L                      feature order, 0..2, or None = L (default: 1)
@@ -98,13 +102,14 @@ public sealed class CoulombCommand : ICommand
 
     private static Table Table(List<CoulombInput> inputs, List<CoulombResult> results)
     {
-        var table = new Table().AddColumns("frame", "atoms", "method", "charge", "|dipole| e·Å", "energy (eV)", "max |F| (eV/Å)", "k-vectors");
+        var table = new Table().AddColumns("frame", "atoms", "method", "charge", "|dipole| e·Å", "energy (eV)", "max |F| (eV/Å)", "k-space", "k-vectors");
         foreach (var (input, r) in inputs.Zip(results))
         {
             table.AddRow(
                 input.Configuration.FrameIndex.ToString(), input.Configuration.AtomCount.ToString(),
                 Markup.Escape(r.Method.ToName()), r.TotalCharge.ToString("F4"), r.DipoleNorm.ToString("F4"),
-                r.TotalEnergy.ToString("F6"), r.MaxForce.ToString("F6"), r.KVectorCount.ToString());
+                r.TotalEnergy.ToString("F6"), r.MaxForce.ToString("F6"),
+                Markup.Escape(r.Kspace is { Grid: { } grid } ? $"pme {string.Join("x", grid)}" : r.Kspace is null ? "-" : "ewald"), r.KVectorCount.ToString());
         }
         return table;
     }

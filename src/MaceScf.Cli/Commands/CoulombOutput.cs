@@ -35,9 +35,21 @@ internal static class CoulombOutput
         frame.Info["coulomb_field_si"] = options.IncludeFieldSelfInteraction;
         if (result.Method != BoundaryMethod.Realspace)
         {
-            frame.Info["coulomb_kspace_cutoff_factor"] = options.KspaceCutoffFactor;
-            frame.Info["coulomb_kspace_cutoff"] = options.KspaceCutoff;
+            frame.Info["coulomb_kspace_method"] = result.Kspace!.Method.ToName();
             frame.Info["coulomb_k_vectors"] = (long)result.KVectorCount;
+            if (result.Kspace.Mesh is { } mesh)
+            {
+                frame.Info["coulomb_electrostatics_accuracy"] = options.ElectrostaticsAccuracy;
+                frame.Info["coulomb_pme_grid"] = result.Kspace.Grid!.Select(k => (double)k).ToArray();
+                frame.Info["coulomb_pme_order"] = (long)mesh.Order;
+                frame.Info["coulomb_pme_spacing"] = mesh.Spacing;
+                frame.Info["coulomb_pme_estimated_error"] = mesh.EstimatedError;
+            }
+            else
+            {
+                frame.Info["coulomb_kspace_cutoff_factor"] = options.KspaceCutoffFactor;
+                frame.Info["coulomb_kspace_cutoff"] = options.KspaceCutoff;
+            }
         }
         if (input.ExternalField is { } field) frame.Info["coulomb_external_field"] = field;
         if (fermiLevelShift is { } shift) frame.Info["coulomb_fermi_level_shift"] = shift;

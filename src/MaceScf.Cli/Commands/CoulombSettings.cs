@@ -25,6 +25,8 @@ internal sealed record CoulombSettings(
                 : featureMaxL.Equals("none", StringComparison.OrdinalIgnoreCase) ? densityMaxL
                 : args.Int("field_feature_max_l")!.Value,
             KspaceCutoffFactor = args.Double("kspace_cutoff_factor") ?? 1.25,
+            KspaceMethod = KspaceFlags.Method(args) ?? KspaceMethod.Auto,
+            ElectrostaticsAccuracy = args.Double("electrostatics_accuracy") ?? 1e-6,
             Method = Method(args.String("electrostatic_pbc_method") ?? "mixed_periodic"),
             IncludeSelfInteraction = !args.Has("include_electrostatic_self_interaction") || args.Flag("include_electrostatic_self_interaction"),
             IncludeFieldSelfInteraction = args.Flag("include_field_si"),

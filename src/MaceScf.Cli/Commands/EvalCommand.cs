@@ -36,6 +36,7 @@ public sealed class EvalCommand : ICommand
         lists the batches whose implicit derivative fell back to the unroll, and why.
 
         {ScfFlags.Help}
+        {KspaceFlags.Help}
 
         other options:
           --keys MAPPING   file keys of the labels, e.g. "energy=AIMS_energy,forces=AIMS_forces,
@@ -54,6 +55,7 @@ public sealed class EvalCommand : ICommand
         int batchSize = args.Int("batch_size") ?? 4;
         bool stress = args.Flag("stress"), forces = !args.Flag("no_forces");
         var mapping = ParseKeys(args.String("keys"));
+        var kspace = KspaceFlags.Read(args);
         args.RejectUnknown([]);
         try
         {
@@ -69,6 +71,7 @@ public sealed class EvalCommand : ICommand
             return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
         using var model = ModelFile.Load(args.Positional[0]);
         foreach (var p in model.parameters()) p.requires_grad_(false);
+        console.WriteLine($"electrostatics: {kspace(model)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
         var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1])).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");

@@ -38,6 +38,7 @@ public sealed class IpiCommand : ICommand
           --no-warm-start    start every SCF from the SCF options' initial density and Fermi level
 
         {ScfFlags.Help}
+        {KspaceFlags.Help}
 
         other options:
           --keys MAPPING   file keys of the initial frame's values, e.g. "total_charge=charge,fermi_level=the_VBM"
@@ -52,6 +53,7 @@ public sealed class IpiCommand : ICommand
         var options = ScfFlags.Read(args);
         bool warmStart = !args.Flag("no_warm_start");
         var mapping = EvalCommand.ParseKeys(args.String("keys"));
+        var kspace = KspaceFlags.Read(args);
         args.RejectUnknown([]);
         try
         {
@@ -66,6 +68,7 @@ public sealed class IpiCommand : ICommand
             return RunMace(args.Positional[0], init, address, unix, console);
         using var model = ModelFile.Load(args.Positional[0]);
         foreach (var p in model.parameters()) p.requires_grad_(false);
+        console.WriteLine($"electrostatics: {kspace(model)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         CheckSpecies(template.Configuration, model.Hyperparameters.Mace.AtomicNumbers);

@@ -69,6 +69,7 @@ public sealed class CoulombCalculator
             TensorArrays.ToMatrix(forces),
             forces.shape[0] == 0 ? 0 : forces.square().sum(1).sqrt().max().item<double>(),
             plan.Potential(p).detach().data<double>().ToArray(),
-            TensorArrays.ToMatrix(features));
+            TensorArrays.ToMatrix(features),
+            plan.KspaceSetups[0]);
     }
 }

@@ -6,9 +6,11 @@ namespace MaceScf.Calculators;
 /// What <see cref="CoulombCalculator"/> computes for one frame (eV, Å, e, V).
 /// <param name="MaxForce">largest force norm over the atoms (0 for an empty frame).</param>
 /// <param name="FieldFeatures">[N, F] unnormalised, l-major then width then m.</param>
+/// <param name="Kspace">How the reciprocal-space part was evaluated (null for realspace).</param>
 public sealed record CoulombResult(
     BoundaryMethod Method, int KVectorCount, double TotalCharge, double[] Dipole,
-    double CoulombEnergy, double FieldEnergy, double[,] Forces, double MaxForce, double[] Potential, double[,] FieldFeatures)
+    double CoulombEnergy, double FieldEnergy, double[,] Forces, double MaxForce, double[] Potential, double[,] FieldFeatures,
+    KspaceSetup? Kspace)
 {
     /// Coulomb energy plus E·P.
     public double TotalEnergy => CoulombEnergy + FieldEnergy;

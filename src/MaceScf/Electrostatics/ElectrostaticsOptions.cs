@@ -21,6 +21,13 @@ public sealed record ElectrostaticsOptions
     /// `--kspace_cutoff_factor`: k_c = factor × 2.25 (max_l+1)^0.3 / σ_min (notes §2.3).
     public double KspaceCutoffFactor { get; init; } = 1.25;
 
+    /// `--kspace_method`: direct reciprocal sum (ewald), particle-mesh Ewald (pme), or by size (auto).
+    public KspaceMethod KspaceMethod { get; init; } = KspaceMethod.Auto;
+
+    /// `--electrostatics_accuracy`: target relative RMS error of forces and field features of the
+    /// particle mesh, from which its spline order and grid spacing are chosen (<see cref="MeshParameters"/>).
+    public double ElectrostaticsAccuracy { get; init; } = 1e-6;
+
     /// `--electrostatic_pbc_method`.
     public BoundaryMethod Method { get; init; } = BoundaryMethod.MixedPeriodic;
 
@@ -61,6 +68,8 @@ public sealed record ElectrostaticsOptions
         if (FieldFeatureWidths.Count == 0) throw new ArgumentException("at least one field feature width is needed");
         if (FieldFeatureWidths.Any(w => !(w > 0)))
             throw new ArgumentException($"field feature widths must be positive, got [{string.Join(", ", FieldFeatureWidths)}]");
+        if (!(ElectrostaticsAccuracy > 0 && ElectrostaticsAccuracy <= 0.1))
+            throw new ArgumentException($"electrostatics accuracy must be in (0, 0.1], got {ElectrostaticsAccuracy}");
         if (!(KspaceCutoffFactor > 0)) throw new ArgumentException($"kspace cutoff factor must be positive, got {KspaceCutoffFactor}");
     }
 }

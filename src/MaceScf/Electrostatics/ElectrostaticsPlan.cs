@@ -75,6 +75,13 @@ public sealed class ElectrostaticsPlan : IDisposable
     /// Half-space k-vectors summed over all structures (each stands for a ±k pair).
     public int KVectorCount => _structures.Sum(s => s.KVectorCount);
 
+    /// How the reciprocal-space part of each structure is evaluated (null for realspace structures).
+    public IReadOnlyList<KspaceSetup?> KspaceSetups => _structures.Select(s => s.Kspace).ToArray();
+
+    /// One line for logs: structure g's boundary method and k-space setup.
+    public string Describe(int structure) =>
+        _structures[structure].Kspace is { } kspace ? $"{Methods[structure].ToName()}, {kspace}" : Methods[structure].ToName();
+
     /// Electrostatic energy of each structure (eV), [G].
     public Tensor Energy(Tensor p)
     {

@@ -30,6 +30,9 @@ public sealed class FieldFeatureLayout
     /// Angular order l of each output column.
     public int[] DegreeOfOutput => _rawIndexOfOutput.Select(i => SolidHarmonics.DegreeOfColumn(MaxL)[i % HarmonicCount]).ToArray();
 
+    /// Column (l, m) of the (Lf+1)² solid harmonics for each output column.
+    public int[] HarmonicOfOutput => _rawIndexOfOutput.Select(i => (int)(i % HarmonicCount)).ToArray();
+
     /// Width index of each output column.
     public int[] WidthOfOutput => _rawIndexOfOutput.Select(i => (int)(i / HarmonicCount)).ToArray();
 

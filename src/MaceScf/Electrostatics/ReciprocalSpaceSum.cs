@@ -9,7 +9,7 @@ namespace MaceScf.Electrostatics;
 /// cos/sin are stored [n, K] so that these products and the backward pass of k·r are all plain
 /// (non-transposed) matrix products.
 /// Energies and features include each Gaussian's interaction with itself and its images.
-sealed class ReciprocalSpaceSum : IDisposable
+sealed class ReciprocalSpaceSum : IReciprocalSum
 {
     readonly Tensor _cos, _sin;                 // [n, K]
     readonly Tensor _sourceRe, _sourceIm;       // [C, K]: φ̃ = (−i)^l |φ̃| split as Re/Im of the phase

@@ -8,7 +8,7 @@ sealed class StructureElectrostatics : IDisposable
 {
     readonly ElectrostaticsOptions _options;
     readonly RealSpaceSum? _realSpace;
-    readonly ReciprocalSpaceSum? _reciprocal;
+    readonly IReciprocalSum? _reciprocal;
     readonly IBoundaryCorrection? _correction;
     readonly Tensor _selfFeatures;                     // [C, F]
     readonly List<Tensor> _owned = [];
@@ -34,7 +34,10 @@ sealed class StructureElectrostatics : IDisposable
                     + "frame a Lattice (for a molecule, a box well larger than it) or use electrostatic_pbc_method realspace (open boundaries)");
             if (!(v > 0))
                 throw new StructureGeometryException($"the cell must be right-handed with positive volume (rows are lattice vectors), got volume {v}");
-            _reciprocal = new ReciprocalSpaceSum(options, layout, positions, cell);
+            KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0]);
+            _reciprocal = KspaceMethod == Electrostatics.KspaceMethod.Pme
+                ? new ParticleMeshSum(options, layout, positions, cell, MeshParameters.Choose(options))
+                : new ReciprocalSpaceSum(options, layout, positions, cell);
             var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
             _owned.AddRange([volume, projection]);
             if (method == BoundaryMethod.Slab)
@@ -58,6 +61,17 @@ sealed class StructureElectrostatics : IDisposable
 
     public BoundaryMethod Method { get; }
     public int KVectorCount => _reciprocal?.KVectorCount ?? 0;
+
+    /// Resolved k-space method of a periodic structure (null for realspace).
+    public KspaceMethod? KspaceMethod { get; }
+
+    /// The k-space setup of a periodic structure (null for realspace).
+    public KspaceSetup? Kspace => _reciprocal switch
+    {
+        ParticleMeshSum mesh => new KspaceSetup(Electrostatics.KspaceMethod.Pme, mesh.KVectorCount, null, mesh.Grid, mesh.Mesh),
+        ReciprocalSpaceSum sum => new KspaceSetup(Electrostatics.KspaceMethod.Ewald, sum.KVectorCount, _options.KspaceCutoff, null, null),
+        _ => null,
+    };
 
     public Tensor Energy(Tensor p)
     {

@@ -43,7 +43,15 @@ public sealed class FixedPointModel : nn.Module
         register_buffer("field_feature_norms", norms.PerFeature(dtype, CPU));
     }
 
-    public FixedPointHyperparameters Hyperparameters { get; }
+    public FixedPointHyperparameters Hyperparameters { get; private set; }
+
+    /// Sets how the periodic electrostatics are evaluated (`kspace_method`, `electrostatics_accuracy`): numerical
+    /// settings, not trained parameters, so a model may be evaluated with other values than it was trained with.
+    public void UseKspace(KspaceMethod method, double accuracy) =>
+        Hyperparameters = Hyperparameters with
+        {
+            Electrostatics = Hyperparameters.Electrostatics with { KspaceMethod = method, ElectrostaticsAccuracy = accuracy },
+        };
 
     public ScalarType Dtype { get; }
 

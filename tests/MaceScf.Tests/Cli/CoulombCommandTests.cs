@@ -106,6 +106,31 @@ public sealed class CoulombCommandTests : IDisposable
     }
 
     [Fact]
+    public void ParticleMeshRecordsItsGridAndAgreesWithTheDirectSum()
+    {
+        string mesh = Temp("pme.xyz"), direct = Temp("ewald.xyz");
+        string[] common = ["coulomb", TestData.Fixture("test_configs.xyz"), "--multipoles-key", "DMA_coeficients", "--kspace_cutoff_factor", "2.0"];
+        var (code, text) = CliRunner.Run([.. common, "--kspace_method", "pme", "-o", mesh]);
+        Assert.True(code == 0, text);
+        Assert.Contains("pme ", text);
+        Assert.Equal(0, CliRunner.Run([.. common, "--kspace_method", "ewald", "-o", direct]).ExitCode);
+        foreach (var (m, d) in ExtXyzReader.ReadAll(mesh).Zip(ExtXyzReader.ReadAll(direct)))
+        {
+            Assert.Equal("pme", m.Info["coulomb_kspace_method"]);
+            Assert.Equal("ewald", d.Info["coulomb_kspace_method"]);
+            Assert.Equal(3, ((double[])m.Info["coulomb_pme_grid"]).Length);
+            Assert.True((long)m.Info["coulomb_pme_order"] >= 4);
+            Assert.True((double)m.Info["coulomb_pme_spacing"] > 0);
+            Assert.True((double)m.Info["coulomb_pme_estimated_error"] <= 1e-6);
+            Assert.Equal(1e-6, (double)m.Info["coulomb_electrostatics_accuracy"]);
+            Assert.False(m.Info.ContainsKey("coulomb_kspace_cutoff"));
+            Assert.Equal(Energy(d), Energy(m), 1e-6 * Math.Abs(Energy(d)));
+            var forceDifference = tensor((double[,])m.Arrays["electrostatic_forces"]) - tensor((double[,])d.Arrays["electrostatic_forces"]);
+            Assert.True(forceDifference.abs().max().item<double>() < 1e-5);
+        }
+    }
+
+    [Fact]
     public void FixtureRunsOnEveryFrameAndTheOutputReadsBack()
     {
         string output = Temp("fixture.xyz");
@@ -262,6 +287,8 @@ public sealed class CoulombCommandTests : IDisposable
     [InlineData(new[] { "coulomb", "--multipoles-key", "mp" }, "exactly one FILE")]
     [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--electrostatic_pbc_method", "ewald" }, "unknown electrostatic pbc method")]
     [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--atomic_multipoles_max_l", "3" }, "density max l")]
+    [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--kspace_method", "p3m" }, "unknown kspace method 'p3m'")]
+    [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--electrostatics_accuracy", "0.5" }, "electrostatics accuracy must be in")]
     [InlineData(new[] { "coulomb", "a.xyz", "--multipoles-key", "mp", "--fermi_level_offset", "1" }, "needs --fermi-level-key")]
     public void WrongUsageExitsWithTwo(string[] args, string expected)
     {
@@ -302,6 +329,7 @@ public sealed class CoulombCommandTests : IDisposable
             "--electrostatic_pbc_method", "--kspace_cutoff_factor", "--include_electrostatic_self_interaction",
             "--field_feature_widths", "--field_feature_max_l", "--field_feature_norms", "--include_field_si",
             "--total-charge-key", "--external-field-key", "--fermi-level-key", "--fermi_level_offset",
+            "--kspace_method", "--electrostatics_accuracy",
         ];
         var lines = output.Split('\n');
         foreach (var option in options)

@@ -62,6 +62,8 @@ public sealed record ArchitectureOptions
             FieldFeatureWidths = c.Get(FieldFeatureWidths),
             FieldFeatureMaxL = c.EffectiveFieldFeatureMaxL,
             KspaceCutoffFactor = c.Get(KspaceCutoffFactor),
+            KspaceMethod = c.Get(KspaceMethodOption),
+            ElectrostaticsAccuracy = c.Get(TrainingOptions.ElectrostaticsAccuracy),
             Method = c.Get(ElectrostaticPbcMethod),
             IncludeSelfInteraction = c.Get(IncludeElectrostaticSelfInteraction),
             IncludeFieldSelfInteraction = c.Get(IncludeFieldSi),

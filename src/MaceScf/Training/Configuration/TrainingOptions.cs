@@ -142,6 +142,10 @@ public static class TrainingOptions
         $"Multipole order L of the density ((L+1)² coefficients per atom; at most {ElectrostaticsOptions.MaxSupportedL}).");
     public static readonly Option<double> AtomicMultipolesSmearingWidth = Add("atomic_multipoles_smearing_width", OptionSection.Electrostatics, Positive, 1.5, "Gaussian width σ of the multipoles in Å.");
     public static readonly Option<double> KspaceCutoffFactor = Add("kspace_cutoff_factor", OptionSection.Electrostatics, Positive, 1.25, "Scales the heuristic reciprocal-space cutoff (1.25 as documented; the Python code uses 1.0).");
+    public static readonly Option<KspaceMethod> KspaceMethodOption = Add("kspace_method", OptionSection.Electrostatics, new EnumKind<KspaceMethod>(), KspaceMethod.Auto,
+        "Reciprocal-space part of the periodic methods: ewald (direct sum), pme (particle-mesh Ewald) or auto (pme from 1000 atoms per structure).");
+    public static readonly Option<double> ElectrostaticsAccuracy = Add("electrostatics_accuracy", OptionSection.Electrostatics, Positive, 1e-6,
+        "Target relative RMS force error of pme, from which its grid spacing and spline order are chosen.");
     public static readonly Option<BoundaryMethod> ElectrostaticPbcMethod = Add("electrostatic_pbc_method", OptionSection.Electrostatics, new EnumKind<BoundaryMethod>(), BoundaryMethod.MixedPeriodic,
         "Boundary treatment of the electrostatics.");
     public static readonly Option<bool> IncludeElectrostaticSelfInteraction = Add("include_electrostatic_self_interaction", OptionSection.Electrostatics, Bool, true, "Keep each Gaussian's self-energy in the Coulomb energy.");

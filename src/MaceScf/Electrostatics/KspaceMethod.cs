@@ -1,0 +1,39 @@
+namespace MaceScf.Electrostatics;
+
+/// How the reciprocal-space part of the periodic methods is evaluated (`--kspace_method`).
+public enum KspaceMethod
+{
+    /// Direct sum over all reciprocal-lattice vectors with |k| ≤ k_c: O(N·K), the exact reference.
+    Ewald,
+    /// Particle-mesh Ewald: multipoles spread on a grid with B-splines, FFT; O(N·order³ + grid log grid).
+    Pme,
+    /// Ewald below <see cref="KspaceMethodNames.AutoPmeThreshold"/> atoms per structure, PME from there on.
+    Auto,
+}
+
+/// Conversion between <see cref="KspaceMethod"/> and the command-line spelling.
+public static class KspaceMethodNames
+{
+    /// Atoms per structure from which `auto` uses PME (the measured crossover of docs/benchmarks.md).
+    public const int AutoPmeThreshold = 1000;
+
+    public static KspaceMethod Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "ewald" => KspaceMethod.Ewald,
+        "pme" => KspaceMethod.Pme,
+        "auto" => KspaceMethod.Auto,
+        _ => throw new ArgumentException($"unknown kspace method '{name}'; expected ewald, pme or auto", nameof(name)),
+    };
+
+    public static string ToName(this KspaceMethod method) => method switch
+    {
+        KspaceMethod.Ewald => "ewald",
+        KspaceMethod.Pme => "pme",
+        KspaceMethod.Auto => "auto",
+        _ => throw new ArgumentOutOfRangeException(nameof(method)),
+    };
+
+    /// The method used for a structure of <paramref name="atomCount"/> atoms.
+    public static KspaceMethod Resolve(this KspaceMethod method, int atomCount) =>
+        method != KspaceMethod.Auto ? method : atomCount >= AutoPmeThreshold ? KspaceMethod.Pme : KspaceMethod.Ewald;
+}
