@@ -160,6 +160,8 @@ public sealed class TrainCommand : IRawArgumentsCommand
         {
             work.Report(new WorkProgress("epochs", r.Epoch + 1, lastEpoch + 1));
             Say(Line(r));
+            if (r.Inference is { } inference) Say(InferenceLine(inference));
+            if (r.InferenceWarning is { } warning) Say($"warning: the SCF of inference disagrees with the stage's validation: {warning}");
         }), default, work));
         if (ranks.Rank != 0) return 0;
         Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
@@ -185,18 +187,37 @@ public sealed class TrainCommand : IRawArgumentsCommand
         return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
     }
 
+    /// `  valid at inference: E 12.30 meV/atom F 45.0 meV/Å q 0.0123 e SCF 23.4 / 41 updates, 10/10 converged` (errors over the
+    /// converged frames).
+    public static string InferenceLine(InferenceReport r)
+    {
+        var s = CultureInfo.InvariantCulture;
+        var text = "  valid at inference:";
+        if (r.Rmse.TryGetValue("energy_per_atom", out var e)) text += $" E {(1000 * e).ToString("F2", s)} meV/atom";
+        if (r.Rmse.TryGetValue("forces", out var f)) text += $" F {(1000 * f).ToString("F1", s)} meV/Å";
+        if (r.Rmse.TryGetValue("charges", out var q)) text += $" q {q.ToString("G3", s)} e";
+        if (r.Rmse.TryGetValue("dipole", out var d)) text += $" P {d.ToString("G3", s)} e·Å";
+        return text + $" SCF {r.ScfStepsMean.ToString("F1", s)} / {r.ScfStepsMax} updates (mean / max), {r.Converged}/{r.Frames} converged";
+    }
+
     /// Errors and SCF status counts of the final model on train, valid and each test config_type, with a converged SCF as at
     /// inference (<see cref="FinalEvaluation"/>); the settings are printed and logged above the tables.
     private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, FixedPointModel model, TrainingConfig config, TrainingSets sets)
     {
-        var options = FinalEvaluation.Settings(config.Schedule);
-        say($"final errors, SCF as at inference (run to convergence): {FinalEvaluation.Describe(options)}");
+        var options = FinalEvaluation.Settings(config);
+        var all = sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).ToList();
+        say($"final errors, SCF as at inference (run to convergence): "
+            + FinalEvaluation.Describe(options, all, model.Hyperparameters.FermiLevelOffset));
         var evaluated = LiveProgress.Run(console, work => FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize, work).ToList());
         foreach (var set in evaluated)
         {
             console.MarkupLineInterpolated($"[bold]{set.Name}[/] ({set.Predictions.Count} frame(s))");
             ScfSummaryTable.Print(console, set.Predictions, "SCF status");
-            EvalErrorTable.Print(console, set.Predictions);
+            if (InferenceReport.Of(set.Predictions).Divergence(new Dictionary<string, double>()) is { } notConverged)
+                say($"warning: {set.Name}: {notConverged}");
+            var converged = set.Predictions.Where(p => p.Status == ScfStatus.Converged).ToList();
+            if (converged.Count == 0) say($"{set.Name}: no frame converged: no error table");
+            else EvalErrorTable.Print(console, converged);
         }
     }
 

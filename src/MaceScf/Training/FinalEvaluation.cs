@@ -1,3 +1,4 @@
+using MaceScf.Data;
 using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
@@ -9,25 +10,41 @@ public sealed record EvaluatedSet(string Name, IReadOnlyList<FramePrediction> Pr
 /// and each test config_type. Per-epoch validation keeps each stage's own (training) SCF settings.
 public static class FinalEvaluation
 {
-    /// The defaults of <see cref="ScfOptions"/> (num_scf_steps 100, scf_tolerance 1e-6, initial_density local_guess,
-    /// initial_fermi_level from_data), with constant_charge, mixing_parameter, scf_mixer and anderson_depth of the last stage
-    /// that runs an SCF (the defaults too when every stage is direct).
-    public static ScfOptions Settings(TrainSchedule schedule)
+    /// The SCF of inference: <see cref="ScfOptions"/> defaults (initial_density local_guess, initial_fermi_level from_data) with
+    /// inference_num_scf_steps, inference_scf_tolerance and inference_mixing_parameter, and constant_charge, scf_mixer,
+    /// anderson_depth and (unless inference_mixing_parameter is set) mixing_parameter of the last stage that runs an SCF (the
+    /// defaults when every stage is direct).
+    public static ScfOptions Settings(TrainingConfig config)
     {
-        var last = schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf;
-        var inference = new ScfOptions();
-        return last is null ? inference : inference with
+        var last = config.Schedule.Stages.LastOrDefault(s => s.FixedPointTrainingOptions.Scf is not null)?.FixedPointTrainingOptions.Scf;
+        var inference = new ScfOptions
         {
-            ConstantCharge = last.ConstantCharge, MixingParameter = last.MixingParameter, Mixer = last.Mixer, AndersonDepth = last.AndersonDepth,
+            NumScfSteps = config.Get(TrainingOptions.InferenceNumScfSteps), ScfTolerance = config.Get(TrainingOptions.InferenceScfTolerance),
         };
+        if (last is not null)
+            inference = inference with
+            {
+                ConstantCharge = last.ConstantCharge, MixingParameter = last.MixingParameter, Mixer = last.Mixer, AndersonDepth = last.AndersonDepth,
+            };
+        return config.Get(TrainingOptions.InferenceMixingParameter) is { } mixing ? inference with { MixingParameter = mixing } : inference;
     }
 
-    /// The settings with their config.yaml names: `num_scf_steps 100, scf_tolerance 1.0E-06, constant_charge true, ...`.
-    public static string Describe(ScfOptions o) =>
-        $"num_scf_steps {o.NumScfSteps}, scf_tolerance {Scalars.Format(o.ScfTolerance)}, constant_charge {(o.ConstantCharge ? "true" : "false")}, "
-        + $"mixing_parameter {Scalars.Format(o.MixingParameter)}"
-        + (o.Mixer == ScfMixer.Anderson ? $", scf_mixer anderson, anderson_depth {o.AndersonDepth}" : "") + $", initial_density {SnakeCase.Of(o.InitialDensity)}, "
-        + $"initial_fermi_level {SnakeCase.Of(o.InitialFermiLevel)}";
+    /// The settings with their config.yaml names: `num_scf_steps 100, scf_tolerance 1.0E-06, constant_charge true, ...`; with
+    /// <paramref name="frames"/> and the model's fermi_level_offset, initial_fermi_level from_data says where frames without a
+    /// fermi_level start (at the offset, i.e. a centred zero).
+    public static string Describe(ScfOptions o, IReadOnlyList<LabelledConfiguration>? frames = null, double fermiLevelOffset = 0)
+    {
+        string text = $"num_scf_steps {o.NumScfSteps}, scf_tolerance {Scalars.Format(o.ScfTolerance)}, constant_charge {(o.ConstantCharge ? "true" : "false")}, "
+            + $"mixing_parameter {Scalars.Format(o.MixingParameter)}"
+            + (o.Mixer == ScfMixer.Anderson ? $", scf_mixer anderson, anderson_depth {o.AndersonDepth}" : "") + $", initial_density {SnakeCase.Of(o.InitialDensity)}, "
+            + $"initial_fermi_level {SnakeCase.Of(o.InitialFermiLevel)}";
+        int without = frames?.Count(f => !f.FermiLevel.IsPresent) ?? 0;
+        if (o.InitialFermiLevel == InitialFermiLevel.FromData && without > 0)
+            text += without == frames!.Count
+                ? $" (no frame has a fermi_level: every SCF starts at fermi_level_offset {Scalars.Format(fermiLevelOffset)} V, as with zero)"
+                : $" ({without} of {frames.Count} frame(s) without a fermi_level start at fermi_level_offset {Scalars.Format(fermiLevelOffset)} V)";
+        return text;
+    }
 
     /// Train, valid and each test config_type (empty sets left out), in batches of <paramref name="batchSize"/>; the frames
     /// done are reported to <paramref name="work"/> after every batch (phase `final evaluation {set}`).

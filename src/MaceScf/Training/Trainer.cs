@@ -13,7 +13,8 @@ public sealed record TrainingResult(FixedPointModel Model, string ModelPath, str
 
 /// The training loop of `macescf train` (spec §2.4–2.5, §4, §7): the stages of train_schedule with their loss, lr and mode;
 /// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
-/// a checkpoint at every evaluation and restart from the latest one. Progress goes to the callback, never the console.
+/// a checkpoint at every evaluation and restart from the latest one; every inference_eval_interval epochs and at each stage's end
+/// the validation set is also run with the SCF of inference (<see cref="InferenceReport"/>). Progress goes to the callback, never the console.
 /// Over several ranks (docs/distributed.md) each global batch is split by atoms, every rank differentiates its shard's share
 /// of the global batch's loss, the gradients are summed over the ranks and every rank takes the same step; only rank 0
 /// writes files.
@@ -25,6 +26,7 @@ public sealed class Trainer
     private readonly OptimizerOptions _opt;
     private readonly DataOptions _data;
     private readonly ICommunicator _ranks;
+    private readonly ScfOptions _inference;
 
     /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process by default</param>
     public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks = null)
@@ -35,6 +37,7 @@ public sealed class Trainer
         _run = config.Run;
         _opt = config.Optimizer;
         _data = config.Data;
+        _inference = FinalEvaluation.Settings(config);
         Model = model;
     }
 
@@ -88,11 +91,11 @@ public sealed class Trainer
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
             bool improved = false;
             double? validLoss = null;
+            InferenceReport? inference = null;
             if (evaluate)
             {
                 ema?.Swap();
                 (validLoss, var validErrors) = Evaluate(stage, _sets.Valid, work, $"epoch {epoch}/{trainSchedule.LastEpoch} validation");
-                ema?.Swap();
                 rmse["valid"] = validErrors;
                 improved = validLoss < state.StageBest;
                 int patience = improved ? 0 : state.StagePatience + 1;
@@ -101,10 +104,17 @@ public sealed class Trainer
                     StageBest = improved ? validLoss.Value : state.StageBest, StagePatience = patience,
                     StageStopped = patience >= _run.Patience, LastValidLoss = validLoss,
                 };
+                // At the SCF of inference: every inference_eval_interval epochs and at the stage's last epoch (also when patience
+                // ends the stage early); on rank 0 only, which alone reports and writes.
+                int interval = _run.InferenceEvalInterval;
+                if (_ranks.Rank == 0 && _sets.Valid.Count > 0
+                    && (epoch == stage.End || state.StageStopped || (interval > 0 && (epoch - stage.Start + 1) % interval == 0)))
+                    inference = InferenceReport.Of(new FrameEvaluator(Model, _inference, _data.ValidBatchSize).Evaluate(_sets.Valid).ToList());
+                ema?.Swap();
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
                 optimizer.LearningRates[0], trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
-                evaluate, improved, ranks);
+                evaluate, improved, ranks, inference, inference?.Divergence(rmse["valid"]));
             if (_ranks.Rank == 0) metrics.Append(report);
             reports.Add(report);
             if (evaluate)

@@ -1,3 +1,4 @@
+using MaceScf.Data;
 using MaceScf.FixedPoint;
 using MaceScf.Training;
 
@@ -7,7 +8,8 @@ namespace MaceScf.Tests.Training;
 /// guess), not from the last stage's short training SCF.
 public sealed class FinalEvaluationTests
 {
-    static TrainSchedule Schedule(string stages) => ConfigFixture.Load(ConfigFixture.Required + "train_schedule:\n" + stages).Schedule;
+    static TrainingConfig Config(string stages, string options = "") =>
+        ConfigFixture.Load(ConfigFixture.Required + options + "train_schedule:\n" + stages);
 
     const string Direct = """
           0: {name: direct, start: 0, end: 1, loss: {forces: 1.0}, fixed_point_training_options: {mode: direct}}
@@ -17,7 +19,7 @@ public sealed class FinalEvaluationTests
     [Fact]
     public void Settings_are_the_inference_defaults_with_the_last_scf_stage_charge_mode_and_mixing()
     {
-        var settings = FinalEvaluation.Settings(Schedule(Direct + """
+        var settings = FinalEvaluation.Settings(Config(Direct + """
               1:
                 name: unroll
                 start: 2
@@ -39,7 +41,46 @@ public sealed class FinalEvaluationTests
 
     [Fact]
     public void A_schedule_without_scf_stages_is_evaluated_with_the_scf_defaults() =>
-        Assert.Equal(new ScfOptions(), FinalEvaluation.Settings(Schedule(Direct)));
+        Assert.Equal(new ScfOptions(), FinalEvaluation.Settings(Config(Direct)));
+
+    [Fact]
+    public void The_inference_options_set_the_step_limit_tolerance_and_mixing()
+    {
+        const string Unroll = """
+              1:
+                name: unroll
+                start: 2
+                end: 3
+                loss: {forces: 1.0}
+                fixed_point_training_options: {mode: unroll_scf, scf: {num_scf_steps: 4, constant_charge: false, mixing_parameter: 0.3}}
+
+            """;
+        var settings = FinalEvaluation.Settings(Config(Direct + Unroll,
+            "inference_num_scf_steps: 300\ninference_scf_tolerance: 1.0e-7\ninference_mixing_parameter: 0.15\n"));
+        Assert.Equal(new ScfOptions { NumScfSteps = 300, ScfTolerance = 1e-7, ConstantCharge = false, MixingParameter = 0.15 }, settings);
+        Assert.Equal(0.3, FinalEvaluation.Settings(Config(Direct + Unroll, "inference_num_scf_steps: 300\n")).MixingParameter);
+    }
+
+    [Fact]
+    public void The_printed_initial_fermi_level_says_where_frames_without_a_fermi_level_start()
+    {
+        using var run = new TrainingRunFixture(frames: 2);
+        List<LabelledConfiguration> Frames(string yaml)
+        {
+            var config = run.Load(yaml + TrainingRunFixture.DirectThenUnroll);
+            var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+            return [.. sets.Train, .. sets.Valid];
+        }
+        var withFermi = Frames(TrainingRunFixture.TinyModel);
+        Assert.All(withFermi, f => Assert.True(f.FermiLevel.IsPresent));
+        var options = new ScfOptions();
+        Assert.EndsWith("initial_fermi_level from_data", FinalEvaluation.Describe(options, withFermi, -1.5));
+        var without = Frames(TrainingRunFixture.TinyModel.Replace("fermi_level: fermi_level, ", ""));
+        Assert.EndsWith("initial_fermi_level from_data (no frame has a fermi_level: every SCF starts at fermi_level_offset -1.5 V, as with zero)",
+            FinalEvaluation.Describe(options, without, -1.5));
+        Assert.EndsWith("initial_fermi_level from_data (2 of 4 frame(s) without a fermi_level start at fermi_level_offset 0.0 V)",
+            FinalEvaluation.Describe(options, [.. withFermi, .. without], 0));
+    }
 
     [Fact]
     public void A_tiny_run_is_evaluated_to_convergence_on_every_set()
@@ -50,7 +91,7 @@ public sealed class FinalEvaluationTests
         var (sets, model) = run.Build(config);
         using var _ = model;
         new Trainer(config, sets, model).Run();
-        var options = FinalEvaluation.Settings(config.Schedule);
+        var options = FinalEvaluation.Settings(config);
         var evaluated = FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize).ToList();
         Assert.Equal(["train", "valid", "test water_cluster"], evaluated.Select(s => s.Name));
         Assert.Equal([3, 1, 4], evaluated.Select(s => s.Predictions.Count));

@@ -17,6 +17,7 @@ public sealed record RunOptions
     public required string LogLevel { get; init; }
     public required int EvalInterval { get; init; }
     public required int Patience { get; init; }
+    public required int InferenceEvalInterval { get; init; }
     public required int MaxNumEpochs { get; init; }
     public required bool RestartLatest { get; init; }
     public required bool RestartAcceptChanges { get; init; }
@@ -51,6 +52,7 @@ public sealed record RunOptions
             LogLevel = c.Get(TrainingOptions.LogLevel),
             EvalInterval = c.Get(TrainingOptions.EvalInterval),
             Patience = c.Get(TrainingOptions.Patience),
+            InferenceEvalInterval = c.Get(TrainingOptions.InferenceEvalInterval),
             MaxNumEpochs = c.Get(TrainingOptions.MaxNumEpochs),
             RestartLatest = c.Get(TrainingOptions.RestartLatest),
             RestartAcceptChanges = c.Get(TrainingOptions.RestartAcceptChanges),

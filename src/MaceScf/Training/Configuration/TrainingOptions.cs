@@ -89,6 +89,14 @@ public static class TrainingOptions
     public static readonly Option<DefaultDtype> Dtype = Add("default_dtype", Run, new EnumKind<DefaultDtype>(), DefaultDtype.Float64, "Floating-point precision.");
     public static readonly Option<string> LogLevel = Add("log_level", Run, new ChoiceKind("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Console and main-log level.");
     public static readonly Option<int> EvalInterval = Add("eval_interval", Run, PositiveInt, 1, "Validate every n epochs.");
+    public static readonly Option<int> InferenceEvalInterval = Add("inference_eval_interval", Run, NonNegativeInt, 10,
+        "Also validate with the SCF run as at inference (converged from the local guess, inference_* settings) every n epochs of a stage and always at its last epoch; 0: only at stage ends.");
+    public static readonly Option<int> InferenceNumScfSteps = Add("inference_num_scf_steps", Run, PositiveInt, 100,
+        "num_scf_steps of the inference SCF (that validation and the final error tables).");
+    public static readonly Option<double> InferenceScfTolerance = Add("inference_scf_tolerance", Run, Positive, 1e-6,
+        "scf_tolerance of the inference SCF.");
+    public static readonly Option<double?> InferenceMixingParameter = Add("inference_mixing_parameter", Run, new OptionalKind<double>(Positive), null,
+        "mixing_parameter of the inference SCF; None: the last SCF stage's (0.25 when every stage is direct).");
     public static readonly Option<int> Patience = Add("patience", Run, PositiveInt, 2048, "Early stopping: evaluations without improvement, counted per stage.");
     public static readonly Option<bool> KeepCheckpoints = Add("keep_checkpoints", Run, Bool, false, "Never delete old checkpoints.");
     public static readonly Option<bool> SaveAllCheckpoints = Add("save_all_checkpoints", Run, Bool, false, "Also save at evaluations that do not improve.");

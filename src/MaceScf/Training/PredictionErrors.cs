@@ -1,0 +1,38 @@
+using MaceScf.FixedPoint;
+
+namespace MaceScf.Training;
+
+/// RMSEs of predictions against the labels their frames carry (unlabelled properties are left out), with the property names of
+/// <see cref="EpochReport.Rmse"/>.
+public static class PredictionErrors
+{
+    public static IReadOnlyDictionary<string, double> Rmse(IReadOnlyList<FramePrediction> predictions)
+    {
+        var rmse = new Dictionary<string, double>();
+        void Add(string name, IEnumerable<double> differences)
+        {
+            var d = differences.ToArray();
+            if (d.Length > 0) rmse[name] = Math.Sqrt(d.Average(x => x * x));
+        }
+        Add("energy_per_atom", predictions.Where(p => p.Frame.Energy.IsPresent)
+            .Select(p => (p.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
+        Add("forces", predictions.Where(p => p.Frame.Forces.IsPresent && p.Forces is not null)
+            .SelectMany(p => Differences(p.Forces!, p.Frame.Forces.Value, 0, 3)));
+        var multipoles = predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent).ToList();
+        Add("atomic_multipoles", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 0, int.MaxValue)));
+        Add("charges", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 0, 1)));
+        Add("atomic_dipoles", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 1, 4)));
+        Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent).Select(p => p.TotalCharge - p.Frame.TotalCharge.Value));
+        Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent).SelectMany(p => p.Dipole.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
+        Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent).Select(p => p.FermiLevel - p.Frame.FermiLevel.Value));
+        return rmse;
+    }
+
+    /// predicted − reference over columns [first, end) present in both.
+    private static IEnumerable<double> Differences(double[,] predicted, double[,] reference, int first, int end)
+    {
+        int columns = Math.Min(end, Math.Min(predicted.GetLength(1), reference.GetLength(1)));
+        for (int i = 0; i < predicted.GetLength(0); i++)
+            for (int j = first; j < columns; j++) yield return predicted[i, j] - reference[i, j];
+    }
+}
