@@ -9,7 +9,10 @@ namespace MaceScf.Cli.Commands;
 /// RMSE and MAE of the predictions against the reference labels present in the file (frames without a label are skipped).
 public static class EvalErrorTable
 {
-    public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions) => Print(console, Rows(predictions));
+    public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions, string title = DefaultTitle) =>
+        Print(console, Rows(predictions), title);
+
+    private const string DefaultTitle = "errors against the reference labels";
 
     /// The table for plain MACE predictions of the labelled frames (same order): energy per atom and forces.
     public static void Print(IAnsiConsole console, IReadOnlyList<MaceFramePrediction> predictions, IReadOnlyList<LabelledConfiguration> frames) =>
@@ -18,9 +21,9 @@ public static class EvalErrorTable
                 .Select(p => 1000 * (p.First.Energy - p.Second.Energy.Value) / p.Second.Configuration.AtomCount)),
             Collect("forces", "meV/Å", predictions.Zip(frames).Where(p => p.Second.Forces.IsPresent && p.First.Forces is not null)
                 .SelectMany(p => Differences(p.First.Forces!, p.Second.Forces.Value).Select(d => 1000 * d))),
-        ]);
+        ], DefaultTitle);
 
-    private static void Print(IAnsiConsole console, IEnumerable<Row> all)
+    private static void Print(IAnsiConsole console, IEnumerable<Row> all, string title)
     {
         var rows = all.Where(r => r.Count > 0).ToList();
         if (rows.Count == 0)
@@ -32,7 +35,7 @@ public static class EvalErrorTable
         foreach (var r in rows)
             table.AddRow(r.Name, r.Unit, r.Count.ToString(CultureInfo.InvariantCulture), r.Rmse.ToString("G4", CultureInfo.InvariantCulture),
                 r.Mae.ToString("G4", CultureInfo.InvariantCulture));
-        table.Title = new TableTitle("errors against the reference labels");
+        table.Title = new TableTitle(Markup.Escape(title));
         console.Write(table);
     }
 
