@@ -90,7 +90,7 @@ public sealed class EvalCommand : ICommand
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
-        return predictions.Any(p => p.Status == ScfStatus.Diverged) ? 1 : 0;
+        return predictions.Any(p => ScfResult.Failed(p.Status)) ? 1 : 0;
     }
 
     /// A plain MACE model (macescf MACE model file or Python `.model` file): energy, per-atom energies, forces and stress.

@@ -23,6 +23,16 @@ public static class ScfSummaryTable
         console.Write(table);
         foreach (var p in predictions.Where(p => p.Status == ScfStatus.Diverged))
             console.MarkupLineInterpolated($"[red]diverged:[/] {p.Frame.Configuration.DescribeOrigin()} after {p.Steps} update(s)");
+        var unresponsive = predictions.Where(p => p.Status == ScfStatus.NoChargeResponse).ToList();
+        if (unresponsive.Count > 0)
+        {
+            var s = CultureInfo.InvariantCulture;
+            var named = unresponsive.Take(NamedFallbacks).ToList();
+            string frames = string.Join("; ", named.Select(p => $"{p.Frame.Configuration.DescribeOrigin()} (μ {p.FermiLevel.ToString("F1", s)} V)"))
+                + (unresponsive.Count > NamedFallbacks ? $"; and {unresponsive.Count - NamedFallbacks} more" : "");
+            console.MarkupLineInterpolated(
+                $"[red]no charge response:[/] the density of {unresponsive.Count} frame(s) does not respond to the Fermi level (|∂Q/∂μ| < {ScfRunner.SmallResponse.ToString("G1", s)} e/V), so the constant-charge SCF cannot reach total_charge: {frames}. Run with --constant_charge false, or train a model whose update depends on μ.");
+        }
         PrintDerivations(console, predictions);
     }
 

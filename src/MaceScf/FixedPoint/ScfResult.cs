@@ -7,6 +7,9 @@ public enum ScfStatus
     Converged,
     Diverged,
     MaxStepsReached,
+    /// Constant charge only: the step limit was reached while the density did not respond to the Fermi level
+    /// (|∂Q/∂μ| below <see cref="ScfRunner.SmallResponse"/> at the last update), so no μ can bring the charge to its target.
+    NoChargeResponse,
 }
 
 /// Outcome of an SCF run for a batch of G structures.
@@ -22,11 +25,15 @@ public sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Feature
 {
     public bool AllConverged => Status.All(s => s == ScfStatus.Converged);
 
-    /// extxyz / report spelling: converged, diverged, max_steps_reached.
+    /// extxyz / report spelling: converged, diverged, max_steps_reached, no_charge_response.
     public static string Name(ScfStatus status) => status switch
     {
         ScfStatus.Converged => "converged",
         ScfStatus.Diverged => "diverged",
+        ScfStatus.NoChargeResponse => "no_charge_response",
         _ => "max_steps_reached",
     };
+
+    /// Diverged, or held at a charge it cannot reach: an answer that must not be used as if the SCF had only run out of steps.
+    public static bool Failed(ScfStatus status) => status is ScfStatus.Diverged or ScfStatus.NoChargeResponse;
 }

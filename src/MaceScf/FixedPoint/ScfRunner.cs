@@ -81,6 +81,7 @@ public static class ScfRunner
             using var scope = NewDisposeScope();
             var (update, fukui, response) = constant is { } c ? (Update(map, projected, mu, keepGraph), c.Fukui, c.Response)
                 : Respond(map, projected, mu, keepGraph);
+            tracker.RecordResponse(response);
             var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
             var charge = GraphSum(map, next[.., 0]);
             var deficit = target - charge;
@@ -157,8 +158,16 @@ public static class ScfRunner
         private readonly List<Tensor> _history = [];
         private readonly int[] _steps = Enumerable.Repeat(-1, map.NumGraphs).ToArray();
         private readonly bool[] _diverged = new bool[map.NumGraphs];
+        private readonly bool[] _unresponsive = new bool[map.NumGraphs];
         private Tensor? _frozenGraphs;
         private int _updates;
+
+        /// Constant charge: notes which structures' charge does not respond to μ at this update (|R| below SmallResponse).
+        public void RecordResponse(Tensor response)
+        {
+            var r = Doubles(response.abs());
+            for (int g = 0; g < r.Length; g++) _unresponsive[g] = r[g] < SmallResponse;
+        }
 
         /// <paramref name="next"/> with the rows of diverged structures replaced by <paramref name="previous"/>.
         public Tensor Freeze(Tensor next, Tensor previous) => _frozenGraphs is null
@@ -220,8 +229,8 @@ public static class ScfRunner
                 : torch.stack(_history, 1);
             foreach (var h in _history) h.Dispose();
             var status = Enumerable.Range(0, map.NumGraphs).Select(g => _diverged[g] ? ScfStatus.Diverged
-                : _steps[g] >= 0 ? ScfStatus.Converged : ScfStatus.MaxStepsReached).ToArray();
-            var steps = Enumerable.Range(0, map.NumGraphs).Select(g => status[g] == ScfStatus.MaxStepsReached ? _updates : _steps[g]).ToArray();
+                : _steps[g] >= 0 ? ScfStatus.Converged : _unresponsive[g] ? ScfStatus.NoChargeResponse : ScfStatus.MaxStepsReached).ToArray();
+            var steps = Enumerable.Range(0, map.NumGraphs).Select(g => _steps[g] < 0 ? _updates : _steps[g]).ToArray();
             return new ScfResult(density, fermiLevel, features, history, status, steps);
         }
     }

@@ -34,6 +34,9 @@ public sealed class MdPotential(FixedPointModel model, LabelledConfiguration tem
         if (prediction.Status == ScfStatus.Diverged)
             throw new InvalidDataException($"step {step}: the SCF diverged after {prediction.Steps} update(s) (last mean |Δp| "
                 + $"{prediction.History[^1]:E2}); stopping instead of passing a diverged energy and forces to the server");
+        if (prediction.Status == ScfStatus.NoChargeResponse)
+            throw new InvalidDataException($"step {step}: the density does not respond to the Fermi level, so the constant-charge SCF "
+                + "cannot reach the total charge; stopping (use --constant_charge false)");
         if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
             throw new InvalidDataException($"step {step}: the energy or forces are not finite; stopping");
         if (warmStart)

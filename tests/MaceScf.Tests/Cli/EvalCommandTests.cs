@@ -29,6 +29,34 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         return path;
     }
 
+    /// A model whose field features are divided by 1e12 has a density that ignores μ: held at the files' total charges, every
+    /// frame is reported as no_charge_response, named, and eval exits with 1 instead of 0.
+    [Fact]
+    public void A_density_that_does_not_respond_to_the_fermi_level_at_constant_charge_fails_naming_the_frames()
+    {
+        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.MixedPeriodic) with
+        {
+            Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.MixedPeriodic, FieldFeatureWidths = [1.0, 2.0], KspaceCutoffFactor = 0.8 },
+            FieldFeatureNorms = [1e12, 1e12, 1e12, 1e12],
+        };
+        var path = Path.Combine(_dir, "local.macescf");
+        using (var model = FixedPointTestSystems.Model(hp, 41)) ModelFile.Save(model, path);
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        var outPath = Path.Combine(_dir, "local.xyz");
+        var (code, text) = CliRunner.Run("eval", path, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "12", "--no-forces");
+        output.WriteLine(text);
+        Assert.Equal(1, code);
+        Assert.Contains("no charge response:", text);
+        Assert.Contains("test_configs.xyz, frame 0", text);
+        Assert.Contains("--constant_charge false", text);
+        var frames = ExtXyzReader.ReadAll(outPath);
+        Assert.Contains(frames, f => (string)f.Info["macescf_scf_status"] == "no_charge_response");
+        var (freeCode, freeText) = CliRunner.Run("eval", path, data, "-o", outPath, "--keys", Keys, "--num_scf_steps", "12", "--no-forces",
+            "--constant_charge", "false");
+        Assert.True(freeCode == 0, freeText);
+        Assert.DoesNotContain("no charge response", freeText);
+    }
+
     [Fact]
     public void WritesPredictionsSummaryAndErrorTable()
     {

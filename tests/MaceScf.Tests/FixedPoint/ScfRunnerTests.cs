@@ -105,6 +105,28 @@ public class ScfRunnerTests(ITestOutputHelper output)
         Assert.False(result.Density.isnan().any().item<bool>() || result.FermiLevel.isnan().any().item<bool>());
     }
 
+    /// A structure whose density ignores μ (χ = 0) cannot be held at another charge: μ walks MaxFermiStep per update and the
+    /// structure ends with NoChargeResponse, not MaxStepsReached; the other structure of the batch converges.
+    [Fact]
+    public void ADensityThatIgnoresTheFermiLevelAtConstantChargeIsReportedAsNoChargeResponse()
+    {
+        using var scope = NewDisposeScope();
+        using var map = new LinearResponseMap(secondStructureScale: 0);
+        double[] target = [-1.0, 0.5];
+        var options = new ScfOptions { ConstantCharge = true, MixingParameter = 0.5, ScfTolerance = 1e-10, NumScfSteps = 60 };
+        var result = ScfRunner.Run(map, options, map.LocalDensity, zeros(2, dtype: float64), tensor(target, dtype: float64));
+        var mu = result.FermiLevel.data<double>().ToArray();
+        output.WriteLine($"status {string.Join(", ", result.Status)}; steps {string.Join(", ", result.Steps)}; μ {string.Join(", ", mu)}");
+        Assert.Equal([ScfStatus.Converged, ScfStatus.NoChargeResponse], result.Status);
+        Assert.Equal(59, result.Steps[1]);
+        Assert.Equal(58.0, Math.Abs(mu[1]), 9);
+        Assert.Equal("no_charge_response", ScfResult.Name(result.Status[1]));
+        Assert.True(ScfResult.Failed(ScfStatus.NoChargeResponse) && !ScfResult.Failed(ScfStatus.MaxStepsReached));
+        // The same structure at constant Fermi level converges: only the charge target is out of reach.
+        var free = ScfRunner.Run(map, options with { ConstantCharge = false }, map.LocalDensity, zeros(2, dtype: float64));
+        Assert.All(free.Status, s => Assert.Equal(ScfStatus.Converged, s));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
