@@ -16,6 +16,15 @@ public static class AsePython
         Assert.True(exitCode == 0, $"ase_interop.py {string.Join(' ', arguments)} failed ({exitCode}):\n{output}");
     }
 
+    /// Runs a Python script next to the test assembly (relative path) to its end; fails the test on an error, else returns its
+    /// standard output.
+    public static string Output(string script, params string[] arguments)
+    {
+        var (exitCode, output) = Execute(Interpreter.Value, [Path.Combine(AppContext.BaseDirectory, script), .. arguments]);
+        Assert.True(exitCode == 0, $"{script} {string.Join(' ', arguments)} failed ({exitCode}):\n{output}");
+        return output;
+    }
+
     /// Starts a Python script next to the test assembly (relative path) with its output redirected, for scripts that run
     /// alongside the test (the ASE side of a socket).
     public static Process Start(string script, params string[] arguments)
