@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Trains and evaluates every available model class on the QM benchmark suite and writes docs/accuracy.md.
+
+  python3 data/benchmarks/run.py                        # every system and class (about 1-2 h on 2 cores)
+  python3 data/benchmarks/run.py --system ag3 --class converged --class local
+  python3 data/benchmarks/run.py --eval-only            # evaluate models trained before (runs/benchmarks/SYSTEM/CLASS/)
+  python3 data/benchmarks/run.py --report-only          # rewrite docs/accuracy.md from finished runs
+
+For each system (data/benchmarks/<system>/{train,valid,test}.xyz, made by generate.py) and class
+(data/benchmarks/configs/<class>.yaml) it runs `macescf train` (wall time measured), then `macescf eval` on the test set
+with the class's inference SCF (tolerance 1e-6, up to 1000 steps so the update count is measured, not capped), and
+scores the prediction file: RMSE per config_type and overall of energy per atom, forces, charges, atomic dipoles and the
+molecular dipole, SCF updates, and parity plots. Runs go to runs/benchmarks/ (ignored by git); results.json and the
+plots go to docs/accuracy/, the tables to docs/accuracy.md.
+
+Needs Python 3 with ASE, numpy and matplotlib (Debian: python3-ase, python3-matplotlib).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from ase.io import read
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SYSTEMS = {"ag3": "Ag3+ / Ag3-", "c10h2": "C10H2 / C10H3+", "nacl": "Na8Cl8 / Na9Cl8+"}
+# Model classes: the config file and the SCF used at inference (constant_charge, mixing_parameter of its last SCF stage).
+CLASSES = {
+    "converged": ("fixed point, recommended recipe (direct, unroll, linearize_solve)", True, 0.3),
+    "seed_recipe": ("fixed point, seed recipe (direct, unroll 10 steps)", True, 0.3),
+    "local": ("local baseline (field features off)", False, 0.3),
+}
+# Ko et al., Nat. Commun. 12, 398 (2021), 4G-HDNNP test RMSEs on their DFT data: E meV/atom, F meV/A, q me.
+HDNNP = {"ag3": (1.32, 31.7, 10.0), "c10h2": (1.19, 78.0, 6.6)}
+PREFIX = "macescf_"
+
+
+def train(system, cls, macescf, runs):
+    data = os.path.join(HERE, system)
+    work = os.path.join(runs, system, cls)
+    os.makedirs(work, exist_ok=True)
+    load_before = os.getloadavg()[0]
+    start = time.time()
+    with open(os.path.join(work, "train.out"), "w") as out:
+        subprocess.run(macescf + ["train", "--config", os.path.join(HERE, "configs", f"{cls}.yaml"),
+                                  "--train_file", os.path.join(data, "train.xyz"), "--valid_file", os.path.join(data, "valid.xyz"),
+                                  "--test_file", os.path.join(data, "test.xyz"), "--work_dir", work, "--model_dir", work],
+                       stdout=out, stderr=subprocess.STDOUT, check=True)
+    with open(os.path.join(work, "timing.json"), "w") as f:
+        json.dump({"train_seconds": time.time() - start, "load_before": load_before, "load_after": os.getloadavg()[0],
+                   "cores": os.cpu_count()}, f)
+
+
+def evaluate(system, cls, macescf, runs):
+    """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped."""
+    _, constant_charge, mixing = CLASSES[cls]
+    work = os.path.join(runs, system, cls)
+    with open(os.path.join(work, "eval.out"), "w") as out:
+        subprocess.run(macescf + ["eval", os.path.join(work, f"{cls}_run-1.model"), os.path.join(HERE, system, "test.xyz"),
+                                  "-o", os.path.join(work, "test_predictions.xyz"), "--num_scf_steps", "1000", "--scf_tolerance", "1e-6",
+                                  "--constant_charge", "true" if constant_charge else "false", "--mixing_parameter", str(mixing)],
+                       stdout=out, stderr=subprocess.STDOUT)
+
+
+def timing(work, cls):
+    """timing.json of run.py's training, else the sum of the per-epoch times of the metrics file (a run started by hand)."""
+    path = os.path.join(work, "timing.json")
+    if os.path.exists(path):
+        return json.load(open(path))
+    metrics = os.path.join(work, "results", f"{cls}_run-1_train.jsonl")
+    seconds = sum(json.loads(line)["time"] for line in open(metrics) if line.strip())
+    return {"train_seconds": seconds, "load_before": float("nan"), "load_after": float("nan"), "cores": os.cpu_count()}
+
+
+def rmse(values):
+    values = np.asarray(values, dtype=float).ravel()
+    return float(np.sqrt(np.mean(values ** 2))) if values.size else float("nan")
+
+
+def score(frames):
+    """RMSEs in meV/atom, meV/A, me, me*A over the converged frames; SCF counts over all frames."""
+    converged = [a for a in frames if a.info[PREFIX + "scf_status"] == "converged"]
+    steps = [int(a.info[PREFIX + "scf_steps"]) for a in frames]
+    e = [(a.info[PREFIX + "energy"] - a.info["energy"]) / len(a) for a in converged]
+    f = [a.arrays[PREFIX + "forces"] - a.arrays["forces"] for a in converged]
+    q = [a.arrays[PREFIX + "density_coefficients"][:, 0] - a.arrays["atomic_multipoles"][:, 0] for a in converged]
+    d = [a.arrays[PREFIX + "density_coefficients"][:, 1:4] - a.arrays["atomic_multipoles"][:, 1:4] for a in converged]
+    p = [np.asarray(a.info[PREFIX + "dipole"]) - np.asarray(a.info["dipole"]) for a in converged]
+    cat = lambda xs: np.concatenate([np.ravel(x) for x in xs]) if xs else np.array([])
+    return {
+        "frames": len(frames), "converged": len(converged),
+        "energy_mev_per_atom": 1000 * rmse(e), "forces_mev_per_a": 1000 * rmse(cat(f)), "charges_me": 1000 * rmse(cat(q)),
+        "atomic_dipoles_me_a": 1000 * rmse(cat(d)), "dipole_me_a": 1000 * rmse(cat(p)),
+        "scf_mean": float(np.mean(steps)), "scf_max": int(np.max(steps)),
+    }
+
+
+def parity(system, runs, classes, out_png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    for cls in classes:
+        path = os.path.join(runs, system, cls, "test_predictions.xyz")
+        if not os.path.exists(path):
+            continue
+        frames = [a for a in read(path, ":") if a.info[PREFIX + "scf_status"] == "converged"]
+        label = cls
+        axes[0].scatter([a.info["energy"] / len(a) for a in frames], [a.info[PREFIX + "energy"] / len(a) for a in frames], s=6, label=label)
+        axes[1].scatter(np.concatenate([a.arrays["forces"].ravel() for a in frames]),
+                        np.concatenate([a.arrays[PREFIX + "forces"].ravel() for a in frames]), s=3, label=label)
+        axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a in frames]),
+                        np.concatenate([a.arrays[PREFIX + "density_coefficients"][:, 0] for a in frames]), s=4, label=label)
+    for ax, title in zip(axes, ["energy (eV/atom)", "forces (eV/Å)", "charges (e)"]):
+        lo, hi = ax.get_xlim()
+        ax.plot([lo, hi], [lo, hi], "k-", lw=0.5)
+        ax.set_title(title)
+        ax.set_xlabel("GFN2-xTB")
+        ax.set_ylabel("model (converged SCF)")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{SYSTEMS[system]}: test set")
+    fig.tight_layout()
+    fig.savefig(out_png + ".tmp.png", dpi=90)
+    os.replace(out_png + ".tmp.png", out_png)
+
+
+def report(runs, docs):
+    results = {}
+    for system in SYSTEMS:
+        for cls in CLASSES:
+            work = os.path.join(runs, system, cls)
+            path = os.path.join(work, "test_predictions.xyz")
+            if not os.path.exists(path):
+                continue
+            frames = read(path, ":")
+            entry = {"all": score(frames)}
+            for config_type in sorted({a.info["config_type"] for a in frames}):
+                entry[config_type] = score([a for a in frames if a.info["config_type"] == config_type])
+            entry.update(timing(work, cls))
+            results.setdefault(system, {})[cls] = entry
+    os.makedirs(os.path.join(docs, "accuracy"), exist_ok=True)
+    with open(os.path.join(docs, "accuracy", "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    for system in results:
+        parity(system, runs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
+    return results
+
+
+BEGIN = "<!-- BEGIN GENERATED TABLES (data/benchmarks/run.py) -->"
+END = "<!-- END GENERATED TABLES -->"
+
+
+def tables(results):
+    """The markdown tables of docs/accuracy.md: one per system, a row per class and config_type, the 4G-HDNNP row after."""
+    lines = [BEGIN, ""]
+    for system, classes in results.items():
+        lines += [f"### {SYSTEMS[system]}", "",
+                  "| model | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training (min) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for cls, entry in classes.items():
+            load = entry["load_before"]
+            minutes = f"{entry['train_seconds'] / 60:.1f}" + (f" (load {load:.0f})" if np.isfinite(load) else "")
+            for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
+                r = entry[part]
+                lines.append(f"| {CLASSES[cls][0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
+                             f"{r['charges_me']:.1f} | {r['atomic_dipoles_me_a']:.1f} | {r['dipole_me_a']:.1f} | {r['scf_mean']:.1f} / {r['scf_max']} | "
+                             f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
+        if system in HDNNP:
+            e, f, q = HDNNP[system]
+            lines.append(f"| 4G-HDNNP (Ko et al. 2021; DFT labels, not comparable one to one) | all | {e} | {f} | {q} | – | – | – | – | – |")
+        lines += ["", f"![parity plots {system}](accuracy/{system}_parity.png)", ""]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(results, path):
+    text = open(path).read() if os.path.exists(path) else f"# Accuracy on QM benchmarks\n\n{BEGIN}\n{END}\n"
+    begin, end = text.index(BEGIN), text.index(END) + len(END) + 1
+    with open(path + ".tmp", "w") as f:
+        f.write(text[:begin] + tables(results) + text[end:])
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--system", choices=sorted(SYSTEMS), action="append")
+    parser.add_argument("--class", dest="classes", choices=sorted(CLASSES), action="append")
+    parser.add_argument("--macescf", default=os.path.join(ROOT, "macescf"), help="the macescf program (default: ./macescf)")
+    parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "benchmarks"), help="training runs (default: runs/benchmarks, ignored by git)")
+    parser.add_argument("--eval-only", action="store_true", help="evaluate models already trained in the runs folder")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite the tables and plots from evaluated runs")
+    args = parser.parse_args()
+    macescf = args.macescf.split()
+    if not args.report_only:
+        for system in args.system or list(SYSTEMS):
+            for cls in args.classes or list(CLASSES):
+                print(f"{system} {cls} ...", flush=True)
+                if not args.eval_only:
+                    train(system, cls, macescf, args.runs)
+                evaluate(system, cls, macescf, args.runs)
+    results = report(args.runs, os.path.join(ROOT, "docs"))
+    write_markdown(results, os.path.join(ROOT, "docs", "accuracy.md"))
+    json.dump(results, sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()
