@@ -60,7 +60,7 @@ public sealed class NonFiniteLossTests(ITestOutputHelper testOutput)
         Assert.Equal([new("epoch 0/1 training", 1, 1), new("epoch 0/1 validation", 2, 2), new("epoch 1/1 training", 1, 1),
             new("epoch 1/1 validation", 2, 2)], reports);
         reports.Clear();
-        var evaluated = FinalEvaluation.Run(model, sets, FinalEvaluation.Settings(config.Schedule), 2, work).ToList();
+        var evaluated = FinalEvaluation.Run(model, sets, FinalEvaluation.Settings(config), 2, work).ToList();
         Assert.Equal([new("final evaluation train", 2, 3), new("final evaluation train", 3, 3), new("final evaluation valid", 2, 2)], reports);
         Assert.Equal(2, evaluated.Count);
     }
