@@ -94,6 +94,32 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(single.Energy, (double)frames[0].Info["macescf_energy"], 1e-8);
     }
 
+    /// `--kspace_method pme` evaluates the model's periodic electrostatics on the mesh: the log names the setup and the
+    /// predictions agree with the direct sum (converged with --kspace_method ewald at the model's cutoff factor 0.8, whose
+    /// truncation error is the larger of the two; the bound is that of the truncation).
+    [Fact]
+    public void KspaceMethodOverridesTheModelsAndIsLogged()
+    {
+        var model = SaveModel(BoundaryMethod.Pbc);
+        var data = Path.Combine("data", "fixtures", "test_configs.xyz");
+        string mesh = Path.Combine(_dir, "pme.xyz"), direct = Path.Combine(_dir, "ewald.xyz");
+        string[] common = ["eval", model, data, "--keys", Keys, "--num_scf_steps", "3", "--no-forces"];
+        var (_, text) = CliRunner.Run([.. common, "-o", mesh, "--kspace_method", "pme", "--electrostatics_accuracy", "1e-5"]);
+        output.WriteLine(text);
+        Assert.Contains("electrostatics: kspace_method pme: accuracy 1E-05 → spline order", text);
+        var (_, ewaldText) = CliRunner.Run([.. common, "-o", direct, "--kspace_method", "ewald"]);
+        Assert.Contains("electrostatics: kspace_method ewald: k_c", ewaldText);
+        foreach (var (m, d) in ExtXyzReader.ReadAll(mesh).Zip(ExtXyzReader.ReadAll(direct)))
+        {
+            double em = (double)m.Info["macescf_energy_coulomb"], ed = (double)d.Info["macescf_energy_coulomb"];
+            Assert.NotEqual(em, ed);
+            Assert.Equal(ed, em, 1e-2 * Math.Abs(ed));
+        }
+        var (code, usage) = CliRunner.Run([.. common, "-o", mesh, "--kspace_method", "fft"]);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown kspace method 'fft'", usage);
+    }
+
     /// Converged frames get implicit forces; frames whose SCF stops before converging get unrolled forces, marked in the
     /// output and listed in the summary.
     [Fact]

@@ -35,21 +35,15 @@ sealed class BSplineStencil : IDisposable
     /// [n·order³] flattened grid index of each weight.
     public Tensor Index { get; }
 
-    /// Grid values of per-atom values v [n, C]: [points, C] with Σ_i v_i M(u_i − g) at each point g.
-    public Tensor Spread(Tensor values, long points)
-    {
-        var perPoint = Weight.unsqueeze(2) * values.unsqueeze(1);              // [n, order³, C]
-        return zeros(points, values.shape[1], dtype: values.dtype, device: values.device)
-            .index_add(0, Index, perPoint.reshape(-1, values.shape[1]), 1.0);
-    }
+    /// Grid of one per-atom value v [n]: Σ_i v_i M(u_i − g) at each of the <paramref name="points"/> grid points g, [points].
+    /// One channel at a time keeps the temporaries at n·order³ values (and nothing per channel is kept for the backward
+    /// pass beyond the shared weights).
+    public Tensor Spread(Tensor values, long points) =>
+        zeros(points, dtype: values.dtype, device: values.device).index_add(0, Index, (Weight * values.unsqueeze(1)).reshape(-1), 1.0);
 
-    /// Values at the atoms of grid values [points, F]: Σ_g M(u_i − g) grid(g), [n, F].
-    public Tensor Interpolate(Tensor gridValues)
-    {
-        long n = Weight.shape[0];
-        var gathered = gridValues.index_select(0, Index).reshape(n, Weight.shape[1], gridValues.shape[1]);
-        return (Weight.unsqueeze(2) * gathered).sum(1);
-    }
+    /// Values at the atoms of one grid [points]: Σ_g M(u_i − g) grid(g), [n].
+    public Tensor Interpolate(Tensor grid) =>
+        (grid.take(Index).reshape(Weight.shape[0], Weight.shape[1]) * Weight).sum(1);
 
     /// M_n(t + j) for j = 0..n−1, by the Cox–de Boor recursion M_k(x) = [x M_{k−1}(x) + (k − x) M_{k−1}(x − 1)]/(k − 1)
     /// starting from M_1(t + j) = δ_j0; [.., order] appended to t's shape.

@@ -18,9 +18,9 @@ sealed class ParticleMeshSum : IReciprocalSum
     readonly Tensor _gaussians;      // [1+S, M] e^{−k²σ²/2} of the density, then of each receiver width
     readonly Tensor _kernel;         // [M] G(k) = 1/(Ωε0 k² |b(m)|²); 0 at k = 0 and on Nyquist planes
     readonly Tensor _energyWeight;   // [M] ½ G times 2 for the wave vectors standing for a ±k pair
-    readonly Tensor _sourceConstant;   // [C, 1] complex (−i)^l 4π√(π/2) σ^{2l+3}/C_l
-    readonly Tensor _receiverConstant; // [F, 1] complex conj((−i)^l) 4π√(π/2) w^{2l+3}/C_l
-    readonly Tensor _receiverHarmonic, _receiverWidth;   // [F] rows of _harmonics and _gaussians per feature
+    readonly Tensor _sourceConstant;   // [C] complex (−i)^l 4π√(π/2) σ^{2l+3}/C_l
+    readonly Tensor _receiverConstant; // [F] complex conj((−i)^l) 4π√(π/2) w^{2l+3}/C_l
+    readonly int[] _receiverHarmonic, _receiverWidth;    // rows of _harmonics and _gaussians of each feature
 
     public ParticleMeshSum(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions, Tensor cell, MeshParameters mesh)
     {
@@ -63,8 +63,8 @@ sealed class ParticleMeshSum : IReciprocalSum
         var featureHarmonic = layout.HarmonicOfOutput;
         _receiverConstant = PhasedConstants(Enumerable.Range(0, layout.Count).Select(f =>
             (featureDegree[f], Radial(featureDegree[f], layout.Widths[featureWidth[f]], GaussianMultipoleBasis.ReceiverNormalisation))), conjugate: true, dtype, device);
-        _receiverHarmonic = tensor(featureHarmonic.Select(h => (long)h).ToArray(), device: device);
-        _receiverWidth = tensor(featureWidth.Select(w => (long)w + 1).ToArray(), device: device);
+        _receiverHarmonic = featureHarmonic;
+        _receiverWidth = featureWidth.Select(w => w + 1).ToArray();
 
         foreach (var t in Owned()) t.DetachFromDisposeScope();
     }
@@ -76,13 +76,18 @@ sealed class ParticleMeshSum : IReciprocalSum
 
     public int KVectorCount { get; }
 
-    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel).
+    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel); one channel at a time, so that
+    /// at most one real and one complex grid are alive besides S.
     Tensor StructureFactor(Tensor p)
     {
-        long channels = p.shape[1];
-        var spread = _stencil.Spread(p, _points).T.reshape(channels, _grid[0], _grid[1], _grid[2]);
-        var transformed = fft.rfftn(spread, dim: new long[] { 1, 2, 3 }).reshape(channels, -1);
-        return (_sourceConstant * _harmonics[TensorIndex.Slice(0, channels)] * transformed).sum(0L) * _gaussians[0];
+        Tensor? sum = null;
+        for (int c = 0; c < p.shape[1]; c++)
+        {
+            var grid = _stencil.Spread(p[.., c], _points).reshape(_grid[0], _grid[1], _grid[2]);
+            var term = fft.rfftn(grid).reshape(-1) * _harmonics[c] * _sourceConstant[c];
+            sum = sum is null ? term : sum + term;
+        }
+        return sum! * _gaussians[0];
     }
 
     public Tensor Energy(Tensor p)
@@ -91,35 +96,36 @@ sealed class ParticleMeshSum : IReciprocalSum
         return (_energyWeight * (s.real.square() + s.imag.square())).sum();
     }
 
-    /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature, interpolated at the atoms.
+    /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F].
     public Tensor Features(Tensor p)
     {
-        var receivers = _harmonics.index_select(0, _receiverHarmonic) * _gaussians.index_select(0, _receiverWidth);
-        return Interpolate(_receiverConstant * receivers * (_kernel * StructureFactor(p)).unsqueeze(0));
+        var potential = _kernel * StructureFactor(p);
+        var columns = new Tensor[_receiverHarmonic.Length];
+        for (int f = 0; f < columns.Length; f++)
+            columns[f] = Interpolate(potential * _harmonics[_receiverHarmonic[f]] * _gaussians[_receiverWidth[f]] * _receiverConstant[f]);
+        return stack(columns, 1);
     }
 
-    public Tensor Potential(Tensor p) => Interpolate((_kernel * StructureFactor(p)).unsqueeze(0)).squeeze(1);
+    public Tensor Potential(Tensor p) => Interpolate(_kernel * StructureFactor(p));
 
-    /// Σ_full X(k) e^{ik·r_i} for each row of the half spectrum X [F, M] (Hermitian), [n, F].
+    /// Σ_full X(k) e^{ik·r_i} of a half spectrum X [M] (Hermitian), [n].
     Tensor Interpolate(Tensor spectrum)
     {
-        long rows = spectrum.shape[0];
-        var values = fft.irfftn(spectrum.reshape(rows, _grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid,
-            dim: new long[] { 1, 2, 3 }, norm: FFTNormType.Forward);
-        return _stencil.Interpolate(values.reshape(rows, _points).T);
+        var values = fft.irfftn(spectrum.reshape(_grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid, norm: FFTNormType.Forward);
+        return _stencil.Interpolate(values.reshape(-1));
     }
 
     /// 4π√(π/2) w^{2l+3}/C_l: the Fourier magnitude of a basis function over |k|^l Y_lm e^{−k²w²/2}.
     static double Radial(int l, double width, Func<int, double, double> normalisation) =>
         4 * Math.PI * Math.Sqrt(Math.PI / 2) * Math.Pow(width, 2 * l + 3) / normalisation(l, width);
 
-    /// [count, 1] complex: each constant times (−i)^l, or times i^l when conjugated.
+    /// [count] complex: each constant times (−i)^l, or times i^l when conjugated.
     static Tensor PhasedConstants(IEnumerable<(int L, double Value)> constants, bool conjugate, ScalarType dtype, Device device)
     {
         var list = constants.ToArray();
         var re = list.Select(c => (c.L % 4) switch { 0 => c.Value, 2 => -c.Value, _ => 0.0 }).ToArray();
         var im = list.Select(c => (c.L % 4) switch { 1 => -c.Value, 3 => c.Value, _ => 0.0 } * (conjugate ? -1 : 1)).ToArray();
-        return complex(tensor(re, dtype: dtype, device: device), tensor(im, dtype: dtype, device: device)).unsqueeze(1);
+        return complex(tensor(re, dtype: dtype, device: device), tensor(im, dtype: dtype, device: device));
     }
 
     /// K_d = the smallest 2,3,5-smooth integer ≥ max(|a_d|/h, order).
@@ -186,7 +192,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     }
 
     IEnumerable<Tensor> Owned() =>
-        [_harmonics, _gaussians, _kernel, _energyWeight, _sourceConstant, _receiverConstant, _receiverHarmonic, _receiverWidth];
+        [_harmonics, _gaussians, _kernel, _energyWeight, _sourceConstant, _receiverConstant];
 
     public void Dispose()
     {
