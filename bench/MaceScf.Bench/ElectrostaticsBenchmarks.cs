@@ -131,7 +131,7 @@ public static class ElectrostaticsTiming
     public static double PeakResidentGigabytes()
     {
         var line = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024 / 1024;
+        return double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) / 1024 / 1024;
     }
 
     static double Time(int repeats, Action action)
