@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
 // Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`,
-// `-- training-timing SYSTEM MODE`);
+// `-- training-timing SYSTEM MODE`, `mpiexec -n R ... -- allreduce P`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
@@ -20,6 +20,9 @@ switch (args.FirstOrDefault())
         break;
     case "training-timing":
         TrainingTiming.Run(args[1..]);
+        break;
+    case "allreduce":
+        AllreduceTiming.Run(args[1..]);
         break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
