@@ -92,6 +92,8 @@ public sealed class TrainCommand : IRawArgumentsCommand
                 if (e is not (ConfigurationException or MaceScf.Data.KeyMappingException or IOException or UnauthorizedAccessException
                     or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)) Console.Error.WriteLine(e);
                 Console.Error.Flush();
+                // MPI_Abort kills the job at once: give the launcher a moment to forward the message first.
+                Thread.Sleep(TimeSpan.FromSeconds(1));
                 ranks.Abort(1);
                 return 1;
             }

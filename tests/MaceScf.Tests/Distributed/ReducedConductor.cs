@@ -6,7 +6,7 @@ using MaceScf.Tests.Training;
 namespace MaceScf.Tests.Distributed;
 
 /// A reduced copy of the bundled example (6 training, 2 validation and 2 test frames, a tiny backbone) with a direct, an unroll_scf
-/// and an implicit stage, and its single-process run: the reference of the distributed runs.
+/// and an implicit stage, and its single-process runs: the references of the distributed runs.
 public sealed class ReducedConductor : IDisposable
 {
     /// The bundled example's config.yaml with a short schedule (the trainer tests' direct and unroll_scf stages and an implicit
@@ -40,8 +40,19 @@ public sealed class ReducedConductor : IDisposable
         ExtXyzWriter.Write(Path.Combine(Folder, "test.xyz"), ExtXyzReader.Read(ConductorExample.File("test.xyz")).Take(2).ToList());
         ConfigPath = Path.Combine(Folder, "config.yaml");
         File.WriteAllText(ConfigPath, Config);
-        var (code, output) = CliRunner.Run(Arguments("single"));
+    }
+
+    private readonly Dictionary<string, string> _single = [];
+
+    /// The run folder of the single-process run with <paramref name="optimizer"/> (the example's adam, or schedulefree),
+    /// trained in this process on first use.
+    public string Single(string optimizer)
+    {
+        if (_single.TryGetValue(optimizer, out var run)) return run;
+        run = $"single-{optimizer}";
+        var (code, output) = CliRunner.Run(Arguments(run, "--optimizer", optimizer));
         Assert.True(code == 0, output);
+        return _single[optimizer] = run;
     }
 
     public string Folder { get; }
