@@ -40,7 +40,7 @@ public sealed class CoulombCalculator
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{configuration.DescribeOrigin()}: {e.Message}", e);
+            throw new InvalidDataException($"{configuration.DescribeOrigin()}: {(e is StructureGeometryException g ? g.Problem : e.Message)}", e);
         }
     }
 
@@ -62,7 +62,7 @@ public sealed class CoulombCalculator
             features = features + plan.ExternalFeatures(field, shift).detach();
         }
         return new CoulombResult(
-            method, plan.KVectorCount,
+            plan.Methods[0], plan.KVectorCount,
             plan.TotalCharge(p).item<double>(),
             plan.TotalDipole(p).detach().reshape(3).data<double>().ToArray(),
             coulomb.item<double>(), fieldEnergy.item<double>(),

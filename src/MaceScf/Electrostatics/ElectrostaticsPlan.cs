@@ -59,6 +59,8 @@ public sealed class ElectrostaticsPlan : IDisposable
                 throw e.InStructure(g);
             }
         }
+        // A molecule in a box far larger than itself may have been given realspace (KspaceBudget).
+        Methods = _structures.Select(s => s.Method).ToArray();
         _outputOrder = cat(_atomsOfStructure, 0).argsort();
         _fieldProjection = Layout.LinearPotentialMatrix(positions.dtype, positions.device);
         foreach (var t in Owned()) t.DetachFromDisposeScope();

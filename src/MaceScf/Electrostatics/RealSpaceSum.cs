@@ -43,7 +43,7 @@ sealed class RealSpaceSum : IDisposable
         _options = options;
         _layout = layout;
         _atomCount = (int)positions.shape[0];
-        _positions = positions.alias();
+        _positions = positions.alias().DetachFromDisposeScope();
         _receiversPerBlock = Math.Max(1, pairsPerBlock / Math.Max(1, _atomCount - 1));
         double sigma = options.SmearingWidth;
         _kernelWidths = [Math.Sqrt(2) * sigma, sigma, .. layout.Widths.Select(w => Math.Sqrt(sigma * sigma + w * w))];

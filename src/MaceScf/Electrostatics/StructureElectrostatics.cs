@@ -20,30 +20,36 @@ sealed class StructureElectrostatics : IDisposable
         using var scope = NewDisposeScope();
         _selfFeatures = layout.SelfInteractionMatrix(options.SmearingWidth, options.DensityMaxL, positions.dtype, positions.device);
         _owned.Add(_selfFeatures);
+        if (method != BoundaryMethod.Realspace)
+        {
+            if (cell is null) throw new StructureGeometryException($"the {method.ToName()} method needs a cell");
+            KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0]);
+            // The k-vector and memory estimates are those of the direct sum; PME is checked for the cell only.
+            method = KspaceBudget.Check(options, method, positions, cell, directSum: KspaceMethod != Electrostatics.KspaceMethod.Pme);
+            Method = method;
+            if (method == BoundaryMethod.Realspace) KspaceMethod = null;
+        }
         if (method == BoundaryMethod.Realspace)
         {
-            _realSpace = new RealSpaceSum(options, layout, positions);
+            // With gradients every evaluation's graph holds pair-sized tensors anyway: keep the blocks (docs/errors.md).
+            bool gradients = positions.requires_grad;
+            ElectrostaticsMemory.Require(ElectrostaticsMemory.RealspaceBytes(positions.shape[0], options, gradients),
+                $"the realspace sum of {positions.shape[0]} atoms{(gradients ? " with forces or stress" : "")}",
+                gradients ? "evaluate without forces (--no-forces), or fewer atoms" : "evaluate fewer atoms");
+            _realSpace = new RealSpaceSum(options, layout, positions, cachedPairLimit: gradients ? long.MaxValue : RealSpaceSum.CachedPairLimit);
         }
         else
         {
-            if (cell is null) throw new StructureGeometryException($"the {method.ToName()} method needs a cell");
-            var volume = linalg.det(cell);
-            double v = volume.to_type(ScalarType.Float64).item<double>();
-            if (v == 0)
-                throw new StructureGeometryException($"the {method.ToName()} method needs a cell, and this structure has none (volume 0): give the "
-                    + "frame a Lattice (for a molecule, a box well larger than it) or use electrostatic_pbc_method realspace (open boundaries)");
-            if (!(v > 0))
-                throw new StructureGeometryException($"the cell must be right-handed with positive volume (rows are lattice vectors), got volume {v}");
-            KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0]);
+            var volume = linalg.det(cell!);
             _reciprocal = KspaceMethod == Electrostatics.KspaceMethod.Pme
-                ? new ParticleMeshSum(options, layout, positions, cell, MeshParameters.Choose(options))
-                : new ReciprocalSpaceSum(options, layout, positions, cell);
+                ? new ParticleMeshSum(options, layout, positions, cell!, MeshParameters.Choose(options))
+                : new ReciprocalSpaceSum(options, layout, positions, cell!);
             var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
             _owned.AddRange([volume, projection]);
             if (method == BoundaryMethod.Slab)
             {
-                var inPlaneZ = cell[TensorIndex.Slice(0, 2), 2].abs().max().item<double>();
-                if (inPlaneZ > 1e-8 * cell.abs().max().item<double>())
+                var inPlaneZ = cell![TensorIndex.Slice(0, 2), 2].abs().max().item<double>();
+                if (inPlaneZ > 1e-8 * cell!.abs().max().item<double>())
                     throw new StructureGeometryException("the slab method needs the first two lattice vectors in the xy plane (vacuum along z)");
                 _correction = new SlabCorrection(positions, volume, projection);
             }

@@ -1,0 +1,77 @@
+namespace MaceScf.Electrostatics;
+
+/// What a structure's electrostatics will hold in memory, estimated before anything is allocated, and the checks
+/// made with it (docs/errors.md, "Memory"): the k-space sum of a cell, the realspace pair blocks, and the machine's
+/// available memory. A structure whose estimate does not fit is refused with its k-vector count, the estimate and
+/// what to change, instead of being killed by the kernel or failing inside libtorch.
+static class ElectrostaticsMemory
+{
+    /// A molecule_in_box structure needing more k-vectors than this is evaluated with realspace (open boundaries, the
+    /// limit molecule_in_box approaches as the box grows) when its box is far larger than the molecule.
+    public const long MoleculeInBoxKVectorLimit = 200_000;
+
+    /// "Far larger": every width of the box is at least this many times the molecule's extent plus the Gaussians' reach.
+    public const double FarLargerFactor = 2.0;
+
+    /// Fraction of the available memory a single plan may take.
+    public const double UsableFraction = 0.8;
+
+    /// Half-space k-vectors with |k| ≤ k_c in a cell of volume Ω: (4π/3) k_c³ Ω / (2 (2π)³) = Ω k_c³ / (12π²).
+    public static double KVectorEstimate(double volume, double kCutoff) =>
+        volume * kCutoff * kCutoff * kCutoff / (12 * Math.PI * Math.PI);
+
+    /// Bytes of a k-space plan: per k-vector cos and sin of n atoms (stored and saved for the gradient, 4n), the source
+    /// and receiver transforms (4C + 8F) and the vectors, indices, weights and the temporaries of building them (96), all
+    /// float64 (measured: 3.6 GB peak for 2.8 M k-vectors, 3 atoms, C = 1, F = 8; the formula gives 3.7 GB).
+    public static double KspaceBytes(double kVectors, long atoms, ElectrostaticsOptions options) =>
+        8 * kVectors * (4.0 * atoms + 4.0 * options.DensityCoefficientCount + 8.0 * options.FieldFeatureCount + 96);
+
+    /// Bytes of the realspace blocks: kept blocks hold about 20 float64 per pair (indices, separations and the
+    /// kernels); rebuilt blocks need about 60 per pair of one block while it is evaluated. With gradients (forces,
+    /// stress, training) the autograd graph keeps pair-sized tensors of every evaluation: about 330 float64 per pair
+    /// (measured: 7.9 GB peak for eval with forces of 1,728 atoms, 3.0 M pairs).
+    public static double RealspaceBytes(long atoms, ElectrostaticsOptions options, bool gradients)
+    {
+        double pairs = atoms * (double)Math.Max(0, atoms - 1);
+        double perPair = 8 * (8 + 3 * (2 + options.FieldFeatureWidths.Count));
+        if (gradients) return pairs * 8 * 330;
+        return pairs <= RealSpaceSum.CachedPairLimit ? pairs * perPair : 3 * RealSpaceSum.DefaultPairsPerBlock * perPair;
+    }
+
+    /// Bytes the process may still allocate: the smaller of the kernel's MemAvailable (Linux) and the runtime's limit
+    /// (which follows container limits), less what the GC heap already uses.
+    public static double AvailableBytes()
+    {
+        var info = GC.GetGCMemoryInfo();
+        double runtime = info.TotalAvailableMemoryBytes - GC.GetTotalMemory(false);
+        return Math.Min(runtime, MemAvailable() ?? double.PositiveInfinity);
+    }
+
+    static double? MemAvailable()
+    {
+        try
+        {
+            if (!File.Exists("/proc/meminfo")) return null;
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+
+    /// Refuses when <paramref name="bytes"/> would not fit in the usable part of the available memory.
+    public static void Require(double bytes, string what, string remedy, Func<double>? available = null)
+    {
+        double free = (available ?? AvailableBytes)();
+        if (bytes <= UsableFraction * free) return;
+        throw new StructureGeometryException($"{what} needs about {Gigabytes(bytes)} of memory, more than the {Gigabytes(free)} available: {remedy}");
+    }
+
+    public static string Gigabytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:G3} GB" : $"{bytes / 1e6:G3} MB";
+}

@@ -1,0 +1,113 @@
+using MaceScf.Electrostatics;
+using MaceScf.Tests.Cli;
+using static TorchSharp.torch;
+using static MaceScf.Tests.Electrostatics.Fixtures;
+
+namespace MaceScf.Tests.Electrostatics;
+
+/// Memory of the electrostatics is estimated before anything is allocated: huge boxes and cells are handled or refused
+/// with the k-vector count, the estimate and what to change (issue: a 3-atom molecule in a 400 Å box took > 20 GB, a 1e6 Å
+/// cell crashed inside libtorch).
+public sealed class MemoryBudgetTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("macescf-memory-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static readonly double[,] Water = { { 1.0, 1.0, 1.0 }, { 1.96, 1.0, 1.0 }, { 0.76, 1.93, 1.0 } };
+    static readonly double[,] WaterCharges = { { -0.8 }, { 0.4 }, { 0.4 } };
+
+    private string WaterFile(double box, string pbc)
+    {
+        var path = Path.Combine(_dir, $"water-{box}-{pbc.Replace(' ', '_')}.xyz");
+        File.WriteAllText(path, $"3\nLattice=\"{box} 0 0 0 {box} 0 0 0 {box}\" Properties=species:S:1:pos:R:3:q:R:1 pbc=\"{pbc}\"\n"
+            + "O 1.0 1.0 1.0 -0.8\nH 1.96 1.0 1.0 0.4\nH 0.76 1.93 1.0 0.4\n");
+        return path;
+    }
+
+    [Theory]
+    [InlineData(400.0)]
+    [InlineData(1e6)]
+    public void AMoleculeInAHugeBoxIsEvaluatedWithOpenBoundaries(double box)
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { DensityMaxL = 0 };
+        using var inBox = new ElectrostaticsPlan(options, T(Water), Cubic(box), Pbc(false, false, false));
+        using var open = new ElectrostaticsPlan(options with { Method = BoundaryMethod.Realspace }, T(Water));
+        Assert.Equal([BoundaryMethod.Realspace], inBox.Methods);
+        Assert.Equal(0, inBox.KVectorCount);
+        Assert.Equal(open.Energy(T(WaterCharges)).item<double>(), inBox.Energy(T(WaterCharges)).item<double>());
+    }
+
+    [Fact]
+    public void AMoleculeInAModerateBoxKeepsMoleculeInBox()
+    {
+        using var scope = NewDisposeScope();
+        using var plan = new ElectrostaticsPlan(new ElectrostaticsOptions { DensityMaxL = 0 }, T(Water), Cubic(30), Pbc(false, false, false));
+        Assert.Equal([BoundaryMethod.MoleculeInBox], plan.Methods);
+        Assert.True(plan.KVectorCount > 1000);
+    }
+
+    [Fact]
+    public void ALargeMoleculeInAHugeButNotFarLargerBoxIsRefusedWithTheAlternative()
+    {
+        using var scope = NewDisposeScope();
+        // Two atoms 150 Å apart in a 200 Å box: 2.8 M k-vectors, and the box is not far larger than the molecule.
+        var positions = T(new double[,] { { 20, 20, 20 }, { 170, 20, 20 } });
+        var error = Assert.Throws<StructureGeometryException>(() =>
+            new ElectrostaticsPlan(new ElectrostaticsOptions { DensityMaxL = 0 }, positions, Cubic(200), Pbc(false, false, false)));
+        Assert.Equal(0, error.Structure);
+        Assert.Contains("k-vectors", error.Message);
+        Assert.Contains("electrostatic_pbc_method realspace", error.Message);
+    }
+
+    [Fact]
+    public void AHugePeriodicCellIsRefusedBeforeAnyAllocationThroughTheCli()
+    {
+        var (code, text) = CliRunner.Run("coulomb", WaterFile(1e6, "T T T"), "--multipoles-key", "q", "--atomic_multipoles_max_l", "0");
+        Assert.Equal(1, code);
+        Assert.Contains("frame 0", text);
+        Assert.Contains("k-vectors", text);
+        Assert.Contains("kspace_cutoff_factor", text);
+        Assert.DoesNotContain("Exception", text);
+    }
+
+    [Fact]
+    public void AnEstimateAboveTheAvailableMemoryIsRefusedNamingEstimateAndRemedy()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { DensityMaxL = 0, Method = BoundaryMethod.Pbc };
+        var error = Assert.Throws<StructureGeometryException>(() =>
+            KspaceBudget.Check(options, BoundaryMethod.Pbc, T(Water), Cubic(60), available: () => 1e6));
+        Assert.Contains("k-vectors", error.Message);
+        Assert.Contains("MB of memory, more than the 1 MB available", error.Message);
+        Assert.Contains("kspace_cutoff_factor (now 1.25)", error.Message);
+        Assert.Equal(BoundaryMethod.Pbc, KspaceBudget.Check(options, BoundaryMethod.Pbc, T(Water), Cubic(60), available: () => 1e12));
+    }
+
+    [Fact]
+    public void TheKVectorEstimateMatchesTheCount()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { DensityMaxL = 0, Method = BoundaryMethod.Pbc };
+        using var plan = new ElectrostaticsPlan(options, T(Water), T(TriclinicCell) * 3, Pbc(true, true, true));
+        double volume = linalg.det(T(TriclinicCell) * 3).item<double>();
+        double estimate = ElectrostaticsMemory.KVectorEstimate(volume, options.KspaceCutoff);
+        Assert.InRange(plan.KVectorCount / estimate, 0.97, 1.03);
+    }
+
+    [Theory]
+    [InlineData("0 0 0 0 0 0 0 0 0", "volume 0")]
+    [InlineData("10 0 0 0 -10 0 0 0 10", "right-handed")]
+    [InlineData("10 0 0 0 10 0 0 0 inf", "non-finite")]
+    [InlineData("1e6 0 0 0 1e6 0 0 0 1e-6", "thin or skewed")]
+    public void UnusableCellsAreRefusedByName(string lattice, string expected)
+    {
+        var path = Path.Combine(_dir, "cell.xyz");
+        File.WriteAllText(path, $"2\nLattice=\"{lattice}\" Properties=species:S:1:pos:R:3:q:R:1 pbc=\"T T T\"\nO 0 0 0 -0.5\nH 0.5 0.5 0.5 0.5\n");
+        var (code, text) = CliRunner.Run("coulomb", path, "--multipoles-key", "q", "--atomic_multipoles_max_l", "0");
+        Assert.Equal(1, code);
+        Assert.Contains("frame 0", text);
+        Assert.Contains(expected, System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " "));
+    }
+}
