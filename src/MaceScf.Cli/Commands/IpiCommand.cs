@@ -78,7 +78,7 @@ public sealed class IpiCommand : ICommand
         console.WriteLine($"i-PI driver: {template.Configuration.AtomCount} atoms from {init}, connected to "
             + (address ?? IpiEndpoint.UnixPrefix + unix) + $"; warm start {(warmStart ? "on" : "off")}");
         var updates = new List<int>();
-        new IpiClient(stream).Run(geometry =>
+        new IpiClient(stream, template.Configuration.AtomCount).Run(geometry =>
         {
             var clock = Stopwatch.StartNew();
             var prediction = potential.Evaluate(geometry.Positions, geometry.Cell);

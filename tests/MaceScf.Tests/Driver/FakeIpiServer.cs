@@ -65,6 +65,16 @@ public sealed class FakeIpiServer : IDisposable
             Doubles(positions.Cast<double>().Select(x => x / Bohr)));
     }
 
+    /// A POSDATA message as given, unchecked: a cell h (Bohr, row-major as on the wire), a claimed atom count and the positions
+    /// actually sent (Bohr), for servers that send malformed data.
+    public void RawPosData(double[] h, int atomCount, double[] positions)
+    {
+        Send("POSDATA");
+        Write(Doubles(h), Doubles(new double[9]), BitConverter.GetBytes(atomCount), Doubles(positions));
+    }
+
+    public void RawBytes(params byte[][] parts) => Write(parts);
+
     /// GETFORCE and the reply in eV, eV/Å and eV (virial, as a matrix).
     public (double Energy, double[,] Forces, double[,] Virial) GetForce()
     {

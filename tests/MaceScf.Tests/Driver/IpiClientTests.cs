@@ -81,6 +81,65 @@ public sealed class IpiClientTests
         }
     }
 
+    private static readonly double[] CubeH = [20, 0, 0, 0, 20, 0, 0, 0, 20];
+    private static readonly double[] TwoAtoms = [0.1, 0.2, 0.3, 1.5, -2.5, 3.25];
+
+    public static TheoryData<double[], int, double[], int?, string> MalformedPositions => new()
+    {
+        // The message claiming 10^9 atoms: refused before anything is allocated, with and without an expected count.
+        { CubeH, 1_000_000_000, TwoAtoms, null, "the i-PI server sent a structure of 1000000000 atoms (step 0; expected 0 to" },
+        { CubeH, 1_000_000_000, TwoAtoms, 2, "the i-PI server sent a structure of 1000000000 atoms (step 0), but the driven system" },
+        { CubeH, -5, TwoAtoms, null, "structure of -5 atoms" },
+        { CubeH, 3, [.. TwoAtoms, 1, 1, 1], 2, "structure of 3 atoms (step 0), but the driven system (the --init structure) has 2" },
+        { CubeH, 2, [0.1, 0.2, 0.3, double.NaN, 0, 0], 2, "non-finite position for atom 1 (step 0)" },
+        { CubeH, 2, [0.1, double.PositiveInfinity, 0.3, 1, 0, 0], 2, "non-finite position for atom 0" },
+        { [20, 0, 0, 0, 20, 0, 0, 0, double.NaN], 2, TwoAtoms, 2, "cell with non-finite entries" },
+        { [20, 0, 0, 0, -20, 0, 0, 0, 20], 2, TwoAtoms, 2, "cell of volume" },
+        { [20, 0, 0, 0, 20, 0, 0, 0, 20], 2, [0.1, 0.2], 2, "closed the connection in the middle of a POSDATA message" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedPositions))]
+    public async Task MalformedPositionsFromTheServerAreRefusedNamingTheServer(double[] h, int atoms, double[] positions, int? expected, string message)
+    {
+        using var server = new FakeIpiServer();
+        int computed = 0;
+        var client = Task.Run(() =>
+        {
+            using var stream = IpiEndpoint.ConnectInet(server.Address);
+            return new IpiClient(stream, expected).Run(g =>
+            {
+                computed++;
+                return new IpiResult(0, new double[g.AtomCount, 3], new double[3, 3]);
+            });
+        });
+        server.Accept(client);
+        server.Init();
+        server.RawPosData(h, atoms, positions);
+        if (message.Contains("closed the connection")) server.Dispose();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(error is InvalidDataException or IOException, error.ToString());
+        Assert.Contains(message, error.Message);
+        Assert.Contains("i-PI server", error.Message);
+        Assert.Equal(0, computed);
+    }
+
+    [Fact]
+    public async Task AnOversizedInitMessageIsRefused()
+    {
+        using var server = new FakeIpiServer();
+        var client = Task.Run(() =>
+        {
+            using var stream = IpiEndpoint.ConnectInet(server.Address);
+            return new IpiClient(stream).Run(_ => throw new InvalidOperationException("no structure was sent"));
+        });
+        server.Accept(client);
+        server.Send("INIT");
+        server.RawBytes(BitConverter.GetBytes(0), BitConverter.GetBytes(int.MaxValue));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => client.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"the i-PI server sent an INIT message of {int.MaxValue} bytes", error.Message);
+    }
+
     [Fact]
     public void RefusedConnectionsNameTheAddress()
     {
