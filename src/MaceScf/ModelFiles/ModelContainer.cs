@@ -9,8 +9,9 @@ namespace MaceScf.ModelFiles;
 
 /// The container of every model file macescf writes: the magic line "MACESCF-MODEL", a little-endian int32 header length, a
 /// UTF-8 JSON header whose `format` names the kind of model (and `version` its layout) and the TorchSharp state dict.
-/// Written to a temporary file and renamed, so a crash never leaves half a model behind. Each kind of model (fixed-point,
-/// plain MACE, …) has its own header record and reader on top of this.
+/// Written to a temporary file and renamed, so a crash never leaves half a model behind. The header also records the length
+/// and SHA-256 of the weights (`payload_bytes`, `payload_sha256`); weights changed on disk are refused on load
+/// (docs/errors.md). Each kind of model (fixed-point, plain MACE, …) has its own header record and reader on top of this.
 public static class ModelContainer
 {
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("MACESCF-MODEL\n");
@@ -38,7 +39,12 @@ public static class ModelContainer
     /// Writes header and weights to <paramref name="path"/> through a temporary file.
     public static void Save<THeader>(string path, THeader header, nn.Module weights)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
+        var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true)) weights.save(writer);
+        var node = JsonSerializer.SerializeToNode(header, Json)!.AsObject();
+        node[PayloadBytesKey] = payload.Length;
+        node[PayloadChecksumKey] = Checksum(payload.GetBuffer().AsSpan(0, (int)payload.Length));
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(node, Json);
         var full = Path.GetFullPath(path);
         var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
@@ -49,7 +55,7 @@ public static class ModelContainer
                 writer.Write(Magic);
                 writer.Write(bytes.Length);
                 writer.Write(bytes);
-                weights.save(writer);
+                writer.Write(payload.GetBuffer(), 0, (int)payload.Length);
             }
             File.Move(temp, full, overwrite: true);
         }
@@ -127,9 +133,38 @@ public static class ModelContainer
                 + $"this macescf ({MaceScf.Version.Text}) reads versions up to {supported}.");
     }
 
+    private const string PayloadBytesKey = "payload_bytes", PayloadChecksumKey = "payload_sha256";
+
+    private static string Checksum(ReadOnlySpan<byte> payload) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload));
+
+    /// The weights that follow the header, checked against the header's length and SHA-256 when it has them (files written
+    /// before checksums were added have none and are read as they are).
+    private static BinaryReader CheckedWeights(BinaryReader reader, string path)
+    {
+        var stream = reader.BaseStream;
+        long start = stream.Position;
+        stream.Position = Magic.Length;
+        int length = reader.ReadInt32();
+        var header = System.Text.Json.Nodes.JsonNode.Parse(reader.ReadBytes(length))?.AsObject();
+        stream.Position = start;
+        if (header?[PayloadChecksumKey]?.GetValue<string>() is not { } expected) return reader;
+        long bytes = header[PayloadBytesKey]?.GetValue<long>() ?? -1;
+        long remaining = stream.Length - start;
+        if (remaining < bytes)
+            throw new InvalidDataException($"'{path}': corrupt model file (truncated: {remaining} of {bytes} bytes of weights).");
+        if (remaining > bytes)
+            throw new InvalidDataException($"'{path}': {remaining - bytes} unexpected bytes after the weights (corrupt file).");
+        var payload = reader.ReadBytes((int)remaining);
+        if (Checksum(payload) != expected)
+            throw new InvalidDataException($"'{path}': the weights do not match the checksum in the header (the file was changed or damaged "
+                + "after it was written); use an intact copy of the model");
+        return new BinaryReader(new MemoryStream(payload));
+    }
+
     /// Loads the weights that follow the header into <paramref name="model"/> (strict) and checks nothing follows them.
     public static void LoadWeights(BinaryReader reader, nn.Module model, string path)
     {
+        reader = CheckedWeights(reader, path);
         try
         {
             model.load(reader, strict: true);

@@ -58,6 +58,7 @@ public sealed class Checkpoint(string directory, string tag)
         if (ema is not null) WriteTensors(Path.Combine(temp, "ema.bin"), ema.Shadow);
         File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state, Json));
         CheckpointOptions.Write(temp, config);
+        CheckpointChecksums.Write(temp);
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(temp, final);
         if (!config.Run.KeepCheckpoints)
@@ -66,6 +67,7 @@ public sealed class Checkpoint(string directory, string tag)
 
     public static TrainerState Load(string folder, FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
+        CheckpointChecksums.Verify(folder);
         try
         {
             model.load(Path.Combine(folder, "model.pt"));

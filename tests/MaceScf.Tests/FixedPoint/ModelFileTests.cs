@@ -72,6 +72,30 @@ public sealed class ModelFileTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(Error(newer));
     }
 
+    [Fact]
+    public void WeightsChangedAfterTheHeaderAreRefusedNamingTheFile()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 33);
+        var path = Path.Combine(_dir, "model.macescf");
+        ModelFile.Save(model, path);
+        var bytes = File.ReadAllBytes(path);
+        int headerEnd = 14 + 4 + BitConverter.ToInt32(bytes, 14);
+        // The damage: 20 random bytes after the header XORed (evaluations were 62 meV off, rc 0).
+        var random = new Random(6);
+        var positions = new HashSet<int>();
+        while (positions.Count < 20) positions.Add(random.Next(headerEnd, bytes.Length));
+        foreach (int p in positions) bytes[p] ^= (byte)random.Next(1, 256);
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("checksum", error.Message);
+        var (code, text) = MaceScf.Tests.Cli.CliRunner.Run("eval", path, TestData.Fixture("test_configs.xyz"), "-o", Path.Combine(_dir, "out.xyz"));
+        Assert.Equal(1, code);
+        Assert.Contains("checksum", text);
+        Assert.False(File.Exists(Path.Combine(_dir, "out.xyz")));
+    }
+
     /// Rewrites the header length after a header edit that changed its size.
     private static byte[] FixLength(byte[] edited, byte[] original)
     {

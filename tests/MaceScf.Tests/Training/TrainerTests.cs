@@ -69,7 +69,7 @@ public sealed class TrainerTests
 
     /// Trains in work_dir = folder/name; cancels after the report of <paramref name="stopAfterEpoch"/> (a kill after that
     /// epoch's checkpoint). Returns the final model's parameters.
-    static double[] Train(TrainingRunFixture run, string yaml, string name, int? stopAfterEpoch)
+    internal static double[] Train(TrainingRunFixture run, string yaml, string name, int? stopAfterEpoch)
     {
         var config = run.Load(yaml, "--work_dir", Path.Combine(run.Folder, name), "--restart_latest");
         var (sets, model) = run.Build(config);
