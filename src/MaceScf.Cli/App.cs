@@ -52,6 +52,11 @@ public sealed class App(IAnsiConsole console)
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
         }
+        catch (Exception e) when (NativeFailure.Is(e) || e is OverflowException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {(e is OutOfMemoryException ? "out of memory" : "computation failed")}: {e.Message.Split('\n', 2)[0]}");
+            return 1;
+        }
     }
 
     private void PrintOverview()

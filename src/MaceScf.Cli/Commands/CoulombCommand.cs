@@ -66,6 +66,7 @@ public sealed class CoulombCommand : ICommand
     public int Run(CommandLine args, IAnsiConsole console)
     {
         var settings = CoulombSettings.Read(args);
+        if (settings.OutputPath is { } target) OutputLocation.RequireWritable(target);
         var calculator = new CoulombCalculator(settings.Options);
         var inputs = CoulombInput.ReadAll(ExtXyzReader.Read(settings.InputPath), settings);
         double? offset = CoulombInput.FermiLevelOffset(inputs, settings);

@@ -66,6 +66,7 @@ public sealed class EvalCommand : ICommand
             throw new UsageException(e.Message);
         }
         if (batchSize < 1) throw new UsageException("--batch-size must be ≥ 1");
+        OutputLocation.RequireWritable(output);
 
         if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
             return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
@@ -73,8 +74,14 @@ public sealed class EvalCommand : ICommand
         foreach (var p in model.parameters()) p.requires_grad_(false);
         console.WriteLine($"electrostatics: {kspace(model)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
-        var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1])).ToList();
+        var species = new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers);
+        var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1]).Select(c =>
+        {
+            species.RequireKnown(c);
+            return c;
+        })).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");
+        MappedKeys.Check(args.String("keys"), frames.Select(f => f.Configuration).ToList(), args.Positional[1], console);
 
         var evaluator = new FrameEvaluator(model, options, batchSize, forces, stress);
         var predictions = LiveProgress.Run(console, work =>
@@ -120,7 +127,10 @@ public sealed class EvalCommand : ICommand
 
     private static Configuration Copy(Configuration source)
     {
-        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc);
+        var frame = new Configuration(source.AtomicNumbers, source.Positions, source.Cell, source.Pbc)
+        {
+            SourceName = source.SourceName, FrameIndex = source.FrameIndex, SourceLine = source.SourceLine,
+        };
         foreach (var (k, v) in source.Info) frame.Info[k] = v;
         foreach (var (k, v) in source.Arrays) frame.Arrays[k] = v;
         return frame;

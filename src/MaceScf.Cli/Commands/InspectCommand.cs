@@ -40,8 +40,10 @@ public sealed class InspectCommand : ICommand
         var infoKeyFrames = new Dictionary<string, int>(StringComparer.Ordinal);
         var arrayKeyFrames = new Dictionary<string, int>(StringComparer.Ordinal);
         int frames = 0;
+        var empty = new List<int>();
         foreach (var configuration in ExtXyzReader.Read(path))
         {
+            if (configuration.AtomCount == 0) empty.Add(configuration.FrameIndex);
             var summary = FrameSummary.Of(configuration, chargeKey, rMax);
             if (json) console.Profile.Out.Writer.WriteLine(summary.ToJson().ToJsonString(JsonOptions));
             else table.AddRow(summary.TableCells(rMax is not null).Select(Markup.Escape).ToArray());
@@ -56,6 +58,9 @@ public sealed class InspectCommand : ICommand
             console.WriteLine($"info keys (frames with it): {KeyCounts(infoKeyFrames)}");
             console.WriteLine($"per-atom arrays (frames with it): {KeyCounts(arrayKeyFrames)}");
         }
+        if (empty.Count > 0)
+            console.WriteLine($"warning: {empty.Count} frame(s) without atoms ({string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}); "
+                + "eval, coulomb, train and ipi refuse such frames");
         return 0;
     }
 
@@ -87,6 +92,7 @@ internal sealed record FrameSummary(
         (int, double, int)? neighbours = null;
         if (rMax is double r && c.AtomCount > 0)
         {
+            FrameChecks.RequireFinite(c);
             var list = NeighbourList.Build(c, r);
             var counts = new int[c.AtomCount];
             foreach (int i in list.Receivers) counts[i]++;

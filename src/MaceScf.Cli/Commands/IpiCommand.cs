@@ -71,14 +71,14 @@ public sealed class IpiCommand : ICommand
         console.WriteLine($"electrostatics: {kspace(model)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
-        CheckSpecies(template.Configuration, model.Hyperparameters.Mace.AtomicNumbers);
+        new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers).RequireKnown(template.Configuration);
         var potential = new MdPotential(model, template, options, warmStart);
 
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
         console.WriteLine($"i-PI driver: {template.Configuration.AtomCount} atoms from {init}, connected to "
             + (address ?? IpiEndpoint.UnixPrefix + unix) + $"; warm start {(warmStart ? "on" : "off")}");
         var updates = new List<int>();
-        new IpiClient(stream, template.Configuration.AtomCount).Run(geometry =>
+        new IpiClient(stream, template.Configuration.AtomCount, $"the initial structure ({template.Configuration.DescribeOrigin()})").Run(geometry =>
         {
             var clock = Stopwatch.StartNew();
             var prediction = potential.Evaluate(geometry.Positions, geometry.Cell);

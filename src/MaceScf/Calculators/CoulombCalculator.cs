@@ -34,14 +34,23 @@ public sealed class CoulombCalculator
         if (method != BoundaryMethod.Realspace && configuration.Cell is null)
             throw new InvalidDataException(
                 $"{configuration.DescribeOrigin()}: the {method.ToName()} method (--electrostatic_pbc_method {Options.Method.ToName()}) needs a cell, but the frame has no Lattice");
+        CoulombResult result;
         try
         {
-            return EvaluateChecked(configuration, multipoles, externalField, potentialShift, method);
+            result = EvaluateChecked(configuration, multipoles, externalField, potentialShift, method);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"{configuration.DescribeOrigin()}: {(e is StructureGeometryException g ? g.Problem : e.Message)}", e);
         }
+        catch (Exception e) when (NativeFailure.Is(e))
+        {
+            throw NativeFailure.InFrames(e, configuration.DescribeOrigin(), "use a smaller system or cell");
+        }
+        if (result.FirstNonFinite() is { } bad)
+            throw new InvalidDataException($"{configuration.DescribeOrigin()}: the electrostatics gave a non-finite {bad}; check the positions, "
+                + "cell and multipoles of this frame");
+        return result;
     }
 
     CoulombResult EvaluateChecked(Configuration configuration, double[,] multipoles, double[]? externalField, double? potentialShift, BoundaryMethod method)

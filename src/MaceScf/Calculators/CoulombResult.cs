@@ -12,6 +12,16 @@ public sealed record CoulombResult(
     double CoulombEnergy, double FieldEnergy, double[,] Forces, double MaxForce, double[] Potential, double[,] FieldFeatures,
     KspaceSetup? Kspace)
 {
+    /// The first result that is not finite ("energy", "forces", …), or null.
+    public string? FirstNonFinite()
+    {
+        if (!double.IsFinite(CoulombEnergy) || !double.IsFinite(FieldEnergy)) return "energy";
+        if (Forces.Cast<double>().Any(x => !double.IsFinite(x))) return "forces";
+        if (Potential.Any(x => !double.IsFinite(x))) return "potential";
+        if (Dipole.Any(x => !double.IsFinite(x))) return "dipole";
+        return FieldFeatures.Cast<double>().Any(x => !double.IsFinite(x)) ? "field features" : null;
+    }
+
     /// Coulomb energy plus E·P.
     public double TotalEnergy => CoulombEnergy + FieldEnergy;
 

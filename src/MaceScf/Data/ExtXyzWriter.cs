@@ -11,7 +11,8 @@ public static class ExtXyzWriter
 
     /// Writes all frames to <paramref name="path"/> through a temporary file in the same folder
     /// that replaces the target only once everything is written, so a crash leaves either the old
-    /// file or the complete new one.
+    /// file or the complete new one. A non-finite number in any frame stops the write (the old file
+    /// is kept): no command writes NaN or infinity (docs/errors.md).
     public static void Write(string path, IEnumerable<Configuration> frames)
     {
         string fullPath = Path.GetFullPath(path);
@@ -27,6 +28,11 @@ public static class ExtXyzWriter
             }
             File.Move(temporary, fullPath, overwrite: true);
         }
+        catch (InvalidDataException e)
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
+        }
         catch
         {
             if (File.Exists(temporary)) File.Delete(temporary);
@@ -36,7 +42,15 @@ public static class ExtXyzWriter
 
     public static void Write(TextWriter writer, IEnumerable<Configuration> frames)
     {
-        foreach (var frame in frames) WriteFrame(writer, frame);
+        int index = 0;
+        foreach (var frame in frames)
+        {
+            if (FrameChecks.FirstNonFinite(frame) is { } problem)
+                throw new InvalidDataException($"nothing written: frame {index} of the output ({frame.DescribeOrigin()}) has {problem}, "
+                    + "which is not finite (a computation failed)");
+            WriteFrame(writer, frame);
+            index++;
+        }
     }
 
     /// Writes frames to a string (handy for tests and small snippets).

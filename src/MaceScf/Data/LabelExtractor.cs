@@ -25,8 +25,10 @@ public sealed class LabelExtractor
     public IEnumerable<LabelledConfiguration> ExtractAll(IEnumerable<Configuration> configurations) =>
         configurations.Select(Extract);
 
+    /// Refuses (naming file, frame, key and atom) a frame without atoms or with a non-finite number (<see cref="FrameChecks"/>).
     public LabelledConfiguration Extract(Configuration configuration)
     {
+        FrameChecks.RequireUsable(configuration);
         var frame = new FrameValues(configuration, _mapping);
         string configType = frame.ConfigType();
         var dipole = frame.MappedInfoVector3(PropertyKeys.Dipole);

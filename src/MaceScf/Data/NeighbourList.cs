@@ -35,8 +35,21 @@ public sealed class NeighbourList
 
     public int EdgeCount => Senders.Length;
 
-    public static NeighbourList Build(Configuration configuration, double cutoff) =>
-        Build(configuration.Positions, configuration.Cell, configuration.Pbc, cutoff);
+    /// As <see cref="Build(double[,], double[,], bool[], double)"/>, with the file and frame in any error.
+    public static NeighbourList Build(Configuration configuration, double cutoff)
+    {
+        try
+        {
+            return Build(configuration.Positions, configuration.Cell, configuration.Pbc, cutoff);
+        }
+        catch (ArgumentException e) when (configuration.SourceName is not null)
+        {
+            throw new ArgumentException($"{configuration.DescribeOrigin()}: {e.Message}", e);
+        }
+    }
+
+    /// Largest neighbour list built (pairs, about 28 bytes each here and a few hundred in a model's graph).
+    public const double MaxEdges = 2e8;
 
     /// Linked-cell search, O(N) for a fixed density. cell rows are lattice vectors and may be null
     /// (or zero, or degenerate) along non-periodic directions.
@@ -52,10 +65,42 @@ public sealed class NeighbourList
                     throw new ArgumentException($"position of atom {i} is not finite", nameof(positions));
 
         var frame = SearchFrame.Create(cell, pbc);
+        RequireBoundedSize(positions, frame, cutoff);
         var bins = new AtomBins(positions, frame, cutoff);
         var edges = new EdgeBuffer(EstimateEdgeCount(positions.GetLength(0), cell, pbc, cutoff));
         Search(frame, bins, cutoff, edges);
         return edges.ToNeighbourList(positions.GetLength(0), cutoff);
+    }
+
+    /// Refuses, before the search, a list whose expected size is unbounded in practice: a periodic cell much smaller than the
+    /// cutoff has (r/width)³ images of every atom within reach (a 0.001 Å cell and r = 4 Å: 6·10¹⁰ per atom). The estimate
+    /// counts the atoms in a box of side 2r around each atom: N per atom, times 2r/width along each periodic direction and
+    /// min(1, 2r/extent) along each open one.
+    private static void RequireBoundedSize(double[,] positions, SearchFrame frame, double cutoff)
+    {
+        int n = positions.GetLength(0);
+        double perAtom = n;
+        for (int k = 0; k < 3; k++)
+        {
+            if (frame.Periodic[k])
+            {
+                perAtom *= 2 * cutoff / frame.PlaneSpacing[k];
+                continue;
+            }
+            double low = double.PositiveInfinity, high = double.NegativeInfinity;
+            for (int i = 0; i < n; i++)
+            {
+                double f = frame.Fractional(positions[i, 0], positions[i, 1], positions[i, 2], k) * frame.PlaneSpacing[k];
+                low = Math.Min(low, f);
+                high = Math.Max(high, f);
+            }
+            if (high > low) perAtom *= Math.Min(1, 2 * cutoff / (high - low));
+        }
+        double edges = n * perAtom;
+        if (edges > MaxEdges)
+            throw new ArgumentException($"the neighbour list within {cutoff} Å would hold about {edges:G3} pairs ({perAtom:G3} per atom; the "
+                + $"cell's smallest periodic width is {Enumerable.Range(0, 3).Where(k => frame.Periodic[k]).Select(k => frame.PlaneSpacing[k]).DefaultIfEmpty(double.NaN).Min():G3} Å): "
+                + "check the Lattice (is it in Å?) or use a smaller cutoff");
     }
 
     /// Expected edges of a fully periodic structure at uniform density, N²·(4π/3)r³/V, so the buffer

@@ -30,6 +30,18 @@ public sealed class SpeciesTable
             ? index
             : throw new ArgumentException($"element Z={atomicNumber} is not in the species table [{string.Join(", ", AtomicNumbers)}]", nameof(atomicNumber));
 
+    /// Throws an <see cref="InvalidDataException"/> naming the file, frame, elements and atoms of <paramref name="frame"/> that
+    /// are not in the table (the model's elements).
+    public void RequireKnown(Configuration frame)
+    {
+        var unknown = Enumerable.Range(0, frame.AtomCount).Where(i => !_index.ContainsKey(frame.AtomicNumbers[i])).ToArray();
+        if (unknown.Length == 0) return;
+        var elements = unknown.Select(i => frame.AtomicNumbers[i]).Distinct().Select(PeriodicTable.Symbol);
+        throw new InvalidDataException($"{frame.DescribeOrigin()}: element(s) {string.Join(", ", elements)} not in the model's species "
+            + $"({string.Join(", ", AtomicNumbers.Select(PeriodicTable.Symbol))}), atom(s) {string.Join(", ", unknown.Take(5))}"
+            + $"{(unknown.Length > 5 ? ", …" : "")}; remove the frame, or use a model trained with these elements");
+    }
+
     /// One-hot node attributes [N, Count] from species indices [N] (int64).
     public Tensor OneHot(Tensor speciesIndex, ScalarType dtype = ScalarType.Float64)
     {

@@ -8,7 +8,8 @@ namespace MaceScf.Driver;
 /// before anything is allocated, finite positions and cell, a right-handed cell (or none); a violation, or a connection
 /// closed in the middle of a message, is an error that says it came from the i-PI server.
 /// <param name="expectedAtomCount">atoms of the driven system; null accepts any count up to <see cref="MaxAtomCount"/></param>
-public sealed class IpiClient(Stream stream, int? expectedAtomCount = null)
+/// <param name="system">where the driven system comes from, for messages (e.g. "the initial structure (start.xyz, frame 0)")</param>
+public sealed class IpiClient(Stream stream, int? expectedAtomCount = null, string system = "the driven system")
 {
     /// Largest structure accepted without an expected count, and largest INIT payload (bytes).
     public const int MaxAtomCount = 10_000_000, MaxInitBytes = 1 << 24;
@@ -71,8 +72,8 @@ public sealed class IpiClient(Stream stream, int? expectedAtomCount = null)
         _wire.ReadDoubles(9);
         int n = _wire.ReadInt32();
         if (expectedAtomCount is int expected && n != expected)
-            throw new InvalidDataException($"the i-PI server sent a structure of {n} atoms (step {_step}), but the driven system (the --init "
-                + $"structure) has {expected}: start the server with the same structure");
+            throw new InvalidDataException($"from the i-PI server (step {_step}): the server sent {n} atoms, {system} has {expected}; "
+                + "start the server with the same structure");
         if (n < 0 || n > MaxAtomCount)
             throw new InvalidDataException($"the i-PI server sent a structure of {n} atoms (step {_step}; expected 0 to {MaxAtomCount})");
         var flat = _wire.ReadDoubles(3 * n);

@@ -38,13 +38,18 @@ static class ElectrostaticsMemory
         return pairs <= RealSpaceSum.CachedPairLimit ? pairs * perPair : 3 * RealSpaceSum.DefaultPairsPerBlock * perPair;
     }
 
-    /// Bytes the process may still allocate: the smaller of the kernel's MemAvailable (Linux) and the runtime's limit
-    /// (which follows container limits), less what the GC heap already uses.
+    /// Environment variable capping the memory one structure's electrostatics may plan for, in GB (e.g. 4); unset: no cap.
+    public const string LimitVariable = "MACESCF_MEMORY_LIMIT_GB";
+
+    /// Bytes the process may still allocate: the smaller of the kernel's MemAvailable (Linux), the runtime's limit
+    /// (which follows container limits) less what the GC heap already uses, and <see cref="LimitVariable"/>.
     public static double AvailableBytes()
     {
         var info = GC.GetGCMemoryInfo();
         double runtime = info.TotalAvailableMemoryBytes - GC.GetTotalMemory(false);
-        return Math.Min(runtime, MemAvailable() ?? double.PositiveInfinity);
+        double limit = double.TryParse(Environment.GetEnvironmentVariable(LimitVariable), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double gb) && gb > 0 ? gb * 1e9 : double.PositiveInfinity;
+        return Math.Min(Math.Min(runtime, limit), MemAvailable() ?? double.PositiveInfinity);
     }
 
     static double? MemAvailable()

@@ -45,6 +45,12 @@ public sealed class FrameEvaluator(FixedPointModel model, ScfOptions options, in
         {
             throw new ArgumentException($"{frames[g].Configuration.DescribeOrigin()}: {e.Problem}", e);
         }
+        catch (Exception e) when (NativeFailure.Is(e))
+        {
+            var origins = frames.Select(f => f.Configuration.DescribeOrigin()).ToArray();
+            throw NativeFailure.InFrames(e, origins.Length == 1 ? origins[0] : $"{origins[0]} … {origins[^1]} (one batch)",
+                "use a smaller --batch-size, evaluate without forces (--no-forces), or split the structure");
+        }
         var energy = Doubles(prediction.Energy);
         var forces = prediction.Forces is null ? null : Doubles(prediction.Forces);
         var stress = prediction.Stress is null ? null : Doubles(prediction.Stress);

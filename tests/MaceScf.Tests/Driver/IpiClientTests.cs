@@ -88,9 +88,9 @@ public sealed class IpiClientTests
     {
         // The message claiming 10^9 atoms: refused before anything is allocated, with and without an expected count.
         { CubeH, 1_000_000_000, TwoAtoms, null, "the i-PI server sent a structure of 1000000000 atoms (step 0; expected 0 to" },
-        { CubeH, 1_000_000_000, TwoAtoms, 2, "the i-PI server sent a structure of 1000000000 atoms (step 0), but the driven system" },
+        { CubeH, 1_000_000_000, TwoAtoms, 2, "from the i-PI server (step 0): the server sent 1000000000 atoms, the driven system has 2" },
         { CubeH, -5, TwoAtoms, null, "structure of -5 atoms" },
-        { CubeH, 3, [.. TwoAtoms, 1, 1, 1], 2, "structure of 3 atoms (step 0), but the driven system (the --init structure) has 2" },
+        { CubeH, 3, [.. TwoAtoms, 1, 1, 1], 2, "the server sent 3 atoms, the driven system has 2" },
         { CubeH, 2, [0.1, 0.2, 0.3, double.NaN, 0, 0], 2, "non-finite position for atom 1 (step 0)" },
         { CubeH, 2, [0.1, double.PositiveInfinity, 0.3, 1, 0, 0], 2, "non-finite position for atom 0" },
         { [20, 0, 0, 0, 20, 0, 0, 0, double.NaN], 2, TwoAtoms, 2, "cell with non-finite entries" },
