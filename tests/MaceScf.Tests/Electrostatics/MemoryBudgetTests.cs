@@ -99,7 +99,7 @@ public sealed class MemoryBudgetTests : IDisposable
     [Theory]
     [InlineData("0 0 0 0 0 0 0 0 0", "volume 0")]
     [InlineData("10 0 0 0 -10 0 0 0 10", "right-handed")]
-    [InlineData("10 0 0 0 10 0 0 0 inf", "non-finite")]
+    [InlineData("10 0 0 0 10 0 0 0 inf", "is not finite")]
     [InlineData("1e6 0 0 0 1e6 0 0 0 1e-6", "thin or skewed")]
     public void UnusableCellsAreRefusedByName(string lattice, string expected)
     {
