@@ -47,7 +47,7 @@ public sealed class FixedPointBenchmarkSystem
     public FixedPointInputs Inputs { get; }
 }
 
-/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes]`, after one warm-up
+/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers]`, after one warm-up
 /// of each:
 /// * per-geometry work (backbone + p_local + plan, no gradients) and one SCF map step (update + one field evaluation);
 /// * with --scf-modes, the SCF alone at constant μ and constant charge, on a geometry with and without a graph;
@@ -113,6 +113,11 @@ public static class FixedPointTiming
                 Console.WriteLine($"  SCF without graph, constant charge {constantCharge}, positions require grad {grad}: "
                     + $"{watch.Elapsed.TotalMilliseconds / result.Steps.Max():F2} ms per update, {result.Steps.Max()} updates");
             }
+        if (args.Contains("--mixers"))
+        {
+            Mixers(system, options, denseLimit, repeats, atoms, channels);
+            return;
+        }
         var implicitRuns = new List<Breakdown>();
         var forcedRuns = new List<Breakdown>();
         var implicitTimes = Times(repeats + 1, () => implicitRuns.Add(Implicit(system, options, denseLimit))).Skip(1).ToArray();
@@ -140,6 +145,40 @@ public static class FixedPointTiming
             + $"; load {Load()}");
     }
 
+    /// --mixers: implicit energy + forces (best of REPEATS after a warm-up, fastest stages) with linear mixing and the Fukui weights
+    /// differentiated at every update (as before they were computed once per geometry), with linear mixing, and with Anderson
+    /// mixing (default depth), against a plain MACE energy + forces, all in one process.
+    static void Mixers(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, int repeats, int atoms, int channels)
+    {
+        var mace = new MaceBenchmarkSystem(atoms, channels);
+        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms");
+        foreach (var (name, o, perUpdate) in new[]
+                 {
+                     ("linear, Fukui weights every update", options, true), ("linear", options, false),
+                     ($"anderson (depth {options.AndersonDepth})", options with { Mixer = ScfMixer.Anderson }, false),
+                 })
+        {
+            var runs = new List<Breakdown>();
+            var times = Times(repeats + 1, () => runs.Add(Implicit(system, o, denseLimit, perUpdate))).Skip(1).ToArray();
+            var fastest = Breakdown.Fastest(runs.Skip(1));
+            Console.WriteLine($"  {name}: energy+forces implicit best {times.Min():F0} ms, mean {times.Average():F0} ms, "
+                + $"{times.Min() / plain:F2}× plain MACE; {fastest}; load {Load()}");
+        }
+        double again = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        Console.WriteLine($"  plain MACE energy+forces again: best {again:F0} ms; load {Load()}");
+    }
+
+    /// The geometry's map with the Fukui weights of a general update (differentiated at every constant-charge update).
+    sealed class PerUpdateFukuiMap(IFixedPointMap inner) : IFixedPointMap
+    {
+        public Tensor LocalDensity => inner.LocalDensity;
+        public Tensor Batch => inner.Batch;
+        public int NumGraphs => inner.NumGraphs;
+        public ScfStep Step(Tensor density, Tensor fermiLevel) => inner.Step(density, fermiLevel);
+        public Tensor Features(Tensor density, Tensor fermiLevel) => inner.Features(density, fermiLevel);
+    }
+
     /// One implicit energy + forces split into its stages (what FixedPointModel.Evaluate does with forces_method implicit).
     readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward)
     {
@@ -153,7 +192,7 @@ public static class FixedPointTiming
             + $"implicit solve {Solve:F0} ms, energy + backward {Backward:F0} ms";
     }
 
-    static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit)
+    static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false)
     {
         using var scope = NewDisposeScope();
         var model = system.Model;
@@ -162,7 +201,7 @@ public static class FixedPointTiming
         using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
         var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
         double forward = Lap(watch);
-        var scf = ScfRunner.Run(geometry, options, p0, mu0, charge);
+        var scf = ScfRunner.Run(perUpdateFukui ? new PerUpdateFukuiMap(geometry) : geometry, options, p0, mu0, charge);
         double scfTime = Lap(watch);
         var solved = LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, options.ConstantCharge, false, denseLimit)
             ?? throw new InvalidOperationException("the implicit solve is poor (Evaluate would fall back to the unroll)");

@@ -19,7 +19,8 @@ public sealed class IpiCommand : ICommand
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no_warm_start" };
 
     public string Help => $"""
-        usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING] [--no-warm-start]
+        usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING]
+               [--warm_start none|last|linear|quadratic] [--no-warm-start]
 
         MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert`): then
         there is no SCF and energy, forces and virial come straight from MACE.
@@ -28,14 +29,17 @@ public sealed class IpiCommand : ICommand
         server sends, runs the model in MODEL with its SCF and returns energy, forces and, for a periodic system, the
         virial. The first frame of FILE.xyz fixes the system: species (in the server's atom order), total_charge (held
         constant), fermi_level, external_field and pbc; positions and cell come from the server at every step. Each SCF
-        starts from the previous step's density and Fermi level (warm start). Prints one line per step (energy, SCF status
+        starts from the density and Fermi level of the previous steps, extrapolated in time (warm start). Prints one line per step (energy, SCF status
         and updates, forces method). Ends with exit code 0 when the server sends EXIT or closes the connection; a diverged
         SCF stops the driver with exit code 1 (the connection is closed, nothing is sent for that step).
 
           --init FILE.xyz    the initial structure (extxyz)
           --address H:P      connect to the INET socket HOST:PORT (e.g. localhost:31415)
           --unix NAME        connect to the UNIX socket /tmp/ipi_NAME (i-PI's and ASE's naming)
-          --no-warm-start    start every SCF from the SCF options' initial density and Fermi level
+          --warm_start W     where each step's SCF starts: quadratic (default; 3 y(t−1) − 3 y(t−2) + y(t−3) of the
+                             converged densities and Fermi levels), linear (2 y(t−1) − y(t−2)), last (the previous
+                             step's), none (the SCF options' initial density and Fermi level)
+          --no-warm-start    the same as --warm_start none
 
         {ScfFlags.Help}
         {KspaceFlags.Help}
@@ -51,7 +55,7 @@ public sealed class IpiCommand : ICommand
         string? address = args.String("address"), unix = args.String("unix");
         if ((address is null) == (unix is null)) throw new UsageException("ipi needs one of --address HOST:PORT or --unix NAME");
         var options = ScfFlags.Read(args);
-        bool warmStart = !args.Flag("no_warm_start");
+        var warmStart = WarmStartOption(args);
         var mapping = EvalCommand.ParseKeys(args.String("keys"));
         var kspace = KspaceFlags.Read(args);
         args.RejectUnknown([]);
@@ -76,7 +80,7 @@ public sealed class IpiCommand : ICommand
 
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
         console.WriteLine($"i-PI driver: {template.Configuration.AtomCount} atoms from {init}, connected to "
-            + (address ?? IpiEndpoint.UnixPrefix + unix) + $"; warm start {(warmStart ? "on" : "off")}");
+            + (address ?? IpiEndpoint.UnixPrefix + unix) + $"; warm start {WarmStartNames.Name(warmStart)}");
         var updates = new List<int>();
         new IpiClient(stream, template.Configuration.AtomCount, $"the initial structure ({template.Configuration.DescribeOrigin()})").Run(geometry =>
         {
@@ -129,6 +133,26 @@ public sealed class IpiCommand : ICommand
         });
         console.WriteLine($"i-PI driver: {steps} step(s)");
         return 0;
+    }
+
+    /// The default warm start, chosen by measurement (docs/benchmarks.md, "MD warm start").
+    public const WarmStart DefaultWarmStart = WarmStart.Quadratic;
+
+    private static WarmStart WarmStartOption(CommandLine args)
+    {
+        if (args.Flag("no_warm_start"))
+        {
+            if (args.Has("warm_start")) throw new UsageException("give --warm_start or --no-warm-start, not both");
+            return WarmStart.None;
+        }
+        try
+        {
+            return args.String("warm_start") is { } text ? WarmStartNames.Parse(text) : DefaultWarmStart;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static void CheckSpecies(Configuration frame, IReadOnlyList<int> modelSpecies)

@@ -5,11 +5,14 @@ namespace MaceScf.Md;
 
 /// A saved model as the potential of an MD run: one system (species, total charge, Fermi level, external field and pbc of
 /// a template frame) evaluated at the positions and cell of each step, with energy, forces and, for a periodic system, the
-/// virial. With warm start, each SCF starts from the previous step's final density and Fermi level (initial_density and
-/// initial_fermi_level from_data) instead of the options' starting point, which the first step uses.
-/// A diverged SCF stops the run: it throws rather than hand a diverged energy and forces to the integrator.
-public sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, bool warmStart = true)
+/// virial. With a warm start, each SCF starts from the converged densities and Fermi levels of the previous steps, the last one
+/// or extrapolated (<see cref="WarmStart"/>; initial_density and initial_fermi_level from_data) instead of the options'
+/// starting point, which the first step uses. A diverged SCF stops the run: it throws rather than hand a diverged energy and
+/// forces to the integrator.
+public sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last)
 {
+    /// Converged densities and Fermi levels of the last steps, newest first.
+    private readonly List<(double[,] Density, double FermiLevel)> _previous = [];
     private double[,]? _density;
     private double _fermiLevel;
     private int _step;
@@ -39,12 +42,26 @@ public sealed class MdPotential(FixedPointModel model, LabelledConfiguration tem
                 + "cannot reach the total charge; stopping (use --constant_charge false)");
         if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
             throw new InvalidDataException($"step {step}: the energy or forces are not finite; stopping");
-        if (warmStart)
-        {
-            _density = prediction.Density;
-            _fermiLevel = prediction.FermiLevel;
-        }
+        if (warmStart != WarmStart.None) Remember(prediction.Density, prediction.FermiLevel);
         return prediction;
+    }
+
+    /// Stores a converged step and sets the next step's starting point: Σ c_k y(t−k) over the stored steps.
+    private void Remember(double[,] density, double fermiLevel)
+    {
+        _previous.Insert(0, (density, fermiLevel));
+        if (_previous.Count > WarmStartNames.Order(warmStart) + 1) _previous.RemoveAt(_previous.Count - 1);
+        var c = WarmStartNames.Coefficients(warmStart, _previous.Count);
+        int atoms = density.GetLength(0), k = density.GetLength(1);
+        _density = new double[atoms, k];
+        _fermiLevel = 0;
+        for (int s = 0; s < c.Length; s++)
+        {
+            var (previous, mu) = _previous[s];
+            _fermiLevel += c[s] * mu;
+            for (int i = 0; i < atoms; i++)
+                for (int j = 0; j < k; j++) _density[i, j] += c[s] * previous[i, j];
+        }
     }
 
     /// −∂E/∂ε = −V σ (eV) of a periodic prediction, zeros without a stress.

@@ -16,7 +16,7 @@ namespace MaceScf.FixedPoint;
 internal sealed class AndersonMixer(IFixedPointMap map, int depth) : IDisposable
 {
     /// Restart when ‖f‖ exceeds this multiple of the smallest ‖f‖ since the last restart.
-    public const double RestartGrowth = 2.0;
+    public const double RestartGrowth = 10.0;
 
     /// Restart when a least-squares coefficient |γ_j| exceeds this (an ill-conditioned history).
     public const double MaxCoefficient = 1e3;
