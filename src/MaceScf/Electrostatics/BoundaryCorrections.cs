@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
 
-/// A correction added to the periodic reciprocal-space result of one structure (notes §2.7).
+/// A correction added to the periodic reciprocal-space result of one structure (docs/math.md, "Boundary corrections").
 interface IBoundaryCorrection
 {
     Tensor Energy(Tensor p);
@@ -27,7 +27,7 @@ static class DensityMoments
 }
 
 /// Yeh–Berkowitz dipole correction for a slab periodic in x, y with vacuum along z:
-/// ΔE = P_z²/(2ε0Ω), potential (P_z/ε0Ω)·z (notes §2.7).
+/// ΔE = P_z²/(2ε0Ω), potential (P_z/ε0Ω)·z (docs/math.md, "Boundary corrections").
 sealed class SlabCorrection(Tensor positions, Tensor volume, Tensor projection) : IBoundaryCorrection
 {
     Tensor FieldStrength(Tensor p) => CoulombConstants.FieldConstant * DensityMoments.Dipole(p, positions)[2] / volume;
@@ -50,9 +50,9 @@ sealed class SlabCorrection(Tensor positions, Tensor volume, Tensor projection) 
     }
 }
 
-/// Makov–Payne energy and Dabo potential for a finite system in a periodic box (notes §2.7),
+/// Makov–Payne energy and Dabo potential for a finite system in a periodic box (docs/math.md, "Boundary corrections"),
 /// with L = Ω^{1/3} and the second moment including the Gaussians' spread, Σ 3σ² q_i
-/// (DESIGN.md §5). V_c(r) = αk_eQ/L − βQ|r|² + 2βP·r − βΘ, β = 2πk_e/(3Ω).
+/// (docs/math.md, "SCF at constant charge"). V_c(r) = αk_eQ/L − βQ|r|² + 2βP·r − βΘ, β = 2πk_e/(3Ω).
 sealed class MoleculeInBoxCorrection(Tensor positions, Tensor volume, double sigma, Tensor projection, Tensor centredSquare)
     : IBoundaryCorrection
 {

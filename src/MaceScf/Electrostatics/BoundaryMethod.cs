@@ -1,6 +1,6 @@
 namespace MaceScf.Electrostatics;
 
-/// How the electrostatics treat the boundaries (`--electrostatic_pbc_method`); notes §2.7.
+/// How the electrostatics treat the boundaries (`--electrostatic_pbc_method`); docs/math.md, "Boundary corrections".
 public enum BoundaryMethod
 {
     /// Open boundaries: analytic pair sums between Gaussians, no cell used.

@@ -1,6 +1,6 @@
 namespace MaceScf.Electrostatics;
 
-/// Physical constants in the library's units (Å, e, eV, V); notes §1.1.
+/// Physical constants in the library's units (Å, e, eV, V); docs/math.md, "Units and conventions".
 public static class CoulombConstants
 {
     /// 1/ε0 in eV·Å/e².

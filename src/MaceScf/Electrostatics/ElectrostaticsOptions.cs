@@ -18,7 +18,7 @@ public sealed record ElectrostaticsOptions
     /// `--field_feature_max_l`.
     public int FieldFeatureMaxL { get; init; } = 1;
 
-    /// `--kspace_cutoff_factor`: k_c = factor × 2.25 (max_l+1)^0.3 / σ_min (notes §2.3).
+    /// `--kspace_cutoff_factor`: k_c = factor × 2.25 (max_l+1)^0.3 / σ_min (docs/math.md, "Reciprocal-space sums").
     public double KspaceCutoffFactor { get; init; } = 1.25;
 
     /// `--kspace_method`: direct reciprocal sum (ewald), particle-mesh Ewald (pme), or by size (auto).
@@ -43,7 +43,7 @@ public sealed record ElectrostaticsOptions
     /// Features per atom, S (Lf+1)².
     public int FieldFeatureCount => FieldFeatureWidths.Count * (FieldFeatureMaxL + 1) * (FieldFeatureMaxL + 1);
 
-    /// Heuristic cutoff 0.75·3·(L+1)^0.3/σ_min before the factor (notes §2.3).
+    /// Heuristic cutoff 0.75·3·(L+1)^0.3/σ_min before the factor (docs/math.md, "Reciprocal-space sums").
     public double HeuristicKspaceCutoff
     {
         get

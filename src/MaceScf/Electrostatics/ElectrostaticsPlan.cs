@@ -92,7 +92,7 @@ public sealed class ElectrostaticsPlan : IDisposable
         return stack(PerStructure(p, (s, pg) => s.Energy(pg)), 0).MoveToOuterDisposeScope();
     }
 
-    /// Field features of the density p, [N, S·(Lf+1)²], l-major then width then m (notes §1.4),
+    /// Field features of the density p, [N, S·(Lf+1)²], l-major then width then m (docs/math.md, "Field features"),
     /// with the self-interaction setting and boundary corrections applied, not normalised.
     public Tensor FieldFeatures(Tensor p)
     {
@@ -110,7 +110,7 @@ public sealed class ElectrostaticsPlan : IDisposable
         return Gather(PerStructure(p, (s, pg) => s.Potential(pg))).MoveToOuterDisposeScope();
     }
 
-    /// Field features of the applied potential V0 + E·r (notes §2.9): [N, F].
+    /// Field features of the applied potential V0 + E·r (docs/math.md, "External field and Fermi level"): [N, F].
     /// <param name="externalField">[G, 3] gradient of the applied potential (V/Å), or null.</param>
     /// <param name="potentialShift">[G] or [N] constant potential, e.g. μ − μ_off (V), or null;
     /// read per structure when N = G.</param>
@@ -133,7 +133,7 @@ public sealed class ElectrostaticsPlan : IDisposable
         return fields.matmul(_fieldProjection).MoveToOuterDisposeScope();
     }
 
-    /// Energy of the density in the applied field, E·P per structure (notes §4), [G].
+    /// Energy of the density in the applied field, E·P per structure (docs/math.md, "Energy"), [G].
     public Tensor ExternalFieldEnergy(Tensor p, Tensor externalField)
     {
         using var scope = NewDisposeScope();
@@ -193,7 +193,7 @@ public sealed class ElectrostaticsPlan : IDisposable
     }
 
     /// mixed_periodic: FFF → molecule_in_box, TTF → slab, otherwise pbc; auto: mixed_periodic if any
-    /// structure has a periodic direction, else realspace (notes §2.7).
+    /// structure has a periodic direction, else realspace (docs/math.md, "Boundary corrections").
     public static BoundaryMethod[] ResolveMethods(BoundaryMethod method, bool[][] pbc)
     {
         if (method == BoundaryMethod.Auto)

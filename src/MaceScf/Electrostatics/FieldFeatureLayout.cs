@@ -2,9 +2,9 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
 
-/// Layout of the field features (notes §1.4): S widths, orders l ≤ Lf; output is l-major, then
+/// Layout of the field features (docs/math.md, "Field features"): S widths, orders l ≤ Lf; output is l-major, then
 /// width, then m. Internally the projections are computed width-major as [n, S, (Lf+1)²].
-/// Also holds the exact projections of linear potentials (notes §2.9) and the own-site terms.
+/// Also holds the exact projections of linear potentials (docs/math.md, "External field and Fermi level") and the own-site terms.
 public sealed class FieldFeatureLayout
 {
     readonly long[] _rawIndexOfOutput;
@@ -74,7 +74,7 @@ public sealed class FieldFeatureLayout
     }
 
     /// [C, F] with C = (L+1)² density coefficients: the own-site feature of each coefficient,
-    /// c^F_{l,σf} on matching (l,m), zero elsewhere (notes §2.6). Features_own = p @ this.
+    /// c^F_{l,σf} on matching (l,m), zero elsewhere (docs/math.md, "Self-interaction"). Features_own = p @ this.
     public Tensor SelfInteractionMatrix(double sigma, int densityMaxL, ScalarType dtype, Device device)
     {
         int nc = (densityMaxL + 1) * (densityMaxL + 1);

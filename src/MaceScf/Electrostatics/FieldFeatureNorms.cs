@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Electrostatics;
 
 /// `--field_feature_norms`: one divisor per (l, width), index l·S + s, broadcast over m
-/// (notes §2.10). Normalised features are (Hartree + external + Fermi features) / norm.
+/// (docs/math.md, "Field features"). Normalised features are (Hartree + external + Fermi features) / norm.
 public sealed class FieldFeatureNorms
 {
     /// RMS floor of the "average" norms.

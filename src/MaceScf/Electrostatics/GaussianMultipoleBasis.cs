@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
 
-/// The two Gaussian bases of the model (notes §2.1–2.2, §2.6): the "multipoles" density basis
+/// The two Gaussian bases of the model (docs/math.md, "Gaussian multipoles"): the "multipoles" density basis
 /// φ_lm = r^l e^{−r²/2σ²} Y_lm / C_l (one unit of its own multipole moment) and the "receiver"
 /// projection basis ψ_lm of the field features. Closed forms for normalisations, Fourier
 /// transforms and self-interaction constants.

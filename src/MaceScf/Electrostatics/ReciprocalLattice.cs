@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Electrostatics;
 
 /// Reciprocal lattice of one cell (rows a_i) and the half-space of k-vectors inside a sphere
-/// (notes §2.3). One of each ±k pair is kept and k = 0 is left out (its Coulomb kernel is zero).
+/// (docs/math.md, "Reciprocal-space sums"). One of each ±k pair is kept and k = 0 is left out (its Coulomb kernel is zero).
 public static class ReciprocalLattice
 {
     /// Rows b_i with a_i·b_j = 2π δ_ij: 2π (cellᵀ)⁻¹. Differentiable in the cell.

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Electrostatics;
 
 /// Periodic Coulomb interaction of Gaussian multipoles in one cell, summed in reciprocal space
-/// with no Ewald splitting (notes §2.4–2.5). Everything that depends only on the geometry — the
+/// with no Ewald splitting (docs/math.md, "Reciprocal-space sums"). Everything that depends only on the geometry — the
 /// k-vectors, cos/sin(k·r_i) and the basis transforms — is built once; each evaluation for a new
 /// density costs two [C,n]×[n,K] products (structure factor) and two [n,K]×[K,F] products (features).
 /// cos/sin are stored [n, K] so that these products and the backward pass of k·r are all plain
@@ -60,14 +60,14 @@ sealed class ReciprocalSpaceSum : IReciprocalSum
         return (re, im);
     }
 
-    /// E = 1/(2Ωε0) Σ_{k≠0} |S(k)|²/k² (notes §2.4).
+    /// E = 1/(2Ωε0) Σ_{k≠0} |S(k)|²/k² (docs/math.md, "Reciprocal-space sums").
     public Tensor Energy(Tensor p)
     {
         var (re, im) = StructureFactor(p);
         return (_energyWeight * (re.square() + im.square())).sum();
     }
 
-    /// Projections on the receiver basis, [n, F]: V = (2/Ωε0) Σ_half Re[S conj(ψ̃) e^{ik·r}]/k² (notes §2.5).
+    /// Projections on the receiver basis, [n, F]: V = (2/Ωε0) Σ_half Re[S conj(ψ̃) e^{ik·r}]/k² (docs/math.md, "Reciprocal-space sums").
     public Tensor Features(Tensor p)
     {
         var (re, im) = StructureFactor(p);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Electrostatics;
 
 /// Real solid harmonics |v|^l Y_lm(v̂) with integral-normalised Y (∫Y² dΩ = 1), evaluated on the
-/// permuted vector (y, z, x) as everywhere in the model (notes §1.3). Columns l-major, m = −l..l:
+/// permuted vector (y, z, x) as everywhere in the model (docs/math.md, "Units and conventions"). Columns l-major, m = −l..l:
 /// l=1 gives (y, z, x), l=2 gives xy, yz, 3z²−r², xz, x²−y² with the usual prefactors.
 public static class SolidHarmonics
 {

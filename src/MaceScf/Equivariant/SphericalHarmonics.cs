@@ -9,7 +9,7 @@ public enum VectorOrder
     /// e3nn's plain call: polynomials evaluated on (x, y, z); polar axis y, l=1 block = √3 (x, y, z).
     Xyz,
 
-    /// The fixed-point model's call (DESIGN.md §4): polynomials evaluated on (y, z, x), giving textbook real
+    /// The fixed-point model's call (docs/math.md, "Units and conventions"): polynomials evaluated on (y, z, x), giving textbook real
     /// harmonics with polar axis z and l=1 block = √3 (y, z, x) (m = −1, 0, 1).
     Yzx,
 }
@@ -54,7 +54,7 @@ public static class SphericalHarmonics
                 }, -1));
             }
         }
-        // Higher degrees: Y^{l+1}_k = (2l+3)/√(l+1) Σ_{ij} C^{(l,1,l+1)}_{ijk} Y^l_i r̂_j (reference notes §1.3).
+        // Higher degrees: Y^{l+1}_k = (2l+3)/√(l+1) Σ_{ij} C^{(l,1,l+1)}_{ijk} Y^l_i r̂_j (docs/equivariant.md, "Conventions").
         for (int l = 3; l < lmax; l++)
         {
             var c = Wigner3j.AsTensor(l, 1, l + 1, v.dtype, v.device).reshape((2 * l + 1) * 3, 2 * l + 3);

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The local electron energy ε_i(p_final, p_local, V̂, h_last) (notes §5.7), [N] eV.
+/// The local electron energy ε_i(p_final, p_local, V̂, h_last) (docs/math.md, "The fixed-point map"), [N] eV.
 public abstract class FieldReadout : nn.Module
 {
     protected FieldReadout(string name) : base(name) { }

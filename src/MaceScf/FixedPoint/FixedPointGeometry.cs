@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The per-geometry state of the fixed-point model (notes §3.1, "local_part"), computed once: backbone output, p_local,
+/// The per-geometry state of the fixed-point model (docs/math.md, "The fixed-point map"), computed once: backbone output, p_local,
 /// the mixed features, the electrostatics plan and the external-field features. As an <see cref="IFixedPointMap"/> it is
 /// the update map p ↦ F(p, μ) at this geometry: single steps (direct training), unrolled SCF, and vector–Jacobian /
 /// Jacobian–vector products of the map for implicit differentiation all go through <see cref="Step"/>.
@@ -49,7 +49,7 @@ public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
 
     public int NumGraphs { get; }
 
-    /// V̂ = (Feat[p] + F_ext + M·[μ_i − μ_off, 0, 0, 0]) / n (notes §3.2).
+    /// V̂ = (Feat[p] + F_ext + M·[μ_i − μ_off, 0, 0, 0]) / n (docs/math.md, "The fixed-point map").
     public Tensor Features(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();

@@ -38,7 +38,7 @@ public sealed record FixedPointHyperparameters
     /// Irreps of the density coefficients: 1x0e+1x1o(+1x2e).
     public Irreps ChargesIrreps => new(Enumerable.Range(0, Electrostatics.DensityMaxL + 1).Select(Irrep.SphericalHarmonic));
 
-    /// Irreps of the field features: S x0e + S x1o (+ S x2e), the layout of notes §1.4.
+    /// Irreps of the field features: S x0e + S x1o (+ S x2e), the layout of docs/math.md, "Field features".
     public Irreps PotentialIrreps => new(Enumerable.Range(0, Electrostatics.FieldFeatureMaxL + 1)
         .Select(l => new MulIrrep(Electrostatics.FieldFeatureWidths.Count, Irrep.SphericalHarmonic(l))));
 

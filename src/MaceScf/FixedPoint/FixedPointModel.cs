@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// The fixed-point SCF electrostatic MACE model ("FixedPointCore"): MACE backbone → p_local, h_mix, layer energies;
-/// SCF p = F(p) = p_local + U(V̂(p)); E = E0 + local energies + local electron energy + E_Coul[p] + E·P[p] (notes §3–4).
+/// SCF p = F(p) = p_local + U(V̂(p)); E = E0 + local energies + local electron energy + E_Coul[p] + E·P[p] (docs/math.md, "Energy").
 public sealed class FixedPointModel : nn.Module
 {
     private readonly MaceModel _backbone;

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The energy terms per structure (notes §4), each [G] eV.
+/// The energy terms per structure (docs/math.md, "Energy"), each [G] eV.
 /// <param name="AtomicReference">Σ E0(Z_i)</param>
 /// <param name="Local">Σ_t Σ_i ε_t(h_i^(t)), the MACE layer energies</param>
 /// <param name="LocalElectron">Σ_i ε_el,i, the field readout (0 when not included)</param>

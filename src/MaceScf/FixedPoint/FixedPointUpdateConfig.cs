@@ -1,7 +1,7 @@
 namespace MaceScf.FixedPoint;
 
 /// --fixedpoint_update_config: the update rule U and its parts. A null embedding means the type's default
-/// (BiasedLinearPotentialEmbedding for OneBodyVariableUpdate, LinearPotentialEmbedding for ManyBodyUpdate; notes §5.5–5.6).
+/// (BiasedLinearPotentialEmbedding for OneBodyVariableUpdate, LinearPotentialEmbedding for ManyBodyUpdate; docs/math.md, "The fixed-point map").
 public sealed record FixedPointUpdateConfig
 {
     public string Type { get; init; } = BlockNames.OneBodyVariableUpdate;
@@ -37,7 +37,7 @@ public sealed record FixedPointUpdateConfig
     }
 }
 
-/// --field_readout_config: the local electron-energy readout (notes §5.7).
+/// --field_readout_config: the local electron-energy readout (docs/math.md, "The fixed-point map").
 public sealed record FieldReadoutConfig
 {
     public string Type { get; init; } = BlockNames.StrictQuadraticFieldEnergyReadout;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// The update rule U: normalised field features V̂ [N, F] at fixed geometry → density correction Δp [N, K]
-/// (notes §3.2: F(p) = p_local + U(V̂(p))).
+/// (F(p) = p_local + U(V̂(p)); docs/math.md, "The fixed-point map").
 public abstract class FixedPointUpdate : nn.Module
 {
     private readonly InvariantDotProducts _dotProducts;
@@ -60,7 +60,7 @@ public abstract class FixedPointUpdate : nn.Module
     }
 }
 
-/// The default update (notes §5.5): e = Emb(V̂, h_mix, Z); Δp = FCTP(tp_out(h_mix, N(dot(h_mix, e))) ⊗ Z).
+/// The default update (docs/math.md, "The fixed-point map"): e = Emb(V̂, h_mix, Z); Δp = FCTP(tp_out(h_mix, N(dot(h_mix, e))) ⊗ Z).
 /// With the biased linear embedding and no non-linearity Δp is affine in V̂ per atom.
 public sealed class OneBodyVariableUpdate : FixedPointUpdate
 {
@@ -84,7 +84,7 @@ public sealed class OneBodyVariableUpdate : FixedPointUpdate
     }
 }
 
-/// The many-body update (notes §5.6): the embedded field is passed between neighbours (density-normalised interaction,
+/// The many-body update (docs/math.md, "The fixed-point map"): the embedded field is passed between neighbours (density-normalised interaction,
 /// additive mixer, product basis of correlation 1) before the one-body output blocks.
 public sealed class ManyBodyUpdate : FixedPointUpdate
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// One layer's contribution to the field-independent density p_local (notes §5.2): h^(t) [N, irreps_t.Dim] → [N, K].
+/// One layer's contribution to the field-independent density p_local (docs/math.md, "The fixed-point map"): h^(t) [N, irreps_t.Dim] → [N, K].
 public abstract class LocalDensityBlock : nn.Module
 {
     protected LocalDensityBlock(string name) : base(name) { }

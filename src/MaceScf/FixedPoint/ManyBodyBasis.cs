@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// MACE's RealAgnosticDensityResidualInteractionBlock on an embedded input e (notes §5.6, step 2):
+/// MACE's RealAgnosticDensityResidualInteractionBlock on an embedded input e (docs/math.md, "The fixed-point map"):
 /// sc = FCTP(e ⊗ Z → hidden); M_i = Linear(Σ_{j→i} TP(Linear_up(e)_j, Y_ij; w = MLP(R_ij))) / (1 + Σ_{j→i} tanh(MLP₁(R_ij)²)).
 public sealed class DensityResidualInteraction : nn.Module
 {
@@ -51,7 +51,7 @@ public sealed class DensityResidualInteraction : nn.Module
 }
 
 /// e ↦ b: density-normalised interaction, AdditiveFieldMixer (m ← m + Linear(e → target, biases)) and a product basis
-/// with self-connection (notes §5.6, steps 2–4).
+/// with self-connection (docs/math.md, "The fixed-point map").
 public sealed class ManyBodyBasis : nn.Module
 {
     private readonly DensityResidualInteraction _interaction;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// A map of the C invariants s → s' (notes §5.4).
+/// A map of the C invariants s → s' (docs/math.md, "The fixed-point map").
 public abstract class ScalarNonlinearity : nn.Module<Tensor, Tensor>
 {
     protected ScalarNonlinearity(string name) : base(name) { }

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// (x, h, Z) → hidden irreps: embeds a potential-like (or density-like) input per atom (notes §5.3).
+/// (x, h, Z) → hidden irreps: embeds a potential-like (or density-like) input per atom (docs/math.md, "The fixed-point map").
 public abstract class PotentialEmbedding : nn.Module
 {
     protected PotentialEmbedding(string name) : base(name) { }

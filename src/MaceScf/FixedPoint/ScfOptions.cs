@@ -20,7 +20,7 @@ public enum InitialFermiLevel
     Zero,
 }
 
-/// The SCF settings, with the seed's names (notes §3.5; DESIGN.md §5 for the defaults).
+/// The SCF settings, with the seed's names (docs/fixed-point.md, "The SCF loop (`ScfRunner`, `ScfOptions`)"; docs/compatibility.md, "Defaults").
 public sealed record ScfOptions
 {
     /// num_scf_steps: at most num_scf_steps − 1 updates are made (as in the Python implementation).
@@ -49,7 +49,7 @@ public sealed record ScfOptions
     public InitialFermiLevel InitialFermiLevel { get; init; } = InitialFermiLevel.FromData;
 
     /// use_autograd_forces: keep the graph of every SCF step for the forces (full unroll); otherwise only a step with
-    /// index num_scf_steps − 2 keeps it (Hellmann–Feynman-like forces). Always full in constant-charge mode (notes §4).
+    /// index num_scf_steps − 2 keeps it (Hellmann–Feynman-like forces). Always full in constant-charge mode (docs/fixed-point.md, "Forces: implicit or unrolled (`forces_method`)").
     /// Only with <see cref="ForcesMethod.Unroll"/>.
     public bool UseAutogradForces { get; init; } = true;
 

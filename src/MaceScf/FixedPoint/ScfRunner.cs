@@ -3,15 +3,15 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The SCF loop (notes §3.3–3.4) with the fixes of DESIGN.md §5: linear mixing to the fixed point of an
+/// The SCF loop (docs/math.md, "SCF at constant Fermi level" and "SCF at constant charge"): linear mixing to the fixed point of an
 /// <see cref="IFixedPointMap"/>, at constant Fermi level or at constant total charge (Fukui projection + Newton on μ), optionally
 /// accelerated by Anderson mixing (<see cref="AndersonMixer"/>, docs/fixed-point.md).
 public static class ScfRunner
 {
-    /// Below this |∂Q/∂μ| a structure's response is treated as zero (notes §6).
+    /// Below this |∂Q/∂μ| a structure's response is treated as zero (docs/math.md, "SCF at constant charge").
     public const double SmallResponse = 1e-6;
 
-    /// Largest change of μ per update (V), as in the Python code (notes §3.4): a safeguard for updates that are not linear in
+    /// Largest change of μ per update (V), as in the Python code (docs/math.md, "SCF at constant charge"): a safeguard for updates that are not linear in
     /// V̂; the default one-body update is, and its Newton step is then exact.
     public const double MaxFermiStep = 1.0;
 
@@ -39,12 +39,12 @@ public static class ScfRunner
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
-            // Without use_autograd_forces only a step with index num_scf_steps − 2 keeps its graph (notes §4); a step that keeps
+            // Without use_autograd_forces only a step with index num_scf_steps − 2 keeps its graph (docs/fixed-point.md, "Forces: implicit or unrolled (`forces_method`)"); a step that keeps
             // none runs without autograd.
             bool keep = keepGraph && (o.UseAutogradForces || t == o.NumScfSteps - 2);
             using var noGrad = keep ? null : torch.no_grad();
             var step = map.Step(p, muNode);
-            // Linear mixing p ← p + α(F(p) − p), F(p) = p_local + Δp (notes §3.3).
+            // Linear mixing p ← p + α(F(p) − p), F(p) = p_local + Δp (docs/math.md, "SCF at constant Fermi level").
             var next = p + o.MixingParameter * (map.LocalDensity + step.Update - p);
             if (!keep) next = next.detach();
             var charge = GraphSum(map, next[.., 0]);
@@ -64,7 +64,7 @@ public static class ScfRunner
         using var mixer = AndersonMixer.Create(map, o);
         var mu = keepGraph ? mu0 : mu0.detach();
         var p = keepGraph ? p0 : p0.detach();
-        // Pre-step: Fukui weights at the initial density, then the charge projection of the input density (notes §3.4).
+        // Pre-step: Fukui weights at the initial density, then the charge projection of the input density (docs/math.md, "SCF at constant charge").
         Tensor projected;
         (Tensor Fukui, Tensor Response)? constant = null;
         using (var scope = NewDisposeScope())
@@ -98,10 +98,10 @@ public static class ScfRunner
             bool stop = tracker.Record(t, next, mixer is null ? p : projected, deficit.abs(), deficit.abs());
             // A structure that diverged keeps the density (and μ) before its diverging update.
             p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
-            // The returned μ is the one the returned density was computed with (DESIGN.md §5): no Newton step after the last update.
+            // The returned μ is the one the returned density was computed with (docs/math.md, "SCF at constant charge"): no Newton step after the last update.
             if (stop || t == o.NumScfSteps - 2) break;
             var small = response.abs() < SmallResponse;
-            // Newton on μ for the update's charge (DESIGN.md §5): the input p̃ holds Q*, so the mixed density's deficit is
+            // Newton on μ for the update's charge (docs/math.md, "SCF at constant charge"): the input p̃ holds Q*, so the mixed density's deficit is
             // ΔQ = α(Q* − Q(F(p̃, μ))), and Δμ = ΔQ/(αR), R = ∂Q(F)/∂μ at fixed input, gives Q(F(p̃, μ + Δμ)) = Q* to first
             // order. The μ error does not feed back through the density: its charge response α g δμ is what the projection
             // removes (f ΔQ = −α g δμ). With no response, step against the deficit: Δμ = −sign(ΔQ).

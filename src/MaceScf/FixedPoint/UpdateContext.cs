@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The per-geometry tensors the update rules and readouts read (notes §3.1), computed once before the SCF loop.
+/// The per-geometry tensors the update rules and readouts read (docs/math.md, "The fixed-point map"), computed once before the SCF loop.
 /// <param name="NodeAttrs">[N, Z] one-hot elements</param>
 /// <param name="HMix">[N, hidden.Dim] Σ_t Linear_t(h^(t)) (feature mixer)</param>
 /// <param name="HLast">[N, hidden.Dim] h^(T)</param>

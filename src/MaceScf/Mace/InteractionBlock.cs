@@ -17,7 +17,7 @@ public static class InteractionKinds
 /// interaction irreps) and the residual self-connection [N, hidden_out.Dim] (mul_ir), or null.
 public sealed record InteractionResult(Tensor AtomicBasis, Tensor? SelfConnection);
 
-/// Common part of MACE's RealAgnostic interaction blocks (reference notes §3.4):
+/// Common part of MACE's RealAgnostic interaction blocks (docs/math.md, "The MACE backbone"):
 /// h' = Linear(h); per edge e = (s → r), m_e = conv_tp(h'_s, Y_e; w_e) with w_e = RadialMLP(edge_feats_e);
 /// M_r = Σ_{e → r} m_e; message = Linear(M) / avg_num_neighbors.
 public abstract class InteractionBlock : nn.Module

@@ -3,7 +3,7 @@ using MaceScf.Equivariant;
 namespace MaceScf.Mace;
 
 /// Architecture of the MACE backbone. Property names follow the command-line flags of the Python implementation
-/// (`--r_max` → RMax, …) and the defaults are theirs (reference notes §6; docs/mace.md).
+/// (`--r_max` → RMax, …) and the defaults are theirs (docs/mace.md, "Hyper-parameters (`MaceHyperparameters`)").
 public sealed record MaceHyperparameters
 {
     /// Atomic numbers of the model's elements, sorted ascending (the one-hot order, "z_table").

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
-/// The MACE backbone (reference notes §3): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
+/// The MACE backbone (docs/math.md, "The MACE backbone"): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
 /// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_i [scale · Σ_t readout_t(h_i^t) + shift]
 /// (scale 1 and shift 0 unless the model is a ScaleShiftMACE).
 public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>

@@ -11,7 +11,7 @@ namespace MaceScf.Mace;
 /// <param name="Output">the model's full forward output</param>
 public sealed record MacePrediction(Tensor Energy, Tensor? Forces, Tensor? Virials, Tensor? Stress, MaceOutput Output);
 
-/// Forces and stress by automatic differentiation (reference notes §3.8): a symmetric strain ε_s = (ε + εᵀ)/2 at ε = 0
+/// Forces and stress by automatic differentiation (docs/math.md, "Forces and stress"): a symmetric strain ε_s = (ε + εᵀ)/2 at ε = 0
 /// acts on positions and cell, r ← r (1 + ε_s), cell ← cell (1 + ε_s); forces = −∂E/∂r, virials = −∂E/∂ε,
 /// stress = −virials / |det cell|.
 public static class MaceProperties

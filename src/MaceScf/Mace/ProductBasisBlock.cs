@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// MACE's EquivariantProductBasisBlock: h_new = Linear(SymmetricContraction(A, one-hot)) (+ sc when use_sc)
-/// (reference notes §3.5).
+/// (docs/math.md, "The MACE backbone").
 public sealed class ProductBasisBlock : nn.Module
 {
     private readonly SymmetricContraction _contraction;

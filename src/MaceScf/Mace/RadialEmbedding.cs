@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
-/// Radial Bessel basis b_n(r) = √(2/r_max) · sin(nπr/r_max) / r, n = 1..N (reference notes §3.3).
+/// Radial Bessel basis b_n(r) = √(2/r_max) · sin(nπr/r_max) / r, n = 1..N (docs/math.md, "The MACE backbone").
 public sealed class BesselBasis
 {
     public BesselBasis(double rMax, int numBasis)

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
-/// The trainer's position and counters, saved with every checkpoint (spec §7.4–7.5).
+/// The trainer's position and counters, saved with every checkpoint (docs/training.md, "Checkpoints and restart").
 /// <param name="NextEpoch">the first epoch still to run</param>
 public sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
     double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);

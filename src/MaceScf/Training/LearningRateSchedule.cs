@@ -1,6 +1,6 @@
 namespace MaceScf.Training;
 
-/// The lr scheduler across stages (spec §2.4): each stage resets every group's lr to its stage value; at the top of every
+/// The lr scheduler across stages (docs/training.md, "Optimiser, lr and EMA"): each stage resets every group's lr to its stage value; at the top of every
 /// later epoch of the stage ExponentialLR multiplies it by γ, or ReduceLROnPlateau by lr_factor once the last validation
 /// loss has not improved for more than scheduler_patience epochs (the plateau counter persists across stages). With
 /// schedulefree it is a no-op: the multiplier stays 1.

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
-/// The data-derived constants of a run, in the order of spec §3.6: E0s, avg_num_neighbors, the Fermi-level offset, then the
+/// The data-derived constants of a run, in the order of docs/training.md, "What a run does": E0s, avg_num_neighbors, the Fermi-level offset, then the
 /// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete.
 public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log)
 {
@@ -84,7 +84,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     }
 
     /// --field_feature_norms average: per (l, width), the RMS of the unnormalised features Feat[ρ_ref] + F_ext + M·(μ − μ_off)
-    /// over the atoms of the training frames with reference multipoles (the model's feature machinery, notes §3.2).
+    /// over the atoms of the training frames with reference multipoles (the model's feature machinery, docs/math.md, "Field features").
     public static FieldFeatureNorms AverageFieldFeatureNorms(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species,
         ElectrostaticsOptions electrostatics, double fermiLevelOffset)
     {

@@ -11,7 +11,7 @@ namespace MaceScf.Training;
 /// The outcome of a run: the final model (EMA parameters when --ema) and where it and the metrics were written.
 public sealed record TrainingResult(FixedPointModel Model, string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs);
 
-/// The training loop of `macescf train` (spec §2.4–2.5, §4, §7): the stages of train_schedule with their loss, lr and mode;
+/// The training loop of `macescf train` (docs/training.md, "What a run does"): the stages of train_schedule with their loss, lr and mode;
 /// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
 /// a checkpoint at every evaluation and restart from the latest one; every inference_eval_interval epochs and at each stage's end
 /// the validation set is also run with the SCF of inference (<see cref="InferenceReport"/>). Progress goes to the callback, never the console.

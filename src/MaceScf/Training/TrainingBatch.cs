@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Training;
 
 /// A collated batch with the model inputs and every reference target as tensors; absent labels are zeros with weight 0,
-/// so they contribute nothing to the losses (spec §5). Dispose it after the step.
+/// so they contribute nothing to the losses (docs/math.md, "Training losses"). Dispose it after the step.
 public sealed class TrainingBatch : IDisposable
 {
     private readonly GraphBatch _graph;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
-/// One forward pass of the model in a stage's training mode (spec §4.4 direct, §4.5 unroll_scf, §4.6 implicit, §4.7 linearize_solve).
+/// One forward pass of the model in a stage's training mode (direct, unroll_scf, implicit, linearize_solve: docs/training.md; docs/math.md, "Implicit differentiation").
 public static class TrainingForward
 {
     /// Most SCF steps of the unroll that replaces a poor implicit or linearised solve.
@@ -40,7 +40,7 @@ public static class TrainingForward
             (density, fermi, features) = (null!, null!, null!);
             if (options.Mode is TrainingMode.Implicit or TrainingMode.LinearizeSolve)
             {
-                // Converge without a graph, then make the solution differentiable (spec §4.6–4.7).
+                // Converge without a graph, then make the solution differentiable (docs/math.md, "Implicit differentiation").
                 scf = ScfRunner.Run(geometry, scfOptions, p0, mu0, charge, keepGraph: false);
                 var solved = scf.Status.Contains(ScfStatus.Diverged) ? null
                     : LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, scfOptions.ConstantCharge,

@@ -10,7 +10,7 @@ public readonly record struct LossNormalisation(int Structures, long Atoms)
     public static LossNormalisation Of(TrainingBatch b) => new(b.GraphCount, b.Batch.shape[0]);
 }
 
-/// The weighted loss L = Σ_k w_k L_k of a stage (spec §5; electrostatics-and-scf-math Appendix A). Every "mean" runs over
+/// The weighted loss L = Σ_k w_k L_k of a stage (docs/math.md, "Training losses"). Every "mean" runs over
 /// all elements, so zero-weight (absent) entries count in the denominator but contribute nothing.
 public static class TrainingLoss
 {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
-/// What a training forward pass predicts for a batch (spec §4.4–4.5, build_observables).
+/// What a training forward pass predicts for a batch (docs/math.md, "Training losses").
 /// <param name="Density">[N, K] final density</param>
 /// <param name="FermiLevel">[G] the Fermi level (the reference one in direct mode)</param>
 /// <param name="Forces">[N, 3], or null when no loss or metric needs them</param>

@@ -2,7 +2,7 @@ using MaceScf.Data;
 
 namespace MaceScf.Training;
 
-/// The labelled training, validation and test sets of a run and the species table (spec §3.5).
+/// The labelled training, validation and test sets of a run and the species table (docs/training.md, "What a run does").
 /// <param name="Tests">the test file split by config_type, in order of first appearance</param>
 public sealed record TrainingSets(IReadOnlyList<LabelledConfiguration> Train, IReadOnlyList<LabelledConfiguration> Valid,
     IReadOnlyList<(string Name, IReadOnlyList<LabelledConfiguration> Frames)> Tests, SpeciesTable Species)

@@ -24,7 +24,7 @@ public class BoundaryMethodTests
         double periodic = EnergyOf(options with { Method = BoundaryMethod.Pbc }, positions, p, Cubic(30));
         Assert.Equal(-1.7729455567, periodic, 1e-9);
         Assert.Equal(-1.7641884083, box, 1e-9);
-        Assert.Equal(-1.7639565286, box, 5e-4);   // the open-boundary value (notes §7.2)
+        Assert.Equal(-1.7639565286, box, 5e-4);   // the open-boundary value
     }
 
     [Theory]
@@ -32,7 +32,7 @@ public class BoundaryMethodTests
     [InlineData(40.0, -4.0495263026, 0.0042410456)]
     public void MoleculeInBoxCorrectionOfAPairMatchesTheReference(double box, double periodicReference, double correctionReference)
     {
-        // ±1 e at 3 Å, σ = 1.5, k_c = 1.25·k_heur([1.5], L = 0) = 1.875 Å⁻¹ (notes §7.2).
+        // ±1 e at 3 Å, σ = 1.5, k_c = 1.25·k_heur([1.5], L = 0) = 1.875 Å⁻¹.
         using var scope = NewDisposeScope();
         var options = new ElectrostaticsOptions
         {
@@ -131,7 +131,7 @@ public class BoundaryMethodTests
     {
         // ∂E/∂p_ilm = ∫ V φ_lm(r − r_i): the feature of width σ with the own site included, rescaled
         // from the receiver to the density normalisation (φ = C_rec/C_mp ψ). This ties the
-        // correction potentials and fields to the correction energies (notes §7.1 item 9).
+        // correction potentials and fields to the correction energies.
         using var scope = NewDisposeScope();
         foreach (var method in new[] { BoundaryMethod.Slab, BoundaryMethod.MoleculeInBox })
         {

@@ -49,7 +49,7 @@ public class DerivativeTests
     public void DipoleFeaturesAreTheGradientOfTheChargeFeatures(BoundaryMethod method)
     {
         // With the own site excluded, moving atom i at fixed density changes its l=0 feature of
-        // width σf by 2√π ∇Ṽ; its l=1 feature is (√6π σf/2) ∇Ṽ in (y, z, x) order (notes §2.2).
+        // width σf by 2√π ∇Ṽ; its l=1 feature is (√6π σf/2) ∇Ṽ in (y, z, x) order (docs/math.md, "Field features").
         // Under pbc an atom's dipole also sees its own images' field, which does not move with the
         // atom, so the periodic check uses charges only.
         using var scope = NewDisposeScope();

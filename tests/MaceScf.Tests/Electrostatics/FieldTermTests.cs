@@ -97,7 +97,7 @@ public class FieldTermTests
     [Fact]
     public void AverageNormsOfReferenceDensitiesDependOnlyOnTheCentredFermiLevel()
     {
-        // Gauge (notes §7.1 item 10): the norms see μ − μ_off only.
+        // Gauge: the norms see μ − μ_off only.
         using var scope = NewDisposeScope();
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc };
         using var plan = new ElectrostaticsPlan(options, T(TriclinicPositions), T(TriclinicCell));

@@ -5,7 +5,7 @@ using static MaceScf.Tests.Electrostatics.BoundaryMethodTests;
 
 namespace MaceScf.Tests.Electrostatics;
 
-/// Symmetries of the energy and features (notes §7.1).
+/// Symmetries of the energy and features.
 public class InvarianceTests
 {
     static readonly ElectrostaticsOptions Periodic = new() { Method = BoundaryMethod.Pbc, IncludeSelfInteraction = false };

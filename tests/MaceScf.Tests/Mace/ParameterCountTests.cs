@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace MaceScf.Tests.Mace;
 
-/// Parameter counts of published and default settings (reference notes §7): proof that every layer has MACE's shape.
+/// Parameter counts of published and default settings (docs/mace.md): proof that every layer has MACE's shape.
 /// Models are only built, never run.
 public class ParameterCountTests(ITestOutputHelper output)
 {

@@ -6,7 +6,7 @@ namespace MaceScf.Tests.Mace;
 
 public class RadialEmbeddingTests
 {
-    /// Reference notes §8.4: Bessel basis at r = 1.5, r_max = 5.
+    /// Bessel basis at r = 1.5, r_max = 5.
     [Fact]
     public void BesselBasisMatchesReferenceValues()
     {

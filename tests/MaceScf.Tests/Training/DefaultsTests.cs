@@ -5,7 +5,7 @@ using ScfOptions = MaceScf.FixedPoint.ScfOptions;
 
 namespace MaceScf.Tests.Training;
 
-/// Defaults follow the Python command line (notes §1) and DESIGN §5 where the notes disagree.
+/// Defaults follow the Python command line (docs/compatibility.md, "Defaults").
 public class DefaultsTests
 {
     static readonly TrainingConfig Config = ConfigFixture.Load(ConfigFixture.Required + ConfigFixture.DirectSchedule);

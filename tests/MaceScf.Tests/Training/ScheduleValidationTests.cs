@@ -2,7 +2,7 @@ using MaceScf.Training;
 
 namespace MaceScf.Tests.Training;
 
-/// The train_schedule rules of the seed and of the Python pipeline (notes §2.3, §4.3).
+/// The train_schedule rules of the seed and of the Python pipeline (docs/configuration.md, "`train_schedule`").
 public class ScheduleValidationTests
 {
     static string Schedule(string stages) => ConfigFixture.Required + "train_schedule:\n" + stages;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The converged SCF solution made differentiable (spec §4.6–4.7). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
+/// The converged SCF solution made differentiable (docs/math.md, "Implicit differentiation"). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
 /// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
 /// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, built row by row from vector–Jacobian products of the update map).
 /// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
@@ -83,7 +83,7 @@ public static class LinearizedSolution
         return fixedFermiLevel is null ? cat([r, ScfRunner.GraphSum(geometry, rho.select(1, 0)) - targetCharge]) : r;
     }
 
-    /// The post-solve check of spec §4.7 step 5, without gradients.
+    /// The acceptance check of docs/math.md, "Implicit differentiation", without gradients.
     static bool Acceptable(FixedPointGeometry geometry, Tensor rho, Tensor mu, Tensor targetCharge, bool constantCharge)
     {
         using var noGrad = no_grad();

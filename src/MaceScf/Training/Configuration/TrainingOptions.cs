@@ -22,7 +22,7 @@ public enum DefaultDtype
 
 /// Every option of `macescf train`, with type, default and help: the single source of truth for
 /// config.yaml, the command line, `--help`, `--print-config` and docs/configuration.md. Names and
-/// defaults follow the Python `run_train.py` (notes §1) except where DESIGN §5 decides otherwise.
+/// defaults follow the Python `run_train.py` (docs/compatibility.md, "Defaults").
 public static class TrainingOptions
 {
     static readonly List<Option> Registered = [];
