@@ -40,14 +40,19 @@ HDNNP = {"ag3": (1.32, 31.7, 10.0), "c10h2": (1.19, 78.0, 6.6)}
 PREFIX = "macescf_"
 
 
-def train(system, cls, macescf, runs):
+def describe(cls):
+    """(label, constant_charge, mixing) of a class: CLASSES, else a fixed-point model scored like `converged`."""
+    return CLASSES.get(cls, (f"fixed point, {cls}", True, 0.6))
+
+
+def train(system, cls, macescf, runs, configs):
     data = os.path.join(HERE, system)
     work = os.path.join(runs, system, cls)
     os.makedirs(work, exist_ok=True)
     load_before = os.getloadavg()[0]
     start = time.time()
     with open(os.path.join(work, "train.out"), "w") as out:
-        subprocess.run(macescf + ["train", "--config", os.path.join(HERE, "configs", f"{cls}.yaml"),
+        subprocess.run(macescf + ["train", "--config", os.path.join(configs, f"{cls}.yaml"),
                                   "--train_file", os.path.join(data, "train.xyz"), "--valid_file", os.path.join(data, "valid.xyz"),
                                   "--test_file", os.path.join(data, "test.xyz"), "--work_dir", work, "--model_dir", work],
                        stdout=out, stderr=subprocess.STDOUT, check=True)
@@ -58,7 +63,7 @@ def train(system, cls, macescf, runs):
 
 def evaluate(system, cls, macescf, runs):
     """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped."""
-    _, constant_charge, mixing = CLASSES[cls]
+    _, constant_charge, mixing = describe(cls)
     work = os.path.join(runs, system, cls)
     with open(os.path.join(work, "eval.out"), "w") as out:
         subprocess.run(macescf + ["eval", os.path.join(work, f"{cls}_run-1.model"), os.path.join(HERE, system, "test.xyz"),
@@ -129,10 +134,10 @@ def parity(system, runs, classes, out_png):
     os.replace(out_png + ".tmp.png", out_png)
 
 
-def report(runs, docs):
+def report(runs, docs, classes):
     results = {}
     for system in SYSTEMS:
-        for cls in CLASSES:
+        for cls in classes:
             work = os.path.join(runs, system, cls)
             path = os.path.join(work, "test_predictions.xyz")
             if not os.path.exists(path):
@@ -167,7 +172,7 @@ def tables(results):
             minutes = f"{entry['train_seconds'] / 60:.1f}" + (f" (load {load:.0f})" if np.isfinite(load) else "")
             for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
                 r = entry[part]
-                lines.append(f"| {CLASSES[cls][0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
+                lines.append(f"| {describe(cls)[0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
                              f"{r['charges_me']:.1f} | {r['atomic_dipoles_me_a']:.1f} | {r['dipole_me_a']:.1f} | {r['scf_mean']:.1f} / {r['scf_max']} | "
                              f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
         if system in HDNNP:
@@ -189,9 +194,13 @@ def write_markdown(results, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--system", choices=sorted(SYSTEMS), action="append")
-    parser.add_argument("--class", dest="classes", choices=sorted(CLASSES), action="append")
+    parser.add_argument("--class", dest="classes", action="append", help="a config of --configs (default: every class of CLASSES)")
     parser.add_argument("--macescf", default=os.path.join(ROOT, "macescf"), help="the macescf program (default: ./macescf)")
     parser.add_argument("--runs", default=os.path.join(ROOT, "runs", "benchmarks"), help="training runs (default: runs/benchmarks, ignored by git)")
+    parser.add_argument("--configs", default=os.path.join(HERE, "configs"),
+                        help="folder of the class configs <class>.yaml (default: data/benchmarks/configs)")
+    parser.add_argument("--docs", default=os.path.join(ROOT, "docs"),
+                        help="where accuracy.md, accuracy/results.json and the plots go (default: docs)")
     parser.add_argument("--eval-only", action="store_true", help="evaluate models already trained in the runs folder")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the tables and plots from evaluated runs")
     args = parser.parse_args()
@@ -201,10 +210,10 @@ def main():
             for cls in args.classes or list(CLASSES):
                 print(f"{system} {cls} ...", flush=True)
                 if not args.eval_only:
-                    train(system, cls, macescf, args.runs)
+                    train(system, cls, macescf, args.runs, args.configs)
                 evaluate(system, cls, macescf, args.runs)
-    results = report(args.runs, os.path.join(ROOT, "docs"))
-    write_markdown(results, os.path.join(ROOT, "docs", "accuracy.md"))
+    results = report(args.runs, args.docs, args.classes or list(CLASSES))
+    write_markdown(results, os.path.join(args.docs, "accuracy.md"))
     json.dump(results, sys.stdout, indent=1)
 
 

@@ -5,7 +5,8 @@ namespace MaceScf.FixedPoint;
 
 /// The converged SCF solution made differentiable (docs/math.md, "Implicit differentiation"). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
 /// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
-/// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, built row by row from vector–Jacobian products of the update map).
+/// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, block-diagonal over the frames, built from vector–Jacobian products of the
+/// update map, one per unknown of the largest frame: <see cref="BlockJacobian"/>).
 /// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
 /// dy*/dθ = −J⁻¹ ∂R/∂θ.
 /// * linearize_solve keeps J on the graph (the linearised problem is solved as a function of θ);
@@ -39,26 +40,28 @@ public static class LinearizedSolution
         var y = reference.clone().requires_grad_(true);
         var residual = Residual(geometry, y, n, k, constantCharge ? null : fermiLevel.detach(), targetCharge);
         long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, differentiableJacobian);
+        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, Blocks(geometry, k, constantCharge), differentiableJacobian);
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
         var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
         return Acceptable(geometry, rho, mu, targetCharge, constantCharge) ? (rho, mu) : null;
     }
 
-    /// J⁻¹R with the dense Jacobian, row i = e_iᵀ ∂R/∂y.
-    static Tensor Dense(Tensor residual, Tensor y, bool differentiableJacobian)
+    /// J⁻¹R with the dense Jacobian.
+    static Tensor Dense(Tensor residual, Tensor y, long[] blocks, bool differentiableJacobian)
     {
-        long d = y.shape[0];
-        var rows = new Tensor[d];
-        for (long i = 0; i < d; i++)
-        {
-            var unit = zeros(d, dtype: y.dtype).index_fill_(0, tensor(new[] { i }), 1.0);
-            rows[i] = autograd.grad([residual], [y], [unit], retain_graph: true, create_graph: differentiableJacobian)[0];
-        }
-        var jacobian = stack(rows);
+        var jacobian = BlockJacobian.Of(residual, y, blocks, differentiableJacobian);
         if (!differentiableJacobian) jacobian = jacobian.detach();
         return linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
+    }
+
+    /// The frame of each unknown of y = [ρ (N·K, atom-major), μ (G, constant charge only)]: frames do not interact, so J is
+    /// block-diagonal over them.
+    static long[] Blocks(FixedPointGeometry geometry, long k, bool constantCharge)
+    {
+        var atoms = geometry.Batch.cpu().data<long>().ToArray();
+        var density = atoms.SelectMany(g => Enumerable.Repeat(g, (int)k));
+        return (constantCharge ? density.Concat(Enumerable.Range(0, geometry.NumGraphs).Select(g => (long)g)) : density).ToArray();
     }
 
     /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed.
