@@ -41,8 +41,11 @@ PREFIX = "macescf_"
 
 
 def describe(cls):
-    """(label, constant_charge, mixing) of a class: CLASSES, else a fixed-point model scored like `converged`."""
-    return CLASSES.get(cls, (f"fixed point, {cls}", True, 0.6))
+    """(label, constant_charge, mixing) of a class: CLASSES, else (a config of --configs) a local model when its name starts with
+    `local`, a fixed-point model otherwise."""
+    if cls in CLASSES:
+        return CLASSES[cls]
+    return (f"local, {cls}", False, 0.6) if cls.startswith("local") else (f"fixed point, {cls}", True, 0.6)
 
 
 def train(system, cls, macescf, runs, configs):
