@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using System.Diagnostics;
 using MaceScf;
 using MaceScf.Data;
@@ -30,21 +31,21 @@ public sealed class FixedPointBenchmarkSystem
             Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc, FieldFeatureWidths = [1.5, 3.0] },
             FieldFeatureNorms = [25.0, 25.0, 1.0, 1.0],
         });
-        foreach (var p in Model.parameters()) p.requires_grad_(false);
+        Model.Freeze();
         // Random weights give local charges and a response far larger than a trained model's; scale the update's output
         // and the local density's last layer so that the SCF converges.
         foreach (var (name, p) in Model.named_parameters())
             if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3")))
                 p.mul_(ResponseScale);
         Batch = GraphBatch.Build([configuration], 5.0, new SpeciesTable([1, 8]));
-        Inputs = FixedPointInputs.FromBatch(Batch) with { TotalCharge = zeros(1, dtype: float64) };
+        Inputs = SystemInputs.FromBatch(Batch) with { TotalCharge = zeros(1, dtype: float64) };
     }
 
     public FixedPointModel Model { get; }
 
     public GraphBatch Batch { get; }
 
-    public FixedPointInputs Inputs { get; }
+    public SystemInputs Inputs { get; }
 }
 
 /// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers]`, after one warm-up
@@ -65,7 +66,7 @@ public static class FixedPointTiming
         int atoms = int.Parse(args[0]), channels = int.Parse(args[1]);
         int repeats = args.Length > 2 && !args[2].StartsWith("--") ? int.Parse(args[2]) : 3;
         double mixing = Option(args, "--mixing") ?? 0.25;
-        int denseLimit = (int)(Option(args, "--dense-limit") ?? DifferentiableScf.DenseLimit);
+        int denseLimit = (int)(Option(args, "--dense-limit") ?? 0);
         NativeTuning.Apply();
         torch.set_num_threads(2);
         var system = new FixedPointBenchmarkSystem(atoms, channels);
@@ -215,7 +216,7 @@ public static class FixedPointTiming
     static void Unrolled(FixedPointBenchmarkSystem system, ScfOptions options)
     {
         using var scope = NewDisposeScope();
-        var prediction = system.Model.Evaluate(system.Inputs, options with { ForcesMethod = ForcesMethod.Unroll });
+        var prediction = system.Model.Predict(system.Inputs, new PredictionRequest { Scf = options with { ForcesMethod = ForcesMethod.Unroll } });
         _ = prediction.Forces!.sum().item<double>();
     }
 

@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using MaceScf;
@@ -32,11 +33,13 @@ public sealed class MaceBenchmarkSystem
 
     public MaceInputs Inputs { get; }
 
+    private SystemInputs SystemInputs => new(Inputs, torch.ones(Inputs.NumGraphs, 3, dtype: ScalarType.Bool));
+
     /// One energy + forces evaluation; returns the energy.
     public double EnergyAndForces()
     {
         using var scope = NewDisposeScope();
-        var prediction = MaceProperties.Evaluate(Model, Inputs);
+        var prediction = Model.Predict(SystemInputs, new PredictionRequest());
         return prediction.Energy.item<double>() + 0 * prediction.Forces!.sum().item<double>();
     }
 
@@ -45,7 +48,7 @@ public sealed class MaceBenchmarkSystem
     {
         using var scope = NewDisposeScope();
         Model.zero_grad();
-        var prediction = MaceProperties.Evaluate(Model, Inputs, createGraph: true);
+        var prediction = Model.Predict(SystemInputs, new PredictionRequest { CreateGraph = true, Training = true });
         var loss = prediction.Energy.pow(2).sum() + prediction.Forces!.pow(2).sum();
         loss.backward();
         return loss.item<double>();

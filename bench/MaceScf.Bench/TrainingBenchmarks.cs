@@ -81,11 +81,10 @@ public static class TrainingTiming
                 using var scope = NewDisposeScope();
                 using var batch = TrainingBatch.Build([frame], model, sets.Species);
                 optimizer.ZeroGrad();
-                var outputs = TrainingForward.Run(model, batch, stage.FixedPointTrainingOptions, computeForces: true, createGraph: true,
-                    training: true, denseJacobianLimit: denseLimit);
+                var outputs = model.Predict(batch.Inputs, TrainingRequest.For(stage, forces: true, training: true) with { DenseJacobianLimit = denseLimit });
                 TrainingLoss.Compute(stage.Loss, outputs, batch).Total.backward();
                 scfSteps += outputs.Scf?.Steps.Sum() ?? 0;
-                if (outputs.Fallback) fallbacks++;
+                if (outputs.Derivation?.FellBack == true) fallbacks++;
                 optimizer.Step();
             }
             seconds.Add(watch.Elapsed.TotalSeconds);

@@ -1,3 +1,4 @@
+using MaceScf.Calculators;
 using MaceScf.Cli.Commands;
 using MaceScf.Data;
 using Spectre.Console;
@@ -47,7 +48,7 @@ public sealed class App(IAnsiConsole console)
             console.WriteLine($"Run 'macescf {command.Name} --help' for usage.");
             return 2;
         }
-        catch (Exception e) when (e is KeyMappingException or MaceImport.MaceImportException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (e is KeyMappingException or ScfFailedException or MaceImport.MaceImportException or IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidDataException or InvalidOperationException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

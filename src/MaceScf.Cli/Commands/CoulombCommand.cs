@@ -67,21 +67,22 @@ public sealed class CoulombCommand : ICommand
     {
         var settings = CoulombSettings.Read(args);
         if (settings.OutputPath is { } target) OutputLocation.RequireWritable(target);
-        var calculator = new CoulombCalculator(settings.Options);
         var inputs = CoulombInput.ReadAll(ExtXyzReader.Read(settings.InputPath), settings);
         double? offset = CoulombInput.FermiLevelOffset(inputs, settings);
         var shifts = inputs.Select(i => i.FermiLevel - offset).ToList();
-        var results = inputs.Select((input, k) => calculator.Evaluate(input.Configuration, input.Multipoles, input.ExternalField, shifts[k])).ToList();
+        var calculator = new CoulombCalculator(settings.Options, offset);
+        var results = inputs.Select(input => calculator.Calculate(
+            new Structure(input.Configuration, FermiLevel: input.FermiLevel, ExternalField: input.ExternalField, Multipoles: input.Multipoles))).ToList();
 
         FieldFeatureNorms norms;
         using (NewDisposeScope())
-            norms = settings.Norms(calculator.Layout, () => results.Select(r => tensor(r.FieldFeatures, dtype: float64)));
+            norms = settings.Norms(calculator.Layout, () => results.Select(r => tensor(r.FieldFeatures!, dtype: float64)));
 
         console.WriteLine($"{settings.InputPath}: {results.Count} frame(s)");
         console.Write(Table(inputs, results));
         foreach (var (input, result) in inputs.Zip(results))
         {
-            if (input.TotalCharge is double q && Math.Abs(q - result.TotalCharge) > ChargeTolerance)
+            if (input.TotalCharge is double q && Math.Abs(q - result.TotalCharge!.Value) > ChargeTolerance)
                 console.WriteLine($"warning: {input.Configuration.DescribeOrigin()}: Σq = {result.TotalCharge:G8} but '{settings.TotalChargeKey}' = {q:G8}");
         }
         NoteMissing(console, inputs, settings.ExternalFieldKey, i => i.ExternalField is null, "no applied field");
@@ -101,17 +102,22 @@ public sealed class CoulombCommand : ICommand
             console.WriteLine($"note: {frames.Count} frame(s) without '{key}' ({consequence}): {string.Join(", ", frames)}");
     }
 
-    private static Table Table(List<CoulombInput> inputs, List<CoulombResult> results)
+    private static Table Table(List<CoulombInput> inputs, List<CalculatorResults> results)
     {
         var table = new Table().AddColumns("frame", "atoms", "method", "charge", "|dipole| e·Å", "energy (eV)", "max |F| (eV/Å)", "k-space", "k-vectors");
         foreach (var (input, r) in inputs.Zip(results))
         {
             table.AddRow(
                 input.Configuration.FrameIndex.ToString(), input.Configuration.AtomCount.ToString(),
-                Markup.Escape(r.Method.ToName()), r.TotalCharge.ToString("F4"), r.DipoleNorm.ToString("F4"),
-                r.TotalEnergy.ToString("F6"), r.MaxForce.ToString("F6"),
-                Markup.Escape(r.Kspace is { Grid: { } grid } ? $"pme {string.Join("x", grid)}" : r.Kspace is null ? "-" : "ewald"), r.KVectorCount.ToString());
+                Markup.Escape(r.Electrostatics!.Value.Method.ToName()), r.TotalCharge!.Value.ToString("F4"),
+                Math.Sqrt(r.Dipole!.Sum(d => d * d)).ToString("F4"), r.Energy.ToString("F6"), MaxNorm(r.Forces!).ToString("F6"),
+                Markup.Escape(r.Kspace is { Grid: { } grid } ? $"pme {string.Join("x", grid)}" : r.Kspace is null ? "-" : "ewald"),
+                r.Electrostatics.Value.KVectorCount.ToString());
         }
         return table;
     }
+
+    /// Largest row norm (0 without rows).
+    private static double MaxNorm(double[,] forces) => Enumerable.Range(0, forces.GetLength(0))
+        .Select(i => Math.Sqrt(forces[i, 0] * forces[i, 0] + forces[i, 1] * forces[i, 1] + forces[i, 2] * forces[i, 2])).DefaultIfEmpty(0).Max();
 }

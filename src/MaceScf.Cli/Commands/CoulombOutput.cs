@@ -8,7 +8,7 @@ namespace MaceScf.Cli.Commands;
 /// added (keys of the same name are replaced).
 internal static class CoulombOutput
 {
-    public static Configuration Frame(CoulombInput input, CoulombResult result, CoulombSettings settings,
+    public static Configuration Frame(CoulombInput input, CalculatorResults result, CoulombSettings settings,
         FieldFeatureNorms norms, double? fermiLevelShift)
     {
         var source = input.Configuration;
@@ -20,11 +20,12 @@ internal static class CoulombOutput
         foreach (var (key, value) in source.Arrays) frame.Arrays[key] = value;
 
         var options = settings.Options;
-        frame.Info["electrostatic_energy"] = result.CoulombEnergy;
-        frame.Info["electrostatic_field_energy"] = result.FieldEnergy;
-        frame.Info["electrostatic_total_energy"] = result.TotalEnergy;
-        frame.Info["dipole"] = result.Dipole;
-        frame.Info["coulomb_method"] = result.Method.ToName();
+        var (method, kVectors) = result.Electrostatics!.Value;
+        frame.Info["electrostatic_energy"] = result.Terms["coulomb"];
+        frame.Info["electrostatic_field_energy"] = result.Terms["external_field"];
+        frame.Info["electrostatic_total_energy"] = result.Energy;
+        frame.Info["dipole"] = result.Dipole!;
+        frame.Info["coulomb_method"] = method.ToName();
         frame.Info["coulomb_multipoles_key"] = settings.MultipolesKey;
         frame.Info["coulomb_multipoles_max_l"] = (long)options.DensityMaxL;
         frame.Info["coulomb_smearing_width"] = options.SmearingWidth;
@@ -33,10 +34,10 @@ internal static class CoulombOutput
         frame.Info["coulomb_field_feature_norms"] = norms.PerDegreeAndWidth.ToArray();
         frame.Info["coulomb_self_interaction"] = options.IncludeSelfInteraction;
         frame.Info["coulomb_field_si"] = options.IncludeFieldSelfInteraction;
-        if (result.Method != BoundaryMethod.Realspace)
+        if (method != BoundaryMethod.Realspace)
         {
             frame.Info["coulomb_kspace_method"] = result.Kspace!.Method.ToName();
-            frame.Info["coulomb_k_vectors"] = (long)result.KVectorCount;
+            frame.Info["coulomb_k_vectors"] = (long)kVectors;
             if (result.Kspace.Mesh is { } mesh)
             {
                 frame.Info["coulomb_electrostatics_accuracy"] = options.ElectrostaticsAccuracy;
@@ -54,9 +55,9 @@ internal static class CoulombOutput
         if (input.ExternalField is { } field) frame.Info["coulomb_external_field"] = field;
         if (fermiLevelShift is { } shift) frame.Info["coulomb_fermi_level_shift"] = shift;
 
-        frame.Arrays["electrostatic_forces"] = result.Forces;
-        frame.Arrays["electrostatic_potential"] = result.Potential;
-        frame.Arrays["field_features"] = result.NormalisedFieldFeatures(norms);
+        frame.Arrays["electrostatic_forces"] = result.Forces!;
+        frame.Arrays["electrostatic_potential"] = result.Potential!;
+        frame.Arrays["field_features"] = norms.Apply(result.FieldFeatures!);
         return frame;
     }
 }

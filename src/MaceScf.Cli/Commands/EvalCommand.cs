@@ -1,3 +1,4 @@
+using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
 using MaceScf.Mace;
@@ -70,8 +71,7 @@ public sealed class EvalCommand : ICommand
 
         if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
             return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
-        using var model = ModelFile.Load(args.Positional[0]);
-        foreach (var p in model.parameters()) p.requires_grad_(false);
+        using var model = ModelFile.Load(args.Positional[0]).Freeze();
         console.WriteLine($"electrostatics: {kspace(model)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
         var species = new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers);
@@ -83,11 +83,12 @@ public sealed class EvalCommand : ICommand
         if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");
         MappedKeys.Check(args.String("keys"), frames.Select(f => f.Configuration).ToList(), args.Positional[1], console);
 
-        var evaluator = new FrameEvaluator(model, options, batchSize, forces, stress);
+        var calculator = new FixedPointCalculator(model, options);
+        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
         var predictions = LiveProgress.Run(console, work =>
         {
             var done = new List<FramePrediction>(frames.Count);
-            foreach (var p in evaluator.Evaluate(frames))
+            foreach (var p in FramePrediction.Evaluate(calculator, frames, properties, batchSize))
             {
                 done.Add(p);
                 work.Report(new WorkProgress("SCF frames", done.Count, frames.Count));
@@ -97,7 +98,7 @@ public sealed class EvalCommand : ICommand
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
-        return predictions.Any(p => ScfResult.Failed(p.Status)) ? 1 : 0;
+        return predictions.Any(p => ScfResult.Failed(p.Results.Status!.Value)) ? 1 : 0;
     }
 
     /// A plain MACE model (macescf MACE model file or Python `.model` file): energy, per-atom energies, forces and stress.
@@ -162,21 +163,22 @@ public sealed class EvalCommand : ICommand
         }
     }
 
-    private static Configuration ToFrame(FramePrediction p)
+    private static Configuration ToFrame(FramePrediction prediction)
     {
-        var frame = Copy(p.Frame.Configuration);
+        var (labelled, p) = prediction;
+        var frame = Copy(labelled.Configuration);
         frame.Info[Prefix + "energy"] = p.Energy;
         foreach (var (name, value) in p.Terms) frame.Info[$"{Prefix}energy_{name}"] = value;
-        frame.Info[Prefix + "dipole"] = p.Dipole;
-        frame.Info[Prefix + "total_charge"] = p.TotalCharge;
-        frame.Info[Prefix + "fermi_level"] = p.FermiLevel;
-        frame.Info[Prefix + "scf_status"] = ScfResult.Name(p.Status);
+        frame.Info[Prefix + "dipole"] = p.Dipole!;
+        frame.Info[Prefix + "total_charge"] = p.TotalCharge!.Value;
+        frame.Info[Prefix + "fermi_level"] = p.FermiLevel!.Value;
+        frame.Info[Prefix + "scf_status"] = ScfResult.Name(p.Status!.Value);
         frame.Info[Prefix + "scf_steps"] = (long)p.Steps;
         frame.Info[Prefix + "scf_history"] = p.History;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Derivation is not null) frame.Info[Prefix + "forces_method"] = ForcesMethodNames.Name(p.Derivation.Method);
-        frame.Arrays[Prefix + "density_coefficients"] = p.Density;
+        frame.Arrays[Prefix + "density_coefficients"] = p.Density!;
         return frame;
     }
 }

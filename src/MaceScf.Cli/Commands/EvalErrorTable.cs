@@ -2,6 +2,7 @@ using System.Globalization;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
 using MaceScf.Mace;
+using MaceScf.Calculators;
 using Spectre.Console;
 
 namespace MaceScf.Cli.Commands;
@@ -44,17 +45,17 @@ public static class EvalErrorTable
     public static IEnumerable<Row> Rows(IReadOnlyList<FramePrediction> predictions)
     {
         yield return Collect("energy per atom", "meV/atom", predictions.Where(p => p.Frame.Energy.IsPresent)
-            .Select(p => 1000 * (p.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
-        yield return Collect("forces", "meV/Å", predictions.Where(p => p.Frame.Forces.IsPresent && p.Forces is not null)
-            .SelectMany(p => Differences(p.Forces!, p.Frame.Forces.Value).Select(d => 1000 * d)));
+            .Select(p => 1000 * (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
+        yield return Collect("forces", "meV/Å", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
+            .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value).Select(d => 1000 * d)));
         yield return Collect("atomic multipoles", "e (·Å^l)", predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent)
-            .SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value)));
+            .SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value)));
         yield return Collect("dipole", "e·Å", predictions.Where(p => p.Frame.Dipole.IsPresent)
-            .SelectMany(p => p.Dipole.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
+            .SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
         yield return Collect("total charge", "e", predictions.Where(p => p.Frame.TotalCharge.IsPresent)
-            .Select(p => p.TotalCharge - p.Frame.TotalCharge.Value));
+            .Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
         yield return Collect("Fermi level", "V", predictions.Where(p => p.Frame.FermiLevel.IsPresent)
-            .Select(p => p.FermiLevel - p.Frame.FermiLevel.Value));
+            .Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
     }
 
     private static IEnumerable<double> Differences(double[,] predicted, double[,] reference)

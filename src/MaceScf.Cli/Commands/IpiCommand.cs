@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.Driver;
 using MaceScf.FixedPoint;
@@ -70,8 +71,7 @@ public sealed class IpiCommand : ICommand
 
         if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
             return RunMace(args.Positional[0], init, address, unix, console);
-        using var model = ModelFile.Load(args.Positional[0]);
-        foreach (var p in model.parameters()) p.requires_grad_(false);
+        using var model = ModelFile.Load(args.Positional[0]).Freeze();
         console.WriteLine($"electrostatics: {kspace(model)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
@@ -88,7 +88,7 @@ public sealed class IpiCommand : ICommand
             var prediction = potential.Evaluate(geometry.Positions, geometry.Cell);
             updates.Add(prediction.Steps);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"step {updates.Count - 1}: energy {prediction.Energy:F8} eV, SCF {ScfResult.Name(prediction.Status)} in {prediction.Steps} "
+                $"step {updates.Count - 1}: energy {prediction.Energy:F8} eV, SCF {ScfResult.Name(prediction.Status!.Value)} in {prediction.Steps} "
                 + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s"));
             return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction));
         });

@@ -217,10 +217,10 @@ public sealed class TrainCommand : IRawArgumentsCommand
             ScfSummaryTable.Print(console, set.Predictions, "SCF status");
             if (InferenceReport.Of(set.Predictions).Divergence(new Dictionary<string, double>()) is { } notConverged)
                 say($"warning: {set.Name}: {notConverged}");
-            var converged = set.Predictions.Where(p => p.Status == ScfStatus.Converged).ToList();
+            var converged = set.Predictions.Where(p => p.Results.Status == ScfStatus.Converged).ToList();
             if (converged.Count > 0) EvalErrorTable.Print(console, converged);
             if (converged.Count < set.Predictions.Count)
-                EvalErrorTable.Print(console, set.Predictions.Where(p => p.Status != ScfStatus.Converged).ToList(),
+                EvalErrorTable.Print(console, set.Predictions.Where(p => p.Results.Status != ScfStatus.Converged).ToList(),
                     "errors against the reference labels of the frames that did not converge (where their SCF stopped; not scored above)");
         }
     }

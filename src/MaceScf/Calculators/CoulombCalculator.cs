@@ -4,40 +4,46 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Calculators;
 
-/// Electrostatics of given Gaussian multipoles on one structure (no machine-learned model):
-/// the Coulomb energy, the energy E·P in an applied field, forces −∂(E_Coulomb + E·P)/∂r,
-/// the potential at the atoms, the total dipole and the unnormalised field features
-/// (Hartree + external field + potential shift).
-public sealed class CoulombCalculator
+/// Electrostatics of given Gaussian multipoles (<see cref="Structure.Multipoles"/>) on one structure, no machine-learned
+/// model: the energy (terms coulomb and external_field, E·P in an applied field), forces −∂(E_Coulomb + E·P)/∂r, the
+/// potential at the atoms, the total charge and dipole and the unnormalised field features (Hartree + external field +
+/// potential shift μ − <paramref name="fermiLevelOffset"/> when the structure has a Fermi level).
+public sealed class CoulombCalculator : Calculator
 {
-    public CoulombCalculator(ElectrostaticsOptions options)
+    private readonly double? _fermiLevelOffset;
+
+    /// <param name="fermiLevelOffset">μ_off of the potential shift; null: structures' Fermi levels are ignored</param>
+    public CoulombCalculator(ElectrostaticsOptions options, double? fermiLevelOffset = null)
     {
         options.Validate();
         Options = options;
         Layout = new FieldFeatureLayout(options);
+        _fermiLevelOffset = fermiLevelOffset;
     }
 
     public ElectrostaticsOptions Options { get; }
+
     public FieldFeatureLayout Layout { get; }
 
     /// The boundary method the frame is evaluated with (mixed_periodic and auto resolved from its pbc).
     public BoundaryMethod MethodFor(Configuration configuration) =>
         ElectrostaticsPlan.ResolveMethods(Options.Method, [configuration.Pbc])[0];
 
-    /// <param name="multipoles">[N, (L+1)²] coefficients in the order [q, p_y, p_z, p_x, ...].</param>
-    /// <param name="externalField">gradient of the applied potential (V/Å), or null.</param>
-    /// <param name="potentialShift">constant applied potential (V), e.g. μ − offset, or null.</param>
     /// <exception cref="InvalidDataException">the frame cannot be evaluated; the message names it.</exception>
-    public CoulombResult Evaluate(Configuration configuration, double[,] multipoles, double[]? externalField = null, double? potentialShift = null)
+    protected override CalculatorResults Compute(Structure structure, CalculatorProperties properties)
     {
+        var configuration = structure.Atoms;
+        var multipoles = structure.Multipoles
+            ?? throw new InvalidDataException($"{configuration.DescribeOrigin()}: the Coulomb calculator needs the structure's multipoles");
         var method = MethodFor(configuration);
         if (method != BoundaryMethod.Realspace && configuration.Cell is null)
             throw new InvalidDataException(
                 $"{configuration.DescribeOrigin()}: the {method.ToName()} method (--electrostatic_pbc_method {Options.Method.ToName()}) needs a cell, but the frame has no Lattice");
-        CoulombResult result;
+        double? shift = structure.FermiLevel is double mu && _fermiLevelOffset is double offset ? mu - offset : null;
+        CalculatorResults result;
         try
         {
-            result = EvaluateChecked(configuration, multipoles, externalField, potentialShift, method);
+            result = Evaluate(configuration, multipoles, structure.ExternalField, shift, method);
         }
         catch (ArgumentException e)
         {
@@ -47,13 +53,24 @@ public sealed class CoulombCalculator
         {
             throw NativeFailure.InFrames(e, configuration.DescribeOrigin(), "use a smaller system or cell");
         }
-        if (result.FirstNonFinite() is { } bad)
+        if (FirstNonFinite(result) is { } bad)
             throw new InvalidDataException($"{configuration.DescribeOrigin()}: the electrostatics gave a non-finite {bad}; check the positions, "
                 + "cell and multipoles of this frame");
         return result;
     }
 
-    CoulombResult EvaluateChecked(Configuration configuration, double[,] multipoles, double[]? externalField, double? potentialShift, BoundaryMethod method)
+    /// The first result that is not finite ("energy", "forces", …), or null.
+    private static string? FirstNonFinite(CalculatorResults r)
+    {
+        if (!double.IsFinite(r.Energy) || r.Terms.Values.Any(x => !double.IsFinite(x))) return "energy";
+        if (r.Forces!.Cast<double>().Any(x => !double.IsFinite(x))) return "forces";
+        if (r.Potential!.Any(x => !double.IsFinite(x))) return "potential";
+        if (r.Dipole!.Any(x => !double.IsFinite(x))) return "dipole";
+        return r.FieldFeatures!.Cast<double>().Any(x => !double.IsFinite(x)) ? "field features" : null;
+    }
+
+    private CalculatorResults Evaluate(Configuration configuration, double[,] multipoles, double[]? externalField, double? potentialShift,
+        BoundaryMethod method)
     {
         using var scope = NewDisposeScope();
         var positions = tensor(configuration.Positions, dtype: float64).requires_grad_(true);
@@ -70,15 +87,16 @@ public sealed class CoulombCalculator
             var shift = potentialShift is double s ? tensor(new[] { s }, dtype: float64) : null;
             features = features + plan.ExternalFeatures(field, shift).detach();
         }
-        return new CoulombResult(
-            plan.Methods[0], plan.KVectorCount,
-            plan.TotalCharge(p).item<double>(),
-            plan.TotalDipole(p).detach().reshape(3).data<double>().ToArray(),
-            coulomb.item<double>(), fieldEnergy.item<double>(),
-            TensorArrays.ToMatrix(forces),
-            forces.shape[0] == 0 ? 0 : forces.square().sum(1).sqrt().max().item<double>(),
-            plan.Potential(p).detach().data<double>().ToArray(),
-            TensorArrays.ToMatrix(features),
-            plan.KspaceSetups[0]);
+        double e = coulomb.item<double>(), eField = fieldEnergy.item<double>();
+        return new CalculatorResults(e + eField, new Dictionary<string, double> { ["coulomb"] = e, ["external_field"] = eField })
+        {
+            Forces = TensorArrays.ToMatrix(forces),
+            TotalCharge = plan.TotalCharge(p).item<double>(),
+            Dipole = plan.TotalDipole(p).detach().reshape(3).data<double>().ToArray(),
+            Potential = plan.Potential(p).detach().data<double>().ToArray(),
+            FieldFeatures = TensorArrays.ToMatrix(features),
+            Electrostatics = (plan.Methods[0], plan.KVectorCount),
+            Kspace = plan.KspaceSetups[0],
+        };
     }
 }

@@ -1,3 +1,4 @@
+using MaceScf.Data;
 using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
@@ -145,7 +146,7 @@ public sealed class ElectrostaticsPlan : IDisposable
     {
         CheckCoefficients(p);
         using var scope = NewDisposeScope();
-        return zeros(StructureCount, dtype: p.dtype, device: p.device).index_add(0, _batch, p[.., 0], 1.0).MoveToOuterDisposeScope();
+        return GraphSum.Of(p[.., 0], _batch, StructureCount).MoveToOuterDisposeScope();
     }
 
     /// P = Σ q_i r_i + Σ d_i per structure (Cartesian, e·Å), [G, 3].
@@ -155,7 +156,7 @@ public sealed class ElectrostaticsPlan : IDisposable
         using var scope = NewDisposeScope();
         var perAtom = p[.., 0].unsqueeze(1) * _positions;
         if (p.shape[1] > 1) perAtom = perAtom + RealSpaceSum.CartesianDipoles(p);
-        return zeros(StructureCount, 3, dtype: p.dtype, device: p.device).index_add(0, _batch, perAtom, 1.0).MoveToOuterDisposeScope();
+        return GraphSum.Of(perAtom, _batch, StructureCount).MoveToOuterDisposeScope();
     }
 
     Tensor[] PerStructure(Tensor p, Func<StructureElectrostatics, Tensor, Tensor> evaluate) =>

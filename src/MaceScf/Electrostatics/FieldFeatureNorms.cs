@@ -79,6 +79,16 @@ public sealed class FieldFeatureNorms
         return tensor(Enumerable.Range(0, _layout.Count).Select(j => PerDegreeAndWidth[degree[j] * s + width[j]]).ToArray(), dtype: dtype, device: device);
     }
 
+    /// Features [N, F] divided by the norms.
+    public double[,] Apply(double[,] features)
+    {
+        using var scope = NewDisposeScope();
+        var scaled = Apply(tensor(features, dtype: ScalarType.Float64)).contiguous().data<double>().ToArray();
+        var matrix = new double[features.GetLength(0), features.GetLength(1)];
+        Buffer.BlockCopy(scaled, 0, matrix, 0, scaled.Length * sizeof(double));
+        return matrix;
+    }
+
     /// features / norms, [n, F].
     public Tensor Apply(Tensor features)
     {

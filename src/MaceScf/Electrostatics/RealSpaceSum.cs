@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Electrostatics;
 
 /// Open-boundary Coulomb interaction of Gaussian charges and dipoles (L ≤ 1, features Lf ≤ 1)
-/// by analytic pair terms (differs from Python's displaced charges, see docs/compatibility.md).
+/// by analytic pair terms (docs/math.md, "Real-space sums"; differs from Python's displaced charges, see docs/compatibility.md).
 /// Two Gaussians of widths σ and σ' interact through h(R) = k_e erf(R/√(2s²))/R, s² = σ² + σ'²;
 /// a dipole acts as d·∇ on its centre, so all terms follow from h, D1 = h'/R and D2 = (D1)'/R
 /// (∇∇h = D1 I + D2 x xᵀ). Energies, potentials and features include each atom's own Gaussian.
@@ -124,7 +124,7 @@ sealed class RealSpaceSum : IDisposable
         return blocks.Length > 0 ? 0.5 * cat(blocks, 0).sum() + self : self;
     }
 
-    /// ½ Σ_i Σ_lm c^E_l p_ilm².
+    /// ½ Σ_i Σ_lm c^E_l p_ilm² (docs/math.md, "Self-interaction").
     internal static Tensor SelfEnergy(Tensor p, ElectrostaticsOptions options)
     {
         var constants = SolidHarmonics.DegreeOfColumn(options.DensityMaxL)
@@ -149,7 +149,7 @@ sealed class RealSpaceSum : IDisposable
     }
 
     /// Receiver projections, [n, F]: l=0 → 2√π Ṽ(r_i), l=1 → (√6π/2) σf ∇Ṽ(r_i) in (y,z,x),
-    /// with Ṽ the potential smoothed by the receiver Gaussian.
+    /// with Ṽ the potential smoothed by the receiver Gaussian (docs/math.md, "Field features").
     public Tensor Features(Tensor p)
     {
         var (q, d) = Split(p);

@@ -1,5 +1,7 @@
+using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.Mace;
+using MaceScf.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +10,7 @@ namespace MaceScf.FixedPoint;
 
 /// The fixed-point SCF electrostatic MACE model ("FixedPointCore"): MACE backbone → p_local, h_mix, layer energies;
 /// SCF p = F(p) = p_local + U(V̂(p)); E = E0 + local energies + local electron energy + E_Coul[p] + E·P[p] (docs/math.md, "Energy").
-public sealed class FixedPointModel : nn.Module
+public sealed class FixedPointModel : nn.Module, IAtomisticModel
 {
     private readonly MaceModel _backbone;
     private readonly ModuleList<LocalDensityBlock> _localDensity = new();
@@ -63,9 +65,16 @@ public sealed class FixedPointModel : nn.Module
 
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// Fixes the parameters for inference (no parameter gradients; forces and stress still differentiate the positions).
+    public FixedPointModel Freeze()
+    {
+        foreach (var p in parameters()) p.requires_grad_(false);
+        return this;
+    }
+
     /// The per-geometry state (backbone, p_local, h_mix, electrostatics plan, external-field features): computed once per
     /// geometry, then every SCF step only runs the update rule and one field evaluation. Dispose it after use.
-    public FixedPointGeometry Prepare(FixedPointInputs inputs)
+    public FixedPointGeometry Prepare(SystemInputs inputs)
     {
         using var scope = NewDisposeScope();
         var graph = inputs.Graph;
@@ -91,35 +100,37 @@ public sealed class FixedPointModel : nn.Module
     }
 
     /// The SCF starting point chosen by the options: (density [N, K], Fermi level [G], target charge [G]).
-    public (Tensor Density, Tensor FermiLevel, Tensor TargetCharge) InitialState(FixedPointGeometry geometry, FixedPointInputs inputs, ScfOptions options)
+    public (Tensor Density, Tensor FermiLevel, Tensor TargetCharge) InitialState(FixedPointGeometry geometry, SystemInputs inputs, ScfOptions options)
     {
         var density = options.InitialDensity switch
         {
-            // Reference multipoles may carry higher orders than the model: keep the model's (L+1)² columns.
-            InitialDensity.FromData => (inputs.Density ?? throw new ArgumentException("initial_density from_data needs atomic multipoles in the data."))
-                .to_type(Dtype).narrow(1, 0, Hyperparameters.Electrostatics.DensityCoefficientCount),
+            InitialDensity.FromData => StartDensity(inputs,
+                "initial_density from_data needs a start density (atomic multipoles in the data, or the previous step's)"),
             InitialDensity.Zero => zeros_like(geometry.LocalDensity),
             _ => geometry.LocalDensity,
         };
-        // from_data without a Fermi level in the data starts, like zero, at μ_off.
-        var offset = full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
-        var fermi = options.InitialFermiLevel == InitialFermiLevel.FromData && inputs.FermiLevel is not null
-            ? inputs.FermiLevel.to_type(Dtype)
-            : offset;
+        // from_data without a Fermi level starts, like zero, at μ_off.
+        var given = inputs.Start?.FermiLevel ?? inputs.FermiLevel;
+        var fermi = options.InitialFermiLevel == InitialFermiLevel.FromData && given is not null
+            ? given.to_type(Dtype)
+            : full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
         var charge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(inputs.NumGraphs, dtype: Dtype);
         return (density, fermi, charge);
     }
+
+    /// The start density with the model's (L+1)² columns (a file may carry higher orders than the model).
+    private Tensor StartDensity(SystemInputs inputs, string missing) =>
+        (inputs.Start?.Density ?? throw new ArgumentException(missing)).to_type(Dtype).narrow(1, 0, Hyperparameters.Electrostatics.DensityCoefficientCount);
 
     /// Energy terms of a final density p at Fermi level μ (features V̂ of that density).
     public FixedPointEnergyTerms Energy(FixedPointGeometry geometry, Tensor density, Tensor features)
     {
         using var scope = NewDisposeScope();
-        var batch = geometry.Batch;
-        Tensor GraphSum(Tensor x) => zeros(geometry.NumGraphs, dtype: x.dtype, device: x.device).index_add(0, batch, x, 1.0);
-        var e0 = GraphSum(geometry.Backbone.NodeE0);
-        var local = geometry.Backbone.InteractionEnergy;
+        var e0 = GraphSum.Of(geometry.Backbone.NodeE0, geometry.Batch, geometry.NumGraphs);
+        // A handle of this scope: moving the geometry's own tensor out would take it out of its owner's scope (a leak).
+        var local = geometry.Backbone.InteractionEnergy.alias();
         var electron = Hyperparameters.IncludeLocalElectronEnergy
-            ? GraphSum(_readout.forward(geometry.Context, density, geometry.LocalDensity, features))
+            ? GraphSum.Of(_readout.forward(geometry.Context, density, geometry.LocalDensity, features), geometry.Batch, geometry.NumGraphs)
             : zeros_like(e0);
         var coulomb = geometry.Plan.Energy(density);
         var field = geometry.ExternalField is null ? zeros_like(e0) : geometry.Plan.ExternalFieldEnergy(density, geometry.ExternalField);
@@ -128,74 +139,108 @@ public sealed class FixedPointModel : nn.Module
         return terms;
     }
 
-    /// Runs the SCF and returns energy, forces (−∂E/∂r), stress and the SCF outputs. The derivatives follow
-    /// <see cref="ScfOptions.ForcesMethod"/> (<see cref="DifferentiableScf"/>): implicit at the converged fixed point, or through
-    /// the unrolled loop.
-    /// <param name="createGraph">keep the derivative graph (force training); always through the unrolled loop</param>
-    public FixedPointPrediction Evaluate(FixedPointInputs inputs, ScfOptions options, bool computeForces = true, bool computeStress = false,
-        bool createGraph = false)
+    double IAtomisticModel.Cutoff => Hyperparameters.Mace.RMax;
+
+    IReadOnlyList<int> IAtomisticModel.AtomicNumbers => Hyperparameters.Mace.AtomicNumbers;
+
+    /// Runs the SCF as the request says and returns energy, forces (−∂E/∂r), stress and the SCF outputs. Derivatives are
+    /// implicit at the converged fixed point, or through the unrolled loop, under the one fall-back policy of
+    /// <see cref="ImplicitFallback"/>: when forces or stress ran the adjoint solve here and it was poor, the batch is redone
+    /// unrolled; when the caller runs the backward pass (training), it asks <see cref="UnrollIfAdjointPoor"/> afterwards.
+    public Prediction Predict(SystemInputs inputs, PredictionRequest request)
     {
-        var prediction = EvaluateOnce(inputs, options, computeForces, computeStress, createGraph);
-        if (prediction.Derivation is not { SolvesConverged: false } derivation) return prediction;
-        // The adjoint solve ran in the backward pass, after the implicit solution was accepted: redo the batch unrolled.
-        var unrolled = EvaluateOnce(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces, computeStress, createGraph);
-        return unrolled with
-        {
-            Derivation = new(ForcesMethod.Unroll, $"implicit adjoint solve poor (GMRES relative residual {derivation.Krylov!.WorstResidual:E1})"),
-        };
+        var prediction = PredictOnce(inputs, request);
+        return request.Forces || request.Stress ? UnrollIfAdjointPoor(inputs, request, prediction) ?? prediction : prediction;
     }
 
-    private FixedPointPrediction EvaluateOnce(FixedPointInputs inputs, ScfOptions options, bool computeForces, bool computeStress, bool createGraph)
+    /// After the backward pass of an implicit prediction: the batch redone with the SCF unrolled when the adjoint solve was
+    /// poor (<see cref="ImplicitFallback.AdjointReason"/>), otherwise null.
+    public Prediction? UnrollIfAdjointPoor(SystemInputs inputs, PredictionRequest request, Prediction prediction)
     {
-        using var scope = NewDisposeScope();
-        var positions = inputs.Graph.Positions.to_type(Dtype);
-        var cell = inputs.Graph.Cell.to_type(Dtype);
-        if (computeForces && !positions.requires_grad) positions = positions.detach().requires_grad_(true);
-        var unstrained = positions;
-        Tensor? displacement = null;
-        if (computeStress)
+        if (ImplicitFallback.AdjointReason(prediction.Derivation) is not { } reason) return null;
+        prediction.Dispose();
+        var unrolled = PredictOnce(inputs, request with
         {
-            // Symmetric strain ε_s at ε = 0 on positions and cell, as in MaceProperties.
-            displacement = zeros(inputs.NumGraphs, 3, 3, dtype: Dtype).requires_grad_(true);
-            var strain = 0.5 * (displacement + displacement.transpose(1, 2));
-            positions = positions + positions.unsqueeze(1).bmm(strain.index_select(0, inputs.Graph.Batch)).squeeze(1);
-            cell = cell + cell.bmm(strain);
-        }
-        using var geometry = Prepare(inputs.WithGeometry(positions, cell));
-        var (p0, mu0, charge) = InitialState(geometry, inputs, options);
-        ScfResult scf;
-        ForcesDerivation? derivation = null;
-        if (!(computeForces || computeStress || createGraph)) scf = ScfRunner.Run(geometry, options, p0, mu0, charge);
-        else
-        {
-            // Force training differentiates the forces again: it keeps the unrolled graph (the implicit derivative is held fixed).
-            var method = createGraph ? options with { ForcesMethod = ForcesMethod.Unroll } : options;
-            (scf, derivation) = DifferentiableScf.Run(geometry, method, p0, mu0, charge);
-        }
-        var terms = Energy(geometry, scf.Density, scf.Features);
+            Method = SolutionMethod.Unroll, Scf = ImplicitFallback.UnrollOptions(request.Scf, prediction.Scf!, request.FallbackStepLimit),
+        });
+        return unrolled with { Derivation = new(ForcesMethod.Unroll, reason) };
+    }
+
+    private Prediction PredictOnce(SystemInputs inputs, PredictionRequest request)
+    {
+        // In training the caller's backward pass runs after this returns, and a matrix-free adjoint solve calls back into
+        // tensors of this pass: the caller's dispose scope owns them (docs/design.md, "Tensor lifetimes").
+        using var scope = request.Training ? null : NewDisposeScope();
+        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
+        using var geometry = Prepare(inputs.WithGeometry(strain.Positions, strain.Cell));
+        var (density, fermi, features, scf, derivation) = Solve(geometry, inputs, request);
+        var terms = Energy(geometry, density, features);
         var energy = terms.Total;
-        Tensor? forces = null, virials = null, stress = null;
-        var wrt = new List<Tensor>();
-        if (computeForces) wrt.Add(unstrained);
-        if (displacement is not null) wrt.Add(displacement);
-        if (wrt.Count > 0)
+        var (forces, virials, stress) = strain.Differentiate(energy, retainGraph: request.Training, request.CreateGraph);
+        var muNode = fermi.index_select(0, geometry.Batch);
+        var prediction = new Prediction(energy, terms.Named().ToList())
         {
-            var grads = autograd.grad([energy], wrt, [ones_like(energy)], retain_graph: createGraph, create_graph: createGraph, allow_unused: true);
-            int k = 0;
-            if (computeForces) forces = -(grads[k++] ?? zeros_like(unstrained));
-            if (displacement is not null)
+            Forces = forces, Virials = virials, Stress = stress, Density = density, FermiLevel = fermi,
+            TotalCharge = geometry.Plan.TotalCharge(density), Dipole = geometry.Plan.TotalDipole(density), Scf = scf, Derivation = derivation,
+            Potentials = request.Potentials ? (geometry.Plan.Potential(density), geometry.Plan.Potential(StartDensity(inputs, "the esps loss needs reference multipoles"))) : null,
+            FieldFeatures = request.FieldFeatures
+                ? (geometry.Features(density, muNode), geometry.Features(StartDensity(inputs, "the field_features loss needs reference multipoles"), muNode))
+                : null,
+            StabilityRatio = request.Stability ? ScfStability.Ratio(geometry, density, muNode) : null,
+        };
+        if (scope is not null)
+            foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
+        return prediction;
+    }
+
+    /// The final density, its Fermi level and features, the SCF run and how it is differentiated, by the request's method.
+    private (Tensor Density, Tensor FermiLevel, Tensor Features, ScfResult? Scf, ForcesDerivation? Derivation) Solve(
+        FixedPointGeometry geometry, SystemInputs inputs, PredictionRequest request)
+    {
+        var method = request.ResolvedMethod;
+        if (method == SolutionMethod.Direct)
+        {
+            // One update from the start density at the start Fermi level: ρ = ρ_loc + Δρ(ρ_start, μ_start).
+            var fermi = (inputs.Start?.FermiLevel ?? inputs.FermiLevel)?.to_type(Dtype) ?? full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
+            var step = geometry.Step(StartDensity(inputs, "the direct method needs a start density (reference multipoles)"),
+                fermi.index_select(0, geometry.Batch));
+            return (geometry.LocalDensity + step.Update, fermi, step.Features, null, null);
+        }
+        var options = request.Scf;
+        var (p0, mu0, charge) = InitialState(geometry, inputs, options);
+        if (!request.Differentiated)
+        {
+            var plain = ScfRunner.Run(geometry, options, p0, mu0, charge);
+            return (plain.Density, plain.FermiLevel, plain.Features, plain, null);
+        }
+        string? reason = null;
+        ScfResult? converged = null;
+        if (method != SolutionMethod.Unroll)
+        {
+            // Converge without a graph, then make the solution differentiable (docs/math.md, "Implicit differentiation").
+            converged = ScfRunner.Run(geometry, options, p0, mu0, charge, keepGraph: false);
+            reason = ImplicitFallback.ScfReason(converged);
+            if (reason is null)
             {
-                var dEdStrain = grads[k] ?? zeros_like(displacement);
-                virials = -dEdStrain;
-                stress = dEdStrain / linalg.det(inputs.Graph.Cell.to_type(Dtype)).abs().view(-1, 1, 1);
+                var krylov = new KrylovReport();
+                bool differentiableJacobian = request.Training && (method == SolutionMethod.LinearizeSolve || request.CreateGraph);
+                // Forces at inference are always matrix-free (GMRES was already cheaper at 33 unknowns, docs/benchmarks.md);
+                // training builds J densely up to LinearizedSolution.DenseLimit unknowns, where it can stay on the graph.
+                int denseLimit = request.DenseJacobianLimit ?? (request.Training ? LinearizedSolution.DenseLimit : 0);
+                var solved = LinearizedSolution.Solve(geometry, converged.Density, converged.FermiLevel, charge, options.ConstantCharge,
+                    differentiableJacobian, denseLimit, krylov);
+                reason = ImplicitFallback.SolveReason(solved is not null, krylov);
+                if (reason is null)
+                {
+                    var (density, fermi) = solved!.Value;
+                    var features = geometry.Features(density, fermi.index_select(0, geometry.Batch));
+                    return (density, fermi, features, converged with { Density = density, FermiLevel = fermi, Features = features },
+                        new(ForcesMethod.Implicit, Krylov: krylov));
+                }
             }
         }
-        var prediction = new FixedPointPrediction(energy, forces, virials, stress, terms, scf, geometry.Plan.TotalCharge(scf.Density),
-            geometry.Plan.TotalDipole(scf.Density), derivation);
-        foreach (var t in new[] { energy, forces, virials, stress, prediction.TotalCharge, prediction.Dipole, scf.Density, scf.FermiLevel,
-                     scf.Features, scf.History })
-            t?.MoveToOuterDisposeScope();
-        foreach (var (_, t) in terms.Named()) t.MoveToOuterDisposeScope();
-        return prediction;
+        var unrollOptions = converged is null ? options : ImplicitFallback.UnrollOptions(options, converged, request.FallbackStepLimit);
+        var unrolled = ScfRunner.Run(geometry, unrollOptions, p0, mu0, charge, keepGraph: true);
+        return (unrolled.Density, unrolled.FermiLevel, unrolled.Features, unrolled, new(ForcesMethod.Unroll, reason));
     }
 }

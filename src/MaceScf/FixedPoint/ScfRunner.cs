@@ -148,8 +148,7 @@ public static class ScfRunner
     }
 
     /// Σ over each structure's atoms: [N] → [G].
-    public static Tensor GraphSum(IFixedPointMap map, Tensor nodeValues) =>
-        torch.zeros(map.NumGraphs, dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, map.Batch, nodeValues, 1.0);
+    public static Tensor GraphSum(IFixedPointMap map, Tensor nodeValues) => Data.GraphSum.Of(nodeValues, map.Batch, map.NumGraphs);
 
     /// Convergence history, per-structure status and the stopping rule. A structure that diverged is frozen (its density
     /// and μ stop changing) while the others go on; the loop stops when every structure converged or diverged.

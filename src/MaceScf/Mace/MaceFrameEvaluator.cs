@@ -1,4 +1,5 @@
 using MaceScf.Data;
+using MaceScf.Models;
 using static MaceScf.Calculators.TensorArrays;
 using static TorchSharp.torch;
 
@@ -36,9 +37,9 @@ public sealed class MaceFrameEvaluator(MaceModel model, int batchSize = 4, bool 
         using var scope = NewDisposeScope();
         using var batch = GraphBatch.Build(frames, model.Hyperparameters.RMax, species, model.Dtype);
         bool stress = computeStress && frames.All(f => f.Pbc.All(p => p) && f.Cell is not null);
-        var prediction = MaceProperties.Evaluate(model, MaceInputs.FromBatch(batch), computeForces, stress);
+        var prediction = model.Predict(SystemInputs.FromBatch(batch), new PredictionRequest { Forces = computeForces, Stress = stress });
         var energy = Doubles(prediction.Energy);
-        var nodes = Doubles(prediction.Output.NodeEnergy);
+        var nodes = Doubles(prediction.NodeEnergies!);
         var forces = prediction.Forces is null ? null : Doubles(prediction.Forces);
         var stresses = prediction.Stress is null ? null : Doubles(prediction.Stress);
         var result = new List<MaceFramePrediction>(frames.Length);

@@ -1,4 +1,6 @@
+using MaceScf.Data;
 using MaceScf.Equivariant;
+using MaceScf.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +10,7 @@ namespace MaceScf.Mace;
 /// The MACE backbone (docs/math.md, "The MACE backbone"): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
 /// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_i [scale · Σ_t readout_t(h_i^t) + shift]
 /// (scale 1 and shift 0 unless the model is a ScaleShiftMACE).
-public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
+public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticModel
 {
     private readonly EquivariantLinear _nodeEmbedding;
     private readonly AtomicEnergies _atomicEnergies;
@@ -114,8 +116,8 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
         var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
         if (Hyperparameters.AtomicInterScale != 1 || Hyperparameters.AtomicInterShift != 0)
             nodeInteraction = Hyperparameters.AtomicInterScale * nodeInteraction + Hyperparameters.AtomicInterShift;
-        var interactionEnergy = GraphSum(nodeInteraction, inputs);
-        var energy = GraphSum(nodeE0, inputs) + interactionEnergy;
+        var interactionEnergy = GraphSum.Of(nodeInteraction, inputs.Batch, inputs.NumGraphs);
+        var energy = GraphSum.Of(nodeE0, inputs.Batch, inputs.NumGraphs) + interactionEnergy;
         var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
             edgeFeats, vectors);
         foreach (var t in features.Concat(energies)) t.MoveToOuterDisposeScope();
@@ -124,6 +126,24 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>
         return output;
     }
 
-    private static Tensor GraphSum(Tensor nodeValues, MaceInputs inputs) =>
-        torch.zeros(inputs.NumGraphs, dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, inputs.Batch, nodeValues, 1.0);
+    double IAtomisticModel.Cutoff => Hyperparameters.RMax;
+
+    IReadOnlyList<int> IAtomisticModel.AtomicNumbers => Hyperparameters.AtomicNumbers;
+
+    /// Energy (terms e0 = Σ E0(z_i) and local = the layer energies) and the requested forces and stress
+    /// (<see cref="StrainDerivatives"/>); the SCF settings of the request do not apply.
+    public Prediction Predict(SystemInputs inputs, PredictionRequest request)
+    {
+        using var scope = NewDisposeScope();
+        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
+        var output = forward(inputs.Graph.WithGeometry(strain.Positions, strain.Cell));
+        var (forces, virials, stress) = strain.Differentiate(output.Energy, request.Training, request.CreateGraph);
+        var prediction = new Prediction(output.Energy,
+            [("e0", GraphSum.Of(output.NodeE0, inputs.Graph.Batch, inputs.NumGraphs)), ("local", output.InteractionEnergy)])
+        {
+            Forces = forces, Virials = virials, Stress = stress, NodeEnergies = output.NodeEnergy,
+        };
+        foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
+        return prediction;
+    }
 }

@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Distributed;
 using static TorchSharp.torch;
 
@@ -21,17 +22,17 @@ public sealed class ErrorAccumulator
     }
 
     /// Property errors of a batch's outputs.
-    public void Add(TrainingOutputs o, TrainingBatch b)
+    public void Add(Prediction o, TrainingBatch b)
     {
         Add("energy_per_atom", (o.Energy - b.Energy) / b.AtomCount, b.EnergyWeight);
         if (o.Forces is not null) Add("forces", o.Forces - b.Forces, b.ForcesWeight.unsqueeze(1));
-        Add("atomic_multipoles", o.Density - b.Multipoles, b.MultipolesWeight.unsqueeze(1));
-        Add("total_charge", o.TotalCharge - b.TotalCharge, b.TotalChargeWeight);
-        Add("dipole", o.Dipole - b.Dipole, b.DipoleWeight);
-        Add("fermi_level", o.FermiLevel - b.FermiLevel, b.FermiLevelWeight);
+        Add("atomic_multipoles", o.Density! - b.Multipoles, b.MultipolesWeight.unsqueeze(1));
+        Add("total_charge", o.TotalCharge! - b.TotalCharge, b.TotalChargeWeight);
+        Add("dipole", o.Dipole! - b.Dipole, b.DipoleWeight);
+        Add("fermi_level", o.FermiLevel! - b.FermiLevel, b.FermiLevelWeight);
     }
 
-    /// The properties of <see cref="Add(TrainingOutputs, TrainingBatch)"/>, in the order their sums travel between ranks.
+    /// The properties of <see cref="Add(Prediction, TrainingBatch)"/>, in the order their sums travel between ranks.
     public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "atomic_multipoles", "total_charge", "dipole", "fermi_level"];
 
     /// Replaces the sums by their totals over the ranks (each rank accumulated its shard).

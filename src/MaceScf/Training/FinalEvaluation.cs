@@ -1,4 +1,5 @@
 using MaceScf.Data;
+using MaceScf.Calculators;
 using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
@@ -51,13 +52,13 @@ public static class FinalEvaluation
     public static IEnumerable<EvaluatedSet> Run(FixedPointModel model, TrainingSets sets, ScfOptions options, int batchSize,
         IProgress<WorkProgress>? work = null)
     {
-        var evaluator = new FrameEvaluator(model, options, batchSize);
+        var calculator = new FixedPointCalculator(model, options);
         var named = new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames)));
         foreach (var (name, frames) in named)
         {
             if (frames.Count == 0) continue;
             var predictions = new List<FramePrediction>(frames.Count);
-            foreach (var prediction in evaluator.Evaluate(frames))
+            foreach (var prediction in FramePrediction.Evaluate(calculator, frames, CalculatorProperties.Energy | CalculatorProperties.Forces, batchSize))
             {
                 predictions.Add(prediction);
                 if (predictions.Count % batchSize == 0 || predictions.Count == frames.Count)

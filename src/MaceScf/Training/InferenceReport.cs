@@ -1,4 +1,5 @@
 using System.Globalization;
+using MaceScf.Calculators;
 using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
@@ -20,13 +21,13 @@ public sealed record InferenceReport(IReadOnlyDictionary<string, double> Rmse, i
 
     public static InferenceReport Of(IReadOnlyList<FramePrediction> predictions)
     {
-        var converged = predictions.Where(p => p.Status == ScfStatus.Converged).ToList();
-        var steps = predictions.Select(p => p.Steps).DefaultIfEmpty(0).ToArray();
+        var converged = predictions.Where(p => p.Results.Status == ScfStatus.Converged).ToList();
+        var steps = predictions.Select(p => p.Results.Steps).DefaultIfEmpty(0).ToArray();
         return new InferenceReport(PredictionErrors.Rmse(converged), predictions.Count, converged.Count,
-            predictions.Count(p => p.Status == ScfStatus.MaxStepsReached), predictions.Count(p => p.Status == ScfStatus.Diverged),
+            predictions.Count(p => p.Results.Status == ScfStatus.MaxStepsReached), predictions.Count(p => p.Results.Status == ScfStatus.Diverged),
             steps.Average(), steps.Max(),
-            predictions.Where(p => p.Status != ScfStatus.Converged)
-                .Select(p => $"{p.Frame.Configuration.DescribeOrigin()} ({ScfResult.Name(p.Status)} after {p.Steps} updates)").ToList());
+            predictions.Where(p => p.Results.Status != ScfStatus.Converged)
+                .Select(p => $"{p.Frame.Configuration.DescribeOrigin()} ({ScfResult.Name(p.Results.Status!.Value)} after {p.Results.Steps} updates)").ToList());
     }
 
     /// Why the inference SCF and the stage's own validation disagree, or null: frames that did not converge, and every property

@@ -1,4 +1,4 @@
-using MaceScf.FixedPoint;
+using MaceScf.Calculators;
 
 namespace MaceScf.Training;
 
@@ -15,16 +15,16 @@ public static class PredictionErrors
             if (d.Length > 0) rmse[name] = Math.Sqrt(d.Average(x => x * x));
         }
         Add("energy_per_atom", predictions.Where(p => p.Frame.Energy.IsPresent)
-            .Select(p => (p.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
-        Add("forces", predictions.Where(p => p.Frame.Forces.IsPresent && p.Forces is not null)
-            .SelectMany(p => Differences(p.Forces!, p.Frame.Forces.Value, 0, 3)));
+            .Select(p => (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
+        Add("forces", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
+            .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value, 0, 3)));
         var multipoles = predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent).ToList();
-        Add("atomic_multipoles", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 0, int.MaxValue)));
-        Add("charges", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 0, 1)));
-        Add("atomic_dipoles", multipoles.SelectMany(p => Differences(p.Density, p.Frame.AtomicMultipoles.Value, 1, 4)));
-        Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent).Select(p => p.TotalCharge - p.Frame.TotalCharge.Value));
-        Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent).SelectMany(p => p.Dipole.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
-        Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent).Select(p => p.FermiLevel - p.Frame.FermiLevel.Value));
+        Add("atomic_multipoles", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 0, int.MaxValue)));
+        Add("charges", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 0, 1)));
+        Add("atomic_dipoles", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 1, 4)));
+        Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent).Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
+        Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent).SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
+        Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent).Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
         return rmse;
     }
 

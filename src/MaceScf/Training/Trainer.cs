@@ -1,7 +1,9 @@
+using MaceScf.Calculators;
 using System.Diagnostics;
 using MaceScf.Data;
 using MaceScf.Distributed;
 using MaceScf.FixedPoint;
+using MaceScf.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -109,7 +111,8 @@ public sealed class Trainer
                 int interval = _run.InferenceEvalInterval;
                 if (_ranks.Rank == 0 && _sets.Valid.Count > 0
                     && (epoch == stage.End || state.StageStopped || (interval > 0 && (epoch - stage.Start + 1) % interval == 0)))
-                    inference = InferenceReport.Of(new FrameEvaluator(Model, _inference, _data.ValidBatchSize).Evaluate(_sets.Valid).ToList());
+                    inference = InferenceReport.Of(FramePrediction.Evaluate(new FixedPointCalculator(Model, _inference), _sets.Valid,
+                        CalculatorProperties.Energy | CalculatorProperties.Forces, _data.ValidBatchSize).ToList());
                 ema?.Swap();
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
@@ -171,15 +174,26 @@ public sealed class Trainer
             if (shard.Length > 0)
             {
                 using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-                var outputs = Forward(stage, batch, training: true);
+                var request = Request(stage, batch, training: true);
+                var outputs = Model.Predict(batch.Inputs, request);
                 var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
                 double lossValue = loss.item<double>();
                 if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
                 loss.backward();
+                // The adjoint solve of an implicit derivative ran in this backward pass: the model's fall-back policy decides.
+                if (Model.UnrollIfAdjointPoor(batch.Inputs, request, outputs) is { } unrolled)
+                {
+                    optimizer.ZeroGrad();
+                    outputs = unrolled;
+                    (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
+                    lossValue = loss.item<double>();
+                    if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
+                    loss.backward();
+                }
                 sums[0] += lossValue;
                 for (int k = 0; k < stage.Loss.Count; k++) sums[1 + k] += terms[stage.Loss[k].Name];
                 errors.Add(outputs, batch);
-                if (outputs.Fallback) sums[1 + stage.Loss.Count + 3 + b] = 1;
+                if (outputs.Derivation?.FellBack == true) sums[1 + stage.Loss.Count + 3 + b] = 1;
                 if (outputs.Scf is { } s)
                 {
                     sums[1 + stage.Loss.Count] += s.Steps.Count;
@@ -222,13 +236,9 @@ public sealed class Trainer
         RankAgreement.Check(_ranks, fingerprint, what);
     }
 
-    private TrainingOutputs Forward(TrainingStage stage, TrainingBatch batch, bool training)
-    {
-        bool forces = TrainingLoss.NeedsForces(stage.Loss) || batch.Frames.Any(f => f.Forces.IsPresent);
-        return TrainingForward.Run(Model, batch, stage.FixedPointTrainingOptions, forces, createGraph: training && TrainingLoss.NeedsForces(stage.Loss),
-            TrainingLoss.NeedsEsps(stage.Loss), TrainingLoss.NeedsFieldFeatures(stage.Loss),
-            stage.FixedPointTrainingOptions.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss), training);
-    }
+    /// The stage's request; forces when the loss or the metrics need them.
+    private static PredictionRequest Request(TrainingStage stage, TrainingBatch batch, bool training) =>
+        TrainingRequest.For(stage, TrainingLoss.NeedsForces(stage.Loss) || batch.Frames.Any(f => f.Forces.IsPresent), training);
 
     /// An error naming the epoch, what became non-finite and the batch's frames, and what is kept.
     private InvalidDataException NonFinite(string where, string what, double value, IEnumerable<LabelledConfiguration> frames)
@@ -259,7 +269,7 @@ public sealed class Trainer
             if (shard.Length > 0)
             {
                 using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-                var outputs = Forward(stage, batch, training: false);
+                var outputs = Model.Predict(batch.Inputs, Request(stage, batch, training: false));
                 double loss = TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
                 if (!double.IsFinite(loss)) throw NonFinite(phase, "validation loss", loss, shard);
                 lossSum[0] += loss;

@@ -1,5 +1,6 @@
 using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.Models;
 using static TorchSharp.torch;
 
 namespace MaceScf.Training;
@@ -14,7 +15,8 @@ public sealed class TrainingBatch : IDisposable
 
     public IReadOnlyList<LabelledConfiguration> Frames { get; }
 
-    public required FixedPointInputs Inputs { get; init; }
+    /// The system inputs, with the reference multipoles as the start of a direct step or of initial_density from_data.
+    public required SystemInputs Inputs { get; init; }
 
     /// [G] w_g = config weight × config_type weight.
     public required Tensor ConfigWeight { get; init; }
@@ -66,14 +68,14 @@ public sealed class TrainingBatch : IDisposable
         var hasMultipoles = PerAtom(f => f.AtomicMultipoles.IsPresent ? 1 : 0);
         var fermi = Graph(f => f.FermiLevel.IsPresent ? f.FermiLevel.Value : hp.FermiLevelOffset);
         var charge = Graph(f => f.TotalCharge.IsPresent ? f.TotalCharge.Value : 0);
-        var inputs = FixedPointInputs.FromBatch(graph) with
+        var inputs = SystemInputs.FromBatch(graph) with
         {
             ExternalField = tensor(frames.SelectMany(f => f.ExternalField.IsPresent ? f.ExternalField.Value : [0.0, 0, 0]).ToArray(), dtype: dtype)
                 .view(frames.Count, 3),
             TotalCharge = charge,
             FermiLevel = fermi,
             // Structures without reference multipoles start from zeros; their losses have weight 0.
-            Density = multipoles,
+            Start = new ScfStart(multipoles),
         };
         return new TrainingBatch(graph, frames)
         {

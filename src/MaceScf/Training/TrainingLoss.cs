@@ -1,3 +1,5 @@
+using MaceScf.FixedPoint;
+using MaceScf.Models;
 using static TorchSharp.torch;
 
 namespace MaceScf.Training;
@@ -15,7 +17,7 @@ public readonly record struct LossNormalisation(int Structures, long Atoms)
 public static class TrainingLoss
 {
     /// The total and each weighted term (for the log); the means run over <paramref name="over"/> (default: the batch).
-    public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, TrainingOutputs o, TrainingBatch b,
+    public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, Prediction o, TrainingBatch b,
         LossNormalisation? over = null)
     {
         Tensor? total = null;
@@ -39,7 +41,7 @@ public static class TrainingLoss
     public static bool NeedsStability(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "fixedpoint_scf_stability");
 
     /// One unweighted term.
-    public static Tensor Term(LossTerm term, TrainingOutputs o, TrainingBatch b, LossNormalisation? over = null)
+    public static Tensor Term(LossTerm term, Prediction o, TrainingBatch b, LossNormalisation? over = null)
     {
         var count = over ?? LossNormalisation.Of(b);
         // Σ over the rows (structures or atoms) and columns of x, divided by the entries of the normalising batch.
@@ -55,17 +57,17 @@ public static class TrainingLoss
             // mean_(i,α) [w w^F ΔF²]
             "forces" => PerAtom(b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()),
             // mean_(i,c) [w w^ρ Δρ²]
-            "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density).square()),
-            "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge).square()),
-            "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge) / n).square()),
-            "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole).square()),
-            "dipole_per_atom" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole) / n.unsqueeze(1)).square()),
-            "fermi_level" => PerStructure(w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel).square()),
-            "fermi_level_per_atom" => PerStructure(w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel) / n).square()),
+            "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
+            "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge!).square()),
+            "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge!) / n).square()),
+            "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole!).square()),
+            "dipole_per_atom" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole!) / n.unsqueeze(1)).square()),
+            "fermi_level" => PerStructure(w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel!).square()),
+            "fermi_level_per_atom" => PerStructure(w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel!) / n).square()),
             // mean_i [w (V[ρ_ref]_i − V[ρ]_i)²]: both potentials computed by the model's electrostatics.
-            "esps" => PerAtom(b.PotentialWeight * (o.Esps!.Value.Reference - o.Esps.Value.Predicted).square()),
+            "esps" => PerAtom(b.PotentialWeight * (o.Potentials!.Value.Start - o.Potentials.Value.Predicted).square()),
             // mean_i [w mean_c (V̂[ρ] − V̂[ρ_ref])²] at the same Fermi level.
-            "field_features" => PerAtom(b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Reference).square().mean([1])),
+            "field_features" => PerAtom(b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Start).square().mean([1])),
             // mean_g softplus_β(r_g − offset): r_g the squared amplification of the map at the fixed point (ScfStability);
             // nothing when the stage turns fixed_point_training_options.fixedpoint_scf_stability off.
             "fixedpoint_scf_stability" => o.StabilityRatio is null ? zeros_like(o.Energy).sum() : PerStructure(ScfStability.Penalty(o.StabilityRatio, Option("smooth", 1) != 0, Option("beta", 10.0), Option("offset", 1.0))),

@@ -1,3 +1,4 @@
+using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
@@ -90,7 +91,7 @@ public sealed class EvalCommandTests(ITestOutputHelper output) : IDisposable
         using var loaded = ModelFile.Load(model);
         var labelled = new LabelExtractor(MaceScf.Cli.Commands.EvalCommand.ParseKeys(Keys)).Extract(ExtXyzReader.ReadAll(data)[0]);
         var options = new ScfOptions { NumScfSteps = 40, MixingParameter = 0.5 };
-        var single = new FrameEvaluator(loaded, options, computeForces: false).Evaluate([labelled]).Single();
+        var single = new FixedPointCalculator(loaded, options).Calculate(Structure.Of(labelled), CalculatorProperties.Energy);
         Assert.Equal(single.Energy, (double)frames[0].Info["macescf_energy"], 1e-8);
     }
 

@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Data;
 using MaceScf.Tests.Training;
 using MaceScf.Training;
@@ -30,8 +31,10 @@ public sealed class ShardLossTests
         {
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Build(shard, model, sets.Species);
-            var outputs = TrainingForward.Run(model, batch, stage.FixedPointTrainingOptions, computeForces: true, createGraph: true, esps: true,
-                fieldFeatures: true, stability: true, training: true);
+            var outputs = model.Predict(batch.Inputs, TrainingRequest.For(stage, forces: true, training: true) with
+            {
+                CreateGraph = true, Potentials = true, FieldFeatures = true, Stability = true,
+            });
             var total = TrainingLoss.Compute(loss, outputs, batch, over).Total;
             var grads = autograd.grad([total], parameters, allow_unused: true);
             return (total.item<double>(), grads.Zip(parameters).SelectMany(g => (g.First ?? zeros_like(g.Second)).flatten().data<double>().ToArray()).ToArray());

@@ -1,5 +1,6 @@
 using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.Calculators;
 using MaceScf.Md;
 using MaceScf.Tests.Cli;
 using Xunit.Abstractions;

@@ -1,3 +1,4 @@
+using MaceScf.Tests.FixedPoint;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
 using MaceScf.Synthetic;
@@ -102,16 +103,16 @@ public sealed class LinearUpdateTeacherTests(ITestOutputHelper output)
                 InitialDensity = InitialDensity.LocalGuess,
             };
             var held = sets.Tests.Single().Frames;
-            var predictions = new FrameEvaluator(model, scf, batchSize: 10, computeForces: false).Evaluate(held).ToList();
+            var predictions = model.EvaluateFrames(scf, held, batchSize: 10, computeForces: false);
             double worst = 0, sum = 0;
             int count = 0;
             foreach (var p in predictions)
             {
-                Assert.Equal(ScfStatus.Converged, p.Status);
+                Assert.Equal(ScfStatus.Converged, p.Results.Status);
                 var reference = p.Frame.AtomicMultipoles.Value;
                 for (int i = 0; i < reference.GetLength(0); i++)
                 {
-                    double e = Math.Abs(p.Density[i, 0] - reference[i, 0]);
+                    double e = Math.Abs(p.Results.Density![i, 0] - reference[i, 0]);
                     worst = Math.Max(worst, e);
                     sum += e * e;
                     count++;

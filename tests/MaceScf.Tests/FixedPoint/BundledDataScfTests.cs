@@ -35,19 +35,18 @@ public class BundledDataScfTests(ITestOutputHelper output)
         var frames = new LabelExtractor(EvalCommand.ParseKeys(Cli.EvalCommandTests.Keys))
             .ExtractAll(ExtXyzReader.Read(Path.Combine("data", "fixtures", "test_configs.xyz"))).ToList();
         var options = new ScfOptions { MixingParameter = 0.3, ConstantCharge = false };
-        var results = new FrameEvaluator(model, options, batchSize: 7, computeForces: false).Evaluate(frames).ToList();
+        var results = model.EvaluateFrames(options, frames, batchSize: 7, computeForces: false);
         foreach (var r in results)
-            output.WriteLine($"{r.Frame.ConfigType}: {ScfResult.Name(r.Status)} in {r.Steps} updates, Q = {r.TotalCharge:F6} "
-                + $"(target {r.Frame.TotalCharge.Value}), μ = {r.FermiLevel:F4} V, last |Δp| {r.History[^1]:E1}");
-        Assert.All(results, r => Assert.Equal(ScfStatus.Converged, r.Status));
-        Assert.All(results, r => Assert.True(r.History[^1] < 1e-6));
-        Assert.All(results, r => Assert.Equal(r.Frame.FermiLevel.IsPresent ? r.Frame.FermiLevel.Value : hp.FermiLevelOffset, r.FermiLevel));
+            output.WriteLine($"{r.Frame.ConfigType}: {ScfResult.Name(r.Results.Status!.Value)} in {r.Results.Steps} updates, Q = {r.Results.TotalCharge:F6} "
+                + $"(target {r.Frame.TotalCharge.Value}), μ = {r.Results.FermiLevel:F4} V, last |Δp| {r.Results.History[^1]:E1}");
+        Assert.All(results, r => Assert.Equal(ScfStatus.Converged, r.Results.Status));
+        Assert.All(results, r => Assert.True(r.Results.History[^1] < 1e-6));
+        Assert.All(results, r => Assert.Equal(r.Frame.FermiLevel.IsPresent ? r.Frame.FermiLevel.Value : hp.FermiLevelOffset, r.Results.FermiLevel));
         // Starting from the reference multipoles (9 columns in the file, 4 used) reaches the same fixed point.
-        var fromData = new FrameEvaluator(model, options with { InitialDensity = InitialDensity.FromData, ScfTolerance = 1e-10 }, 7, false)
-            .Evaluate(frames).ToList();
-        var fromGuess = new FrameEvaluator(model, options with { ScfTolerance = 1e-10 }, 7, false).Evaluate(frames).ToList();
-        double worst = fromData.Zip(fromGuess, (a, b) => Enumerable.Range(0, a.Density.GetLength(0))
-            .SelectMany(i => Enumerable.Range(0, 4).Select(k => Math.Abs(a.Density[i, k] - b.Density[i, k]))).Max()).Max();
+        var fromData = model.EvaluateFrames(options with { InitialDensity = InitialDensity.FromData, ScfTolerance = 1e-10 }, frames, 7, false);
+        var fromGuess = model.EvaluateFrames(options with { ScfTolerance = 1e-10 }, frames, 7, false);
+        double worst = fromData.Zip(fromGuess, (a, b) => Enumerable.Range(0, a.Results.Density!.GetLength(0))
+            .SelectMany(i => Enumerable.Range(0, 4).Select(k => Math.Abs(a.Results.Density![i, k] - b.Results.Density![i, k]))).Max()).Max();
         output.WriteLine($"max |p(from_data) − p(local_guess)| = {worst:E2}");
         Assert.True(worst < 1e-8, $"{worst}");
     }

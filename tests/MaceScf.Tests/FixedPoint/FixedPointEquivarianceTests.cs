@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Equivariant;
 using MaceScf.FixedPoint;
 using MaceScf.Tests.Equivariant;
@@ -25,11 +26,11 @@ public class FixedPointEquivarianceTests(ITestOutputHelper output)
     };
 
     private static (Tensor Energy, Tensor Forces, Tensor Density, Tensor Fermi, Tensor Charge, Tensor Dipole, Tensor Terms) Run(
-        FixedPointModel model, FixedPointInputs inputs, ScfOptions? options = null, ScfStatus expected = ScfStatus.MaxStepsReached)
+        FixedPointModel model, SystemInputs inputs, ScfOptions? options = null, ScfStatus expected = ScfStatus.MaxStepsReached)
     {
         var p = model.Evaluate(inputs, options ?? Scf, computeForces: true);
-        Assert.Equal(expected, p.Scf.Status[0]);
-        return (p.Energy, p.Forces!, p.Scf.Density, p.Scf.FermiLevel, p.TotalCharge, p.Dipole, stack(p.Terms.Named().Select(t => t.Value).ToArray()));
+        Assert.Equal(expected, p.Scf!.Status[0]);
+        return (p.Energy, p.Forces!, p.Scf!.Density, p.Scf!.FermiLevel, p.TotalCharge, p.Dipole, stack(p.Terms.Select(t => t.Value).ToArray()));
     }
 
     [Theory]

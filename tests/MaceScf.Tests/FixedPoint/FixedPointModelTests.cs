@@ -24,9 +24,9 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var inputs = FixedPointTestSystems.Molecule();
         var options = FixedPointTestSystems.TightScf(constantCharge);
         var prediction = model.Evaluate(inputs, options, computeForces: true);
-        Assert.True(prediction.Scf.AllConverged, $"SCF {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} steps");
+        Assert.True(prediction.Scf!.AllConverged, $"SCF {prediction.Scf!.Status[0]} after {prediction.Scf!.Steps[0]} steps");
         Assert.Equal(new ForcesDerivation(ForcesMethod.Implicit, Krylov: prediction.Derivation!.Krylov), prediction.Derivation);
-        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}, "
+        output.WriteLine($"E = {prediction.Energy.item<double>():R}, steps {prediction.Scf!.Steps[0]}, Q = {prediction.TotalCharge.item<double>():R}, "
             + $"GMRES residual {prediction.Derivation.Krylov!.WorstResidual:E1}");
         var dense = ImplicitForcesTests.ImplicitForces(model, inputs, options, denseLimit: int.MaxValue);
         var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true);
@@ -63,7 +63,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var inputs = FixedPointTestSystems.Periodic();
         var options = FixedPointTestSystems.TightScf();
         var prediction = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
-        Assert.True(prediction.Scf.AllConverged);
+        Assert.True(prediction.Scf!.AllConverged);
         Assert.Equal(ForcesMethod.Implicit, prediction.Derivation!.Method);
         double volume = linalg.det(inputs.Graph.Cell[0]).item<double>();
         double eps = 1e-5, worst = 0, scale = MaceTestSystems.MaxAbs(prediction.Stress!);
@@ -135,10 +135,10 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
         var options = new ScfOptions { ConstantCharge = false, MixingParameter = 4.0, NumScfSteps = 200 };
         var prediction = model.Evaluate(FixedPointTestSystems.Molecule(), options, computeForces: false);
-        output.WriteLine($"status {prediction.Scf.Status[0]} after {prediction.Scf.Steps[0]} updates; history "
-            + string.Join(", ", prediction.Scf.History[0].data<double>().ToArray().Select(x => x.ToString("E1"))));
-        Assert.Equal(ScfStatus.Diverged, prediction.Scf.Status[0]);
-        Assert.True(prediction.Scf.Steps[0] < 199);
+        output.WriteLine($"status {prediction.Scf!.Status[0]} after {prediction.Scf!.Steps[0]} updates; history "
+            + string.Join(", ", prediction.Scf!.History[0].data<double>().ToArray().Select(x => x.ToString("E1"))));
+        Assert.Equal(ScfStatus.Diverged, prediction.Scf!.Status[0]);
+        Assert.True(prediction.Scf!.Steps[0] < 199);
         Assert.False(prediction.Energy.isnan().any().item<bool>());
     }
 
@@ -153,9 +153,9 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var options = FixedPointTestSystems.TightScf(constantCharge: false) with { UseAutogradForces = false, ForcesMethod = ForcesMethod.Unroll };
         var frozen = model.Evaluate(inputs, options);
         var full = model.Evaluate(inputs, options with { UseAutogradForces = true });
-        Assert.True(frozen.Scf.AllConverged);
-        var density = frozen.Scf.Density.detach();
-        var mu = frozen.Scf.FermiLevel.index_select(0, inputs.Graph.Batch);
+        Assert.True(frozen.Scf!.AllConverged);
+        var density = frozen.Scf!.Density.detach();
+        var mu = frozen.Scf!.FermiLevel.index_select(0, inputs.Graph.Batch);
         var positions = MaceTestSystems.ToArray2D(inputs.Graph.Positions);
         double h = 1e-4, worst = 0;
         for (int i = 0; i < positions.GetLength(0); i++)
@@ -192,9 +192,9 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var p64 = model64.Evaluate(FixedPointTestSystems.Molecule(), options);
         var p32 = model32.Evaluate(FixedPointTestSystems.Molecule(), options);
         Assert.Equal(ScalarType.Float32, p32.Energy.dtype);
-        Assert.Equal(ScalarType.Float32, p32.Scf.Density.dtype);
+        Assert.Equal(ScalarType.Float32, p32.Scf!.Density.dtype);
         double de = Math.Abs(p32.Energy.to_type(ScalarType.Float64).item<double>() - p64.Energy.item<double>());
-        output.WriteLine($"|E32 − E64| = {de:E2} eV, status {p32.Scf.Status[0]} in {p32.Scf.Steps[0]}");
+        output.WriteLine($"|E32 − E64| = {de:E2} eV, status {p32.Scf!.Status[0]} in {p32.Scf!.Steps[0]}");
         Assert.True(de < 1e-2, $"{de}");
     }
 }

@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
 using MaceScf.Mace;
@@ -43,21 +44,21 @@ internal static class FixedPointTestSystems
     }
 
     /// A 5-atom molecule (open boundaries) with a total charge and an applied field.
-    public static FixedPointInputs Molecule(double charge = -1.0, double[]? field = null, int seed = 3)
+    public static SystemInputs Molecule(double charge = -1.0, double[]? field = null, int seed = 3)
     {
         var (positions, species) = MaceTestSystems.Molecule(5, seed);
         var graph = MaceTestSystems.Inputs(positions, species, null, skin: 0);
-        return new FixedPointInputs(graph, zeros(1, 3, dtype: ScalarType.Bool),
+        return new SystemInputs(graph, zeros(1, 3, dtype: ScalarType.Bool),
             tensor(field ?? [0.05, -0.02, 0.03], dtype: ScalarType.Float64).view(1, 3),
             tensor(new[] { charge }, dtype: ScalarType.Float64));
     }
 
     /// A 4-atom triclinic periodic cell.
-    public static FixedPointInputs Periodic(int seed = 4)
+    public static SystemInputs Periodic(int seed = 4)
     {
         var (positions, species) = MaceTestSystems.Molecule(4, seed);
         var graph = MaceTestSystems.Inputs(positions, species, MaceTestSystems.TriclinicCell());
-        return new FixedPointInputs(graph, ones(1, 3, dtype: ScalarType.Bool), null, zeros(1, dtype: ScalarType.Float64));
+        return new SystemInputs(graph, ones(1, 3, dtype: ScalarType.Bool), null, zeros(1, dtype: ScalarType.Float64));
     }
 
     public static ScfOptions TightScf(bool constantCharge = true) => new()
@@ -65,7 +66,7 @@ internal static class FixedPointTestSystems
         ConstantCharge = constantCharge, MixingParameter = 0.5, ScfTolerance = 1e-13, NumScfSteps = 300,
     };
 
-    public static double Energy(FixedPointModel model, FixedPointInputs inputs, ScfOptions options)
+    public static double Energy(FixedPointModel model, SystemInputs inputs, ScfOptions options)
     {
         using var scope = NewDisposeScope();
         return model.Evaluate(inputs, options, computeForces: false).Energy.sum().item<double>();

@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
 using MaceScf.Tests.Mace;
@@ -11,17 +12,13 @@ namespace MaceScf.Tests.FixedPoint;
 /// Finite-difference checks are in <see cref="FixedPointModelTests"/>.
 public sealed class ImplicitForcesTests(ITestOutputHelper output)
 {
-    /// −∂E/∂r with the implicit derivative and a chosen dense-Jacobian limit (what Evaluate does, with the limit exposed).
-    internal static Tensor ImplicitForces(FixedPointModel model, FixedPointInputs inputs, ScfOptions options, int denseLimit)
+    /// −∂E/∂r with the implicit derivative and a chosen dense-Jacobian limit.
+    internal static Tensor ImplicitForces(FixedPointModel model, SystemInputs inputs, ScfOptions options, int denseLimit)
     {
-        var positions = inputs.Graph.Positions.detach().requires_grad_(true);
-        using var geometry = model.Prepare(inputs.WithGeometry(positions, inputs.Graph.Cell));
-        var (p0, mu0, charge) = model.InitialState(geometry, inputs, options);
-        var (scf, derivation) = DifferentiableScf.Run(geometry, options, p0, mu0, charge, denseLimit);
-        Assert.Equal(ForcesMethod.Implicit, derivation.Method);
-        Assert.Equal(denseLimit >= inputs.NumAtoms * 4 + 1, derivation.Krylov!.WorstResidual == 0);
-        var energy = model.Energy(geometry, scf.Density, scf.Features).Total;
-        return -autograd.grad([energy], [positions], [ones_like(energy)])[0];
+        var prediction = model.Predict(inputs, new PredictionRequest { Scf = options, DenseJacobianLimit = denseLimit });
+        Assert.Equal(ForcesMethod.Implicit, prediction.Derivation!.Method);
+        Assert.Equal(denseLimit >= inputs.NumAtoms * 4 + 1, prediction.Derivation.Krylov!.WorstResidual == 0);
+        return prediction.Forces!;
     }
 
     [Theory]
@@ -37,8 +34,8 @@ public sealed class ImplicitForcesTests(ITestOutputHelper output)
         var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true, computeStress: true);
         Assert.Equal(ForcesMethod.Implicit, implicitResult.Derivation!.Method);
         Assert.Equal(ForcesMethod.Unroll, unrolled.Derivation!.Method);
-        output.WriteLine($"{implicitResult.Scf.Steps[0]} updates");
-        Assert.True(implicitResult.Scf.AllConverged);
+        output.WriteLine($"{implicitResult.Scf!.Steps[0]} updates");
+        Assert.True(implicitResult.Scf!.AllConverged);
         output.Report("|E_implicit − E_unroll| (eV)", Math.Abs(implicitResult.Energy.item<double>() - unrolled.Energy.item<double>()), 1e-10);
         output.Report("max |F_implicit − F_unroll| / max |F|",
             MaceTestSystems.MaxDiff(implicitResult.Forces!, unrolled.Forces!) / MaceTestSystems.MaxAbs(unrolled.Forces!), 1e-8);
@@ -54,7 +51,7 @@ public sealed class ImplicitForcesTests(ITestOutputHelper output)
         var inputs = FixedPointTestSystems.Molecule();
         var options = FixedPointTestSystems.TightScf() with { NumScfSteps = 4 };
         var fallback = model.Evaluate(inputs, options);
-        Assert.Equal(ScfStatus.MaxStepsReached, fallback.Scf.Status[0]);
+        Assert.Equal(ScfStatus.MaxStepsReached, fallback.Scf!.Status[0]);
         Assert.Equal(new ForcesDerivation(ForcesMethod.Unroll, "SCF not converged"), fallback.Derivation);
         var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll });
         Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Forces!, unrolled.Forces!));
@@ -77,12 +74,12 @@ public sealed class ImplicitForcesTests(ITestOutputHelper output)
         var inputs = FixedPointTestSystems.Molecule();
         var options = FixedPointTestSystems.TightScf(constantCharge: false) with { ScfTolerance = 0.01 };
         var fallback = model.Evaluate(inputs, options, computeForces: true);
-        output.WriteLine($"{fallback.Scf.Status[0]} after {fallback.Scf.Steps[0]} updates");
-        Assert.Equal(ScfStatus.Converged, fallback.Scf.Status[0]);
+        output.WriteLine($"{fallback.Scf!.Status[0]} after {fallback.Scf!.Steps[0]} updates");
+        Assert.Equal(ScfStatus.Converged, fallback.Scf!.Status[0]);
         Assert.Equal(new ForcesDerivation(ForcesMethod.Unroll, "implicit solve poor"), fallback.Derivation);
         var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true);
         Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Forces!, unrolled.Forces!));
-        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Scf.Density, unrolled.Scf.Density));
+        Assert.Equal(0, MaceTestSystems.MaxDiff(fallback.Scf!.Density, unrolled.Scf!.Density));
         // Converged tightly, the same model is differentiated implicitly.
         Assert.Equal(ForcesMethod.Implicit, model.Evaluate(inputs, options with { ScfTolerance = 1e-13 }).Derivation!.Method);
     }

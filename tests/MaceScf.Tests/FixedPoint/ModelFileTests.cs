@@ -31,7 +31,7 @@ public sealed class ModelFileTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(model.ParameterCount, loaded.ParameterCount);
         Assert.Equal(a.Energy.item<double>(), b.Energy.item<double>());
         Assert.Equal(0, MaceTestSystems.MaxDiff(a.Forces!, b.Forces!));
-        Assert.Equal(0, MaceTestSystems.MaxDiff(a.Scf.Density, b.Scf.Density));
+        Assert.Equal(0, MaceTestSystems.MaxDiff(a.Scf!.Density, b.Scf!.Density));
         var header = ModelFile.ReadHeader(path);
         Assert.Equal([1, 8], header.AtomicNumbers);
         Assert.Equal(ModelFile.FormatVersion, header.Version);

@@ -1,6 +1,7 @@
 using MaceScf.Equivariant;
 using MaceScf.Mace;
 using MaceScf.Tests.Equivariant;
+using MaceScf.Tests.FixedPoint;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -33,16 +34,16 @@ public class MaceModelTests(ITestOutputHelper output)
         var rng = new System.Random(5);
         foreach (var (name, inputs) in new[] { ("molecule", Molecule()), ("crystal", Crystal()) })
         {
-            var reference = MaceProperties.Evaluate(model, inputs);
-            double e = reference.Output.InteractionEnergy.item<double>();
+            var reference = model.Evaluate(inputs);
+            double e = reference.Term("local").item<double>();
             double forceScale = MaxAbs(reference.Forces!);
             double worstE = 0, worstF = 0;
             for (int trial = 0; trial < 4; trial++)
             {
                 var g = Reference.Orthogonal(rng, improper: trial % 2 == 1);
                 var t = torch.tensor(new[] { rng.NextDouble() * 5 - 2.5, rng.NextDouble() * 5 - 2.5, rng.NextDouble() * 5 - 2.5 }, dtype: ScalarType.Float64);
-                var moved = MaceProperties.Evaluate(model, Transformed(inputs, g, t));
-                worstE = Math.Max(worstE, Math.Abs(moved.Output.InteractionEnergy.item<double>() - e) / Math.Abs(e));
+                var moved = model.Evaluate(Transformed(inputs, g, t));
+                worstE = Math.Max(worstE, Math.Abs(moved.Term("local").item<double>() - e) / Math.Abs(e));
                 worstF = Math.Max(worstF, MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T)) / forceScale);
             }
             output.Report($"{first} {name}: relative energy change under rotation/reflection/translation", worstE, 1e-10);
@@ -86,10 +87,10 @@ public class MaceModelTests(ITestOutputHelper output)
         int[] perm = [3, 0, 5, 1, 4, 2];
         var pp = new double[6, 3];
         for (int i = 0; i < 6; i++) for (int d = 0; d < 3; d++) pp[i, d] = p[perm[i], d];
-        var reference = MaceProperties.Evaluate(model, Inputs(p, s, TriclinicCell()));
-        var permuted = MaceProperties.Evaluate(model, Inputs(pp, perm.Select(i => s[i]).ToArray(), TriclinicCell()));
+        var reference = model.Evaluate(Inputs(p, s, TriclinicCell()));
+        var permuted = model.Evaluate(Inputs(pp, perm.Select(i => s[i]).ToArray(), TriclinicCell()));
         output.Report("relative energy change under permutation",
-            Math.Abs(permuted.Output.InteractionEnergy.item<double>() - reference.Output.InteractionEnergy.item<double>()) / Math.Abs(reference.Output.InteractionEnergy.item<double>()), 1e-12);
+            Math.Abs(permuted.Term("local").item<double>() - reference.Term("local").item<double>()) / Math.Abs(reference.Term("local").item<double>()), 1e-12);
         output.Report("force error under permutation",
             MaxDiff(permuted.Forces!, reference.Forces!.index_select(0, torch.tensor(perm.Select(i => (long)i).ToArray()))), 1e-11);
     }
@@ -193,7 +194,7 @@ public class MaceModelTests(ITestOutputHelper output)
         var model = Model(37, first);
         foreach (var (name, inputs) in new[] { ("molecule", Molecule()), ("crystal", Crystal()) })
         {
-            var forces = MaceProperties.Evaluate(model, inputs).Forces!;
+            var forces = model.Evaluate(inputs).Forces!;
             var fd = FiniteDifferenceForces(model, inputs, 1e-4);
             output.Report($"{first} {name}: relative |F − F_fd|", MaxDiff(forces, fd) / MaxAbs(forces), 1e-6);
         }
@@ -205,7 +206,7 @@ public class MaceModelTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var model = Model(38);
         var inputs = Crystal();
-        var result = MaceProperties.Evaluate(model, inputs, computeForces: true, computeStress: true);
+        var result = model.Evaluate(inputs, computeForces: true, computeStress: true);
         double volume = linalg.det(inputs.Cell[0]).abs().item<double>();
         var fd = new double[9];
         const double h = 1e-5;
@@ -234,14 +235,14 @@ public class MaceModelTests(ITestOutputHelper output)
         var model = Model(39);
         var inside = At(RMax - 1e-6);
         var outside = At(RMax + 1e-6);
-        var a = MaceProperties.Evaluate(model, inside);
-        var b = MaceProperties.Evaluate(model, outside);
+        var a = model.Evaluate(inside);
+        var b = model.Evaluate(outside);
         double forceScale = MaxAbs(a.Forces!);
-        output.Report("interaction energy jump across r_max (eV)", Math.Abs(a.Output.InteractionEnergy.item<double>() - b.Output.InteractionEnergy.item<double>()), 1e-12);
+        output.Report("interaction energy jump across r_max (eV)", Math.Abs(a.Term("local").item<double>() - b.Term("local").item<double>()), 1e-12);
         output.Report("relative force jump across r_max", MaxDiff(a.Forces!, b.Forces!) / forceScale, 1e-9);
         // Further out the atom is isolated: its energy no longer depends on the distance.
         output.Report("interaction energy change beyond r_max (eV)",
-            Math.Abs(b.Output.InteractionEnergy.item<double>() - MaceProperties.Evaluate(model, At(RMax + 0.3)).Output.InteractionEnergy.item<double>()), 1e-12);
+            Math.Abs(b.Term("local").item<double>() - model.Evaluate(At(RMax + 0.3)).Term("local").item<double>()), 1e-12);
 
         static MaceInputs At(double distance)
         {
@@ -259,14 +260,14 @@ public class MaceModelTests(ITestOutputHelper output)
         var model = Model(40);
         var inputs = Crystal();
         var weight = model.named_parameters().First(p => p.name == "interactions.1.conv_tp_weights.layer0.weight").parameter;
-        var prediction = MaceProperties.Evaluate(model, inputs, computeStress: true, createGraph: true);
+        var prediction = model.Evaluate(inputs, computeStress: true, createGraph: true);
         var loss = prediction.Forces!.pow(2).sum() + prediction.Stress!.pow(2).sum();
         var grad = torch.autograd.grad([loss], [weight])[0];
         double Loss(double delta)
         {
             using var inner = NewDisposeScope();
             using (torch.no_grad()) weight[1, 2] += delta;
-            var p = MaceProperties.Evaluate(model, inputs, computeStress: true);
+            var p = model.Evaluate(inputs, computeStress: true);
             double value = (p.Forces!.pow(2).sum() + p.Stress!.pow(2).sum()).item<double>();
             using (torch.no_grad()) weight[1, 2] -= delta;
             return value;
@@ -285,13 +286,13 @@ public class MaceModelTests(ITestOutputHelper output)
         torch.random.manual_seed(41);
         var model = new MaceModel(Hyperparameters(), ScalarType.Float32);
         var inputs = Crystal();
-        var reference = MaceProperties.Evaluate(model, inputs, computeStress: true);
+        var reference = model.Evaluate(inputs, computeStress: true);
         Assert.Equal(ScalarType.Float32, reference.Energy.dtype);
         Assert.Equal(ScalarType.Float32, reference.Forces!.dtype);
         var g = Reference.Orthogonal(new System.Random(3), improper: true);
-        var moved = MaceProperties.Evaluate(model, Transformed(inputs, g, torch.zeros(3, dtype: ScalarType.Float64)));
-        double e = reference.Output.InteractionEnergy.item<float>();
-        output.Report("float32: relative energy change under an improper rotation", Math.Abs(moved.Output.InteractionEnergy.item<float>() - e) / Math.Abs(e), 1e-5);
+        var moved = model.Evaluate(Transformed(inputs, g, torch.zeros(3, dtype: ScalarType.Float64)));
+        double e = reference.Term("local").item<float>();
+        output.Report("float32: relative energy change under an improper rotation", Math.Abs(moved.Term("local").item<float>() - e) / Math.Abs(e), 1e-5);
         output.Report("float32: relative force error", MaxDiff(moved.Forces!, reference.Forces!.matmul(g.T.to_type(ScalarType.Float32))) / MaxAbs(reference.Forces!), 1e-5);
     }
 

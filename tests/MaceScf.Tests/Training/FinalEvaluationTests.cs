@@ -97,8 +97,8 @@ public sealed class FinalEvaluationTests
         Assert.Equal([3, 1, 4], evaluated.Select(s => s.Predictions.Count));
         Assert.All(evaluated.SelectMany(s => s.Predictions), p =>
         {
-            Assert.Equal(ScfStatus.Converged, p.Status);
-            Assert.True(p.Steps > 3 && p.History[^1] < options.ScfTolerance, $"{p.Steps} updates, last change {p.History[^1]:E2}");
+            Assert.Equal(ScfStatus.Converged, p.Results.Status);
+            Assert.True(p.Results.Steps > 3 && p.Results.History[^1] < options.ScfTolerance, $"{p.Results.Steps} updates, last change {p.Results.History[^1]:E2}");
         });
     }
 }

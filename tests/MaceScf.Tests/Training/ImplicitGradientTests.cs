@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.FixedPoint;
 using MaceScf.Training;
 using LinearizedSolution = MaceScf.FixedPoint.LinearizedSolution;
@@ -45,9 +46,13 @@ public sealed class ImplicitGradientTests
         {
             using var scope = NewDisposeScope();
             using var batch = TrainingBatch.Build(frames, model, sets.Species);
-            var outputs = TrainingForward.Run(model, batch, Options(mode, constantCharge, steps), computeForces: withForces, createGraph: withForces,
-                training: true, denseJacobianLimit: denseLimit);
-            Assert.False(outputs.Fallback);
+            var options = Options(mode, constantCharge, steps);
+            var outputs = model.Predict(batch.Inputs, new PredictionRequest
+            {
+                Forces = withForces, CreateGraph = withForces, Training = true, Method = TrainingRequest.Method(options.Mode), Scf = options.Scf!,
+                FallbackStepLimit = TrainingRequest.FallbackSteps, DenseJacobianLimit = denseLimit,
+            });
+            Assert.False(outputs.Derivation?.FellBack ?? false);
             Assert.True(outputs.Scf!.AllConverged || steps < 10, $"{mode}: {outputs.Scf.Steps[0]} steps");
             if (constantCharge && steps >= 10)
                 Assert.Equal(frames[0].TotalCharge.Value, outputs.TotalCharge.item<double>(), 1e-10);

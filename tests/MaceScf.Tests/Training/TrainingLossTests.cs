@@ -1,3 +1,4 @@
+using MaceScf.Models;
 using MaceScf.Data;
 using MaceScf.Training;
 using static TorchSharp.torch;
@@ -21,8 +22,11 @@ public sealed class TrainingLossTests
         using var scope = NewDisposeScope();
         using var batch = TrainingBatch.Build(frames, model, sets.Species);
         int n0 = frames[0].Configuration.AtomCount, n1 = frames[1].Configuration.AtomCount;
-        var outputs = new TrainingOutputs(batch.Energy + tensor(new[] { 0.5, 7.0 }), batch.Forces + 0.2, batch.Multipoles + 0.1,
-            batch.TotalCharge + 1.0, batch.Dipole + 0.3, batch.FermiLevel + 2.0, null, null, null);
+        var outputs = new Prediction(batch.Energy + tensor(new[] { 0.5, 7.0 }), [])
+        {
+            Forces = batch.Forces + 0.2, Density = batch.Multipoles + 0.1, TotalCharge = batch.TotalCharge + 1.0, Dipole = batch.Dipole + 0.3,
+            FermiLevel = batch.FermiLevel + 2.0,
+        };
         double Term(string name) => TrainingLoss.Term(new LossTerm(name, 1, []), outputs, batch).item<double>();
         Assert.Equal(Math.Pow(0.5 / n0, 2) / 2, Term("energy_per_atom"), 12);
         Assert.Equal(0.04 * 3 * n0 / (3.0 * (n0 + n1)), Term("forces"), 12);

@@ -19,7 +19,8 @@ public static class LinearizedSolution
     public const double DensityResidualLimit = 1e-5;
     public const double ChargeResidualLimit = 1e-4;
 
-    /// Unknowns above which J is not built densely: GMRES with Jacobian–vector products instead (J then held fixed).
+    /// Training: unknowns above which J is not built densely: GMRES with Jacobian–vector products instead (J then held fixed).
+    /// Forces at inference are always matrix-free (<see cref="Models.PredictionRequest.DenseJacobianLimit"/>).
     public const int DenseLimit = 600;
 
     public const int KrylovIterations = 300;

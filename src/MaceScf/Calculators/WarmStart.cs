@@ -1,6 +1,6 @@
-namespace MaceScf.Md;
+namespace MaceScf.Calculators;
 
-/// Where each MD step's SCF starts (`--warm_start`, docs/md.md): from the SCF options' starting point, or from the converged
+/// Where each SCF of a calculator called step after step (an MD run, `--warm_start`, docs/md.md) starts: from the SCF options' starting point, or from the converged
 /// density and Fermi level of the previous steps, extrapolated in time as Born–Oppenheimer MD codes do.
 public enum WarmStart
 {

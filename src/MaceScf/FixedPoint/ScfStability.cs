@@ -1,7 +1,6 @@
-using MaceScf.FixedPoint;
 using static TorchSharp.torch;
 
-namespace MaceScf.Training;
+namespace MaceScf.FixedPoint;
 
 /// The quantity behind the fixedpoint_scf_stability loss: per structure g, the squared amplification
 /// r_g = Σ_{i∈g} |vᵀ ∂F/∂p|_i² / Σ_{i∈g} |v_i|² of the fixed-point map at the final density, with v found by power

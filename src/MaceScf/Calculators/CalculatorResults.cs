@@ -1,0 +1,68 @@
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+
+namespace MaceScf.Calculators;
+
+/// The properties a calculator can be asked to compute; the energy always is.
+[Flags]
+public enum CalculatorProperties
+{
+    Energy = 1,
+    Forces = 2,
+    /// Stress and virial (periodic structures).
+    Stress = 4,
+}
+
+/// What a calculator computed for one structure (eV, Å, e, V). Outputs that were not asked for, or that the model does not
+/// have, are null.
+/// <param name="Energy">eV</param>
+/// <param name="Terms">the energy decomposition by name (eV), summing to <paramref name="Energy"/></param>
+public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string, double> Terms)
+{
+    /// [N, 3] −∂E/∂r (eV/Å).
+    public double[,]? Forces { get; init; }
+
+    /// [3, 3] (1/V) ∂E/∂ε (eV/Å³).
+    public double[,]? Stress { get; init; }
+
+    /// [3, 3] −∂E/∂ε (eV).
+    public double[,]? Virial { get; init; }
+
+    /// [N, K] final density coefficients [q, p_y, p_z, p_x, …].
+    public double[,]? Density { get; init; }
+
+    /// Cartesian total dipole (e·Å).
+    public double[]? Dipole { get; init; }
+
+    /// Σ q (e).
+    public double? TotalCharge { get; init; }
+
+    /// The Fermi level (V) of the final density.
+    public double? FermiLevel { get; init; }
+
+    /// SCF outcome, number of updates and mean |Δp| of every update (null / 0 / empty without an SCF).
+    public ScfStatus? Status { get; init; }
+
+    public int Steps { get; init; }
+
+    public double[] History { get; init; } = [];
+
+    /// How the forces and stress of this structure's batch were taken (implicit, or unrolled and why).
+    public ForcesDerivation? Derivation { get; init; }
+
+    /// [N] electrostatic potential at the atoms (V).
+    public double[]? Potential { get; init; }
+
+    /// [N, F] unnormalised field features.
+    public double[,]? FieldFeatures { get; init; }
+
+    /// The boundary method and the number of k-vectors of the electrostatics (Coulomb calculator).
+    public (BoundaryMethod Method, int KVectorCount)? Electrostatics { get; init; }
+
+    /// How the reciprocal-space part was evaluated (Coulomb calculator; null for realspace).
+    public KspaceSetup? Kspace { get; init; }
+
+    /// What these results contain.
+    public CalculatorProperties Properties =>
+        CalculatorProperties.Energy | (Forces is null ? 0 : CalculatorProperties.Forces) | (Stress is null ? 0 : CalculatorProperties.Stress);
+}

@@ -1,0 +1,120 @@
+using MaceScf.Data;
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Models;
+using static TorchSharp.torch;
+
+namespace MaceScf.Calculators;
+
+/// A calculator on top of a model's one door (<see cref="IAtomisticModel.Predict"/>). Besides single structures it evaluates
+/// many in batches (<see cref="CalculateAll"/>, what `macescf eval` does), where a diverged SCF is reported in the results'
+/// status rather than thrown, so a file can be scanned to its end.
+public abstract class ModelCalculator(IAtomisticModel model, double defaultFermiLevel) : Calculator
+{
+    public IAtomisticModel Model { get; } = model;
+
+    /// The results of every structure, <paramref name="batchSize"/> structures per model call.
+    public IEnumerable<CalculatorResults> CalculateAll(IReadOnlyList<Structure> structures, CalculatorProperties properties, int batchSize = 4)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "the batch size must be ≥ 1");
+        for (int start = 0; start < structures.Count; start += batchSize)
+            foreach (var r in Batch(structures.Skip(start).Take(batchSize).ToArray(), properties, start: null)) yield return r;
+    }
+
+    /// The request for these properties (the SCF settings of a self-consistent model).
+    protected abstract PredictionRequest Request(CalculatorProperties properties, bool warmStart);
+
+    /// Whether the SCF starts from the structures' multipoles (initial_density from_data).
+    protected virtual bool StartsFromData => false;
+
+    /// One batch through the model; <paramref name="start"/> overrides the structures' multipoles as the SCF start.
+    protected IReadOnlyList<CalculatorResults> Batch(Structure[] structures, CalculatorProperties properties, ScfStart? start)
+    {
+        using var scope = NewDisposeScope();
+        var dtype = Model.Dtype;
+        using var batch = GraphBatch.Build(structures.Select(s => s.Atoms).ToArray(), Model.Cutoff, new SpeciesTable(Model.AtomicNumbers), dtype);
+        var inputs = SystemInputs.FromBatch(batch) with
+        {
+            ExternalField = tensor(structures.SelectMany(s => s.ExternalField ?? [0.0, 0.0, 0.0]).ToArray(), dtype: dtype).view(structures.Length, 3),
+            TotalCharge = tensor(structures.Select(s => s.TotalCharge ?? 0.0).ToArray(), dtype: dtype),
+            FermiLevel = tensor(structures.Select(s => s.FermiLevel ?? defaultFermiLevel).ToArray(), dtype: dtype),
+            Start = start ?? (StartsFromData ? new ScfStart(Multipoles(structures, dtype)) : null),
+        };
+        var request = Request(properties, warmStart: start is not null);
+        Prediction prediction;
+        try
+        {
+            prediction = Model.Predict(inputs, request);
+        }
+        catch (StructureGeometryException e) when (e.Structure is { } g)
+        {
+            throw new ArgumentException($"{structures[g].Atoms.DescribeOrigin()}: {e.Problem}", e);
+        }
+        catch (Exception e) when (NativeFailure.Is(e))
+        {
+            string first = structures[0].Atoms.DescribeOrigin(), last = structures[^1].Atoms.DescribeOrigin();
+            throw NativeFailure.InFrames(e, structures.Length == 1 ? first : $"{first} … {last} (one batch)",
+                "use a smaller --batch-size, evaluate without forces (--no-forces), or split the structure");
+        }
+        return Split(prediction, structures);
+    }
+
+    private static Tensor Multipoles(Structure[] structures, ScalarType dtype)
+    {
+        var missing = structures.FirstOrDefault(s => s.Multipoles is null);
+        if (missing is not null)
+            throw new ArgumentException($"{missing.Atoms.DescribeOrigin()}: initial_density from_data needs atomic multipoles in every frame.");
+        return cat(structures.Select(s => tensor(s.Multipoles!, dtype: ScalarType.Float64)).ToArray(), 0).to_type(dtype);
+    }
+
+    /// Per-structure plain arrays of a batch prediction.
+    private static List<CalculatorResults> Split(Prediction prediction, Structure[] structures)
+    {
+        var energy = Doubles(prediction.Energy);
+        var forces = Optional(prediction.Forces);
+        var stress = Optional(prediction.Stress);
+        var virials = Optional(prediction.Virials);
+        var density = Optional(prediction.Density);
+        var dipole = Optional(prediction.Dipole);
+        var charge = Optional(prediction.TotalCharge);
+        var fermi = Optional(prediction.FermiLevel);
+        var scf = prediction.Scf;
+        var history = scf is null ? null : Doubles(scf.History);
+        var terms = prediction.Terms.Select(t => (t.Name, Values: Doubles(t.Value))).ToArray();
+        int k = prediction.Density is null ? 0 : (int)prediction.Density.shape[1], steps = scf is null ? 0 : (int)scf.History.shape[1];
+        var result = new List<CalculatorResults>(structures.Length);
+        int first = 0;
+        for (int g = 0; g < structures.Length; g++)
+        {
+            int n = structures[g].Atoms.AtomCount;
+            var status = scf?.Status[g];
+            result.Add(new CalculatorResults(energy[g], terms.ToDictionary(t => t.Name, t => t.Values[g]))
+            {
+                Forces = forces is null ? null : Rows(forces, first, n, 3),
+                Stress = stress is null ? null : Rows(stress, 3 * g, 3, 3),
+                Virial = virials is null ? null : Rows(virials, 3 * g, 3, 3),
+                Density = density is null ? null : Rows(density, first, n, k),
+                Dipole = dipole?[(3 * g)..(3 * g + 3)],
+                TotalCharge = charge?[g],
+                FermiLevel = fermi?[g],
+                Status = status,
+                Steps = scf?.Steps[g] ?? 0,
+                History = history is null ? [] : history[(g * steps)..(g * steps + (status == ScfStatus.Diverged ? scf!.Steps[g] : steps))],
+                Derivation = prediction.Derivation,
+            });
+            first += n;
+        }
+        return result;
+    }
+
+    private static double[]? Optional(Tensor? t) => t is null ? null : Doubles(t);
+
+    private static double[] Doubles(Tensor t) => t.detach().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+
+    private static double[,] Rows(double[] flat, int firstRow, int rows, int columns)
+    {
+        var a = new double[rows, columns];
+        Buffer.BlockCopy(flat, firstRow * columns * sizeof(double), a, 0, rows * columns * sizeof(double));
+        return a;
+    }
+}

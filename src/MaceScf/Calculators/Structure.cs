@@ -1,0 +1,70 @@
+using MaceScf.Data;
+
+namespace MaceScf.Calculators;
+
+/// What a calculator is asked about: one structure and the conditions it is run at (ASE's Atoms with its charge, field and
+/// Fermi level). Never reference labels.
+/// <param name="Atoms">species, positions, cell and pbc</param>
+/// <param name="TotalCharge">total charge (e) held in a constant-charge SCF; null for neutral</param>
+/// <param name="FermiLevel">Fermi level (V) of a constant-μ SCF and where a constant-charge SCF starts μ; null for the model's offset</param>
+/// <param name="ExternalField">gradient of the applied potential (V/Å); null for none</param>
+/// <param name="Multipoles">[N, K] given multipoles [q, p_y, p_z, p_x, …]: what a Coulomb calculator evaluates, and where an SCF
+/// starts with initial_density from_data; null for none</param>
+public sealed record Structure(Configuration Atoms, double? TotalCharge = null, double? FermiLevel = null, double[]? ExternalField = null,
+    double[,]? Multipoles = null)
+{
+    /// A frame of a file with the conditions (total charge, Fermi level, field, multipoles) it carries.
+    public static Structure Of(LabelledConfiguration frame) => new(frame.Configuration,
+        frame.TotalCharge.IsPresent ? frame.TotalCharge.Value : null, frame.FermiLevel.IsPresent ? frame.FermiLevel.Value : null,
+        frame.ExternalField.IsPresent ? frame.ExternalField.Value : null, frame.AtomicMultipoles.IsPresent ? frame.AtomicMultipoles.Value : null);
+
+    /// The frames of an extended XYZ file with their conditions, read through <paramref name="keys"/> (the canonical key names
+    /// total_charge, fermi_level, external_field and atomic_multipoles by default); multipoles keep (L+1)² columns.
+    public static IEnumerable<Structure> ReadAll(string path, KeyMapping? keys = null, int multipoleMaxL = 1)
+    {
+        var extractor = new LabelExtractor(keys ?? KeyMapping.Default, multipoleMaxL);
+        return ExtXyzReader.Read(path).Select(frame => Of(extractor.Extract(frame)));
+    }
+
+    public bool Periodic => Atoms.Pbc.Any(p => p);
+
+    /// A deep copy, so that a caller changing its arrays in place does not change a cached structure.
+    internal Structure Copy() => new(new Configuration(Atoms.AtomicNumbers.ToArray(), (double[,])Atoms.Positions.Clone(),
+        (double[,]?)Atoms.Cell?.Clone(), Atoms.Pbc.ToArray()) { SourceName = Atoms.SourceName, FrameIndex = Atoms.FrameIndex },
+        TotalCharge, FermiLevel, (double[]?)ExternalField?.Clone(), (double[,]?)Multipoles?.Clone());
+}
+
+/// What changed between two structures (ASE's system_changes).
+[Flags]
+public enum SystemChanges
+{
+    None = 0,
+    Positions = 1,
+    Numbers = 2,
+    Cell = 4,
+    Pbc = 8,
+    Conditions = 16,
+}
+
+/// The comparison behind a calculator's cache and warm-start reset (ASE's check_state).
+public static class StructureComparison
+{
+    public static SystemChanges Compare(Structure? previous, Structure current)
+    {
+        if (previous is null) return SystemChanges.Positions | SystemChanges.Numbers | SystemChanges.Cell | SystemChanges.Pbc | SystemChanges.Conditions;
+        var changes = SystemChanges.None;
+        var a = previous.Atoms;
+        var b = current.Atoms;
+        if (!a.AtomicNumbers.SequenceEqual(b.AtomicNumbers)) changes |= SystemChanges.Numbers;
+        else if (!Same(a.Positions, b.Positions)) changes |= SystemChanges.Positions;
+        if (!Same(a.Cell, b.Cell)) changes |= SystemChanges.Cell;
+        if (!a.Pbc.SequenceEqual(b.Pbc)) changes |= SystemChanges.Pbc;
+        if (previous.TotalCharge != current.TotalCharge || previous.FermiLevel != current.FermiLevel
+            || !Same(previous.ExternalField, current.ExternalField) || !Same(previous.Multipoles, current.Multipoles))
+            changes |= SystemChanges.Conditions;
+        return changes;
+    }
+
+    private static bool Same(Array? x, Array? y) =>
+        x is null || y is null ? x is null && y is null : x.Length == y.Length && x.Rank == y.Rank && x.Cast<double>().SequenceEqual(y.Cast<double>());
+}

@@ -1,0 +1,12 @@
+using static TorchSharp.torch;
+
+namespace MaceScf.Data;
+
+/// Per-structure sums of per-atom values in a batch.
+public static class GraphSum
+{
+    /// Σ over each structure's atoms: [N, …] → [G, …].
+    /// <param name="batch">[N] structure index of every atom (long)</param>
+    public static Tensor Of(Tensor nodeValues, Tensor batch, int numGraphs) =>
+        zeros([numGraphs, .. nodeValues.shape.Skip(1)], dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, batch, nodeValues, 1.0);
+}
