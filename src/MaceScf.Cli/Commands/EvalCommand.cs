@@ -109,18 +109,20 @@ public sealed class EvalCommand : ICommand
         foreach (var p in model.parameters()) p.requires_grad_(false);
         var frames = new LabelExtractor(mapping, 0).ExtractAll(ExtXyzReader.Read(data)).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{data}' has no frames");
-        var predictions = new MaceFrameEvaluator(model, batchSize, forces, stress).Evaluate(frames.Select(f => f.Configuration).ToList()).ToList();
-        ExtXyzWriter.Write(output, predictions.Select(ToFrame));
+        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
+        var predictions = FramePrediction.Evaluate(new MaceCalculator(model), frames, properties, batchSize).ToList();
+        ExtXyzWriter.Write(output, predictions.Select(ToMaceFrame));
         console.WriteLine($"MACE: {predictions.Count} frame(s) → {output}");
-        EvalErrorTable.Print(console, predictions, frames);
+        EvalErrorTable.PrintMace(console, predictions);
         return 0;
     }
 
-    private static Configuration ToFrame(MaceFramePrediction p)
+    private static Configuration ToMaceFrame(FramePrediction prediction)
     {
-        var frame = Copy(p.Frame);
+        var (labelled, p) = prediction;
+        var frame = Copy(labelled.Configuration);
         frame.Info[Prefix + "energy"] = p.Energy;
-        frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies;
+        frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies!;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
         return frame;

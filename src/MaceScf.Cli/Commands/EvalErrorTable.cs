@@ -1,7 +1,6 @@
 using System.Globalization;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
-using MaceScf.Mace;
 using MaceScf.Calculators;
 using Spectre.Console;
 
@@ -15,13 +14,13 @@ public static class EvalErrorTable
 
     private const string DefaultTitle = "errors against the reference labels";
 
-    /// The table for plain MACE predictions of the labelled frames (same order): energy per atom and forces.
-    public static void Print(IAnsiConsole console, IReadOnlyList<MaceFramePrediction> predictions, IReadOnlyList<LabelledConfiguration> frames) =>
+    /// The table for plain MACE predictions of labelled frames: energy per atom and forces.
+    public static void PrintMace(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions) =>
         Print(console, [
-            Collect("energy per atom", "meV/atom", predictions.Zip(frames).Where(p => p.Second.Energy.IsPresent)
-                .Select(p => 1000 * (p.First.Energy - p.Second.Energy.Value) / p.Second.Configuration.AtomCount)),
-            Collect("forces", "meV/Å", predictions.Zip(frames).Where(p => p.Second.Forces.IsPresent && p.First.Forces is not null)
-                .SelectMany(p => Differences(p.First.Forces!, p.Second.Forces.Value).Select(d => 1000 * d))),
+            Collect("energy per atom", "meV/atom", predictions.Where(p => p.Frame.Energy.IsPresent)
+                .Select(p => 1000 * (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount)),
+            Collect("forces", "meV/Å", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
+                .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value).Select(d => 1000 * d))),
         ], DefaultTitle);
 
     private static void Print(IAnsiConsole console, IEnumerable<Row> all, string title)

@@ -107,7 +107,8 @@ public sealed class IpiCommand : ICommand
         var system = ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames");
         CheckSpecies(system, model.Hyperparameters.AtomicNumbers);
         bool periodic = system.Pbc.Any(p => p);
-        var evaluator = new MaceFrameEvaluator(model, batchSize: 1, computeForces: true, computeStress: periodic);
+        var calculator = new MaceCalculator(model);
+        var properties = CalculatorProperties.Energy | CalculatorProperties.Forces | (periodic ? CalculatorProperties.Stress : 0);
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
         console.WriteLine($"i-PI driver (MACE): {system.AtomCount} atoms from {init}, connected to {address ?? IpiEndpoint.UnixPrefix + unix}");
         int steps = 0;
@@ -118,18 +119,11 @@ public sealed class IpiCommand : ICommand
             var cell = geometry.Cell.Cast<double>().All(x => x == 0) ? null : geometry.Cell;
             if (periodic && cell is null) throw new InvalidDataException($"step {steps}: the system is periodic (pbc) but the server sent no cell");
             var frame = new Configuration(system.AtomicNumbers, geometry.Positions, cell, system.Pbc);
-            var prediction = evaluator.Evaluate([frame]).Single();
+            var prediction = calculator.Calculate(new Structure(frame), properties);
             if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
                 throw new InvalidDataException($"step {steps}: the energy or forces are not finite; stopping");
-            var virial = new double[3, 3];
-            if (prediction.Stress is { } stress)
-            {
-                double volume = Math.Abs(CellVolume.Of(cell!));
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++) virial[i, j] = -volume * stress[i, j];
-            }
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {steps++}: energy {prediction.Energy:F8} eV"));
-            return new IpiResult(prediction.Energy, prediction.Forces!, virial);
+            return new IpiResult(prediction.Energy, prediction.Forces!, prediction.Virial ?? new double[3, 3]);
         });
         console.WriteLine($"i-PI driver: {steps} step(s)");
         return 0;

@@ -19,6 +19,9 @@ public enum CalculatorProperties
 /// <param name="Terms">the energy decomposition by name (eV), summing to <paramref name="Energy"/></param>
 public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string, double> Terms)
 {
+    /// [N] per-atom energies E0 + readouts (eV) of a model that has them (plain MACE), else null.
+    public double[]? NodeEnergies { get; init; }
+
     /// [N, 3] −∂E/∂r (eV/Å).
     public double[,]? Forces { get; init; }
 

@@ -32,7 +32,11 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
     {
         using var scope = NewDisposeScope();
         var dtype = Model.Dtype;
-        using var batch = GraphBatch.Build(structures.Select(s => s.Atoms).ToArray(), Model.Cutoff, new SpeciesTable(Model.AtomicNumbers), dtype);
+        var species = new SpeciesTable(Model.AtomicNumbers);
+        foreach (var s in structures) species.RequireKnown(s.Atoms);
+        // Stress needs a cell (a volume): asked of a batch with a frame without a Lattice, none is computed.
+        if (structures.Any(s => s.Atoms.Cell is null)) properties &= ~CalculatorProperties.Stress;
+        using var batch = GraphBatch.Build(structures.Select(s => s.Atoms).ToArray(), Model.Cutoff, species, dtype);
         var inputs = SystemInputs.FromBatch(batch) with
         {
             ExternalField = tensor(structures.SelectMany(s => s.ExternalField ?? [0.0, 0.0, 0.0]).ToArray(), dtype: dtype).view(structures.Length, 3),
@@ -71,6 +75,7 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
     private static List<CalculatorResults> Split(Prediction prediction, Structure[] structures)
     {
         var energy = Doubles(prediction.Energy);
+        var nodeEnergies = Optional(prediction.NodeEnergies);
         var forces = Optional(prediction.Forces);
         var stress = Optional(prediction.Stress);
         var virials = Optional(prediction.Virials);
@@ -90,6 +95,7 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
             var status = scf?.Status[g];
             result.Add(new CalculatorResults(energy[g], terms.ToDictionary(t => t.Name, t => t.Values[g]))
             {
+                NodeEnergies = nodeEnergies?[first..(first + n)],
                 Forces = forces is null ? null : Rows(forces, first, n, 3),
                 Stress = stress is null ? null : Rows(stress, 3 * g, 3, 3),
                 Virial = virials is null ? null : Rows(virials, 3 * g, 3, 3),

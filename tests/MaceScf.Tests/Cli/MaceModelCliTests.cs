@@ -1,3 +1,4 @@
+using MaceScf.Calculators;
 using System.Security.Cryptography;
 using MaceScf.Data;
 using MaceScf.Mace;
@@ -35,7 +36,8 @@ public sealed class MaceModelCliTests(ITestOutputHelper output) : IDisposable
         var roundTrip = Eval(converted, name, "converted");
         using var model = PythonMaceFile.Load(python);
         foreach (var p in model.Model.parameters()) p.requires_grad_(false); // as eval does
-        var library = new MaceFrameEvaluator(model.Model, batchSize: 1, computeStress: true).Evaluate(ExtXyzReader.ReadAll(Structures(name))).ToList();
+        var all = CalculatorProperties.Energy | CalculatorProperties.Forces | CalculatorProperties.Stress;
+        var library = new MaceCalculator(model.Model).CalculateAll(ExtXyzReader.ReadAll(Structures(name)).Select(c => new Structure(c)).ToList(), all, batchSize: 1).ToList();
         Assert.Equal(4, direct.Count);
         for (int f = 0; f < direct.Count; f++)
         {
@@ -81,7 +83,7 @@ public sealed class MaceModelCliTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("HAVEDATA", server.Status());
         var (energy, forces, virial) = server.GetForce();
         var moved = new Configuration(frame.AtomicNumbers, positions, frame.Cell, frame.Pbc);
-        var expected = new MaceFrameEvaluator(model.Model, computeStress: true).Evaluate([moved]).Single();
+        var expected = new MaceCalculator(model.Model).Calculate(new Structure(moved), CalculatorProperties.Energy | CalculatorProperties.Forces | CalculatorProperties.Stress);
         Assert.Equal(expected.Energy, energy, 1e-7);
         IpiClientTests.AssertClose(expected.Forces!, forces, 1e-6);
         double volume = Math.Abs(CellVolume.Of(frame.Cell!));
