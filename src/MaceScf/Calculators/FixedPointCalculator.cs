@@ -46,9 +46,9 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
     {
         if (_previous.Count == 0) return null;
         var c = WarmStartNames.Coefficients(warmStart, _previous.Count);
-        var densities = stack(_previous.Take(c.Length).Select(p => tensor(p.Density, dtype: ScalarType.Float64)).ToArray());
-        var weights = tensor(c, dtype: ScalarType.Float64);
-        var density = (weights.view(-1, 1, 1) * densities).sum(0);
+        var last = _previous[0].Density;
+        var densities = stack(_previous.Take(c.Length).Select(p => tensor(p.Density, dtype: ScalarType.Float64).flatten()).ToArray());
+        var density = matmul(tensor(c, dtype: ScalarType.Float64).view(1, -1), densities).view(last.GetLength(0), last.GetLength(1));
         double fermiLevel = c.Select((w, k) => w * _previous[k].FermiLevel).Sum();
         return new ScfStart(density.to_type(Model.Dtype), tensor(new[] { fermiLevel }, dtype: Model.Dtype));
     }
