@@ -3,8 +3,10 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// GMRES for A x = b with A given only as products v ↦ A v (Arnoldi with modified Gram–Schmidt; the small least-squares
-/// problem min ‖β e₁ − H y‖ is re-solved at every iteration). No restarts: at most <paramref name="maxIterations"/> products.
+/// GMRES for A x = b with A given only as products v ↦ A v (Arnoldi with modified Gram–Schmidt). The small least-squares
+/// problem min ‖β e₁ − H y‖ is solved in managed code by Givens rotations applied to each new column of H, in a fixed
+/// order on one thread, so the same products give the same bits (docs/errors.md, "Reproducibility": libtorch's `lstsq`
+/// did not). No restarts: at most <paramref name="maxIterations"/> products.
 public static class Gmres
 {
     /// x with ‖b − A x‖ ≤ tolerance · ‖b‖, or the best x after maxIterations; and the relative residual reached.
@@ -14,41 +16,85 @@ public static class Gmres
         double beta = b.norm().ToDouble();
         if (beta == 0) return (zeros_like(b), 0);
         var basis = new List<Tensor> { b / beta };
-        var h = new double[(maxIterations + 1) * maxIterations];
-        double[] y = [];
+        var triangle = new HessenbergTriangle(maxIterations, beta);
         double residual = 1;
-        int k = 0;
-        for (; k < maxIterations; k++)
+        for (int k = 0; k < maxIterations; k++)
         {
             var w = apply(basis[k]);
+            var column = new double[k + 2];
             for (int j = 0; j <= k; j++)
             {
-                double hjk = w.dot(basis[j]).ToDouble();
-                h[j * maxIterations + k] = hjk;
-                w = w - hjk * basis[j];
+                column[j] = w.dot(basis[j]).ToDouble();
+                w = w - column[j] * basis[j];
             }
             double next = w.norm().ToDouble();
-            h[(k + 1) * maxIterations + k] = next;
-            (y, residual) = LeastSquares(h, maxIterations, k + 1, beta);
-            if (residual <= tolerance || next <= 1e-14 * beta) { k++; break; }
+            column[k + 1] = next;
+            residual = triangle.Append(column) / beta;
+            if (residual <= tolerance || next <= 1e-14 * beta) break;
             basis.Add(w / next);
         }
+        var y = triangle.Solution();
         var x = zeros_like(b);
         for (int j = 0; j < y.Length; j++) x = x + y[j] * basis[j];
         return (x, residual);
     }
+}
 
-    /// y minimising ‖β e₁ − H y‖ for the (m + 1) × m Hessenberg block, and that residual / β.
-    static (double[] Y, double Residual) LeastSquares(double[] h, int stride, int m, double beta)
+/// The QR factorisation of the (k + 1) × k Hessenberg matrix H of GMRES, grown one column at a time: every column is rotated
+/// by the Givens rotations of the previous columns, then a new rotation zeroes its subdiagonal entry. The rotated right-hand
+/// side g = Qᵀ β e₁ gives the least-squares residual |g_k| without solving, and y = R⁻¹ g₀..ₖ₋₁ by back substitution.
+internal sealed class HessenbergTriangle(int maxColumns, double beta)
+{
+    private readonly double[,] _r = new double[maxColumns, maxColumns];
+    private readonly double[] _cos = new double[maxColumns], _sin = new double[maxColumns];
+    private readonly double[] _g = InitialRightHandSide(maxColumns, beta);
+    private int _columns;
+
+    private static double[] InitialRightHandSide(int maxColumns, double beta)
     {
-        var block = new double[(m + 1) * m];
-        for (int i = 0; i <= m; i++)
-            for (int j = 0; j < m; j++) block[i * m + j] = h[i * stride + j];
-        var a = tensor(block, dtype: ScalarType.Float64).view(m + 1, m);
-        var rhs = zeros(m + 1, 1, dtype: ScalarType.Float64);
-        rhs[0, 0] = beta;
-        var y = linalg.lstsq(a, rhs).Solution;
-        double residual = (rhs - a.matmul(y)).norm().ToDouble() / beta;
-        return (y.squeeze(1).data<double>().ToArray(), residual);
+        var g = new double[maxColumns + 1];
+        g[0] = beta;
+        return g;
+    }
+
+    /// Adds column k (its k + 2 entries h₀ₖ … hₖ₊₁,ₖ) and returns the least-squares residual ‖β e₁ − H y‖ of the k + 1 columns.
+    public double Append(double[] column)
+    {
+        int k = _columns;
+        for (int j = 0; j < k; j++)
+        {
+            double upper = _cos[j] * column[j] + _sin[j] * column[j + 1];
+            column[j + 1] = -_sin[j] * column[j] + _cos[j] * column[j + 1];
+            column[j] = upper;
+        }
+        double radius = Hypotenuse(column[k], column[k + 1]);
+        (_cos[k], _sin[k]) = radius == 0 ? (1.0, 0.0) : (column[k] / radius, column[k + 1] / radius);
+        column[k] = radius;
+        for (int j = 0; j <= k; j++) _r[j, k] = column[j];
+        _g[k + 1] = -_sin[k] * _g[k];
+        _g[k] = _cos[k] * _g[k];
+        _columns = k + 1;
+        return Math.Abs(_g[k + 1]);
+    }
+
+    /// y minimising ‖β e₁ − H y‖ over the columns appended so far (a zero diagonal entry leaves its component at 0).
+    public double[] Solution()
+    {
+        var y = new double[_columns];
+        for (int i = _columns - 1; i >= 0; i--)
+        {
+            double sum = _g[i];
+            for (int j = i + 1; j < _columns; j++) sum -= _r[i, j] * y[j];
+            y[i] = _r[i, i] == 0 ? 0 : sum / _r[i, i];
+        }
+        return y;
+    }
+
+    private static double Hypotenuse(double a, double b)
+    {
+        double scale = Math.Max(Math.Abs(a), Math.Abs(b));
+        if (scale == 0) return 0;
+        double x = a / scale, y = b / scale;
+        return scale * Math.Sqrt(x * x + y * y);
     }
 }
