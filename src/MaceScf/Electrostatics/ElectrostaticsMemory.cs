@@ -26,6 +26,23 @@ static class ElectrostaticsMemory
     public static double KspaceBytes(double kVectors, long atoms, ElectrostaticsOptions options) =>
         8 * kVectors * (4.0 * atoms + 4.0 * options.DensityCoefficientCount + 8.0 * options.FieldFeatureCount + 96);
 
+    /// Bytes of a particle-mesh Ewald plan and one evaluation with forces, for a grid K₁×K₂×K₃ and spline order o:
+    /// per half-spectrum wave vector (M = K₁K₂(⌊K₃/2⌋+1)) the kernels, harmonics and Gaussians kept, the transients of
+    /// building them and the complex spectra of an evaluation (48 + 2H + W + 4C + 8F float64, H = (max(L, L_f)+1)²
+    /// harmonics, W = 1 + widths Gaussians, C coefficients, F features); per atom and stencil point (o³) the weights and
+    /// indices kept and the spread and interpolation temporaries of the channels and features (6 + 4C + F).
+    /// Fitted to the peak resident memory of `coulomb --kspace_method pme` (forces, potential, features) on random
+    /// boxes of 1,000–16,000 atoms, orders 6 and 8, C = 1–9 (docs/errors.md, "Memory"): measured at 0.74–0.95 times it.
+    public static double ParticleMeshBytes(IReadOnlyList<long> grid, long atoms, int order, ElectrostaticsOptions options)
+    {
+        double halfSpectrum = (double)grid[0] * grid[1] * (grid[2] / 2 + 1);
+        int harmonics = (Math.Max(options.DensityMaxL, options.FieldFeatureMaxL) + 1) * (Math.Max(options.DensityMaxL, options.FieldFeatureMaxL) + 1);
+        int gaussians = 1 + options.FieldFeatureWidths.Count;
+        int c = options.DensityCoefficientCount, f = options.FieldFeatureCount;
+        double stencil = (double)atoms * order * order * order;
+        return 8 * (halfSpectrum * (48 + 2 * harmonics + gaussians + 4 * c + 8 * f) + stencil * (6 + 4 * c + f));
+    }
+
     /// Bytes of the realspace blocks: kept blocks hold about 20 float64 per pair (indices, separations and the
     /// kernels); rebuilt blocks need about 60 per pair of one block while it is evaluated. With gradients (forces,
     /// stress, training) the autograd graph keeps pair-sized tensors of every evaluation: about 330 float64 per pair

@@ -55,6 +55,19 @@ static class KspaceBudget
         return method;
     }
 
+    /// Refuses a particle-mesh Ewald sum whose grid would not fit in memory (a huge cell, or a fine accuracy on a large one),
+    /// naming the grid, the spline order, the estimate and what to change; the cell itself is checked by <see cref="Check"/>.
+    public static void CheckParticleMesh(ElectrostaticsOptions options, BoundaryMethod method, Tensor positions, Tensor cell, MeshParameters mesh,
+        Func<double>? available = null)
+    {
+        var grid = ParticleMeshSum.GridShape(cell, mesh);
+        string describe = $"the {method.ToName()} particle-mesh sum of this structure (grid {string.Join("x", grid)}, spline order {mesh.Order}, "
+            + $"{positions.shape[0]} atoms)";
+        string remedy = $"use a coarser electrostatics_accuracy (now {options.ElectrostaticsAccuracy:G}) or a smaller cell"
+            + (method == BoundaryMethod.MoleculeInBox ? " (box)" : "") + "; for a finite system, electrostatic_pbc_method realspace";
+        ElectrostaticsMemory.Require(ElectrostaticsMemory.ParticleMeshBytes(grid, positions.shape[0], mesh.Order, options), describe, remedy, available);
+    }
+
     /// Largest distance along x, y or z between two atoms' centres, as the diagonal of their bounding box (Å).
     static double Extent(Tensor positions)
     {

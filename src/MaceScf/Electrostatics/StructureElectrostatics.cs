@@ -24,7 +24,7 @@ sealed class StructureElectrostatics : IDisposable
         {
             if (cell is null) throw new StructureGeometryException($"the {method.ToName()} method needs a cell");
             KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0]);
-            // The k-vector and memory estimates are those of the direct sum; PME is checked for the cell only.
+            // The k-vector and memory estimates are those of the direct sum; PME's grid is checked below.
             method = KspaceBudget.Check(options, method, positions, cell, directSum: KspaceMethod != Electrostatics.KspaceMethod.Pme);
             Method = method;
             if (method == BoundaryMethod.Realspace) KspaceMethod = null;
@@ -41,9 +41,13 @@ sealed class StructureElectrostatics : IDisposable
         else
         {
             var volume = linalg.det(cell!);
-            _reciprocal = KspaceMethod == Electrostatics.KspaceMethod.Pme
-                ? new ParticleMeshSum(options, layout, positions, cell!, MeshParameters.Choose(options))
-                : new ReciprocalSpaceSum(options, layout, positions, cell!);
+            if (KspaceMethod == Electrostatics.KspaceMethod.Pme)
+            {
+                var mesh = MeshParameters.Choose(options);
+                KspaceBudget.CheckParticleMesh(options, method, positions, cell!, mesh);
+                _reciprocal = new ParticleMeshSum(options, layout, positions, cell!, mesh);
+            }
+            else _reciprocal = new ReciprocalSpaceSum(options, layout, positions, cell!);
             var projection = layout.LinearPotentialMatrix(positions.dtype, positions.device);
             _owned.AddRange([volume, projection]);
             if (method == BoundaryMethod.Slab)

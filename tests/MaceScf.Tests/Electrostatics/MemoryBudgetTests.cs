@@ -85,6 +85,50 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(BoundaryMethod.Pbc, KspaceBudget.Check(options, BoundaryMethod.Pbc, T(Water), Cubic(60), available: () => 1e12));
     }
 
+    /// PME: the grid of the estimate is the plan's, and a grid above the available memory is refused naming grid, order,
+    /// estimate and remedy (nothing allocated: the check runs before the plan is built).
+    [Fact]
+    public void AParticleMeshGridAboveTheAvailableMemoryIsRefusedNamingGridEstimateAndRemedy()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { DensityMaxL = 0, Method = BoundaryMethod.Pbc, KspaceMethod = KspaceMethod.Pme };
+        var mesh = MeshParameters.Choose(options);
+        using var plan = new ElectrostaticsPlan(options, T(Water), Cubic(20), Pbc(true, true, true));
+        Assert.Equal(plan.KspaceSetups[0]!.Grid, ParticleMeshSum.GridShape(Cubic(20), mesh));
+        var error = Assert.Throws<StructureGeometryException>(() =>
+            KspaceBudget.CheckParticleMesh(options, BoundaryMethod.Pbc, T(Water), Cubic(60), mesh, available: () => 1e6));
+        Assert.Contains($"grid {string.Join("x", ParticleMeshSum.GridShape(Cubic(60), mesh))}, spline order {mesh.Order}, 3 atoms", error.Message);
+        Assert.Contains("MB of memory, more than the 1 MB available", error.Message);
+        Assert.Contains("electrostatics_accuracy (now 1E-06)", error.Message);
+        KspaceBudget.CheckParticleMesh(options, BoundaryMethod.Pbc, T(Water), Cubic(60), mesh, available: () => 1e12);
+    }
+
+    /// The estimate grows with the grid (∝ K³ at a fixed spacing), the stencil (o³ per atom), the channels and the features.
+    [Fact]
+    public void TheParticleMeshEstimateGrowsWithGridOrderChannelsAndFeatures()
+    {
+        var options = new ElectrostaticsOptions();
+        double Bytes(long k, long atoms, int order, ElectrostaticsOptions o) => ElectrostaticsMemory.ParticleMeshBytes([k, k, k], atoms, order, o);
+        double reference = Bytes(100, 4000, 6, options);
+        Assert.InRange(reference / 1e9, 0.7, 0.85);
+        Assert.InRange(Bytes(200, 4000, 6, options) / reference, 6, 8.1);
+        Assert.True(Bytes(100, 4000, 8, options) > reference);
+        Assert.True(Bytes(100, 4000, 6, options with { DensityMaxL = 2 }) > reference);
+        Assert.True(Bytes(100, 4000, 6, options with { FieldFeatureWidths = [1.0, 2.0, 3.0] }) > reference);
+    }
+
+    [Fact]
+    public void AHugePeriodicCellUnderParticleMeshIsRefusedThroughTheCli()
+    {
+        var (code, text) = CliRunner.Run("coulomb", WaterFile(1e6, "T T T"), "--multipoles-key", "q", "--atomic_multipoles_max_l", "0",
+            "--kspace_method", "pme");
+        Assert.Equal(1, code);
+        Assert.Contains("frame 0", text);
+        Assert.Contains("particle-mesh sum", text);
+        Assert.Contains("electrostatics_accuracy", text);
+        Assert.DoesNotContain("Exception", text);
+    }
+
     [Fact]
     public void TheKVectorEstimateMatchesTheCount()
     {

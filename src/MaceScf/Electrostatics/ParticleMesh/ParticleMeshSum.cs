@@ -76,37 +76,51 @@ sealed class ParticleMeshSum : IReciprocalSum
 
     public int KVectorCount { get; }
 
-    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel); one channel at a time, so that
-    /// at most one real and one complex grid are alive besides S.
+    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel); one channel at a time, each in
+    /// its own dispose scope, so that one channel's grids are freed before the next is spread (the autograd graph keeps only
+    /// what its backward needs: the constant factors, not the grids).
     Tensor StructureFactor(Tensor p)
     {
+        using var outer = NewDisposeScope();
         Tensor? sum = null;
         for (int c = 0; c < p.shape[1]; c++)
         {
+            using var scope = NewDisposeScope();
             var grid = _stencil.Spread(p[.., c], _points).reshape(_grid[0], _grid[1], _grid[2]);
             var term = fft.rfftn(grid).reshape(-1) * _harmonics[c] * _sourceConstant[c];
-            sum = sum is null ? term : sum + term;
+            sum = (sum is null ? term : sum + term).MoveToOuterDisposeScope();
         }
-        return sum! * _gaussians[0];
+        return (sum! * _gaussians[0]).MoveToOuterDisposeScope();
     }
 
     public Tensor Energy(Tensor p)
     {
+        using var scope = NewDisposeScope();
         var s = StructureFactor(p);
-        return (_energyWeight * (s.real.square() + s.imag.square())).sum();
+        return (_energyWeight * (s.real.square() + s.imag.square())).sum().MoveToOuterDisposeScope();
     }
 
     /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F].
+    /// One feature at a time in its own dispose scope: besides the potential, one complex spectrum and one real grid are alive.
     public Tensor Features(Tensor p)
     {
+        using var outer = NewDisposeScope();
         var potential = _kernel * StructureFactor(p);
         var columns = new Tensor[_receiverHarmonic.Length];
         for (int f = 0; f < columns.Length; f++)
-            columns[f] = Interpolate(potential * _harmonics[_receiverHarmonic[f]] * _gaussians[_receiverWidth[f]] * _receiverConstant[f]);
-        return stack(columns, 1);
+        {
+            using var scope = NewDisposeScope();
+            var spectrum = potential * _harmonics[_receiverHarmonic[f]] * _gaussians[_receiverWidth[f]] * _receiverConstant[f];
+            columns[f] = Interpolate(spectrum).MoveToOuterDisposeScope();
+        }
+        return stack(columns, 1).MoveToOuterDisposeScope();
     }
 
-    public Tensor Potential(Tensor p) => Interpolate(_kernel * StructureFactor(p));
+    public Tensor Potential(Tensor p)
+    {
+        using var scope = NewDisposeScope();
+        return Interpolate(_kernel * StructureFactor(p)).MoveToOuterDisposeScope();
+    }
 
     /// Σ_full X(k) e^{ik·r_i} of a half spectrum X [M] (Hermitian), [n].
     Tensor Interpolate(Tensor spectrum)
@@ -129,7 +143,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     }
 
     /// K_d = the smallest 2,3,5-smooth integer ≥ max(|a_d|/h, order).
-    static long[] GridShape(Tensor cell, MeshParameters mesh)
+    internal static long[] GridShape(Tensor cell, MeshParameters mesh)
     {
         var lengths = cell.detach().to(float64).norm(1).data<double>().ToArray();
         return lengths.Select(a => SmoothAtLeast((long)Math.Max(Math.Ceiling(a / mesh.Spacing - 1e-9), mesh.Order))).ToArray();
