@@ -151,10 +151,19 @@ public sealed class TrainCommand : IRawArgumentsCommand
         Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
             + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
         foreach (var warning in sets.Warnings) Say($"warning: {warning}");
-        var setup = ModelSetup.From(config, sets);
+        ModelSetup setup;
+        try
+        {
+            setup = ModelSetup.From(config, sets);
+        }
+        catch (ConfigurationException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 2;
+        }
         foreach (var line in setup.Log) Say(line);
         random.manual_seed(run.Seed);
-        using var model = new FixedPointModel(setup.Hyperparameters, dtype);
+        using var model = setup.CreateModel(dtype, Say);
         Say($"model: {model.ParameterCount} parameters");
         var trainer = new Trainer(config, sets, model, ranks);
         int lastEpoch = config.Schedule.LastEpoch;

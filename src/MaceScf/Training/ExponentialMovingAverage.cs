@@ -9,6 +9,7 @@ public sealed class ExponentialMovingAverage : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _shadow;
+    private HashSet<int> _frozen = [];
 
     public ExponentialMovingAverage(IEnumerable<Parameter> parameters, double decay)
     {
@@ -29,8 +30,13 @@ public sealed class ExponentialMovingAverage : IDisposable
         double d = Math.Min(Decay, (1.0 + Updates) / (10.0 + Updates));
         Updates++;
         using var noGrad = no_grad();
-        for (int i = 0; i < _parameters.Length; i++) _shadow[i].sub_((1 - d) * (_shadow[i] - _parameters[i]));
+        for (int i = 0; i < _parameters.Length; i++)
+            if (!_frozen.Contains(i)) _shadow[i].sub_((1 - d) * (_shadow[i] - _parameters[i]));
     }
+
+    /// The parameters whose average the updates leave alone (<see cref="FrozenParameters"/>), replacing the previous set.
+    public void Freeze(IReadOnlyCollection<Parameter> frozen) =>
+        _frozen = Enumerable.Range(0, _parameters.Length).Where(i => frozen.Contains(_parameters[i])).ToHashSet();
 
     /// Restores a saved state (checkpoint restart).
     public void Load(IReadOnlyList<Tensor> shadow, long updates)

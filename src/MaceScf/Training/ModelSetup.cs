@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
+using MaceScf.FineTuning;
 using MaceScf.FixedPoint;
 using MaceScf.Mace;
 using static TorchSharp.torch;
@@ -9,8 +10,11 @@ using static TorchSharp.torch;
 namespace MaceScf.Training;
 
 /// The data-derived constants of a run, in the order of docs/training.md, "What a run does": E0s, avg_num_neighbors, the Fermi-level offset, then the
-/// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete.
-public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log)
+/// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete. With
+/// `foundation_model` the backbone architecture and avg_num_neighbors are the foundation's (<see cref="FoundationOptions"/>)
+/// and <see cref="CreateModel"/> loads its weights.
+/// <param name="FoundationPath">the foundation model file, or null</param>
+public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log, string? FoundationPath = null)
 {
     public static ModelSetup From(TrainingConfig config, TrainingSets sets)
     {
@@ -20,16 +24,25 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         CellCheck.Require(a.Electrostatics.Method, sets);
         var log = new List<string>();
         var z = sets.Species.AtomicNumbers;
-        var e0s = AtomicEnergies(data.E0s, sets.Train, z);
-        if (e0s is not null) log.Add("E0s: " + string.Join(", ", e0s.Select(kv => $"{kv.Key}: {kv.Value.ToString("G8", CultureInfo.InvariantCulture)}")));
-        double avgNeighbours = a.ComputeAvgNumNeighbors
+        using var foundation = config.Get(TrainingOptions.FoundationModel) is { } path ? FoundationModel.Load(path) : null;
+        var e0s = data.E0s.Mode == SettingMode.Foundation ? FoundationOptions.E0s(foundation!, z) : AtomicEnergies(data.E0s, sets.Train, z);
+        MaceHyperparameters? fromFoundation = null;
+        if (foundation is not null)
+        {
+            (fromFoundation, var lines) = FoundationOptions.Backbone(config, foundation, z, e0s);
+            log.AddRange(lines);
+        }
+        if (e0s is not null)
+            log.Add((data.E0s.Mode == SettingMode.Foundation ? "E0s (the foundation's): " : "E0s: ")
+                + string.Join(", ", e0s.Select(kv => $"{kv.Key}: {kv.Value.ToString("G8", CultureInfo.InvariantCulture)}")));
+        double avgNeighbours = fromFoundation?.AvgNumNeighbors ?? (a.ComputeAvgNumNeighbors
             ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, a.RMax)))
-            : a.AvgNumNeighbors;
-        log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}");
+            : a.AvgNumNeighbors);
+        log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}" + (fromFoundation is null ? "" : " (the foundation's)"));
         var fermi = sets.Train.Where(f => f.FermiLevel.IsPresent).Select(f => f.FermiLevel.Value).ToArray();
         double offset = a.FermiLevelOffset ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
         log.Add($"fermi_level_offset: {offset.ToString("G8", CultureInfo.InvariantCulture)}");
-        var mace = new MaceHyperparameters
+        var mace = fromFoundation ?? new MaceHyperparameters
         {
             AtomicNumbers = z,
             RMax = a.RMax,
@@ -73,7 +86,30 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             _ => AtomDensityScaling.None,
         };
         if (scaling.Values.Count > 0) log.Add("atom_density_scaling: " + string.Join(", ", scaling.Values.Select(kv => $"{kv.Key}: {kv.Value:G6}")));
-        return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log);
+        return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log, foundation?.Path);
+    }
+
+    /// The model to train: built from the hyper-parameters (with the random generator as seeded by the caller), then, with a
+    /// foundation, its backbone loaded from the foundation file (<see cref="FoundationWeights"/>). What the foundation has no
+    /// weights for is reported to <paramref name="say"/>.
+    public FixedPointModel CreateModel(ScalarType dtype = ScalarType.Float64, Action<string>? say = null)
+    {
+        var model = new FixedPointModel(Hyperparameters, dtype);
+        if (FoundationPath is null) return model;
+        try
+        {
+            using var foundation = FoundationModel.Load(FoundationPath);
+            var transfer = FoundationWeights.LoadInto(foundation.Backbone, model.Backbone, $"foundation_model {foundation.Describe()}");
+            say?.Invoke($"foundation_model: {transfer.Copied.Count} backbone weights loaded"
+                + (transfer.KeptInitialised.Count == 0 ? "" : "; kept at their initialisation (no counterpart in the foundation): "
+                    + string.Join("; ", transfer.KeptInitialised)));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// The frames whose reference multipoles enter the averages (present, with non-zero weight).

@@ -87,6 +87,21 @@ public sealed class ScheduleFreeAdamW : ITrainingOptimizer
         TrainMode = false;
     }
 
+    /// A frozen parameter is set to its average x and its state dropped, so train and eval mode no longer move it; if it
+    /// is trained again later, its state restarts from that value.
+    public void Freeze(IReadOnlyCollection<Parameter> frozen)
+    {
+        using var noGrad = no_grad();
+        foreach (var group in _groups)
+            for (int i = 0; i < group.Parameters.Count; i++)
+                if (group.States[i] is { } s && frozen.Contains(group.Parameters[i]))
+                {
+                    group.Parameters[i].copy_(s.X);
+                    s.Dispose();
+                    group.States[i] = null;
+                }
+    }
+
     public void Save(string folder)
     {
         using var writer = new BinaryWriter(File.Create(Path.Combine(folder, FileName)));

@@ -85,6 +85,9 @@ public sealed class Trainer
             else schedule.Step(state.LastValidLoss);
             if (state.StageStopped) continue;
             optimizer.SetLearningRates(groups.Select(g => stage.LrOf(g.Name) * schedule.Multiplier).ToList());
+            var frozen = FrozenParameters.Apply(Model, stage.Freeze ?? _config.Get(TrainingOptions.Freeze));
+            optimizer.Freeze(frozen);
+            ema?.Freeze(frozen);
             var watch = Stopwatch.StartNew();
             optimizer.Train();
             var (trainLoss, terms, trainErrors, steps, converged, fallbacks, ranks) = TrainEpoch(stage, epoch, optimizer, ema, work);
@@ -133,6 +136,7 @@ public sealed class Trainer
             progress?.Report(report);
         }
         ema?.Swap();
+        FrozenParameters.Apply(Model, []);
         if (_ranks.Rank == 0)
         {
             Directory.CreateDirectory(_run.ModelDir);

@@ -21,6 +21,10 @@ public interface ITrainingOptimizer : IDisposable
     /// Puts the evaluation point into the parameters (before validation, checkpoints and the final save).
     void Eval();
 
+    /// Forgets what would still move the frozen parameters (<see cref="FrozenParameters"/>); a parameter without a gradient
+    /// is not stepped.
+    void Freeze(IReadOnlyCollection<Parameter> frozen);
+
     void Save(string folder);
 
     void Load(string folder);
@@ -54,6 +58,9 @@ public sealed class TorchOptimizer(OptimizerHelper optimizer) : ITrainingOptimiz
     public void Train() { }
 
     public void Eval() { }
+
+    /// Adam and AdamW skip a parameter without a gradient (its moments wait for it).
+    public void Freeze(IReadOnlyCollection<Parameter> frozen) { }
 
     public void Save(string folder) => optimizer.save_state_dict(Path.Combine(folder, "optimizer.pt"));
 

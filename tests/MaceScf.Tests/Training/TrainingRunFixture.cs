@@ -86,7 +86,7 @@ public sealed class TrainingRunFixture : IDisposable
         var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
         var setup = ModelSetup.From(config, sets);
         random.manual_seed(config.Run.Seed);
-        return (sets, new FixedPointModel(setup.Hyperparameters));
+        return (sets, setup.CreateModel());
     }
 
     public void Dispose()

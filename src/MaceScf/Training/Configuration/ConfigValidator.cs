@@ -18,6 +18,8 @@ public static class ConfigValidator
         if (!config.Get(ComputeForces)) throw Error(config, ComputeForces, "must be true: force training needs autograd forces");
 
         CheckIrreps(config);
+        if (config.Get(TrainingOptions.E0s).Mode == SettingMode.Foundation && config.Get(FoundationModel) is null)
+            throw Error(config, TrainingOptions.E0s, "foundation takes the E0s of foundation_model, which is not set");
 
         int maxL = ElectrostaticsOptions.MaxSupportedL;
         if (config.Get(AtomicMultipolesMaxL) > maxL)
@@ -48,7 +50,7 @@ public static class ConfigValidator
         int? channels = config.Get(NumChannels), maxL = config.Get(MaxL);
         if (channels is null != maxL is null)
             throw Error(config, channels is null ? MaxL : NumChannels, "num_channels and max_L must be given together");
-        if (channels is null && config.Get(HiddenIrreps) is null)
+        if (channels is null && config.Get(HiddenIrreps) is null && config.Get(FoundationModel) is null)
             throw new ConfigurationException("configuration", null, null, HiddenIrreps.Name,
                 "the hidden irreps are not set: give hidden_irreps (e.g. '64x0e+64x1o') or num_channels and max_L");
         if (config.Get(MlpIrreps) is null) throw Error(config, MlpIrreps, "must be set, e.g. '16x0e'");

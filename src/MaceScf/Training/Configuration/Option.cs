@@ -14,6 +14,7 @@ public enum OptionSection
     UpdateRule,
     Readouts,
     Training,
+    FineTuning,
 }
 
 /// One training option: name (as on the command line and in config.yaml), section, value kind,

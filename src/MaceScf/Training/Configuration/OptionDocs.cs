@@ -21,6 +21,7 @@ public static class OptionDocs
         OptionSection.UpdateRule => "Fixed-point update rule",
         OptionSection.Readouts => "Readouts",
         OptionSection.Training => "Training, optimiser and scheduler",
+        OptionSection.FineTuning => "Fine-tuning from a foundation model",
         _ => throw new ArgumentOutOfRangeException(nameof(section)),
     };
 

@@ -3,11 +3,11 @@ using YamlDotNet.RepresentationModel;
 
 namespace MaceScf.Training;
 
-/// Reads None | average | `{Z: value}` (and, when <paramref name="allowJsonFile"/>, a .json path).
-/// Keys are atomic numbers 1–118; with <paramref name="positive"/> values must be > 0.
-public sealed class PerElementKind(bool allowJsonFile, bool positive) : ValueKind<PerElementSetting>
+/// Reads None | average | `{Z: value}` (and, when <paramref name="allowJsonFile"/>, a .json path; when
+/// <paramref name="allowFoundation"/>, `foundation`). Keys are atomic numbers 1–118; with <paramref name="positive"/> values must be > 0.
+public sealed class PerElementKind(bool allowJsonFile, bool positive, bool allowFoundation = false) : ValueKind<PerElementSetting>
 {
-    public override string TypeName => allowJsonFile ? "None | average | dict {Z: float} | path (*.json)" : "None | average | dict {Z: float}";
+    public override string TypeName => "None | average | dict {Z: float}" + (allowJsonFile ? " | path (*.json)" : "") + (allowFoundation ? " | foundation" : "");
 
     public override bool StructuredOnCommandLine => true;
 
@@ -19,9 +19,10 @@ public sealed class PerElementKind(bool allowJsonFile, bool positive) : ValueKin
         {
             string text = s.Value ?? "";
             if (text == "average") return PerElementSetting.Average;
+            if (allowFoundation && text == "foundation") return PerElementSetting.Foundation;
             if (allowJsonFile && text.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
                 return new PerElementSetting(SettingMode.File, new Dictionary<int, double>(), Path.GetFullPath(text, context.BaseDirectory));
-            throw inner.Error(value, $"expected None, average{(allowJsonFile ? ", a .json file" : "")} or a dict such as {{1: 0.5, 8: 2.0}}, got '{text}'");
+            throw inner.Error(value, $"expected None, average{(allowJsonFile ? ", a .json file" : "")}{(allowFoundation ? ", foundation" : "")} or a dict such as {{1: 0.5, 8: 2.0}}, got '{text}'");
         }
         var mapping = Nodes.Mapping(value, inner, "a dict such as {1: 0.5, 8: 2.0}");
         var values = new SortedDictionary<int, double>();
@@ -40,6 +41,7 @@ public sealed class PerElementKind(bool allowJsonFile, bool positive) : ValueKin
     {
         SettingMode.None => Scalars.Null(),
         SettingMode.Average => Scalars.Plain("average"),
+        SettingMode.Foundation => Scalars.Plain("foundation"),
         SettingMode.File => Scalars.Quoted(value.FilePath!),
         _ => new YamlMappingNode(value.Values.Select(kv =>
             new KeyValuePair<YamlNode, YamlNode>(Scalars.Number(kv.Key), Scalars.Number(kv.Value)))) { Style = YamlDotNet.Core.Events.MappingStyle.Flow },

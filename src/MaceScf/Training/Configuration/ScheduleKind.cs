@@ -8,7 +8,7 @@ namespace MaceScf.Training;
 /// the rules of the seed and the Python pipeline; see docs/configuration.md.
 public sealed class ScheduleKind : ValueKind<TrainSchedule>
 {
-    static readonly string[] StageKeys = ["name", "start", "end", "loss", "lr", "fixed_point_training_options"];
+    static readonly string[] StageKeys = ["name", "start", "end", "loss", "lr", "fixed_point_training_options", "freeze"];
     static readonly string[] FixedPointKeys = ["mode", "scf", "linear_solve", "fixedpoint_scf_stability"];
     static readonly string[] ScfKeys =
         ["num_scf_steps", "scf_tolerance", "constant_charge", "mixing_parameter", "scf_mixer", "anderson_depth", "initial_density", "initial_fermi_level",
@@ -20,6 +20,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
     static readonly EnumKind<InitialDensity> Densities = new();
     static readonly EnumKind<InitialFermiLevel> FermiLevels = new();
     static readonly BoolKind Bool = new();
+    static readonly FreezeKind Frozen = new();
 
     public override string TypeName => "dict {0: stage, 1: stage, ...}";
 
@@ -61,6 +62,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
         double lr = TrainingStage.DefaultLr;
         var groupLr = new List<KeyValuePair<string, double>>();
         YamlNode? fixedPointNode = null;
+        IReadOnlyList<string>? freeze = null;
         var entries = Nodes.Entries(mapping, context, null, "stage key");
         foreach (var (key, keyNode, value) in entries)
         {
@@ -76,6 +78,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
                 case "loss": loss = Loss(value, at); break;
                 case "lr": lr = new DoubleKind(0, minimumExclusive: true).Read(value, at); break;
                 case "fixed_point_training_options": fixedPointNode = value; break;
+                case "freeze": freeze = Frozen.Read(value, at); break;
                 case "scf_training_options":
                     throw at.Error(keyNode, "is the deprecated flat form; write fixed_point_training_options with mode and a nested scf block");
                 default:
@@ -89,7 +92,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
                 throw context.Error(mapping, $"stage {index} needs '{required}'");
         if (end < start) throw context.Child("end").Error(mapping, $"end ({end}) must not be before start ({start}); end is inclusive");
         var options = FixedPoint(fixedPointNode!, context.Child("fixed_point_training_options"), loss!);
-        return new TrainingStage(index, name!, start!.Value, end!.Value, loss!, lr, groupLr, options);
+        return new TrainingStage(index, name!, start!.Value, end!.Value, loss!, lr, groupLr, options, freeze);
     }
 
     static IReadOnlyList<LossTerm> Loss(YamlNode node, ValueContext context)
@@ -210,6 +213,7 @@ public sealed class ScheduleKind : ValueKind<TrainSchedule>
             { Scalars.Plain("lr"), Scalars.Number(stage.Lr) },
         };
         foreach (var (group, lr) in stage.GroupLr) map.Add(Scalars.Plain(group + "_lr"), Scalars.Number(lr));
+        if (stage.Freeze is { } freeze) map.Add(Scalars.Plain("freeze"), freeze.Count == 0 ? DoubleListKind.Flow([]) : Frozen.Write(freeze));
         var options = stage.FixedPointTrainingOptions;
         var fixedPoint = new YamlMappingNode { { Scalars.Plain("mode"), Modes.Write(options.Mode) } };
         if (options.Scf is { } scf)

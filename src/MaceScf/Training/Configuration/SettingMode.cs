@@ -11,4 +11,6 @@ public enum SettingMode
     Explicit,
     /// Read from a JSON file (E0s only).
     File,
+    /// The foundation model's (E0s with foundation_model only).
+    Foundation,
 }

@@ -113,8 +113,8 @@ public static class TrainingOptions
     public static readonly Option<double> ValidFraction = Add("valid_fraction", OptionSection.Data, new DoubleKind(0, minimumExclusive: true, maximum: 1), 0.1, "Fraction of the training set used for validation when valid_file is None.");
     public static readonly Option<int?> ValidSetSeed = Add("valid_set_seed", OptionSection.Data, new OptionalKind<int>(Int), null, "Seed of the train/valid split; None uses seed.");
     public static readonly Option<string?> TestFile = Add("test_file", OptionSection.Data, XyzPath, null, "Test set, split into test sets by config_type.");
-    public static readonly Option<PerElementSetting> E0s = Add("E0s", OptionSection.Data, new PerElementKind(allowJsonFile: true, positive: false), PerElementSetting.None,
-        "Isolated-atom energies: None, average (least squares on the training set), {Z: E} or a .json file.");
+    public static readonly Option<PerElementSetting> E0s = Add("E0s", OptionSection.Data, new PerElementKind(allowJsonFile: true, positive: false, allowFoundation: true), PerElementSetting.None,
+        "Isolated-atom energies: None, average (least squares on the training set), {Z: E}, a .json file, or foundation (the foundation_model's).");
     public static readonly Option<IReadOnlyDictionary<string, double>> ConfigTypeWeights = Add("config_type_weights", OptionSection.Data, new WeightMapKind(),
         (IReadOnlyDictionary<string, double>)new SortedDictionary<string, double>(StringComparer.Ordinal) { ["Default"] = 1.0 },
         "Weight of each config_type.");
@@ -213,4 +213,11 @@ public static class TrainingOptions
     public static readonly Option<double?> ClipGrad = Add("clip_grad", OptionSection.Training, new OptionalKind<double>(Positive), 10.0, "Maximum global L2 norm of the gradient; None disables clipping.");
     public static readonly Option<int> MaxNumEpochs = Add("max_num_epochs", OptionSection.Training, PositiveInt, 2048,
         "Upper bound on epochs: the train_schedule defines them and must end before this.");
+
+    // Fine-tuning
+    public static readonly Option<string?> FoundationModel = Add("foundation_model", OptionSection.FineTuning, AnyPath, null,
+        "Initialise the MACE backbone from this model (Python MACE .model, or a macescf MACE or fixed-point model file), restricted to the "
+        + "training data's elements; the backbone architecture options are taken from it (docs/mace-import.md).");
+    public static readonly Option<IReadOnlyList<string>> Freeze = Add("freeze", OptionSection.FineTuning, new FreezeKind(), (IReadOnlyList<string>)[],
+        "Parameter groups not trained (bit for bit unchanged) in every stage without its own freeze key; backbone and interactions stand for their groups.");
 }

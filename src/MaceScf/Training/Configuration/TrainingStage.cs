@@ -1,7 +1,8 @@
 namespace MaceScf.Training;
 
 /// One `train_schedule` stage: epochs Start..End inclusive, loss terms, learning rate for every
-/// parameter group (with per-group overrides `<group>_lr`) and the fixed-point training options.
+/// parameter group (with per-group overrides `<group>_lr`), the fixed-point training options and the frozen parameter
+/// groups (`freeze`; null: the `freeze` option's).
 public sealed record TrainingStage(
     int Index,
     string Name,
@@ -10,7 +11,8 @@ public sealed record TrainingStage(
     IReadOnlyList<LossTerm> Loss,
     double Lr,
     IReadOnlyList<KeyValuePair<string, double>> GroupLr,
-    FixedPointTrainingOptions FixedPointTrainingOptions)
+    FixedPointTrainingOptions FixedPointTrainingOptions,
+    IReadOnlyList<string>? Freeze = null)
 {
     /// The stage lr when a stage gives none.
     public const double DefaultLr = 0.01;
