@@ -2,6 +2,8 @@ using MaceScf.Data;
 using MaceScf.FineTuning;
 using MaceScf.FixedPoint;
 using MaceScf.Mace;
+using MaceScf.Synthetic;
+using MaceScf.Tests.Cli;
 using MaceScf.Tests.MaceImport;
 using MaceScf.Tests.Training;
 using MaceScf.Training;
@@ -14,7 +16,7 @@ namespace MaceScf.Tests.FineTuning;
 /// `macescf synth --system water_cluster` frames.
 public sealed class FineTuningRunTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TrainingRunFixture _run = new(frames: 6, seed: 11);
+    private readonly TrainingRunFixture _run = new(frames: 4, seed: 11);
 
     private static string FoundationPath => PythonMaceReferenceTests.ModelPath("mace_small_HO");
 
@@ -45,7 +47,7 @@ public sealed class FineTuningRunTests(ITestOutputHelper output) : IDisposable
             arrays_keys: {forces: forces, atomic_multipoles: atomic_multipoles}
         error_table: PerAtomRMSE
         train_file: train.xyz
-        valid_fraction: 0.34
+        valid_fraction: 0.25
         E0s: foundation
         batch_size: 2
         valid_batch_size: 4
@@ -81,6 +83,64 @@ public sealed class FineTuningRunTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(randomSize, foundationSize);
         Assert.True(fromFoundation < 0.5 * fromRandom, $"{fromFoundation} vs {fromRandom}");
     }
+
+    /// `macescf train --foundation_model … --freeze backbone`: the run says what it took from the foundation, and the saved
+    /// model's backbone (the EMA average, schedule-free optimiser with weight decay) is the loaded foundation, bit for bit.
+    [Fact]
+    public void CommandLineFineTuningWithAFrozenBackbone()
+    {
+        string config = _run.WriteConfig(Common + DirectStage + "ema: true\nweight_decay: 0.01\n");
+        var (code, text) = CliRunner.Run("train", "--config", config, "--work_dir", _run.Folder, "--foundation_model", FoundationPath,
+            "--freeze", "backbone", "--inference_num_scf_steps", "2");
+        output.WriteLine(text);
+        Assert.True(code == 0, text);
+        text = Unwrapped(text);
+        Assert.Contains("foundation_model: '" + FoundationPath + "' (Python MACE .model file, SHA-256 ", text);
+        Assert.Contains("backbone from it for H, O (of its H, O)", text);
+        Assert.Contains("these defaults are overridden: r_max, radial_type, num_radial_basis", text);
+        Assert.Contains("E0s (the foundation's): 1: -1.5, 8: -4.25", text);
+        Assert.Contains("avg_num_neighbors: 7.5 (the foundation's)", text);
+        Assert.Contains("kept at their initialisation (no counterpart in the foundation): interactions.1.skip_tp.weight: 16x1o", text);
+        using var trained = ModelFile.Load(Path.Combine(_run.Folder, "ft_run-5.model"));
+        using var foundation = FoundationModel.Load(FoundationPath);
+        random.manual_seed(1);
+        using var reference = new MaceModel(trained.Hyperparameters.ResolvedMace);
+        FoundationWeights.LoadInto(foundation.Backbone, reference);
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var kept = new[] { "interactions.1.skip_tp.weight", "products.1.symmetric_contractions.contractions.1", "products.1.linear.weight" };
+        foreach (var (name, p) in trained.Backbone.named_parameters())
+        {
+            bool whole = p.eq(expected[name]).all().item<bool>();
+            if (kept.Any(k => name.StartsWith(k, StringComparison.Ordinal))) Assert.False(whole, name);
+            else Assert.True(whole, $"{name} changed");
+        }
+    }
+
+    [Fact]
+    public void ConflictingArchitectureAndMissingElementsAreRefused()
+    {
+        string config = _run.WriteConfig(Common + DirectStage + "r_max: 5.0\nhidden_irreps: 16x0e+16x1o\n");
+        var (code, text) = CliRunner.Run("train", "--config", config, "--work_dir", _run.Folder, "--foundation_model", FoundationPath,
+            "--correlation", "2");
+        output.WriteLine(text);
+        Assert.Equal(2, code);
+        text = Unwrapped(text);
+        Assert.Contains("fixes the backbone architecture, but r_max 5.0 (set at " + config + ":", text);
+        Assert.Contains("the foundation's: 4.5); correlation 2 (set at command line --correlation; the foundation's: 3): remove these options", text);
+        Assert.DoesNotContain("hidden_irreps", text);
+
+        var generator = new SyntheticDataGenerator(SyntheticSystems.Find("charged_cluster")!, new TeacherParameters(), new SynthesisOverrides());
+        ExtXyzWriter.Write(_run.TrainFile, generator.Frames(3, 4).ToList());
+        config = _run.WriteConfig(Common + DirectStage);
+        (code, text) = CliRunner.Run("train", "--config", config, "--work_dir", _run.Folder, "--foundation_model", FoundationPath);
+        Assert.Equal(1, code);
+        text = Unwrapped(text);
+        Assert.Contains("the data has Na, which foundation_model '" + FoundationPath, text);
+        Assert.Contains("has no weights for (it has H, O)", text);
+    }
+
+    /// The console output without the line breaks of its wrapping.
+    private static string Unwrapped(string text) => text.Replace("\r", "").Replace("\n", "");
 
     private double InitialLoss(TrainingConfig config, out long parameters)
     {
