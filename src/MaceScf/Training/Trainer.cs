@@ -14,7 +14,8 @@ namespace MaceScf.Training;
 public sealed record TrainingResult(FixedPointModel Model, string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs);
 
 /// The training loop of `macescf train` (docs/training.md, "What a run does"): the stages of train_schedule with their loss, lr and mode;
-/// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
+/// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); the stage's
+/// frozen parameter groups (<see cref="FrozenParameters"/>); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
 /// a checkpoint at every evaluation and restart from the latest one; every inference_eval_interval epochs and at each stage's end
 /// the validation set is also run with the SCF of inference (<see cref="InferenceReport"/>). Progress goes to the callback, never the console.
 /// Over several ranks (docs/distributed.md) each global batch is split by atoms, every rank differentiates its shard's share
