@@ -1,8 +1,10 @@
 using MaceScf.Data;
 using MaceScf.Equivariant;
 using MaceScf.FineTuning;
+using MaceScf.FixedPoint;
 using MaceScf.Mace;
 using MaceScf.MaceImport;
+using MaceScf.ModelFiles;
 using MaceScf.Tests.MaceImport;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -81,6 +83,43 @@ public class FoundationWeightsTests(ITestOutputHelper output)
         e = Assert.Throws<ArgumentException>(() => FoundationWeights.LoadInto(foundation.Model, wider));
         Assert.Contains("hidden_irreps 8x0e+8x1o (the foundation's: 16x0e+16x1o)", e.Message);
         Assert.Contains("correlation 2 (the foundation's: 3)", e.Message);
+    }
+
+    /// A foundation read from our MACE model file (`macescf convert`) or from a fixed-point model file (its backbone, with a
+    /// ScaleShiftMACE's scale and shift) loads like the Python file.
+    [Fact]
+    public void EveryFoundationFileKindLoads()
+    {
+        string folder = Directory.CreateTempSubdirectory("macescf-foundation-").FullName;
+        try
+        {
+            using var python = FoundationModel.Load(PythonMaceReferenceTests.ModelPath("scaleshift_scalar_NaClO"));
+            Assert.Equal(ModelFileKind.PythonMace, python.Kind);
+            string converted = Path.Combine(folder, "naclo.macescf");
+            MaceModelFile.Save(python.Backbone, converted);
+            string fixedPoint = Path.Combine(folder, "naclo-fixedpoint.model");
+            random.manual_seed(4);
+            using (var model = new FixedPointModel(new FixedPointHyperparameters { Mace = python.Hyperparameters with { AtomicNumbers = [11, 17] } }))
+            {
+                FoundationWeights.LoadInto(python.Backbone, model.Backbone);
+                ModelFile.Save(model, fixedPoint);
+            }
+            var frames = PythonMaceReferenceTests.Structures("scaleshift_scalar_NaClO").Select(c => Keep(c, [11, 17])).Where(c => c.AtomCount > 1).ToList();
+            foreach (var (file, kind) in new[] { (converted, ModelFileKind.Mace), (fixedPoint, ModelFileKind.FixedPoint) })
+            {
+                using var foundation = FoundationModel.Load(file);
+                Assert.Equal(kind, foundation.Kind);
+                Assert.Equal(1.7, foundation.Hyperparameters.AtomicInterScale);
+                random.manual_seed(3);
+                using var target = new MaceModel(python.Hyperparameters with { AtomicNumbers = [11, 17] });
+                FoundationWeights.LoadInto(foundation.Backbone, target);
+                output.Report($"{kind} foundation restricted to Na, Cl vs the Python file", Compare(python.Backbone, target, frames, [11, 17]), Tolerance);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
     }
 
     /// The frame with only the atoms of the given elements (cell and pbc kept).
