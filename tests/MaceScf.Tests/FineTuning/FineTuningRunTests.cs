@@ -75,7 +75,7 @@ public sealed class FineTuningRunTests(ITestOutputHelper output) : IDisposable
     public void LossStartsLowerFromTheFoundation()
     {
         Relabel();
-        var fineTuned = _run.Load(Common + DirectStage, "--foundation_model", FoundationPath);
+        var fineTuned = _run.Load(Common + FoundationArchitecture + DirectStage, "--foundation_model", FoundationPath);
         var scratch = _run.Load(Common.Replace("E0s: foundation", "E0s: {1: -1.5, 8: -4.25}") + FoundationArchitecture + DirectStage);
         double fromFoundation = InitialLoss(fineTuned, out var foundationSize);
         double fromRandom = InitialLoss(scratch, out var randomSize);
