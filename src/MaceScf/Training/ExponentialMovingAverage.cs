@@ -35,8 +35,11 @@ public sealed class ExponentialMovingAverage : IDisposable
     }
 
     /// The parameters whose average the updates leave alone (<see cref="FrozenParameters"/>), replacing the previous set.
-    public void Freeze(IReadOnlyCollection<Parameter> frozen) =>
-        _frozen = Enumerable.Range(0, _parameters.Length).Where(i => frozen.Contains(_parameters[i])).ToHashSet();
+    public void Freeze(IReadOnlyCollection<Parameter> frozen)
+    {
+        var set = frozen.ToHashSet(ReferenceEqualityComparer.Instance);
+        _frozen = Enumerable.Range(0, _parameters.Length).Where(i => set.Contains(_parameters[i])).ToHashSet();
+    }
 
     /// Restores a saved state (checkpoint restart).
     public void Load(IReadOnlyList<Tensor> shadow, long updates)

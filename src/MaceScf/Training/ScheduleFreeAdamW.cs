@@ -92,9 +92,10 @@ public sealed class ScheduleFreeAdamW : ITrainingOptimizer
     public void Freeze(IReadOnlyCollection<Parameter> frozen)
     {
         using var noGrad = no_grad();
+        var set = frozen.ToHashSet(ReferenceEqualityComparer.Instance);
         foreach (var group in _groups)
             for (int i = 0; i < group.Parameters.Count; i++)
-                if (group.States[i] is { } s && frozen.Contains(group.Parameters[i]))
+                if (group.States[i] is { } s && set.Contains(group.Parameters[i]))
                 {
                     group.Parameters[i].copy_(s.X);
                     s.Dispose();
