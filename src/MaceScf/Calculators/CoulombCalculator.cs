@@ -80,7 +80,7 @@ public sealed class CoulombCalculator : Calculator
         var field = externalField is null ? null : tensor(externalField, dtype: float64).reshape(1, 3);
         var coulomb = plan.Energy(p).sum();
         var fieldEnergy = field is null ? zeros_like(coulomb) : plan.ExternalFieldEnergy(p, field).sum();
-        var forces = -autograd.grad([coulomb + fieldEnergy], [positions])[0];
+        var forces = -Gradients.Of([coulomb + fieldEnergy], [positions])[0];
         var features = plan.FieldFeatures(p).detach();
         if (field is not null || potentialShift is not null)
         {

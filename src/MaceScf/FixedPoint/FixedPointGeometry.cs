@@ -82,7 +82,7 @@ public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         using var scope = NewDisposeScope();
         var p = density.detach().requires_grad_(true);
         var mapped = Map(p, fermiLevel);
-        var vjp = torch.autograd.grad([mapped], [p], [v], retain_graph: createGraph, create_graph: createGraph)[0];
+        var vjp = Gradients.Of([mapped], [p], [v], retainGraph: createGraph, createGraph: createGraph)[0];
         return vjp.MoveToOuterDisposeScope();
     }
 
@@ -94,8 +94,8 @@ public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         var p = density.detach().requires_grad_(true);
         var mapped = Map(p, fermiLevel);
         var w = torch.zeros_like(mapped).requires_grad_(true);
-        var vjp = torch.autograd.grad([mapped], [p], [w], retain_graph: true, create_graph: true)[0];
-        var jvp = torch.autograd.grad([vjp], [w], [u])[0];
+        var vjp = Gradients.Of([mapped], [p], [w], retainGraph: true, createGraph: true)[0];
+        var jvp = Gradients.Of([vjp], [w], [u])[0];
         return jvp.detach().MoveToOuterDisposeScope();
     }
 

@@ -129,8 +129,8 @@ public static class ScfRunner
     {
         var muNode = mu.requires_grad ? mu.index_select(0, map.Batch) : mu.index_select(0, map.Batch).detach().requires_grad_(true);
         var step = map.Step(p, muNode);
-        var grad = torch.autograd.grad([step.Update[.., 0].sum()], [muNode], retain_graph: true, create_graph: keepGraph,
-            allow_unused: true)[0] ?? torch.zeros_like(muNode);
+        var grad = Gradients.Of([step.Update[.., 0].sum()], [muNode], retainGraph: true, createGraph: keepGraph,
+            allowUnused: true)[0] ?? torch.zeros_like(muNode);
         if (!keepGraph) grad = grad.detach();
         var response = GraphSum(map, grad);
         var counts = GraphSum(map, torch.ones_like(grad));

@@ -22,9 +22,9 @@ public static class ScfStability
         var mapped = geometry.Map(input, mu);
         // The graph of F is shared with the backbone's, so every product retains it.
         for (int k = 0; k < PowerIterations; k++)
-            v = autograd.grad([mapped], [input], [Normalised(geometry, v)], retain_graph: true)[0].detach();
+            v = Gradients.Of([mapped], [input], [Normalised(geometry, v)], retainGraph: true)[0].detach();
         v = Normalised(geometry, v).detach();
-        var w = autograd.grad([mapped], [input], [v], retain_graph: true, create_graph: true)[0];
+        var w = Gradients.Of([mapped], [input], [v], retainGraph: true, createGraph: true)[0];
         return ScfRunner.GraphSum(geometry, w.square().sum(1)) / ScfRunner.GraphSum(geometry, v.square().sum(1));
     }
 

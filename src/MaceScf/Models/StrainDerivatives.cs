@@ -50,8 +50,8 @@ public sealed class StrainDerivatives
         if (_forces) wrt.Add(_unstrained);
         if (_displacement is not null) wrt.Add(_displacement);
         if (wrt.Count == 0) return (null, null, null);
-        var grads = autograd.grad([energy], wrt, [ones_like(energy)], retain_graph: retainGraph || createGraph, create_graph: createGraph,
-            allow_unused: true);
+        var grads = Gradients.Of([energy], wrt, [ones_like(energy)], retainGraph: retainGraph || createGraph, createGraph: createGraph,
+            allowUnused: true);
         int k = 0;
         Tensor? forces = null, virials = null, stress = null;
         if (_forces) forces = -(grads[k++] ?? zeros_like(_unstrained));

@@ -27,10 +27,10 @@ public sealed class QuadraticForm : IDisposable
         var energy = functional.AtomicEnergy(origin) + functional.CoulombEnergy(origin) + functional.FieldEnergy(origin);
         // Graphs are retained: the plan's geometry tensors depend on the positions and are reused
         // by the force evaluation after the solve.
-        var gradient = autograd.grad([energy], [origin], retain_graph: true, create_graph: true)[0].reshape(-1);
+        var gradient = Gradients.Of([energy], [origin], retainGraph: true, createGraph: true)[0].reshape(-1);
         int size = (int)gradient.shape[0];
         var rows = Enumerable.Range(0, size)
-            .Select(k => autograd.grad([gradient[k]], [origin], retain_graph: true)[0].reshape(-1))
+            .Select(k => Gradients.Of([gradient[k]], [origin], retainGraph: true)[0].reshape(-1))
             .ToArray();
         var hessian = stack(rows, 0);
         var symmetric = 0.5 * (hessian + hessian.T);                 // only rounding differs

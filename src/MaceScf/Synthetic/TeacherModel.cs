@@ -18,7 +18,7 @@ public sealed class TeacherModel(TeacherParameters parameters)
         // p* minimises E (constant Q) or Ω = E + μQ (constant μ), so the forces are Hellmann–Feynman:
         // −∂E/∂R at frozen p*; the reservoir term μQ does not depend on R at fixed p.
         var energy = functional.Energy(p);
-        var forces = -autograd.grad([energy], [functional.Positions])[0];
+        var forces = -Gradients.Of([energy], [functional.Positions])[0];
         double charge = functional.TotalCharge(p).item<double>();
         double fermiLevel = mu.item<double>();
         double internalEnergy = energy.item<double>();

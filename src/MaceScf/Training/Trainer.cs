@@ -176,35 +176,42 @@ public sealed class Trainer
             var (shard, over, split) = Shard(batches[b]);
             imbalance += split.Imbalance;
             optimizer.ZeroGrad();
-            if (shard.Length > 0)
+            try
             {
-                using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-                var request = Request(stage, batch, training: true);
-                var outputs = Model.Predict(batch.Inputs, request);
-                var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
-                double lossValue = loss.item<double>();
-                if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
-                loss.backward();
-                // The adjoint solve of an implicit derivative ran in this backward pass: the model's fall-back policy decides.
-                if (Model.UnrollIfAdjointPoor(batch.Inputs, request, outputs) is { } unrolled)
+                if (shard.Length > 0)
                 {
-                    optimizer.ZeroGrad();
-                    outputs = unrolled;
-                    (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
-                    lossValue = loss.item<double>();
+                    using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+                    var request = Request(stage, batch, training: true);
+                    var outputs = Model.Predict(batch.Inputs, request);
+                    var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
+                    double lossValue = loss.item<double>();
                     if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
-                    loss.backward();
+                    Gradients.Backward(loss);
+                    // The adjoint solve of an implicit derivative ran in this backward pass: the model's fall-back policy decides.
+                    if (Model.UnrollIfAdjointPoor(batch.Inputs, request, outputs) is { } unrolled)
+                    {
+                        optimizer.ZeroGrad();
+                        outputs = unrolled;
+                        (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
+                        lossValue = loss.item<double>();
+                        if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
+                        Gradients.Backward(loss);
+                    }
+                    sums[0] += lossValue;
+                    for (int k = 0; k < stage.Loss.Count; k++) sums[1 + k] += terms[stage.Loss[k].Name];
+                    errors.Add(outputs, batch);
+                    if (outputs.Derivation?.FellBack == true) sums[1 + stage.Loss.Count + 3 + b] = 1;
+                    if (outputs.Scf is { } s)
+                    {
+                        sums[1 + stage.Loss.Count] += s.Steps.Count;
+                        sums[2 + stage.Loss.Count] += s.Steps.Sum();
+                        sums[3 + stage.Loss.Count] += s.Status.Count(x => x == ScfStatus.Converged);
+                    }
                 }
-                sums[0] += lossValue;
-                for (int k = 0; k < stage.Loss.Count; k++) sums[1 + k] += terms[stage.Loss[k].Name];
-                errors.Add(outputs, batch);
-                if (outputs.Derivation?.FellBack == true) sums[1 + stage.Loss.Count + 3 + b] = 1;
-                if (outputs.Scf is { } s)
-                {
-                    sums[1 + stage.Loss.Count] += s.Steps.Count;
-                    sums[2 + stage.Loss.Count] += s.Steps.Sum();
-                    sums[3 + stage.Loss.Count] += s.Status.Count(x => x == ScfStatus.Converged);
-                }
+            }
+            catch (Exception e) when (NativeFailure.Is(e))
+            {
+                throw NativeFailureIn(e, $"epoch {epoch}", shard);
             }
             gradients.Run();
             if (_opt.ClipGrad is { } clip && nn.utils.clip_grad_norm_(parameters, clip) is var norm && !double.IsFinite(norm))
@@ -249,13 +256,25 @@ public sealed class Trainer
     private InvalidDataException NonFinite(string where, string what, double value, IEnumerable<LabelledConfiguration> frames)
     {
         string? latest = new Checkpoint(_run.CheckpointsDir, _run.Tag).Latest();
-        string batch = string.Join("; ", frames.GroupBy(f => f.Configuration.SourceName ?? "in-memory")
-            .Select(g => $"'{g.Key}' frame(s) {string.Join(", ", g.Select(f => f.Configuration.FrameIndex))}"));
+        string batch = BatchFrames(frames);
         return new InvalidDataException($"{where}: the {what} is {value} on the batch of {batch}. Training stopped; no model file is "
             + "written and "
             + (latest is null ? "no checkpoint was written yet" : $"the last checkpoint, '{latest}', is kept (resume from it with --restart_latest)")
             + ". Check these frames' labels for huge values, or lower lr (or set clip_grad).");
     }
+
+    /// A failure inside libtorch (out of memory, also in the backward pass: <see cref="Gradients"/>) on a batch, naming its frames.
+    private InvalidDataException NativeFailureIn(Exception e, string where, IEnumerable<LabelledConfiguration> frames)
+    {
+        string? latest = new Checkpoint(_run.CheckpointsDir, _run.Tag).Latest();
+        return NativeFailure.InFrames(e, $"{where}, the batch of {BatchFrames(frames)}",
+            "lower batch_size (valid_batch_size for validation) or use smaller structures; "
+            + (latest is null ? "no checkpoint was written yet" : $"the last checkpoint, '{latest}', is kept (resume from it with --restart_latest)"));
+    }
+
+    private static string BatchFrames(IEnumerable<LabelledConfiguration> frames) =>
+        string.Join("; ", frames.GroupBy(f => f.Configuration.SourceName ?? "in-memory")
+            .Select(g => $"'{g.Key}' frame(s) {string.Join(", ", g.Select(f => f.Configuration.FrameIndex))}"));
 
     /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode; over several ranks each batch is split
     /// as in training and the sums are reduced, so every rank returns the same values. Each batch is reported to
@@ -271,14 +290,21 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var (shard, over, _) = Shard(frames.Skip(start).Take(_data.ValidBatchSize).ToArray());
             batches++;
-            if (shard.Length > 0)
+            try
             {
-                using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-                var outputs = Model.Predict(batch.Inputs, Request(stage, batch, training: false));
-                double loss = TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
-                if (!double.IsFinite(loss)) throw NonFinite(phase, "validation loss", loss, shard);
-                lossSum[0] += loss;
-                errors.Add(outputs, batch);
+                if (shard.Length > 0)
+                {
+                    using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+                    var outputs = Model.Predict(batch.Inputs, Request(stage, batch, training: false));
+                    double loss = TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
+                    if (!double.IsFinite(loss)) throw NonFinite(phase, "validation loss", loss, shard);
+                    lossSum[0] += loss;
+                    errors.Add(outputs, batch);
+                }
+            }
+            catch (Exception e) when (NativeFailure.Is(e))
+            {
+                throw NativeFailureIn(e, phase, shard);
             }
             work?.Report(new WorkProgress(phase, Math.Min(start + _data.ValidBatchSize, frames.Count), frames.Count));
         }

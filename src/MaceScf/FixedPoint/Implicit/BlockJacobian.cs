@@ -23,7 +23,7 @@ internal static class BlockJacobian
         for (int c = 0; c < colors; c++)
         {
             var v = colorIndex.eq(c).to(y.dtype);
-            rows[c] = autograd.grad([residual], [y], [v], retain_graph: true, create_graph: createGraph)[0];
+            rows[c] = Gradients.Of([residual], [y], [v], retainGraph: true, createGraph: createGraph)[0];
             products?.Invoke();
         }
         var blocks = tensor(block);

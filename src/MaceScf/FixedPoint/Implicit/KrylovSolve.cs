@@ -35,9 +35,20 @@ public sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
     {
         var op = (LinearOperator)ctx.get_data("operator");
-        var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.Tolerance, op.MaxIterations);
-        op.Report?.Record(residual);
-        // One gradient per argument: r, then none for the operator.
-        return [adjoint, null!];
+        try
+        {
+            var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.Tolerance, op.MaxIterations);
+            op.Report?.Record(residual);
+            // One gradient per argument: r, then none for the operator.
+            return [adjoint, null!];
+        }
+        catch (Exception e)
+        {
+            // This runs inside libtorch's backward pass, which an exception cannot cross without aborting the process: the
+            // caller of the gradient throws it (Gradients). The gradient returned (the incoming one, nothing allocated) is unused.
+            Gradients.RecordFailure(e);
+            op.Report?.Record(double.NaN);
+            return [gradient, null!];
+        }
     }
 }

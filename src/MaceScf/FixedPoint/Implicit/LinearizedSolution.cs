@@ -69,10 +69,10 @@ public static class LinearizedSolution
     static Tensor MatrixFree(Tensor residual, Tensor y, KrylovReport? krylov)
     {
         var w = zeros_like(residual).requires_grad_(true);
-        var wJ = autograd.grad([residual], [y], [w], retain_graph: true, create_graph: true)[0];
+        var wJ = Gradients.Of([residual], [y], [w], retainGraph: true, createGraph: true)[0];
         var op = new LinearOperator(
-            u => autograd.grad([wJ], [w], [u], retain_graph: true)[0].detach(),
-            v => autograd.grad([residual], [y], [v], retain_graph: true)[0].detach(),
+            u => Gradients.Of([wJ], [w], [u], retainGraph: true)[0].detach(),
+            v => Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach(),
             (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov);
         return KrylovSolve.apply(residual, op);
     }
