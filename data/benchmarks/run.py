@@ -31,8 +31,7 @@ SYSTEMS = {"ag3": "Ag3+ / Ag3-", "c10h2": "C10H2 / C10H3+", "nacl": "Na8Cl8 / Na
 # Model classes: the config file and the SCF used at inference (constant_charge, mixing_parameter). Mixing 0.6 for every
 # class: with 0.3 even a density that ignores the potential needs about 30 updates to 1e-6 (docs/accuracy.md).
 CLASSES = {
-    "converged": ("fixed point, recommended recipe (direct, unroll, linearize_solve)", True, 0.6),
-    "seed_recipe": ("fixed point, seed recipe (direct, unroll 10 steps)", True, 0.6),
+    "converged": ("fixed point, recommended recipe (direct, then linearize_solve at the converged fixed point)", True, 0.6),
     "local": ("local baseline (field features off)", False, 0.6),
 }
 # Ko et al., Nat. Commun. 12, 398 (2021), 4G-HDNNP test RMSEs on their DFT data: E meV/atom, F meV/A, q me.
@@ -48,6 +47,12 @@ def describe(cls):
     return (f"local, {cls}", False, 0.6) if cls.startswith("local") else (f"fixed point, {cls}", True, 0.6)
 
 
+def config_file(configs, cls, system):
+    """configs/<class>.<system>.yaml when the system has its own, else configs/<class>.yaml."""
+    own = os.path.join(configs, f"{cls}.{system}.yaml")
+    return own if os.path.exists(own) else os.path.join(configs, f"{cls}.yaml")
+
+
 def train(system, cls, macescf, runs, configs):
     data = os.path.join(HERE, system)
     work = os.path.join(runs, system, cls)
@@ -55,7 +60,7 @@ def train(system, cls, macescf, runs, configs):
     load_before = os.getloadavg()[0]
     start = time.time()
     with open(os.path.join(work, "train.out"), "w") as out:
-        subprocess.run(macescf + ["train", "--config", os.path.join(configs, f"{cls}.yaml"),
+        subprocess.run(macescf + ["train", "--config", config_file(configs, cls, system),
                                   "--train_file", os.path.join(data, "train.xyz"), "--valid_file", os.path.join(data, "valid.xyz"),
                                   "--test_file", os.path.join(data, "test.xyz"), "--work_dir", work, "--model_dir", work],
                        stdout=out, stderr=subprocess.STDOUT, check=True)
@@ -65,13 +70,15 @@ def train(system, cls, macescf, runs, configs):
 
 
 def evaluate(system, cls, macescf, runs):
-    """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped."""
+    """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped;
+    Anderson mixing (depth 4), as the converged stage of training."""
     _, constant_charge, mixing = describe(cls)
     work = os.path.join(runs, system, cls)
     with open(os.path.join(work, "eval.out"), "w") as out:
         subprocess.run(macescf + ["eval", os.path.join(work, f"{cls}_run-1.model"), os.path.join(HERE, system, "test.xyz"),
                                   "-o", os.path.join(work, "test_predictions.xyz"), "--num_scf_steps", "1000", "--scf_tolerance", "1e-6",
-                                  "--constant_charge", "true" if constant_charge else "false", "--mixing_parameter", str(mixing)],
+                                  "--constant_charge", "true" if constant_charge else "false", "--mixing_parameter", str(mixing),
+                                  "--scf_mixer", "anderson"],
                        stdout=out, stderr=subprocess.STDOUT)
 
 

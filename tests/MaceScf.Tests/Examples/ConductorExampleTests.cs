@@ -7,28 +7,29 @@ namespace MaceScf.Tests.Examples;
 /// examples/conductor: its configurations validate, and the main config trains (shortened to two epochs).
 public sealed class ConductorExampleTests
 {
-    /// The example's schedule cut to one direct epoch and one unroll_scf epoch (the same losses and SCF settings).
+    /// The example's schedule cut to one direct epoch and one linearize_solve epoch (the same losses and SCF settings).
     const string TwoEpochSchedule = """
         {0: {name: direct, start: 0, end: 0, lr: 0.01,
              loss: {atomic_multipoles: 100.0, total_charge_per_atom: 1000.0, dipole_per_atom: 1000.0, energy_per_atom: 10.0, forces: 100.0},
              fixed_point_training_options: {mode: direct}},
-         1: {name: unroll, start: 1, end: 1, lr: 0.002,
-             loss: {atomic_multipoles: 100.0, total_charge_per_atom: 1000.0, dipole_per_atom: 1000.0, energy_per_atom: 100.0, forces: 100.0},
-             fixed_point_training_options: {mode: unroll_scf, scf: {num_scf_steps: 10, constant_charge: true, mixing_parameter: 0.3,
-                                                                     initial_density: from_data, initial_fermi_level: from_data}}}}
+         1: {name: converged, start: 1, end: 1, lr: 0.002,
+             loss: {atomic_multipoles: 100.0, total_charge_per_atom: 1000.0, dipole_per_atom: 1000.0, energy_per_atom: 1000.0, forces: 100.0},
+             fixed_point_training_options: {mode: linearize_solve, scf: {num_scf_steps: 200, constant_charge: true, mixing_parameter: 0.6,
+                                                                          scf_mixer: anderson, initial_density: local_guess, initial_fermi_level: from_data}}}}
         """;
 
     static TrainingConfig Load(string file, params string[] commandLine) =>
         TrainingConfigLoader.Load(["--config", ConductorExample.File(file), .. commandLine], ConductorExample.Folder);
 
     [Fact]
-    public void Example_config_uses_the_seed_schedule_and_the_bundled_data()
+    public void Example_config_ends_at_the_converged_fixed_point_and_uses_the_bundled_data()
     {
         var config = Load("config.yaml");
         var stages = config.Schedule.Stages;
-        Assert.Equal([TrainingMode.Direct, TrainingMode.UnrollScf], stages.Select(s => s.FixedPointTrainingOptions.Mode));
+        Assert.Equal([TrainingMode.Direct, TrainingMode.LinearizeSolve], stages.Select(s => s.FixedPointTrainingOptions.Mode));
         var scf = stages[1].FixedPointTrainingOptions.Scf!;
-        Assert.Equal((10, 0.3, true), (scf.NumScfSteps, scf.MixingParameter, scf.ConstantCharge));
+        Assert.Equal((200, 0.6, true, ScfMixer.Anderson, InitialDensity.LocalGuess),
+            (scf.NumScfSteps, scf.MixingParameter, scf.ConstantCharge, scf.Mixer, scf.InitialDensity));
         Assert.Equal(ConductorExample.File("train.xyz"), config.Data.TrainFile);
         Assert.Equal(ConductorExample.File("valid.xyz"), config.Data.ValidFile);
         Assert.Equal(ConductorExample.File("test.xyz"), config.Data.TestFile);
@@ -63,10 +64,10 @@ public sealed class ConductorExampleTests
             random.manual_seed(config.Run.Seed);
             using var model = new FixedPointModel(setup.Hyperparameters);
             var trainer = new Trainer(config, sets, model);
-            var unroll = config.Schedule.Stages[1];
-            double before = trainer.Evaluate(unroll, sets.Valid).Loss;
+            var converged = config.Schedule.Stages[1];
+            double before = trainer.Evaluate(converged, sets.Valid).Loss;
             var result = trainer.Run();
-            double after = trainer.Evaluate(unroll, sets.Valid).Loss;
+            double after = trainer.Evaluate(converged, sets.Valid).Loss;
 
             Assert.Equal([0, 1], result.Epochs.Select(e => e.Epoch));
             Assert.True(after < 0.1 * before, $"valid loss {before} → {after}");

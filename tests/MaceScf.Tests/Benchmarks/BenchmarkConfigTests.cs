@@ -1,0 +1,41 @@
+using MaceScf.FixedPoint;
+using MaceScf.Training;
+
+namespace MaceScf.Tests.Benchmarks;
+
+/// data/benchmarks/configs (trained by data/benchmarks/run.py, results in docs/accuracy.md): every config loads with the data of
+/// its system, the fixed-point classes end at the converged fixed point, and each local baseline has the schedule of its
+/// fixed-point class.
+public sealed class BenchmarkConfigTests
+{
+    static readonly string Benchmarks = Path.Combine(TestData.RepositoryRoot, "data", "benchmarks");
+
+    /// The config run.py uses for a class and system: configs/<class>.<system>.yaml when it exists, else configs/<class>.yaml.
+    static TrainingConfig Load(string cls, string system)
+    {
+        string own = Path.Combine(Benchmarks, "configs", $"{cls}.{system}.yaml");
+        string config = File.Exists(own) ? own : Path.Combine(Benchmarks, "configs", $"{cls}.yaml");
+        string data = Path.Combine(Benchmarks, system);
+        return TrainingConfigLoader.Load(["--config", config, "--train_file", Path.Combine(data, "train.xyz"),
+            "--valid_file", Path.Combine(data, "valid.xyz"), "--test_file", Path.Combine(data, "test.xyz")], Path.GetTempPath());
+    }
+
+    [Theory]
+    [InlineData("ag3")]
+    [InlineData("c10h2")]
+    [InlineData("nacl")]
+    public void Fixed_point_class_ends_at_the_converged_fixed_point_and_the_local_class_mirrors_it(string system)
+    {
+        var converged = Load("converged", system);
+        var last = converged.Schedule.Stages[^1].FixedPointTrainingOptions;
+        Assert.Equal(TrainingMode.LinearizeSolve, last.Mode);
+        Assert.Equal((true, InitialDensity.LocalGuess), (last.Scf!.ConstantCharge, last.Scf.InitialDensity));
+
+        var local = Load("local", system);
+        Assert.Equal(converged.Schedule.Stages.Select(s => (s.Start, s.End)), local.Schedule.Stages.Select(s => (s.Start, s.End)));
+        Assert.Equal([1e12, 1e12, 1e12, 1e12], local.Get(TrainingOptions.FieldFeatureNorms).Values);
+        Assert.False(local.Schedule.Stages[^1].FixedPointTrainingOptions.Scf!.ConstantCharge);
+        Assert.Equal("converged", converged.Run.Name);
+        Assert.Equal("local", local.Run.Name);
+    }
+}
