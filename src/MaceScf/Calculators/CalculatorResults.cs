@@ -11,6 +11,10 @@ public enum CalculatorProperties
     Forces = 2,
     /// Stress and virial (periodic structures).
     Stress = 4,
+    /// Born effective charges Z* = ∂P/∂r (models with an SCF density; docs/response.md).
+    BornCharges = 8,
+    /// Polarizabilities ∂P/∂E at constant charge and at constant Fermi level (models with an SCF density; docs/response.md).
+    Polarizability = 16,
 }
 
 /// What a calculator computed for one structure (eV, Å, e, V). Outputs that were not asked for, or that the model does not
@@ -59,6 +63,19 @@ public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string
     /// [N, F] unnormalised field features.
     public double[,]? FieldFeatures { get; init; }
 
+    /// [N, 9] Born effective charges Z*_i,αβ = ∂P_α/∂r_iβ (e), row-major per atom (xx, xy, xz, yx, …), in the ensemble of the
+    /// SCF (docs/response.md).
+    public double[,]? BornCharges { get; init; }
+
+    /// [3, 3] polarizability α_αβ = ∂P_α/∂E_β at constant total charge (e·Å²/V; E = −external_field, the electric field).
+    public double[,]? Polarizability { get; init; }
+
+    /// [3, 3] polarizability at constant Fermi level (e·Å²/V).
+    public double[,]? PolarizabilityAtFermiLevel { get; init; }
+
+    /// Why requested response properties are missing (the SCF did not converge, or a linear solve was poor), or null.
+    public string? ResponseFailure { get; init; }
+
     /// The boundary method and the number of k-vectors of the electrostatics (Coulomb calculator).
     public (BoundaryMethod Method, int KVectorCount)? Electrostatics { get; init; }
 
@@ -67,5 +84,6 @@ public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string
 
     /// What these results contain.
     public CalculatorProperties Properties =>
-        CalculatorProperties.Energy | (Forces is null ? 0 : CalculatorProperties.Forces) | (Stress is null ? 0 : CalculatorProperties.Stress);
+        CalculatorProperties.Energy | (Forces is null ? 0 : CalculatorProperties.Forces) | (Stress is null ? 0 : CalculatorProperties.Stress)
+        | (BornCharges is null ? 0 : CalculatorProperties.BornCharges) | (Polarizability is null ? 0 : CalculatorProperties.Polarizability);
 }

@@ -24,6 +24,8 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
     {
         Forces = properties.HasFlag(CalculatorProperties.Forces),
         Stress = properties.HasFlag(CalculatorProperties.Stress),
+        BornCharges = properties.HasFlag(CalculatorProperties.BornCharges),
+        Polarizability = properties.HasFlag(CalculatorProperties.Polarizability),
         Scf = warmStart ? Options with { InitialDensity = InitialDensity.FromData, InitialFermiLevel = InitialFermiLevel.FromData } : Options,
     };
 
@@ -32,6 +34,8 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
         using var scope = NewDisposeScope();
         var results = Batch([structure], properties, Extrapolated()).Single();
         ScfFailedException.ThrowIfFailed(results);
+        if ((properties & (CalculatorProperties.BornCharges | CalculatorProperties.Polarizability)) != 0 && results.ResponseFailure is { } why)
+            throw new ScfFailedException($"no Born charges or polarizability: {why}", results);
         if (warmStart != WarmStart.None)
         {
             _previous.Insert(0, (results.Density!, results.FermiLevel!.Value));

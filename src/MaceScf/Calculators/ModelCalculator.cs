@@ -84,6 +84,10 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
         var charge = Optional(prediction.TotalCharge);
         var fermi = Optional(prediction.FermiLevel);
         var scf = prediction.Scf;
+        var response = prediction.Response;
+        var born = Optional(response?.BornCharges);
+        var alpha = Optional(response?.Polarizability);
+        var alphaMu = Optional(response?.PolarizabilityAtFermiLevel);
         var history = scf is null ? null : Doubles(scf.History);
         var terms = prediction.Terms.Select(t => (t.Name, Values: Doubles(t.Value))).ToArray();
         int k = prediction.Density is null ? 0 : (int)prediction.Density.shape[1], steps = scf is null ? 0 : (int)scf.History.shape[1];
@@ -107,6 +111,10 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
                 Steps = scf?.Steps[g] ?? 0,
                 History = history is null ? [] : history[(g * steps)..(g * steps + (status == ScfStatus.Diverged ? scf!.Steps[g] : steps))],
                 Derivation = prediction.Derivation,
+                ResponseFailure = response?.Failure[g],
+                BornCharges = born is null || response!.Failure[g] is not null ? null : Rows(born, first, n, 9),
+                Polarizability = alpha is null || response!.Failure[g] is not null ? null : Rows(alpha, 3 * g, 3, 3),
+                PolarizabilityAtFermiLevel = alphaMu is null || response!.Failure[g] is not null ? null : Rows(alphaMu, 3 * g, 3, 3),
             });
             first += n;
         }

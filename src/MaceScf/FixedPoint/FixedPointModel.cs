@@ -187,10 +187,20 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                 ? (geometry.Features(density, muNode), geometry.Features(StartDensity(inputs, "the field_features loss needs reference multipoles"), muNode))
                 : null,
             StabilityRatio = request.Stability ? ScfStability.Ratio(geometry, density, muNode) : null,
+            Response = request.BornCharges || request.Polarizability ? Response(inputs, request, density, fermi, scf) : null,
         };
         if (scope is not null)
             foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
         return prediction;
+    }
+
+    /// Born charges and polarizabilities at the SCF solution by implicit differentiation (<see cref="LinearResponse"/>).
+    private ResponseTensors Response(SystemInputs inputs, PredictionRequest request, Tensor density, Tensor fermi, ScfResult? scf)
+    {
+        if (scf is null) throw new ArgumentException("Born charges and polarizabilities need an SCF solution, not the direct method");
+        var charge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(inputs.NumGraphs, dtype: Dtype);
+        return LinearResponse.Compute(this, inputs, density, fermi, charge, request.Scf.ConstantCharge, scf.Status, request.BornCharges,
+            request.Polarizability);
     }
 
     /// The final density, its Fermi level and features, the SCF run and how it is differentiated, by the request's method.

@@ -49,6 +49,9 @@ public sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Tenso
     /// [G] the SCF-stability ratio, when requested.
     public Tensor? StabilityRatio { get; init; }
 
+    /// Born effective charges and polarizabilities of the converged solution, when requested (docs/response.md).
+    public ResponseTensors? Response { get; init; }
+
     /// The term called <paramref name="name"/>.
     public Tensor Term(string name) => Terms.First(t => t.Name == name).Value;
 
@@ -58,7 +61,7 @@ public sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Tenso
         IEnumerable<Tensor?> all = [Energy, NodeEnergies, Forces, Virials, Stress, Density, FermiLevel, TotalCharge, Dipole, StabilityRatio,
             Potentials?.Predicted, Potentials?.Start, FieldFeatures?.Predicted, FieldFeatures?.Start,
             Scf?.Density, Scf?.FermiLevel, Scf?.Features, Scf?.History];
-        return all.Concat(Terms.Select(t => t.Value)).OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
+        return all.Concat(Terms.Select(t => t.Value)).Concat(Response?.Tensors() ?? []).OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
     }
 
     /// Frees every tensor of the prediction.

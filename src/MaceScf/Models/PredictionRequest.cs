@@ -54,6 +54,12 @@ public sealed record PredictionRequest
     /// The SCF-stability ratio of the map at the final density (fixedpoint_scf_stability loss).
     public bool Stability { get; init; }
 
+    /// Born effective charges Z* = ∂P/∂r of the converged SCF solution (docs/response.md).
+    public bool BornCharges { get; init; }
+
+    /// Polarizabilities ∂P/∂E of the converged SCF solution at constant charge and at constant Fermi level (docs/response.md).
+    public bool Polarizability { get; init; }
+
     /// The solution method in effect.
     public SolutionMethod ResolvedMethod => Method ?? (Scf.ForcesMethod == ForcesMethod.Unroll ? SolutionMethod.Unroll : SolutionMethod.Implicit);
 

@@ -78,7 +78,7 @@ public static class LinearizedSolution
     }
 
     /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), Q(ρ) − Q_target] flattened.
-    static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor? fixedFermiLevel, Tensor targetCharge)
+    internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor? fixedFermiLevel, Tensor targetCharge)
     {
         var rho = y.narrow(0, 0, n * k).view(n, k);
         var mu = fixedFermiLevel ?? y.narrow(0, n * k, geometry.NumGraphs);
