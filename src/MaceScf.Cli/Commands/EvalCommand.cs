@@ -17,10 +17,11 @@ public sealed class EvalCommand : ICommand
 
     public string Name => "eval";
     public string Summary => "run a trained model (with its SCF loop) on an extxyz file; write predictions and an error table";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "stress", "no_forces" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "stress", "no_forces", "born_charges", "polarizability" };
 
     public string Help => $"""
         usage: macescf eval MODEL FILE -o OUT.xyz [SCF options] [--keys MAPPING] [--batch-size B] [--stress] [--no-forces]
+                          [--born-charges] [--polarizability]
 
         MODEL may also be a plain MACE model: a Python MACE .model file (torch.save; recognised by its content) or
         a file written by `macescf convert`. Then OUT.xyz gets macescf_energy, macescf_node_energy, macescf_forces
@@ -46,6 +47,12 @@ public sealed class EvalCommand : ICommand
           --batch-size B   frames per batch (default 4)
           --stress         also compute the stress (periodic frames)
           --no-forces      skip forces (faster)
+          --born-charges   Born effective charges Z*_i,αβ = ∂P_α/∂r_iβ (e) of the converged SCF, in its
+                           ensemble, as macescf_born_charges (N × 9: xx xy xz yx … per atom; docs/response.md)
+          --polarizability polarizability α_αβ = ∂P_α/∂E_β (e·Å²/V, E the electric field = −external_field)
+                           as macescf_polarizability (constant total charge) and
+                           macescf_polarizability_constant_fermi_level (9 values each, row-major)
+        A frame whose SCF did not converge has no response properties: it is named and the exit code is 1.
         """;
 
     public int Run(CommandLine args, IAnsiConsole console)
@@ -55,6 +62,8 @@ public sealed class EvalCommand : ICommand
         var options = ScfFlags.Read(args);
         int batchSize = args.Int("batch_size") ?? 4;
         bool stress = args.Flag("stress"), forces = !args.Flag("no_forces");
+        var response = (args.Flag("born_charges") ? CalculatorProperties.BornCharges : 0)
+            | (args.Flag("polarizability") ? CalculatorProperties.Polarizability : 0);
         var mapping = ParseKeys(args.String("keys"));
         var kspace = KspaceFlags.Read(args);
         args.RejectUnknown([]);
@@ -70,7 +79,10 @@ public sealed class EvalCommand : ICommand
         OutputLocation.RequireWritable(output);
 
         if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+        {
+            if (response != 0) throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds)");
             return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
+        }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
         console.WriteLine($"electrostatics: {kspace(model)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
@@ -84,7 +96,7 @@ public sealed class EvalCommand : ICommand
         MappedKeys.Check(args.String("keys"), frames.Select(f => f.Configuration).ToList(), args.Positional[1], console);
 
         var calculator = new FixedPointCalculator(model, options);
-        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
+        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0) | response;
         var predictions = LiveProgress.Run(console, work =>
         {
             var done = new List<FramePrediction>(frames.Count);
@@ -98,7 +110,10 @@ public sealed class EvalCommand : ICommand
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
-        return predictions.Any(p => ScfResult.Failed(p.Results.Status!.Value)) ? 1 : 0;
+        var noResponse = response == 0 ? [] : predictions.Where(p => p.Results.ResponseFailure is not null).ToList();
+        foreach (var p in noResponse)
+            console.MarkupLineInterpolated($"[red]{p.Frame.Configuration.DescribeOrigin()}: no Born charges or polarizability ({p.Results.ResponseFailure})[/]");
+        return predictions.Any(p => ScfResult.Failed(p.Results.Status!.Value)) || noResponse.Count > 0 ? 1 : 0;
     }
 
     /// A plain MACE model (macescf MACE model file or Python `.model` file): energy, per-atom energies, forces and stress.
@@ -138,6 +153,8 @@ public sealed class EvalCommand : ICommand
         foreach (var (k, v) in source.Arrays) frame.Arrays[k] = v;
         return frame;
     }
+
+    private static double[] Flat(double[,] matrix) => matrix.Cast<double>().ToArray();
 
     /// "energy=AIMS_energy,forces=AIMS_forces": each canonical name goes to info_keys or arrays_keys.
     public static KeyMapping ParseKeys(string? text)
@@ -181,6 +198,9 @@ public sealed class EvalCommand : ICommand
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Derivation is not null) frame.Info[Prefix + "forces_method"] = ForcesMethodNames.Name(p.Derivation.Method);
         frame.Arrays[Prefix + "density_coefficients"] = p.Density!;
+        if (p.BornCharges is not null) frame.Arrays[Prefix + "born_charges"] = p.BornCharges;
+        if (p.Polarizability is not null) frame.Info[Prefix + "polarizability"] = Flat(p.Polarizability);
+        if (p.PolarizabilityAtFermiLevel is not null) frame.Info[Prefix + "polarizability_constant_fermi_level"] = Flat(p.PolarizabilityAtFermiLevel);
         return frame;
     }
 }

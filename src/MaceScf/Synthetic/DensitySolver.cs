@@ -11,12 +11,12 @@ namespace MaceScf.Synthetic;
 /// with c the indicator of the charge coefficients.
 public static class DensitySolver
 {
-    /// The minimising coefficients [N, 4] and the Fermi level μ (eV) as a scalar tensor.
+    /// The minimising coefficients [N, K] and the Fermi level μ (eV) as a scalar tensor.
     public static (Tensor Coefficients, Tensor FermiLevel) Solve(QuadraticForm form, ElectronConstraint constraint)
     {
         using var scope = NewDisposeScope();
         int size = (int)form.Gradient.shape[0];
-        var charges = ChargeIndicator(size);
+        var charges = ChargeIndicator(size, form.CoefficientCount);
         Tensor p, mu;
         if (constraint.IsFixedFermiLevel)
         {
@@ -32,10 +32,10 @@ public static class DensitySolver
             p = solution[..size];
             mu = solution[size];
         }
-        return (p.reshape(-1, 4).MoveToOuterDisposeScope(), mu.MoveToOuterDisposeScope());
+        return (p.reshape(-1, form.CoefficientCount).MoveToOuterDisposeScope(), mu.MoveToOuterDisposeScope());
     }
 
-    /// c: 1 on the charge coefficient of every atom, 0 on the dipoles, [4N].
-    static Tensor ChargeIndicator(int size) =>
-        (arange(size, dtype: int64) % 4 == 0).to(float64);
+    /// c: 1 on the charge coefficient of every atom, 0 on the dipoles, [KN].
+    public static Tensor ChargeIndicator(int size, int coefficientCount) =>
+        (arange(size, dtype: int64) % coefficientCount == 0).to(float64);
 }

@@ -38,6 +38,9 @@ public sealed class TeacherFunctional : IDisposable
 
     public int AtomCount => (int)Positions.shape[0];
 
+    /// Coefficients per atom, (L+1)²: [q] for L = 0, [q, p_y, p_z, p_x] for L = 1.
+    public int CoefficientCount => _plan.Options.DensityCoefficientCount;
+
     /// Σ_i [χ q + ½ J q² + |d|²/(2α)] (eV), scalar.
     public Tensor AtomicEnergy(Tensor p)
     {
