@@ -17,11 +17,12 @@ public sealed class IpiCommand : ICommand
 {
     public string Name => "ipi";
     public string Summary => "run a trained model as an i-PI socket driver (molecular dynamics with i-PI or ASE)";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no_warm_start" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "no_warm_start", "dipole", "charges" };
 
     public string Help => $"""
         usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING]
                [--warm_start none|last|linear|quadratic] [--no-warm-start]
+               [--field "EX EY EZ"] [--fermi-level V | --total-charge Q] [--dipole] [--charges]
 
         MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert`): then
         there is no SCF and energy, forces and virial come straight from MACE.
@@ -41,6 +42,16 @@ public sealed class IpiCommand : ICommand
                              converged densities and Fermi levels), linear (2 y(t−1) − y(t−2)), last (the previous
                              step's), none (the SCF options' initial density and Fermi level)
           --no-warm-start    the same as --warm_start none
+          --field "EX EY EZ" uniform applied field for the whole run: the gradient of the applied potential (V/Å;
+                             the electric field is its negative), replacing the frame's external_field
+          --fermi-level V    hold the Fermi level at V (constant-μ SCF; the total charge follows)
+          --total-charge Q   hold the total charge at Q (constant-charge SCF)
+          --dipole           send the total dipole with every reply, in the protocol's extras string: the JSON
+                             object {"dipole": [Px, Py, Pz]} in e·Bohr (atomic units, like the rest of the wire);
+                             record it in i-PI with an extras trajectory output (docs/response.md)
+          --charges          also send the atomic charges (e): "charges": [q_1, ...] in the same object
+        Without --dipole and --charges the extras string is empty: ASE's SocketIOCalculator (3.22) fails on
+        extras longer than one byte.
 
         {ScfFlags.Help}
         {KspaceFlags.Help}
@@ -59,6 +70,9 @@ public sealed class IpiCommand : ICommand
         var warmStart = WarmStartOption(args);
         var mapping = EvalCommand.ParseKeys(args.String("keys"));
         var kspace = KspaceFlags.Read(args);
+        var (conditions, ensemble) = Conditions(args, options);
+        options = ensemble;
+        bool dipole = args.Flag("dipole"), charges = args.Flag("charges");
         args.RejectUnknown([]);
         try
         {
@@ -70,13 +84,17 @@ public sealed class IpiCommand : ICommand
         }
 
         if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+        {
+            if (conditions != new RunConditions() || dipole || charges)
+                throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a fixed-point model (a plain MACE model has no density)");
             return RunMace(args.Positional[0], init, address, unix, console);
+        }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
         console.WriteLine($"electrostatics: {kspace(model)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers).RequireKnown(template.Configuration);
-        var potential = new MdPotential(model, template, options, warmStart);
+        var potential = new MdPotential(model, template, options, warmStart, conditions);
 
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
         console.WriteLine($"i-PI driver: {template.Configuration.AtomCount} atoms from {init}, connected to "
@@ -90,7 +108,7 @@ public sealed class IpiCommand : ICommand
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {updates.Count - 1}: energy {prediction.Energy:F8} eV, SCF {ScfResult.Name(prediction.Status!.Value)} in {prediction.Steps} "
                 + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s"));
-            return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction));
+            return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction), dipole || charges ? DriverExtras.For(prediction, charges) : "");
         });
         console.WriteLine(updates.Count == 0
             ? "i-PI driver: the server ended before sending a structure"
@@ -127,6 +145,24 @@ public sealed class IpiCommand : ICommand
         });
         console.WriteLine($"i-PI driver: {steps} step(s)");
         return 0;
+    }
+
+    /// The run's conditions from --field, --fermi-level and --total-charge, and the SCF options with the ensemble they imply:
+    /// a Fermi level is held at constant μ, a total charge at constant charge.
+    private static (RunConditions Conditions, ScfOptions Options) Conditions(CommandLine args, ScfOptions options)
+    {
+        var field = args.Doubles("field");
+        if (field is not null && field.Length != 3) throw new UsageException($"--field takes three numbers \"EX EY EZ\" (V/Å), got {field.Length}");
+        double? fermi = args.Double("fermi_level"), charge = args.Double("total_charge");
+        if (fermi is not null && charge is not null)
+            throw new UsageException("give --fermi-level (constant Fermi level) or --total-charge (constant charge), not both");
+        bool explicitEnsemble = args.Has("constant_charge");
+        if (fermi is not null && explicitEnsemble && options.ConstantCharge)
+            throw new UsageException("--fermi-level holds the Fermi level: it contradicts --constant_charge true");
+        if (charge is not null && explicitEnsemble && !options.ConstantCharge)
+            throw new UsageException("--total-charge holds the total charge: it contradicts --constant_charge false");
+        var ensemble = fermi is not null ? options with { ConstantCharge = false } : charge is not null ? options with { ConstantCharge = true } : options;
+        return (new RunConditions(charge, fermi, field), ensemble);
     }
 
     /// The default warm start, chosen by measurement (docs/benchmarks.md, "MD warm start").

@@ -2,8 +2,8 @@ namespace MaceScf.Driver;
 
 /// The driver (client) side of the i-PI protocol, as i-PI's drivers/py/driver.py and ASE's SocketClient speak it:
 /// STATUS → NEEDINIT (until INIT) / READY / HAVEDATA; INIT → bead index, length, bytes (ignored); POSDATA → h, h⁻¹ (9 float64
-/// each), natoms (int32), 3N float64 positions; GETFORCE → FORCEREADY, energy, natoms, 3N forces, 9 virial, int32 0 (no
-/// extra bytes); EXIT ends the run. Everything on the wire is in Bohr and Hartree.
+/// each), natoms (int32), 3N float64 positions; GETFORCE → FORCEREADY, energy, natoms, 3N forces, 9 virial, the length
+/// (int32) and UTF-8 bytes of the extras string (<see cref="IpiResult.Extras"/>, empty by default); EXIT ends the run. Everything on the wire is in Bohr and Hartree.
 /// Every value read is checked before it is used (docs/errors.md): the atom count against <paramref name="expectedAtomCount"/>
 /// before anything is allocated, finite positions and cell, a right-handed cell (or none); a violation, or a connection
 /// closed in the middle of a message, is an error that says it came from the i-PI server.
@@ -137,7 +137,9 @@ public sealed class IpiClient(Stream stream, int? expectedAtomCount = null, stri
         _wire.WriteInt32(n);
         _wire.WriteDoubles(forces);
         _wire.WriteDoubles(virial);
-        _wire.WriteInt32(0);
+        var extras = System.Text.Encoding.UTF8.GetBytes(result.Extras);
+        _wire.WriteInt32(extras.Length);
+        _wire.WriteBytes(extras);
     }
 
     private void SendToServer(string what, Action write)

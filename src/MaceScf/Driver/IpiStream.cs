@@ -62,5 +62,7 @@ public sealed class IpiStream(Stream stream)
         stream.Write(bytes);
     }
 
+    public void WriteBytes(byte[] bytes) => stream.Write(bytes);
+
     public void Flush() => stream.Flush();
 }

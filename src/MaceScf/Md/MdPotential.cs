@@ -9,10 +9,12 @@ namespace MaceScf.Md;
 /// step, with energy, forces and, for a periodic system, the virial. Each step's SCF starts as <paramref name="warmStart"/>
 /// says. A failed SCF stops the run: the calculator throws <see cref="ScfDivergedException"/> (or
 /// <see cref="ScfFailedException"/>) rather than hand a diverged energy and forces to the integrator.
-public sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last)
+/// <param name="conditions">total charge, Fermi level or applied field replacing the template's; null keeps them</param>
+public sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last,
+    RunConditions? conditions = null)
 {
     private readonly FixedPointCalculator _calculator = new(model, options, warmStart);
-    private readonly Structure _system = Structure.Of(template);
+    private readonly Structure _system = (conditions ?? new()).Apply(Structure.Of(template));
     private int _step;
 
     private Configuration System => template.Configuration;

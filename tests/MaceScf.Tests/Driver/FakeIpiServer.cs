@@ -75,6 +75,9 @@ public sealed class FakeIpiServer : IDisposable
 
     public void RawBytes(params byte[][] parts) => Write(parts);
 
+    /// The extras string of the last FORCEREADY reply.
+    public string LastExtras { get; private set; } = "";
+
     /// GETFORCE and the reply in eV, eV/Å and eV (virial, as a matrix).
     public (double Energy, double[,] Forces, double[,] Virial) GetForce()
     {
@@ -91,7 +94,7 @@ public sealed class FakeIpiServer : IDisposable
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++) virial[i, j] = v[3 * j + i] * Hartree;
         int extra = BitConverter.ToInt32(Read(4));
-        Read(extra);
+        LastExtras = Encoding.UTF8.GetString(Read(extra));
         return (energy, forces, virial);
     }
 

@@ -71,6 +71,53 @@ public sealed class IpiCommandTests(IpiTestSystem system, ITestOutputHelper outp
         Assert.Contains("i-PI driver: 3 step(s)", text);
     }
 
+    /// --field and --fermi-level replace the frame's conditions; with --dipole and --charges every reply's extras carry the
+    /// dipole (e·Bohr) and the atomic charges of that step's solution.
+    [Fact]
+    public async Task FieldAndFermiLevelApplyAndTheExtrasCarryDipoleAndCharges()
+    {
+        string init = _system.Cluster;
+        var frame = ExtXyzReader.ReadAll(init)[0];
+        using var server = new FakeIpiServer();
+        var driver = StartDriver(server, init, [.. IpiTestSystem.ScfArguments, "--field", "0.02 -0.01 0.05", "--fermi-level", "0.4", "--dipole", "--charges"]);
+        server.Accept(driver);
+        Assert.Equal("NEEDINIT", server.Status());
+        server.Init();
+        Assert.Equal("READY", server.Status());
+        server.PosData(frame.Cell!, frame.Positions);
+        Assert.Equal("HAVEDATA", server.Status());
+        var (energy, _, _) = server.GetForce();
+        server.Send("EXIT");
+        var (code, _) = await Finish(driver);
+        Assert.Equal(0, code);
+
+        var expected = _system.Evaluate(init, frame.Positions, frame.Cell, new MaceScf.Md.RunConditions(FermiLevel: 0.4, ExternalField: [0.02, -0.01, 0.05]));
+        Assert.Equal(0.4, expected.FermiLevel!.Value, 1e-12);
+        Assert.Equal(expected.Energy, energy, 1e-7);
+        Assert.NotEqual(expected.Energy, _system.Evaluate(init, frame.Positions, frame.Cell).Energy, 1e-4);
+        output.WriteLine(server.LastExtras);
+        using var json = System.Text.Json.JsonDocument.Parse(server.LastExtras);
+        var dipole = json.RootElement.GetProperty("dipole").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var charges = json.RootElement.GetProperty("charges").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int k = 0; k < 3; k++) Assert.Equal(expected.Dipole![k] / FakeIpiServer.Bohr, dipole[k], 1e-8);
+        Assert.Equal(frame.AtomCount, charges.Length);
+        for (int i = 0; i < charges.Length; i++) Assert.Equal(expected.Density![i, 0], charges[i], 1e-8);
+    }
+
+    [Fact]
+    public void ConditionsThatContradictEachOtherAreUsageErrors()
+    {
+        var (both, text) = CliRunner.Run("ipi", _system.ModelPath, "--init", _system.Cluster, "--address", "127.0.0.1:1", "--fermi-level", "0.1",
+            "--total-charge", "0");
+        Assert.Equal(2, both);
+        Assert.Contains("not both", text);
+        var (contradiction, text2) = CliRunner.Run("ipi", _system.ModelPath, "--init", _system.Cluster, "--address", "127.0.0.1:1",
+            "--fermi-level", "0.1", "--constant_charge", "true");
+        Assert.Equal(2, contradiction);
+        Assert.Contains("contradicts", text2);
+        Assert.Equal(2, CliRunner.Run("ipi", _system.ModelPath, "--init", _system.Cluster, "--address", "127.0.0.1:1", "--field", "0 1").ExitCode);
+    }
+
     [Fact]
     public async Task AtomCountMismatchIsAnError()
     {

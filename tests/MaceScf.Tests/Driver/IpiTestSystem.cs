@@ -41,14 +41,14 @@ public sealed class IpiTestSystem : IDisposable
     public static string Keys => EvalCommandTests.Keys;
 
     /// The model's prediction (cold start) for the first frame of <paramref name="init"/> at other positions and cell.
-    public CalculatorResults Evaluate(string init, double[,] positions, double[,]? cell)
+    public CalculatorResults Evaluate(string init, double[,] positions, double[,]? cell, MaceScf.Md.RunConditions? conditions = null)
     {
         var source = ExtXyzReader.ReadAll(init)[0];
         var frame = new Configuration(source.AtomicNumbers, positions, cell, source.Pbc);
         foreach (var (k, v) in source.Info) frame.Info[k] = v;
         using var model = ModelFile.Load(ModelPath);
         var labelled = new LabelExtractor(MaceScf.Cli.Commands.EvalCommand.ParseKeys(Keys), model.Hyperparameters.Electrostatics.DensityMaxL).Extract(frame);
-        return new FixedPointCalculator(model, Scf).Calculate(Structure.Of(labelled),
+        return new FixedPointCalculator(model, Scf).Calculate((conditions ?? new()).Apply(Structure.Of(labelled)),
             CalculatorProperties.Energy | CalculatorProperties.Forces | (source.Pbc.Any(p => p) ? CalculatorProperties.Stress : 0));
     }
 
