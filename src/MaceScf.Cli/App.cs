@@ -9,7 +9,7 @@ namespace MaceScf.Cli;
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
 public sealed class App(IAnsiConsole console)
 {
-    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new ConvertCommand(), new TrainCommand(), new IpiCommand()];
+    private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new ConvertCommand(), new TrainCommand(), new IpiCommand(), new SpectrumCommand()];
 
     public int Run(string[] args)
     {
