@@ -139,7 +139,7 @@ public sealed class IpiClient(Stream stream, int? expectedAtomCount = null, stri
         _wire.WriteDoubles(virial);
         var extras = System.Text.Encoding.UTF8.GetBytes(result.Extras);
         _wire.WriteInt32(extras.Length);
-        _wire.WriteBytes(extras);
+        if (extras.Length > 0) _wire.WriteBytes(extras);
     }
 
     private void SendToServer(string what, Action write)
