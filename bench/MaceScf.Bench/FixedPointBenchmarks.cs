@@ -13,7 +13,7 @@ namespace MaceScf.Bench;
 /// A periodic simple-cubic crystal (spacing 2.5 Å, jittered, alternating H and O) of n³ atoms and a fixed-point model with
 /// max_ell 3, correlation 3, 2 layers, r_max 5, hidden C x0e + C x1o, σ = 1.5, field widths [1.5, 3.0], pbc, float64; the
 /// update's output weights and the local density's last layer are scaled by <see cref="ResponseScale"/>.
-public sealed class FixedPointBenchmarkSystem
+internal sealed class FixedPointBenchmarkSystem
 {
     public const double ResponseScale = 0.02;
 

@@ -11,7 +11,7 @@ namespace MaceScf.Bench;
 
 /// A periodic simple-cubic crystal (spacing 2.5 Å, atoms jittered by up to 0.1 Å, one element) of n³ atoms and a MACE
 /// model with max_ell 3, correlation 3, 2 layers, r_max 5 (≈ 33 neighbours per atom), float64.
-public sealed class MaceBenchmarkSystem
+internal sealed class MaceBenchmarkSystem
 {
     public MaceBenchmarkSystem(int atoms, int channels)
     {

@@ -11,7 +11,7 @@ namespace MaceScf.Bench;
 
 /// A periodic liquid-like box of <paramref name="molecules"/> water molecules at the density of `water_box` (31 Å³ per
 /// molecule), neutral, without field: the 100- and 300-atom cells of the training benchmark.
-public sealed class LargeWaterBox(int molecules) : ISyntheticSystem
+internal sealed class LargeWaterBox(int molecules) : ISyntheticSystem
 {
     public string Name => "water_box";
 

@@ -7,7 +7,7 @@ namespace MaceScf.Cli;
 
 /// Dispatches `macescf COMMAND ...` to its subcommand and turns failures into exit codes:
 /// 0 success, 1 failed (bad data, diverged run, ...), 2 wrong usage.
-public sealed class App(IAnsiConsole console)
+internal sealed class App(IAnsiConsole console)
 {
     private readonly ICommand[] _commands = [new InspectCommand(), new CoulombCommand(), new SynthCommand(), new EvalCommand(), new ConvertCommand(), new TrainCommand(), new IpiCommand(), new SpectrumCommand()];
 

@@ -5,7 +5,7 @@ namespace MaceScf.Cli;
 /// The words of one subcommand's command line: positional arguments and `--key value`,
 /// `--key=value` or bare `--flag` options. Option names are normalised so that `--r-max`
 /// and `--r_max` are the same option (the seed's flags use underscores).
-public sealed class CommandLine
+internal sealed class CommandLine
 {
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
@@ -116,4 +116,4 @@ public sealed class CommandLine
 }
 
 /// A mistake in how the program was called; reported with the command's usage.
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);

@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace MaceScf.Cli;
 
 /// One `macescf` subcommand.
-public interface ICommand
+internal interface ICommand
 {
     string Name { get; }
     string Summary { get; }

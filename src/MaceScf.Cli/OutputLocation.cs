@@ -2,7 +2,7 @@ namespace MaceScf.Cli;
 
 /// Checks, before any work, that an output file can be written: its folder exists and accepts a new file, and the path is
 /// not a folder. A failure is an <see cref="IOException"/> naming the path and what to do.
-public static class OutputLocation
+internal static class OutputLocation
 {
     public static void RequireWritable(string path, string option = "-o")
     {

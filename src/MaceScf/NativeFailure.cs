@@ -5,7 +5,7 @@ namespace MaceScf;
 /// Failures of the native side (libtorch's errors arrive as <see cref="ExternalException"/>, a failed allocation also as
 /// <see cref="OutOfMemoryException"/>), turned into an error that names the frames being computed and what to change, so
 /// that none reaches the user as a crash (docs/errors.md).
-public static class NativeFailure
+internal static class NativeFailure
 {
     public static bool Is(Exception e) => e is ExternalException or OutOfMemoryException;
 

@@ -6,7 +6,7 @@ namespace MaceScf;
 /// instead of spinning while they wait (OMP_WAIT_POLICY=PASSIVE; spinning threads starve each other when the cores are
 /// oversubscribed), and glibc keeps freed memory for reuse instead of mapping and unmapping every large tensor (each
 /// fresh mapping is paid again in page faults). Measured here: 4–6× and 2× faster energy + forces respectively.
-public static class NativeTuning
+internal static class NativeTuning
 {
     private const int MallocTrimThreshold = -1; // M_TRIM_THRESHOLD
     private const int MallocMmapMax = -4; // M_MMAP_MAX

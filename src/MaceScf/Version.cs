@@ -1,1 +1,1 @@
-namespace MaceScf; public static class Version { public const string Text = "0.1.0"; }
+namespace MaceScf; internal static class Version { public const string Text = "0.1.0"; }

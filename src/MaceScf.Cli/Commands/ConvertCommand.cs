@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace MaceScf.Cli.Commands;
 
 /// `macescf convert IN.model -o OUT.model`: a Python MACE `.model` file as a macescf MACE model file with its provenance.
-public sealed class ConvertCommand : ICommand
+internal sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
     public string Summary => "convert a Python MACE .model file (torch.save) into a macescf model file";

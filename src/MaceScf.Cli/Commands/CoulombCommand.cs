@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Cli.Commands;
 
 /// `macescf coulomb FILE --multipoles-key KEY`: electrostatics of the given multipoles, frame by frame.
-public sealed class CoulombCommand : ICommand
+internal sealed class CoulombCommand : ICommand
 {
     /// |Σq − total charge| above which a frame is reported (e).
     public const double ChargeTolerance = 1e-4;

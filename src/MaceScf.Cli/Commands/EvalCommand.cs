@@ -11,7 +11,7 @@ namespace MaceScf.Cli.Commands;
 
 /// `macescf eval MODEL FILE -o OUT.xyz`: runs a saved fixed-point model with its SCF loop on every frame, or a plain MACE
 /// model (a macescf MACE model file or a Python MACE `.model` file, told apart by content).
-public sealed class EvalCommand : ICommand
+internal sealed class EvalCommand : ICommand
 {
     public const string Prefix = "macescf_";
 

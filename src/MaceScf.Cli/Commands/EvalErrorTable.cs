@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace MaceScf.Cli.Commands;
 
 /// RMSE and MAE of the predictions against the reference labels present in the file (frames without a label are skipped).
-public static class EvalErrorTable
+internal static class EvalErrorTable
 {
     public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions, string title = DefaultTitle) =>
         Print(console, Rows(predictions), title);

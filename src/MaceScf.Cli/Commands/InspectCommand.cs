@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace MaceScf.Cli.Commands;
 
 /// `macescf inspect FILE`: what an extxyz file holds, frame by frame.
-public sealed class InspectCommand : ICommand
+internal sealed class InspectCommand : ICommand
 {
     public string Name => "inspect";
     public string Summary => "summarise an extxyz file: atoms, species, cell, keys, neighbour counts";

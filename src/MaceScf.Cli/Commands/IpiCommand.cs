@@ -13,7 +13,7 @@ namespace MaceScf.Cli.Commands;
 
 /// `macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME)`: a saved model as an i-PI socket driver, for
 /// molecular dynamics with i-PI or ASE's SocketIOCalculator.
-public sealed class IpiCommand : ICommand
+internal sealed class IpiCommand : ICommand
 {
     public string Name => "ipi";
     public string Summary => "run a trained model as an i-PI socket driver (molecular dynamics with i-PI or ASE)";

@@ -5,7 +5,7 @@ namespace MaceScf.Cli.Commands;
 
 /// `--kspace_method` and `--electrostatics_accuracy` of eval and ipi: how the model's periodic electrostatics are evaluated
 /// (not part of the trained parameters, so they may differ from the values the model was trained with).
-public static class KspaceFlags
+internal static class KspaceFlags
 {
     public const string Help = """
         electrostatics options (default: the model's, as trained):

@@ -3,7 +3,7 @@ using MaceScf.FixedPoint;
 namespace MaceScf.Cli.Commands;
 
 /// The SCF options of `macescf eval`, with the names and defaults of <see cref="ScfOptions"/> (those of a stage's `scf` block).
-public static class ScfFlags
+internal static class ScfFlags
 {
     public const string Help = """
         SCF options (defaults as in training):

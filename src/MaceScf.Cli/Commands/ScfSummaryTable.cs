@@ -7,7 +7,7 @@ namespace MaceScf.Cli.Commands;
 
 /// Frames per SCF status with their update counts and last changes (macescf eval, the end of macescf train); names the
 /// frames that diverged and those whose implicit derivative fell back to the unroll.
-public static class ScfSummaryTable
+internal static class ScfSummaryTable
 {
     public static void Print(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions, string title)
     {

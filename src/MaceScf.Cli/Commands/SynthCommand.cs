@@ -7,7 +7,7 @@ namespace MaceScf.Cli.Commands;
 
 /// `macescf synth --system NAME --count N --seed S -o FILE.xyz`: labelled frames from the
 /// polarisable teacher (docs/synth.md).
-public sealed class SynthCommand : ICommand
+internal sealed class SynthCommand : ICommand
 {
     public const int DefaultCount = 10;
     public const double DefaultSmearingWidth = 1.5;

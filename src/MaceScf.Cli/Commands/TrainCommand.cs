@@ -9,7 +9,7 @@ namespace MaceScf.Cli.Commands;
 
 /// `macescf train --config config.yaml [--option value ...]`: trains a fixed-point SCF model through its train_schedule
 /// (docs/training.md).
-public sealed class TrainCommand : IRawArgumentsCommand
+internal sealed class TrainCommand : IRawArgumentsCommand
 {
     public string Name => "train";
     public string Summary => "train a fixed-point SCF model from config.yaml and command-line options";

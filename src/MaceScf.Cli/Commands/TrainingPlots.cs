@@ -5,7 +5,7 @@ namespace MaceScf.Cli.Commands;
 
 /// PNG plots of a training run in results_dir: `{tag}_loss.png` (log10 of the train and valid losses per epoch, stage
 /// boundaries marked) and, when a stage runs an SCF, `{tag}_scf.png` (mean SCF updates and converged fraction per epoch).
-public static class TrainingPlots
+internal static class TrainingPlots
 {
     public static IReadOnlyList<string> Write(string resultsDir, string tag, IReadOnlyList<EpochReport> epochs)
     {

@@ -80,7 +80,7 @@ public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string
     public (BoundaryMethod Method, int KVectorCount)? Electrostatics { get; init; }
 
     /// How the reciprocal-space part was evaluated (Coulomb calculator; null for realspace).
-    public KspaceSetup? Kspace { get; init; }
+    internal KspaceSetup? Kspace { get; init; }
 
     /// What these results contain.
     public CalculatorProperties Properties =>

@@ -23,7 +23,7 @@ public sealed class CoulombCalculator : Calculator
 
     public ElectrostaticsOptions Options { get; }
 
-    public FieldFeatureLayout Layout { get; }
+    internal FieldFeatureLayout Layout { get; }
 
     /// The boundary method the frame is evaluated with (mixed_periodic and auto resolved from its pbc).
     public BoundaryMethod MethodFor(Configuration configuration) =>

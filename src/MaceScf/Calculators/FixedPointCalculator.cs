@@ -20,7 +20,7 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
 
     protected override bool StartsFromData => Options.InitialDensity == InitialDensity.FromData;
 
-    protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
+    private protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
     {
         Forces = properties.HasFlag(CalculatorProperties.Forces),
         Stress = properties.HasFlag(CalculatorProperties.Stress),

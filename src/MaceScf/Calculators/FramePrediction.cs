@@ -3,7 +3,7 @@ using MaceScf.Data;
 namespace MaceScf.Calculators;
 
 /// A frame of a file and what a calculator computed for it (the rows of `macescf eval` and of the final tables of training).
-public sealed record FramePrediction(LabelledConfiguration Frame, CalculatorResults Results)
+internal sealed record FramePrediction(LabelledConfiguration Frame, CalculatorResults Results)
 {
     /// The calculator's results for every frame, in batches, with the frames' conditions (<see cref="Structure.Of"/>).
     public static IEnumerable<FramePrediction> Evaluate(ModelCalculator calculator, IReadOnlyList<LabelledConfiguration> frames,

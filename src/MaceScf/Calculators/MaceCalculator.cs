@@ -6,7 +6,7 @@ namespace MaceScf.Calculators;
 /// The plain MACE backbone as a calculator: energy, forces and stress, no SCF.
 public sealed class MaceCalculator(MaceModel model) : ModelCalculator(model, 0.0)
 {
-    protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
+    private protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
     {
         Forces = properties.HasFlag(CalculatorProperties.Forces),
         Stress = properties.HasFlag(CalculatorProperties.Stress),

@@ -9,9 +9,17 @@ namespace MaceScf.Calculators;
 /// A calculator on top of a model's one door (<see cref="IAtomisticModel.Predict"/>). Besides single structures it evaluates
 /// many in batches (<see cref="CalculateAll"/>, what `macescf eval` does), where a diverged SCF is reported in the results'
 /// status rather than thrown, so a file can be scanned to its end.
-public abstract class ModelCalculator(IAtomisticModel model, double defaultFermiLevel) : Calculator
+public abstract class ModelCalculator : Calculator
 {
-    public IAtomisticModel Model { get; } = model;
+    private readonly double defaultFermiLevel;
+
+    private protected ModelCalculator(IAtomisticModel model, double defaultFermiLevel)
+    {
+        Model = model;
+        this.defaultFermiLevel = defaultFermiLevel;
+    }
+
+    internal IAtomisticModel Model { get; }
 
     /// The results of every structure, <paramref name="batchSize"/> structures per model call.
     public IEnumerable<CalculatorResults> CalculateAll(IReadOnlyList<Structure> structures, CalculatorProperties properties, int batchSize = 4)
@@ -22,13 +30,13 @@ public abstract class ModelCalculator(IAtomisticModel model, double defaultFermi
     }
 
     /// The request for these properties (the SCF settings of a self-consistent model).
-    protected abstract PredictionRequest Request(CalculatorProperties properties, bool warmStart);
+    private protected abstract PredictionRequest Request(CalculatorProperties properties, bool warmStart);
 
     /// Whether the SCF starts from the structures' multipoles (initial_density from_data).
     protected virtual bool StartsFromData => false;
 
     /// One batch through the model; <paramref name="start"/> overrides the structures' multipoles as the SCF start.
-    protected IReadOnlyList<CalculatorResults> Batch(Structure[] structures, CalculatorProperties properties, ScfStart? start)
+    private protected IReadOnlyList<CalculatorResults> Batch(Structure[] structures, CalculatorProperties properties, ScfStart? start)
     {
         using var scope = NewDisposeScope();
         var dtype = Model.Dtype;

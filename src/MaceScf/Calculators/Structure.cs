@@ -14,7 +14,7 @@ public sealed record Structure(Configuration Atoms, double? TotalCharge = null, 
     double[,]? Multipoles = null)
 {
     /// A frame of a file with the conditions (total charge, Fermi level, field, multipoles) it carries.
-    public static Structure Of(LabelledConfiguration frame) => new(frame.Configuration,
+    internal static Structure Of(LabelledConfiguration frame) => new(frame.Configuration,
         frame.TotalCharge.IsPresent ? frame.TotalCharge.Value : null, frame.FermiLevel.IsPresent ? frame.FermiLevel.Value : null,
         frame.ExternalField.IsPresent ? frame.ExternalField.Value : null, frame.AtomicMultipoles.IsPresent ? frame.AtomicMultipoles.Value : null);
 
@@ -36,7 +36,7 @@ public sealed record Structure(Configuration Atoms, double? TotalCharge = null, 
 
 /// What changed between two structures (ASE's system_changes).
 [Flags]
-public enum SystemChanges
+internal enum SystemChanges
 {
     None = 0,
     Positions = 1,
@@ -47,7 +47,7 @@ public enum SystemChanges
 }
 
 /// The comparison behind a calculator's cache and warm-start reset (ASE's check_state).
-public static class StructureComparison
+internal static class StructureComparison
 {
     public static SystemChanges Compare(Structure? previous, Structure current)
     {

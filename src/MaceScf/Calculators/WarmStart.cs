@@ -15,7 +15,7 @@ public enum WarmStart
 }
 
 /// The option spelling of <see cref="WarmStart"/> and the extrapolation coefficients.
-public static class WarmStartNames
+internal static class WarmStartNames
 {
     public static WarmStart Parse(string text) => text.Trim().ToLowerInvariant() switch
     {

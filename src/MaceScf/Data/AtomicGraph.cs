@@ -1,7 +1,7 @@
 namespace MaceScf.Data;
 
 /// One configuration with its neighbour list, built once (at dataset construction) and batched many times.
-public sealed class AtomicGraph
+internal sealed class AtomicGraph
 {
     public AtomicGraph(Configuration configuration, NeighbourList edges)
     {

@@ -2,7 +2,7 @@ namespace MaceScf.Data;
 
 /// MACE's avg_num_neighbors: incoming edges per receiver, averaged over every atom of the given
 /// neighbour lists that receives at least one edge (atoms with no neighbour are not counted).
-public static class AverageNeighbourCount
+internal static class AverageNeighbourCount
 {
     public static double Compute(IEnumerable<NeighbourList> lists)
     {

@@ -1,7 +1,7 @@
 namespace MaceScf.Data;
 
 /// What the leading dimension of a batch tensor runs over.
-public enum BatchLevel
+internal enum BatchLevel
 {
     Node,
     Edge,

@@ -3,7 +3,7 @@ namespace MaceScf.Data;
 /// The Cartesian mask of a dipole label given without config_dipole_weight (docs/extxyz.md): 1 along each axis that no
 /// periodic lattice vector has a component along, since a dipole component along a periodic direction depends on which
 /// periodic images are taken. A frame without a periodic direction gets 1 1 1, a slab periodic in x and y 0 0 1, bulk 0 0 0.
-public static class DipoleMask
+internal static class DipoleMask
 {
     /// Relative size below which a lattice vector's Cartesian component counts as zero.
     public const double Tolerance = 1e-8;

@@ -5,7 +5,7 @@ namespace MaceScf.Data;
 /// The checks every command that computes on a frame makes before using it (docs/errors.md): the frame has atoms, and
 /// its positions, cell and every number it carries (info and arrays) are finite. Each refusal names the file, the frame,
 /// the key and the atom, and says what to do. `inspect` reports such frames instead of refusing them.
-public static class FrameChecks
+internal static class FrameChecks
 {
     /// Throws an <see cref="InvalidDataException"/> for a frame without atoms or with a non-finite number.
     public static void RequireUsable(Configuration frame)

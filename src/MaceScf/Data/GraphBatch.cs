@@ -6,7 +6,7 @@ namespace MaceScf.Data;
 /// Many configurations as one disconnected graph (mace's collated AtomicData): nodes concatenated,
 /// edge indices offset by each graph's first node, and a graph index per node. The batch owns its
 /// tensors, including attached ones, and disposes them with itself.
-public sealed class GraphBatch : IDisposable
+internal sealed class GraphBatch : IDisposable
 {
     private readonly Dictionary<string, Tensor>[] _attached = [new(), new(), new()];
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Data;
 
 /// Per-structure sums of per-atom values in a batch.
-public static class GraphSum
+internal static class GraphSum
 {
     /// Σ over each structure's atoms: [N, …] → [G, …].
     /// <param name="batch">[N] structure index of every atom (long)</param>

@@ -6,7 +6,7 @@ namespace MaceScf.Data;
 /// mapped key that no frame has is an error naming the key, the file and the keys the file does have; a key in some frames
 /// only, an input taken at its default (total_charge 0, external_field 0, fermi_level the model's offset) and a dipole
 /// without config_dipole_weight are each said once per file, with the count of frames.
-public static class HeadsCoverage
+internal static class HeadsCoverage
 {
     static readonly string[] Inputs = [PropertyKeys.TotalCharge, PropertyKeys.ExternalField, PropertyKeys.FermiLevel];
 

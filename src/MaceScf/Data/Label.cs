@@ -2,7 +2,7 @@ namespace MaceScf.Data;
 
 /// A reference value of one configuration and its loss weight. An absent label has weight 0
 /// and no value: reading <see cref="Value"/> then throws, so it can never act as a zero target.
-public readonly struct Label<T>
+internal readonly struct Label<T>
 {
     private readonly T _value;
 

@@ -2,7 +2,7 @@ namespace MaceScf.Data;
 
 /// How many configurations carry each property (printed at start-up, as the Python pipeline
 /// does, so a wrong key shows up as a zero count).
-public static class LabelCounts
+internal static class LabelCounts
 {
     public static IReadOnlyDictionary<string, int> Count(IEnumerable<LabelledConfiguration> configurations)
     {

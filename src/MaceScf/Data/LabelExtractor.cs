@@ -3,7 +3,7 @@ namespace MaceScf.Data;
 /// Turns configurations into <see cref="LabelledConfiguration"/>s through a <see cref="KeyMapping"/>.
 /// A property that is not mapped, or whose key is missing from a frame, is absent with weight 0.
 /// Values of the wrong type or shape raise a <see cref="KeyMappingException"/>.
-public sealed class LabelExtractor
+internal sealed class LabelExtractor
 {
     private readonly KeyMapping _mapping;
     private readonly IReadOnlyDictionary<string, double> _configTypeWeights;

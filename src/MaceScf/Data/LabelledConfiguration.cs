@@ -2,7 +2,7 @@ namespace MaceScf.Data;
 
 /// A configuration with the reference values the model trains on, each marked present or
 /// absent, and its weights (units: eV, Å, e, V).
-public sealed class LabelledConfiguration
+internal sealed class LabelledConfiguration
 {
     public required Configuration Configuration { get; init; }
 

@@ -5,7 +5,7 @@ namespace MaceScf.Data;
 /// non-periodic directions. Both directions of every pair are present, and periodic self-images
 /// (sender == receiver, S ≠ 0) are kept; only the zero-distance self-edge is left out.
 /// Shifts refer to the positions as given, not wrapped into the cell.
-public sealed class NeighbourList
+internal sealed class NeighbourList
 {
     internal NeighbourList(int atomCount, double cutoff, int[] senders, int[] receivers, int[,] unitShifts, double[] distances)
     {

@@ -1,7 +1,7 @@
 namespace MaceScf.Data;
 
 /// Element symbols and atomic numbers, Z = 1..118, plus ASE's dummy atom "X" (Z = 0).
-public static class PeriodicTable
+internal static class PeriodicTable
 {
     public const int MaxAtomicNumber = 118;
 

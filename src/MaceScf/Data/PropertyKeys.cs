@@ -2,7 +2,7 @@ namespace MaceScf.Data;
 
 /// Canonical property names of the `heads` mapping (as in the Python pipeline) and the info
 /// keys that carry weights.
-public static class PropertyKeys
+internal static class PropertyKeys
 {
     public const string Energy = "energy";
     public const string Dipole = "dipole";

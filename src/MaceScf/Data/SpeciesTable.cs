@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Data;
 
 /// The model's elements (MACE's z_table): sorted unique atomic numbers, each mapped to its position.
-public sealed class SpeciesTable
+internal sealed class SpeciesTable
 {
     private readonly Dictionary<int, int> _index = new();
 

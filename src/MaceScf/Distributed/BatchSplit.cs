@@ -5,7 +5,7 @@ namespace MaceScf.Distributed;
 /// batch order. Every rank computes the same split from the same batch.
 /// <param name="Shards">frame indices into the batch, per rank</param>
 /// <param name="Atoms">atoms per rank</param>
-public sealed record BatchSplit(IReadOnlyList<int[]> Shards, IReadOnlyList<long> Atoms)
+internal sealed record BatchSplit(IReadOnlyList<int[]> Shards, IReadOnlyList<long> Atoms)
 {
     public static BatchSplit Of(IReadOnlyList<int> atomCounts, int ranks)
     {

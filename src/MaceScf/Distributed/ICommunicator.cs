@@ -3,7 +3,7 @@ namespace MaceScf.Distributed;
 /// The ranks of a data-parallel training run and the one collective it needs (docs/distributed.md). MPI implements it
 /// (<see cref="MpiCommunicator"/>); a single process is <see cref="SingleProcess"/>; another transport (e.g. NCCL) can
 /// replace both.
-public interface ICommunicator : IDisposable
+internal interface ICommunicator : IDisposable
 {
     /// This process's rank, 0 ≤ Rank &lt; Size; rank 0 writes every file of a run.
     int Rank { get; }

@@ -6,7 +6,7 @@ namespace MaceScf.Distributed;
 /// MPI_COMM_WORLD through MPI.NET over MPICH. MPI.NET P/Invokes MS-MPI's library name; MPICH shares MS-MPI's integer-handle
 /// ABI, so the name is resolved to MPICH's `libmpich.so.12` (Debian `mpich`/`libmpich-dev`). Open MPI cannot back it (its
 /// handles are pointers). Creating one initialises MPI; disposing it finalises MPI.
-public sealed class MpiCommunicator : ICommunicator
+internal sealed class MpiCommunicator : ICommunicator
 {
     /// The MPICH library MS-MPI's name is mapped to.
     public const string Library = "libmpich.so.12";

@@ -1,7 +1,7 @@
 namespace MaceScf.Distributed;
 
 /// What an MPI launcher (mpiexec, mpirun, srun) tells a process through its environment, read without loading MPI.
-public static class MpiLauncher
+internal static class MpiLauncher
 {
     /// The number of ranks the launcher started (PMI_SIZE of MPICH's Hydra and of Slurm's PMI, OMPI_COMM_WORLD_SIZE of
     /// Open MPI's mpirun), or 1 outside a launcher.

@@ -2,7 +2,7 @@ namespace MaceScf.Distributed;
 
 /// Checks that every rank holds the same value (e.g. a fingerprint of the parameters): a rank that drifted would otherwise
 /// train a different model silently.
-public static class RankAgreement
+internal static class RankAgreement
 {
     /// Throws naming the first rank whose <paramref name="value"/> differs from rank 0's.
     public static void Check(ICommunicator ranks, double value, string what)

@@ -2,7 +2,7 @@ namespace MaceScf.Distributed;
 
 /// Which process and host each rank is, gathered through <see cref="ICommunicator.Sum"/>: MPICH's launcher reports a
 /// killed rank by its PID and host, and this table names the rank.
-public static class RankIdentity
+internal static class RankIdentity
 {
     private const int HostCharacters = 32;
 

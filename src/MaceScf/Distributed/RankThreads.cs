@@ -4,7 +4,7 @@ namespace MaceScf.Distributed;
 
 /// libtorch threads of a rank: the cores of the node shared by the ranks on it, unless OMP_NUM_THREADS says otherwise
 /// (ranks that each took every core would oversubscribe the node).
-public static class RankThreads
+internal static class RankThreads
 {
     /// Sets and returns the thread count: OMP_NUM_THREADS when set, else cores / ranks on this node (MPI_LOCALNRANKS of
     /// MPICH's Hydra, SLURM_NTASKS_PER_NODE of Slurm), at least 1.

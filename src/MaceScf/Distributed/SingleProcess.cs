@@ -1,7 +1,7 @@
 namespace MaceScf.Distributed;
 
 /// One process: rank 0 of 1, sums are the values themselves.
-public sealed class SingleProcess : ICommunicator
+internal sealed class SingleProcess : ICommunicator
 {
     public static SingleProcess Instance { get; } = new();
 

@@ -9,7 +9,7 @@ namespace MaceScf.Driver;
 /// closed in the middle of a message, is an error that says it came from the i-PI server.
 /// <param name="expectedAtomCount">atoms of the driven system; null accepts any count up to <see cref="MaxAtomCount"/></param>
 /// <param name="system">where the driven system comes from, for messages (e.g. "the initial structure (start.xyz, frame 0)")</param>
-public sealed class IpiClient(Stream stream, int? expectedAtomCount = null, string system = "the driven system")
+internal sealed class IpiClient(Stream stream, int? expectedAtomCount = null, string system = "the driven system")
 {
     /// Largest structure accepted without an expected count, and largest INIT payload (bytes).
     public const int MaxAtomCount = 10_000_000, MaxInitBytes = 1 << 24;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace MaceScf.Driver;
 
 /// Connects to an i-PI server: INET "host:port", or a UNIX socket NAME at /tmp/ipi_NAME (the path i-PI and ASE bind).
-public static class IpiEndpoint
+internal static class IpiEndpoint
 {
     public const string UnixPrefix = "/tmp/ipi_";
 

@@ -3,7 +3,7 @@ namespace MaceScf.Driver;
 /// A structure sent by the server (POSDATA), in Å.
 /// <param name="Cell">lattice vectors as rows (ASE convention), [3, 3]; all zeros when the server has no cell</param>
 /// <param name="Positions">[N, 3]</param>
-public sealed record IpiGeometry(double[,] Cell, double[,] Positions)
+internal sealed record IpiGeometry(double[,] Cell, double[,] Positions)
 {
     public int AtomCount => Positions.GetLength(0);
 }
@@ -12,4 +12,4 @@ public sealed record IpiGeometry(double[,] Cell, double[,] Positions)
 /// <param name="Forces">[N, 3] eV/Å</param>
 /// <param name="Virial">[3, 3] eV, −∂E/∂ε = −V σ (zeros for a structure without a periodic cell)</param>
 /// <param name="Extras">the protocol's free-form string after the virial (a JSON object such as {"dipole": [...]}), or empty</param>
-public sealed record IpiResult(double Energy, double[,] Forces, double[,] Virial, string Extras = "");
+internal sealed record IpiResult(double Energy, double[,] Forces, double[,] Virial, string Extras = "");

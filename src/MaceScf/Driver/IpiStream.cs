@@ -5,7 +5,7 @@ namespace MaceScf.Driver;
 
 /// The framing of the i-PI socket protocol: 12-byte ASCII message headers padded with spaces, then raw little-endian
 /// int32 and float64 values (i-PI and ASE send their machine's native order, little-endian on every supported platform).
-public sealed class IpiStream(Stream stream)
+internal sealed class IpiStream(Stream stream)
 {
     public const int HeaderLength = 12;
 

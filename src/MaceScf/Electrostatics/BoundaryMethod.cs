@@ -18,7 +18,7 @@ public enum BoundaryMethod
 }
 
 /// Conversion between <see cref="BoundaryMethod"/> and the command-line spelling.
-public static class BoundaryMethodNames
+internal static class BoundaryMethodNames
 {
     public static BoundaryMethod Parse(string name) => name.Trim().ToLowerInvariant() switch
     {

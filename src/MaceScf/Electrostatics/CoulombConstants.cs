@@ -1,7 +1,7 @@
 namespace MaceScf.Electrostatics;
 
 /// Physical constants in the library's units (Å, e, eV, V); docs/math.md, "Units and conventions".
-public static class CoulombConstants
+internal static class CoulombConstants
 {
     /// 1/ε0 in eV·Å/e².
     public const double FieldConstant = 180.95128022746667;

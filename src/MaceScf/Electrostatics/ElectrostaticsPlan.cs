@@ -10,7 +10,7 @@ namespace MaceScf.Electrostatics;
 /// and the cell (build the plan from tensors that require grad; forces are −∂E/∂r by autograd).
 ///
 /// Coefficients p are [N, (L+1)²] in the order [q, p_y, p_z, p_x]; units Å, e, eV, V.
-public sealed class ElectrostaticsPlan : IDisposable
+internal sealed class ElectrostaticsPlan : IDisposable
 {
     readonly StructureElectrostatics[] _structures;
     readonly Tensor[] _atomsOfStructure;     // node indices of each structure

@@ -5,7 +5,7 @@ namespace MaceScf.Electrostatics;
 /// Layout of the field features (docs/math.md, "Field features"): S widths, orders l ≤ Lf; output is l-major, then
 /// width, then m. Internally the projections are computed width-major as [n, S, (Lf+1)²].
 /// Also holds the exact projections of linear potentials (docs/math.md, "External field and Fermi level") and the own-site terms.
-public sealed class FieldFeatureLayout
+internal sealed class FieldFeatureLayout
 {
     readonly long[] _rawIndexOfOutput;
 

@@ -5,7 +5,7 @@ namespace MaceScf.Electrostatics;
 
 /// `--field_feature_norms`: one divisor per (l, width), index l·S + s, broadcast over m
 /// (docs/math.md, "Field features"). Normalised features are (Hartree + external + Fermi features) / norm.
-public sealed class FieldFeatureNorms
+internal sealed class FieldFeatureNorms
 {
     /// RMS floor of the "average" norms.
     public const double Floor = 1e-8;

@@ -6,7 +6,7 @@ namespace MaceScf.Electrostatics;
 /// φ_lm = r^l e^{−r²/2σ²} Y_lm / C_l (one unit of its own multipole moment) and the "receiver"
 /// projection basis ψ_lm of the field features. Closed forms for normalisations, Fourier
 /// transforms and self-interaction constants.
-public static class GaussianMultipoleBasis
+internal static class GaussianMultipoleBasis
 {
     /// Normalisation of the density basis: C_l = √(4π/(2l+1)) 2^{(2l+1)/2} Γ((2l+3)/2) σ^{2l+3}.
     public static double MultipoleNormalisation(int l, double sigma) =>

@@ -12,7 +12,7 @@ public enum KspaceMethod
 }
 
 /// Conversion between <see cref="KspaceMethod"/> and the command-line spelling.
-public static class KspaceMethodNames
+internal static class KspaceMethodNames
 {
     /// Atoms per structure from which `auto` uses PME (the measured crossover of docs/benchmarks.md).
     public const int AutoPmeThreshold = 1000;

@@ -4,7 +4,7 @@ namespace MaceScf.Electrostatics;
 
 /// Reciprocal lattice of one cell (rows a_i) and the half-space of k-vectors inside a sphere
 /// (docs/math.md, "Reciprocal-space sums"). One of each ±k pair is kept and k = 0 is left out (its Coulomb kernel is zero).
-public static class ReciprocalLattice
+internal static class ReciprocalLattice
 {
     /// Rows b_i with a_i·b_j = 2π δ_ij: 2π (cellᵀ)⁻¹. Differentiable in the cell.
     public static Tensor Vectors(Tensor cell) => 2 * Math.PI * linalg.inv(cell).transpose(0, 1);

@@ -5,7 +5,7 @@ namespace MaceScf.Electrostatics;
 /// Real solid harmonics |v|^l Y_lm(v̂) with integral-normalised Y (∫Y² dΩ = 1), evaluated on the
 /// permuted vector (y, z, x) as everywhere in the model (docs/math.md, "Units and conventions"). Columns l-major, m = −l..l:
 /// l=1 gives (y, z, x), l=2 gives xy, yz, 3z²−r², xz, x²−y² with the usual prefactors.
-public static class SolidHarmonics
+internal static class SolidHarmonics
 {
     /// <param name="v">Cartesian vectors [..., 3].</param>
     /// <returns>[..., (maxL+1)²].</returns>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Equivariant;
 
 /// One path of a tensor product: input segments I1, I2 → output segment Out, with its normalisation α.
-public sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep Ir1, Irrep Ir2, Irrep IrOut, double Alpha);
+internal sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep Ir1, Irrep Ir2, Irrep IrOut, double Alpha);
 
 /// e3nn's TensorProduct in mode "uvu" with external per-sample weights, built as MACE's conv_tp: for every input
 /// segment i (multiplicity C), every segment j of irreps2 (multiplicity 1) and every ir_out ∈ ir_i ⊗ ir_j present in the
@@ -14,7 +14,7 @@ public sealed record TensorProductPath(int Input1, int Input2, int Output, Irrep
 /// Kernel per path (component-major features [B, 2l+1, C]): fold the weight into the input rows, x1_p ⊙ w_p, contract the
 /// coupling with x2, G_p = x2 · α_p C_p [B, 2l1+1, 2l3+1], then one bmm G_pᵀ (x1_p ⊙ w_p) → [B, 2l3+1, C]. This touches
 /// only Σ_p (2l1+1) weighted rows and measured 3–4× faster (backward, double backward) than one dense bmm over all paths.
-public sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor, Tensor>
+internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly CachedConstant[] _coupling; // per path: α C permuted to [2l2+1, (2l1+1)·(2l3+1)]
     private readonly int[] _rows1; // per path: first component row of its input-1 segment

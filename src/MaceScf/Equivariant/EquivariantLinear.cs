@@ -7,7 +7,7 @@ namespace MaceScf.Equivariant;
 /// e3nn's o3.Linear without bias: every (input segment, output segment) pair with the same irrep is a path with its own
 /// weight block W[mul_in, mul_out] (flat parameter `weight`, blocks ordered by input then output segment, ~N(0,1)),
 /// out_j = Σ_paths α_j Wᵀ x_i with α_j = 1/√(Σ_{paths into j} mul_in). Output segments without a path are zero.
-public sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
+internal sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Output[] _outputs;
 

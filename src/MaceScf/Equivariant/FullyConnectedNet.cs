@@ -7,7 +7,7 @@ namespace MaceScf.Equivariant;
 /// e3nn's nn.FullyConnectedNet([h0, …, hn], act) on scalars, without biases: x ← act(x · W_k/√h_{k−1}) for hidden
 /// layers and x · W_n/√h_{n−1} for the last one; W_k ~ N(0,1) of shape [h_{k−1}, h_k] (parameters layer{k}.weight);
 /// act is normalised (<see cref="NormalizedActivation"/>).
-public sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
+internal sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
 {
     private readonly FullyConnectedLayer[] _layers;
 
@@ -37,7 +37,7 @@ public sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
 }
 
 /// One layer of <see cref="FullyConnectedNet"/>: act(x · W/√h_in), weight ~ N(0,1).
-public sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
+internal sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
 {
     private readonly NormalizedActivation? _activation;
     private readonly double _scale;

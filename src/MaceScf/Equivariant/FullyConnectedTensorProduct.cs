@@ -8,7 +8,7 @@ namespace MaceScf.Equivariant;
 /// ir_out ∈ ir1 ⊗ ir2, in loop order i1 → i2 → i_out, each with a weight block W[mul1, mul2, mul_out] (flat parameter
 /// `weight`, ~N(0,1)); out[w,k] = Σ_paths α Σ_{u,v} W[u,v,w] Σ_ij C^{(l1,l2,l3)}_{ijk} x1[u,i] x2[v,j] with
 /// α = √(dim ir_out / Σ_{paths into i_out} mul1·mul2). Per path: x2 with C, one bmm with x1, one matmul with W.
-public sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly PathKernel[] _paths;
 

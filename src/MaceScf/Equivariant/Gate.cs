@@ -5,7 +5,7 @@ namespace MaceScf.Equivariant;
 
 /// e3nn's nn.Gate: the input is [scalars, gates, gated] (mul_ir); the output is [act(scalars), gated ⊙ actGates(gates)],
 /// one gate scalar per gated irrep copy. Scalars and gates must be even (0e); activations are normalised.
-public sealed class Gate : nn.Module<Tensor, Tensor>
+internal sealed class Gate : nn.Module<Tensor, Tensor>
 {
     private readonly NormalizedActivation _act;
     private readonly NormalizedActivation _actGates;

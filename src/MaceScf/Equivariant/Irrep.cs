@@ -2,7 +2,7 @@ namespace MaceScf.Equivariant;
 
 /// An irreducible representation (l, p) of O(3): degree l ≥ 0, parity p = ±1 ("0e", "1o", …).
 /// Ordering follows e3nn: by l, then p with p = −1 before p = +1.
-public readonly record struct Irrep(int L, int P) : IComparable<Irrep>
+internal readonly record struct Irrep(int L, int P) : IComparable<Irrep>
 {
     public int Dim => 2 * L + 1;
 
@@ -37,7 +37,7 @@ public readonly record struct Irrep(int L, int P) : IComparable<Irrep>
 }
 
 /// A segment "mul x ir" of an <see cref="Irreps"/>.
-public readonly record struct MulIrrep(int Mul, Irrep Ir)
+internal readonly record struct MulIrrep(int Mul, Irrep Ir)
 {
     public int Dim => Mul * Ir.Dim;
 

@@ -2,7 +2,7 @@ namespace MaceScf.Equivariant;
 
 /// An ordered list of segments "mul x (l,p)", e.g. "32x0e+32x1o". A feature vector with these irreps is
 /// laid out "mul_ir": each segment is a contiguous block of mul·(2l+1) numbers, channel-major, m-minor.
-public sealed class Irreps : IEquatable<Irreps>
+internal sealed class Irreps : IEquatable<Irreps>
 {
     private readonly MulIrrep[] _segments;
 

@@ -5,7 +5,7 @@ namespace MaceScf.Equivariant;
 
 /// Conversions between e3nn's "mul_ir" layout [B, Σ mul·(2l+1)] and the component-major layout [B, Σ(2l+1), C] used
 /// inside the kernels, for irreps whose segments all have multiplicity C.
-public static class IrrepsLayout
+internal static class IrrepsLayout
 {
     /// [B, dim] (mul_ir) → [B, Σ_s (2l_s+1), C].
     public static Tensor ToComponentMajor(Tensor x, Irreps irreps)

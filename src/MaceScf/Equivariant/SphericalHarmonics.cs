@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Equivariant;
 
 /// Order in which the Cartesian components of a vector are fed to the harmonic polynomials.
-public enum VectorOrder
+internal enum VectorOrder
 {
     /// e3nn's plain call: polynomials evaluated on (x, y, z); polar axis y, l=1 block = √3 (x, y, z).
     Xyz,
@@ -16,7 +16,7 @@ public enum VectorOrder
 
 /// Real spherical harmonics Y_l (l = 0..lmax, concatenated; irreps 0e+1o+2e+…) with e3nn's "component"
 /// normalisation Σ_m Y_lm(r̂)² = 2l+1, on normalised input vectors.
-public static class SphericalHarmonics
+internal static class SphericalHarmonics
 {
     /// <param name="vectors">[..., 3]</param>
     /// <returns>[..., (lmax+1)²]</returns>

@@ -11,7 +11,7 @@ namespace MaceScf.Equivariant;
 /// B[b,c,:] = Σ_m mono[b,c,m] · coef[z_b, c, m, :] with coef = S·W (weights only) — one bmm per degree and element present.
 /// Parameters mirror MACE: contractions.{j}.weights_max [Z, K_correlation, C] and contractions.{j}.weights.{i}
 /// [Z, K_ν, C] for ν = correlation−1−i, initialised N(0,1)/K_ν.
-public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<Contraction> _contractions;
     private readonly MonomialTable _monomials;
@@ -179,7 +179,7 @@ public sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// The weights and symmetrised coupling coefficients of one output irrep of <see cref="SymmetricContraction"/>.
-public sealed class Contraction : nn.Module
+internal sealed class Contraction : nn.Module
 {
     private readonly CachedConstant[] _coupling; // per ν: [K_ν, nm_ν · M]
     private readonly int[] _monomialCounts;

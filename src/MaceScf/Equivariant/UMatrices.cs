@@ -10,7 +10,7 @@ namespace MaceScf.Equivariant;
 /// Built recursively: P_{ν+1}[M, a, b] = √(2L+1) Σ_j C^{(L, l_left, l_s)}[M, j, b − off_s] P_ν[j, a] over the sorted
 /// list of degree-ν paths, right segments s of I and L ∈ l_left ⊗ l_s; paths are stable-sorted by output irrep, and
 /// those with the requested irrep, in that order, are the K columns.
-public static class UMatrices
+internal static class UMatrices
 {
     private sealed record Coupling(Irrep Ir, Tensor Basis); // Basis [2l+1, D^ν]
 

@@ -10,7 +10,7 @@ namespace MaceScf.Equivariant;
 /// e3nn 0.4.4 (the version MACE pins): for l1 ≤ l2 ≤ l3 the all-m=0 entry is positive, or, when it vanishes (odd
 /// l1+l2+l3), the first non-zero entry in row-major order is positive; other orders are index permutations of the sorted
 /// triple, times (−1)^{l1+l2+l3} for odd permutations (so e.g. (2,1,2) is not normalised by the sign rule itself).
-public static class Wigner3j
+internal static class Wigner3j
 {
     private static readonly ConcurrentDictionary<(int, int, int), double[,,]> Cache = new();
 

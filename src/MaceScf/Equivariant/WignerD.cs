@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Equivariant;
 
 /// Real Wigner D matrices in the basis of <see cref="SphericalHarmonics"/>: Y_l(R r) = D^l(R) Y_l(r).
-public static class WignerD
+internal static class WignerD
 {
     /// D^l(R) for a proper rotation R [3,3] (float64) and harmonics evaluated in the given vector order.
     /// Built by D¹ = R (xyz order) and D^{l+1} = (2l+3) C^T (D^l ⊗ D¹) C with C = C^{(l,1,l+1)} (the coupling is an
@@ -55,7 +55,7 @@ public static class WignerD
 }
 
 /// 3×3 rotation matrices (float64).
-public static class Rotations
+internal static class Rotations
 {
     /// e3nn's Euler convention: R = R_y(α) R_x(β) R_y(γ).
     public static Tensor FromEulerAngles(double alpha, double beta, double gamma) =>

@@ -6,7 +6,7 @@ namespace MaceScf.FixedPoint;
 /// --atom_density_scaling for the scaled linear local-density block: "None" (1 for every element), an explicit
 /// dictionary "{1: 0.5, 8: 2.0}" (missing elements get 1) or "average" (per-element RMS of the reference multipoles,
 /// resolved from training data by <see cref="Average"/>).
-public sealed record AtomDensityScaling
+internal sealed record AtomDensityScaling
 {
     public IReadOnlyDictionary<int, double> Values { get; init; } = new Dictionary<int, double>();
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// e3nn's o3.Linear with biases=True: the equivariant linear map plus a learned bias (initialised to 0) on the 0e outputs.
-public sealed class BiasedLinear : nn.Module<Tensor, Tensor>
+internal sealed class BiasedLinear : nn.Module<Tensor, Tensor>
 {
     private readonly EquivariantLinear _linear;
     private readonly CachedConstant _scalarColumns;

@@ -1,7 +1,7 @@
 namespace MaceScf.FixedPoint;
 
 /// The class names accepted in --fixedpoint_update_config and --field_readout_config (the seed's names).
-public static class BlockNames
+internal static class BlockNames
 {
     public const string OneBodyVariableUpdate = nameof(OneBodyVariableUpdate);
     public const string ManyBodyUpdate = nameof(ManyBodyUpdate);

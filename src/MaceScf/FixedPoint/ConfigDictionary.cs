@@ -4,7 +4,7 @@ namespace MaceScf.FixedPoint;
 
 /// Reads the small flat dictionaries of --fixedpoint_update_config and --field_readout_config, written as JSON or as a
 /// Python dict literal ("{'type': 'ManyBodyUpdate'}"). Values are strings.
-public static class ConfigDictionary
+internal static class ConfigDictionary
 {
     public static IReadOnlyDictionary<string, string> Parse(string text)
     {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// The local electron energy ε_i(p_final, p_local, V̂, h_last) (docs/math.md, "The fixed-point map"), [N] eV.
-public abstract class FieldReadout : nn.Module
+internal abstract class FieldReadout : nn.Module
 {
     protected FieldReadout(string name) : base(name) { }
 
@@ -32,7 +32,7 @@ public abstract class FieldReadout : nn.Module
 }
 
 /// ε = 0.
-public sealed class NullFieldReadout : FieldReadout
+internal sealed class NullFieldReadout : FieldReadout
 {
     public NullFieldReadout() : base(nameof(NullFieldReadout)) { }
 
@@ -42,7 +42,7 @@ public sealed class NullFieldReadout : FieldReadout
 
 /// The default: a = Linear(p − p_local), b = Linear(0.01 V̂) (both → 32x0e+32x1o, no bias), c = FCTP(a ⊗ b → 32x0e),
 /// ε = FCTP(c ⊗ h_last → 1x0e): bilinear in the induced density and the potential.
-public sealed class StrictQuadraticFieldEnergyReadout : FieldReadout
+internal sealed class StrictQuadraticFieldEnergyReadout : FieldReadout
 {
     public const int Width = 32;
     private readonly EquivariantLinear _charges, _potential;
@@ -72,7 +72,7 @@ public sealed class StrictQuadraticFieldEnergyReadout : FieldReadout
 
 /// u = Linear(p + p_local → hidden, biases), v = Linear(V̂ → hidden, biases);
 /// ε = FullyConnectedNet([C, 128, 128, 128, 1], SiLU)(dot_q(h_last, u) + dot_v(h_last, v)).
-public sealed class OneBodyMLPFieldReadout : FieldReadout
+internal sealed class OneBodyMLPFieldReadout : FieldReadout
 {
     public const int Width = 128;
     private readonly BiasedLinear _charges, _potential;
@@ -106,7 +106,7 @@ public sealed class OneBodyMLPFieldReadout : FieldReadout
 /// ManyBodyChargesReadout (potential = null) and ManyBodyChargesFieldReadout: e = BiasedEmb(p + p_local, h_last, Z)
 /// [+ BiasedEmb(V̂, h_last, Z)]; b = many-body basis (correlation 2); s = MLPNonLinearity(dot(h_last, b));
 /// ε = FCTP(tp_out(h_last, s) ⊗ Z → 1x0e).
-public sealed class ManyBodyChargesReadout : FieldReadout
+internal sealed class ManyBodyChargesReadout : FieldReadout
 {
     private readonly BiasedLinearPotentialEmbedding _chargesEmbedding;
     private readonly BiasedLinearPotentialEmbedding? _potentialEmbedding;

@@ -8,7 +8,7 @@ namespace MaceScf.FixedPoint;
 /// <param name="LocalElectron">Σ_i ε_el,i, the field readout (0 when not included)</param>
 /// <param name="Coulomb">electrostatic energy of the final density</param>
 /// <param name="ExternalField">E·P of the final density</param>
-public sealed record FixedPointEnergyTerms(Tensor AtomicReference, Tensor Local, Tensor LocalElectron, Tensor Coulomb, Tensor ExternalField)
+internal sealed record FixedPointEnergyTerms(Tensor AtomicReference, Tensor Local, Tensor LocalElectron, Tensor Coulomb, Tensor ExternalField)
 {
     public Tensor Total => AtomicReference + Local + LocalElectron + Coulomb + ExternalField;
 

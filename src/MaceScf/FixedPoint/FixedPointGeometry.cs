@@ -9,7 +9,7 @@ namespace MaceScf.FixedPoint;
 /// the mixed features, the electrostatics plan and the external-field features. As an <see cref="IFixedPointMap"/> it is
 /// the update map p ↦ F(p, μ) at this geometry: single steps (direct training), unrolled SCF, and vector–Jacobian /
 /// Jacobian–vector products of the map for implicit differentiation all go through <see cref="Step"/>.
-public sealed class FixedPointGeometry : IFixedPointMap, IDisposable
+internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
 {
     private readonly FixedPointUpdate _update;
     private readonly Tensor _norms;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using MaceScf.Mace;
@@ -16,15 +17,18 @@ public sealed record FixedPointHyperparameters
     /// --field_feature_norms resolved to numbers, one per (l, width) in the layout order [l·S + s]; null = all 1.
     public IReadOnlyList<double>? FieldFeatureNorms { get; init; }
 
-    public FixedPointUpdateConfig UpdateConfig { get; init; } = new();
+    [JsonInclude]   // written to model files although internal
+    internal FixedPointUpdateConfig UpdateConfig { get; init; } = new();
 
-    public FieldReadoutConfig FieldReadoutConfig { get; init; } = new();
+    [JsonInclude]   // written to model files although internal
+    internal FieldReadoutConfig FieldReadoutConfig { get; init; } = new();
 
     /// --use_linear_local_charges: the scaled linear local-density block instead of the non-linear readout.
     public bool UseLinearLocalCharges { get; init; }
 
     /// --atom_density_scaling (linear local charges only); must be resolved (not "average") to build a model.
-    public AtomDensityScaling AtomDensityScaling { get; init; } = AtomDensityScaling.None;
+    [JsonInclude]   // written to model files although internal
+    internal AtomDensityScaling AtomDensityScaling { get; init; } = AtomDensityScaling.None;
 
     /// --include_local_electron_energy.
     public bool IncludeLocalElectronEnergy { get; init; } = true;
@@ -36,10 +40,10 @@ public sealed record FixedPointHyperparameters
     public MaceHyperparameters ResolvedMace => Mace with { KeepLastLayerIrreps = true, EdgeVectorOrder = VectorOrder.Yzx };
 
     /// Irreps of the density coefficients: 1x0e+1x1o(+1x2e).
-    public Irreps ChargesIrreps => new(Enumerable.Range(0, Electrostatics.DensityMaxL + 1).Select(Irrep.SphericalHarmonic));
+    internal Irreps ChargesIrreps => new(Enumerable.Range(0, Electrostatics.DensityMaxL + 1).Select(Irrep.SphericalHarmonic));
 
     /// Irreps of the field features: S x0e + S x1o (+ S x2e), the layout of docs/math.md, "Field features".
-    public Irreps PotentialIrreps => new(Enumerable.Range(0, Electrostatics.FieldFeatureMaxL + 1)
+    internal Irreps PotentialIrreps => new(Enumerable.Range(0, Electrostatics.FieldFeatureMaxL + 1)
         .Select(l => new MulIrrep(Electrostatics.FieldFeatureWidths.Count, Irrep.SphericalHarmonic(l))));
 
     public void Validate()

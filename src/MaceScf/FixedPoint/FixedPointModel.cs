@@ -59,9 +59,9 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
 
     public MaceModel Backbone => _backbone;
 
-    public FixedPointUpdate Update => _update;
+    internal FixedPointUpdate Update => _update;
 
-    public FieldReadout Readout => _readout;
+    internal FieldReadout Readout => _readout;
 
     public long ParameterCount => parameters().Sum(p => p.numel());
 
@@ -74,7 +74,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
 
     /// The per-geometry state (backbone, p_local, h_mix, electrostatics plan, external-field features): computed once per
     /// geometry, then every SCF step only runs the update rule and one field evaluation. Dispose it after use.
-    public FixedPointGeometry Prepare(SystemInputs inputs)
+    internal FixedPointGeometry Prepare(SystemInputs inputs)
     {
         using var scope = NewDisposeScope();
         var graph = inputs.Graph;
@@ -100,7 +100,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     }
 
     /// The SCF starting point chosen by the options: (density [N, K], Fermi level [G], target charge [G]).
-    public (Tensor Density, Tensor FermiLevel, Tensor TargetCharge) InitialState(FixedPointGeometry geometry, SystemInputs inputs, ScfOptions options)
+    internal (Tensor Density, Tensor FermiLevel, Tensor TargetCharge) InitialState(FixedPointGeometry geometry, SystemInputs inputs, ScfOptions options)
     {
         var density = options.InitialDensity switch
         {
@@ -123,7 +123,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         (inputs.Start?.Density ?? throw new ArgumentException(missing)).to_type(Dtype).narrow(1, 0, Hyperparameters.Electrostatics.DensityCoefficientCount);
 
     /// Energy terms of a final density p at Fermi level μ (features V̂ of that density).
-    public FixedPointEnergyTerms Energy(FixedPointGeometry geometry, Tensor density, Tensor features)
+    internal FixedPointEnergyTerms Energy(FixedPointGeometry geometry, Tensor density, Tensor features)
     {
         using var scope = NewDisposeScope();
         var e0 = GraphSum.Of(geometry.Backbone.NodeE0, geometry.Batch, geometry.NumGraphs);
@@ -143,11 +143,13 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
 
     IReadOnlyList<int> IAtomisticModel.AtomicNumbers => Hyperparameters.Mace.AtomicNumbers;
 
+    Prediction IAtomisticModel.Predict(SystemInputs inputs, PredictionRequest request) => Predict(inputs, request);
+
     /// Runs the SCF as the request says and returns energy, forces (−∂E/∂r), stress and the SCF outputs. Derivatives are
     /// implicit at the converged fixed point, or through the unrolled loop, under the one fall-back policy of
     /// <see cref="ImplicitFallback"/>: when forces or stress ran the adjoint solve here and it was poor, the batch is redone
     /// unrolled; when the caller runs the backward pass (training), it asks <see cref="UnrollIfAdjointPoor"/> afterwards.
-    public Prediction Predict(SystemInputs inputs, PredictionRequest request)
+    internal Prediction Predict(SystemInputs inputs, PredictionRequest request)
     {
         var prediction = PredictOnce(inputs, request);
         return request.Forces || request.Stress ? UnrollIfAdjointPoor(inputs, request, prediction) ?? prediction : prediction;
@@ -155,7 +157,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
 
     /// After the backward pass of an implicit prediction: the batch redone with the SCF unrolled when the adjoint solve was
     /// poor (<see cref="ImplicitFallback.AdjointReason"/>), otherwise null.
-    public Prediction? UnrollIfAdjointPoor(SystemInputs inputs, PredictionRequest request, Prediction prediction)
+    internal Prediction? UnrollIfAdjointPoor(SystemInputs inputs, PredictionRequest request, Prediction prediction)
     {
         if (ImplicitFallback.AdjointReason(prediction.Derivation) is not { } reason) return null;
         prediction.Dispose();

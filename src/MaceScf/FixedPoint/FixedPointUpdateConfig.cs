@@ -2,7 +2,7 @@ namespace MaceScf.FixedPoint;
 
 /// --fixedpoint_update_config: the update rule U and its parts. A null embedding means the type's default
 /// (BiasedLinearPotentialEmbedding for OneBodyVariableUpdate, LinearPotentialEmbedding for ManyBodyUpdate; docs/math.md, "The fixed-point map").
-public sealed record FixedPointUpdateConfig
+internal sealed record FixedPointUpdateConfig
 {
     public string Type { get; init; } = BlockNames.OneBodyVariableUpdate;
 
@@ -38,7 +38,7 @@ public sealed record FixedPointUpdateConfig
 }
 
 /// --field_readout_config: the local electron-energy readout (docs/math.md, "The fixed-point map").
-public sealed record FieldReadoutConfig
+internal sealed record FieldReadoutConfig
 {
     public string Type { get; init; } = BlockNames.StrictQuadraticFieldEnergyReadout;
 

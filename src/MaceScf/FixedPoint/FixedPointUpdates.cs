@@ -6,7 +6,7 @@ namespace MaceScf.FixedPoint;
 
 /// The update rule U: normalised field features V̂ [N, F] at fixed geometry → density correction Δp [N, K]
 /// (F(p) = p_local + U(V̂(p)); docs/math.md, "The fixed-point map").
-public abstract class FixedPointUpdate : nn.Module
+internal abstract class FixedPointUpdate : nn.Module
 {
     private readonly InvariantDotProducts _dotProducts;
     private readonly ScalarNonlinearity _nonlinearity;
@@ -62,7 +62,7 @@ public abstract class FixedPointUpdate : nn.Module
 
 /// The default update (docs/math.md, "The fixed-point map"): e = Emb(V̂, h_mix, Z); Δp = FCTP(tp_out(h_mix, N(dot(h_mix, e))) ⊗ Z).
 /// With the biased linear embedding and no non-linearity Δp is affine in V̂ per atom.
-public sealed class OneBodyVariableUpdate : FixedPointUpdate
+internal sealed class OneBodyVariableUpdate : FixedPointUpdate
 {
     private readonly PotentialEmbedding _embedding;
 
@@ -86,7 +86,7 @@ public sealed class OneBodyVariableUpdate : FixedPointUpdate
 
 /// The many-body update (docs/math.md, "The fixed-point map"): the embedded field is passed between neighbours (density-normalised interaction,
 /// additive mixer, product basis of correlation 1) before the one-body output blocks.
-public sealed class ManyBodyUpdate : FixedPointUpdate
+internal sealed class ManyBodyUpdate : FixedPointUpdate
 {
     private readonly PotentialEmbedding _embedding;
     private readonly ManyBodyBasis _basis;

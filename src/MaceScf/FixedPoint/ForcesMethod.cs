@@ -12,7 +12,7 @@ public enum ForcesMethod
 }
 
 /// The option spelling of <see cref="ForcesMethod"/>: implicit | unroll.
-public static class ForcesMethodNames
+internal static class ForcesMethodNames
 {
     public static ForcesMethod Parse(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -3,11 +3,11 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// One application of the update rule: Δp [N, K] and the normalised features V̂ [N, F] it was computed from.
-public sealed record ScfStep(Tensor Update, Tensor Features);
+internal sealed record ScfStep(Tensor Update, Tensor Features);
 
 /// The fixed-point map at a fixed geometry, F(p, μ) = p_local + U(V̂(p, μ)) (docs/math.md, "The fixed-point map"). Everything per geometry (backbone,
 /// p_local, electrostatics plan) is already computed, so a step costs one update rule and one field evaluation.
-public interface IFixedPointMap
+internal interface IFixedPointMap
 {
     /// p_local [N, K].
     Tensor LocalDensity { get; }

@@ -7,7 +7,7 @@ namespace MaceScf.FixedPoint;
 /// The "dot_products" tensor product a ⊗ b → C x0e with 'uvu' paths for every pair of equal irreps (docs/math.md, "The fixed-point map"):
 /// s_u = Σ_paths Σ_v w^path_uv ⟨a_u, b_v⟩ / √(2l+1) / √(fan_in), fan_in = Σ_paths mul_b (e3nn component/element
 /// normalisation; the 3j symbol of (l, l, 0) is δ_mm'/√(2l+1)).
-public sealed class InvariantDotProducts : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class InvariantDotProducts : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly (int A, int B, int Dim, int MulB)[] _paths;
     private readonly int[] _offsetsA, _offsetsB;
@@ -54,7 +54,7 @@ public sealed class InvariantDotProducts : nn.Module<Tensor, Tensor, Tensor>
 
 /// "tp_out": h ⊗ (C x0e) → h with one 'uvu' path per segment of h (docs/math.md, "The fixed-point map"):
 /// out_u^(l) = h_u^(l) · Σ_v w^l_uv s_v / √C_s — an invariant, learned gating of every channel.
-public sealed class ScalarGatedProduct : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class ScalarGatedProduct : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Irreps _irreps;
     private readonly int[] _offsets;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// One layer's contribution to the field-independent density p_local (docs/math.md, "The fixed-point map"): h^(t) [N, irreps_t.Dim] → [N, K].
-public abstract class LocalDensityBlock : nn.Module
+internal abstract class LocalDensityBlock : nn.Module
 {
     protected LocalDensityBlock(string name) : base(name) { }
 
@@ -15,7 +15,7 @@ public abstract class LocalDensityBlock : nn.Module
 
 /// GeneralNonLinearBiasReadoutBlock (the default): Linear → act → Linear → act → Linear, biases on the scalars, with the
 /// hidden irreps I = MLP_irreps. With scalar-only MLP_irreps (the only ones supported) the dipole outputs are zero.
-public sealed class NonLinearLocalDensity : LocalDensityBlock
+internal sealed class NonLinearLocalDensity : LocalDensityBlock
 {
     private readonly BiasedLinear _linear1, _linear2, _linear3;
     private readonly NormalizedActivation _activation;
@@ -43,7 +43,7 @@ public sealed class NonLinearLocalDensity : LocalDensityBlock
 
 /// ScaledEnvironmentDependentSourceBlock (--use_linear_local_charges): Linear(h → charges) × s_Z, s from
 /// --atom_density_scaling (a buffer, saved with the model).
-public sealed class ScaledLinearLocalDensity : LocalDensityBlock
+internal sealed class ScaledLinearLocalDensity : LocalDensityBlock
 {
     private readonly EquivariantLinear _linear;
 
@@ -64,7 +64,7 @@ public sealed class ScaledLinearLocalDensity : LocalDensityBlock
 }
 
 /// MultiLayerFeatureMixer: h_mix = Σ_t Linear_t(h^(t) → hidden).
-public sealed class MultiLayerFeatureMixer : nn.Module
+internal sealed class MultiLayerFeatureMixer : nn.Module
 {
     private readonly ModuleList<EquivariantLinear> _linears = new();
 

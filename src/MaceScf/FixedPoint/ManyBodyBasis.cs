@@ -7,7 +7,7 @@ namespace MaceScf.FixedPoint;
 
 /// MACE's RealAgnosticDensityResidualInteractionBlock on an embedded input e (docs/math.md, "The fixed-point map"):
 /// sc = FCTP(e ⊗ Z → hidden); M_i = Linear(Σ_{j→i} TP(Linear_up(e)_j, Y_ij; w = MLP(R_ij))) / (1 + Σ_{j→i} tanh(MLP₁(R_ij)²)).
-public sealed class DensityResidualInteraction : nn.Module
+internal sealed class DensityResidualInteraction : nn.Module
 {
     private readonly EquivariantLinear _linearUp;
     private readonly ChannelwiseTensorProduct _convTp;
@@ -52,7 +52,7 @@ public sealed class DensityResidualInteraction : nn.Module
 
 /// e ↦ b: density-normalised interaction, AdditiveFieldMixer (m ← m + Linear(e → target, biases)) and a product basis
 /// with self-connection (docs/math.md, "The fixed-point map").
-public sealed class ManyBodyBasis : nn.Module
+internal sealed class ManyBodyBasis : nn.Module
 {
     private readonly DensityResidualInteraction _interaction;
     private readonly BiasedLinear _mixer;

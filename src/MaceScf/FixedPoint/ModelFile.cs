@@ -3,7 +3,7 @@ using MaceScf.ModelFiles;
 namespace MaceScf.FixedPoint;
 
 /// The header of a model file: everything needed to rebuild the model before its weights are read.
-public sealed record ModelFileHeader
+internal sealed record ModelFileHeader
 {
     public string Format { get; init; } = ModelFile.FormatName;
 
@@ -34,7 +34,7 @@ public static class ModelFile
     }, model);
 
     /// Reads only the header (e.g. to describe a model).
-    public static ModelFileHeader ReadHeader(string path)
+    internal static ModelFileHeader ReadHeader(string path)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// A map of the C invariants s → s' (docs/math.md, "The fixed-point map").
-public abstract class ScalarNonlinearity : nn.Module<Tensor, Tensor>
+internal abstract class ScalarNonlinearity : nn.Module<Tensor, Tensor>
 {
     protected ScalarNonlinearity(string name) : base(name) { }
 
@@ -18,7 +18,7 @@ public abstract class ScalarNonlinearity : nn.Module<Tensor, Tensor>
 }
 
 /// The identity (default).
-public sealed class NoNonLinearity : ScalarNonlinearity
+internal sealed class NoNonLinearity : ScalarNonlinearity
 {
     public NoNonLinearity() : base(nameof(NoNonLinearity)) { }
 
@@ -26,7 +26,7 @@ public sealed class NoNonLinearity : ScalarNonlinearity
 }
 
 /// FullyConnectedNet([C, 64, 64, C], normalised SiLU), no biases.
-public sealed class MLPNonLinearity : ScalarNonlinearity
+internal sealed class MLPNonLinearity : ScalarNonlinearity
 {
     public const int Width = 64;
     private readonly FullyConnectedNet _net;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// (x, h, Z) → hidden irreps: embeds a potential-like (or density-like) input per atom (docs/math.md, "The fixed-point map").
-public abstract class PotentialEmbedding : nn.Module
+internal abstract class PotentialEmbedding : nn.Module
 {
     protected PotentialEmbedding(string name) : base(name) { }
 
@@ -23,7 +23,7 @@ public abstract class PotentialEmbedding : nn.Module
 }
 
 /// FCTP(x ⊗ Z → hidden): an element-dependent linear map of x.
-public sealed class LinearPotentialEmbedding : PotentialEmbedding
+internal sealed class LinearPotentialEmbedding : PotentialEmbedding
 {
     private readonly FullyConnectedTensorProduct _tp;
 
@@ -38,7 +38,7 @@ public sealed class LinearPotentialEmbedding : PotentialEmbedding
 }
 
 /// FCTP(x ⊗ Z → hidden) + Linear(h → hidden): the element-dependent map of x biased by the local environment.
-public sealed class BiasedLinearPotentialEmbedding : PotentialEmbedding
+internal sealed class BiasedLinearPotentialEmbedding : PotentialEmbedding
 {
     private readonly FullyConnectedTensorProduct _tp;
     private readonly EquivariantLinear _bias;

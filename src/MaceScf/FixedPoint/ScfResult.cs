@@ -20,7 +20,7 @@ public enum ScfStatus
 /// entries after <paramref name="Steps"/> are 0</param>
 /// <param name="Status">per structure</param>
 /// <param name="Steps">per structure, the number of updates until it converged or diverged (or all that were made)</param>
-public sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Features, Tensor History, IReadOnlyList<ScfStatus> Status,
+internal sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Features, Tensor History, IReadOnlyList<ScfStatus> Status,
     IReadOnlyList<int> Steps)
 {
     public bool AllConverged => Status.All(s => s == ScfStatus.Converged);

@@ -6,7 +6,7 @@ namespace MaceScf.FixedPoint;
 /// The SCF loop (docs/math.md, "SCF at constant Fermi level" and "SCF at constant charge"): linear mixing to the fixed point of an
 /// <see cref="IFixedPointMap"/>, at constant Fermi level or at constant total charge (Fukui projection + Newton on μ), optionally
 /// accelerated by Anderson mixing (<see cref="AndersonMixer"/>, docs/fixed-point.md).
-public static class ScfRunner
+internal static class ScfRunner
 {
     /// Below this |∂Q/∂μ| a structure's response is treated as zero (docs/math.md, "SCF at constant charge").
     public const double SmallResponse = 1e-6;

@@ -7,7 +7,7 @@ namespace MaceScf.FixedPoint;
 /// iteration v ← normalise_g(vᵀ J) from a fixed start. With a real dominant eigenvalue r_g → ρ(J_g)², the squared spectral
 /// radius (it never exceeds σ_max(J_g)²); r_g > 1 means the linearised SCF iteration amplifies density errors.
 /// Only the last product keeps its graph, so ∂r/∂θ flows through J at the fixed point.
-public static class ScfStability
+internal static class ScfStability
 {
     public const int PowerIterations = 20;
 

@@ -9,7 +9,7 @@ namespace MaceScf.FixedPoint;
 /// <param name="EdgeAttrs">[E, 9] edge harmonics up to l = 2 (or fewer when max_ell &lt; 2)</param>
 /// <param name="EdgeFeats">[E, num_bessel] radial features</param>
 /// <param name="Sender">[E]</param><param name="Receiver">[E]</param>
-public sealed record UpdateContext(Tensor NodeAttrs, Tensor HMix, Tensor HLast, Tensor EdgeAttrs, Tensor EdgeFeats, Tensor Sender, Tensor Receiver)
+internal sealed record UpdateContext(Tensor NodeAttrs, Tensor HMix, Tensor HLast, Tensor EdgeAttrs, Tensor EdgeFeats, Tensor Sender, Tensor Receiver)
 {
     public long NumNodes => NodeAttrs.shape[0];
 }

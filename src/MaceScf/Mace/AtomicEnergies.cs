@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// Per-element reference energies E0 (isolated-atom energies), a fixed buffer `atomic_energies` [Z].
-public sealed class AtomicEnergies : nn.Module
+internal sealed class AtomicEnergies : nn.Module
 {
     public AtomicEnergies(IReadOnlyList<double> energies, ScalarType dtype = ScalarType.Float64) : base(nameof(AtomicEnergies))
     {

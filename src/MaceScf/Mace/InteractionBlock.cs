@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// The names accepted by --interaction and --interaction_first.
-public static class InteractionKinds
+internal static class InteractionKinds
 {
     public const string Residual = "RealAgnosticResidualInteractionBlock";
     public const string NonResidual = "RealAgnosticInteractionBlock";
@@ -15,12 +15,12 @@ public static class InteractionKinds
 
 /// Result of an interaction block: the atomic basis A [N, C, Σ(2l+1)] (channel-major, MACE's reshape_irreps of the
 /// interaction irreps) and the residual self-connection [N, hidden_out.Dim] (mul_ir), or null.
-public sealed record InteractionResult(Tensor AtomicBasis, Tensor? SelfConnection);
+internal sealed record InteractionResult(Tensor AtomicBasis, Tensor? SelfConnection);
 
 /// Common part of MACE's RealAgnostic interaction blocks (docs/math.md, "The MACE backbone"):
 /// h' = Linear(h); per edge e = (s → r), m_e = conv_tp(h'_s, Y_e; w_e) with w_e = RadialMLP(edge_feats_e);
 /// M_r = Σ_{e → r} m_e; message = Linear(M) / avg_num_neighbors.
-public abstract class InteractionBlock : nn.Module
+internal abstract class InteractionBlock : nn.Module
 {
     private readonly EquivariantLinear _linearUp;
     private readonly ChannelwiseTensorProduct _convTp;
@@ -73,7 +73,7 @@ public abstract class InteractionBlock : nn.Module
 /// MACE's RealAgnosticInteractionBlock (non-residual; the first layer of --model MACE): the message goes through an
 /// element-dependent linear map skip_tp(message, one-hot) (FullyConnectedTensorProduct target ⊗ Zx0e → target); no
 /// residual.
-public sealed class RealAgnosticInteractionBlock : InteractionBlock
+internal sealed class RealAgnosticInteractionBlock : InteractionBlock
 {
     private readonly FullyConnectedTensorProduct _skipTp;
 
@@ -96,7 +96,7 @@ public sealed class RealAgnosticInteractionBlock : InteractionBlock
 
 /// MACE's RealAgnosticResidualInteractionBlock: the residual sc = skip_tp(h, one-hot) (FullyConnectedTensorProduct
 /// node_feats ⊗ Zx0e → hidden_out) is computed on the block input and returned beside the message.
-public sealed class RealAgnosticResidualInteractionBlock : InteractionBlock
+internal sealed class RealAgnosticResidualInteractionBlock : InteractionBlock
 {
     private readonly FullyConnectedTensorProduct _skipTp;
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MaceScf.Equivariant;
 
 namespace MaceScf.Mace;
@@ -67,12 +68,13 @@ public sealed record MaceHyperparameters
     public bool KeepLastLayerIrreps { get; init; }
 
     /// Component order of the edge vectors fed to the spherical harmonics: Xyz for MACE, Yzx for the fixed-point model.
-    public VectorOrder EdgeVectorOrder { get; init; } = VectorOrder.Xyz;
+    [JsonInclude]   // written to model files although internal
+    internal VectorOrder EdgeVectorOrder { get; init; } = VectorOrder.Xyz;
 
     public int NumElements => AtomicNumbers.Count;
 
     /// The hidden irreps after applying the --num_channels/--max_L override; all multiplicities must be equal.
-    public Irreps ResolveHiddenIrreps()
+    internal Irreps ResolveHiddenIrreps()
     {
         Irreps hidden = NumChannels is { } c && MaxL is { } l
             ? Irreps.SphericalHarmonics(l).WithMultiplicity(c).Sort().Sorted.Simplify()
@@ -83,14 +85,14 @@ public sealed record MaceHyperparameters
     }
 
     /// Irreps of the edge spherical harmonics, 0e+1o+…+max_ell.
-    public Irreps EdgeAttrsIrreps() => Irreps.SphericalHarmonics(MaxEll);
+    internal Irreps EdgeAttrsIrreps() => Irreps.SphericalHarmonics(MaxEll);
 
     /// E0 per element in one-hot order.
     public double[] AtomicEnergies() =>
         AtomicNumbers.Select(z => E0s is not null && E0s.TryGetValue(z, out var e) ? e : 0.0).ToArray();
 
     /// The normalised activation named by Gate.
-    public NormalizedActivation GateActivation() => Gate.ToLowerInvariant() switch
+    internal NormalizedActivation GateActivation() => Gate.ToLowerInvariant() switch
     {
         "silu" => NormalizedActivation.Silu(),
         "tanh" => NormalizedActivation.Tanh(),

@@ -14,7 +14,7 @@ namespace MaceScf.Mace;
 public sealed record MaceInputs(Tensor Positions, Tensor Species, Tensor EdgeIndex, Tensor UnitShifts, Tensor Cell, Tensor Batch, int NumGraphs)
 {
     /// The inputs of a collated batch (tensors are shared, not copied).
-    public static MaceInputs FromBatch(GraphBatch batch) =>
+    internal static MaceInputs FromBatch(GraphBatch batch) =>
         new(batch.Positions, batch.Species, batch.EdgeIndex, batch.UnitShifts, batch.Cell, batch.Batch, batch.GraphCount);
 
     /// The same graph with other positions and cell (e.g. strained ones).

@@ -70,18 +70,18 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
 
     public ScalarType Dtype { get; }
 
-    public RadialEmbedding Radial { get; }
+    internal RadialEmbedding Radial { get; }
 
     /// Irreps of the node features h^t of every layer.
-    public IReadOnlyList<Irreps> LayerIrreps { get; }
+    internal IReadOnlyList<Irreps> LayerIrreps { get; }
 
-    public IReadOnlyList<InteractionBlock> Interactions => [.. _interactions];
+    internal IReadOnlyList<InteractionBlock> Interactions => [.. _interactions];
 
-    public IReadOnlyList<ProductBasisBlock> Products => [.. _products];
+    internal IReadOnlyList<ProductBasisBlock> Products => [.. _products];
 
-    public IReadOnlyList<Readout> Readouts => [.. _readouts];
+    internal IReadOnlyList<Readout> Readouts => [.. _readouts];
 
-    public AtomicEnergies AtomicEnergies => _atomicEnergies;
+    internal AtomicEnergies AtomicEnergies => _atomicEnergies;
 
     /// Number of trainable scalars.
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -130,9 +130,11 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
 
     IReadOnlyList<int> IAtomisticModel.AtomicNumbers => Hyperparameters.AtomicNumbers;
 
+    Prediction IAtomisticModel.Predict(SystemInputs inputs, PredictionRequest request) => Predict(inputs, request);
+
     /// Energy (terms e0 = Σ E0(z_i) and local = the layer energies) and the requested forces and stress
     /// (<see cref="StrainDerivatives"/>); the SCF settings of the request do not apply.
-    public Prediction Predict(SystemInputs inputs, PredictionRequest request)
+    internal Prediction Predict(SystemInputs inputs, PredictionRequest request)
     {
         using var scope = NewDisposeScope();
         var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);

@@ -5,7 +5,7 @@ namespace MaceScf.Mace;
 
 /// The header of a plain MACE model file: the hyper-parameters and, for a model converted from a Python `.model` file,
 /// where it came from.
-public sealed record MaceModelFileHeader
+internal sealed record MaceModelFileHeader
 {
     public string Format { get; init; } = MaceModelFile.FormatName;
 
@@ -31,7 +31,7 @@ public static class MaceModelFile
     public const string FormatName = "macescf-mace-model";
     public const int FormatVersion = 1;
 
-    public static void Save(MaceModel model, string path, MaceProvenance? source = null) => ModelContainer.Save(path, new MaceModelFileHeader
+    internal static void Save(MaceModel model, string path, MaceProvenance? source = null) => ModelContainer.Save(path, new MaceModelFileHeader
     {
         Hyperparameters = model.Hyperparameters,
         AtomicNumbers = model.Hyperparameters.AtomicNumbers,
@@ -39,7 +39,7 @@ public static class MaceModelFile
         Source = source,
     }, model);
 
-    public static MaceModelFileHeader ReadHeader(string path)
+    internal static MaceModelFileHeader ReadHeader(string path)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);

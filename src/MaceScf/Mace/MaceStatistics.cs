@@ -4,7 +4,7 @@ namespace MaceScf.Mace;
 
 /// Data-derived constants of the backbone, computed as the Python implementation does (avg_num_neighbors is
 /// <see cref="AverageNeighbourCount"/>).
-public static class MaceStatistics
+internal static class MaceStatistics
 {
     /// --E0s average: the per-element energies E0 minimising Σ_c (E_c − Σ_z n_{c,z} E0_z)² (minimum-norm least squares
     /// when the compositions do not determine every element), keyed by atomic number.

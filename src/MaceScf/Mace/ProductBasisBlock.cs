@@ -6,7 +6,7 @@ namespace MaceScf.Mace;
 
 /// MACE's EquivariantProductBasisBlock: h_new = Linear(SymmetricContraction(A, one-hot)) (+ sc when use_sc)
 /// (docs/math.md, "The MACE backbone").
-public sealed class ProductBasisBlock : nn.Module
+internal sealed class ProductBasisBlock : nn.Module
 {
     private readonly SymmetricContraction _contraction;
     private readonly EquivariantLinear _linear;

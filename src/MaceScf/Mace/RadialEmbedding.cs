@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// Radial Bessel basis b_n(r) = √(2/r_max) · sin(nπr/r_max) / r, n = 1..N (docs/math.md, "The MACE backbone").
-public sealed class BesselBasis
+internal sealed class BesselBasis
 {
     public BesselBasis(double rMax, int numBasis)
     {
@@ -32,7 +32,7 @@ public sealed class BesselBasis
 /// Polynomial envelope of order p, u = r/r_max:
 /// f(r) = 1 − (p+1)(p+2)/2 · u^p + p(p+2) · u^{p+1} − p(p+1)/2 · u^{p+2} for r &lt; r_max, 0 beyond
 /// (value, first and second derivatives vanish at r_max).
-public sealed class PolynomialCutoff
+internal sealed class PolynomialCutoff
 {
     public PolynomialCutoff(double rMax, int p)
     {
@@ -61,7 +61,7 @@ public sealed class PolynomialCutoff
 
 /// Edge features: Bessel basis times polynomial cutoff, b(r)·f_cut(r) [E, num_bessel] (MACE's RadialEmbeddingBlock with
 /// apply_cutoff).
-public sealed class RadialEmbedding
+internal sealed class RadialEmbedding
 {
     public RadialEmbedding(double rMax, int numBessel, int numPolynomialCutoff)
     {

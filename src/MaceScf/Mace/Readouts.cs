@@ -5,13 +5,13 @@ using static TorchSharp.torch;
 namespace MaceScf.Mace;
 
 /// Site-energy readout of one layer: node features [N, irreps.Dim] → [N] (only the 0e channels contribute).
-public abstract class Readout : nn.Module<Tensor, Tensor>
+internal abstract class Readout : nn.Module<Tensor, Tensor>
 {
     protected Readout(string name) : base(name) { }
 }
 
 /// MACE's LinearReadoutBlock: Linear(hidden → 1x0e), no bias.
-public sealed class LinearReadout : Readout
+internal sealed class LinearReadout : Readout
 {
     private readonly EquivariantLinear _linear;
 
@@ -26,7 +26,7 @@ public sealed class LinearReadout : Readout
 
 /// MACE's NonLinearReadoutBlock: Linear(hidden → MLP_irreps), normalised activation, Linear(MLP_irreps → 1x0e), no biases.
 /// MLP_irreps must be scalars (e.g. 16x0e).
-public sealed class NonLinearReadout : Readout
+internal sealed class NonLinearReadout : Readout
 {
     private readonly EquivariantLinear _linear1;
     private readonly EquivariantLinear _linear2;

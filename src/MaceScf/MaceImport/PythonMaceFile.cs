@@ -11,18 +11,18 @@ namespace MaceScf.MaceImport;
 /// <param name="PythonClass">e.g. `mace.modules.models.ScaleShiftMACE`</param>
 /// <param name="MaceVersion">the MACE version if the file records one, else null</param>
 /// <param name="ArchiveVersion">the torch.save archive format version (the archive's `version` entry)</param>
-public sealed record MaceProvenance(string SourcePath, string Sha256, string PythonClass, string? MaceVersion, string? ArchiveVersion);
+internal sealed record MaceProvenance(string SourcePath, string Sha256, string PythonClass, string? MaceVersion, string? ArchiveVersion);
 
 /// One state-dict entry of the Python model and what the import did with it.
 /// <param name="PythonName">the Python state-dict key, e.g. `node_embedding.linear.weight`</param>
 /// <param name="Shape">its shape</param>
 /// <param name="Target">our parameter or buffer it was copied into, or null when it was checked instead</param>
 /// <param name="Use">how it was used: copied, a hyper-parameter, or checked against our constant</param>
-public sealed record MaceParameterMapping(string PythonName, long[] Shape, string? Target, string Use);
+internal sealed record MaceParameterMapping(string PythonName, long[] Shape, string? Target, string Use);
 
 /// A Python MACE model read from its `.model` file: our <see cref="MaceModel"/> with the file's weights, the recovered
 /// hyper-parameters, the mapping of every state-dict entry and the provenance. Owns the model.
-public sealed class PythonMaceModel : IDisposable
+internal sealed class PythonMaceModel : IDisposable
 {
     internal PythonMaceModel(MaceModel model, MaceProvenance provenance, IReadOnlyList<MaceParameterMapping> mapping)
     {
@@ -45,7 +45,7 @@ public sealed class PythonMaceModel : IDisposable
 /// Reads Python MACE `.model` files (torch.save of a whole `mace.modules.models.MACE` or `ScaleShiftMACE`): recovers the
 /// hyper-parameters from the module tree, builds our model and copies every parameter and buffer (docs/mace-import.md).
 /// Anything this backbone does not implement is refused with the module path, never approximated.
-public static class PythonMaceFile
+internal static class PythonMaceFile
 {
     /// Whether <paramref name="path"/> is a torch.save zip archive (by content, not by name).
     public static bool IsTorchArchive(string path) => TorchArchive.LooksLikeTorchSave(path);

@@ -10,7 +10,7 @@ namespace MaceScf.Md;
 /// says. A failed SCF stops the run: the calculator throws <see cref="ScfDivergedException"/> (or
 /// <see cref="ScfFailedException"/>) rather than hand a diverged energy and forces to the integrator.
 /// <param name="conditions">total charge, Fermi level or applied field replacing the template's; null keeps them</param>
-public sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last,
+internal sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last,
     RunConditions? conditions = null)
 {
     private readonly FixedPointCalculator _calculator = new(model, options, warmStart);

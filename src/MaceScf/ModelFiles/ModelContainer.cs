@@ -12,7 +12,7 @@ namespace MaceScf.ModelFiles;
 /// Written to a temporary file and renamed, so a crash never leaves half a model behind. The header also records the length
 /// and SHA-256 of the weights (`payload_bytes`, `payload_sha256`); weights changed on disk are refused on load
 /// (docs/errors.md). Each kind of model (fixed-point, plain MACE, …) has its own header record and reader on top of this.
-public static class ModelContainer
+internal static class ModelContainer
 {
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("MACESCF-MODEL\n");
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.ModelFiles;
 
 /// The `dtype` field of a model header.
-public static class ModelDtype
+internal static class ModelDtype
 {
     public static ScalarType Parse(string text, string path) => text switch
     {

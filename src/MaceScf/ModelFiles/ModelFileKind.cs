@@ -5,7 +5,7 @@ using MaceScf.MaceImport;
 namespace MaceScf.ModelFiles;
 
 /// The kinds of model file the command-line tools accept.
-public enum ModelFileKind
+internal enum ModelFileKind
 {
     /// A fixed-point SCF model written by macescf (<see cref="ModelFile"/>).
     FixedPoint,
@@ -18,7 +18,7 @@ public enum ModelFileKind
 }
 
 /// Tells the kind of a model file by its content, not its name.
-public static class ModelFileKinds
+internal static class ModelFileKinds
 {
     public static ModelFileKind Detect(string path)
     {

@@ -5,7 +5,7 @@ namespace MaceScf.Models;
 /// The one door of a model: everything that runs a model (calculators, `macescf eval` and `ipi`, the trainer) calls
 /// <see cref="Predict"/> and nothing else. The model owns how it solves for its outputs (an SCF, a single forward pass) and
 /// how it falls back when a solution method fails; callers only say what they want (<see cref="PredictionRequest"/>).
-public interface IAtomisticModel
+internal interface IAtomisticModel
 {
     /// Floating-point type of the parameters and outputs.
     ScalarType Dtype { get; }

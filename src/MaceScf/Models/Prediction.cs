@@ -8,7 +8,7 @@ namespace MaceScf.Models;
 /// <param name="Energy">[G] eV</param>
 /// <param name="Terms">the energy decomposition by name, each [G] eV; they sum to <paramref name="Energy"/></param>
 /// The prediction owns its tensors: dispose it, or let the dispose scope it was returned into free them.
-public sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Tensor Value)> Terms) : IDisposable
+internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Tensor Value)> Terms) : IDisposable
 {
     /// [N, 3] −∂E/∂r (eV/Å).
     public Tensor? Forces { get; init; }

@@ -4,7 +4,7 @@ namespace MaceScf.Models;
 
 /// How a self-consistent model reaches its solution and differentiates it (the training modes of
 /// `fixed_point_training_options.mode`; inference picks <see cref="Unroll"/> or <see cref="Implicit"/> from forces_method).
-public enum SolutionMethod
+internal enum SolutionMethod
 {
     /// One update from <see cref="SystemInputs.Start"/> at its Fermi level (teacher forcing; direct training).
     Direct,
@@ -17,7 +17,7 @@ public enum SolutionMethod
 }
 
 /// What a prediction should contain and how to compute it.
-public sealed record PredictionRequest
+internal sealed record PredictionRequest
 {
     /// Forces −∂E/∂r.
     public bool Forces { get; init; } = true;

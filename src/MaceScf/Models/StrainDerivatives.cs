@@ -7,7 +7,7 @@ namespace MaceScf.Models;
 /// ε_s = (ε + εᵀ)/2 at ε = 0 acts on positions and cell, r ← r (1 + ε_s), cell ← cell (1 + ε_s); forces = −∂E/∂r,
 /// virials = −∂E/∂ε, stress = −virials / |det cell|. Every model computes its energy from <see cref="Positions"/> and
 /// <see cref="Cell"/>, then calls <see cref="Differentiate"/>.
-public sealed class StrainDerivatives
+internal sealed class StrainDerivatives
 {
     private readonly Tensor _unstrained;
     private readonly Tensor? _displacement;

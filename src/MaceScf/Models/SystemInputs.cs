@@ -14,7 +14,7 @@ namespace MaceScf.Models;
 /// model's offset</param>
 /// <param name="Start">where an SCF starts when its options say from_data: the previous step's solution (warm start in MD) or a
 /// density read from a file; null for none</param>
-public sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? ExternalField = null, Tensor? TotalCharge = null,
+internal sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? ExternalField = null, Tensor? TotalCharge = null,
     Tensor? FermiLevel = null, ScfStart? Start = null)
 {
     public int NumGraphs => Graph.NumGraphs;
@@ -29,4 +29,4 @@ public sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? External
 
 /// An SCF starting point: the density [N, K] (coefficients [q, p_y, p_z, p_x, …]; extra columns are ignored) and, optionally,
 /// the Fermi level [G].
-public sealed record ScfStart(Tensor Density, Tensor? FermiLevel = null);
+internal sealed record ScfStart(Tensor Density, Tensor? FermiLevel = null);

@@ -5,7 +5,7 @@ namespace MaceScf.Synthetic;
 /// (pbc F F F) for molecule_in_box training, at a fixed Fermi level drawn in [−3.1, −2.1] eV and in a
 /// field along x drawn in ±0.2 V/Å: the electronegativity difference and the field move charge
 /// between the fragments, and the total charge follows μ.
-public sealed class ConductorSystem : ISyntheticSystem
+internal sealed class ConductorSystem : ISyntheticSystem
 {
     public const double BoxLength = 40.0, MinGap = 8.0, MaxGap = 12.0, MaxField = 0.2;
     public const double SodiumEdge = 3.7, PotassiumEdge = 4.5;

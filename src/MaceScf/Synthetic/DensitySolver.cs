@@ -9,7 +9,7 @@ namespace MaceScf.Synthetic;
 ///   constant charge:      [H c; cᵀ 0][p; μ] = [−b; Q]
 ///   constant Fermi level:  H p = −b − μ c
 /// with c the indicator of the charge coefficients.
-public static class DensitySolver
+internal static class DensitySolver
 {
     /// The minimising coefficients [N, K] and the Fermi level μ (eV) as a scalar tensor.
     public static (Tensor Coefficients, Tensor FermiLevel) Solve(QuadraticForm form, ElectronConstraint constraint)

@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// What fixes the number of electrons: the total charge Q (the Fermi level μ is then the Lagrange
 /// multiplier) or the Fermi level μ (the total charge follows).
-public sealed record ElectronConstraint(bool IsFixedFermiLevel, double Value)
+internal sealed record ElectronConstraint(bool IsFixedFermiLevel, double Value)
 {
     public static ElectronConstraint TotalCharge(double charge) => new(false, charge);
 

@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// A rigid template of a molecule or cluster in its own frame: atoms, local positions (Å) and
 /// bonded terms in local indices. <see cref="StructureBuilder"/> rotates, places and renumbers it.
-public sealed record Fragment(int[] AtomicNumbers, double[][] Positions, IReadOnlyList<Bond> Bonds, IReadOnlyList<BondAngle> Angles)
+internal sealed record Fragment(int[] AtomicNumbers, double[][] Positions, IReadOnlyList<Bond> Bonds, IReadOnlyList<BondAngle> Angles)
 {
     public const double WaterBondLength = 0.9572, WaterAngleDegrees = 104.52;
     public const double WaterBondStiffness = 40.0, WaterAngleStiffness = 4.0;

@@ -1,7 +1,7 @@
 namespace MaceScf.Synthetic;
 
 /// A family of structures `macescf synth --system NAME` can generate.
-public interface ISyntheticSystem
+internal interface ISyntheticSystem
 {
     /// Name on the command line and the frames' config_type.
     string Name { get; }

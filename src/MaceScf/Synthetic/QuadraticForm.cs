@@ -6,7 +6,7 @@ namespace MaceScf.Synthetic;
 /// flattened coefficients p ([N, K] → [KN], row-major; K = 4 for L = 1, 1 for L = 0). Since E is quadratic in p (the Coulomb
 /// energy is a quadratic form), b = ∇E(0) and each row of H = ∂(∇E)/∂p are exact and constant per
 /// geometry; they are obtained by autograd, one Hessian row per coefficient.
-public sealed class QuadraticForm : IDisposable
+internal sealed class QuadraticForm : IDisposable
 {
     QuadraticForm(Tensor gradient, Tensor hessian, int coefficientCount)
     {

@@ -1,7 +1,7 @@
 namespace MaceScf.Synthetic;
 
 /// Random numbers for the geometry generators, all drawn from one seeded System.Random.
-public static class RandomGeometry
+internal static class RandomGeometry
 {
     public static double Uniform(Random random, double low, double high) => low + (high - low) * random.NextDouble();
 

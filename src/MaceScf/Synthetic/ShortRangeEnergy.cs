@@ -6,7 +6,7 @@ namespace MaceScf.Synthetic;
 /// The teacher's charge-independent energy E_short(R): Born–Mayer repulsion between atoms of
 /// different molecules, ε exp((R_i + R_j − r)/ρ) · ½(1 + cos πr/r_c) for r &lt; r_c, plus the
 /// bonded terms of the structure (docs/synth.md, eq. 4).
-public static class ShortRangeEnergy
+internal static class ShortRangeEnergy
 {
     /// E_short (eV) as a scalar tensor, differentiable with respect to <paramref name="positions"/> [N, 3].
     public static Tensor Evaluate(TeacherParameters parameters, SyntheticStructure structure, Tensor positions)

@@ -3,7 +3,7 @@ namespace MaceScf.Synthetic;
 /// Assembles fragments into a structure in an orthorhombic cell, rejecting placements that come
 /// too close to atoms already placed (minimum image along periodic directions): 2.4 Å between two
 /// non-hydrogen atoms, 1.7 Å otherwise.
-public sealed class StructureBuilder(double[] cellLengths, bool[] pbc)
+internal sealed class StructureBuilder(double[] cellLengths, bool[] pbc)
 {
     public const double HeavyAtomDistance = 2.4, MinimumDistance = 1.7;
 

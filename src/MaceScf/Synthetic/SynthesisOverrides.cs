@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// Command-line replacements for a system's defaults; null keeps the default. Giving a total
 /// charge solves at constant charge, giving a Fermi level at constant Fermi level.
-public sealed record SynthesisOverrides
+internal sealed record SynthesisOverrides
 {
     /// Gradient of the applied potential (V/Å) for every frame.
     public double[]? ExternalField { get; init; }

@@ -4,7 +4,7 @@ namespace MaceScf.Synthetic;
 
 /// Generates labelled frames of one system: structures from a System.Random(seed) in sequence,
 /// each solved by the teacher. The same seed, count and overrides give the same frames.
-public sealed class SyntheticDataGenerator(ISyntheticSystem system, TeacherParameters parameters, SynthesisOverrides overrides)
+internal sealed class SyntheticDataGenerator(ISyntheticSystem system, TeacherParameters parameters, SynthesisOverrides overrides)
 {
     readonly TeacherModel _teacher = new(parameters);
 

@@ -7,7 +7,7 @@ namespace MaceScf.Synthetic;
 /// keys of <see cref="KeyMapping.Default"/> (energy, forces, atomic_multipoles, total_charge,
 /// fermi_level, dipole, external_field) plus config_type, config_dipole_weight and the teacher's
 /// parameters as teacher_* info values (docs/synth.md).
-public static class SyntheticFrame
+internal static class SyntheticFrame
 {
     public static Configuration Create(string systemName, int seed, int frameIndex,
         SyntheticStructure structure, TeacherSolution solution, TeacherParameters parameters)

@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// One generated structure and its electronic conditions: geometry, molecules and bonded
 /// topology, applied field and the electron constraint.
-public sealed record SyntheticStructure
+internal sealed record SyntheticStructure
 {
     public required int[] AtomicNumbers { get; init; }
 

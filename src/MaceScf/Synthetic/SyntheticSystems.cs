@@ -1,7 +1,7 @@
 namespace MaceScf.Synthetic;
 
 /// The systems `macescf synth` knows, by name.
-public static class SyntheticSystems
+internal static class SyntheticSystems
 {
     public static IReadOnlyList<ISyntheticSystem> All { get; } =
         [WaterClusterSystem.Neutral, WaterClusterSystem.Charged, new WaterBoxSystem(), new WaterSlabSystem(), new ConductorSystem()];

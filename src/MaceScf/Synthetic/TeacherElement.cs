@@ -6,4 +6,4 @@ namespace MaceScf.Synthetic;
 /// <param name="Hardness">J in eV/e², on top of the Gaussian's own Coulomb self-energy.</param>
 /// <param name="Polarisability">α in e²·Å²/eV (α_volume / k_e).</param>
 /// <param name="RepulsionRadius">R in Å: two atoms of different molecules repel as ε exp((R_i + R_j − r)/ρ).</param>
-public sealed record TeacherElement(int AtomicNumber, double Electronegativity, double Hardness, double Polarisability, double RepulsionRadius);
+internal sealed record TeacherElement(int AtomicNumber, double Electronegativity, double Hardness, double Polarisability, double RepulsionRadius);

@@ -9,7 +9,7 @@ namespace MaceScf.Synthetic;
 /// with E_C the Coulomb energy of the Gaussian density (self-energy included by default) and
 /// E_ext the gradient of the applied potential. E is quadratic in p. The positions tensor
 /// requires grad, so forces are −∂E/∂R by autograd.
-public sealed class TeacherFunctional : IDisposable
+internal sealed class TeacherFunctional : IDisposable
 {
     readonly ElectrostaticsPlan _plan;
     readonly Tensor _electronegativity, _hardness, _inversePolarisability, _field, _shortRange;

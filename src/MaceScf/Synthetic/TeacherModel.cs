@@ -5,7 +5,7 @@ namespace MaceScf.Synthetic;
 
 /// The polarisable charge-equilibration teacher: solves for the density of a structure and
 /// returns its exact energy, forces and multipoles (docs/synth.md).
-public sealed class TeacherModel(TeacherParameters parameters)
+internal sealed class TeacherModel(TeacherParameters parameters)
 {
     public TeacherParameters Parameters { get; } = parameters;
 

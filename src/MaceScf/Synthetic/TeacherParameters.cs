@@ -5,7 +5,7 @@ namespace MaceScf.Synthetic;
 
 /// Everything that defines the teacher's energy apart from the system's own topology: element
 /// parameters, the Gaussian electrostatics and the short-range repulsion.
-public sealed record TeacherParameters
+internal sealed record TeacherParameters
 {
     /// H, O (water with q_O ≈ −0.7 e), and the metal-like Na and K of the conductor.
     public IReadOnlyList<TeacherElement> Elements { get; init; } =

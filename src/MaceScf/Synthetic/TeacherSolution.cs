@@ -3,7 +3,7 @@ using MaceScf.Electrostatics;
 namespace MaceScf.Synthetic;
 
 /// The teacher's labels of one structure (eV, Å, e).
-public sealed record TeacherSolution
+internal sealed record TeacherSolution
 {
     /// [N, 4] coefficients [q, p_y, p_z, p_x] of the minimising density.
     public required double[,] Multipoles { get; init; }

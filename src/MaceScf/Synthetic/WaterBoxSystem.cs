@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// Liquid-like periodic boxes (pbc T T T) of 8 water molecules at 31 Å³ per molecule, neutral,
 /// without field; the dipole of a periodic box is not a label (config_dipole_weight 0 0 0).
-public sealed class WaterBoxSystem : ISyntheticSystem
+internal sealed class WaterBoxSystem : ISyntheticSystem
 {
     public const int MoleculeCount = 8;
     public const double VolumePerMolecule = 31.0;

@@ -2,7 +2,7 @@ namespace MaceScf.Synthetic;
 
 /// Isolated clusters of 3–5 water molecules (9–15 atoms), optionally around a central ion,
 /// in a 30 Å box (pbc F F F), at a fixed total charge and without field.
-public sealed class WaterClusterSystem(string name, int? ionAtomicNumber, double totalCharge) : ISyntheticSystem
+internal sealed class WaterClusterSystem(string name, int? ionAtomicNumber, double totalCharge) : ISyntheticSystem
 {
     public const double BoxLength = 30.0;
 

@@ -3,7 +3,7 @@ namespace MaceScf.Synthetic;
 /// A periodic water layer (pbc T T F): 6 molecules whose oxygens lie within ±2 Å of the middle of
 /// an 8 × 8 × 24 Å cell, neutral, in an applied field along z drawn uniformly in ±0.2 V/Å.
 /// Only the z dipole is a label (config_dipole_weight 0 0 1).
-public sealed class WaterSlabSystem : ISyntheticSystem
+internal sealed class WaterSlabSystem : ISyntheticSystem
 {
     public const int MoleculeCount = 6;
     public const double Width = 8.0, Height = 24.0, HalfThickness = 2.0, MaxField = 0.2;

@@ -2,7 +2,7 @@ namespace MaceScf.Text;
 
 /// "Did you mean ...?" suggestions: the candidate nearest to a mistyped name by edit distance,
 /// if it is near enough to be a plausible typo.
-public static class ClosestMatch
+internal static class ClosestMatch
 {
     /// The nearest candidate within max(2, length/3) edits; failing that, the shortest candidate
     /// that starts with a name of at least 3 characters (`unroll` → `unroll_scf`); otherwise null.

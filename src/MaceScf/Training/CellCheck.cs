@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// Before training: every frame the boundary method treats in k-space (pbc, slab, molecule_in_box) must carry a cell, so a
 /// molecule without a Lattice is named by file and frame instead of failing inside a batch.
-public static class CellCheck
+internal static class CellCheck
 {
     public static void Require(BoundaryMethod method, TrainingSets sets)
     {

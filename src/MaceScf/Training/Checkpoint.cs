@@ -9,17 +9,17 @@ namespace MaceScf.Training;
 
 /// The trainer's position and counters, saved with every checkpoint (docs/training.md, "Checkpoints and restart").
 /// <param name="NextEpoch">the first epoch still to run</param>
-public sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
+internal sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
     double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);
 
 /// Where a run resumes: the latest checkpoint folder, its last finished epoch, and the options that differ from those it was
 /// written with (empty unless restart_accept_changes allowed them).
-public sealed record ResumePoint(string Folder, int Epoch, IReadOnlyList<string> ChangedOptions);
+internal sealed record ResumePoint(string Folder, int Epoch, IReadOnlyList<string> ChangedOptions);
 
 /// Checkpoints: one folder per evaluation, `{tag}_epoch-{e}`, holding the raw (non-EMA) parameters, the optimiser state,
 /// the EMA shadow, the trainer state and the run's options (<see cref="CheckpointOptions"/>) (schedule-free: the evaluation point x, since the optimiser is in eval mode). A folder is written under a temporary name and renamed, so a killed run leaves
 /// either a whole checkpoint or none.
-public sealed class Checkpoint(string directory, string tag)
+internal sealed class Checkpoint(string directory, string tag)
 {
     /// With restart_latest, the latest checkpoint of the run, or null (restart_latest off, or no checkpoint yet). Options that
     /// differ from the checkpoint's are a <see cref="ConfigurationException"/> naming them, unless restart_accept_changes.

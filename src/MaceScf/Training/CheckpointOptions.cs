@@ -6,7 +6,7 @@ namespace MaceScf.Training;
 /// their comparison with those of a run that resumes from it (docs/training.md, "Checkpoints and restart"). A restart may
 /// extend the schedule (the last stage's end and max_num_epochs) and switch restart_latest / restart_accept_changes;
 /// any other difference is reported.
-public static class CheckpointOptions
+internal static class CheckpointOptions
 {
     public const string FileName = "options.json";
 

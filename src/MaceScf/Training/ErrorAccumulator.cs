@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Training;
 
 /// Sums of squared errors per property over the labelled entries of many batches, for RMSEs.
-public sealed class ErrorAccumulator
+internal sealed class ErrorAccumulator
 {
     private readonly Dictionary<string, (double Sum, double Count)> _sums = [];
 

@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// EMA of the parameters (docs/training.md, "Optimiser, lr and EMA"): after every optimiser step shadow −= (1 − d)(shadow − θ) with the warm-up decay
 /// d = min(decay, (1 + n)/(10 + n)); evaluation and the saved model use the shadow, swapped in and out.
-public sealed class ExponentialMovingAverage : IDisposable
+internal sealed class ExponentialMovingAverage : IDisposable
 {
     private readonly Parameter[] _parameters;
     private readonly Tensor[] _shadow;

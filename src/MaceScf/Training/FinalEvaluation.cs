@@ -5,11 +5,11 @@ using MaceScf.FixedPoint;
 namespace MaceScf.Training;
 
 /// One set of the end-of-run evaluation: train, valid or `test <config_type>`, and the final model's predictions on it.
-public sealed record EvaluatedSet(string Name, IReadOnlyList<FramePrediction> Predictions);
+internal sealed record EvaluatedSet(string Name, IReadOnlyList<FramePrediction> Predictions);
 
 /// The end-of-run evaluation of `macescf train`: the final model run as at inference, with a converged SCF, on train, valid
 /// and each test config_type. Per-epoch validation keeps each stage's own (training) SCF settings.
-public static class FinalEvaluation
+internal static class FinalEvaluation
 {
     /// The SCF of inference: <see cref="ScfOptions"/> defaults (initial_density local_guess, initial_fermi_level from_data) with
     /// inference_num_scf_steps, inference_scf_tolerance and inference_mixing_parameter, and constant_charge, scf_mixer,

@@ -19,7 +19,7 @@ public sealed record InferenceReport(IReadOnlyDictionary<string, double> Rmse, i
     /// Frames named in the warning before the rest are only counted.
     public const int NamedFrames = 5;
 
-    public static InferenceReport Of(IReadOnlyList<FramePrediction> predictions)
+    internal static InferenceReport Of(IReadOnlyList<FramePrediction> predictions)
     {
         var converged = predictions.Where(p => p.Results.Status == ScfStatus.Converged).ToList();
         var steps = predictions.Select(p => p.Results.Steps).DefaultIfEmpty(0).ToArray();

@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 /// later epoch of the stage ExponentialLR multiplies it by γ, or ReduceLROnPlateau by lr_factor once the last validation
 /// loss has not improved for more than scheduler_patience epochs (the plateau counter persists across stages). With
 /// schedulefree it is a no-op: the multiplier stays 1.
-public sealed class LearningRateSchedule(OptimizerOptions options)
+internal sealed class LearningRateSchedule(OptimizerOptions options)
 {
     /// Factor applied to the stage lr.
     public double Multiplier { get; private set; } = 1.0;

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace MaceScf.Training;
 
 /// The JSON-lines metrics file in results_dir: one object per epoch (docs/training.md, "Outputs").
-public sealed class MetricsLog(string path)
+internal sealed class MetricsLog(string path)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

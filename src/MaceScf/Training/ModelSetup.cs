@@ -121,7 +121,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
 
     /// --field_feature_norms average: per (l, width), the RMS of the unnormalised features Feat[ρ_ref] + F_ext + M·(μ − μ_off)
     /// over the atoms of the training frames with reference multipoles (the model's feature machinery, docs/math.md, "Field features").
-    public static FieldFeatureNorms AverageFieldFeatureNorms(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species,
+    internal static FieldFeatureNorms AverageFieldFeatureNorms(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species,
         ElectrostaticsOptions electrostatics, double fermiLevelOffset)
     {
         var frames = WithMultipoles(train, "field_feature_norms");
@@ -143,7 +143,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
 
     /// --atom_density_scaling average: per element, the RMS over the components of the training frames' reference multipoles
     /// (frames without them excluded through their weight).
-    public static AtomDensityScaling AverageAtomDensityScaling(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species, int maxL)
+    internal static AtomDensityScaling AverageAtomDensityScaling(IReadOnlyList<LabelledConfiguration> train, SpeciesTable species, int maxL)
     {
         WithMultipoles(train, "atom_density_scaling");
         int k = (maxL + 1) * (maxL + 1);

@@ -4,12 +4,12 @@ using TorchSharp.Modules;
 namespace MaceScf.Training;
 
 /// A named optimiser parameter group with its weight decay (docs/training.md, "Optimiser, lr and EMA").
-public sealed record ParameterGroup(string Name, double WeightDecay, IReadOnlyList<Parameter> Parameters);
+internal sealed record ParameterGroup(string Name, double WeightDecay, IReadOnlyList<Parameter> Parameters);
 
 /// Splits the fixed-point model's parameters into the groups of docs/training.md, "Optimiser, lr and EMA", in order: embedding, interactions_decay,
 /// interactions_no_decay, products, readouts, lr_source_maps (local_charges_weight_decay), field_dependent_charges_map
 /// (field_block_weight_decay), local_electron_energy and layer_feature_mixer (weight_decay). Empty groups are left out.
-public static class ParameterGroups
+internal static class ParameterGroups
 {
     public static IReadOnlyList<ParameterGroup> Of(FixedPointModel model, OptimizerOptions o)
     {

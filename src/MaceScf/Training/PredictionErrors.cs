@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// RMSEs of predictions against the labels their frames carry (unlabelled properties are left out), with the property names of
 /// <see cref="EpochReport.Rmse"/>.
-public static class PredictionErrors
+internal static class PredictionErrors
 {
     public static IReadOnlyDictionary<string, double> Rmse(IReadOnlyList<FramePrediction> predictions)
     {

@@ -3,7 +3,7 @@ namespace MaceScf.Training;
 /// An exclusive lock on a run: `{tag}.lock` in work_dir, held open with an operating-system file lock for the whole run, and
 /// `{tag}.lock.pid` beside it with the owner's process id (.NET refuses to read a file it locks). A second run of the same tag fails at once naming that process; the operating system
 /// releases the lock when its process ends, however it ends, so a lock file left by a killed run never blocks.
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
     private readonly FileStream _stream;
 

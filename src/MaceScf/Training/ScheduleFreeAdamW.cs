@@ -7,7 +7,7 @@ namespace MaceScf.Training;
 /// `AdamWScheduleFree` with its defaults: eps 1e-8, no warmup, r = 0, weight_lr_power 2. Per parameter it keeps the base
 /// sequence z, the average x (the evaluation point) and the second moment v; in train mode the parameters hold
 /// y = (1 − β1) z + β1 x, in eval mode x. Step counter, lr_max and the weight sum are per group.
-public sealed class ScheduleFreeAdamW : ITrainingOptimizer
+internal sealed class ScheduleFreeAdamW : ITrainingOptimizer
 {
     private const double Eps = 1e-8;
     private const double WeightLrPower = 2.0;

@@ -31,8 +31,11 @@ public sealed class Trainer
     private readonly ICommunicator _ranks;
     private readonly ScfOptions _inference;
 
-    /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process by default</param>
-    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks = null)
+    /// A trainer of one process.
+    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model) : this(config, sets, model, null) { }
+
+    /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process if null</param>
+    internal Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks)
     {
         _ranks = ranks ?? SingleProcess.Instance;
         _config = config;
@@ -279,7 +282,7 @@ public sealed class Trainer
     /// The stage's loss (mean over batches) and the RMSEs on a set, in the stage's mode; over several ranks each batch is split
     /// as in training and the sums are reduced, so every rank returns the same values. Each batch is reported to
     /// <paramref name="work"/> under <paramref name="phase"/>.
-    public (double Loss, IReadOnlyDictionary<string, double> Rmse) Evaluate(TrainingStage stage, IReadOnlyList<LabelledConfiguration> frames,
+    internal (double Loss, IReadOnlyDictionary<string, double> Rmse) Evaluate(TrainingStage stage, IReadOnlyList<LabelledConfiguration> frames,
         IProgress<WorkProgress>? work = null, string phase = "validation")
     {
         var errors = new ErrorAccumulator();

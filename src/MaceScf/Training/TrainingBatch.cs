@@ -7,7 +7,7 @@ namespace MaceScf.Training;
 
 /// A collated batch with the model inputs and every reference target as tensors; absent labels are zeros with weight 0,
 /// so they contribute nothing to the losses (docs/math.md, "Training losses"). Dispose it after the step.
-public sealed class TrainingBatch : IDisposable
+internal sealed class TrainingBatch : IDisposable
 {
     private readonly GraphBatch _graph;
 

@@ -7,14 +7,14 @@ namespace MaceScf.Training;
 /// The structures and atoms of the batch that every mean of a loss runs over. A rank's shard of a global batch divides its
 /// sums by the global batch's counts, so the ranks' losses and gradients add up to those of the global batch
 /// (docs/distributed.md).
-public readonly record struct LossNormalisation(int Structures, long Atoms)
+internal readonly record struct LossNormalisation(int Structures, long Atoms)
 {
     public static LossNormalisation Of(TrainingBatch b) => new(b.GraphCount, b.Batch.shape[0]);
 }
 
 /// The weighted loss L = Σ_k w_k L_k of a stage (docs/math.md, "Training losses"). Every "mean" runs over
 /// all elements, so zero-weight (absent) entries count in the denominator but contribute nothing.
-public static class TrainingLoss
+internal static class TrainingLoss
 {
     /// The total and each weighted term (for the log); the means run over <paramref name="over"/> (default: the batch).
     public static (Tensor Total, Dictionary<string, double> Terms) Compute(IReadOnlyList<LossTerm> terms, Prediction o, TrainingBatch b,

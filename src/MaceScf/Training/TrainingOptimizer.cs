@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// The optimiser as the trainer drives it: one lr per parameter group (in `ParameterGroups.Of` order), a step, and the
 /// schedule-free train/eval switch (a no-op for Adam and AdamW). Its state is saved to and loaded from a checkpoint folder.
-public interface ITrainingOptimizer : IDisposable
+internal interface ITrainingOptimizer : IDisposable
 {
     IReadOnlyList<double> LearningRates { get; }
 
@@ -42,7 +42,7 @@ public interface ITrainingOptimizer : IDisposable
 }
 
 /// Adam or AdamW from TorchSharp; its state is the checkpoint's `optimizer.pt`.
-public sealed class TorchOptimizer(OptimizerHelper optimizer) : ITrainingOptimizer
+internal sealed class TorchOptimizer(OptimizerHelper optimizer) : ITrainingOptimizer
 {
     public IReadOnlyList<double> LearningRates => optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
 

@@ -3,7 +3,7 @@ using MaceScf.Models;
 namespace MaceScf.Training;
 
 /// The model request of a training stage: its mode as the solution method, its SCF settings, and the outputs its loss needs.
-public static class TrainingRequest
+internal static class TrainingRequest
 {
     /// Most SCF steps of the unroll that replaces a failed implicit or linearised solve in training (keeps the graph small).
     public const int FallbackSteps = 15;

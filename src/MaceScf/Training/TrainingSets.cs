@@ -3,10 +3,27 @@ using MaceScf.Data;
 namespace MaceScf.Training;
 
 /// The labelled training, validation and test sets of a run and the species table (docs/training.md, "What a run does").
-/// <param name="Tests">the test file split by config_type, in order of first appearance</param>
-public sealed record TrainingSets(IReadOnlyList<LabelledConfiguration> Train, IReadOnlyList<LabelledConfiguration> Valid,
-    IReadOnlyList<(string Name, IReadOnlyList<LabelledConfiguration> Frames)> Tests, SpeciesTable Species)
+public sealed record TrainingSets
 {
+    /// <param name="tests">the test file split by config_type, in order of first appearance</param>
+    internal TrainingSets(IReadOnlyList<LabelledConfiguration> train, IReadOnlyList<LabelledConfiguration> valid,
+        IReadOnlyList<(string Name, IReadOnlyList<LabelledConfiguration> Frames)> tests, SpeciesTable species)
+    {
+        Train = train;
+        Valid = valid;
+        Tests = tests;
+        Species = species;
+    }
+
+    internal IReadOnlyList<LabelledConfiguration> Train { get; init; }
+
+    internal IReadOnlyList<LabelledConfiguration> Valid { get; init; }
+
+    /// The test file split by config_type, in order of first appearance.
+    internal IReadOnlyList<(string Name, IReadOnlyList<LabelledConfiguration> Frames)> Tests { get; init; }
+
+    internal SpeciesTable Species { get; init; }
+
     /// What the user should know about the data: keys in some frames only, inputs taken at their defaults, dipole masks
     /// (<see cref="HeadsCoverage"/>), and a validation split that leaves few training frames.
     public IReadOnlyList<string> Warnings { get; init; } = [];
@@ -14,7 +31,9 @@ public sealed record TrainingSets(IReadOnlyList<LabelledConfiguration> Train, IR
     /// Reads the files through the `heads` key mapping; without valid_file, valid_fraction of the training set (at least
     /// one frame) is split off with a permutation seeded by valid_set_seed. A mapped key absent from every frame of a file,
     /// and a missing file, are <see cref="InvalidDataException"/>s / <see cref="FileNotFoundException"/>s naming the option and file.
-    public static TrainingSets Load(DataOptions data, int multipoleMaxL)
+    public static TrainingSets Load(TrainingConfig config) => Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+
+    internal static TrainingSets Load(DataOptions data, int multipoleMaxL)
     {
         var extractor = new LabelExtractor(data.Heads, multipoleMaxL, data.ConfigTypeWeights);
         var warnings = new List<string>();
@@ -51,7 +70,7 @@ public sealed record TrainingSets(IReadOnlyList<LabelledConfiguration> Train, IR
 
     /// A seeded Fisher–Yates permutation; the first ⌈fraction·n⌉ frames of it (at least 1) are the validation set. A fraction
     /// that leaves no training frame is an <see cref="InvalidDataException"/> naming <paramref name="file"/>.
-    public static (List<LabelledConfiguration> Train, List<LabelledConfiguration> Valid) Split(IReadOnlyList<LabelledConfiguration> frames,
+    internal static (List<LabelledConfiguration> Train, List<LabelledConfiguration> Valid) Split(IReadOnlyList<LabelledConfiguration> frames,
         double fraction, int seed, string file = "the training file")
     {
         int validCount = Math.Max(1, (int)Math.Ceiling(fraction * frames.Count));

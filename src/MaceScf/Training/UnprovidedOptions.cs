@@ -2,7 +2,7 @@ namespace MaceScf.Training;
 
 /// Options the configuration accepts (so a Python config.yaml parses) but `macescf train` does not
 /// provide yet: setting one is an error before any work starts, never a silently ignored value.
-public static class UnprovidedOptions
+internal static class UnprovidedOptions
 {
     public static void Check(TrainingConfig config)
     {

@@ -84,10 +84,11 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(VectorOrder.Xyz)]
-    [InlineData(VectorOrder.Yzx)]
-    public void RotateWithWignerD(VectorOrder order)
+    [InlineData(nameof(VectorOrder.Xyz))]
+    [InlineData(nameof(VectorOrder.Yzx))]
+    public void RotateWithWignerD(string orderName)
     {
+        var order = Enum.Parse<VectorOrder>(orderName);
         using var scope = NewDisposeScope();
         var rng = new System.Random(11);
         var r = Reference.Randn([30, 3], 5);

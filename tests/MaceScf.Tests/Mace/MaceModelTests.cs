@@ -54,10 +54,11 @@ public class MaceModelTests(ITestOutputHelper output)
     /// Per-layer node features of a model keeping all hidden irreps transform with D(g) of their irreps, for harmonics of
     /// (x, y, z) as MACE and of (y, z, x) as the fixed-point model.
     [Theory]
-    [InlineData(VectorOrder.Xyz)]
-    [InlineData(VectorOrder.Yzx)]
-    public void LayerFeaturesAreEquivariant(VectorOrder order)
+    [InlineData(nameof(VectorOrder.Xyz))]
+    [InlineData(nameof(VectorOrder.Yzx))]
+    public void LayerFeaturesAreEquivariant(string orderName)
     {
+        var order = Enum.Parse<VectorOrder>(orderName);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
         var model = Model(32, keepLastLayerIrreps: true, order: order);

@@ -6,7 +6,7 @@ namespace MaceScf.Electrostatics;
 /// <param name="Order">B-spline order n (even); each atom touches n³ grid points.</param>
 /// <param name="Spacing">Largest grid spacing h (Å): every lattice vector a_d gets K_d ≥ |a_d|/h points.</param>
 /// <param name="EstimatedError">Estimated relative RMS error of forces and field features.</param>
-public sealed record MeshParameters(int Order, double Spacing, double EstimatedError)
+internal sealed record MeshParameters(int Order, double Spacing, double EstimatedError)
 {
     static readonly int[] Orders = [4, 6, 8, 10];
 

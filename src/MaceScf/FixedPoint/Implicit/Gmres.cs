@@ -7,7 +7,7 @@ namespace MaceScf.FixedPoint;
 /// problem min ‖β e₁ − H y‖ is solved in managed code by Givens rotations applied to each new column of H, in a fixed
 /// order on one thread, so the same products give the same bits (docs/errors.md, "Reproducibility": libtorch's `lstsq`
 /// did not). No restarts: at most <paramref name="maxIterations"/> products.
-public static class Gmres
+internal static class Gmres
 {
     /// x with ‖b − A x‖ ≤ tolerance · ‖b‖, or the best x after maxIterations; and the relative residual reached.
     public static (Tensor Solution, double RelativeResidual) Solve(Func<Tensor, Tensor> apply, Tensor b, double tolerance, int maxIterations)

@@ -15,7 +15,7 @@ public sealed record ForcesDerivation(ForcesMethod Method, string? FallbackReaso
 /// GMRES solve (forward, and the adjoint solve of the backward pass) reached <see cref="LinearizedSolution.KrylovResidualLimit"/>;
 /// otherwise it is run again with the SCF unrolled on the graph, so its derivative is that of the SCF that was run, never a
 /// wrong implicit one. The reason is reported in <see cref="ForcesDerivation.FallbackReason"/>.
-public static class ImplicitFallback
+internal static class ImplicitFallback
 {
     public const string NotConverged = "SCF not converged";
     public const string PoorSolve = "implicit solve poor";

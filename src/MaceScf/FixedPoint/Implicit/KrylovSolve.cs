@@ -4,7 +4,7 @@ namespace MaceScf.FixedPoint;
 
 /// A linear operator J given by matrix-free products: J u (Jacobian–vector) and Jᵀ v (vector–Jacobian); the solves with it
 /// record their relative residuals in <paramref name="Report"/> when one is given.
-public sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
+internal sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
     KrylovReport? Report = null);
 
 /// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
@@ -18,7 +18,7 @@ public sealed class KrylovReport
 
 /// Δ = J⁻¹ r by GMRES with Jacobian–vector products, differentiable in r: the backward pass solves the adjoint system
 /// Jᵀ w = ∂L/∂Δ by GMRES with vector–Jacobian products (the implicit-differentiation adjoint solve). J itself is a constant.
-public sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
+internal sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
 {
     public override string Name => nameof(KrylovSolve);
 

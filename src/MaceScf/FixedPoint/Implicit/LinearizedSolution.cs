@@ -13,7 +13,7 @@ namespace MaceScf.FixedPoint;
 /// * implicit detaches J, so the backward pass solves exactly the adjoint system Jᵀ w = ∂L/∂y. A force loss differentiates
 ///   dy*/dr = −J⁻¹ ∂R/∂r once more, which needs ∂J/∂θ: with force training implicit keeps J on the graph too.
 /// Both agree at a converged SCF because the term of ∂J/∂θ in dy*/dθ is multiplied by J⁻¹R(y_ref) = 0.
-public static class LinearizedSolution
+internal static class LinearizedSolution
 {
     /// Largest residual max|ρ − F(ρ)| (or charge error) of the solved density; above it training and forces fall back to an unroll.
     public const double DensityResidualLimit = 1e-5;

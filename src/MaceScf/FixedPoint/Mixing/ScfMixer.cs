@@ -11,7 +11,7 @@ public enum ScfMixer
 }
 
 /// The option spelling of <see cref="ScfMixer"/>: linear | anderson.
-public static class ScfMixerNames
+internal static class ScfMixerNames
 {
     public static ScfMixer Parse(string text) => text.Trim().ToLowerInvariant() switch
     {

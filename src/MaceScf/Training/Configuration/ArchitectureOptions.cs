@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// The architecture hyperparameters of the seed (MACE backbone, density representation, field
 /// features, update rule, readouts), named as the options, for building the model.
-public sealed record ArchitectureOptions
+internal sealed record ArchitectureOptions
 {
     public required double RMax { get; init; }
     public required string RadialType { get; init; }

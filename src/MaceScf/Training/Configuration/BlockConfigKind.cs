@@ -9,7 +9,7 @@ namespace MaceScf.Training;
 /// `"{'type': 'OneBodyVariableUpdate', 'potential_embedding_cls': 'BiasedLinearPotentialEmbedding'}"`.
 /// `type` must be one of <paramref name="types"/>; each key in <paramref name="classes"/> must name
 /// one of its listed classes, and any other key ending in `_cls` is unknown.
-public sealed class BlockConfigKind(IReadOnlyList<string> types, IReadOnlyDictionary<string, IReadOnlyList<string>> classes)
+internal sealed class BlockConfigKind(IReadOnlyList<string> types, IReadOnlyDictionary<string, IReadOnlyList<string>> classes)
     : ValueKind<BlockConfig>
 {
     public override string TypeName => "dict {type: ..., ...}";

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// True/False/true/false (the Python spelling and the YAML one).
-public sealed class BoolKind : ValueKind<bool>
+internal sealed class BoolKind : ValueKind<bool>
 {
     public override string TypeName => "bool";
 

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// One of a fixed set of names (case-sensitive, as in the Python command line).
-public sealed class ChoiceKind(params string[] choices) : ValueKind<string>
+internal sealed class ChoiceKind(params string[] choices) : ValueKind<string>
 {
     public IReadOnlyList<string> Choices { get; } = choices;
 

@@ -2,4 +2,4 @@ namespace MaceScf.Training;
 
 /// One `--name value` of the command line (name normalised to underscores; Text null for a bare
 /// `--flag`).
-public sealed record CommandLineValue(string Name, string? Text);
+internal sealed record CommandLineValue(string Name, string? Text);

@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// Writes a <see cref="TrainingConfig"/> as config.yaml text: every option, in registry order,
 /// with absolute paths, so that the text loads back to the same values from any folder.
-public static class ConfigRenderer
+internal static class ConfigRenderer
 {
     public static string Render(TrainingConfig config)
     {

@@ -6,7 +6,7 @@ namespace MaceScf.Training;
 
 /// Rules that involve more than one option, checked once all layers are merged. Each error
 /// names the option and where its value came from.
-public static class ConfigValidator
+internal static class ConfigValidator
 {
     public static void Validate(TrainingConfig config)
     {

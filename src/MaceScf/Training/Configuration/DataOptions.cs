@@ -3,7 +3,7 @@ using MaceScf.Data;
 namespace MaceScf.Training;
 
 /// Datasets, key mapping, splits, batching and data checks, named as the options (paths absolute).
-public sealed record DataOptions
+internal sealed record DataOptions
 {
     public required string TrainFile { get; init; }
     /// Null: split ValidFraction off the training set.

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// A finite floating-point number, optionally bounded below (inclusive or exclusive) and above.
-public sealed class DoubleKind(double? minimum = null, bool minimumExclusive = false, double? maximum = null) : ValueKind<double>
+internal sealed class DoubleKind(double? minimum = null, bool minimumExclusive = false, double? maximum = null) : ValueKind<double>
 {
     public override string TypeName => "float";
 

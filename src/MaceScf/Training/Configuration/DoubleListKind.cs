@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// A list of numbers: `[1.5, 3.0]` (YAML or command line) or a YAML sequence.
-public sealed class DoubleListKind(bool positive) : ValueKind<IReadOnlyList<double>>
+internal sealed class DoubleListKind(bool positive) : ValueKind<IReadOnlyList<double>>
 {
     public override string TypeName => "list of float";
 

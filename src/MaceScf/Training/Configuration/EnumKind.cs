@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// An enum written in snake_case (`unroll_scf`, `molecule_in_box`, `schedulefree`).
-public sealed class EnumKind<TEnum> : ValueKind<TEnum> where TEnum : struct, Enum
+internal sealed class EnumKind<TEnum> : ValueKind<TEnum> where TEnum : struct, Enum
 {
     readonly ChoiceKind _names = new(Enum.GetValues<TEnum>().Select(SnakeCase.Of).ToArray());
 

@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// Reads `--field_feature_norms`: None | average | a list of positive numbers. The list length is
 /// checked against the widths and max l once all options are known.
-public sealed class FieldFeatureNormsKind : ValueKind<FieldFeatureNormsSetting>
+internal sealed class FieldFeatureNormsKind : ValueKind<FieldFeatureNormsSetting>
 {
     public override string TypeName => "None | average | list of float";
 

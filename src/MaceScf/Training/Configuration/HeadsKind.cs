@@ -7,7 +7,7 @@ namespace MaceScf.Training;
 
 /// The `heads` key mapping: `{HEAD: {info_keys: {...}, arrays_keys: {...}}}`, checked by
 /// <see cref="KeyMapping.FromHeads"/>.
-public sealed class HeadsKind : ValueKind<KeyMapping>
+internal sealed class HeadsKind : ValueKind<KeyMapping>
 {
     public override string TypeName => "dict {HEAD: {info_keys: {...}, arrays_keys: {...}}}";
 

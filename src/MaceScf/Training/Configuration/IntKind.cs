@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// An integer, optionally with a lower bound.
-public sealed class IntKind(int? minimum = null) : ValueKind<int>
+internal sealed class IntKind(int? minimum = null) : ValueKind<int>
 {
     public override string TypeName => "int";
 

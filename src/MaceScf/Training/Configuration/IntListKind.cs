@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// A list of positive integers such as the radial MLP widths `[64, 64, 64]`.
-public sealed class IntListKind : ValueKind<IReadOnlyList<int>>
+internal sealed class IntListKind : ValueKind<IReadOnlyList<int>>
 {
     public override string TypeName => "list of int";
 

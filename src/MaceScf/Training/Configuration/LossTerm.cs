@@ -1,7 +1,7 @@
 namespace MaceScf.Training;
 
 /// One term of a stage's loss: its name, weight and options (`{weight: w, beta: 2.0}`).
-public sealed record LossTerm(string Name, double Weight, IReadOnlyList<KeyValuePair<string, double>> Options)
+internal sealed record LossTerm(string Name, double Weight, IReadOnlyList<KeyValuePair<string, double>> Options)
 {
     /// The loss names a stage may use (the seed's list plus the whole-structure variants of the
     /// per-atom charge, dipole and Fermi-level losses).

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// Reading YAML nodes with errors that name the key and position.
-public static class Nodes
+internal static class Nodes
 {
     static readonly HashSet<string> NoneWords = new(StringComparer.Ordinal) { "None", "none", "null", "Null", "NULL", "~" };
 

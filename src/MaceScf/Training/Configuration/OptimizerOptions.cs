@@ -1,7 +1,7 @@
 namespace MaceScf.Training;
 
 /// Optimiser, parameter-group weight decays, scheduler, EMA and clipping, named as the options.
-public sealed record OptimizerOptions
+internal sealed record OptimizerOptions
 {
     public required OptimizerKind Optimizer { get; init; }
     public required double Lr { get; init; }

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// Groups of options, in the order of `--help` and docs/configuration.md.
-public enum OptionSection
+internal enum OptionSection
 {
     Core,
     Run,
@@ -20,7 +20,7 @@ public enum OptionSection
 /// One training option: name (as on the command line and in config.yaml), section, value kind,
 /// default and help text. The registry <see cref="TrainingOptions"/> is the single source of
 /// truth for parsing, `--help`, rendering and the docs.
-public abstract class Option(string name, OptionSection section, string help, bool required)
+internal abstract class Option(string name, OptionSection section, string help, bool required)
 {
     public string Name { get; } = name;
 
@@ -51,7 +51,7 @@ public abstract class Option(string name, OptionSection section, string help, bo
 }
 
 /// A typed <see cref="Option"/>.
-public sealed class Option<T>(string name, OptionSection section, ValueKind<T> kind, T defaultValue, string help, bool required = false)
+internal sealed class Option<T>(string name, OptionSection section, ValueKind<T> kind, T defaultValue, string help, bool required = false)
     : Option(name, section, help, required)
 {
     public ValueKind<T> Kind { get; } = kind;

@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// `--help` text and the option tables of docs/configuration.md, both generated from
 /// <see cref="TrainingOptions"/>.
-public static class OptionDocs
+internal static class OptionDocs
 {
     /// Marks the generated part of docs/configuration.md.
     public const string BeginMarker = "<!-- BEGIN GENERATED OPTIONS (OptionDocs.Markdown) -->";

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// A value that may also be None (unset).
-public sealed class OptionalKind<T>(ValueKind<T> inner) : ValueKind<T?> where T : struct
+internal sealed class OptionalKind<T>(ValueKind<T> inner) : ValueKind<T?> where T : struct
 {
     public override string TypeName => inner.TypeName + " | None";
 

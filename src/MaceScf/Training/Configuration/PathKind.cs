@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// A file or folder. Relative paths resolve against the config file's folder (values from the
 /// file) or the current directory (command line and defaults); the stored value is absolute.
-public sealed class PathKind(string? requiredExtension = null) : ValueKind<string?>
+internal sealed class PathKind(string? requiredExtension = null) : ValueKind<string?>
 {
     public override string TypeName => requiredExtension is null ? "path" : $"path (*{requiredExtension})";
 

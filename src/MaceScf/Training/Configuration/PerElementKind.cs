@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// Reads None | average | `{Z: value}` (and, when <paramref name="allowJsonFile"/>, a .json path; when
 /// <paramref name="allowFoundation"/>, `foundation`). Keys are atomic numbers 1–118; with <paramref name="positive"/> values must be > 0.
-public sealed class PerElementKind(bool allowJsonFile, bool positive, bool allowFoundation = false) : ValueKind<PerElementSetting>
+internal sealed class PerElementKind(bool allowJsonFile, bool positive, bool allowFoundation = false) : ValueKind<PerElementSetting>
 {
     public override string TypeName => "None | average | dict {Z: float}" + (allowJsonFile ? " | path (*.json)" : "") + (allowFoundation ? " | foundation" : "");
 

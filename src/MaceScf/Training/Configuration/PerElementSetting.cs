@@ -2,7 +2,7 @@ namespace MaceScf.Training;
 
 /// `--E0s` and `--atom_density_scaling`: None, average, an explicit `{Z: value}` dict, or (E0s
 /// only) a .json file path or `foundation`.
-public sealed record PerElementSetting(SettingMode Mode, IReadOnlyDictionary<int, double> Values, string? FilePath)
+internal sealed record PerElementSetting(SettingMode Mode, IReadOnlyDictionary<int, double> Values, string? FilePath)
 {
     public static PerElementSetting None { get; } = new(SettingMode.None, new Dictionary<int, double>(), null);
 

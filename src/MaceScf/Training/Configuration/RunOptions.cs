@@ -2,7 +2,7 @@ namespace MaceScf.Training;
 
 /// Run identity, folders (None resolved to the work_dir defaults), device, precision, logging,
 /// evaluation and checkpoint settings, named as the options.
-public sealed record RunOptions
+internal sealed record RunOptions
 {
     public required string? Name { get; init; }
     public required int Seed { get; init; }

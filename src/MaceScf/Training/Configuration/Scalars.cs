@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// Writing scalars so that they read back the same.
-public static class Scalars
+internal static class Scalars
 {
     public static YamlScalarNode Plain(string text) => new(text) { Style = ScalarStyle.Plain };
 

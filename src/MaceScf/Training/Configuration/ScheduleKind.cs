@@ -6,7 +6,7 @@ namespace MaceScf.Training;
 
 /// Reads and writes `train_schedule` (a mapping keyed 0..n-1, or the same as a dict string) with
 /// the rules of the seed and the Python pipeline; see docs/configuration.md.
-public sealed class ScheduleKind : ValueKind<TrainSchedule>
+internal sealed class ScheduleKind : ValueKind<TrainSchedule>
 {
     static readonly string[] StageKeys = ["name", "start", "end", "loss", "lr", "fixed_point_training_options", "freeze"];
     static readonly string[] FixedPointKeys = ["mode", "scf", "linear_solve", "fixedpoint_scf_stability"];

@@ -1,7 +1,7 @@
 namespace MaceScf.Training;
 
 /// How a per-element or per-feature quantity is obtained.
-public enum SettingMode
+internal enum SettingMode
 {
     /// Not set: the neutral value (E0s absent, scales 1, norms 1).
     None,

@@ -3,7 +3,7 @@ using System.Text;
 namespace MaceScf.Training;
 
 /// Enum member names in the configuration's spelling: UnrollScf → unroll_scf.
-public static class SnakeCase
+internal static class SnakeCase
 {
     public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum => Of(value.ToString());
 

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// Free text; None leaves it unset.
-public sealed class TextKind : ValueKind<string?>
+internal sealed class TextKind : ValueKind<string?>
 {
     public override string TypeName => "str";
 

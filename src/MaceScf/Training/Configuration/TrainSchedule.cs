@@ -2,7 +2,7 @@ namespace MaceScf.Training;
 
 /// The `train_schedule`: stages 0..n-1, the first starting at epoch 0, each starting right after
 /// the previous one ends (ends inclusive).
-public sealed record TrainSchedule(IReadOnlyList<TrainingStage> Stages)
+internal sealed record TrainSchedule(IReadOnlyList<TrainingStage> Stages)
 {
     /// The last epoch of the last stage.
     public int LastEpoch => Stages[^1].End;

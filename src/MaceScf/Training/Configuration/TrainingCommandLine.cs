@@ -3,7 +3,7 @@ namespace MaceScf.Training;
 /// Splits `macescf train` arguments into `--config` and option values: `--name value`,
 /// `--name=value`, and for true/false options a bare `--name` (true), `--name True|False|true|false`
 /// or `--no_name` (false). Dashes in names are read as underscores (`--scf-convergence-summary`).
-public sealed record TrainingCommandLine(string? ConfigFile, IReadOnlyList<CommandLineValue> Values)
+internal sealed record TrainingCommandLine(string? ConfigFile, IReadOnlyList<CommandLineValue> Values)
 {
     static readonly string[] BoolWords = ["True", "False", "true", "false"];
 

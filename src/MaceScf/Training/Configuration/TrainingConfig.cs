@@ -18,25 +18,28 @@ public sealed class TrainingConfig
     public string? ConfigFile { get; }
 
     /// Every option's value, in registry order.
-    public IReadOnlyList<OptionValue> Values => TrainingOptions.All.Select(o => _values[o]).ToArray();
+    internal IReadOnlyList<OptionValue> Values => TrainingOptions.All.Select(o => _values[o]).ToArray();
 
-    public T Get<T>(Option<T> option) => (T)_values[option].Value!;
+    internal T Get<T>(Option<T> option) => (T)_values[option].Value!;
 
-    public OptionValue ValueOf(Option option) => _values[option];
+    internal OptionValue ValueOf(Option option) => _values[option];
 
-    public ValueSource SourceOf(Option option) => _values[option].Origin.Source;
+    internal ValueSource SourceOf(Option option) => _values[option].Origin.Source;
 
-    public TrainSchedule Schedule => Get(TrainingOptions.TrainSchedule)!;
+    internal TrainSchedule Schedule => Get(TrainingOptions.TrainSchedule)!;
 
     public KeyMapping Heads => Get(TrainingOptions.Heads)!;
 
-    public ArchitectureOptions Architecture => ArchitectureOptions.From(this);
+    internal ArchitectureOptions Architecture => ArchitectureOptions.From(this);
 
-    public DataOptions Data => DataOptions.From(this);
+    internal DataOptions Data => DataOptions.From(this);
 
-    public OptimizerOptions Optimizer => OptimizerOptions.From(this);
+    internal OptimizerOptions Optimizer => OptimizerOptions.From(this);
 
-    public RunOptions Run => RunOptions.From(this);
+    internal RunOptions Run => RunOptions.From(this);
+
+    /// The seed option: seed torch's random generator with it before building a model.
+    public int Seed => Get(TrainingOptions.Seed);
 
     /// The field-feature order actually used: field_feature_max_l, or atomic_multipoles_max_l when None.
     public int EffectiveFieldFeatureMaxL => Get(TrainingOptions.FieldFeatureMaxL) ?? Get(TrainingOptions.AtomicMultipolesMaxL);

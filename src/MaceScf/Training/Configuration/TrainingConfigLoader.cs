@@ -16,7 +16,7 @@ public static class TrainingConfigLoader
     }
 
     /// From a config file (or none) and command-line values.
-    public static TrainingConfig Load(string? configFile, IReadOnlyList<CommandLineValue> commandLine, string currentDirectory)
+    internal static TrainingConfig Load(string? configFile, IReadOnlyList<CommandLineValue> commandLine, string currentDirectory)
     {
         var values = Defaults(currentDirectory);
         string? file = null;
@@ -38,7 +38,7 @@ public static class TrainingConfigLoader
 
     /// From config.yaml text (named <paramref name="sourceName"/> in messages, relative paths
     /// resolved against <paramref name="baseDirectory"/>) and command-line values.
-    public static TrainingConfig FromText(string yaml, string sourceName, string baseDirectory, IReadOnlyList<CommandLineValue> commandLine)
+    internal static TrainingConfig FromText(string yaml, string sourceName, string baseDirectory, IReadOnlyList<CommandLineValue> commandLine)
     {
         var values = Defaults(baseDirectory);
         ApplyFile(values, yaml, sourceName, baseDirectory);

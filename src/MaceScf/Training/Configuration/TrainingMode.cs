@@ -14,7 +14,7 @@ public enum TrainingMode
 }
 
 /// `fixed_point_training_options.linear_solve`.
-public enum LinearSolve
+internal enum LinearSolve
 {
     /// Dense inverse (the only choice for linearize_solve).
     Inverse,

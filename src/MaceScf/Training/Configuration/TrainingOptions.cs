@@ -5,7 +5,7 @@ using static MaceScf.Training.OptionSection;
 namespace MaceScf.Training;
 
 /// `--optimizer`.
-public enum OptimizerKind
+internal enum OptimizerKind
 {
     Adam,
     Adamw,
@@ -14,7 +14,7 @@ public enum OptimizerKind
 }
 
 /// `--default_dtype`.
-public enum DefaultDtype
+internal enum DefaultDtype
 {
     Float32,
     Float64,
@@ -23,7 +23,7 @@ public enum DefaultDtype
 /// Every option of `macescf train`, with type, default and help: the single source of truth for
 /// config.yaml, the command line, `--help`, `--print-config` and docs/configuration.md. Names and
 /// defaults follow the Python `run_train.py` (docs/compatibility.md, "Defaults").
-public static class TrainingOptions
+internal static class TrainingOptions
 {
     static readonly List<Option> Registered = [];
 

@@ -3,7 +3,7 @@ namespace MaceScf.Training;
 /// One `train_schedule` stage: epochs Start..End inclusive, loss terms, learning rate for every
 /// parameter group (with per-group overrides `<group>_lr`), the fixed-point training options and the frozen parameter
 /// groups (`freeze`; null: the `freeze` option's).
-public sealed record TrainingStage(
+internal sealed record TrainingStage(
     int Index,
     string Name,
     int Start,

@@ -8,7 +8,7 @@ namespace MaceScf.Training;
 /// meaningful positions (they are not inside a command-line argument). With an
 /// <see cref="Anchor"/>, errors point there: a dict or list written as a quoted string in the
 /// file is reported at that string.
-public sealed record ValueContext(string Source, string KeyPath, string BaseDirectory, bool HasPositions)
+internal sealed record ValueContext(string Source, string KeyPath, string BaseDirectory, bool HasPositions)
 {
     public Mark? Anchor { get; init; }
 

@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// How one option's value is read from YAML (config file or command line), checked, and
 /// written back as YAML.
-public abstract class ValueKind<T>
+internal abstract class ValueKind<T>
 {
     /// The type as shown in `--help` and docs/configuration.md.
     public abstract string TypeName { get; }

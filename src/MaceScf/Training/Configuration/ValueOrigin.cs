@@ -2,7 +2,7 @@ namespace MaceScf.Training;
 
 /// Where an option's value came from: the layer, and the config file position or the
 /// command-line option that set it.
-public sealed record ValueOrigin(ValueSource Source, string Where, long? Line, long? Column)
+internal sealed record ValueOrigin(ValueSource Source, string Where, long? Line, long? Column)
 {
     public static ValueOrigin Default { get; } = new(ValueSource.Default, "default", null, null);
 

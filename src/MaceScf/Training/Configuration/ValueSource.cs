@@ -1,7 +1,7 @@
 namespace MaceScf.Training;
 
 /// Which layer set an option's value: defaults ← config file ← command line.
-public enum ValueSource
+internal enum ValueSource
 {
     Default,
     ConfigFile,

@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace MaceScf.Training;
 
 /// A mapping of names to non-negative weights, e.g. `config_type_weights: {Default: 1.0}`.
-public sealed class WeightMapKind : ValueKind<IReadOnlyDictionary<string, double>>
+internal sealed class WeightMapKind : ValueKind<IReadOnlyDictionary<string, double>>
 {
     public override string TypeName => "dict name → float";
 

@@ -5,7 +5,7 @@ namespace MaceScf.Training;
 
 /// YAML text of nodes: whole documents for `--print-config`, one-line flow text for help,
 /// docs and provenance lines.
-public static class YamlText
+internal static class YamlText
 {
     public static string Document(YamlNode root)
     {
