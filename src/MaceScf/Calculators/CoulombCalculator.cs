@@ -4,14 +4,18 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// Electrostatics of given Gaussian multipoles (<see cref="Structure.Multipoles"/>) on one structure, no machine-learned
 /// model: the energy (terms coulomb and external_field, E·P in an applied field), forces −∂(E_Coulomb + E·P)/∂r, the
 /// potential at the atoms, the total charge and dipole and the unnormalised field features (Hartree + external field +
-/// potential shift μ − <paramref name="fermiLevelOffset"/> when the structure has a Fermi level).
+/// potential shift μ − μ_off when the structure has a Fermi level).
+/// </summary>
 public sealed class CoulombCalculator : Calculator
 {
     private readonly double? _fermiLevelOffset;
 
+    /// <summary>A calculator with these electrostatics settings.</summary>
+    /// <param name="options">the electrostatics settings (checked here)</param>
     /// <param name="fermiLevelOffset">μ_off of the potential shift; null: structures' Fermi levels are ignored</param>
     public CoulombCalculator(ElectrostaticsOptions options, double? fermiLevelOffset = null)
     {
@@ -21,14 +25,18 @@ public sealed class CoulombCalculator : Calculator
         _fermiLevelOffset = fermiLevelOffset;
     }
 
+    /// <summary>The electrostatics settings of this calculator.</summary>
     public ElectrostaticsOptions Options { get; }
 
     internal FieldFeatureLayout Layout { get; }
 
+    /// <summary>
     /// The boundary method the frame is evaluated with (mixed_periodic and auto resolved from its pbc).
+    /// </summary>
     public BoundaryMethod MethodFor(Configuration configuration) =>
         ElectrostaticsPlan.ResolveMethods(Options.Method, [configuration.Pbc])[0];
 
+    /// <inheritdoc/>
     /// <exception cref="InvalidDataException">the frame cannot be evaluated; the message names it.</exception>
     protected override CalculatorResults Compute(Structure structure, CalculatorProperties properties)
     {

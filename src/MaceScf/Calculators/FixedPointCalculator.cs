@@ -4,21 +4,24 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// A fixed-point SCF model as a calculator. With a warm start (<see cref="WarmStart"/>), each SCF starts from the converged
 /// densities and Fermi levels of the previous calls, the last one or extrapolated in time (as initial_density and
 /// initial_fermi_level from_data), instead of the options' starting point; the state is dropped when the number of atoms,
 /// the species, the cell or the pbc change. A failed SCF throws <see cref="ScfDivergedException"/> (or, for a density that
 /// does not respond to the Fermi level, <see cref="ScfFailedException"/>) from <see cref="Calculator.Calculate"/>;
 /// <see cref="ModelCalculator.CalculateAll"/> reports it in the status instead.
+/// </summary>
 public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions options, WarmStart warmStart = WarmStart.None)
     : ModelCalculator(model, model.Hyperparameters.FermiLevelOffset)
 {
     /// Converged densities and Fermi levels of the last calls, newest first.
     private readonly List<(double[,] Density, double FermiLevel)> _previous = [];
 
+    /// <summary>The SCF settings of this calculator.</summary>
     public ScfOptions Options { get; } = options;
 
-    protected override bool StartsFromData => Options.InitialDensity == InitialDensity.FromData;
+    private protected override bool StartsFromData => Options.InitialDensity == InitialDensity.FromData;
 
     private protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
     {
@@ -29,6 +32,7 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
         Scf = warmStart ? Options with { InitialDensity = InitialDensity.FromData, InitialFermiLevel = InitialFermiLevel.FromData } : Options,
     };
 
+    /// <inheritdoc/>
     protected override CalculatorResults Compute(Structure structure, CalculatorProperties properties)
     {
         using var scope = NewDisposeScope();
@@ -57,5 +61,6 @@ public sealed class FixedPointCalculator(FixedPointModel model, ScfOptions optio
         return new ScfStart(density.to_type(Model.Dtype), tensor(new[] { fermiLevel }, dtype: Model.Dtype));
     }
 
+    /// <inheritdoc/>
     protected override void ResetState() => _previous.Clear();
 }

@@ -3,7 +3,7 @@ using MaceScf.Models;
 
 namespace MaceScf.Calculators;
 
-/// The plain MACE backbone as a calculator: energy, forces and stress, no SCF.
+/// <summary>The plain MACE backbone as a calculator: energy, forces and stress, no SCF.</summary>
 public sealed class MaceCalculator(MaceModel model) : ModelCalculator(model, 0.0)
 {
     private protected override PredictionRequest Request(CalculatorProperties properties, bool warmStart) => new()
@@ -12,5 +12,6 @@ public sealed class MaceCalculator(MaceModel model) : ModelCalculator(model, 0.0
         Stress = properties.HasFlag(CalculatorProperties.Stress),
     };
 
+    /// <inheritdoc/>
     protected override CalculatorResults Compute(Structure structure, CalculatorProperties properties) => Batch([structure], properties, null).Single();
 }

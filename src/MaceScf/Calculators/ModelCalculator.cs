@@ -6,9 +6,11 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// A calculator on top of a model's one door (<see cref="IAtomisticModel.Predict"/>). Besides single structures it evaluates
 /// many in batches (<see cref="CalculateAll"/>, what `macescf eval` does), where a diverged SCF is reported in the results'
 /// status rather than thrown, so a file can be scanned to its end.
+/// </summary>
 public abstract class ModelCalculator : Calculator
 {
     private readonly double defaultFermiLevel;
@@ -21,7 +23,7 @@ public abstract class ModelCalculator : Calculator
 
     internal IAtomisticModel Model { get; }
 
-    /// The results of every structure, <paramref name="batchSize"/> structures per model call.
+    /// <summary>The results of every structure, <paramref name="batchSize"/> structures per model call.</summary>
     public IEnumerable<CalculatorResults> CalculateAll(IReadOnlyList<Structure> structures, CalculatorProperties properties, int batchSize = 4)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "the batch size must be ≥ 1");
@@ -32,8 +34,8 @@ public abstract class ModelCalculator : Calculator
     /// The request for these properties (the SCF settings of a self-consistent model).
     private protected abstract PredictionRequest Request(CalculatorProperties properties, bool warmStart);
 
-    /// Whether the SCF starts from the structures' multipoles (initial_density from_data).
-    protected virtual bool StartsFromData => false;
+    /// <summary>Whether the SCF starts from the structures' multipoles (initial_density from_data).</summary>
+    private protected virtual bool StartsFromData => false;
 
     /// One batch through the model; <paramref name="start"/> overrides the structures' multipoles as the SCF start.
     private protected IReadOnlyList<CalculatorResults> Batch(Structure[] structures, CalculatorProperties properties, ScfStart? start)

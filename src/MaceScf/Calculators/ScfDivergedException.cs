@@ -2,11 +2,13 @@ using MaceScf.FixedPoint;
 
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// The SCF of a structure failed (<see cref="ScfResult.Failed"/>): its energy and forces are not a solution and are not
 /// handed out.
+/// </summary>
 public class ScfFailedException(string message, CalculatorResults results) : Exception(message)
 {
-    /// The failed run (status, steps and history), for reporting.
+    /// <summary>The failed run (status, steps and history), for reporting.</summary>
     public CalculatorResults Results { get; } = results;
 
     /// Throws the exception that describes failed results: <see cref="ScfDivergedException"/> for a diverged SCF, this one
@@ -20,11 +22,11 @@ public class ScfFailedException(string message, CalculatorResults results) : Exc
     }
 }
 
-/// The SCF of a structure diverged.
+/// <summary>The SCF of a structure diverged.</summary>
 public sealed class ScfDivergedException(string message, CalculatorResults results) : ScfFailedException(message, results)
 {
-    /// The exception for diverged results: how many updates and the last mean |Δp|.
-    public static ScfDivergedException For(CalculatorResults results) => new(
+    /// <summary>The exception for diverged results: how many updates and the last mean |Δp|.</summary>
+    internal static ScfDivergedException For(CalculatorResults results) => new(
         $"the SCF diverged after {results.Steps} update(s) (last mean |Δp| {(results.History.Length == 0 ? double.NaN : results.History[^1]):E2})",
         results);
 }

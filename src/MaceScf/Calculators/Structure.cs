@@ -2,8 +2,10 @@ using MaceScf.Data;
 
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// What a calculator is asked about: one structure and the conditions it is run at (ASE's Atoms with its charge, field and
 /// Fermi level). Never reference labels.
+/// </summary>
 /// <param name="Atoms">species, positions, cell and pbc</param>
 /// <param name="TotalCharge">total charge (e) held in a constant-charge SCF; null for neutral</param>
 /// <param name="FermiLevel">Fermi level (V) of a constant-μ SCF and where a constant-charge SCF starts μ; null for the model's offset</param>
@@ -18,14 +20,17 @@ public sealed record Structure(Configuration Atoms, double? TotalCharge = null, 
         frame.TotalCharge.IsPresent ? frame.TotalCharge.Value : null, frame.FermiLevel.IsPresent ? frame.FermiLevel.Value : null,
         frame.ExternalField.IsPresent ? frame.ExternalField.Value : null, frame.AtomicMultipoles.IsPresent ? frame.AtomicMultipoles.Value : null);
 
+    /// <summary>
     /// The frames of an extended XYZ file with their conditions, read through <paramref name="keys"/> (the canonical key names
     /// total_charge, fermi_level, external_field and atomic_multipoles by default); multipoles keep (L+1)² columns.
+    /// </summary>
     public static IEnumerable<Structure> ReadAll(string path, KeyMapping? keys = null, int multipoleMaxL = 1)
     {
         var extractor = new LabelExtractor(keys ?? KeyMapping.Default, multipoleMaxL);
         return ExtXyzReader.Read(path).Select(frame => Of(extractor.Extract(frame)));
     }
 
+    /// <summary>Whether any direction is periodic.</summary>
     public bool Periodic => Atoms.Pbc.Any(p => p);
 
     /// A deep copy, so that a caller changing its arrays in place does not change a cached structure.

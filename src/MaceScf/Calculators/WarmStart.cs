@@ -1,16 +1,18 @@
 namespace MaceScf.Calculators;
 
+/// <summary>
 /// Where each SCF of a calculator called step after step (an MD run, `--warm_start`, docs/md.md) starts: from the SCF options' starting point, or from the converged
 /// density and Fermi level of the previous steps, extrapolated in time as Born–Oppenheimer MD codes do.
+/// </summary>
 public enum WarmStart
 {
-    /// Every step from the SCF options' initial density and Fermi level (`--no-warm-start`).
+    /// <summary>Every step from the SCF options' initial density and Fermi level (`--no-warm-start`).</summary>
     None,
-    /// The previous step's density and Fermi level.
+    /// <summary>The previous step's density and Fermi level.</summary>
     Last,
-    /// 2 y(t−1) − y(t−2): exact for densities that change linearly in time.
+    /// <summary>2 y(t−1) − y(t−2): exact for densities that change linearly in time.</summary>
     Linear,
-    /// 3 y(t−1) − 3 y(t−2) + y(t−3): exact for quadratic change.
+    /// <summary>3 y(t−1) − 3 y(t−2) + y(t−3): exact for quadratic change.</summary>
     Quadratic,
 }
 

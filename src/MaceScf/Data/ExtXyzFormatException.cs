@@ -1,9 +1,16 @@
 namespace MaceScf.Data;
 
+/// <summary>
 /// Malformed extended-XYZ input. The message names the file, the zero-based frame index, the
 /// one-based line number and what was expected there.
+/// </summary>
 public sealed class ExtXyzFormatException : FormatException
 {
+    /// <summary>An error at a frame and line of a file.</summary>
+    /// <param name="fileName">the file read</param>
+    /// <param name="frame">zero-based frame index</param>
+    /// <param name="line">one-based line number</param>
+    /// <param name="problem">what was expected there</param>
     public ExtXyzFormatException(string fileName, int frame, long line, string problem)
         : base($"{fileName}: frame {frame}, line {line}: {problem}")
     {
@@ -13,15 +20,16 @@ public sealed class ExtXyzFormatException : FormatException
         Problem = problem;
     }
 
+    /// <summary>The file that was read.</summary>
     public string FileName { get; }
 
-    /// Zero-based frame index.
+    /// <summary>Zero-based frame index.</summary>
     public int Frame { get; }
 
-    /// One-based line number.
+    /// <summary>One-based line number.</summary>
     public long Line { get; }
 
-    /// What was wrong, without the location.
+    /// <summary>What was wrong, without the location.</summary>
     public string Problem { get; }
 }
 

@@ -2,32 +2,38 @@ using System.Text;
 
 namespace MaceScf.Data;
 
+/// <summary>
 /// Reads extended XYZ (ASE conventions) frame by frame. Frames are produced lazily, so a file
 /// of any size is read with memory for one frame at a time. Every problem raises an
 /// <see cref="ExtXyzFormatException"/>; nothing is skipped silently.
+/// </summary>
 public static class ExtXyzReader
 {
     private const int BufferSize = 1 << 16;
 
+    /// <summary>
     /// Streams the frames of a file. The file is opened when enumeration starts and closed when
     /// it ends (or the enumerator is disposed).
+    /// </summary>
     public static IEnumerable<Configuration> Read(string path)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, BufferSize);
         foreach (var configuration in Read(reader, path)) yield return configuration;
     }
 
+    /// <summary>
     /// Streams the frames of already opened text; <paramref name="sourceName"/> names it in errors.
+    /// </summary>
     public static IEnumerable<Configuration> Read(TextReader reader, string sourceName)
     {
         var frames = new FrameReader(reader, sourceName);
         while (frames.ReadFrame() is { } configuration) yield return configuration;
     }
 
-    /// Reads every frame of a file into memory.
+    /// <summary>Reads every frame of a file into memory.</summary>
     public static List<Configuration> ReadAll(string path) => Read(path).ToList();
 
-    /// Parses frames from a string (handy for tests and small snippets).
+    /// <summary>Parses frames from a string (handy for tests and small snippets).</summary>
     public static List<Configuration> ReadAllFromString(string text, string sourceName = "<string>") =>
         Read(new StringReader(text), sourceName).ToList();
 

@@ -2,17 +2,21 @@ using System.Text;
 
 namespace MaceScf.Data;
 
+/// <summary>
 /// Writes extended XYZ that <see cref="ExtXyzReader"/> and ASE read back exactly: Lattice,
 /// Properties, info values, pbc, then one line per atom (species, pos, then every array).
 /// Doubles use shortest round-trip formatting in the invariant culture.
+/// </summary>
 public static class ExtXyzWriter
 {
     private static readonly HashSet<string> ReservedInfoKeys = new(StringComparer.Ordinal) { "Lattice", "Properties", "pbc" };
 
+    /// <summary>
     /// Writes all frames to <paramref name="path"/> through a temporary file in the same folder
     /// that replaces the target only once everything is written, so a crash leaves either the old
     /// file or the complete new one. A non-finite number in any frame stops the write (the old file
     /// is kept): no command writes NaN or infinity (docs/errors.md).
+    /// </summary>
     public static void Write(string path, IEnumerable<Configuration> frames)
     {
         string fullPath = Path.GetFullPath(path);
@@ -40,6 +44,8 @@ public static class ExtXyzWriter
         }
     }
 
+    /// <summary>Writes frames to a text writer.</summary>
+    /// <exception cref="InvalidDataException">a frame holds a value that is not finite</exception>
     public static void Write(TextWriter writer, IEnumerable<Configuration> frames)
     {
         int index = 0;
@@ -53,7 +59,7 @@ public static class ExtXyzWriter
         }
     }
 
-    /// Writes frames to a string (handy for tests and small snippets).
+    /// <summary>Writes frames to a string (handy for tests and small snippets).</summary>
     public static string WriteToString(IEnumerable<Configuration> frames)
     {
         var writer = new StringWriter();
@@ -61,6 +67,7 @@ public static class ExtXyzWriter
         return writer.ToString();
     }
 
+    /// <summary>Writes one frame to a text writer (values are not checked for finiteness).</summary>
     public static void WriteFrame(TextWriter writer, Configuration frame)
     {
         var arrays = CheckedArrays(frame);

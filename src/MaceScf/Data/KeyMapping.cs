@@ -2,11 +2,18 @@ using System.Collections;
 
 namespace MaceScf.Data;
 
+/// <summary>
 /// The `heads` mapping of config.yaml: canonical property name → key in the file, for per-frame
 /// info values (info_keys) and per-atom arrays (arrays_keys). As in the Python pipeline,
 /// total_charge must be mapped, and energy and forces default to the key "none" (absent).
+/// </summary>
 public sealed class KeyMapping
 {
+    /// <summary>A mapping named <paramref name="headName"/>.</summary>
+    /// <param name="headName">the head's name in config.yaml</param>
+    /// <param name="infoKeys">canonical per-frame property → key in the file (or "none")</param>
+    /// <param name="arraysKeys">canonical per-atom property → key in the file (or "none")</param>
+    /// <exception cref="ArgumentException">an unknown property, a property of the wrong kind, or total_charge unmapped</exception>
     public KeyMapping(string headName, IReadOnlyDictionary<string, string> infoKeys, IReadOnlyDictionary<string, string> arraysKeys)
     {
         HeadName = headName;
@@ -21,24 +28,28 @@ public sealed class KeyMapping
         ArraysKeys = arrays;
     }
 
-    /// Free name of the head; used only in messages.
+    /// <summary>Free name of the head; used only in messages.</summary>
     public string HeadName { get; }
 
-    /// Canonical per-frame property → info key (after the defaults above).
+    /// <summary>Canonical per-frame property → info key (after the defaults above).</summary>
     public IReadOnlyDictionary<string, string> InfoKeys { get; }
 
-    /// Canonical per-atom property → arrays key (after the defaults above).
+    /// <summary>Canonical per-atom property → arrays key (after the defaults above).</summary>
     public IReadOnlyDictionary<string, string> ArraysKeys { get; }
 
+    /// <summary>
     /// Every property under its canonical name (energy → "energy", forces → "forces", ...), the
     /// layout our own writers use.
+    /// </summary>
     public static KeyMapping Default { get; } = new(
         "Default",
         PropertyKeys.InfoProperties.Where(p => p != PropertyKeys.Head).ToDictionary(p => p),
         PropertyKeys.ArrayProperties.ToDictionary(p => p));
 
+    /// <summary>
     /// Reads the `heads` section as YAML gives it: exactly one head holding info_keys and
     /// arrays_keys mappings (nested dictionaries with string values).
+    /// </summary>
     public static KeyMapping FromHeads(IDictionary heads)
     {
         if (heads.Count != 1)

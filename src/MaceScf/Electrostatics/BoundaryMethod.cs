@@ -1,19 +1,25 @@
 namespace MaceScf.Electrostatics;
 
+/// <summary>
 /// How the electrostatics treat the boundaries (`--electrostatic_pbc_method`); docs/math.md, "Boundary corrections".
+/// </summary>
 public enum BoundaryMethod
 {
-    /// Open boundaries: analytic pair sums between Gaussians, no cell used.
+    /// <summary>Open boundaries: analytic pair sums between Gaussians, no cell used.</summary>
     Realspace,
-    /// Fully periodic reciprocal-space sum with a neutralising background (tin-foil).
+    /// <summary>Fully periodic reciprocal-space sum with a neutralising background (tin-foil).</summary>
     Pbc,
+    /// <summary>
     /// Periodic in x and y, vacuum along z: reciprocal-space sum plus the dipole correction along z.
+    /// </summary>
     Slab,
+    /// <summary>
     /// Finite system in a periodic box: reciprocal-space sum plus the Makov–Payne/Dabo correction.
+    /// </summary>
     MoleculeInBox,
-    /// Per structure from its pbc flags: FFF → molecule_in_box, TTF → slab, anything else → pbc.
+    /// <summary>Per structure from its pbc flags: FFF → molecule_in_box, TTF → slab, anything else → pbc.</summary>
     MixedPeriodic,
-    /// mixed_periodic if any structure of the batch has a periodic direction, else realspace.
+    /// <summary>mixed_periodic if any structure of the batch has a periodic direction, else realspace.</summary>
     Auto,
 }
 

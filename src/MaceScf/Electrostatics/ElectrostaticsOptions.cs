@@ -1,49 +1,57 @@
 namespace MaceScf.Electrostatics;
 
-/// Settings of the Gaussian-multipole electrostatics. Defaults follow the Python command line.
+/// <summary>Settings of the Gaussian-multipole electrostatics. Defaults follow the Python command line.</summary>
 public sealed record ElectrostaticsOptions
 {
-    /// Largest angular order supported by the Gaussian basis (quadrupoles).
+    /// <summary>Largest angular order supported by the Gaussian basis (quadrupoles).</summary>
     public const int MaxSupportedL = 2;
 
-    /// `--atomic_multipoles_smearing_width` σ in Å, shared by all atoms.
+    /// <summary>`--atomic_multipoles_smearing_width` σ in Å, shared by all atoms.</summary>
     public double SmearingWidth { get; init; } = 1.5;
 
-    /// `--atomic_multipoles_max_l`: the density has (L+1)² coefficients per atom.
+    /// <summary>`--atomic_multipoles_max_l`: the density has (L+1)² coefficients per atom.</summary>
     public int DensityMaxL { get; init; } = 1;
 
-    /// `--field_feature_widths` in Å.
+    /// <summary>`--field_feature_widths` in Å.</summary>
     public IReadOnlyList<double> FieldFeatureWidths { get; init; } = [1.0, 2.0];
 
-    /// `--field_feature_max_l`.
+    /// <summary>`--field_feature_max_l`.</summary>
     public int FieldFeatureMaxL { get; init; } = 1;
 
+    /// <summary>
     /// `--kspace_cutoff_factor`: k_c = factor × 2.25 (max_l+1)^0.3 / σ_min (docs/math.md, "Reciprocal-space sums").
+    /// </summary>
     public double KspaceCutoffFactor { get; init; } = 1.25;
 
+    /// <summary>
     /// `--kspace_method`: direct reciprocal sum (ewald), particle-mesh Ewald (pme), or by size (auto).
+    /// </summary>
     public KspaceMethod KspaceMethod { get; init; } = KspaceMethod.Auto;
 
+    /// <summary>
     /// `--electrostatics_accuracy`: target relative RMS error of forces and field features of the
     /// particle mesh, from which its spline order and grid spacing are chosen (<see cref="MeshParameters"/>).
+    /// </summary>
     public double ElectrostaticsAccuracy { get; init; } = 1e-6;
 
-    /// `--electrostatic_pbc_method`.
+    /// <summary>`--electrostatic_pbc_method`.</summary>
     public BoundaryMethod Method { get; init; } = BoundaryMethod.MixedPeriodic;
 
-    /// `--include_electrostatic_self_interaction`: the energy keeps each Gaussian's self-energy.
+    /// <summary>`--include_electrostatic_self_interaction`: the energy keeps each Gaussian's self-energy.</summary>
     public bool IncludeSelfInteraction { get; init; } = true;
 
-    /// `--include_field_si`: an atom's own density contributes to its own field features.
+    /// <summary>`--include_field_si`: an atom's own density contributes to its own field features.</summary>
     public bool IncludeFieldSelfInteraction { get; init; }
 
-    /// Coefficients per atom, (L+1)².
+    /// <summary>Coefficients per atom, (L+1)².</summary>
     public int DensityCoefficientCount => (DensityMaxL + 1) * (DensityMaxL + 1);
 
-    /// Features per atom, S (Lf+1)².
+    /// <summary>Features per atom, S (Lf+1)².</summary>
     public int FieldFeatureCount => FieldFeatureWidths.Count * (FieldFeatureMaxL + 1) * (FieldFeatureMaxL + 1);
 
+    /// <summary>
     /// Heuristic cutoff 0.75·3·(L+1)^0.3/σ_min before the factor (docs/math.md, "Reciprocal-space sums").
+    /// </summary>
     public double HeuristicKspaceCutoff
     {
         get
@@ -54,10 +62,10 @@ public sealed record ElectrostaticsOptions
         }
     }
 
-    /// Reciprocal-space cutoff k_c in Å⁻¹.
+    /// <summary>Reciprocal-space cutoff k_c in Å⁻¹.</summary>
     public double KspaceCutoff => KspaceCutoffFactor * HeuristicKspaceCutoff;
 
-    /// Throws an <see cref="ArgumentException"/> describing the first invalid setting.
+    /// <summary>Throws an <see cref="ArgumentException"/> describing the first invalid setting.</summary>
     public void Validate()
     {
         if (!(SmearingWidth > 0)) throw new ArgumentException($"smearing width must be positive, got {SmearingWidth}");

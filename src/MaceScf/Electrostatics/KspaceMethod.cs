@@ -1,13 +1,19 @@
 namespace MaceScf.Electrostatics;
 
-/// How the reciprocal-space part of the periodic methods is evaluated (`--kspace_method`).
+/// <summary>How the reciprocal-space part of the periodic methods is evaluated (`--kspace_method`).</summary>
 public enum KspaceMethod
 {
+    /// <summary>
     /// Direct sum over all reciprocal-lattice vectors with |k| ≤ k_c: O(N·K), the exact reference.
+    /// </summary>
     Ewald,
+    /// <summary>
     /// Particle-mesh Ewald: multipoles spread on a grid with B-splines, FFT; O(N·order³ + grid log grid).
+    /// </summary>
     Pme,
+    /// <summary>
     /// Ewald below <see cref="KspaceMethodNames.AutoPmeThreshold"/> atoms per structure, PME from there on.
+    /// </summary>
     Auto,
 }
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Equivariant;
 
 /// An elementwise activation scaled to unit second moment under z ~ N(0,1) (e3nn's normalize2mom):
-/// c = E[f(z)²]^{−1/2}, estimated as e3nn does from 10⁶ float64 samples of a CPU generator seeded 0; when |c − 1| < 1e-4
+/// c = E[f(z)²]^{−1/2}, estimated as e3nn does from 10⁶ float64 samples of a CPU generator seeded 0; when |c − 1| &lt; 1e-4
 /// the activation is used unscaled.
 internal sealed class NormalizedActivation
 {

@@ -8,7 +8,7 @@ namespace MaceScf.FineTuning;
 
 /// A foundation model for fine-tuning (`foundation_model`): the MACE backbone of a Python MACE `.model` file, of a macescf
 /// MACE model file, or of a macescf fixed-point model file, told apart by content. Owns what it loaded.
-public sealed class FoundationModel : IDisposable
+internal sealed class FoundationModel : IDisposable
 {
     private readonly IDisposable _owner;
 

@@ -11,7 +11,7 @@ namespace MaceScf.FineTuning;
 /// target that the foundation has no counterpart for (kept at their initialisation).
 /// <param name="Copied">target parameter names filled from the foundation (entirely or in part)</param>
 /// <param name="KeptInitialised">"parameter: block" descriptions of the target weight blocks left as initialised</param>
-public sealed record FoundationTransfer(IReadOnlyList<string> Copied, IReadOnlyList<string> KeptInitialised);
+internal sealed record FoundationTransfer(IReadOnlyList<string> Copied, IReadOnlyList<string> KeptInitialised);
 
 /// Loads a foundation MACE backbone into a backbone of the same architecture for the elements of the training data, as
 /// MACE's fine-tuning does (docs/mace-import.md, "Fine-tuning"): the element-dependent weights (one-hot embedding, the
@@ -21,7 +21,7 @@ public sealed record FoundationTransfer(IReadOnlyList<string> Copied, IReadOnlyL
 /// (MACE) loads into a backbone whose last layer keeps the hidden irreps (the fixed-point model): the scalar blocks are
 /// copied and the blocks of the other irreps keep their initialisation. E0s are not weights: they come from the target's
 /// hyper-parameters.
-public static class FoundationWeights
+internal static class FoundationWeights
 {
     /// Copies the foundation's weights into <paramref name="target"/>; refuses another architecture or elements the
     /// foundation lacks, naming them.

@@ -5,16 +5,22 @@ using MaceScf.Mace;
 
 namespace MaceScf.FixedPoint;
 
+/// <summary>
 /// Every architecture hyper-parameter of the fixed-point SCF model (seed: "Architecture Hyperparameters").
+/// </summary>
 public sealed record FixedPointHyperparameters
 {
+    /// <summary>
     /// The MACE backbone; the model forces keep_last_layer_irreps and the (y, z, x) edge-harmonic order.
+    /// </summary>
     public required MaceHyperparameters Mace { get; init; }
 
-    /// Density basis, field features and boundary method.
+    /// <summary>Density basis, field features and boundary method.</summary>
     public ElectrostaticsOptions Electrostatics { get; init; } = new();
 
+    /// <summary>
     /// --field_feature_norms resolved to numbers, one per (l, width) in the layout order [l·S + s]; null = all 1.
+    /// </summary>
     public IReadOnlyList<double>? FieldFeatureNorms { get; init; }
 
     [JsonInclude]   // written to model files although internal
@@ -23,20 +29,22 @@ public sealed record FixedPointHyperparameters
     [JsonInclude]   // written to model files although internal
     internal FieldReadoutConfig FieldReadoutConfig { get; init; } = new();
 
+    /// <summary>
     /// --use_linear_local_charges: the scaled linear local-density block instead of the non-linear readout.
+    /// </summary>
     public bool UseLinearLocalCharges { get; init; }
 
     /// --atom_density_scaling (linear local charges only); must be resolved (not "average") to build a model.
     [JsonInclude]   // written to model files although internal
     internal AtomDensityScaling AtomDensityScaling { get; init; } = AtomDensityScaling.None;
 
-    /// --include_local_electron_energy.
+    /// <summary>--include_local_electron_energy.</summary>
     public bool IncludeLocalElectronEnergy { get; init; } = true;
 
-    /// μ_off (--fermi_level_offset, else the training-set mean Fermi level), V.
+    /// <summary>μ_off (--fermi_level_offset, else the training-set mean Fermi level), V.</summary>
     public double FermiLevelOffset { get; init; }
 
-    /// The backbone as the fixed-point model uses it.
+    /// <summary>The backbone as the fixed-point model uses it.</summary>
     public MaceHyperparameters ResolvedMace => Mace with { KeepLastLayerIrreps = true, EdgeVectorOrder = VectorOrder.Yzx };
 
     /// Irreps of the density coefficients: 1x0e+1x1o(+1x2e).
@@ -46,6 +54,8 @@ public sealed record FixedPointHyperparameters
     internal Irreps PotentialIrreps => new(Enumerable.Range(0, Electrostatics.FieldFeatureMaxL + 1)
         .Select(l => new MulIrrep(Electrostatics.FieldFeatureWidths.Count, Irrep.SphericalHarmonic(l))));
 
+    /// <summary>Checks the settings together.</summary>
+    /// <exception cref="ArgumentException">describes the first invalid setting</exception>
     public void Validate()
     {
         ResolvedMace.Validate();

@@ -8,8 +8,10 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
+/// <summary>
 /// The fixed-point SCF electrostatic MACE model ("FixedPointCore"): MACE backbone → p_local, h_mix, layer energies;
 /// SCF p = F(p) = p_local + U(V̂(p)); E = E0 + local energies + local electron energy + E_Coul[p] + E·P[p] (docs/math.md, "Energy").
+/// </summary>
 public sealed class FixedPointModel : nn.Module, IAtomisticModel
 {
     private readonly MaceModel _backbone;
@@ -18,6 +20,9 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     private readonly FixedPointUpdate _update;
     private readonly FieldReadout _readout;
 
+    /// <summary>A model with freshly initialised parameters.</summary>
+    /// <param name="hyperparameters">the architecture (from <see cref="MaceScf.Training.ModelSetup"/> when training)</param>
+    /// <param name="dtype">floating-point type of the parameters and outputs</param>
     public FixedPointModel(FixedPointHyperparameters hyperparameters, ScalarType dtype = ScalarType.Float64) : base(nameof(FixedPointModel))
     {
         hyperparameters.Validate();
@@ -45,27 +50,35 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         register_buffer("field_feature_norms", norms.PerFeature(dtype, CPU));
     }
 
+    /// <summary>The architecture the model was built with.</summary>
     public FixedPointHyperparameters Hyperparameters { get; private set; }
 
+    /// <summary>
     /// Sets how the periodic electrostatics are evaluated (`kspace_method`, `electrostatics_accuracy`): numerical
     /// settings, not trained parameters, so a model may be evaluated with other values than it was trained with.
+    /// </summary>
     public void UseKspace(KspaceMethod method, double accuracy) =>
         Hyperparameters = Hyperparameters with
         {
             Electrostatics = Hyperparameters.Electrostatics with { KspaceMethod = method, ElectrostaticsAccuracy = accuracy },
         };
 
+    /// <summary>Floating-point type of the parameters and outputs.</summary>
     public ScalarType Dtype { get; }
 
+    /// <summary>The MACE backbone.</summary>
     public MaceModel Backbone => _backbone;
 
     internal FixedPointUpdate Update => _update;
 
     internal FieldReadout Readout => _readout;
 
+    /// <summary>Number of trainable numbers.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>
     /// Fixes the parameters for inference (no parameter gradients; forces and stress still differentiate the positions).
+    /// </summary>
     public FixedPointModel Freeze()
     {
         foreach (var p in parameters()) p.requires_grad_(false);

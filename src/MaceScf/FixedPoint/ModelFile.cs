@@ -19,13 +19,16 @@ internal sealed record ModelFileHeader
     public required FixedPointHyperparameters Hyperparameters { get; init; }
 }
 
+/// <summary>
 /// One file holding a fixed-point model: the <see cref="ModelContainer"/> with format "macescf-fixedpoint-model" (format
 /// version, every hyper-parameter, the species table) and the TorchSharp state dict.
+/// </summary>
 public static class ModelFile
 {
-    public const string FormatName = "macescf-fixedpoint-model";
-    public const int FormatVersion = 1;
+    internal const string FormatName = "macescf-fixedpoint-model";
+    internal const int FormatVersion = 1;
 
+    /// <summary>Writes the model (hyper-parameters and weights with their checksum) to <paramref name="path"/>.</summary>
     public static void Save(FixedPointModel model, string path) => ModelContainer.Save(path, new ModelFileHeader
     {
         Hyperparameters = model.Hyperparameters,
@@ -41,8 +44,10 @@ public static class ModelFile
         return ReadHeader(reader, path);
     }
 
+    /// <summary>
     /// Rebuilds the model and loads its weights. A file that is not a model, is truncated or corrupt, or was written by an
     /// incompatible version gives an <see cref="InvalidDataException"/> that says which.
+    /// </summary>
     public static FixedPointModel Load(string path)
     {
         using var stream = File.OpenRead(path);

@@ -2,13 +2,19 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
+/// <summary>How an SCF ended.</summary>
 public enum ScfStatus
 {
+    /// <summary>The mean density change (and, at constant charge, the charge error) fell below the tolerances.</summary>
     Converged,
+    /// <summary>A non-finite value, or a density change or charge error above the divergence limits.</summary>
     Diverged,
+    /// <summary>The step limit was reached before convergence.</summary>
     MaxStepsReached,
+    /// <summary>
     /// Constant charge only: the step limit was reached while the density did not respond to the Fermi level
     /// (|∂Q/∂μ| below <see cref="ScfRunner.SmallResponse"/> at the last update), so no μ can bring the charge to its target.
+    /// </summary>
     NoChargeResponse,
 }
 

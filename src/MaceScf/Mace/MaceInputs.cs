@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
-/// The tensors a MACE forward pass reads.
+/// <summary>The tensors a MACE forward pass reads.</summary>
 /// <param name="Positions">[N, 3] Cartesian positions (Å)</param>
 /// <param name="Species">[N] element index into the model's atomic numbers (long)</param>
 /// <param name="EdgeIndex">[2, E] (long): row 0 sender (neighbour), row 1 receiver (centre)</param>
@@ -17,6 +17,6 @@ public sealed record MaceInputs(Tensor Positions, Tensor Species, Tensor EdgeInd
     internal static MaceInputs FromBatch(GraphBatch batch) =>
         new(batch.Positions, batch.Species, batch.EdgeIndex, batch.UnitShifts, batch.Cell, batch.Batch, batch.GraphCount);
 
-    /// The same graph with other positions and cell (e.g. strained ones).
+    /// <summary>The same graph with other positions and cell (e.g. strained ones).</summary>
     public MaceInputs WithGeometry(Tensor positions, Tensor cell) => this with { Positions = positions, Cell = cell };
 }

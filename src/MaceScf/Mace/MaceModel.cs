@@ -7,9 +7,11 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
+/// <summary>
 /// The MACE backbone (docs/math.md, "The MACE backbone"): one-hot embedding, edge harmonics and Bessel×cutoff features, then per
 /// layer t an interaction block, a product block and a readout. Energy = Σ_i E0(z_i) + Σ_i [scale · Σ_t readout_t(h_i^t) + shift]
 /// (scale 1 and shift 0 unless the model is a ScaleShiftMACE).
+/// </summary>
 public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticModel
 {
     private readonly EquivariantLinear _nodeEmbedding;
@@ -18,6 +20,9 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     private readonly ModuleList<ProductBasisBlock> _products;
     private readonly ModuleList<Readout> _readouts;
 
+    /// <summary>A model with freshly initialised parameters.</summary>
+    /// <param name="hyperparameters">the architecture</param>
+    /// <param name="dtype">floating-point type of the parameters and outputs</param>
     public MaceModel(MaceHyperparameters hyperparameters, ScalarType dtype = ScalarType.Float64) : base(nameof(MaceModel))
     {
         hyperparameters.Validate();
@@ -66,8 +71,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         register_module("readouts", _readouts);
     }
 
+    /// <summary>The architecture the model was built with.</summary>
     public MaceHyperparameters Hyperparameters { get; }
 
+    /// <summary>Floating-point type of the parameters and outputs.</summary>
     public ScalarType Dtype { get; }
 
     internal RadialEmbedding Radial { get; }
@@ -83,9 +90,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
 
     internal AtomicEnergies AtomicEnergies => _atomicEnergies;
 
-    /// Number of trainable scalars.
+    /// <summary>Number of trainable scalars.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>Node features and energies of a batch of graphs.</summary>
     public override MaceOutput forward(MaceInputs inputs)
     {
         using var scope = NewDisposeScope();

@@ -24,12 +24,14 @@ internal sealed record MaceModelFileHeader
     public MaceProvenance? Source { get; init; }
 }
 
+/// <summary>
 /// One file holding a plain MACE (or ScaleShiftMACE) model: the <see cref="ModelContainer"/> with format
 /// "macescf-mace-model" and the state dict of <see cref="MaceModel"/>.
+/// </summary>
 public static class MaceModelFile
 {
-    public const string FormatName = "macescf-mace-model";
-    public const int FormatVersion = 1;
+    internal const string FormatName = "macescf-mace-model";
+    internal const int FormatVersion = 1;
 
     internal static void Save(MaceModel model, string path, MaceProvenance? source = null) => ModelContainer.Save(path, new MaceModelFileHeader
     {
@@ -46,7 +48,9 @@ public static class MaceModelFile
         return ReadHeader(reader, path);
     }
 
+    /// <summary>
     /// Rebuilds the model and loads its weights; errors are <see cref="InvalidDataException"/>s that say what is wrong.
+    /// </summary>
     public static MaceModel Load(string path)
     {
         using var stream = File.OpenRead(path);

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
-/// What a MACE forward pass returns.
+/// <summary>What a MACE forward pass returns.</summary>
 /// <param name="NodeFeatures">per layer t, the product-block output h^t [N, irreps_t.Dim] (mul_ir)</param>
 /// <param name="NodeEnergies">per layer t, the readout site energies [N]</param>
 /// <param name="NodeE0">[N] reference energy of every node's element</param>

@@ -4,7 +4,7 @@ using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
 
-/// One set of the end-of-run evaluation: train, valid or `test <config_type>`, and the final model's predictions on it.
+/// One set of the end-of-run evaluation: train, valid or `test &lt;config_type&gt;`, and the final model's predictions on it.
 internal sealed record EvaluatedSet(string Name, IReadOnlyList<FramePrediction> Predictions);
 
 /// The end-of-run evaluation of `macescf train`: the final model run as at inference, with a converged SCF, on train, valid

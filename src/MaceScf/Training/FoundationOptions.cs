@@ -9,7 +9,7 @@ namespace MaceScf.Training;
 /// `foundation_model` in a run (docs/mace-import.md, "Fine-tuning"): the backbone architecture is the foundation's, for the
 /// elements of the data. An architecture option set in the config file or on the command line to another value than the
 /// foundation's is refused, naming where it was set; the options left at their defaults are overridden and listed.
-public static class FoundationOptions
+internal static class FoundationOptions
 {
     /// The architecture options the foundation decides.
     public static IReadOnlyList<Option> Overridden { get; } =

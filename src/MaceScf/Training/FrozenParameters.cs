@@ -6,7 +6,7 @@ namespace MaceScf.Training;
 /// `freeze` (docs/mace-import.md, "Fine-tuning"): the parameter groups a stage does not train. A frozen parameter takes no
 /// gradient (requires_grad off, no gradient tensor), so the optimiser skips it (no step, no weight decay) and the EMA
 /// leaves its average alone: it keeps its value bit for bit.
-public static class FrozenParameters
+internal static class FrozenParameters
 {
     /// The accepted names: the parameter groups of <see cref="ParameterGroups"/>, `interactions` (both interaction groups) and
     /// `backbone` (every MACE backbone group: embedding, interactions, products, readouts).

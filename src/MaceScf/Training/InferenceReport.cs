@@ -4,19 +4,28 @@ using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// The validation set scored with the model's SCF run as at inference (<see cref="FinalEvaluation.Settings"/>). Only frames
 /// whose SCF converged are scored; the others are counted and named, never averaged in.
+/// </summary>
 /// <param name="Rmse">over the converged frames, in the units of <see cref="EpochReport.Rmse"/>, plus charges (e) and
 /// atomic_dipoles (e·Å), the l = 0 and l = 1 columns of atomic_multipoles</param>
+/// <param name="Frames">frames evaluated</param>
+/// <param name="Converged">frames whose SCF converged</param>
+/// <param name="MaxStepsReached">frames that reached the step limit</param>
+/// <param name="Diverged">frames whose SCF diverged</param>
 /// <param name="ScfStepsMean">mean SCF updates over all frames (a frame that did not converge counts its updates)</param>
+/// <param name="ScfStepsMax">most SCF updates of a frame</param>
 /// <param name="NotConverged">the frames that reached the step limit or diverged, by file and frame</param>
 public sealed record InferenceReport(IReadOnlyDictionary<string, double> Rmse, int Frames, int Converged, int MaxStepsReached, int Diverged,
     double ScfStepsMean, int ScfStepsMax, IReadOnlyList<string> NotConverged)
 {
+    /// <summary>
     /// An inference RMSE above this multiple of the stage's own validation RMSE is reported as a divergence.
+    /// </summary>
     public const double WarningRatio = 1.5;
 
-    /// Frames named in the warning before the rest are only counted.
+    /// <summary>Frames named in the warning before the rest are only counted.</summary>
     public const int NamedFrames = 5;
 
     internal static InferenceReport Of(IReadOnlyList<FramePrediction> predictions)
@@ -30,9 +39,11 @@ public sealed record InferenceReport(IReadOnlyDictionary<string, double> Rmse, i
                 .Select(p => $"{p.Frame.Configuration.DescribeOrigin()} ({ScfResult.Name(p.Results.Status!.Value)} after {p.Results.Steps} updates)").ToList());
     }
 
+    /// <summary>
     /// Why the inference SCF and the stage's own validation disagree, or null: frames that did not converge, and every property
     /// whose inference RMSE exceeds <see cref="WarningRatio"/> × the stage's (a stage RMSE of 0, such as the Fermi
     /// level of direct training, which is not predicted, is not compared).
+    /// </summary>
     public string? Divergence(IReadOnlyDictionary<string, double> stageRmse)
     {
         var s = CultureInfo.InvariantCulture;

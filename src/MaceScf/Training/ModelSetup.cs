@@ -9,13 +9,19 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// The data-derived constants of a run, in the order of docs/training.md, "What a run does": E0s, avg_num_neighbors, the Fermi-level offset, then the
 /// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete. With
-/// `foundation_model` the backbone architecture and avg_num_neighbors are the foundation's (<see cref="FoundationOptions"/>)
-/// and <see cref="CreateModel"/> loads its weights.
+/// `foundation_model` the backbone architecture and avg_num_neighbors are the foundation's and <see cref="CreateModel"/>
+/// loads its weights.
+/// </summary>
+/// <param name="Hyperparameters">the architecture of the model to train, completed with the data-derived constants</param>
+/// <param name="Log">one line per constant, as `macescf train` prints them</param>
 /// <param name="FoundationPath">the foundation model file, or null</param>
 public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log, string? FoundationPath = null)
 {
+    /// <summary>Completes the architecture of <paramref name="config"/> with the constants estimated from the training set.</summary>
+    /// <exception cref="InvalidDataException">the data cannot give a constant that was asked to be averaged</exception>
     public static ModelSetup From(TrainingConfig config, TrainingSets sets)
     {
         var a = config.Architecture;

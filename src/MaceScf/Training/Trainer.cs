@@ -10,9 +10,16 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// The outcome of a run: the final model (EMA parameters when --ema) and where it and the metrics were written.
+/// </summary>
+/// <param name="Model">the trained model</param>
+/// <param name="ModelPath">the model file written</param>
+/// <param name="MetricsPath">the per-epoch metrics (JSON lines)</param>
+/// <param name="Epochs">the report of every epoch run</param>
 public sealed record TrainingResult(FixedPointModel Model, string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs);
 
+/// <summary>
 /// The training loop of `macescf train` (docs/training.md, "What a run does"): the stages of train_schedule with their loss, lr and mode;
 /// one optimiser for the whole run (schedule-free: train mode for the training batches, eval mode otherwise); the stage's
 /// frozen parameter groups (<see cref="FrozenParameters"/>); gradient clipping, EMA, validation every eval_interval epochs, patience per stage,
@@ -21,6 +28,7 @@ public sealed record TrainingResult(FixedPointModel Model, string ModelPath, str
 /// Over several ranks (docs/distributed.md) each global batch is split by atoms, every rank differentiates its shard's share
 /// of the global batch's loss, the gradients are summed over the ranks and every rank takes the same step; only rank 0
 /// writes files.
+/// </summary>
 public sealed class Trainer
 {
     private readonly TrainingConfig _config;
@@ -31,9 +39,13 @@ public sealed class Trainer
     private readonly ICommunicator _ranks;
     private readonly ScfOptions _inference;
 
-    /// A trainer of one process.
+    /// <summary>A trainer of one process.</summary>
+    /// <param name="config">the run's options (<see cref="TrainingConfigLoader"/>)</param>
+    /// <param name="sets">the data (<see cref="TrainingSets.Load(TrainingConfig)"/>)</param>
+    /// <param name="model">the model to train, built from <see cref="ModelSetup.Hyperparameters"/></param>
     public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model) : this(config, sets, model, null) { }
 
+    /// <summary>A trainer of one rank of a distributed run.</summary>
     /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process if null</param>
     internal Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks)
     {
@@ -47,16 +59,22 @@ public sealed class Trainer
         Model = model;
     }
 
+    /// <summary>The model being trained (updated in place).</summary>
     public FixedPointModel Model { get; }
 
+    /// <summary>Where the final model is written.</summary>
     public string ModelPath => Path.Combine(_run.ModelDir, $"{_run.Tag}.model");
 
+    /// <summary>Where the per-epoch metrics are written (JSON lines).</summary>
     public string MetricsPath => Path.Combine(_run.ResultsDir, $"{_run.Tag}_train.jsonl");
 
+    /// <summary>
     /// Runs the schedule from its start, or after the latest checkpoint with restart_latest. A non-finite training loss or
     /// gradient norm, or a non-finite validation loss, stops the run with an <see cref="InvalidDataException"/> naming the epoch
     /// and the batch's frames, before the optimiser step: no model file is written and the last checkpoint is kept.
+    /// </summary>
     /// <param name="progress">called after every epoch</param>
+    /// <param name="cancel">stops the run before the next epoch (an <see cref="OperationCanceledException"/>)</param>
     /// <param name="work">called after every training and validation batch</param>
     public TrainingResult Run(IProgress<EpochReport>? progress = null, CancellationToken cancel = default, IProgress<WorkProgress>? work = null)
     {

@@ -2,7 +2,9 @@ using MaceScf.Data;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// The labelled training, validation and test sets of a run and the species table (docs/training.md, "What a run does").
+/// </summary>
 public sealed record TrainingSets
 {
     /// <param name="tests">the test file split by config_type, in order of first appearance</param>
@@ -24,13 +26,17 @@ public sealed record TrainingSets
 
     internal SpeciesTable Species { get; init; }
 
+    /// <summary>
     /// What the user should know about the data: keys in some frames only, inputs taken at their defaults, dipole masks
     /// (<see cref="HeadsCoverage"/>), and a validation split that leaves few training frames.
+    /// </summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
+    /// <summary>
     /// Reads the files through the `heads` key mapping; without valid_file, valid_fraction of the training set (at least
     /// one frame) is split off with a permutation seeded by valid_set_seed. A mapped key absent from every frame of a file,
     /// and a missing file, are <see cref="InvalidDataException"/>s / <see cref="FileNotFoundException"/>s naming the option and file.
+    /// </summary>
     public static TrainingSets Load(TrainingConfig config) => Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
 
     internal static TrainingSets Load(DataOptions data, int multipoleMaxL)

@@ -6,7 +6,7 @@ namespace MaceScf.FixedPoint;
 /// GMRES for A x = b with A given only as products v ↦ A v (Arnoldi with modified Gram–Schmidt). The small least-squares
 /// problem min ‖β e₁ − H y‖ is solved in managed code by Givens rotations applied to each new column of H, in a fixed
 /// order on one thread, so the same products give the same bits (docs/errors.md, "Reproducibility": libtorch's `lstsq`
-/// did not). No restarts: at most <paramref name="maxIterations"/> products.
+/// did not). No restarts: at most maxIterations products.
 internal static class Gmres
 {
     /// x with ‖b − A x‖ ≤ tolerance · ‖b‖, or the best x after maxIterations; and the relative residual reached.

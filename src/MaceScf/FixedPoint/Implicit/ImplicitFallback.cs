@@ -1,12 +1,19 @@
 namespace MaceScf.FixedPoint;
 
+/// <summary>
 /// How the derivatives of a batch were taken: the method used and, when the implicit method fell back to the unroll, why.
+/// </summary>
+/// <param name="Method">the method the derivatives were taken with</param>
+/// <param name="FallbackReason">why the implicit method fell back to the unroll, or null</param>
 /// <param name="Krylov">implicit, matrix-free: the GMRES residuals, including the adjoint solve once the backward pass ran</param>
 public sealed record ForcesDerivation(ForcesMethod Method, string? FallbackReason = null, KrylovReport? Krylov = null)
 {
+    /// <summary>Whether the implicit method fell back to the unrolled SCF.</summary>
     public bool FellBack => FallbackReason is not null;
 
+    /// <summary>
     /// False when a GMRES solve stopped above <see cref="LinearizedSolution.KrylovResidualLimit"/>: the implicit derivative is poor.
+    /// </summary>
     public bool SolvesConverged => Krylov is null || Krylov.WorstResidual <= LinearizedSolution.KrylovResidualLimit;
 }
 

@@ -7,12 +7,15 @@ namespace MaceScf.FixedPoint;
 internal sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
     KrylovReport? Report = null);
 
+/// <summary>
 /// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
+/// </summary>
 public sealed class KrylovReport
 {
+    /// <summary>The largest relative residual of the adjoint solves.</summary>
     public double WorstResidual { get; private set; }
 
-    public void Record(double relativeResidual) =>
+    internal void Record(double relativeResidual) =>
         WorstResidual = double.IsNaN(relativeResidual) ? double.PositiveInfinity : Math.Max(WorstResidual, relativeResidual);
 }
 

@@ -1,12 +1,16 @@
 namespace MaceScf.FixedPoint;
 
+/// <summary>
 /// How the SCF combines a density with its image under the update map (`scf_mixer`, docs/fixed-point.md).
+/// </summary>
 public enum ScfMixer
 {
-    /// p ← p + α (F(p) − p) (the Python implementation's mixing).
+    /// <summary>p ← p + α (F(p) − p) (the Python implementation's mixing).</summary>
     Linear,
+    /// <summary>
     /// Anderson/Pulay (DIIS) acceleration of the linear step over the last anderson_depth iterates, with restarts and a fall-back
     /// to linear mixing (<see cref="AndersonMixer"/>).
+    /// </summary>
     Anderson,
 }
 

@@ -2,8 +2,10 @@ using MaceScf.Data;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// The resolved, validated training configuration: defaults ← config file ← command line, with
 /// the origin of every value. Immutable; build it with <see cref="TrainingConfigLoader"/>.
+/// </summary>
 public sealed class TrainingConfig
 {
     readonly Dictionary<Option, OptionValue> _values;
@@ -14,7 +16,7 @@ public sealed class TrainingConfig
         ConfigFile = configFile;
     }
 
-    /// The config file given with `--config` (absolute), if any.
+    /// <summary>The config file given with `--config` (absolute), if any.</summary>
     public string? ConfigFile { get; }
 
     /// Every option's value, in registry order.
@@ -28,6 +30,7 @@ public sealed class TrainingConfig
 
     internal TrainSchedule Schedule => Get(TrainingOptions.TrainSchedule)!;
 
+    /// <summary>The `heads` key mapping of the data files.</summary>
     public KeyMapping Heads => Get(TrainingOptions.Heads)!;
 
     internal ArchitectureOptions Architecture => ArchitectureOptions.From(this);
@@ -38,21 +41,25 @@ public sealed class TrainingConfig
 
     internal RunOptions Run => RunOptions.From(this);
 
-    /// The seed option: seed torch's random generator with it before building a model.
+    /// <summary>The seed option: seed torch's random generator with it before building a model.</summary>
     public int Seed => Get(TrainingOptions.Seed);
 
+    /// <summary>
     /// The field-feature order actually used: field_feature_max_l, or atomic_multipoles_max_l when None.
+    /// </summary>
     public int EffectiveFieldFeatureMaxL => Get(TrainingOptions.FieldFeatureMaxL) ?? Get(TrainingOptions.AtomicMultipolesMaxL);
 
-    /// True when every option has the same value (origins are not compared).
+    /// <summary>True when every option has the same value (origins are not compared).</summary>
     public bool HasSameValues(TrainingConfig other) =>
         TrainingOptions.All.All(o => ValueOf(o).Text == other.ValueOf(o).Text);
 
-    /// One line per option, `name: value  (origin)`, for the run log.
+    /// <summary>One line per option, `name: value  (origin)`, for the run log.</summary>
     public IEnumerable<string> Provenance() =>
         Values.Select(v => $"{v.Option.Name}: {v.Text}  ({v.Origin})");
 
+    /// <summary>
     /// The resolved configuration as config.yaml text (`--print-config`); loading it gives an
     /// equal configuration.
+    /// </summary>
     public string Render() => ConfigRenderer.Render(this);
 }

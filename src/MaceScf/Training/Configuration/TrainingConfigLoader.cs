@@ -2,20 +2,22 @@ using YamlDotNet.RepresentationModel;
 
 namespace MaceScf.Training;
 
+/// <summary>
 /// Builds a <see cref="TrainingConfig"/>: registry defaults, then the config file, then the
 /// command line (which wins), then <see cref="ConfigValidator"/>. Relative paths in the config
 /// file resolve against the file's folder; relative paths on the command line and in defaults
 /// resolve against the current directory.
+/// </summary>
 public static class TrainingConfigLoader
 {
-    /// From `macescf train` arguments (`--config file.yaml` and options).
+    /// <summary>From `macescf train` arguments (`--config file.yaml` and options).</summary>
     public static TrainingConfig Load(IReadOnlyList<string> args, string currentDirectory)
     {
         var commandLine = TrainingCommandLine.Parse(args);
         return Load(commandLine.ConfigFile, commandLine.Values, currentDirectory);
     }
 
-    /// From a config file (or none) and command-line values.
+    /// <summary>From a config file (or none) and command-line values.</summary>
     internal static TrainingConfig Load(string? configFile, IReadOnlyList<CommandLineValue> commandLine, string currentDirectory)
     {
         var values = Defaults(currentDirectory);

@@ -1,15 +1,15 @@
 namespace MaceScf.Training;
 
-/// `fixed_point_training_options.mode` of a schedule stage.
+/// <summary>`fixed_point_training_options.mode` of a schedule stage.</summary>
 public enum TrainingMode
 {
-    /// One update from the reference density; no SCF loop, no `scf` block.
+    /// <summary>One update from the reference density; no SCF loop, no `scf` block.</summary>
     Direct,
-    /// Differentiate through the unrolled SCF iterations.
+    /// <summary>Differentiate through the unrolled SCF iterations.</summary>
     UnrollScf,
-    /// Implicit differentiation at the converged fixed point.
+    /// <summary>Implicit differentiation at the converged fixed point.</summary>
     Implicit,
-    /// Iterate to the fixed point, linearise the update there and solve the linear problem.
+    /// <summary>Iterate to the fixed point, linearise the update there and solve the linear problem.</summary>
     LinearizeSolve,
 }
 

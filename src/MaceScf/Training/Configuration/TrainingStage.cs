@@ -1,7 +1,7 @@
 namespace MaceScf.Training;
 
 /// One `train_schedule` stage: epochs Start..End inclusive, loss terms, learning rate for every
-/// parameter group (with per-group overrides `<group>_lr`), the fixed-point training options and the frozen parameter
+/// parameter group (with per-group overrides `&lt;group&gt;_lr`), the fixed-point training options and the frozen parameter
 /// groups (`freeze`; null: the `freeze` option's).
 internal sealed record TrainingStage(
     int Index,
@@ -17,7 +17,7 @@ internal sealed record TrainingStage(
     /// The stage lr when a stage gives none.
     public const double DefaultLr = 0.01;
 
-    /// Parameter groups whose lr a stage can set with `<group>_lr`.
+    /// Parameter groups whose lr a stage can set with `&lt;group&gt;_lr`.
     public static IReadOnlyList<string> ParameterGroups { get; } =
     [
         "embedding", "interactions_decay", "interactions_no_decay", "products", "readouts",
