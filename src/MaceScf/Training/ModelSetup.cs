@@ -95,9 +95,12 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log, foundation?.Path);
     }
 
+    /// <summary>
     /// The model to train: built from the hyper-parameters (with the random generator as seeded by the caller), then, with a
-    /// foundation, its backbone loaded from the foundation file (<see cref="FoundationWeights"/>). What the foundation has no
-    /// weights for is reported to <paramref name="say"/>.
+    /// foundation, its backbone loaded from the foundation file (<see cref="FoundationWeights"/>).
+    /// </summary>
+    /// <param name="dtype">floating-point type of the parameters and outputs</param>
+    /// <param name="say">receives what the foundation has no weights for</param>
     public FixedPointModel CreateModel(ScalarType dtype = ScalarType.Float64, Action<string>? say = null)
     {
         var model = new FixedPointModel(Hyperparameters, dtype);

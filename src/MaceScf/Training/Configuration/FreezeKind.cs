@@ -4,7 +4,7 @@ namespace MaceScf.Training;
 
 /// `freeze`: None, one name or a list of names from <see cref="FrozenParameters.Names"/> (parameter groups and the
 /// shorthands `interactions` and `backbone`).
-public sealed class FreezeKind : ValueKind<IReadOnlyList<string>>
+internal sealed class FreezeKind : ValueKind<IReadOnlyList<string>>
 {
     public override string TypeName => "None | list of " + string.Join(" | ", FrozenParameters.Names);
 
