@@ -13,7 +13,7 @@ namespace MaceScf;
 /// `.grad` put back. An exception thrown inside a backward written in C# (<see cref="FixedPoint.KrylovSolve"/>) cannot
 /// cross the native engine either: it is recorded with <see cref="RecordFailure"/> and thrown again here, on the
 /// calling thread.
-public static class Gradients
+internal static class Gradients
 {
     private static readonly object Gate = new();
     private static Exception? _failure;
