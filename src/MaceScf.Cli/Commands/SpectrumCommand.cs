@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace MaceScf.Cli.Commands;
 
 /// `macescf spectrum TRAJ.xyz --timestep FS`: the IR absorption of a dipole time series (docs/response.md, "IR spectra").
-public sealed class SpectrumCommand : ICommand
+internal sealed class SpectrumCommand : ICommand
 {
     public const string DefaultDipoleKey = "macescf_dipole";
 

@@ -4,7 +4,7 @@ using ScottPlot;
 namespace MaceScf.Cli.Commands;
 
 /// The PNG plot of `macescf spectrum`: absorption against wavenumber, peaks marked.
-public static class SpectrumPlot
+internal static class SpectrumPlot
 {
     public static void Write(string path, InfraredSpectrum spectrum, int count, IReadOnlyList<double> peaks)
     {

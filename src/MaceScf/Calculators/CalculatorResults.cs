@@ -13,9 +13,11 @@ public enum CalculatorProperties
     Forces = 2,
     /// <summary>Stress and virial (periodic structures).</summary>
     Stress = 4,
-    /// Born effective charges Z* = ∂P/∂r (models with an SCF density; docs/response.md).
+    /// <summary>Born effective charges Z* = ∂P/∂r (models with an SCF density; docs/response.md).</summary>
     BornCharges = 8,
+    /// <summary>
     /// Polarizabilities ∂P/∂E at constant charge and at constant Fermi level (models with an SCF density; docs/response.md).
+    /// </summary>
     Polarizability = 16,
 }
 

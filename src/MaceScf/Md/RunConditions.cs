@@ -5,7 +5,7 @@ namespace MaceScf.Md;
 /// Conditions of an MD run that replace those of the initial frame (`macescf ipi --field`, `--fermi-level`,
 /// `--total-charge`); null keeps the frame's own.
 /// <param name="ExternalField">gradient of the applied potential (V/Å)</param>
-public sealed record RunConditions(double? TotalCharge = null, double? FermiLevel = null, double[]? ExternalField = null)
+internal sealed record RunConditions(double? TotalCharge = null, double? FermiLevel = null, double[]? ExternalField = null)
 {
     /// The structure with these conditions.
     public Structure Apply(Structure structure) => structure with

@@ -7,14 +7,14 @@ namespace MaceScf.Spectra;
 /// <param name="MaxLag">longest correlation time used (fs); null: half the series</param>
 /// <param name="Temperature">K, for the quantum correction factor</param>
 /// <param name="QuantumCorrection">multiply the classical line shape by the harmonic factor βħω/(1 − e^(−βħω))</param>
-public sealed record SpectrumOptions(double Timestep, double? MaxLag = null, double Temperature = 300, bool QuantumCorrection = true);
+internal sealed record SpectrumOptions(double Timestep, double? MaxLag = null, double Temperature = 300, bool QuantumCorrection = true);
 
 /// The IR absorption line shape on a wavenumber grid.
 /// <param name="Wavenumbers">cm⁻¹, from 0 in steps of <paramref name="GridSpacing"/></param>
 /// <param name="Classical">the windowed Fourier transform of ⟨Ṗ(0)·Ṗ(t)⟩, (e·Å/fs)²·fs</param>
 /// <param name="Absorption">the classical line shape times the quantum correction factor (or equal to it without)</param>
 /// <param name="Resolution">full width at half maximum of a single line (cm⁻¹): 1.44 / (2 τ_max c) for the Hann lag window</param>
-public sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical, double[] Absorption, double GridSpacing, double Resolution)
+internal sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical, double[] Absorption, double GridSpacing, double Resolution)
 {
     /// Speed of light, cm/fs.
     public const double SpeedOfLight = 2.99792458e-5;

@@ -41,7 +41,7 @@ public sealed class IpiTestSystem : IDisposable
     public static string Keys => EvalCommandTests.Keys;
 
     /// The model's prediction (cold start) for the first frame of <paramref name="init"/> at other positions and cell.
-    public CalculatorResults Evaluate(string init, double[,] positions, double[,]? cell, MaceScf.Md.RunConditions? conditions = null)
+    internal CalculatorResults Evaluate(string init, double[,] positions, double[,]? cell, MaceScf.Md.RunConditions? conditions = null)
     {
         var source = ExtXyzReader.ReadAll(init)[0];
         var frame = new Configuration(source.AtomicNumbers, positions, cell, source.Pbc);

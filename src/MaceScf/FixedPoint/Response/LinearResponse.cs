@@ -10,7 +10,7 @@ namespace MaceScf.FixedPoint;
 ///   dP_α/dx = ∂P_α/∂x − w_αᵀ ∂R/∂x,   Jᵀ w_α = ∂P_α/∂y,   J = ∂R/∂y,
 /// for x the positions and the applied field G (= −E). One adjoint GMRES solve per Cartesian direction α (three per
 /// ensemble) and one backward pass of the scalar P_α − w_αᵀR give the whole row α of Z* for every atom and of ∂P/∂G.
-public static class LinearResponse
+internal static class LinearResponse
 {
     /// The response tensors asked for. <paramref name="density"/> [N, K] and <paramref name="fermiLevel"/> [G] are the SCF's
     /// solution; <paramref name="status"/> its outcome per structure.

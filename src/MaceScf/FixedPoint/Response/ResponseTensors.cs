@@ -11,7 +11,7 @@ namespace MaceScf.FixedPoint;
 /// <param name="PolarizabilityAtFermiLevel">[G, 3, 3] α_αβ at constant Fermi level (charge flows to or from the reservoir)</param>
 /// <param name="Failure">per structure, why its response is not that of a solution (its SCF did not converge, or a linear solve
 /// missed its residual), or null; a structure with a reason has no valid entries</param>
-public sealed record ResponseTensors(Tensor? BornCharges, Tensor? Polarizability, Tensor? PolarizabilityAtFermiLevel,
+internal sealed record ResponseTensors(Tensor? BornCharges, Tensor? Polarizability, Tensor? PolarizabilityAtFermiLevel,
     IReadOnlyList<string?> Failure)
 {
     /// Every tensor held.
