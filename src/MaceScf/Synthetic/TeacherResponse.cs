@@ -21,16 +21,16 @@ internal sealed record TeacherResponse(double[,] BornCharges, double[,] Polariza
         int n = functional.AtomCount, k = functional.CoefficientCount, size = n * k;
         var flat = solution.reshape(-1).detach().requires_grad_(true);
         var coefficients = flat.view(n, k);
-        var gradient = autograd.grad([functional.Energy(coefficients)], [flat], retain_graph: true, create_graph: true)[0];
+        var gradient = Gradients.Of([functional.Energy(coefficients)], [flat], retainGraph: true, createGraph: true)[0];
         var dipole = functional.TotalDipole(coefficients);
-        var u = stack(Enumerable.Range(0, 3).Select(a => autograd.grad([dipole[a]], [flat], retain_graph: true)[0].detach()).ToArray());
+        var u = stack(Enumerable.Range(0, 3).Select(a => Gradients.Of([dipole[a]], [flat], retainGraph: true)[0].detach()).ToArray());
         var charges = DensitySolver.ChargeIndicator(size, k);
         var bordered = cat([cat([form.Hessian, charges.unsqueeze(1)], 1), cat([charges, zeros(1, dtype: float64)]).unsqueeze(0)], 0);
         var atCharge = linalg.solve(bordered, cat([u, zeros(3, 1, dtype: float64)], 1).T).T.narrow(1, 0, size);
         var atFermiLevel = linalg.solve(form.Hessian, u.T).T;
         var adjoint = structure.Constraint.IsFixedFermiLevel ? atFermiLevel : atCharge;
         var rows = Enumerable.Range(0, 3).Select(a =>
-            autograd.grad([dipole[a] - adjoint[a].dot(gradient)], [functional.Positions], retain_graph: true)[0]).ToArray();
+            Gradients.Of([dipole[a] - adjoint[a].dot(gradient)], [functional.Positions], retainGraph: true)[0]).ToArray();
         var born = stack(rows, 1).reshape(n, 9);
         return new TeacherResponse(TensorArrays.ToMatrix(born), TensorArrays.ToMatrix(atCharge.matmul(u.T)),
             TensorArrays.ToMatrix(atFermiLevel.matmul(u.T)));

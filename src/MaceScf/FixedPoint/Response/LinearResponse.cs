@@ -54,18 +54,18 @@ internal static class LinearResponse
         var y = reference.clone().requires_grad_(true);
         var residual = LinearizedSolution.Residual(geometry, y, n, k, constantCharge ? null : fermiLevel, targetCharge);
         var dipole = geometry.Plan.TotalDipole(y.narrow(0, 0, n * k).view(n, k));
-        Tensor Transposed(Tensor v) => autograd.grad([residual], [y], [v], retain_graph: true)[0].detach();
+        Tensor Transposed(Tensor v) => Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach();
         int iterations = (int)Math.Min(y.shape[0], LinearizedSolution.KrylovIterations);
         var byPosition = new Tensor[3];
         var byField = new Tensor[3];
         for (int a = 0; a < 3; a++)
         {
             var component = dipole.select(1, a).sum();
-            var rhs = autograd.grad([component], [y], retain_graph: true)[0].detach();
+            var rhs = Gradients.Of([component], [y], retainGraph: true)[0].detach();
             var (adjoint, relative) = Gmres.Solve(Transposed, rhs, LinearizedSolution.KrylovTolerance, iterations);
             krylov.Record(relative);
             var lagrangian = component - adjoint.dot(residual);
-            var grads = autograd.grad([lagrangian], [positions, field], retain_graph: true, allow_unused: true);
+            var grads = Gradients.Of([lagrangian], [positions, field], retainGraph: true, allowUnused: true);
             byPosition[a] = (grads[0] ?? zeros_like(positions)).detach();
             byField[a] = (grads[1] ?? zeros_like(field)).detach();
         }
