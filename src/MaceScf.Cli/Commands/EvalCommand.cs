@@ -1,6 +1,7 @@
 using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
 using MaceScf.ModelFiles;
 using MaceScf.Training;
@@ -78,13 +79,27 @@ internal sealed class EvalCommand : ICommand
         if (batchSize < 1) throw new UsageException("--batch-size must be ≥ 1");
         OutputLocation.RequireWritable(output);
 
-        if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+        var kind = ModelFileKinds.Detect(args.Positional[0]);
+        if (kind != ModelFileKind.FixedPoint && response != 0)
+            throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds)");
+        switch (kind)
         {
-            if (response != 0) throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds)");
-            return RunMace(args.Positional[0], args.Positional[1], output, mapping, batchSize, forces, stress, console);
+            case ModelFileKind.LocalSource:
+            {
+                using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
+                console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
+                return RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Electrostatics.DensityMaxL, args.Positional[1], output,
+                    mapping, batchSize, forces, stress, console);
+            }
+            case ModelFileKind.Mace or ModelFileKind.PythonMace:
+            {
+                using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
+                foreach (var p in mace.parameters()) p.requires_grad_(false);
+                return RunOneShot(new MaceCalculator(mace), 0, args.Positional[1], output, mapping, batchSize, forces, stress, console);
+            }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
-        console.WriteLine($"electrostatics: {kspace(model)}");
+        console.WriteLine($"electrostatics: {kspace(model.Hyperparameters.Electrostatics, model.UseKspace)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
         var species = new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers);
         var frames = extractor.ExtractAll(ExtXyzReader.Read(args.Positional[1]).Select(c =>
@@ -116,30 +131,37 @@ internal sealed class EvalCommand : ICommand
         return predictions.Any(p => ScfResult.Failed(p.Results.Status!.Value)) || noResponse.Count > 0 ? 1 : 0;
     }
 
-    /// A plain MACE model (macescf MACE model file or Python `.model` file): energy, per-atom energies, forces and stress.
-    private static int RunMace(string modelPath, string data, string output, KeyMapping mapping, int batchSize, bool forces, bool stress,
-        IAnsiConsole console)
+    /// A model without an SCF (plain MACE: a macescf MACE model file or a Python `.model` file; a local-source model): energy,
+    /// forces and stress, and per-atom energies (MACE) or the multipoles (local-source models).
+    private static int RunOneShot(OneShotCalculator calculator, int multipoleMaxL, string data, string output, KeyMapping mapping, int batchSize,
+        bool forces, bool stress, IAnsiConsole console)
     {
-        using var model = ModelFileKinds.LoadMace(modelPath);
-        foreach (var p in model.parameters()) p.requires_grad_(false);
-        var frames = new LabelExtractor(mapping, 0).ExtractAll(ExtXyzReader.Read(data)).ToList();
+        var frames = new LabelExtractor(mapping, multipoleMaxL).ExtractAll(ExtXyzReader.Read(data)).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{data}' has no frames");
         var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
-        var predictions = FramePrediction.Evaluate(new MaceCalculator(model), frames, properties, batchSize).ToList();
-        ExtXyzWriter.Write(output, predictions.Select(ToMaceFrame));
-        console.WriteLine($"MACE: {predictions.Count} frame(s) → {output}");
-        EvalErrorTable.PrintMace(console, predictions);
+        var predictions = FramePrediction.Evaluate(calculator, frames, properties, batchSize).ToList();
+        ExtXyzWriter.Write(output, predictions.Select(ToOneShotFrame));
+        console.WriteLine($"{(calculator is MaceCalculator ? "MACE" : "model")}: {predictions.Count} frame(s) → {output}");
+        EvalErrorTable.Print(console, predictions);
         return 0;
     }
 
-    private static Configuration ToMaceFrame(FramePrediction prediction)
+    private static Configuration ToOneShotFrame(FramePrediction prediction)
     {
         var (labelled, p) = prediction;
         var frame = Copy(labelled.Configuration);
         frame.Info[Prefix + "energy"] = p.Energy;
-        frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies!;
+        if (p.NodeEnergies is not null) frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
+        if (p.Density is { } density)
+        {
+            foreach (var (name, value) in p.Terms) frame.Info[$"{Prefix}energy_{name}"] = value;
+            frame.Arrays[Prefix + "density_coefficients"] = density;
+            frame.Arrays[Prefix + "partial_charges"] = Enumerable.Range(0, density.GetLength(0)).Select(i => density[i, 0]).ToArray();
+            frame.Info[Prefix + "dipole"] = p.Dipole!;
+            frame.Info[Prefix + "total_charge"] = p.TotalCharge!.Value;
+        }
         return frame;
     }
 

@@ -14,14 +14,6 @@ internal static class EvalErrorTable
 
     private const string DefaultTitle = "errors against the reference labels";
 
-    /// The table for plain MACE predictions of labelled frames: energy per atom and forces.
-    public static void PrintMace(IAnsiConsole console, IReadOnlyList<FramePrediction> predictions) =>
-        Print(console, [
-            Collect("energy per atom", "meV/atom", predictions.Where(p => p.Frame.Energy.IsPresent)
-                .Select(p => 1000 * (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount)),
-            Collect("forces", "meV/Å", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
-                .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value).Select(d => 1000 * d))),
-        ], DefaultTitle);
 
     private static void Print(IAnsiConsole console, IEnumerable<Row> all, string title)
     {
@@ -47,13 +39,17 @@ internal static class EvalErrorTable
             .Select(p => 1000 * (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
         yield return Collect("forces", "meV/Å", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
             .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value).Select(d => 1000 * d)));
-        yield return Collect("atomic multipoles", "e (·Å^l)", predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent)
+        yield return Collect("stress", "meV/Å³", predictions.Where(p => p.Frame.Stress.IsPresent && p.Results.Stress is not null)
+            .SelectMany(p => Differences(p.Results.Stress!, p.Frame.Stress.Value).Select(d => 1000 * d)));
+        yield return Collect("virials per atom", "meV/atom", predictions.Where(p => p.Frame.Virials.IsPresent && p.Results.Virial is not null)
+            .SelectMany(p => Differences(p.Results.Virial!, p.Frame.Virials.Value).Select(d => 1000 * d / p.Frame.Configuration.AtomCount)));
+        yield return Collect("atomic multipoles", "e (·Å^l)", predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent && p.Results.Density is not null)
             .SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value)));
-        yield return Collect("dipole", "e·Å", predictions.Where(p => p.Frame.Dipole.IsPresent)
+        yield return Collect("dipole", "e·Å", predictions.Where(p => p.Frame.Dipole.IsPresent && p.Results.Dipole is not null)
             .SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
-        yield return Collect("total charge", "e", predictions.Where(p => p.Frame.TotalCharge.IsPresent)
+        yield return Collect("total charge", "e", predictions.Where(p => p.Frame.TotalCharge.IsPresent && p.Results.TotalCharge is not null)
             .Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
-        yield return Collect("Fermi level", "V", predictions.Where(p => p.Frame.FermiLevel.IsPresent)
+        yield return Collect("Fermi level", "V", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null)
             .Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
     }
 

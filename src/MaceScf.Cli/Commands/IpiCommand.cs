@@ -4,6 +4,7 @@ using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.Driver;
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
 using MaceScf.ModelFiles;
 using MaceScf.Md;
@@ -83,14 +84,28 @@ internal sealed class IpiCommand : ICommand
             throw new UsageException(e.Message);
         }
 
-        if (ModelFileKinds.Detect(args.Positional[0]) != ModelFileKind.FixedPoint)
+        var kind = ModelFileKinds.Detect(args.Positional[0]);
+        if (kind != ModelFileKind.FixedPoint && (conditions != new RunConditions() || dipole || charges))
+            throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a fixed-point model (a model without an SCF takes "
+                + "the total charge and field of the initial frame)");
+        switch (kind)
         {
-            if (conditions != new RunConditions() || dipole || charges)
-                throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a fixed-point model (a plain MACE model has no density)");
-            return RunMace(args.Positional[0], init, address, unix, console);
+            case ModelFileKind.LocalSource:
+            {
+                using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
+                console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
+                return RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Mace.AtomicNumbers, local.Class.ToString(), init, mapping,
+                    address, unix, console);
+            }
+            case ModelFileKind.Mace or ModelFileKind.PythonMace:
+            {
+                using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
+                foreach (var p in mace.parameters()) p.requires_grad_(false);
+                return RunOneShot(new MaceCalculator(mace), mace.Hyperparameters.AtomicNumbers, "MACE", init, mapping, address, unix, console);
+            }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
-        console.WriteLine($"electrostatics: {kspace(model)}");
+        console.WriteLine($"electrostatics: {kspace(model.Hyperparameters.Electrostatics, model.UseKspace)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers).RequireKnown(template.Configuration);
@@ -117,18 +132,19 @@ internal sealed class IpiCommand : ICommand
         return 0;
     }
 
-    /// A plain MACE model (macescf MACE model file or Python `.model` file) as the driver: energy, forces and virial, no SCF.
-    private static int RunMace(string modelPath, string init, string? address, string? unix, IAnsiConsole console)
+    /// A model without an SCF (plain MACE: a macescf MACE model file or a Python `.model` file; a local-source model) as the
+    /// driver: energy, forces and virial; the initial frame's total charge and external field are the conditions of every step.
+    private static int RunOneShot(OneShotCalculator calculator, IReadOnlyList<int> species, string label, string init, KeyMapping mapping,
+        string? address, string? unix, IAnsiConsole console)
     {
-        using var model = ModelFileKinds.LoadMace(modelPath);
-        foreach (var p in model.parameters()) p.requires_grad_(false);
-        var system = ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames");
-        CheckSpecies(system, model.Hyperparameters.AtomicNumbers);
+        var template = new LabelExtractor(mapping, 0).Extract(ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
+        var system = template.Configuration;
+        CheckSpecies(system, species);
+        var conditions = Structure.Of(template) with { Multipoles = null };
         bool periodic = system.Pbc.Any(p => p);
-        var calculator = new MaceCalculator(model);
         var properties = CalculatorProperties.Energy | CalculatorProperties.Forces | (periodic ? CalculatorProperties.Stress : 0);
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
-        console.WriteLine($"i-PI driver (MACE): {system.AtomCount} atoms from {init}, connected to {address ?? IpiEndpoint.UnixPrefix + unix}");
+        console.WriteLine($"i-PI driver ({label}): {system.AtomCount} atoms from {init}, connected to {address ?? IpiEndpoint.UnixPrefix + unix}");
         int steps = 0;
         new IpiClient(stream).Run(geometry =>
         {
@@ -137,7 +153,7 @@ internal sealed class IpiCommand : ICommand
             var cell = geometry.Cell.Cast<double>().All(x => x == 0) ? null : geometry.Cell;
             if (periodic && cell is null) throw new InvalidDataException($"step {steps}: the system is periodic (pbc) but the server sent no cell");
             var frame = new Configuration(system.AtomicNumbers, geometry.Positions, cell, system.Pbc);
-            var prediction = calculator.Calculate(new Structure(frame), properties);
+            var prediction = calculator.Calculate(conditions with { Atoms = frame }, properties);
             if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
                 throw new InvalidDataException($"step {steps}: the energy or forces are not finite; stopping");
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {steps++}: energy {prediction.Energy:F8} eV"));

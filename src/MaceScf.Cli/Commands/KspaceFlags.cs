@@ -31,16 +31,16 @@ internal static class KspaceFlags
 
     /// Reads the flags (before the command line's unknown flags are rejected); apply them to a model with the returned function,
     /// which gives a one-line description of the k-space setup for the log.
-    public static Func<FixedPointModel, string> Read(CommandLine args)
+    /// (The function takes the model's electrostatics and how to set the k-space method of the model.)
+    public static Func<ElectrostaticsOptions, Action<KspaceMethod, double>, string> Read(CommandLine args)
     {
         var method = Method(args);
         double? accuracy = args.Double("electrostatics_accuracy");
-        return model => Apply(model, method, accuracy);
+        return (current, use) => Apply(current, use, method, accuracy);
     }
 
-    static string Apply(FixedPointModel model, KspaceMethod? method, double? accuracy)
+    static string Apply(ElectrostaticsOptions current, Action<KspaceMethod, double> use, KspaceMethod? method, double? accuracy)
     {
-        var current = model.Hyperparameters.Electrostatics;
         var options = current with
         {
             KspaceMethod = method ?? current.KspaceMethod,
@@ -54,7 +54,7 @@ internal static class KspaceFlags
         {
             throw new UsageException(e.Message);
         }
-        model.UseKspace(options.KspaceMethod, options.ElectrostaticsAccuracy);
+        use(options.KspaceMethod, options.ElectrostaticsAccuracy);
         return Describe(options);
     }
 

@@ -19,7 +19,8 @@ internal sealed class TrainCommand : IRawArgumentsCommand
         usage: macescf train --config config.yaml [--option value ...] [--print-config]
                mpiexec -n R macescf train --config config.yaml --distributed ...   (docs/distributed.md)
 
-        Trains a fixed-point SCF electrostatic MACE model through the stages of train_schedule and
+        Trains a model of the --model class (default FixedPoint, the fixed-point SCF electrostatic MACE model;
+        MACE and ScaleShiftMACE: plain MACE) through the stages of train_schedule and
         writes the final model ({name}_run-{seed}.model in model_dir, loadable by macescf eval),
         checkpoints, and {name}_run-{seed}_train.jsonl (metrics per epoch) in results_dir.
         Options come from the defaults, then config.yaml, then the command line (docs/configuration.md).
@@ -163,8 +164,8 @@ internal sealed class TrainCommand : IRawArgumentsCommand
         }
         foreach (var line in setup.Log) Say(line);
         random.manual_seed(run.Seed);
-        using var model = setup.CreateModel(dtype, Say);
-        Say($"model: {model.ParameterCount} parameters");
+        using var model = setup.Build(dtype, Say);
+        Say($"model: {model.Class}, {model.ParameterCount} parameters");
         var trainer = new Trainer(config, sets, model, ranks);
         int lastEpoch = config.Schedule.LastEpoch;
         var result = LiveProgress.Run(console, work => trainer.Run(new Reporter(r =>
@@ -213,16 +214,23 @@ internal sealed class TrainCommand : IRawArgumentsCommand
 
     /// Errors and SCF status counts of the final model on train, valid and each test config_type, with a converged SCF as at
     /// inference (<see cref="FinalEvaluation"/>); the settings are printed and logged above the tables.
-    private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, FixedPointModel model, TrainingConfig config, TrainingSets sets)
+    private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, TrainableModel model, TrainingConfig config, TrainingSets sets)
     {
         var options = FinalEvaluation.Settings(config);
         var all = sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).ToList();
-        say($"final errors, SCF as at inference (run to convergence): "
-            + FinalEvaluation.Describe(options, all, model.Hyperparameters.FermiLevelOffset));
+        if (model.SelfConsistent)
+            say($"final errors, SCF as at inference (run to convergence): "
+                + FinalEvaluation.Describe(options, all, model.Layout.FermiLevelOffset));
+        else say($"final errors ({model.Class})");
         var evaluated = LiveProgress.Run(console, work => FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize, work).ToList());
         foreach (var set in evaluated)
         {
             console.MarkupLineInterpolated($"[bold]{set.Name}[/] ({set.Predictions.Count} frame(s))");
+            if (!model.SelfConsistent)
+            {
+                EvalErrorTable.Print(console, set.Predictions);
+                continue;
+            }
             ScfSummaryTable.Print(console, set.Predictions, "SCF status");
             if (InferenceReport.Of(set.Predictions).Divergence(new Dictionary<string, double>()) is { } notConverged)
                 say($"warning: {set.Name}: {notConverged}");

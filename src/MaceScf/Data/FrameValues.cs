@@ -24,6 +24,29 @@ internal sealed class FrameValues(Configuration configuration, KeyMapping mappin
     public double[]? MappedInfoVector3(string property) =>
         MappedInfo(property) is var (key, value) ? Vector3(key, value) : null;
 
+    /// A 3×3 tensor (stress, virials) from 9 values (row-major or a 3×3 array) or 6 Voigt values (xx yy zz yz xz xy), as
+    /// ASE writes them; refused on a frame without a cell (it has no volume, and its strain derivative is not defined).
+    public double[,]? MappedInfoTensor(string property)
+    {
+        if (MappedInfo(property) is not var (key, value)) return null;
+        double[] flat = value switch
+        {
+            double[] d => d,
+            long[] l => l.Select(x => (double)x).ToArray(),
+            double[,] { Length: 9 } m when m.GetLength(0) == 3 => m.Cast<double>().ToArray(),
+            long[,] { Length: 9 } m when m.GetLength(0) == 3 => m.Cast<long>().Select(x => (double)x).ToArray(),
+            _ => throw Error(key, $"{property} needs 9 values (3×3) or 6 Voigt values (xx yy zz yz xz xy), found {Describe(value)}"),
+        };
+        if (configuration.Cell is null)
+            throw Error(key, $"{property} is given, but the frame has no Lattice: a stress or virial needs a cell; remove the value or add the Lattice");
+        return flat.Length switch
+        {
+            9 => new double[,] { { flat[0], flat[1], flat[2] }, { flat[3], flat[4], flat[5] }, { flat[6], flat[7], flat[8] } },
+            6 => new double[,] { { flat[0], flat[5], flat[4] }, { flat[5], flat[1], flat[3] }, { flat[4], flat[3], flat[2] } },
+            _ => throw Error(key, $"{property} needs 9 values (3×3) or 6 Voigt values (xx yy zz yz xz xy), found {flat.Length}"),
+        };
+    }
+
     /// Per-atom values [N, width]. With <paramref name="allowWider"/> extra columns are dropped; a
     /// one-dimensional array counts as a single column.
     public double[,]? MappedArray(string property, int width, bool allowWider)

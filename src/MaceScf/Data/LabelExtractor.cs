@@ -46,6 +46,8 @@ internal sealed class LabelExtractor
             ExternalField = Unweighted(frame.MappedInfoVector3(PropertyKeys.ExternalField)),
             Dipole = Unweighted(dipole),
             DipoleComponentWeights = dipole is null ? new double[3] : frame.DipoleWeights(),
+            Stress = frame.Weighted(PropertyKeys.Stress, frame.MappedInfoTensor(PropertyKeys.Stress)),
+            Virials = frame.Weighted(PropertyKeys.Virials, frame.MappedInfoTensor(PropertyKeys.Virials)),
             ElectrostaticPotentials = frame.Weighted(PropertyKeys.ElectrostaticPotentials,
                 frame.MappedArray(PropertyKeys.ElectrostaticPotentials, 1, allowWider: false) is { } esp ? Column(esp) : null),
         };

@@ -37,6 +37,12 @@ internal sealed class LabelledConfiguration
     /// config_dipole_weight [3] (e.g. 0 0 1 for slabs); zeros when the dipole is absent.
     public required double[] DipoleComponentWeights { get; init; }
 
+    /// Stress [3, 3] (eV/Å³, (1/V) ∂E/∂ε as ASE and MACE); only periodic frames with a cell carry it.
+    public Label<double[,]> Stress { get; init; } = Label<double[,]>.Absent;
+
+    /// Virials [3, 3] (eV, −∂E/∂ε); only frames with a cell carry them.
+    public Label<double[,]> Virials { get; init; } = Label<double[,]>.Absent;
+
     /// Electrostatic potential at each atom [N] (V).
     public required Label<double[]> ElectrostaticPotentials { get; init; }
 }

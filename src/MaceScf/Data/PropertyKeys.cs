@@ -10,13 +10,17 @@ internal static class PropertyKeys
     public const string FermiLevel = "fermi_level";
     public const string ExternalField = "external_field";
     public const string Head = "head";
+    /// Stress (eV/Å³): 3×3, or 6 (Voigt xx yy zz yz xz xy) or 9 values, as ASE writes it.
+    public const string Stress = "stress";
+    /// Virials −∂E/∂ε (eV): 3×3, or 6 or 9 values as the stress.
+    public const string Virials = "virials";
 
     public const string Forces = "forces";
     public const string AtomicMultipoles = "atomic_multipoles";
     public const string ElectrostaticPotentials = "electrostatic_potentials";
 
     /// Canonical names read from info (per-frame values).
-    public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Head];
+    public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Stress, Virials, Head];
 
     /// Canonical names read from arrays (per-atom columns).
     public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials];

@@ -16,6 +16,9 @@ internal sealed record ModelFileHeader
     /// The species table: atomic numbers in one-hot order.
     public IReadOnlyList<int> AtomicNumbers { get; init; } = [];
 
+    /// The model class (`macescf train --model`).
+    public string ModelClass { get; init; } = nameof(Models.ModelClass.FixedPoint);
+
     public required FixedPointHyperparameters Hyperparameters { get; init; }
 }
 

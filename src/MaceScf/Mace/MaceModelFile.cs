@@ -1,5 +1,6 @@
 using MaceScf.MaceImport;
 using MaceScf.ModelFiles;
+using MaceScf.Models;
 
 namespace MaceScf.Mace;
 
@@ -20,6 +21,9 @@ internal sealed record MaceModelFileHeader
 
     public required MaceHyperparameters Hyperparameters { get; init; }
 
+    /// The class `macescf train` built (MACE or ScaleShiftMACE), or null for a file written by `macescf convert`.
+    public string? ModelClass { get; init; }
+
     /// The Python file the weights were converted from, or null for a model built here.
     public MaceProvenance? Source { get; init; }
 }
@@ -33,8 +37,10 @@ public static class MaceModelFile
     internal const string FormatName = "macescf-mace-model";
     internal const int FormatVersion = 1;
 
-    internal static void Save(MaceModel model, string path, MaceProvenance? source = null) => ModelContainer.Save(path, new MaceModelFileHeader
+    internal static void Save(MaceModel model, string path, MaceProvenance? source = null, ModelClass? modelClass = null) =>
+        ModelContainer.Save(path, new MaceModelFileHeader
     {
+        ModelClass = modelClass?.ToString(),
         Hyperparameters = model.Hyperparameters,
         AtomicNumbers = model.Hyperparameters.AtomicNumbers,
         Dtype = ModelDtype.Name(model.Dtype),

@@ -23,4 +23,25 @@ internal static class MaceStatistics
         var e0 = MinimumNormLeastSquares.Solve(counts, energies.ToArray());
         return atomicNumbers.Select((z, j) => (z, j)).ToDictionary(t => t.z, t => e0[t.j]);
     }
+
+    /// MACE's --scaling statistics of a training set: the mean over the frames with an energy of the per-atom interaction
+    /// energy (E − Σ_i E0(z_i))/N, and the scale: the RMS of every force component of the frames with forces
+    /// (rms_forces_scaling), the sample standard deviation of those per-atom energies (std_scaling), or 1 (no_scaling). A
+    /// scale of 0 or one that cannot be computed (no forces, a single frame) is 1, as MACE's check gives.
+    public static (double Mean, double Scale) ScaleAndShift(IReadOnlyList<LabelledConfiguration> train, IReadOnlyDictionary<int, double>? e0s,
+        string scaling)
+    {
+        var perAtom = train.Where(f => f.Energy.IsPresent).Select(f =>
+            (f.Energy.Value - f.Configuration.AtomicNumbers.Sum(z => e0s?.GetValueOrDefault(z) ?? 0.0)) / f.Configuration.AtomCount).ToArray();
+        double mean = perAtom.Length > 0 ? perAtom.Average() : 0.0;
+        double scale = scaling switch
+        {
+            "rms_forces_scaling" => train.Where(f => f.Forces.IsPresent).SelectMany(f => f.Forces.Value.Cast<double>()).ToArray() is { Length: > 0 } forces
+                ? Math.Sqrt(forces.Average(x => x * x)) : 1.0,
+            "std_scaling" => perAtom.Length > 1 ? Math.Sqrt(perAtom.Sum(e => (e - mean) * (e - mean)) / (perAtom.Length - 1)) : 1.0,
+            "no_scaling" => 1.0,
+            _ => throw new ArgumentException($"unknown scaling '{scaling}'; one of rms_forces_scaling, std_scaling, no_scaling"),
+        };
+        return (mean, double.IsFinite(scale) && scale > 0 ? scale : 1.0);
+    }
 }

@@ -1,4 +1,5 @@
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
 using MaceScf.MaceImport;
 
@@ -12,6 +13,9 @@ internal enum ModelFileKind
 
     /// A plain MACE / ScaleShiftMACE model written by macescf (<see cref="MaceModelFile"/>).
     Mace,
+
+    /// A local-source model (LocalCharges, FixedChargeBaselinedMACE) written by macescf (<see cref="LocalSourceModelFile"/>).
+    LocalSource,
 
     /// A Python MACE `.model` file (torch.save zip archive), read by <see cref="PythonMaceFile"/>.
     PythonMace,
@@ -28,6 +32,7 @@ internal static class ModelFileKinds
             {
                 ModelFile.FormatName => ModelFileKind.FixedPoint,
                 MaceModelFile.FormatName => ModelFileKind.Mace,
+                LocalSourceModelFile.FormatName => ModelFileKind.LocalSource,
                 var other => throw new InvalidDataException($"'{path}': unknown model format '{other}'."),
             };
         if (PythonMaceFile.IsTorchArchive(path)) return ModelFileKind.PythonMace;
@@ -39,6 +44,6 @@ internal static class ModelFileKinds
     {
         ModelFileKind.Mace => MaceModelFile.Load(path),
         ModelFileKind.PythonMace => PythonMaceFile.Load(path).Model,
-        _ => throw new InvalidDataException($"'{path}' is a fixed-point model, not a plain MACE model."),
+        var kind => throw new InvalidDataException($"'{path}' is a {(kind == ModelFileKind.FixedPoint ? "fixed-point" : "local-source")} model, not a plain MACE model."),
     };
 }

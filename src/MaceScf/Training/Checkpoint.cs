@@ -46,7 +46,7 @@ internal sealed class Checkpoint(string directory, string tag)
     /// The newest complete checkpoint folder, or null.
     public string? Latest() => Folders().OrderBy(f => f.Epoch).Select(f => f.Path).LastOrDefault();
 
-    public void Save(FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, TrainingConfig config)
+    public void Save(nn.Module model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, TrainerState state, TrainingConfig config)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"{tag}{Prefix}{state.NextEpoch - 1}");
@@ -65,7 +65,7 @@ internal sealed class Checkpoint(string directory, string tag)
             foreach (var old in Folders().Where(f => f.Path != final)) Directory.Delete(old.Path, true);
     }
 
-    public static TrainerState Load(string folder, FixedPointModel model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
+    public static TrainerState Load(string folder, nn.Module model, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema)
     {
         CheckpointChecksums.Verify(folder);
         try

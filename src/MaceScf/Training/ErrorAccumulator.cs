@@ -26,14 +26,20 @@ internal sealed class ErrorAccumulator
     {
         Add("energy_per_atom", (o.Energy - b.Energy) / b.AtomCount, b.EnergyWeight);
         if (o.Forces is not null) Add("forces", o.Forces - b.Forces, b.ForcesWeight.unsqueeze(1));
-        Add("atomic_multipoles", o.Density! - b.Multipoles, b.MultipolesWeight.unsqueeze(1));
-        Add("total_charge", o.TotalCharge! - b.TotalCharge, b.TotalChargeWeight);
-        Add("dipole", o.Dipole! - b.Dipole, b.DipoleWeight);
-        Add("fermi_level", o.FermiLevel! - b.FermiLevel, b.FermiLevelWeight);
+        if (o.Virials is not null)
+        {
+            Add("stress", TrainingLoss.Stress(o, b) - b.Stress, b.StressWeight.view(-1, 1, 1));
+            Add("virials_per_atom", (o.Virials - b.Virials) / b.AtomCount.view(-1, 1, 1), b.VirialsWeight.view(-1, 1, 1));
+        }
+        // Models without a density (plain MACE) have none of these.
+        if (o.Density is not null) Add("atomic_multipoles", o.Density - b.Multipoles, b.MultipolesWeight.unsqueeze(1));
+        if (o.TotalCharge is not null) Add("total_charge", o.TotalCharge - b.TotalCharge, b.TotalChargeWeight);
+        if (o.Dipole is not null) Add("dipole", o.Dipole - b.Dipole, b.DipoleWeight);
+        if (o.FermiLevel is not null) Add("fermi_level", o.FermiLevel - b.FermiLevel, b.FermiLevelWeight);
     }
 
     /// The properties of <see cref="Add(Prediction, TrainingBatch)"/>, in the order their sums travel between ranks.
-    public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "atomic_multipoles", "total_charge", "dipole", "fermi_level"];
+    public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "stress", "virials_per_atom", "atomic_multipoles", "total_charge", "dipole", "fermi_level"];
 
     /// Replaces the sums by their totals over the ranks (each rank accumulated its shard).
     public void SumOver(ICommunicator ranks)

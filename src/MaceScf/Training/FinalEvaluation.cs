@@ -50,15 +50,22 @@ internal static class FinalEvaluation
     /// Train, valid and each test config_type (empty sets left out), in batches of <paramref name="batchSize"/>; the frames
     /// done are reported to <paramref name="work"/> after every batch (phase `final evaluation {set}`).
     public static IEnumerable<EvaluatedSet> Run(FixedPointModel model, TrainingSets sets, ScfOptions options, int batchSize,
+        IProgress<WorkProgress>? work = null) => Run(TrainableModel.Of(model), sets, options, batchSize, work);
+
+    /// As above for a model of any class, through its calculator (<paramref name="options"/> apply to a self-consistent one).
+    public static IEnumerable<EvaluatedSet> Run(TrainableModel model, TrainingSets sets, ScfOptions options, int batchSize,
         IProgress<WorkProgress>? work = null)
     {
-        var calculator = new FixedPointCalculator(model, options);
+        var calculator = model.Calculator(options);
+        var properties = CalculatorProperties.Energy | CalculatorProperties.Forces
+            | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.Stress.IsPresent || f.Virials.IsPresent)
+                ? CalculatorProperties.Stress : 0);
         var named = new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames)));
         foreach (var (name, frames) in named)
         {
             if (frames.Count == 0) continue;
             var predictions = new List<FramePrediction>(frames.Count);
-            foreach (var prediction in FramePrediction.Evaluate(calculator, frames, CalculatorProperties.Energy | CalculatorProperties.Forces, batchSize))
+            foreach (var prediction in FramePrediction.Evaluate(calculator, frames, properties, batchSize))
             {
                 predictions.Add(prediction);
                 if (predictions.Count % batchSize == 0 || predictions.Count == frames.Count)

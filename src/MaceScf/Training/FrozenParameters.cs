@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using MaceScf.FixedPoint;
 using TorchSharp.Modules;
 
@@ -21,7 +22,7 @@ internal static class FrozenParameters
     }).ToHashSet();
 
     /// Freezes the parameters of the named groups and unfreezes all others; returns the frozen ones.
-    public static IReadOnlyList<Parameter> Apply(FixedPointModel model, IEnumerable<string> names)
+    public static IReadOnlyList<Parameter> Apply(nn.Module model, IEnumerable<string> names)
     {
         var groups = Groups(names);
         var frozen = new List<Parameter>();

@@ -4,7 +4,9 @@ using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.FineTuning;
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
+using MaceScf.Models;
 using static TorchSharp.torch;
 
 namespace MaceScf.Training;
@@ -12,14 +14,32 @@ namespace MaceScf.Training;
 /// <summary>
 /// The data-derived constants of a run, in the order of docs/training.md, "What a run does": E0s, avg_num_neighbors, the Fermi-level offset, then the
 /// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete. With
-/// `foundation_model` the backbone architecture and avg_num_neighbors are the foundation's and <see cref="CreateModel"/>
-/// loads its weights.
+/// `foundation_model` (FixedPoint class only) the backbone architecture and avg_num_neighbors are the foundation's
+/// (<see cref="FoundationOptions"/>) and <see cref="CreateModel"/> loads its weights.
 /// </summary>
-/// <param name="Hyperparameters">the architecture of the model to train, completed with the data-derived constants</param>
+/// <param name="Hyperparameters">the architecture of the fixed-point model to train (the FixedPoint class), completed with the data-derived constants</param>
 /// <param name="Log">one line per constant, as `macescf train` prints them</param>
 /// <param name="FoundationPath">the foundation model file, or null</param>
 public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log, string? FoundationPath = null)
 {
+    /// The --model class.
+    internal ModelClass Class { get; init; } = ModelClass.FixedPoint;
+
+    /// The hyper-parameters of a plain MACE class (MACE, ScaleShiftMACE), null for the others.
+    internal MaceHyperparameters? PlainMace { get; init; }
+
+    /// The hyper-parameters of a local-source class (LocalCharges, FixedChargeBaselinedMACE), null for the others.
+    internal LocalSourceHyperparameters? LocalSource { get; init; }
+
+    /// A freshly initialised model of the class (draws from the global random generator); the FixedPoint class with a
+    /// foundation as <see cref="CreateModel"/> makes it.
+    internal TrainableModel Build(ScalarType dtype, Action<string>? say = null) => Class switch
+    {
+        _ when Class.IsPlainMace() => TrainableModel.Of(new MaceModel(PlainMace!, dtype), Class),
+        ModelClass.FixedPoint => TrainableModel.Of(CreateModel(dtype, say)),
+        _ => TrainableModel.Of(new LocalSourceModel(LocalSource!, dtype)),
+    };
+
     /// <summary>Completes the architecture of <paramref name="config"/> with the constants estimated from the training set.</summary>
     /// <exception cref="InvalidDataException">the data cannot give a constant that was asked to be averaged</exception>
     public static ModelSetup From(TrainingConfig config, TrainingSets sets)
@@ -27,7 +47,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var a = config.Architecture;
         var data = config.Data;
         UnprovidedOptions.Check(config);
-        CellCheck.Require(a.Electrostatics.Method, sets);
+        if (!a.Class.IsPlainMace()) CellCheck.Require(a.Electrostatics.Method, sets);
         var log = new List<string>();
         var z = sets.Species.AtomicNumbers;
         using var foundation = config.Get(TrainingOptions.FoundationModel) is { } path ? FoundationModel.Load(path) : null;
@@ -45,29 +65,12 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, a.RMax)))
             : a.AvgNumNeighbors);
         log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}" + (fromFoundation is null ? "" : " (the foundation's)"));
+        if (a.Class.IsPlainMace()) return PlainMaceSetup(config, sets, e0s, avgNeighbours, log);
+        if (a.Class != ModelClass.FixedPoint) return LocalSourceSetup(config, sets, Backbone(a, z, avgNeighbours, e0s), log);
         var fermi = sets.Train.Where(f => f.FermiLevel.IsPresent).Select(f => f.FermiLevel.Value).ToArray();
         double offset = a.FermiLevelOffset ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
         log.Add($"fermi_level_offset: {offset.ToString("G8", CultureInfo.InvariantCulture)}");
-        var mace = fromFoundation ?? new MaceHyperparameters
-        {
-            AtomicNumbers = z,
-            RMax = a.RMax,
-            NumBessel = a.NumRadialBasis,
-            NumPolynomialCutoff = a.NumCutoffBasis,
-            MaxEll = a.MaxEll,
-            HiddenIrreps = a.HiddenIrreps,
-            NumChannels = a.NumChannels,
-            MaxL = a.MaxL,
-            Correlation = a.Correlation,
-            NumInteractions = a.NumInteractions,
-            MlpIrreps = a.MlpIrreps,
-            RadialMlp = a.RadialMlp,
-            Interaction = a.Interaction,
-            InteractionFirst = a.InteractionFirst,
-            AvgNumNeighbors = avgNeighbours,
-            E0s = e0s,
-            Gate = a.Gate,
-        };
+        var mace = fromFoundation ?? Backbone(a, z, avgNeighbours, e0s);
         var hp = new FixedPointHyperparameters
         {
             Mace = mace,
@@ -101,8 +104,11 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     /// </summary>
     /// <param name="dtype">floating-point type of the parameters and outputs</param>
     /// <param name="say">receives what the foundation has no weights for</param>
+    /// <exception cref="InvalidOperationException">the run's `model` is another class than FixedPoint (train it with `macescf train`)</exception>
     public FixedPointModel CreateModel(ScalarType dtype = ScalarType.Float64, Action<string>? say = null)
     {
+        if (Class != ModelClass.FixedPoint)
+            throw new InvalidOperationException($"model: {Class}: CreateModel builds the fixed-point model; a {Class} model is trained with `macescf train`");
         var model = new FixedPointModel(Hyperparameters, dtype);
         if (FoundationPath is null) return model;
         try
@@ -119,6 +125,79 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             model.Dispose();
             throw;
         }
+    }
+
+    /// The MACE backbone's hyper-parameters from the options.
+    static MaceHyperparameters Backbone(ArchitectureOptions a, IReadOnlyList<int> z, double avgNeighbours, IReadOnlyDictionary<int, double>? e0s) => new()
+    {
+        AtomicNumbers = z,
+        RMax = a.RMax,
+        NumBessel = a.NumRadialBasis,
+        NumPolynomialCutoff = a.NumCutoffBasis,
+        MaxEll = a.MaxEll,
+        HiddenIrreps = a.HiddenIrreps,
+        NumChannels = a.NumChannels,
+        MaxL = a.MaxL,
+        Correlation = a.Correlation,
+        NumInteractions = a.NumInteractions,
+        MlpIrreps = a.MlpIrreps,
+        RadialMlp = a.RadialMlp,
+        Interaction = a.Interaction,
+        InteractionFirst = a.InteractionFirst,
+        AvgNumNeighbors = avgNeighbours,
+        E0s = e0s,
+        Gate = a.Gate,
+    };
+
+    /// MACE and ScaleShiftMACE as run_train builds them: MACE's first interaction non-residual and shift 0, ScaleShiftMACE's
+    /// shift the mean per-atom interaction energy; scale from --scaling (<see cref="MaceStatistics.ScaleAndShift"/>); the
+    /// scalar-only last layer and x, y, z edge order of MACE.
+    static ModelSetup PlainMaceSetup(TrainingConfig config, TrainingSets sets, IReadOnlyDictionary<int, double>? e0s, double avgNeighbours,
+        List<string> log)
+    {
+        var a = config.Architecture;
+        var z = sets.Species.AtomicNumbers;
+        var (mean, scale) = MaceStatistics.ScaleAndShift(sets.Train, e0s, a.Scaling);
+        double shift = a.Class == ModelClass.ScaleShiftMACE ? mean : 0.0;
+        log.Add($"{a.Class}: scale {scale.ToString("G8", CultureInfo.InvariantCulture)} ({a.Scaling}), shift {shift.ToString("G8", CultureInfo.InvariantCulture)}"
+            + (a.Class == ModelClass.MACE ? $", first interaction {InteractionKinds.NonResidual} (as run_train builds MACE; interaction_first is ScaleShiftMACE's)" : ""));
+        var mace = Backbone(a, z, avgNeighbours, e0s) with
+        {
+            InteractionFirst = a.Class == ModelClass.MACE ? InteractionKinds.NonResidual : a.InteractionFirst,
+            AtomicInterScale = scale,
+            AtomicInterShift = shift,
+        };
+        mace.Validate();
+        // The fixed-point hyper-parameters are not used by a plain MACE class; the backbone's are kept there for reference.
+        return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log) { Class = a.Class, PlainMace = mace };
+    }
+
+    /// LocalCharges (atom_density_scaling as for the fixed-point model's linear local charges) and FixedChargeBaselinedMACE
+    /// (atomic_formal_charges, which must cover every element of the data).
+    static ModelSetup LocalSourceSetup(TrainingConfig config, TrainingSets sets, MaceHyperparameters mace, List<string> log)
+    {
+        var a = config.Architecture;
+        var scaling = a.AtomDensityScaling.Mode switch
+        {
+            SettingMode.Average => AverageAtomDensityScaling(sets.Train, sets.Species, a.Electrostatics.DensityMaxL),
+            SettingMode.Explicit => new AtomDensityScaling { Values = a.AtomDensityScaling.Values },
+            _ => AtomDensityScaling.None,
+        };
+        if (scaling.Values.Count > 0) log.Add("atom_density_scaling: " + string.Join(", ", scaling.Values.Select(kv => $"{kv.Key}: {kv.Value:G6}")));
+        var charges = config.Get(TrainingOptions.AtomicFormalCharges).Values;
+        if (a.Class == ModelClass.FixedChargeBaselinedMACE)
+        {
+            var missing = mace.AtomicNumbers.Where(z => !charges.ContainsKey(z)).ToArray();
+            if (missing.Length > 0)
+                throw new ArgumentException($"atomic_formal_charges gives no charge for Z = {string.Join(", ", missing)}, which the data have");
+            log.Add("atomic_formal_charges: " + string.Join(", ", charges.Select(kv => $"{kv.Key}: {kv.Value.ToString("G6", CultureInfo.InvariantCulture)}")));
+        }
+        var hp = new LocalSourceHyperparameters
+        {
+            Class = a.Class, Mace = mace, Electrostatics = a.Electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
+        };
+        hp.Validate();
+        return new ModelSetup(new FixedPointHyperparameters { Mace = mace, Electrostatics = a.Electrostatics }, log) { Class = a.Class, LocalSource = hp };
     }
 
     /// The frames whose reference multipoles enter the averages (present, with non-zero weight).

@@ -1,4 +1,5 @@
-using MaceScf.FixedPoint;
+using TorchSharp;
+using static TorchSharp.torch;
 using TorchSharp.Modules;
 
 namespace MaceScf.Training;
@@ -6,12 +7,12 @@ namespace MaceScf.Training;
 /// A named optimiser parameter group with its weight decay (docs/training.md, "Optimiser, lr and EMA").
 internal sealed record ParameterGroup(string Name, double WeightDecay, IReadOnlyList<Parameter> Parameters);
 
-/// Splits the fixed-point model's parameters into the groups of docs/training.md, "Optimiser, lr and EMA", in order: embedding, interactions_decay,
+/// Splits a model's parameters into the groups of docs/training.md, "Optimiser, lr and EMA", in order: embedding, interactions_decay,
 /// interactions_no_decay, products, readouts, lr_source_maps (local_charges_weight_decay), field_dependent_charges_map
 /// (field_block_weight_decay), local_electron_energy and layer_feature_mixer (weight_decay). Empty groups are left out.
 internal static class ParameterGroups
 {
-    public static IReadOnlyList<ParameterGroup> Of(FixedPointModel model, OptimizerOptions o)
+    public static IReadOnlyList<ParameterGroup> Of(nn.Module model, OptimizerOptions o)
     {
         var decay = new Dictionary<string, double>
         {
@@ -25,9 +26,14 @@ internal static class ParameterGroups
         return decay.Keys.Where(k => members[k].Count > 0).Select(k => new ParameterGroup(k, decay[k], members[k])).ToList();
     }
 
-    /// The group of a parameter name (docs/fixed-point.md "Hooks for training").
+    /// The group of a parameter name (docs/fixed-point.md "Hooks for training"); a plain MACE model's names are its backbone's
+    /// without the "backbone." prefix.
     public static string GroupOf(string name)
     {
+        if (!name.StartsWith("backbone.", StringComparison.Ordinal)
+            && (name.StartsWith("interactions.", StringComparison.Ordinal) || name.StartsWith("products.", StringComparison.Ordinal)
+                || name.StartsWith("node_embedding.", StringComparison.Ordinal)))
+            name = "backbone." + name;
         if (name.StartsWith("local_density.", StringComparison.Ordinal)) return "lr_source_maps";
         if (name.StartsWith("update.", StringComparison.Ordinal)) return "field_dependent_charges_map";
         if (name.StartsWith("field_readout.", StringComparison.Ordinal)) return "local_electron_energy";

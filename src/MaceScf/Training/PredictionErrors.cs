@@ -18,13 +18,17 @@ internal static class PredictionErrors
             .Select(p => (p.Results.Energy - p.Frame.Energy.Value) / p.Frame.Configuration.AtomCount));
         Add("forces", predictions.Where(p => p.Frame.Forces.IsPresent && p.Results.Forces is not null)
             .SelectMany(p => Differences(p.Results.Forces!, p.Frame.Forces.Value, 0, 3)));
-        var multipoles = predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent).ToList();
+        Add("stress", predictions.Where(p => p.Frame.Stress.IsPresent && p.Results.Stress is not null)
+            .SelectMany(p => Differences(p.Results.Stress!, p.Frame.Stress.Value, 0, 3)));
+        Add("virials_per_atom", predictions.Where(p => p.Frame.Virials.IsPresent && p.Results.Virial is not null)
+            .SelectMany(p => Differences(p.Results.Virial!, p.Frame.Virials.Value, 0, 3).Select(d => d / p.Frame.Configuration.AtomCount)));
+        var multipoles = predictions.Where(p => p.Frame.AtomicMultipoles.IsPresent && p.Results.Density is not null).ToList();
         Add("atomic_multipoles", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 0, int.MaxValue)));
         Add("charges", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 0, 1)));
         Add("atomic_dipoles", multipoles.SelectMany(p => Differences(p.Results.Density!, p.Frame.AtomicMultipoles.Value, 1, 4)));
-        Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent).Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
-        Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent).SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
-        Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent).Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
+        Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent && p.Results.TotalCharge is not null).Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
+        Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent && p.Results.Dipole is not null).SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
+        Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null).Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
         return rmse;
     }
 

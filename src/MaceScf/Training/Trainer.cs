@@ -13,11 +13,21 @@ namespace MaceScf.Training;
 /// <summary>
 /// The outcome of a run: the final model (EMA parameters when --ema) and where it and the metrics were written.
 /// </summary>
-/// <param name="Model">the trained model</param>
 /// <param name="ModelPath">the model file written</param>
 /// <param name="MetricsPath">the per-epoch metrics (JSON lines)</param>
 /// <param name="Epochs">the report of every epoch run</param>
-public sealed record TrainingResult(FixedPointModel Model, string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs);
+public sealed record TrainingResult(string ModelPath, string MetricsPath, IReadOnlyList<EpochReport> Epochs)
+{
+    internal TrainingResult(TrainableModel trained, string modelPath, string metricsPath, IReadOnlyList<EpochReport> epochs)
+        : this(modelPath, metricsPath, epochs) => Trained = trained;
+
+    /// The trained model of any class.
+    internal TrainableModel Trained { get; } = null!;
+
+    /// <summary>The trained fixed-point model; null when the run trained another class (`--model`), whose model is the file
+    /// <see cref="ModelPath"/>.</summary>
+    public FixedPointModel? Model => Trained?.Module as FixedPointModel;
+}
 
 /// <summary>
 /// The training loop of `macescf train` (docs/training.md, "What a run does"): the stages of train_schedule with their loss, lr and mode;
@@ -43,11 +53,17 @@ public sealed class Trainer
     /// <param name="config">the run's options (<see cref="TrainingConfigLoader"/>)</param>
     /// <param name="sets">the data (<see cref="TrainingSets.Load(TrainingConfig)"/>)</param>
     /// <param name="model">the model to train, built from <see cref="ModelSetup.Hyperparameters"/></param>
-    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model) : this(config, sets, model, null) { }
+    /// <exception cref="ArgumentException">the run's `model` is another class than FixedPoint</exception>
+    public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model) : this(config, sets, FixedPointRun(config, model), null) { }
 
-    /// <summary>A trainer of one rank of a distributed run.</summary>
+    static TrainableModel FixedPointRun(TrainingConfig config, FixedPointModel model) => config.Architecture.Class == ModelClass.FixedPoint
+        ? TrainableModel.Of(model)
+        : throw new ArgumentException($"model: {config.Architecture.Class}: the run trains that class, not the fixed-point model given", nameof(model));
+
+    /// <summary>A trainer of one rank of a distributed run, for a model of any class.</summary>
+    /// <param name="model">a model of any class (<see cref="TrainableModel"/>), run only through its door</param>
     /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process if null</param>
-    internal Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model, ICommunicator? ranks)
+    internal Trainer(TrainingConfig config, TrainingSets sets, TrainableModel model, ICommunicator? ranks = null)
     {
         _ranks = ranks ?? SingleProcess.Instance;
         _config = config;
@@ -59,8 +75,8 @@ public sealed class Trainer
         Model = model;
     }
 
-    /// <summary>The model being trained (updated in place).</summary>
-    public FixedPointModel Model { get; }
+    /// The model being trained (updated in place).
+    internal TrainableModel Model { get; }
 
     /// <summary>Where the final model is written.</summary>
     public string ModelPath => Path.Combine(_run.ModelDir, $"{_run.Tag}.model");
@@ -78,15 +94,15 @@ public sealed class Trainer
     /// <param name="work">called after every training and validation batch</param>
     public TrainingResult Run(IProgress<EpochReport>? progress = null, CancellationToken cancel = default, IProgress<WorkProgress>? work = null)
     {
-        var groups = ParameterGroups.Of(Model, _opt);
+        var groups = ParameterGroups.Of(Model.Module, _opt);
         using var optimizer = ITrainingOptimizer.Create(groups, _opt);
-        using var ema = _opt.Ema ? new ExponentialMovingAverage(Model.parameters(), _opt.EmaDecay) : null;
+        using var ema = _opt.Ema ? new ExponentialMovingAverage(Model.Module.parameters(), _opt.EmaDecay) : null;
         var schedule = new LearningRateSchedule(_opt);
         var checkpoint = new Checkpoint(_run.CheckpointsDir, _run.Tag);
         var state = new TrainerState(0, double.PositiveInfinity, 0, false, null, 1.0, double.PositiveInfinity, 0, 0);
         if (Checkpoint.Find(_config) is { } resume)
         {
-            state = Checkpoint.Load(resume.Folder, Model, optimizer, ema);
+            state = Checkpoint.Load(resume.Folder, Model.Module, optimizer, ema);
             schedule.Restore(state.LrMultiplier, state.SchedulerBest, state.SchedulerBadEpochs);
         }
         else if (_ranks.Rank == 0 && File.Exists(MetricsPath)) File.Delete(MetricsPath);
@@ -107,7 +123,7 @@ public sealed class Trainer
             else schedule.Step(state.LastValidLoss);
             if (state.StageStopped) continue;
             optimizer.SetLearningRates(groups.Select(g => stage.LrOf(g.Name) * schedule.Multiplier).ToList());
-            var frozen = FrozenParameters.Apply(Model, stage.Freeze ?? _config.Get(TrainingOptions.Freeze));
+            var frozen = FrozenParameters.Apply(Model.Module, stage.Freeze ?? _config.Get(TrainingOptions.Freeze));
             optimizer.Freeze(frozen);
             ema?.Freeze(frozen);
             var watch = Stopwatch.StartNew();
@@ -134,9 +150,9 @@ public sealed class Trainer
                 // At the SCF of inference: every inference_eval_interval epochs and at the stage's last epoch (also when patience
                 // ends the stage early); on rank 0 only, which alone reports and writes.
                 int interval = _run.InferenceEvalInterval;
-                if (_ranks.Rank == 0 && _sets.Valid.Count > 0
+                if (Model.SelfConsistent && _ranks.Rank == 0 && _sets.Valid.Count > 0
                     && (epoch == stage.End || state.StageStopped || (interval > 0 && (epoch - stage.Start + 1) % interval == 0)))
-                    inference = InferenceReport.Of(FramePrediction.Evaluate(new FixedPointCalculator(Model, _inference), _sets.Valid,
+                    inference = InferenceReport.Of(FramePrediction.Evaluate(Model.Calculator(_inference), _sets.Valid,
                         CalculatorProperties.Energy | CalculatorProperties.Forces, _data.ValidBatchSize).ToList());
                 ema?.Swap();
             }
@@ -153,16 +169,16 @@ public sealed class Trainer
                     SchedulerBadEpochs = schedule.BadEpochs, EmaUpdates = ema?.Updates ?? 0,
                 };
                 CheckParameters($"parameters after epoch {epoch}");
-                if (_ranks.Rank == 0) checkpoint.Save(Model, optimizer, ema, state, _config);
+                if (_ranks.Rank == 0) checkpoint.Save(Model.Module, optimizer, ema, state, _config);
             }
             progress?.Report(report);
         }
         ema?.Swap();
-        FrozenParameters.Apply(Model, []);
+        FrozenParameters.Apply(Model.Module, []);
         if (_ranks.Rank == 0)
         {
             Directory.CreateDirectory(_run.ModelDir);
-            ModelFile.Save(Model, ModelPath);
+            Model.Save(ModelPath);
         }
         return new TrainingResult(Model, ModelPath, MetricsPath, reports);
     }
@@ -183,7 +199,7 @@ public sealed class Trainer
         TrainEpoch(TrainingStage stage, int epoch, ITrainingOptimizer optimizer, ExponentialMovingAverage? ema, IProgress<WorkProgress>? work)
     {
         var errors = new ErrorAccumulator();
-        var parameters = Model.parameters().ToArray();
+        var parameters = Model.Module.parameters().ToArray();
         var gradients = new GradientSum(_ranks, parameters);
         var batches = Batches(epoch);
         string phase = $"epoch {epoch}/{_config.Schedule.LastEpoch} training";
@@ -201,15 +217,15 @@ public sealed class Trainer
             {
                 if (shard.Length > 0)
                 {
-                    using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
+                    using var batch = TrainingBatch.Build(shard, Model.Layout, _sets.Species);
                     var request = Request(stage, batch, training: true);
-                    var outputs = Model.Predict(batch.Inputs, request);
+                    var outputs = Model.Model.Predict(batch.Inputs, request);
                     var (loss, terms) = TrainingLoss.Compute(stage.Loss, outputs, batch, over);
                     double lossValue = loss.item<double>();
                     if (!double.IsFinite(lossValue)) throw NonFinite($"epoch {epoch}", "training loss", lossValue, shard);
                     Gradients.Backward(loss);
                     // The adjoint solve of an implicit derivative ran in this backward pass: the model's fall-back policy decides.
-                    if (Model.UnrollIfAdjointPoor(batch.Inputs, request, outputs) is { } unrolled)
+                    if (Model.RedoAfterBackward(batch.Inputs, request, outputs) is { } unrolled)
                     {
                         optimizer.ZeroGrad();
                         outputs = unrolled;
@@ -265,13 +281,14 @@ public sealed class Trainer
         if (_ranks.Size == 1) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        double fingerprint = Model.parameters().Sum(p => p.to_type(ScalarType.Float64).sum().item<double>());
+        double fingerprint = Model.Module.parameters().Sum(p => p.to_type(ScalarType.Float64).sum().item<double>());
         RankAgreement.Check(_ranks, fingerprint, what);
     }
 
-    /// The stage's request; forces when the loss or the metrics need them.
+    /// The stage's request; forces, and the virials, when the loss or the metrics need them.
     private static PredictionRequest Request(TrainingStage stage, TrainingBatch batch, bool training) =>
-        TrainingRequest.For(stage, TrainingLoss.NeedsForces(stage.Loss) || batch.Frames.Any(f => f.Forces.IsPresent), training);
+        TrainingRequest.For(stage, TrainingLoss.NeedsForces(stage.Loss) || batch.Frames.Any(f => f.Forces.IsPresent), training,
+            TrainingLoss.NeedsStress(stage.Loss) || batch.Frames.Any(f => f.Stress.IsPresent || f.Virials.IsPresent));
 
     /// An error naming the epoch, what became non-finite and the batch's frames, and what is kept.
     private InvalidDataException NonFinite(string where, string what, double value, IEnumerable<LabelledConfiguration> frames)
@@ -315,8 +332,8 @@ public sealed class Trainer
             {
                 if (shard.Length > 0)
                 {
-                    using var batch = TrainingBatch.Build(shard, Model, _sets.Species);
-                    var outputs = Model.Predict(batch.Inputs, Request(stage, batch, training: false));
+                    using var batch = TrainingBatch.Build(shard, Model.Layout, _sets.Species);
+                    var outputs = Model.Model.Predict(batch.Inputs, Request(stage, batch, training: false));
                     double loss = TrainingLoss.Compute(stage.Loss, outputs, batch, over).Total.item<double>();
                     if (!double.IsFinite(loss)) throw NonFinite(phase, "validation loss", loss, shard);
                     lossSum[0] += loss;

@@ -39,17 +39,27 @@ internal sealed class TrainingBatch : IDisposable
     public required Tensor FermiLevelWeight { get; init; }
     /// [N] per-atom weight of the esps / field_features losses (structures with reference multipoles).
     public required Tensor PotentialWeight { get; init; }
+    /// [G, 3, 3] reference stress (eV/Å³) and its weight w^S (0 where absent).
+    public required Tensor Stress { get; init; }
+    public required Tensor StressWeight { get; init; }
+    /// [G, 3, 3] reference virials (eV) and their weight w^V (0 where absent).
+    public required Tensor Virials { get; init; }
+    public required Tensor VirialsWeight { get; init; }
+    /// [G] |det cell| (Å³), 1 for a structure without a cell (whose stress weight is 0), so a stress −W/V is finite everywhere.
+    public required Tensor Volume { get; init; }
 
     public Tensor Batch => _graph.Batch;
 
     public int GraphCount => _graph.GraphCount;
 
-    public static TrainingBatch Build(IReadOnlyList<LabelledConfiguration> frames, FixedPointModel model, SpeciesTable species)
+    public static TrainingBatch Build(IReadOnlyList<LabelledConfiguration> frames, FixedPointModel model, SpeciesTable species) =>
+        Build(frames, BatchLayout.Of(model), species);
+
+    public static TrainingBatch Build(IReadOnlyList<LabelledConfiguration> frames, BatchLayout layout, SpeciesTable species)
     {
-        var hp = model.Hyperparameters;
-        var dtype = model.Dtype;
-        int k = hp.Electrostatics.DensityCoefficientCount;
-        var graph = GraphBatch.Build(frames.Select(f => f.Configuration).ToArray(), hp.Mace.RMax, species, dtype);
+        var dtype = layout.Dtype;
+        int k = layout.MultipoleCount;
+        var graph = GraphBatch.Build(frames.Select(f => f.Configuration).ToArray(), layout.Cutoff, species, dtype);
         Tensor Graph(Func<LabelledConfiguration, double> value) => tensor(frames.Select(value).ToArray(), dtype: dtype);
         Tensor PerAtom(Func<LabelledConfiguration, double> value) =>
             tensor(frames.SelectMany(f => Enumerable.Repeat(value(f), f.Configuration.AtomCount)).ToArray(), dtype: dtype);
@@ -66,7 +76,7 @@ internal sealed class TrainingBatch : IDisposable
         }).ToArray(), 0);
         var multipoles = Rows(f => f.AtomicMultipoles, k);
         var hasMultipoles = PerAtom(f => f.AtomicMultipoles.IsPresent ? 1 : 0);
-        var fermi = Graph(f => f.FermiLevel.IsPresent ? f.FermiLevel.Value : hp.FermiLevelOffset);
+        var fermi = Graph(f => f.FermiLevel.IsPresent ? f.FermiLevel.Value : layout.FermiLevelOffset);
         var charge = Graph(f => f.TotalCharge.IsPresent ? f.TotalCharge.Value : 0);
         var inputs = SystemInputs.FromBatch(graph) with
         {
@@ -77,6 +87,9 @@ internal sealed class TrainingBatch : IDisposable
             // Structures without reference multipoles start from zeros; their losses have weight 0.
             Start = new ScfStart(multipoles),
         };
+        Tensor Tensors3x3(Func<LabelledConfiguration, Label<double[,]>> label) =>
+            tensor(frames.SelectMany(f => label(f).IsPresent ? label(f).Value.Cast<double>() : new double[9]).ToArray(), dtype: dtype)
+                .view(frames.Count, 3, 3);
         return new TrainingBatch(graph, frames)
         {
             Inputs = inputs,
@@ -96,8 +109,21 @@ internal sealed class TrainingBatch : IDisposable
             FermiLevel = fermi,
             FermiLevelWeight = Graph(f => f.FermiLevel.Weight),
             PotentialWeight = hasMultipoles * PerAtom(f => f.Weight),
+            Stress = Tensors3x3(f => f.Stress),
+            StressWeight = Graph(f => f.Stress.Weight),
+            Virials = Tensors3x3(f => f.Virials),
+            VirialsWeight = Graph(f => f.Virials.Weight),
+            Volume = Graph(f => f.Configuration.Cell is { } c ? Math.Abs(CellVolume.Of(c)) is var v && v > 0 ? v : 1.0 : 1.0),
         };
     }
 
     public void Dispose() => _graph.Dispose();
+}
+
+/// What a batch needs to know of its model: dtype, neighbour cutoff, the multipole columns of its density (0 for none) and the
+/// Fermi level taken for frames without one.
+internal sealed record BatchLayout(ScalarType Dtype, double Cutoff, int MultipoleCount, double FermiLevelOffset)
+{
+    public static BatchLayout Of(FixedPointModel model) => new(model.Dtype, model.Hyperparameters.Mace.RMax,
+        model.Hyperparameters.Electrostatics.DensityCoefficientCount, model.Hyperparameters.FermiLevelOffset);
 }

@@ -34,6 +34,13 @@ internal static class TrainingLoss
     /// Whether a loss needs the forces, the potentials or the field features.
     public static bool NeedsForces(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "forces");
 
+    /// Whether a loss needs the virials (the stress and virials losses).
+    public static bool NeedsStress(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name is "stress" or "virials");
+
+    /// The predicted stress −W/V [G, 3, 3] with the batch's volumes (finite for structures without a cell, whose weight is 0).
+    public static Tensor Stress(Prediction o, TrainingBatch b) =>
+        -(o.Virials ?? throw new ArgumentException("the stress loss needs virials")) / b.Volume.view(-1, 1, 1);
+
     public static bool NeedsEsps(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "esps");
 
     public static bool NeedsFieldFeatures(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "field_features");
@@ -56,6 +63,11 @@ internal static class TrainingLoss
             "energy_per_atom" => PerStructure(w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()),
             // mean_(i,α) [w w^F ΔF²]
             "forces" => PerAtom(b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()),
+            // mean_(g,α,β) [w w^S Δσ²] (MACE's weighted_mean_squared_stress)
+            "stress" => PerStructure((w * b.StressWeight).view(-1, 1, 1) * (b.Stress - Stress(o, b)).square()),
+            // mean_(g,α,β) [w w^V (ΔW/N_g)²] (MACE's weighted_mean_squared_virials)
+            "virials" => PerStructure((w * b.VirialsWeight).view(-1, 1, 1)
+                * ((b.Virials - (o.Virials ?? throw new ArgumentException("the virials loss needs virials"))) / n.view(-1, 1, 1)).square()),
             // mean_(i,c) [w w^ρ Δρ²]
             "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
             "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge!).square()),

@@ -10,13 +10,15 @@ internal static class TrainingRequest
 
     /// <param name="forces">forces are needed by the loss or the metrics</param>
     /// <param name="training">the parameters are differentiated (a training step, not an evaluation)</param>
-    public static PredictionRequest For(TrainingStage stage, bool forces, bool training)
+    /// <param name="stress">the virials are needed by the loss or the metrics</param>
+    public static PredictionRequest For(TrainingStage stage, bool forces, bool training, bool stress = false)
     {
         var options = stage.FixedPointTrainingOptions;
         return new PredictionRequest
         {
             Forces = forces,
-            CreateGraph = training && TrainingLoss.NeedsForces(stage.Loss),
+            Stress = stress,
+            CreateGraph = training && (TrainingLoss.NeedsForces(stage.Loss) || TrainingLoss.NeedsStress(stage.Loss)),
             Training = training,
             Method = Method(options.Mode),
             Scf = options.Mode == TrainingMode.Direct ? new() : options.Scf ?? throw new ArgumentException($"mode {options.Mode} needs an scf block"),

@@ -42,14 +42,20 @@ public sealed class ConductorExampleTests
     }
 
     [Fact]
-    public void Local_baseline_is_the_example_with_the_field_features_scaled_away()
+    public void Local_baseline_is_a_LocalCharges_model_with_the_example_backbone_and_schedule()
     {
         var example = Load("config.yaml");
         var local = Load("local.yaml");
-        Assert.Equal(example.Architecture.RMax, local.Architecture.RMax);
-        Assert.Equal(example.Schedule.Stages.Select(s => (s.Start, s.End)), local.Schedule.Stages.Select(s => (s.Start, s.End)));
-        Assert.Equal([1e12, 1e12, 1e12, 1e12], local.Get(TrainingOptions.FieldFeatureNorms).Values);
-        Assert.False(local.Schedule.Stages[1].FixedPointTrainingOptions.Scf!.ConstantCharge);
+        Assert.Equal(MaceScf.Models.ModelClass.LocalCharges, local.Architecture.Class);
+        var (a, b) = (example.Architecture, local.Architecture);
+        Assert.Equal((a.RMax, a.NumChannels, a.MaxL, a.MaxEll, a.Correlation, a.NumInteractions, a.MlpIrreps),
+            (b.RMax, b.NumChannels, b.MaxL, b.MaxEll, b.Correlation, b.NumInteractions, b.MlpIrreps));
+        Assert.Equal(a.Electrostatics.SmearingWidth, b.Electrostatics.SmearingWidth);
+        Assert.Equal(a.Electrostatics.DensityMaxL, b.Electrostatics.DensityMaxL);
+        static string Stages(TrainingConfig c) => string.Join("; ", c.Schedule.Stages.Select(s =>
+            $"{s.Start}-{s.End} lr {s.Lr} " + string.Join(", ", s.Loss.Select(t => $"{t.Name} {t.Weight}"))));
+        Assert.Equal(Stages(example), Stages(local));
+        Assert.All(local.Schedule.Stages, s => Assert.False(s.FixedPointOptionsGiven));
     }
 
     [Fact]

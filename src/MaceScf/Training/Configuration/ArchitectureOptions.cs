@@ -7,6 +7,10 @@ namespace MaceScf.Training;
 /// features, update rule, readouts), named as the options, for building the model.
 internal sealed record ArchitectureOptions
 {
+    /// --model.
+    public required Models.ModelClass Class { get; init; }
+    /// --scaling (MACE and ScaleShiftMACE).
+    public required string Scaling { get; init; }
     public required double RMax { get; init; }
     public required string RadialType { get; init; }
     public required int NumRadialBasis { get; init; }
@@ -38,6 +42,8 @@ internal sealed record ArchitectureOptions
 
     public static ArchitectureOptions From(TrainingConfig c) => new()
     {
+        Class = Models.ModelClasses.Parse(c.Get(TrainingOptions.Model)),
+        Scaling = c.Get(TrainingOptions.Scaling),
         RMax = c.Get(TrainingOptions.RMax),
         RadialType = c.Get(TrainingOptions.RadialType),
         NumRadialBasis = c.Get(TrainingOptions.NumRadialBasis),

@@ -17,6 +17,8 @@ internal static class ConfigValidator
 
         if (!config.Get(ComputeForces)) throw Error(config, ComputeForces, "must be true: force training needs autograd forces");
 
+        ModelClassRules.Check(config);
+
         CheckIrreps(config);
         if (config.Get(TrainingOptions.E0s).Mode == SettingMode.Foundation && config.Get(FoundationModel) is null)
             throw Error(config, TrainingOptions.E0s, "foundation takes the E0s of foundation_model, which is not set");

@@ -87,12 +87,18 @@ internal sealed class ScheduleKind : ValueKind<TrainSchedule>
                     break;
             }
         }
-        foreach (var required in new[] { "name", "start", "end", "loss", "fixed_point_training_options" })
+        // fixed_point_training_options is required by the FixedPoint class and refused by the others (ConfigValidator).
+        foreach (var required in new[] { "name", "start", "end", "loss" })
             if (!entries.Any(e => e.Key == required))
                 throw context.Error(mapping, $"stage {index} needs '{required}'");
         if (end < start) throw context.Child("end").Error(mapping, $"end ({end}) must not be before start ({start}); end is inclusive");
-        var options = FixedPoint(fixedPointNode!, context.Child("fixed_point_training_options"), loss!);
-        return new TrainingStage(index, name!, start!.Value, end!.Value, loss!, lr, groupLr, options, freeze);
+        var options = fixedPointNode is null
+            ? new FixedPointTrainingOptions(TrainingMode.Direct, null, LinearSolve.Inverse, false)
+            : FixedPoint(fixedPointNode, context.Child("fixed_point_training_options"), loss!);
+        return new TrainingStage(index, name!, start!.Value, end!.Value, loss!, lr, groupLr, options, freeze)
+        {
+            FixedPointOptionsGiven = fixedPointNode is not null,
+        };
     }
 
     static IReadOnlyList<LossTerm> Loss(YamlNode node, ValueContext context)
@@ -214,6 +220,7 @@ internal sealed class ScheduleKind : ValueKind<TrainSchedule>
         };
         foreach (var (group, lr) in stage.GroupLr) map.Add(Scalars.Plain(group + "_lr"), Scalars.Number(lr));
         if (stage.Freeze is { } freeze) map.Add(Scalars.Plain("freeze"), freeze.Count == 0 ? DoubleListKind.Flow([]) : Frozen.Write(freeze));
+        if (!stage.FixedPointOptionsGiven) return map;
         var options = stage.FixedPointTrainingOptions;
         var fixedPoint = new YamlMappingNode { { Scalars.Plain("mode"), Modes.Write(options.Mode) } };
         if (options.Scf is { } scf)

@@ -62,8 +62,10 @@ internal static class TrainingOptions
         new ChoiceKind("DensityCoefficientsRMSE", "DensityEnergyRMSE", "PerAtomRMSE", "DipoleRMSE", "DensityDipoleRMSE",
             "EnergyDensityDipoleRMSE", "EnergyDipolePotentialsRMSE"), "",
         "Required as in the Python code, but the final error table always shows every labelled property (docs/compatibility.md).", required: true);
-    public static readonly Option<string> Model = Add("model", Core, new ChoiceKind("FixedPoint"), "FixedPoint",
-        "Model class; only the fixed-point SCF model is provided.");
+    public static readonly Option<string> Model = Add("model", Core, new ChoiceKind([.. Models.ModelClasses.Names]), "FixedPoint",
+        "Model class: FixedPoint (the SCF model), MACE or ScaleShiftMACE (plain MACE), LocalCharges (multipoles from local "
+        + "features, no SCF) or FixedChargeBaselinedMACE (fixed charges per element); the names of the Python run_train "
+        + "(docs/training.md, \"Model classes\"). LocalSplitCharges and MACEQEq are refused until provided.");
     public static readonly Option<OptimizerKind> Optimizer = Add("optimizer", Core, new EnumKind<OptimizerKind>(), OptimizerKind.Schedulefree,
         "adam, adamw, or schedulefree (AdamW schedule-free; no lr scheduler).");
     public static readonly Option<bool> RestartLatest = Add("restart_latest", Core, Bool, false,
@@ -142,6 +144,9 @@ internal static class TrainingOptions
     public static readonly Option<string> Gate = Add("gate", Architecture, new ChoiceKind("silu", "tanh", "abs", "None"), "silu", "Nonlinearity of the readouts.");
     public static readonly Option<string?> MlpIrreps = Add("MLP_irreps", Architecture, Text, "16x0e", "Hidden irreps of the nonlinear readout.");
     public static readonly Option<IReadOnlyList<int>> RadialMlp = Add("radial_MLP", Architecture, new IntListKind(), (IReadOnlyList<int>)[64, 64, 64], "Widths of the radial MLP.");
+    public static readonly Option<string> Scaling = Add("scaling", Architecture, new ChoiceKind("rms_forces_scaling", "std_scaling", "no_scaling"),
+        "rms_forces_scaling", "MACE and ScaleShiftMACE: the scale of the summed readouts, the RMS of the training forces (rms_forces_scaling), "
+        + "the std of the per-atom interaction energies (std_scaling) or 1 (no_scaling).");
     public static readonly Option<double> AvgNumNeighbors = Add("avg_num_neighbors", Architecture, Positive, 1.0, "Message normaliser; replaced by the training-set value when compute_avg_num_neighbors is true.");
     public static readonly Option<bool> ComputeAvgNumNeighbors = Add("compute_avg_num_neighbors", Architecture, Bool, true, "Compute avg_num_neighbors from the training set.");
 
@@ -157,6 +162,9 @@ internal static class TrainingOptions
     public static readonly Option<BoundaryMethod> ElectrostaticPbcMethod = Add("electrostatic_pbc_method", OptionSection.Electrostatics, new EnumKind<BoundaryMethod>(), BoundaryMethod.MixedPeriodic,
         "Boundary treatment of the electrostatics.");
     public static readonly Option<bool> IncludeElectrostaticSelfInteraction = Add("include_electrostatic_self_interaction", OptionSection.Electrostatics, Bool, true, "Keep each Gaussian's self-energy in the Coulomb energy.");
+    public static readonly Option<PerElementSetting> AtomicFormalCharges = Add("atomic_formal_charges", OptionSection.Electrostatics,
+        new PerElementKind(allowJsonFile: false, positive: false), PerElementSetting.None,
+        "FixedChargeBaselinedMACE: the fixed charge of each element, {Z: q} (elements not listed: 0), e.g. {11: 1.0, 17: -1.0}.");
     public static readonly Option<bool> ReturnElectrostaticPotentials = Add("return_electrostatic_potentials", OptionSection.Electrostatics, Bool, false, "Also return electrostatic potentials (needed by the esps loss).");
     public static readonly Option<bool> IncludeLocalElectronEnergy = Add("include_local_electron_energy", OptionSection.Electrostatics, Bool, true, "Add the field readout's local electron energy to the energy.");
 

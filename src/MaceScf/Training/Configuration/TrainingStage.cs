@@ -26,6 +26,10 @@ internal sealed record TrainingStage(
 
     public int EpochCount => End - Start + 1;
 
+    /// Whether the stage gave fixed_point_training_options (required for the FixedPoint class, refused by the others; without
+    /// them the options are those of mode direct).
+    public bool FixedPointOptionsGiven { get; init; } = true;
+
     /// The learning rate of a parameter group in this stage.
     public double LrOf(string group) => GroupLr.FirstOrDefault(g => g.Key == group) is { Key: not null } g ? g.Value : Lr;
 }
