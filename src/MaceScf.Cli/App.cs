@@ -33,7 +33,6 @@ internal sealed class App(IAnsiConsole console)
         }
         try
         {
-            if (command is IRawArgumentsCommand raw) return raw.Run(args[1..], console);
             var line = new CommandLine(args[1..], command.Flags);
             if (line.Has("help"))
             {

@@ -1,10 +1,10 @@
 using System.Globalization;
+using MaceScf.Text;
 
 namespace MaceScf.Cli;
 
-/// The words of one subcommand's command line: positional arguments and `--key value`,
-/// `--key=value` or bare `--flag` options. Option names are normalised so that `--r-max`
-/// and `--r_max` are the same option (the seed's flags use underscores).
+/// One subcommand's command line, split by <see cref="CommandLineWords"/> (the one splitter of every command), with typed
+/// access to its options by name; an option given twice is a usage error.
 internal sealed class CommandLine
 {
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
@@ -12,37 +12,23 @@ internal sealed class CommandLine
 
     public CommandLine(IReadOnlyList<string> args, IReadOnlySet<string> flagNames)
     {
-        var positional = new List<string>();
-        for (int i = 0; i < args.Count; i++)
+        try
         {
-            string a = args[i];
-            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
-            {
-                string body = a[2..];
-                int eq = body.IndexOf('=');
-                string name = Normalise(eq >= 0 ? body[..eq] : body);
-                string? value;
-                if (eq >= 0) value = body[(eq + 1)..];
-                else if (name == "help" || flagNames.Contains(name)) value = null;
-                else if (i + 1 < args.Count) value = args[++i];
-                else throw new UsageException($"option --{name} needs a value");
-                if (!_options.TryAdd(name, value)) throw new UsageException($"option --{name} is given twice");
-            }
-            else if (a == "-o" || a == "-h")
-            {
-                string name = a == "-o" ? "output" : "help";
-                if (name == "help") { _options["help"] = null; continue; }
-                if (i + 1 >= args.Count) throw new UsageException("option -o needs a value");
-                if (!_options.TryAdd(name, args[++i])) throw new UsageException("option -o/--output is given twice");
-            }
-            else positional.Add(a);
+            Words = CommandLineWords.Split(args, flagNames.Contains);
         }
-        Positional = positional;
+        catch (CommandLineException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        foreach (var (name, value) in Words.Values)
+            if (!_options.TryAdd(name, value)) throw new UsageException($"option --{name} is given twice");
+        Positional = Words.Positional;
     }
 
-    public IReadOnlyList<string> Positional { get; }
+    /// The words as split, options in their order.
+    public CommandLineWords Words { get; }
 
-    public static string Normalise(string name) => name.Replace('-', '_');
+    public IReadOnlyList<string> Positional { get; }
 
     public bool Has(string name) { _read.Add(name); return _options.ContainsKey(name); }
 

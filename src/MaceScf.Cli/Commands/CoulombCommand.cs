@@ -1,3 +1,4 @@
+using System.Globalization;
 using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
@@ -16,7 +17,10 @@ internal sealed class CoulombCommand : ICommand
     public string Summary => "electrostatics of given multipoles: energy, forces, potential, dipole, field features";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "include_field_si" };
 
-    public string Help => """
+    /// The defaults of the electrostatics options (ElectrostaticsOptions holds them; docs/design.md, "Where each default lives").
+    static readonly ElectrostaticsOptions Defaults = new();
+
+    public string Help { get; } = string.Create(CultureInfo.InvariantCulture, $$"""
         usage: macescf coulomb FILE --multipoles-key KEY [options] [-o OUT.xyz]
 
         Evaluates the electrostatics of the Gaussian multipoles stored in every frame of an extended
@@ -35,24 +39,25 @@ internal sealed class CoulombCommand : ICommand
         options:
           --multipoles-key KEY                         per-atom array of the multipoles (required)
           -o, --output OUT.xyz                         write the results here (default: table only)
-          --atomic_multipoles_max_l L                  multipole order, 0..2 (default: 1)
-          --atomic_multipoles_smearing_width S         Gaussian width σ in Å (default: 1.5)
+          --atomic_multipoles_max_l L                  multipole order, 0..2 (default: {{Defaults.DensityMaxL}})
+          --atomic_multipoles_smearing_width S         Gaussian width σ in Å (default: {{Defaults.SmearingWidth}})
           --electrostatic_pbc_method M                 realspace, pbc, slab, molecule_in_box,
-                                                       mixed_periodic or auto (default: mixed_periodic)
-          --kspace_cutoff_factor F                     scales the reciprocal cutoff of ewald (default: 1.25)
+                                                       mixed_periodic or auto (default: {{Defaults.Method.ToName()}})
+          --kspace_cutoff_factor F                     scales the reciprocal cutoff of ewald (default: {{Defaults.KspaceCutoffFactor}})
           --kspace_method M                            ewald (direct k-space sum), pme (particle-mesh
-                                                       Ewald) or auto (pme from 1000 atoms; default)
+                                                       Ewald) or auto (pme from {{KspaceMethodNames.AutoPmeThreshold}} atoms)
+                                                       (default: {{Defaults.KspaceMethod.ToName()}})
           --electrostatics_accuracy A                  target relative RMS force error of pme, which
-                                                       sets its grid and spline order (default: 1e-6)
-          --include_electrostatic_self_interaction B   keep the Gaussians' self-energy (default: true)
-          --field_feature_widths LIST                  widths in Å (default: [1.0, 2.0])
-          --field_feature_max_l L                      feature order, 0..2, or None = L (default: 1)
+                                                       sets its grid and spline order (default: {{Defaults.ElectrostaticsAccuracy:0e0}})
+          --include_electrostatic_self_interaction B   keep the Gaussians' self-energy (default: {{(Defaults.IncludeSelfInteraction ? "true" : "false")}})
+          --field_feature_widths LIST                  widths in Å (default: [{{string.Join(", ", Defaults.FieldFeatureWidths.Select(w => w.ToString("0.0##", CultureInfo.InvariantCulture)))}}])
+          --field_feature_max_l L                      feature order, 0..2, or None = L (default: {{Defaults.FieldFeatureMaxL}})
           --field_feature_norms N                      None, average (RMS over this file's frames)
-                                                       or a list, l-major then width (default: average)
+                                                       or a list, l-major then width (default: {{CoulombSettings.DefaultNorms}})
           --include_field_si                           include each atom's own density in its features
-                                                       (default: off)
+                                                       (default: {{(Defaults.IncludeFieldSelfInteraction ? "on" : "off")}})
           --total-charge-key KEY                       info key of the total charge, checked against
-                                                       Σq within 1e-4 e (default: total_charge)
+                                                       Σq within {{ChargeTolerance:0e0}} e (default: {{CoulombSettings.DefaultTotalChargeKey}})
           --external-field-key KEY                     info key of the applied field, the gradient of
                                                        the applied potential in V/Å; adds E·P to the
                                                        energy and its features (default: none; frames
@@ -61,7 +66,7 @@ internal sealed class CoulombCommand : ICommand
                                                        enters the l = 0 features (default: none;
                                                        frames without it: no shift)
           --fermi_level_offset X                       offset in eV (default: mean μ of the frames)
-        """;
+        """);
 
     public int Run(CommandLine args, IAnsiConsole console)
     {

@@ -10,29 +10,32 @@ internal sealed record CoulombSettings(
     ElectrostaticsOptions Options, string NormsSetting)
 {
     public const string DefaultNorms = "average";
+    public const string DefaultTotalChargeKey = "total_charge";
 
     public static CoulombSettings Read(CommandLine args)
     {
         string? multipolesKey = args.String("multipoles_key");
-        int densityMaxL = args.Int("atomic_multipoles_max_l") ?? 1;
+        var defaults = new ElectrostaticsOptions();
+        int densityMaxL = args.Int("atomic_multipoles_max_l") ?? defaults.DensityMaxL;
         string? featureMaxL = args.String("field_feature_max_l");
         var options = new ElectrostaticsOptions
         {
-            SmearingWidth = args.Double("atomic_multipoles_smearing_width") ?? 1.5,
+            SmearingWidth = args.Double("atomic_multipoles_smearing_width") ?? defaults.SmearingWidth,
             DensityMaxL = densityMaxL,
-            FieldFeatureWidths = args.Doubles("field_feature_widths") ?? [1.0, 2.0],
-            FieldFeatureMaxL = featureMaxL is null ? 1
+            FieldFeatureWidths = args.Doubles("field_feature_widths") ?? defaults.FieldFeatureWidths,
+            FieldFeatureMaxL = featureMaxL is null ? defaults.FieldFeatureMaxL
                 : featureMaxL.Equals("none", StringComparison.OrdinalIgnoreCase) ? densityMaxL
                 : args.Int("field_feature_max_l")!.Value,
-            KspaceCutoffFactor = args.Double("kspace_cutoff_factor") ?? 1.25,
-            KspaceMethod = KspaceFlags.Method(args) ?? KspaceMethod.Auto,
-            ElectrostaticsAccuracy = args.Double("electrostatics_accuracy") ?? 1e-6,
-            Method = Method(args.String("electrostatic_pbc_method") ?? "mixed_periodic"),
-            IncludeSelfInteraction = !args.Has("include_electrostatic_self_interaction") || args.Flag("include_electrostatic_self_interaction"),
-            IncludeFieldSelfInteraction = args.Flag("include_field_si"),
+            KspaceCutoffFactor = args.Double("kspace_cutoff_factor") ?? defaults.KspaceCutoffFactor,
+            KspaceMethod = KspaceFlags.Method(args) ?? defaults.KspaceMethod,
+            ElectrostaticsAccuracy = args.Double("electrostatics_accuracy") ?? defaults.ElectrostaticsAccuracy,
+            Method = args.String("electrostatic_pbc_method") is { } method ? Method(method) : defaults.Method,
+            IncludeSelfInteraction = args.Has("include_electrostatic_self_interaction")
+                ? args.Flag("include_electrostatic_self_interaction") : defaults.IncludeSelfInteraction,
+            IncludeFieldSelfInteraction = args.Has("include_field_si") ? args.Flag("include_field_si") : defaults.IncludeFieldSelfInteraction,
         };
         string? output = args.String("output");
-        string totalChargeKey = args.String("total_charge_key") ?? "total_charge";
+        string totalChargeKey = args.String("total_charge_key") ?? DefaultTotalChargeKey;
         string? externalFieldKey = args.String("external_field_key");
         string? fermiLevelKey = args.String("fermi_level_key");
         double? fermiLevelOffset = args.Double("fermi_level_offset");

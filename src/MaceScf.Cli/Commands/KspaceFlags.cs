@@ -7,10 +7,10 @@ namespace MaceScf.Cli.Commands;
 /// (not part of the trained parameters, so they may differ from the values the model was trained with).
 internal static class KspaceFlags
 {
-    public const string Help = """
+    public static readonly string Help = $"""
         electrostatics options (default: the model's, as trained):
           --kspace_method M              ewald (direct k-space sum) | pme (particle-mesh Ewald) |
-                                         auto (ewald below 1000 atoms per structure, pme from there)
+                                         auto (ewald below {KspaceMethodNames.AutoPmeThreshold} atoms per structure, pme from there)
           --electrostatics_accuracy A    target relative RMS force error of pme; sets its grid spacing
                                          and spline order
         """;

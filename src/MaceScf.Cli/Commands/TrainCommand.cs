@@ -9,11 +9,14 @@ namespace MaceScf.Cli.Commands;
 
 /// `macescf train --config config.yaml [--option value ...]`: trains a fixed-point SCF model through its train_schedule
 /// (docs/training.md).
-internal sealed class TrainCommand : IRawArgumentsCommand
+internal sealed class TrainCommand : ICommand
 {
     public string Name => "train";
     public string Summary => "train a fixed-point SCF model from config.yaml and command-line options";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    /// The registry's true/false options (and their `no_` forms) and --print-config.
+    public IReadOnlySet<string> Flags { get; } = TrainingCommandLine.FlagNames.Append(PrintConfig).ToHashSet(StringComparer.Ordinal);
+
+    const string PrintConfig = "print_config";
 
     public string Help => """
         usage: macescf train --config config.yaml [--option value ...] [--print-config]
@@ -28,20 +31,14 @@ internal sealed class TrainCommand : IRawArgumentsCommand
 
         """ + OptionDocs.HelpText();
 
-    public int Run(CommandLine args, IAnsiConsole console) => Run(args.Positional, console);
-
-    public int Run(IReadOnlyList<string> args, IAnsiConsole console)
+    public int Run(CommandLine args, IAnsiConsole console)
     {
-        if (args.Any(a => a is "--help" or "-h"))
-        {
-            console.WriteLine(Help);
-            return 0;
-        }
-        bool printConfig = args.Any(a => a is "--print-config" or "--print_config");
+        bool printConfig = args.Flag(PrintConfig);
+        var words = args.Words with { Values = args.Words.Values.Where(v => v.Name != PrintConfig).ToList() };
         TrainingConfig config;
         try
         {
-            config = TrainingConfigLoader.Load(args.Where(a => a is not ("--print-config" or "--print_config")).ToArray(), Directory.GetCurrentDirectory());
+            config = TrainingConfigLoader.Load(words, Directory.GetCurrentDirectory());
         }
         catch (ConfigurationException e)
         {

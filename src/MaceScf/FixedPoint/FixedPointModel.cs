@@ -76,6 +76,16 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     /// <summary>Number of trainable numbers.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// `fixedpoint_initial_charge_head_scale`: multiplies the parameters of the density's output layers (each layer's
+    /// local-density readout, when it has one, and the update's element-select output) by <paramref name="factor"/>, so that a
+    /// fresh model predicts small densities (as the Python run_train does after building the model).
+    internal void ScaleChargeHeads(double factor)
+    {
+        using var noGrad = torch.no_grad();
+        var heads = _localDensity.Select(b => b.ChargeHead).OfType<nn.Module>().Append(_update.ChargeHead);
+        foreach (var p in heads.SelectMany(h => h.parameters())) p.mul_(factor);
+    }
+
     /// <summary>
     /// Fixes the parameters for inference (no parameter gradients; forces and stress still differentiate the positions).
     /// </summary>

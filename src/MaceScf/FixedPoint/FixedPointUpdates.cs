@@ -31,6 +31,9 @@ internal abstract class FixedPointUpdate : nn.Module
         register_module("element_select_out", _elementSelectOut);
     }
 
+    /// The output tensor product Δp = FCTP(· ⊗ Z), which `fixedpoint_initial_charge_head_scale` rescales at initialisation.
+    public nn.Module ChargeHead => _elementSelectOut;
+
     /// Δp for the normalised features <paramref name="features"/>.
     public abstract Tensor forward(UpdateContext ctx, Tensor features);
 

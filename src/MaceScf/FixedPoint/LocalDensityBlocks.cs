@@ -11,6 +11,9 @@ internal abstract class LocalDensityBlock : nn.Module
     protected LocalDensityBlock(string name) : base(name) { }
 
     public abstract Tensor forward(Tensor h, Tensor nodeAttrs);
+
+    /// The output layer ("charge head") that `fixedpoint_initial_charge_head_scale` rescales at initialisation, or null.
+    public virtual nn.Module? ChargeHead => null;
 }
 
 /// GeneralNonLinearBiasReadoutBlock (the default): Linear → act → Linear → act → Linear, biases on the scalars, with the
@@ -31,6 +34,9 @@ internal sealed class NonLinearLocalDensity : LocalDensityBlock
         register_module("linear_2", _linear2);
         register_module("linear_3", _linear3);
     }
+
+    /// The last linear map (the Python block's `linear_2`).
+    public override nn.Module ChargeHead => _linear3;
 
     public override Tensor forward(Tensor h, Tensor nodeAttrs)
     {

@@ -20,7 +20,10 @@ namespace MaceScf.Training;
 /// <param name="Hyperparameters">the architecture of the fixed-point model to train (the FixedPoint class), completed with the data-derived constants</param>
 /// <param name="Log">one line per constant, as `macescf train` prints them</param>
 /// <param name="FoundationPath">the foundation model file, or null</param>
-public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log, string? FoundationPath = null)
+/// <param name="InitialChargeHeadScale">`fixedpoint_initial_charge_head_scale`: <see cref="CreateModel"/> multiplies the freshly
+/// initialised output layers of the density (the local-density readouts and the update's element-select output) by it</param>
+public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IReadOnlyList<string> Log, string? FoundationPath = null,
+    double InitialChargeHeadScale = 1.0)
 {
     /// The --model class.
     internal ModelClass Class { get; init; } = ModelClass.FixedPoint;
@@ -44,10 +47,11 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     /// <exception cref="InvalidDataException">the data cannot give a constant that was asked to be averaged</exception>
     public static ModelSetup From(TrainingConfig config, TrainingSets sets)
     {
-        var a = config.Architecture;
+        var modelClass = config.Class;
+        var electrostatics = config.Electrostatics;
         var data = config.Data;
         UnprovidedOptions.Check(config);
-        if (!a.Class.IsPlainMace()) CellCheck.Require(a.Electrostatics.Method, sets);
+        if (!modelClass.IsPlainMace()) CellCheck.Require(electrostatics.Method, sets);
         var log = new List<string>();
         var z = sets.Species.AtomicNumbers;
         using var foundation = config.Get(TrainingOptions.FoundationModel) is { } path ? FoundationModel.Load(path) : null;
@@ -61,46 +65,59 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         if (e0s is not null)
             log.Add((data.E0s.Mode == SettingMode.Foundation ? "E0s (the foundation's): " : "E0s: ")
                 + string.Join(", ", e0s.Select(kv => $"{kv.Key}: {kv.Value.ToString("G8", CultureInfo.InvariantCulture)}")));
-        double avgNeighbours = fromFoundation?.AvgNumNeighbors ?? (a.ComputeAvgNumNeighbors
-            ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, a.RMax)))
-            : a.AvgNumNeighbors);
+        double rMax = config.Get(TrainingOptions.RMax);
+        double avgNeighbours = fromFoundation?.AvgNumNeighbors ?? (config.Get(TrainingOptions.ComputeAvgNumNeighbors)
+            ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, rMax)))
+            : config.Get(TrainingOptions.AvgNumNeighbors));
         log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}" + (fromFoundation is null ? "" : " (the foundation's)"));
-        if (a.Class.IsPlainMace()) return PlainMaceSetup(config, sets, e0s, avgNeighbours, log);
-        if (a.Class != ModelClass.FixedPoint) return LocalSourceSetup(config, sets, Backbone(a, z, avgNeighbours, e0s), log);
+        if (modelClass.IsPlainMace()) return PlainMaceSetup(config, sets, e0s, avgNeighbours, log);
+        if (modelClass != ModelClass.FixedPoint) return LocalSourceSetup(config, sets, Backbone(config, z, avgNeighbours, e0s), log);
         var fermi = sets.Train.Where(f => f.FermiLevel.IsPresent).Select(f => f.FermiLevel.Value).ToArray();
-        double offset = a.FermiLevelOffset ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
+        double offset = config.Get(TrainingOptions.FermiLevelOffset) ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
         log.Add($"fermi_level_offset: {offset.ToString("G8", CultureInfo.InvariantCulture)}");
-        var mace = fromFoundation ?? Backbone(a, z, avgNeighbours, e0s);
+        var mace = fromFoundation ?? Backbone(config, z, avgNeighbours, e0s);
         var hp = new FixedPointHyperparameters
         {
             Mace = mace,
-            Electrostatics = a.Electrostatics,
-            UpdateConfig = FixedPointUpdateConfig.FromDictionary(Dictionary(a.FixedpointUpdateConfig)),
-            FieldReadoutConfig = FieldReadoutConfig.FromDictionary(Dictionary(a.FieldReadoutConfig)),
-            UseLinearLocalCharges = a.UseLinearLocalCharges,
-            IncludeLocalElectronEnergy = a.IncludeLocalElectronEnergy,
+            Electrostatics = electrostatics,
+            UpdateConfig = FixedPointUpdateConfig.FromDictionary(Dictionary(config.Get(TrainingOptions.FixedpointUpdateConfig))),
+            FieldReadoutConfig = FieldReadoutConfig.FromDictionary(Dictionary(config.Get(TrainingOptions.FieldReadoutConfig))),
+            UseLinearLocalCharges = config.Get(TrainingOptions.UseLinearLocalCharges),
+            IncludeLocalElectronEnergy = config.Get(TrainingOptions.IncludeLocalElectronEnergy),
             FermiLevelOffset = offset,
         };
-        var norms = a.FieldFeatureNorms.Mode switch
+        var normsSetting = config.Get(TrainingOptions.FieldFeatureNorms);
+        var norms = normsSetting.Mode switch
         {
-            SettingMode.Average => AverageFieldFeatureNorms(sets.Train, sets.Species, a.Electrostatics, offset).PerDegreeAndWidth,
-            SettingMode.Explicit => a.FieldFeatureNorms.Values,
+            SettingMode.Average => AverageFieldFeatureNorms(sets.Train, sets.Species, electrostatics, offset).PerDegreeAndWidth,
+            SettingMode.Explicit => normsSetting.Values,
             _ => null,
         };
         if (norms is not null) log.Add("field_feature_norms: [" + string.Join(", ", norms.Select(n => n.ToString("G6", CultureInfo.InvariantCulture))) + "]");
-        var scaling = a.AtomDensityScaling.Mode switch
+        var scaling = AtomDensityScalingOf(config, sets, log);
+        double headScale = config.Get(TrainingOptions.FixedpointInitialChargeHeadScale);
+        if (headScale != 1.0) log.Add($"fixedpoint_initial_charge_head_scale: {headScale.ToString("G6", CultureInfo.InvariantCulture)} (initial density output layers rescaled)");
+        return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log, foundation?.Path, headScale);
+    }
+
+    /// --atom_density_scaling resolved (average: from the training set), logged when set.
+    static AtomDensityScaling AtomDensityScalingOf(TrainingConfig config, TrainingSets sets, List<string> log)
+    {
+        var setting = config.Get(TrainingOptions.AtomDensityScaling);
+        var scaling = setting.Mode switch
         {
-            SettingMode.Average => AverageAtomDensityScaling(sets.Train, sets.Species, a.Electrostatics.DensityMaxL),
-            SettingMode.Explicit => new AtomDensityScaling { Values = a.AtomDensityScaling.Values },
+            SettingMode.Average => AverageAtomDensityScaling(sets.Train, sets.Species, config.Get(TrainingOptions.AtomicMultipolesMaxL)),
+            SettingMode.Explicit => new AtomDensityScaling { Values = setting.Values },
             _ => AtomDensityScaling.None,
         };
         if (scaling.Values.Count > 0) log.Add("atom_density_scaling: " + string.Join(", ", scaling.Values.Select(kv => $"{kv.Key}: {kv.Value:G6}")));
-        return new ModelSetup(hp with { FieldFeatureNorms = norms, AtomDensityScaling = scaling }, log, foundation?.Path);
+        return scaling;
     }
 
     /// <summary>
-    /// The model to train: built from the hyper-parameters (with the random generator as seeded by the caller), then, with a
-    /// foundation, its backbone loaded from the foundation file (<see cref="FoundationWeights"/>).
+    /// The model to train: built from the hyper-parameters (with the random generator as seeded by the caller), its density
+    /// output layers multiplied by <see cref="InitialChargeHeadScale"/>, then, with a foundation, its backbone loaded from the
+    /// foundation file (<see cref="FoundationWeights"/>).
     /// </summary>
     /// <param name="dtype">floating-point type of the parameters and outputs</param>
     /// <param name="say">receives what the foundation has no weights for</param>
@@ -110,6 +127,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         if (Class != ModelClass.FixedPoint)
             throw new InvalidOperationException($"model: {Class}: CreateModel builds the fixed-point model; a {Class} model is trained with `macescf train`");
         var model = new FixedPointModel(Hyperparameters, dtype);
+        if (InitialChargeHeadScale != 1.0) model.ScaleChargeHeads(InitialChargeHeadScale);
         if (FoundationPath is null) return model;
         try
         {
@@ -127,26 +145,27 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         }
     }
 
-    /// The MACE backbone's hyper-parameters from the options.
-    static MaceHyperparameters Backbone(ArchitectureOptions a, IReadOnlyList<int> z, double avgNeighbours, IReadOnlyDictionary<int, double>? e0s) => new()
+    /// The MACE backbone's hyper-parameters from the architecture options (the option → property renames, e.g.
+    /// num_radial_basis → NumBessel, are written here only; defaults: <see cref="MaceHyperparameters"/>'s).
+    static MaceHyperparameters Backbone(TrainingConfig c, IReadOnlyList<int> z, double avgNeighbours, IReadOnlyDictionary<int, double>? e0s) => new()
     {
         AtomicNumbers = z,
-        RMax = a.RMax,
-        NumBessel = a.NumRadialBasis,
-        NumPolynomialCutoff = a.NumCutoffBasis,
-        MaxEll = a.MaxEll,
-        HiddenIrreps = a.HiddenIrreps,
-        NumChannels = a.NumChannels,
-        MaxL = a.MaxL,
-        Correlation = a.Correlation,
-        NumInteractions = a.NumInteractions,
-        MlpIrreps = a.MlpIrreps,
-        RadialMlp = a.RadialMlp,
-        Interaction = a.Interaction,
-        InteractionFirst = a.InteractionFirst,
+        RMax = c.Get(TrainingOptions.RMax),
+        NumBessel = c.Get(TrainingOptions.NumRadialBasis),
+        NumPolynomialCutoff = c.Get(TrainingOptions.NumCutoffBasis),
+        MaxEll = c.Get(TrainingOptions.MaxEll),
+        HiddenIrreps = c.Get(TrainingOptions.HiddenIrreps),
+        NumChannels = c.Get(TrainingOptions.NumChannels),
+        MaxL = c.Get(TrainingOptions.MaxL),
+        Correlation = c.Get(TrainingOptions.Correlation),
+        NumInteractions = c.Get(TrainingOptions.NumInteractions),
+        MlpIrreps = c.Get(TrainingOptions.MlpIrreps)!,
+        RadialMlp = c.Get(TrainingOptions.RadialMlp),
+        Interaction = c.Get(TrainingOptions.Interaction),
+        InteractionFirst = c.Get(TrainingOptions.InteractionFirst),
         AvgNumNeighbors = avgNeighbours,
         E0s = e0s,
-        Gate = a.Gate,
+        Gate = c.Get(TrainingOptions.Gate),
     };
 
     /// MACE and ScaleShiftMACE as run_train builds them: MACE's first interaction non-residual and shift 0, ScaleShiftMACE's
@@ -155,37 +174,34 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     static ModelSetup PlainMaceSetup(TrainingConfig config, TrainingSets sets, IReadOnlyDictionary<int, double>? e0s, double avgNeighbours,
         List<string> log)
     {
-        var a = config.Architecture;
+        var modelClass = config.Class;
+        string scaling = config.Get(TrainingOptions.Scaling);
         var z = sets.Species.AtomicNumbers;
-        var (mean, scale) = MaceStatistics.ScaleAndShift(sets.Train, e0s, a.Scaling);
-        double shift = a.Class == ModelClass.ScaleShiftMACE ? mean : 0.0;
-        log.Add($"{a.Class}: scale {scale.ToString("G8", CultureInfo.InvariantCulture)} ({a.Scaling}), shift {shift.ToString("G8", CultureInfo.InvariantCulture)}"
-            + (a.Class == ModelClass.MACE ? $", first interaction {InteractionKinds.NonResidual} (as run_train builds MACE; interaction_first is ScaleShiftMACE's)" : ""));
-        var mace = Backbone(a, z, avgNeighbours, e0s) with
+        var (mean, scale) = MaceStatistics.ScaleAndShift(sets.Train, e0s, scaling);
+        double shift = modelClass == ModelClass.ScaleShiftMACE ? mean : 0.0;
+        log.Add($"{modelClass}: scale {scale.ToString("G8", CultureInfo.InvariantCulture)} ({scaling}), shift {shift.ToString("G8", CultureInfo.InvariantCulture)}"
+            + (modelClass == ModelClass.MACE ? $", first interaction {InteractionKinds.NonResidual} (as run_train builds MACE; interaction_first is ScaleShiftMACE's)" : ""));
+        var backbone = Backbone(config, z, avgNeighbours, e0s);
+        var mace = backbone with
         {
-            InteractionFirst = a.Class == ModelClass.MACE ? InteractionKinds.NonResidual : a.InteractionFirst,
+            InteractionFirst = modelClass == ModelClass.MACE ? InteractionKinds.NonResidual : backbone.InteractionFirst,
             AtomicInterScale = scale,
             AtomicInterShift = shift,
         };
         mace.Validate();
         // The fixed-point hyper-parameters are not used by a plain MACE class; the backbone's are kept there for reference.
-        return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log) { Class = a.Class, PlainMace = mace };
+        return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log) { Class = modelClass, PlainMace = mace };
     }
 
     /// LocalCharges (atom_density_scaling as for the fixed-point model's linear local charges) and FixedChargeBaselinedMACE
     /// (atomic_formal_charges, which must cover every element of the data).
     static ModelSetup LocalSourceSetup(TrainingConfig config, TrainingSets sets, MaceHyperparameters mace, List<string> log)
     {
-        var a = config.Architecture;
-        var scaling = a.AtomDensityScaling.Mode switch
-        {
-            SettingMode.Average => AverageAtomDensityScaling(sets.Train, sets.Species, a.Electrostatics.DensityMaxL),
-            SettingMode.Explicit => new AtomDensityScaling { Values = a.AtomDensityScaling.Values },
-            _ => AtomDensityScaling.None,
-        };
-        if (scaling.Values.Count > 0) log.Add("atom_density_scaling: " + string.Join(", ", scaling.Values.Select(kv => $"{kv.Key}: {kv.Value:G6}")));
+        var modelClass = config.Class;
+        var electrostatics = config.Electrostatics;
+        var scaling = AtomDensityScalingOf(config, sets, log);
         var charges = config.Get(TrainingOptions.AtomicFormalCharges).Values;
-        if (a.Class == ModelClass.FixedChargeBaselinedMACE)
+        if (modelClass == ModelClass.FixedChargeBaselinedMACE)
         {
             var missing = mace.AtomicNumbers.Where(z => !charges.ContainsKey(z)).ToArray();
             if (missing.Length > 0)
@@ -194,10 +210,10 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         }
         var hp = new LocalSourceHyperparameters
         {
-            Class = a.Class, Mace = mace, Electrostatics = a.Electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
+            Class = modelClass, Mace = mace, Electrostatics = electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
         };
         hp.Validate();
-        return new ModelSetup(new FixedPointHyperparameters { Mace = mace, Electrostatics = a.Electrostatics }, log) { Class = a.Class, LocalSource = hp };
+        return new ModelSetup(new FixedPointHyperparameters { Mace = mace, Electrostatics = electrostatics }, log) { Class = modelClass, LocalSource = hp };
     }
 
     /// The frames whose reference multipoles enter the averages (present, with non-zero weight).

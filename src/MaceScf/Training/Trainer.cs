@@ -56,9 +56,9 @@ public sealed class Trainer
     /// <exception cref="ArgumentException">the run's `model` is another class than FixedPoint</exception>
     public Trainer(TrainingConfig config, TrainingSets sets, FixedPointModel model) : this(config, sets, FixedPointRun(config, model), null) { }
 
-    static TrainableModel FixedPointRun(TrainingConfig config, FixedPointModel model) => config.Architecture.Class == ModelClass.FixedPoint
+    static TrainableModel FixedPointRun(TrainingConfig config, FixedPointModel model) => config.Class == ModelClass.FixedPoint
         ? TrainableModel.Of(model)
-        : throw new ArgumentException($"model: {config.Architecture.Class}: the run trains that class, not the fixed-point model given", nameof(model));
+        : throw new ArgumentException($"model: {config.Class}: the run trains that class, not the fixed-point model given", nameof(model));
 
     /// <summary>A trainer of one rank of a distributed run, for a model of any class.</summary>
     /// <param name="model">a model of any class (<see cref="TrainableModel"/>), run only through its door</param>

@@ -6,8 +6,8 @@ internal static class UnprovidedOptions
 {
     public static void Check(TrainingConfig config)
     {
-        var a = config.Architecture;
-        if (a.RadialType != "bessel") Refuse($"radial_type '{a.RadialType}'", "use bessel");
+        string radialType = config.Get(TrainingOptions.RadialType);
+        if (radialType != "bessel") Refuse($"radial_type '{radialType}'", "use bessel");
         var run = config.Run;
         if (run.SaveAllCheckpoints) Refuse("save_all_checkpoints: true", "every evaluation is checkpointed; keep_checkpoints keeps them all");
         if (run.LogOnTestSets) Refuse("log_on_test_sets: true", "the test sets are evaluated at the end of the run");

@@ -1,4 +1,7 @@
 using MaceScf.Cli;
+using MaceScf.Cli.Commands;
+using MaceScf.Text;
+using MaceScf.Training;
 
 namespace MaceScf.Tests.Cli;
 
@@ -43,6 +46,53 @@ public class CommandLineTests
         var line = new CommandLine(["--r_max", "five"], Flags);
         var e = Assert.Throws<UsageException>(() => line.Double("r_max"));
         Assert.Contains("expects a number, got 'five'", e.Message);
+    }
+}
+
+/// Every command line, `macescf train`'s included, is split by one function (<see cref="CommandLineWords"/>).
+public class OneCommandLineSplitterTests
+{
+    static readonly string[] Words = ["--config", "c.yaml", "--r-max", "3", "--ema", "false", "--seed=4", "--include_field_si", "--name", "--odd"];
+
+    [Fact]
+    public void TrainAndTheOtherCommandsSplitTheSameWordsTheSameWay()
+    {
+        var train = TrainingCommandLine.Parse(Words);
+        var line = new CommandLine(Words, TrainingCommandLine.FlagNames);
+        Assert.Equal("c.yaml", train.ConfigFile);
+        Assert.Equal([new("config", "c.yaml"), .. train.Values], line.Words.Values);
+        Assert.Equal(
+            [new("config", "c.yaml"), new("r_max", "3"), new("ema", "false"), new("seed", "4"), new("include_field_si", null), new("name", "--odd")],
+            line.Words.Values);
+    }
+
+    /// A flag followed by true or false takes it as its value in every command (before the commands shared one splitter,
+    /// `macescf coulomb F --include_field_si false` read "false" as a second file).
+    [Fact]
+    public void AFlagTakesAFollowingTrueOrFalseInEveryCommand()
+    {
+        var line = new CommandLine(["frames.xyz", "--include_field_si", "false", "--multipoles-key", "q"], new CoulombCommand().Flags);
+        Assert.Equal(["frames.xyz"], line.Positional);
+        Assert.False(line.Flag("include_field_si"));
+        Assert.False(CoulombSettings.Read(line).Options.IncludeFieldSelfInteraction);
+    }
+
+    /// `macescf train` goes through the same door as the other commands: `-h`, a missing value and a repeated option are
+    /// reported like theirs (usage error, exit code 2, with the pointer to --help).
+    [Fact]
+    public void TrainReportsCommandLineMistakesLikeEveryCommand()
+    {
+        var (code, help) = CliRunner.Run("train", "-h");
+        Assert.Equal(0, code);
+        Assert.Contains("usage: macescf train", help);
+        foreach (var (args, problem) in new[] { (new[] { "train", "--seed" }, "option --seed needs a value"),
+                     (new[] { "train", "--seed", "1", "--seed", "2" }, "option --seed is given twice") })
+        {
+            var (failed, text) = CliRunner.Run(args);
+            Assert.Equal(2, failed);
+            Assert.Contains(problem, text);
+            Assert.Contains("Run 'macescf train --help' for usage.", text);
+        }
     }
 }
 

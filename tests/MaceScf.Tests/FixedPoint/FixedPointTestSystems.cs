@@ -37,9 +37,7 @@ internal static class FixedPointTestSystems
     public static FixedPointModel Damped(FixedPointHyperparameters hp, int seed, double scale)
     {
         var model = Model(hp, seed);
-        using var noGrad = no_grad();
-        foreach (var (name, p) in model.named_parameters())
-            if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3"))) p.mul_(scale);
+        model.ScaleChargeHeads(scale);
         return model;
     }
 

@@ -23,13 +23,12 @@ public class SectionOptionsTests
     static readonly string Folder;
 
     [Fact]
-    public void Architecture_maps_the_electrostatics_onto_ElectrostaticsOptions()
+    public void The_config_maps_the_electrostatics_onto_ElectrostaticsOptions()
     {
-        var a = Config.Architecture;
-        Assert.Equal(4.5, a.RMax);
-        Assert.Equal("8x0e+8x1o", a.HiddenIrreps);
-        Assert.Equal("16x0e", a.MlpIrreps);
-        var e = a.Electrostatics;
+        Assert.Equal(4.5, Config.Get(TrainingOptions.RMax));
+        Assert.Equal("8x0e+8x1o", Config.Get(TrainingOptions.HiddenIrreps));
+        Assert.Equal("16x0e", Config.Get(TrainingOptions.MlpIrreps));
+        var e = Config.Electrostatics;
         Assert.Equal(0, e.DensityMaxL);
         Assert.Equal(0, e.FieldFeatureMaxL);
         Assert.Equal([1.5, 3.0], e.FieldFeatureWidths);
@@ -38,7 +37,7 @@ public class SectionOptionsTests
         Assert.True(e.IncludeFieldSelfInteraction);
         Assert.True(e.IncludeSelfInteraction);
         e.Validate();
-        Assert.Equal("OneBodyVariableUpdate", a.FixedpointUpdateConfig.Type);
+        Assert.Equal("OneBodyVariableUpdate", Config.Get(TrainingOptions.FixedpointUpdateConfig).Type);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MaceScf.Text;
 using MaceScf.Training;
 
 namespace MaceScf.Tests.Training;

@@ -16,6 +16,9 @@ internal static class ConfigValidator
                     $"is required: set it in the config file or with --{option.Name}");
 
         if (!config.Get(ComputeForces)) throw Error(config, ComputeForces, "must be true: force training needs autograd forces");
+        if (config.Get(FieldNormFactor) != 1.0)
+            throw Error(config, FieldNormFactor, $"is {config.Get(FieldNormFactor)}, but no update block uses it (the Python implementation stores "
+                + "it and never reads it): only 1.0 is accepted; scale the field features with field_feature_norms");
 
         ModelClassRules.Check(config);
 

@@ -1,40 +1,47 @@
+using MaceScf.Text;
+
 namespace MaceScf.Training;
 
-/// Splits `macescf train` arguments into `--config` and option values: `--name value`,
-/// `--name=value`, and for true/false options a bare `--name` (true), `--name True|False|true|false`
-/// or `--no_name` (false). Dashes in names are read as underscores (`--scf-convergence-summary`).
+/// `macescf train` arguments as <see cref="CommandLineWords"/> splits every command line, read as `--config` and option
+/// values: `--name value`, `--name=value`, and for true/false options a bare `--name` (true), `--name True|False|true|false`
+/// or `--no_name` (false).
 internal sealed record TrainingCommandLine(string? ConfigFile, IReadOnlyList<CommandLineValue> Values)
 {
-    static readonly string[] BoolWords = ["True", "False", "true", "false"];
+    /// The options that take no value: every true/false option and its `no_` form.
+    public static IReadOnlySet<string> FlagNames { get; } = TrainingOptions.All.Where(o => o.IsBool)
+        .SelectMany(o => new[] { o.Name, "no_" + o.Name }).ToHashSet(StringComparer.Ordinal);
 
     public static TrainingCommandLine Parse(IReadOnlyList<string> args)
     {
+        CommandLineWords words;
+        try
+        {
+            words = CommandLineWords.Split(args, FlagNames.Contains);
+        }
+        catch (CommandLineException e)
+        {
+            throw new ConfigurationException($"command line --{e.Option}", null, null, "", e.Problem);
+        }
+        return From(words);
+    }
+
+    /// The `--config` file and the other values of <paramref name="words"/>, which must have no positional word.
+    public static TrainingCommandLine From(CommandLineWords words)
+    {
+        if (words.Positional.Count > 0)
+            throw new ConfigurationException("command line", null, null, "", $"unexpected argument '{words.Positional[0]}' (options are written --name value)");
         string? config = null;
         var values = new List<CommandLineValue>();
-        for (int i = 0; i < args.Count; i++)
+        foreach (var value in words.Values)
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
-                throw new ConfigurationException("command line", null, null, "", $"unexpected argument '{arg}' (options are written --name value)");
-            string body = arg[2..];
-            int eq = body.IndexOf('=');
-            string name = (eq >= 0 ? body[..eq] : body).Replace('-', '_');
-            string? text;
-            if (eq >= 0) text = body[(eq + 1)..];
-            else if (IsBoolName(name)) text = i + 1 < args.Count && BoolWords.Contains(args[i + 1]) ? args[++i] : null;
-            else if (i + 1 < args.Count) text = args[++i];
-            else throw new ConfigurationException($"command line --{name}", null, null, "", "needs a value");
-            if (name == "config")
+            if (value.Name != "config")
             {
-                if (config is not null) throw new ConfigurationException("command line --config", null, null, "", "is given twice");
-                config = text ?? throw new ConfigurationException("command line --config", null, null, "", "needs a value");
+                values.Add(value);
+                continue;
             }
-            else values.Add(new CommandLineValue(name, text));
+            if (config is not null) throw new ConfigurationException("command line --config", null, null, "", "is given twice");
+            config = value.Text;
         }
         return new TrainingCommandLine(config, values);
     }
-
-    static bool IsBoolName(string name) =>
-        TrainingOptions.Find(name)?.IsBool == true ||
-        (name.StartsWith("no_", StringComparison.Ordinal) && TrainingOptions.Find(name[3..])?.IsBool == true);
 }

@@ -1,3 +1,4 @@
+using MaceScf.Electrostatics;
 using MaceScf.Data;
 
 namespace MaceScf.Training;
@@ -33,7 +34,23 @@ public sealed class TrainingConfig
     /// <summary>The `heads` key mapping of the data files.</summary>
     public KeyMapping Heads => Get(TrainingOptions.Heads)!;
 
-    internal ArchitectureOptions Architecture => ArchitectureOptions.From(this);
+    /// <summary>The `model` class.</summary>
+    internal Models.ModelClass Class => Models.ModelClasses.Parse(Get(TrainingOptions.Model));
+
+    /// <summary>The electrostatics options of the model (density basis, field features, boundary method).</summary>
+    internal ElectrostaticsOptions Electrostatics => new()
+    {
+        SmearingWidth = Get(TrainingOptions.AtomicMultipolesSmearingWidth),
+        DensityMaxL = Get(TrainingOptions.AtomicMultipolesMaxL),
+        FieldFeatureWidths = Get(TrainingOptions.FieldFeatureWidths),
+        FieldFeatureMaxL = EffectiveFieldFeatureMaxL,
+        KspaceCutoffFactor = Get(TrainingOptions.KspaceCutoffFactor),
+        KspaceMethod = Get(TrainingOptions.KspaceMethodOption),
+        ElectrostaticsAccuracy = Get(TrainingOptions.ElectrostaticsAccuracy),
+        Method = Get(TrainingOptions.ElectrostaticPbcMethod),
+        IncludeSelfInteraction = Get(TrainingOptions.IncludeElectrostaticSelfInteraction),
+        IncludeFieldSelfInteraction = Get(TrainingOptions.IncludeFieldSi),
+    };
 
     internal DataOptions Data => DataOptions.From(this);
 

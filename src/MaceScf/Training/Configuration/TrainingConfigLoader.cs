@@ -1,3 +1,4 @@
+using MaceScf.Text;
 using YamlDotNet.RepresentationModel;
 
 namespace MaceScf.Training;
@@ -14,6 +15,13 @@ public static class TrainingConfigLoader
     public static TrainingConfig Load(IReadOnlyList<string> args, string currentDirectory)
     {
         var commandLine = TrainingCommandLine.Parse(args);
+        return Load(commandLine.ConfigFile, commandLine.Values, currentDirectory);
+    }
+
+    /// <summary>From a command line split by <see cref="CommandLineWords"/> (`macescf train`).</summary>
+    internal static TrainingConfig Load(CommandLineWords words, string currentDirectory)
+    {
+        var commandLine = TrainingCommandLine.From(words);
         return Load(commandLine.ConfigFile, commandLine.Values, currentDirectory);
     }
 

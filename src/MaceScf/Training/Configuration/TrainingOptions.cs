@@ -1,5 +1,8 @@
+using System.Globalization;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Mace;
 using static MaceScf.Training.OptionSection;
 
 namespace MaceScf.Training;
@@ -53,6 +56,13 @@ internal static class TrainingOptions
     static readonly PathKind AnyPath = new();
     static readonly PathKind XyzPath = new(".xyz");
 
+    // The defaults of the architecture, electrostatics and SCF options are those of the records the model and the SCF are built
+    // from (docs/design.md, "Where each default lives"); declared before the options, which read them.
+    static readonly MaceHyperparameters MaceDefaults = new() { AtomicNumbers = [] };
+    static readonly FixedPointHyperparameters FixedPointDefaults = new() { Mace = MaceDefaults };
+    static readonly ElectrostaticsOptions ElectrostaticsDefaults = FixedPointDefaults.Electrostatics;
+    static readonly ScfOptions ScfDefaults = new();
+
     // Core
     public static readonly Option<KeyMapping?> Heads = Add<KeyMapping?>("heads", Core, new HeadsKind()!, null,
         "Data keys: {HEAD: {info_keys: {canonical: file key}, arrays_keys: {...}}}; exactly one head; info_keys must map total_charge.", required: true);
@@ -93,12 +103,12 @@ internal static class TrainingOptions
     public static readonly Option<int> EvalInterval = Add("eval_interval", Run, PositiveInt, 1, "Validate every n epochs.");
     public static readonly Option<int> InferenceEvalInterval = Add("inference_eval_interval", Run, NonNegativeInt, 10,
         "Also validate with the SCF run as at inference (converged from the local guess, inference_* settings) every n epochs of a stage and always at its last epoch; 0: only at stage ends.");
-    public static readonly Option<int> InferenceNumScfSteps = Add("inference_num_scf_steps", Run, PositiveInt, 100,
+    public static readonly Option<int> InferenceNumScfSteps = Add("inference_num_scf_steps", Run, PositiveInt, ScfDefaults.NumScfSteps,
         "num_scf_steps of the inference SCF (that validation and the final error tables).");
-    public static readonly Option<double> InferenceScfTolerance = Add("inference_scf_tolerance", Run, Positive, 1e-6,
+    public static readonly Option<double> InferenceScfTolerance = Add("inference_scf_tolerance", Run, Positive, ScfDefaults.ScfTolerance,
         "scf_tolerance of the inference SCF.");
     public static readonly Option<double?> InferenceMixingParameter = Add("inference_mixing_parameter", Run, new OptionalKind<double>(Positive), null,
-        "mixing_parameter of the inference SCF; None: the last SCF stage's (0.25 when every stage is direct).");
+        string.Create(CultureInfo.InvariantCulture, $"mixing_parameter of the inference SCF; None: the last SCF stage's ({ScfDefaults.MixingParameter} when every stage is direct)."));
     public static readonly Option<int> Patience = Add("patience", Run, PositiveInt, 2048, "Early stopping: evaluations without improvement, counted per stage.");
     public static readonly Option<bool> KeepCheckpoints = Add("keep_checkpoints", Run, Bool, false, "Never delete old checkpoints.");
     public static readonly Option<bool> SaveAllCheckpoints = Add("save_all_checkpoints", Run, Bool, false, "Also save at evaluations that do not improve.");
@@ -127,55 +137,56 @@ internal static class TrainingOptions
     public static readonly Option<bool> OverridePbcChecks = Add("override_pbc_checks", OptionSection.Data, Bool, false, "Skip the check that each configuration's pbc suits electrostatic_pbc_method.");
 
     // Architecture (MACE backbone)
-    public static readonly Option<double> RMax = Add("r_max", Architecture, Positive, 5.0, "Cutoff radius in Å.");
+    public static readonly Option<double> RMax = Add("r_max", Architecture, Positive, MaceDefaults.RMax, "Cutoff radius in Å.");
     public static readonly Option<string> RadialType = Add("radial_type", Architecture, new ChoiceKind("bessel", "gaussian", "chebyshev"), "bessel", "Radial basis.");
-    public static readonly Option<int> NumRadialBasis = Add("num_radial_basis", Architecture, PositiveInt, 8, "Number of radial basis functions.");
-    public static readonly Option<int> NumCutoffBasis = Add("num_cutoff_basis", Architecture, PositiveInt, 5, "Order p of the polynomial cutoff.");
-    public static readonly Option<int> MaxEll = Add("max_ell", Architecture, NonNegativeInt, 3, "Highest l of the edge spherical harmonics.");
+    public static readonly Option<int> NumRadialBasis = Add("num_radial_basis", Architecture, PositiveInt, MaceDefaults.NumBessel, "Number of radial basis functions.");
+    public static readonly Option<int> NumCutoffBasis = Add("num_cutoff_basis", Architecture, PositiveInt, MaceDefaults.NumPolynomialCutoff, "Order p of the polynomial cutoff.");
+    public static readonly Option<int> MaxEll = Add("max_ell", Architecture, NonNegativeInt, MaceDefaults.MaxEll, "Highest l of the edge spherical harmonics.");
     public static readonly Option<string> Interaction = Add("interaction", Architecture,
-        new ChoiceKind("RealAgnosticResidualInteractionBlock", "RealAgnosticInteractionBlock"), "RealAgnosticResidualInteractionBlock", "Interaction block of layers 2 and later.");
+        new ChoiceKind("RealAgnosticResidualInteractionBlock", "RealAgnosticInteractionBlock"), MaceDefaults.Interaction, "Interaction block of layers 2 and later.");
     public static readonly Option<string> InteractionFirst = Add("interaction_first", Architecture,
-        new ChoiceKind("RealAgnosticResidualInteractionBlock", "RealAgnosticInteractionBlock"), "RealAgnosticResidualInteractionBlock", "Interaction block of layer 1.");
-    public static readonly Option<int> NumInteractions = Add("num_interactions", Architecture, PositiveInt, 2, "Number of MACE layers.");
-    public static readonly Option<string?> HiddenIrreps = Add("hidden_irreps", Architecture, Text, null, "Hidden irreps such as '64x0e+64x1o'; needed unless num_channels and max_L are given.");
-    public static readonly Option<int?> NumChannels = Add("num_channels", Architecture, new OptionalKind<int>(PositiveInt), null, "With max_L: hidden irreps num_channels × (0e + 1o + ...) up to max_L, overriding hidden_irreps.");
-    public static readonly Option<int?> MaxL = Add("max_L", Architecture, new OptionalKind<int>(NonNegativeInt), null, "With num_channels: highest l of the hidden irreps.");
-    public static readonly Option<int> Correlation = Add("correlation", Architecture, PositiveInt, 3, "Body order of the product basis.");
-    public static readonly Option<string> Gate = Add("gate", Architecture, new ChoiceKind("silu", "tanh", "abs", "None"), "silu", "Nonlinearity of the readouts.");
-    public static readonly Option<string?> MlpIrreps = Add("MLP_irreps", Architecture, Text, "16x0e", "Hidden irreps of the nonlinear readout.");
-    public static readonly Option<IReadOnlyList<int>> RadialMlp = Add("radial_MLP", Architecture, new IntListKind(), (IReadOnlyList<int>)[64, 64, 64], "Widths of the radial MLP.");
+        new ChoiceKind("RealAgnosticResidualInteractionBlock", "RealAgnosticInteractionBlock"), MaceDefaults.InteractionFirst, "Interaction block of layer 1.");
+    public static readonly Option<int> NumInteractions = Add("num_interactions", Architecture, PositiveInt, MaceDefaults.NumInteractions, "Number of MACE layers.");
+    public static readonly Option<string?> HiddenIrreps = Add("hidden_irreps", Architecture, Text, MaceDefaults.HiddenIrreps, "Hidden irreps such as '64x0e+64x1o'; needed unless num_channels and max_L are given.");
+    public static readonly Option<int?> NumChannels = Add("num_channels", Architecture, new OptionalKind<int>(PositiveInt), MaceDefaults.NumChannels, "With max_L: hidden irreps num_channels × (0e + 1o + ...) up to max_L, overriding hidden_irreps.");
+    public static readonly Option<int?> MaxL = Add("max_L", Architecture, new OptionalKind<int>(NonNegativeInt), MaceDefaults.MaxL, "With num_channels: highest l of the hidden irreps.");
+    public static readonly Option<int> Correlation = Add("correlation", Architecture, PositiveInt, MaceDefaults.Correlation, "Body order of the product basis.");
+    public static readonly Option<string> Gate = Add("gate", Architecture, new ChoiceKind("silu", "tanh", "abs", "None"), MaceDefaults.Gate, "Nonlinearity of the readouts.");
+    public static readonly Option<string?> MlpIrreps = Add("MLP_irreps", Architecture, Text, MaceDefaults.MlpIrreps, "Hidden irreps of the nonlinear readout.");
+    public static readonly Option<IReadOnlyList<int>> RadialMlp = Add("radial_MLP", Architecture, new IntListKind(), MaceDefaults.RadialMlp, "Widths of the radial MLP.");
     public static readonly Option<string> Scaling = Add("scaling", Architecture, new ChoiceKind("rms_forces_scaling", "std_scaling", "no_scaling"),
         "rms_forces_scaling", "MACE and ScaleShiftMACE: the scale of the summed readouts, the RMS of the training forces (rms_forces_scaling), "
         + "the std of the per-atom interaction energies (std_scaling) or 1 (no_scaling).");
-    public static readonly Option<double> AvgNumNeighbors = Add("avg_num_neighbors", Architecture, Positive, 1.0, "Message normaliser; replaced by the training-set value when compute_avg_num_neighbors is true.");
+    public static readonly Option<double> AvgNumNeighbors = Add("avg_num_neighbors", Architecture, Positive, MaceDefaults.AvgNumNeighbors, "Message normaliser; replaced by the training-set value when compute_avg_num_neighbors is true.");
     public static readonly Option<bool> ComputeAvgNumNeighbors = Add("compute_avg_num_neighbors", Architecture, Bool, true, "Compute avg_num_neighbors from the training set.");
 
     // Electrostatics / density representation
-    public static readonly Option<int> AtomicMultipolesMaxL = Add("atomic_multipoles_max_l", OptionSection.Electrostatics, new IntKind(0), 1,
+    public static readonly Option<int> AtomicMultipolesMaxL = Add("atomic_multipoles_max_l", OptionSection.Electrostatics, new IntKind(0), ElectrostaticsDefaults.DensityMaxL,
         $"Multipole order L of the density ((L+1)² coefficients per atom; at most {ElectrostaticsOptions.MaxSupportedL}).");
-    public static readonly Option<double> AtomicMultipolesSmearingWidth = Add("atomic_multipoles_smearing_width", OptionSection.Electrostatics, Positive, 1.5, "Gaussian width σ of the multipoles in Å.");
-    public static readonly Option<double> KspaceCutoffFactor = Add("kspace_cutoff_factor", OptionSection.Electrostatics, Positive, 1.25, "Scales the heuristic reciprocal-space cutoff (1.25 as documented; the Python code uses 1.0).");
-    public static readonly Option<KspaceMethod> KspaceMethodOption = Add("kspace_method", OptionSection.Electrostatics, new EnumKind<KspaceMethod>(), KspaceMethod.Auto,
-        "Reciprocal-space part of the periodic methods: ewald (direct sum), pme (particle-mesh Ewald) or auto (pme from 1000 atoms per structure).");
-    public static readonly Option<double> ElectrostaticsAccuracy = Add("electrostatics_accuracy", OptionSection.Electrostatics, Positive, 1e-6,
+    public static readonly Option<double> AtomicMultipolesSmearingWidth = Add("atomic_multipoles_smearing_width", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.SmearingWidth, "Gaussian width σ of the multipoles in Å.");
+    public static readonly Option<double> KspaceCutoffFactor = Add("kspace_cutoff_factor", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.KspaceCutoffFactor, string.Create(CultureInfo.InvariantCulture, $"Scales the heuristic reciprocal-space cutoff ({ElectrostaticsDefaults.KspaceCutoffFactor} as documented; the Python code uses 1.0)."));
+    public static readonly Option<KspaceMethod> KspaceMethodOption = Add("kspace_method", OptionSection.Electrostatics, new EnumKind<KspaceMethod>(), ElectrostaticsDefaults.KspaceMethod,
+        $"Reciprocal-space part of the periodic methods: ewald (direct sum), pme (particle-mesh Ewald) or auto (pme from {KspaceMethodNames.AutoPmeThreshold} atoms per structure).");
+    public static readonly Option<double> ElectrostaticsAccuracy = Add("electrostatics_accuracy", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.ElectrostaticsAccuracy,
         "Target relative RMS force error of pme, from which its grid spacing and spline order are chosen.");
-    public static readonly Option<BoundaryMethod> ElectrostaticPbcMethod = Add("electrostatic_pbc_method", OptionSection.Electrostatics, new EnumKind<BoundaryMethod>(), BoundaryMethod.MixedPeriodic,
+    public static readonly Option<BoundaryMethod> ElectrostaticPbcMethod = Add("electrostatic_pbc_method", OptionSection.Electrostatics, new EnumKind<BoundaryMethod>(), ElectrostaticsDefaults.Method,
         "Boundary treatment of the electrostatics.");
-    public static readonly Option<bool> IncludeElectrostaticSelfInteraction = Add("include_electrostatic_self_interaction", OptionSection.Electrostatics, Bool, true, "Keep each Gaussian's self-energy in the Coulomb energy.");
+    public static readonly Option<bool> IncludeElectrostaticSelfInteraction = Add("include_electrostatic_self_interaction", OptionSection.Electrostatics, Bool, ElectrostaticsDefaults.IncludeSelfInteraction, "Keep each Gaussian's self-energy in the Coulomb energy.");
     public static readonly Option<PerElementSetting> AtomicFormalCharges = Add("atomic_formal_charges", OptionSection.Electrostatics,
         new PerElementKind(allowJsonFile: false, positive: false), PerElementSetting.None,
         "FixedChargeBaselinedMACE: the fixed charge of each element, {Z: q} (elements not listed: 0), e.g. {11: 1.0, 17: -1.0}.");
     public static readonly Option<bool> ReturnElectrostaticPotentials = Add("return_electrostatic_potentials", OptionSection.Electrostatics, Bool, false, "Also return electrostatic potentials (needed by the esps loss).");
-    public static readonly Option<bool> IncludeLocalElectronEnergy = Add("include_local_electron_energy", OptionSection.Electrostatics, Bool, true, "Add the field readout's local electron energy to the energy.");
+    public static readonly Option<bool> IncludeLocalElectronEnergy = Add("include_local_electron_energy", OptionSection.Electrostatics, Bool, FixedPointDefaults.IncludeLocalElectronEnergy, "Add the field readout's local electron energy to the energy.");
 
     // Field features
-    public static readonly Option<int?> FieldFeatureMaxL = Add("field_feature_max_l", FieldFeatures, new OptionalKind<int>(NonNegativeInt), 1, "Angular order of the field features; None uses atomic_multipoles_max_l.");
-    public static readonly Option<IReadOnlyList<double>> FieldFeatureWidths = Add("field_feature_widths", FieldFeatures, new DoubleListKind(positive: true), (IReadOnlyList<double>)[1.0, 2.0],
+    public static readonly Option<int?> FieldFeatureMaxL = Add("field_feature_max_l", FieldFeatures, new OptionalKind<int>(NonNegativeInt), ElectrostaticsDefaults.FieldFeatureMaxL, "Angular order of the field features; None uses atomic_multipoles_max_l.");
+    public static readonly Option<IReadOnlyList<double>> FieldFeatureWidths = Add("field_feature_widths", FieldFeatures, new DoubleListKind(positive: true), ElectrostaticsDefaults.FieldFeatureWidths,
         "Gaussian widths in Å used to sample the potential, e.g. \"[1.5, 3.0]\".");
     public static readonly Option<FieldFeatureNormsSetting> FieldFeatureNorms = Add("field_feature_norms", FieldFeatures, new FieldFeatureNormsKind(), FieldFeatureNormsSetting.Average,
         "None (all 1), average (RMS per (l, width) from the training set) or a list of len(widths)·(max_l+1) values, l-major.");
-    public static readonly Option<double> FieldNormFactor = Add("field_norm_factor", FieldFeatures, Positive, 1.0, "Passed to the update block.");
-    public static readonly Option<bool> IncludeFieldSi = Add("include_field_si", FieldFeatures, Bool, false, "Include self-interaction-like terms in the field features.");
+    public static readonly Option<double> FieldNormFactor = Add("field_norm_factor", FieldFeatures, Positive, 1.0,
+        "Accepted for Python configs at 1.0 only: the Python update blocks store it and never use it (use field_feature_norms).");
+    public static readonly Option<bool> IncludeFieldSi = Add("include_field_si", FieldFeatures, Bool, ElectrostaticsDefaults.IncludeFieldSelfInteraction, "Include self-interaction-like terms in the field features.");
     public static readonly Option<double?> FermiLevelOffset = Add("fermi_level_offset", FieldFeatures, new OptionalKind<double>(Number), null,
         "The Fermi level enters the features as μ − offset; None uses the mean training-set Fermi level.");
 
@@ -190,12 +201,12 @@ internal static class TrainingOptions
             ["interaction_cls"] = ["RealAgnosticDensityResidualInteractionBlock"],
         }), BlockConfig.DefaultUpdate,
         "Update rule: a dict with type and class names; other keys are constructor arguments.");
-    public static readonly Option<bool> UseLinearLocalCharges = Add("use_linear_local_charges", UpdateRule, Bool, false,
+    public static readonly Option<bool> UseLinearLocalCharges = Add("use_linear_local_charges", UpdateRule, Bool, FixedPointDefaults.UseLinearLocalCharges,
         "Field-independent density from a scaled linear block (scales from atom_density_scaling).");
     public static readonly Option<PerElementSetting> AtomDensityScaling = Add("atom_density_scaling", UpdateRule, new PerElementKind(allowJsonFile: false, positive: true), PerElementSetting.None,
         "Per-element scale of the linear local density: None (1.0), {Z: s} covering all elements, or average (per-element RMS of the reference multipoles).");
-    public static readonly Option<double> FixedpointInitialChargeHeadScale = Add("fixedpoint_initial_charge_head_scale", UpdateRule, Positive, 0.01,
-        "Initial scale of the charge output layers (1.0 leaves them as initialised).");
+    public static readonly Option<double> FixedpointInitialChargeHeadScale = Add("fixedpoint_initial_charge_head_scale", UpdateRule, Positive, 1.0,
+        "Multiplies the freshly initialised density output layers (each layer's local-density readout and the update's output) to keep the initial densities small; 1.0 leaves them as initialised.");
 
     // Readouts
     public static readonly Option<BlockConfig> FieldReadoutConfig = Add("field_readout_config", Readouts,

@@ -1,5 +1,0 @@
-namespace MaceScf.Training;
-
-/// One `--name value` of the command line (name normalised to underscores; Text null for a bare
-/// `--flag`).
-internal sealed record CommandLineValue(string Name, string? Text);
