@@ -10,14 +10,20 @@ using static TorchSharp.torch;
 namespace MaceScf.LocalSources;
 
 /// A one-shot local-source model (docs/math.md, "Local-source models"): the multipoles p are predicted once, without an SCF,
-/// and E = E0 + Σ_t Σ_i readout_t(h_i^t) + E_Coul[p] + E_ext·P[p]. LocalCharges: p_i = Σ_t s_Z Linear_t(h_i^t) (one linear
+/// and E = E0 + Σ_t Σ_i readout_t(h_i^t) + E_Coul[p] + E_ext·P. LocalCharges: p_i = Σ_t s_Z Linear_t(h_i^t) (one linear
 /// source block per layer, charges and dipoles; the total charge is whatever the blocks give, trained with the
 /// total_charge losses; the frame's total charge is not an input). FixedChargeBaselinedMACE: p_i = (q⁰_Z, 0, …), fixed per
-/// species, so the total charge is Σ q⁰ of the composition.
+/// species, so the total charge is Σ q⁰ of the composition. LocalSplitCharges: q_i = q⁰_Z + the net transfer of the
+/// <see cref="ChargeTransferBlock"/>s (Σ q = Σ q⁰ exactly), P = Σ_i (d_i + q⁰_i r_i) + Σ_e τ_e r_e, well defined in a periodic
+/// cell. MACEQEq: the charges equilibrate electronegativities χ_i = Σ_t readout_t(h_i^t) + E_ext·r_i and hardnesses J_i
+/// at the frame's total charge (<see cref="ChargeEquilibration"/>), and E gains Σ_i (χ_i q_i + ½ J_i q_i²) without the field.
 internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
 {
     private readonly MaceModel _backbone;
     private readonly ModuleList<LocalDensityBlock> _sources = new();
+    private readonly ModuleList<ChargeTransferBlock> _transfers = new();
+    private readonly ModuleList<Readout> _electronegativity = new();
+    private readonly ModuleList<Readout> _hardness = new();
 
     public LocalSourceModel(LocalSourceHyperparameters hyperparameters, ScalarType dtype = ScalarType.Float64) : base(nameof(LocalSourceModel))
     {
@@ -27,18 +33,42 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         var mace = hyperparameters.ResolvedMace;
         _backbone = new MaceModel(mace, dtype);
         register_module("backbone", _backbone);
-        if (hyperparameters.Class == ModelClass.LocalCharges)
+        switch (hyperparameters.Class)
         {
-            var scales = hyperparameters.AtomDensityScaling.Resolve(mace.AtomicNumbers);
-            foreach (var irreps in _backbone.LayerIrreps)
-                _sources.Add(new ScaledLinearLocalDensity(irreps, hyperparameters.ChargesIrreps, scales, dtype));
-            register_module("local_density", _sources);
+            case ModelClass.LocalCharges:
+                var scales = hyperparameters.AtomDensityScaling.Resolve(mace.AtomicNumbers);
+                foreach (var irreps in _backbone.LayerIrreps)
+                    _sources.Add(new ScaledLinearLocalDensity(irreps, hyperparameters.ChargesIrreps, scales, dtype));
+                register_module("local_density", _sources);
+                break;
+            case ModelClass.MACEQEq:
+                AddLayerReadouts(_electronegativity, mace, dtype);
+                register_module("enegs_readouts", _electronegativity);
+                if (hyperparameters.TrainHardness)
+                {
+                    AddLayerReadouts(_hardness, mace, dtype);
+                    register_module("hardness_readouts", _hardness);
+                }
+                break;
+            default:
+                register_buffer("formal_charges", tensor(mace.AtomicNumbers.Select(z => hyperparameters.FormalCharges.GetValueOrDefault(z)).ToArray(),
+                    dtype: dtype));
+                if (hyperparameters.Class != ModelClass.LocalSplitCharges) break;
+                foreach (var irreps in _backbone.LayerIrreps)
+                    _transfers.Add(new ChargeTransferBlock(irreps, mace.EdgeAttrsIrreps(), _backbone.Radial.OutDim, hyperparameters.ChargesIrreps, dtype));
+                register_module("local_density", _transfers);
+                break;
         }
-        else
-        {
-            register_buffer("formal_charges", tensor(mace.AtomicNumbers.Select(z => hyperparameters.FormalCharges.GetValueOrDefault(z)).ToArray(),
-                dtype: dtype));
-        }
+    }
+
+    /// A site readout per layer, as the backbone's energy readouts: linear, the last one non-linear.
+    private void AddLayerReadouts(ModuleList<Readout> readouts, MaceHyperparameters mace, ScalarType dtype)
+    {
+        var layers = _backbone.LayerIrreps;
+        for (int t = 0; t < layers.Count; t++)
+            readouts.Add(t == layers.Count - 1 && layers.Count > 1
+                ? new NonLinearReadout(layers[t], mace.MlpIrreps, mace.GateActivation(), dtype)
+                : new LinearReadout(layers[t], dtype));
     }
 
     public LocalSourceHyperparameters Hyperparameters { get; private set; }
@@ -69,40 +99,99 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         return this;
     }
 
-    /// The multipoles [N, K] of a backbone pass.
-    private Tensor Density(MaceOutput output, Tensor species)
+    /// Σ_t readout_t(h^t) [N].
+    private static Tensor SumOfReadouts(ModuleList<Readout> readouts, MaceOutput output)
     {
-        int k = Hyperparameters.Electrostatics.DensityCoefficientCount;
-        if (Class == ModelClass.FixedChargeBaselinedMACE)
-        {
-            var charges = get_buffer("formal_charges")!.index_select(0, species).unsqueeze(1);
-            return nn.functional.pad(charges, [0, k - 1]);
-        }
-        var nodeAttrs = nn.functional.one_hot(species, Hyperparameters.Mace.NumElements).to_type(Dtype);
-        var density = _sources[0].forward(output.NodeFeatures[0], nodeAttrs);
-        for (int t = 1; t < _sources.Count; t++) density = density + _sources[t].forward(output.NodeFeatures[t], nodeAttrs);
-        return density;
+        var sum = readouts[0].forward(output.NodeFeatures[0]);
+        for (int t = 1; t < readouts.Count; t++) sum = sum + readouts[t].forward(output.NodeFeatures[t]);
+        return sum;
     }
 
-    /// Energy with its terms (e0, local, coulomb, external_field), forces and stress by the strain derivative, the density,
-    /// its total charge and dipole. The SCF settings of the request do not apply.
+    /// What a class makes of a backbone pass: the multipoles [N, K], the polarisation P [G, 3] of the field term, the energy [G] of
+    /// the charges' own terms (MACEQEq's Σ χq + ½Jq²; otherwise zero), and MACEQEq's χ and J [N].
+    private sealed record ChargeSources(Tensor Density, Tensor Polarisation, Tensor SiteEnergy, Tensor? Electronegativity = null, Tensor? Hardness = null);
+
+    private ChargeSources Sources(MaceOutput output, MaceInputs graph, SystemInputs inputs,
+        ElectrostaticsPlan plan)
+    {
+        int k = Hyperparameters.Electrostatics.DensityCoefficientCount, structures = inputs.NumGraphs;
+        var noSiteEnergy = zeros(structures, dtype: Dtype, device: graph.Positions.device);
+        switch (Class)
+        {
+            case ModelClass.LocalCharges:
+            {
+                var nodeAttrs = nn.functional.one_hot(graph.Species, Hyperparameters.Mace.NumElements).to_type(Dtype);
+                var density = _sources[0].forward(output.NodeFeatures[0], nodeAttrs);
+                for (int t = 1; t < _sources.Count; t++) density = density + _sources[t].forward(output.NodeFeatures[t], nodeAttrs);
+                return new(density, plan.TotalDipole(density), noSiteEnergy);
+            }
+            case ModelClass.FixedChargeBaselinedMACE:
+            {
+                var density = nn.functional.pad(FormalCharges(graph.Species).unsqueeze(1), [0, k - 1]);
+                return new(density, plan.TotalDipole(density), noSiteEnergy);
+            }
+            case ModelClass.LocalSplitCharges:
+            {
+                var formal = FormalCharges(graph.Species);
+                var (sender, receiver) = (graph.EdgeIndex[0], graph.EdgeIndex[1]);
+                Tensor? density = null, transfers = null;
+                for (int t = 0; t < _transfers.Count; t++)
+                {
+                    var (p, tau) = _transfers[t].forward(output.NodeFeatures[t], formal, output.EdgeAttributes, output.EdgeFeatures, sender, receiver);
+                    density = density is null ? p : density + p;
+                    transfers = transfers is null ? tau : transfers + tau;
+                }
+                density = density! + nn.functional.pad(formal.unsqueeze(1), [0, k - 1]);
+                // P = Σ_i (d_i + q⁰_i r_i) + Σ_e τ_e r_e: each transfer moves τ_e from the sender to the receiver along r_e.
+                var perAtom = formal.unsqueeze(1) * graph.Positions;
+                if (k > 1) perAtom = perAtom + RealSpaceSum.CartesianDipoles(density);
+                var edges = transfers!.unsqueeze(1) * output.EdgeVectors;
+                var polarisation = GraphSum.Of(perAtom, graph.Batch, structures) + GraphSum.Of(edges, graph.Batch.index_select(0, sender), structures);
+                return new(density, polarisation, noSiteEnergy);
+            }
+            default:
+            {
+                var electronegativity = SumOfReadouts(_electronegativity, output);
+                var hardness = Hyperparameters.DefaultHardness + (Hyperparameters.TrainHardness ? SumOfReadouts(_hardness, output) : zeros_like(electronegativity));
+                var external = inputs.ExternalField is { } f
+                    ? (f.to_type(Dtype).index_select(0, graph.Batch) * graph.Positions).sum(1)
+                    : zeros_like(electronegativity);
+                var totalCharge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(structures, dtype: Dtype, device: graph.Positions.device);
+                var hessian = ChargeEquilibration.CoulombHessian(Hyperparameters.Electrostatics, graph.Positions, graph.Cell, inputs.Pbc, graph.Batch, structures);
+                var charges = ChargeEquilibration.Solve(hessian, electronegativity + external, hardness, totalCharge, graph.Batch);
+                var site = GraphSum.Of(electronegativity * charges + 0.5 * hardness * charges.square(), graph.Batch, structures);
+                var density = nn.functional.pad(charges.unsqueeze(1), [0, k - 1]);
+                return new(density, plan.TotalDipole(density), site, electronegativity + external, hardness);
+            }
+        }
+    }
+
+    /// [N] q⁰ of every atom's species.
+    private Tensor FormalCharges(Tensor species) => get_buffer("formal_charges")!.index_select(0, species);
+
+    /// Energy with its terms (e0, local, coulomb, external_field, and MACEQEq's equilibration), forces and stress by the strain
+    /// derivative, the density, its total charge and dipole (LocalSplitCharges: the polarisation). The SCF settings of the request
+    /// do not apply.
     public Prediction Predict(SystemInputs inputs, PredictionRequest request)
     {
         using var scope = NewDisposeScope();
         var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
         var graph = inputs.Graph.WithGeometry(strain.Positions, strain.Cell);
         var output = _backbone.forward(graph);
-        var density = Density(output, graph.Species);
         using var plan = new ElectrostaticsPlan(Hyperparameters.Electrostatics, strain.Positions, strain.Cell, inputs.Pbc, graph.Batch);
+        var sources = Sources(output, graph, inputs, plan);
+        var (density, polarisation, site) = (sources.Density, sources.Polarisation, sources.SiteEnergy);
         var e0 = GraphSum.Of(output.NodeE0, graph.Batch, inputs.NumGraphs);
         var coulomb = plan.Energy(density);
-        var field = inputs.ExternalField is { } f ? plan.ExternalFieldEnergy(density, f.to_type(Dtype)) : zeros_like(e0);
-        var energy = e0 + output.InteractionEnergy + coulomb + field;
+        var field = inputs.ExternalField is { } f ? (polarisation * f.to_type(Dtype).reshape(inputs.NumGraphs, 3)).sum(1) : zeros_like(e0);
+        var energy = e0 + output.InteractionEnergy + coulomb + field + site;
         var (forces, virials, stress) = strain.Differentiate(energy, request.Training, request.CreateGraph);
-        var prediction = new Prediction(energy, [("e0", e0), ("local", output.InteractionEnergy), ("coulomb", coulomb), ("external_field", field)])
+        List<(string, Tensor)> terms = [("e0", e0), ("local", output.InteractionEnergy), ("coulomb", coulomb), ("external_field", field)];
+        if (Class == ModelClass.MACEQEq) terms.Add(("equilibration", site));
+        var prediction = new Prediction(energy, terms)
         {
             Forces = forces, Virials = virials, Stress = stress, Density = density, TotalCharge = plan.TotalCharge(density),
-            Dipole = plan.TotalDipole(density),
+            Dipole = polarisation, Electronegativity = sources.Electronegativity, Hardness = sources.Hardness,
         };
         foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
         return prediction;

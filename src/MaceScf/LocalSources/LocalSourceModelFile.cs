@@ -13,7 +13,7 @@ internal sealed record LocalSourceModelFileHeader
 
     public string Dtype { get; init; } = "float64";
 
-    /// The model class (`macescf train --model`): LocalCharges or FixedChargeBaselinedMACE.
+    /// The model class (`macescf train --model`): LocalCharges, LocalSplitCharges, FixedChargeBaselinedMACE or MACEQEq.
     public string ModelClass { get; init; } = "";
 
     /// The species table: atomic numbers in one-hot order.

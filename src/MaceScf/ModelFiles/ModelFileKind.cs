@@ -14,7 +14,7 @@ internal enum ModelFileKind
     /// A plain MACE / ScaleShiftMACE model written by macescf (<see cref="MaceModelFile"/>).
     Mace,
 
-    /// A local-source model (LocalCharges, FixedChargeBaselinedMACE) written by macescf (<see cref="LocalSourceModelFile"/>).
+    /// A local-source model (LocalCharges, LocalSplitCharges, FixedChargeBaselinedMACE, MACEQEq) written by macescf (<see cref="LocalSourceModelFile"/>).
     LocalSource,
 
     /// A Python MACE `.model` file (torch.save zip archive), read by <see cref="PythonMaceFile"/>.

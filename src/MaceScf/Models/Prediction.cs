@@ -22,6 +22,12 @@ internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Ten
     /// [N] per-atom energies (eV), for a model that has them (MACE).
     public Tensor? NodeEnergies { get; init; }
 
+    /// [N] electronegativities χ (V) of a charge-equilibration model, the external potential included.
+    public Tensor? Electronegativity { get; init; }
+
+    /// [N] hardnesses J (V/e) of a charge-equilibration model.
+    public Tensor? Hardness { get; init; }
+
     /// [N, K] the final density coefficients [q, p_y, p_z, p_x, …].
     public Tensor? Density { get; init; }
 
@@ -58,7 +64,7 @@ internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Ten
     /// Every tensor of the prediction (for moving out of a dispose scope or disposing).
     public IEnumerable<Tensor> Tensors()
     {
-        IEnumerable<Tensor?> all = [Energy, NodeEnergies, Forces, Virials, Stress, Density, FermiLevel, TotalCharge, Dipole, StabilityRatio,
+        IEnumerable<Tensor?> all = [Energy, NodeEnergies, Forces, Virials, Stress, Electronegativity, Hardness, Density, FermiLevel, TotalCharge, Dipole, StabilityRatio,
             Potentials?.Predicted, Potentials?.Start, FieldFeatures?.Predicted, FieldFeatures?.Start,
             Scf?.Density, Scf?.FermiLevel, Scf?.Features, Scf?.History];
         return all.Concat(Terms.Select(t => t.Value)).Concat(Response?.Tensors() ?? []).OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();

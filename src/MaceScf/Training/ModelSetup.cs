@@ -31,7 +31,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     /// The hyper-parameters of a plain MACE class (MACE, ScaleShiftMACE), null for the others.
     internal MaceHyperparameters? PlainMace { get; init; }
 
-    /// The hyper-parameters of a local-source class (LocalCharges, FixedChargeBaselinedMACE), null for the others.
+    /// The hyper-parameters of a local-source class (LocalCharges, LocalSplitCharges, FixedChargeBaselinedMACE, MACEQEq), null for the others.
     internal LocalSourceHyperparameters? LocalSource { get; init; }
 
     /// A freshly initialised model of the class (draws from the global random generator); the FixedPoint class with a
@@ -193,15 +193,16 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log) { Class = modelClass, PlainMace = mace };
     }
 
-    /// LocalCharges (atom_density_scaling as for the fixed-point model's linear local charges) and FixedChargeBaselinedMACE
-    /// (atomic_formal_charges, which must cover every element of the data).
+    /// LocalCharges (atom_density_scaling as for the fixed-point model's linear local charges), FixedChargeBaselinedMACE and
+    /// LocalSplitCharges (atomic_formal_charges, which must cover every element of the data), MACEQEq (train_hardness,
+    /// default_hardness).
     static ModelSetup LocalSourceSetup(TrainingConfig config, TrainingSets sets, MaceHyperparameters mace, List<string> log)
     {
         var modelClass = config.Class;
         var electrostatics = config.Electrostatics;
         var scaling = AtomDensityScalingOf(config, sets, log);
         var charges = config.Get(TrainingOptions.AtomicFormalCharges).Values;
-        if (modelClass == ModelClass.FixedChargeBaselinedMACE)
+        if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges)
         {
             var missing = mace.AtomicNumbers.Where(z => !charges.ContainsKey(z)).ToArray();
             if (missing.Length > 0)
@@ -211,7 +212,10 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var hp = new LocalSourceHyperparameters
         {
             Class = modelClass, Mace = mace, Electrostatics = electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
+            TrainHardness = config.Get(TrainingOptions.TrainHardness), DefaultHardness = config.Get(TrainingOptions.DefaultHardness),
         };
+        if (modelClass == ModelClass.MACEQEq)
+            log.Add($"MACEQEq: hardness {hp.DefaultHardness.ToString("G6", CultureInfo.InvariantCulture)} V/e" + (hp.TrainHardness ? " plus a trained readout" : ""));
         hp.Validate();
         return new ModelSetup(new FixedPointHyperparameters { Mace = mace, Electrostatics = electrostatics }, log) { Class = modelClass, LocalSource = hp };
     }

@@ -51,7 +51,7 @@ internal abstract class TrainableModel : IDisposable
     /// A plain MACE model of class MACE or ScaleShiftMACE.
     public static TrainableModel Of(MaceModel model, ModelClass modelClass) => new PlainMaceClass(model, modelClass);
 
-    /// A local-source model (LocalCharges, FixedChargeBaselinedMACE).
+    /// A local-source model (LocalCharges, LocalSplitCharges, FixedChargeBaselinedMACE, MACEQEq).
     public static TrainableModel Of(LocalSourceModel model) => new LocalSourceClass(model);
 
     private sealed class FixedPointClass(FixedPointModel model) : TrainableModel

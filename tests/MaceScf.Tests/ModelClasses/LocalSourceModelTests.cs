@@ -49,6 +49,15 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var model = Model(c, 5);
         var inputs = FixedPointTestSystems.Molecule();
+        var (reference, worst) = EquivarianceDeviation(model, inputs);
+        output.WriteLine($"{c}: E = {reference.Energy.item<double>():F6}, Coulomb {reference.Term("coulomb").item<double>():F6}, worst deviation {worst:E2}");
+        Assert.True(worst < 1e-10, $"{worst}");
+    }
+
+    /// (the prediction at <paramref name="inputs"/>, the largest relative deviation of energy, forces, density and total charge
+    /// from their rotated, reflected, translated (also in the field) and permuted counterparts).
+    internal static (Prediction Reference, double Worst) EquivarianceDeviation(LocalSourceModel model, SystemInputs inputs)
+    {
         var reference = Run(model, inputs);
         var noField = inputs with { ExternalField = null };
         var referenceNoField = Run(model, noField);
@@ -89,8 +98,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         var p = Run(model, inputs with { Graph = graph });
         worst = new[] { worst, Relative(p.Energy, reference.Energy), Relative(p.Forces!, reference.Forces!.index_select(0, order)),
             Relative(p.Density!, reference.Density!.index_select(0, order)) }.Max();
-        output.WriteLine($"{c}: E = {reference.Energy.item<double>():F6}, Coulomb {reference.Term("coulomb").item<double>():F6}, worst deviation {worst:E2}");
-        Assert.True(worst < 1e-10, $"{worst}");
+        return (reference, worst);
     }
 
     [Theory]
@@ -101,7 +109,15 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         var c = MaceScf.Models.ModelClasses.Parse(name);
         using var scope = NewDisposeScope();
         using var model = Model(c, 9, BoundaryMethod.Pbc);
-        var inputs = FixedPointTestSystems.Periodic();
+        var (worstForce, worstStress, forceScale, stressScale) = FiniteDifferenceDeviation(model, FixedPointTestSystems.Periodic());
+        output.WriteLine($"{c}: |F − F_fd| {worstForce:E2} (max |F| {forceScale:E2}), |σ − σ_fd| {worstStress:E2} (max |σ| {stressScale:E2})");
+        Assert.True(worstForce < 1e-6 * Math.Max(1, forceScale), $"{worstForce}");
+        Assert.True(worstStress < 1e-6 * Math.Max(1, stressScale), $"{worstStress}");
+    }
+
+    /// The largest |F − F_fd| and |σ − σ_fd| of a periodic structure (central differences, step 1e-5), and max |F|, max |σ|.
+    internal static (double Force, double Stress, double ForceScale, double StressScale) FiniteDifferenceDeviation(LocalSourceModel model, SystemInputs inputs)
+    {
         var result = Run(model, inputs, stress: true);
         double Energy(SystemInputs x)
         {
@@ -133,9 +149,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
                 worstStress = Math.Max(worstStress, Math.Abs(fd - result.Stress![0, i, j].item<double>()));
             }
         double forceScale = MaceTestSystems.MaxAbs(result.Forces!), stressScale = MaceTestSystems.MaxAbs(result.Stress!);
-        output.WriteLine($"{c}: |F − F_fd| {worstForce:E2} (max |F| {forceScale:E2}), |σ − σ_fd| {worstStress:E2} (max |σ| {stressScale:E2})");
-        Assert.True(worstForce < 1e-6 * Math.Max(1, forceScale), $"{worstForce}");
-        Assert.True(worstStress < 1e-6 * Math.Max(1, stressScale), $"{worstStress}");
+        return (worstForce, worstStress, MaceTestSystems.MaxAbs(result.Forces!), MaceTestSystems.MaxAbs(result.Stress!));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Tests.ModelClasses;
 
-/// `--model LocalCharges` and `--model FixedChargeBaselinedMACE` trained on the bundled teacher data through the door, their
+/// `--model LocalCharges`, `LocalSplitCharges`, `FixedChargeBaselinedMACE` and `MACEQEq` trained on the bundled teacher data through the door, their
 /// files evaluated by `macescf eval`.
 public sealed class LocalSourceTrainingTests
 {
@@ -25,11 +25,19 @@ public sealed class LocalSourceTrainingTests
     [Theory]
     [InlineData("LocalCharges", "atomic_multipoles: 1000.0, total_charge_per_atom: 100.0, dipole_per_atom: 100.0, energy_per_atom: 1.0, forces: 1.0")]
     [InlineData("FixedChargeBaselinedMACE", "energy_per_atom: 10.0, forces: 10.0")]
+    [InlineData("LocalSplitCharges", "atomic_multipoles: 1000.0, dipole_per_atom: 100.0, energy_per_atom: 1.0, forces: 1.0")]
+    [InlineData("MACEQEq", "atomic_multipoles: 1000.0, dipole_per_atom: 100.0, energy_per_atom: 1.0, forces: 1.0")]
     public void Training_lowers_the_loss_and_eval_writes_the_multipoles(string modelClass, string loss)
     {
         using var run = new TrainingRunFixture(frames: 4);
-        var config = run.Load(Tiny + Schedule(loss), "--model", modelClass, "--atomic_formal_charges",
-            modelClass == "FixedChargeBaselinedMACE" ? "{1: 0.3, 8: -0.6}" : "None");
+        string[] classOptions = modelClass switch
+        {
+            "FixedChargeBaselinedMACE" => ["--atomic_formal_charges", "{1: 0.3, 8: -0.6}"],
+            "LocalSplitCharges" => ["--atomic_formal_charges", "{1: 0.4, 8: -0.8}"],
+            "MACEQEq" => ["--train_hardness", "true"],
+            _ => [],
+        };
+        var config = run.Load(Tiny + Schedule(loss), ["--model", modelClass, .. classOptions]);
         var sets = TrainingSets.Load(config.Data, 1);
         var setup = ModelSetup.From(config, sets);
         random.manual_seed(config.Run.Seed);
@@ -41,7 +49,7 @@ public sealed class LocalSourceTrainingTests
         var result = trainer.Run();
         var (after, afterErrors) = trainer.Evaluate(stage, sets.Train);
         Assert.True(after < 0.9 * before, $"train loss {before} → {after}");
-        if (modelClass == "LocalCharges")
+        if (modelClass != "FixedChargeBaselinedMACE")
             Assert.True(afterErrors["atomic_multipoles"] < beforeErrors["atomic_multipoles"], $"{beforeErrors["atomic_multipoles"]} → {afterErrors["atomic_multipoles"]}");
         Assert.Equal(modelClass, LocalSourceModelFile.ReadHeader(result.ModelPath).ModelClass);
 

@@ -44,6 +44,29 @@ public sealed class ModelClassConfigTests
     }
 
     [Fact]
+    public void Split_charge_and_QEq_options_are_refused_where_they_do_not_apply()
+    {
+        string local = ConfigFixture.Required + MaceStage.Replace("virials: 1.0}", "virials: 1.0, atomic_multipoles: 1.0}");
+        // LocalSplitCharges needs the formal charge of each element; MACEQEq has none.
+        Assert.Equal("atomic_formal_charges", ConfigFixture.Fails(local, "--model", "LocalSplitCharges").KeyPath);
+        ConfigFixture.Load(local, "--model", "LocalSplitCharges", "--atomic_formal_charges", "{1: 0.4, 8: -0.8}");
+        Assert.Equal("atomic_formal_charges", ConfigFixture.Fails(local, "--model", "MACEQEq", "--atomic_formal_charges", "{1: 0.4, 8: -0.8}").KeyPath);
+        // The hardness options belong to MACEQEq alone, and so do its parameter groups.
+        ConfigFixture.Load(local.Replace("atomic_multipoles: 1.0}", "atomic_multipoles: 1.0}, hardness_readouts_lr: 0.1"), "--model", "MACEQEq",
+            "--train_hardness", "true", "--default_hardness", "5.0");
+        foreach (var other in new[] { "LocalSplitCharges", "LocalCharges" })
+        {
+            var e = ConfigFixture.Fails(local, "--model", other, "--atomic_formal_charges", "{1: 0.4, 8: -0.8}", "--train_hardness", "true");
+            Assert.Equal(other == "LocalCharges" ? "atomic_formal_charges" : "train_hardness", e.KeyPath);
+        }
+        Assert.Equal("default_hardness", ConfigFixture.Fails(ConfigFixture.Required + ConfigFixture.DirectSchedule, "--default_hardness", "3.0").KeyPath);
+        Assert.Contains("has no parameter group enegs_readouts", ConfigFixture.Fails(local.Replace("atomic_multipoles: 1.0}",
+            "atomic_multipoles: 1.0}, enegs_readouts_lr: 0.1"), "--model", "LocalSplitCharges", "--atomic_formal_charges", "{1: 0.4, 8: -0.8}").Message);
+        // Neither runs an SCF: SCF options are refused.
+        Assert.Equal("field_feature_widths", ConfigFixture.Fails(local + "field_feature_widths: [1.5]\n", "--model", "MACEQEq").KeyPath);
+    }
+
+    [Fact]
     public void Unknown_classes_are_refused_with_the_list()
     {
         var e = ConfigFixture.Fails(ConfigFixture.Required + MaceStage, "--model", "ScaleShiftMace");

@@ -3,6 +3,7 @@ using MaceScf.Cli;
 using MaceScf.Cli.Commands;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
 using MaceScf.Training;
 
@@ -17,6 +18,7 @@ public class OptionDefaultsTests
     static readonly FixedPointHyperparameters FixedPoint = new() { Mace = Mace };
     static readonly ElectrostaticsOptions Electrostatics = new();
     static readonly ScfOptions Scf = new();
+    static readonly LocalSourceHyperparameters QEq = new() { Class = MaceScf.Models.ModelClass.MACEQEq, Mace = Mace };
 
     public static TheoryData<string, object?> RecordDefaults => new()
     {
@@ -47,6 +49,8 @@ public class OptionDefaultsTests
         { "include_field_si", Electrostatics.IncludeFieldSelfInteraction },
         { "include_local_electron_energy", FixedPoint.IncludeLocalElectronEnergy },
         { "use_linear_local_charges", FixedPoint.UseLinearLocalCharges },
+        { "train_hardness", QEq.TrainHardness },
+        { "default_hardness", QEq.DefaultHardness },
         { "inference_num_scf_steps", Scf.NumScfSteps },
         { "inference_scf_tolerance", Scf.ScfTolerance },
     };

@@ -16,20 +16,29 @@ internal static class ModelClassRules
     /// Parameter groups of the MACE backbone (`GROUP_lr` of a stage).
     static readonly string[] MaceGroups = ["embedding", "interactions_decay", "interactions_no_decay", "products", "readouts"];
 
+    /// Parameter groups of the fixed-point model.
+    static readonly string[] FixedPointGroups = [.. MaceGroups, "lr_source_maps", "field_dependent_charges_map", "local_electron_energy", "layer_feature_mixer"];
+
     /// The options of the SCF: field features, update rule, field readout and the SCF of inference.
     static IEnumerable<Option> Scf => All.Where(o => o.Section is OptionSection.FieldFeatures or OptionSection.UpdateRule or OptionSection.Readouts)
         .Concat([InferenceEvalInterval, InferenceNumScfSteps, InferenceScfTolerance, InferenceMixingParameter, FieldBlockWeightDecay,
             ReturnElectrostaticPotentials]);
 
+    /// The options of charge equilibration (MACEQEq).
+    static readonly Option[] Equilibration = [TrainHardness, DefaultHardness];
+
     /// (losses, parameter groups, options that do not apply) of a class provided by macescf train, or null.
     static (string[] Losses, string[] Groups, Option[] Refused)? Rules(ModelClass c) => c switch
     {
-        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), TrainingStage.ParameterGroups.ToArray(), [Scaling, AtomicFormalCharges]),
+        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, .. Equilibration]),
         ModelClass.MACE or ModelClass.ScaleShiftMACE => (EnergyLosses, MaceGroups,
             [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay, FoundationModel]),
         ModelClass.LocalCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"],
-            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FoundationModel]),
-        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FoundationModel]),
+            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FoundationModel, .. Equilibration]),
+        ModelClass.LocalSplitCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"], [.. Scf, Scaling, FoundationModel, .. Equilibration]),
+        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FoundationModel, .. Equilibration]),
+        ModelClass.MACEQEq => (LocalSourceLosses, [.. MaceGroups, "enegs_readouts", "hardness_readouts"],
+            [.. Scf, Scaling, AtomicFormalCharges, LocalChargesWeightDecay, FoundationModel]),
         _ => null,
     };
 
@@ -59,7 +68,7 @@ internal static class ModelClassRules
         foreach (var option in refused)
             if (config.SourceOf(option) != ValueSource.Default && config.ValueOf(option).Text != option.DefaultText)
                 throw config.ValueOf(option).Origin.Error(option.Name, $"does not apply to {name}; remove it");
-        if (modelClass == ModelClass.FixedChargeBaselinedMACE && config.Get(AtomicFormalCharges).Mode != SettingMode.Explicit)
+        if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges && config.Get(AtomicFormalCharges).Mode != SettingMode.Explicit)
             throw config.ValueOf(AtomicFormalCharges).Origin.Error(AtomicFormalCharges.Name,
                 $"{name} needs the charge of each element, e.g. {{11: 1.0, 17: -1.0}}");
     }

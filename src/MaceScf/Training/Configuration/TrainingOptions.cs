@@ -2,6 +2,7 @@ using System.Globalization;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
+using MaceScf.LocalSources;
 using MaceScf.Mace;
 using static MaceScf.Training.OptionSection;
 
@@ -60,6 +61,7 @@ internal static class TrainingOptions
     // from (docs/design.md, "Where each default lives"); declared before the options, which read them.
     static readonly MaceHyperparameters MaceDefaults = new() { AtomicNumbers = [] };
     static readonly FixedPointHyperparameters FixedPointDefaults = new() { Mace = MaceDefaults };
+    static readonly LocalSourceHyperparameters QEqDefaults = new() { Class = Models.ModelClass.MACEQEq, Mace = MaceDefaults };
     static readonly ElectrostaticsOptions ElectrostaticsDefaults = FixedPointDefaults.Electrostatics;
     static readonly ScfOptions ScfDefaults = new();
 
@@ -74,8 +76,8 @@ internal static class TrainingOptions
         "Required as in the Python code, but the final error table always shows every labelled property (docs/compatibility.md).", required: true);
     public static readonly Option<string> Model = Add("model", Core, new ChoiceKind([.. Models.ModelClasses.Names]), "FixedPoint",
         "Model class: FixedPoint (the SCF model), MACE or ScaleShiftMACE (plain MACE), LocalCharges (multipoles from local "
-        + "features, no SCF) or FixedChargeBaselinedMACE (fixed charges per element); the names of the Python run_train "
-        + "(docs/training.md, \"Model classes\"). LocalSplitCharges and MACEQEq are refused until provided.");
+        + "features, no SCF), LocalSplitCharges (formal charges plus transfers on the edges), FixedChargeBaselinedMACE (fixed "
+        + "charges per element) or MACEQEq (charge equilibration); the names of the Python run_train (docs/training.md, \"Model classes\").");
     public static readonly Option<OptimizerKind> Optimizer = Add("optimizer", Core, new EnumKind<OptimizerKind>(), OptimizerKind.Schedulefree,
         "adam, adamw, or schedulefree (AdamW schedule-free; no lr scheduler).");
     public static readonly Option<bool> RestartLatest = Add("restart_latest", Core, Bool, false,
@@ -174,7 +176,11 @@ internal static class TrainingOptions
     public static readonly Option<bool> IncludeElectrostaticSelfInteraction = Add("include_electrostatic_self_interaction", OptionSection.Electrostatics, Bool, ElectrostaticsDefaults.IncludeSelfInteraction, "Keep each Gaussian's self-energy in the Coulomb energy.");
     public static readonly Option<PerElementSetting> AtomicFormalCharges = Add("atomic_formal_charges", OptionSection.Electrostatics,
         new PerElementKind(allowJsonFile: false, positive: false), PerElementSetting.None,
-        "FixedChargeBaselinedMACE: the fixed charge of each element, {Z: q} (elements not listed: 0), e.g. {11: 1.0, 17: -1.0}.");
+        "FixedChargeBaselinedMACE and LocalSplitCharges: the (formal) charge of each element, {Z: q}, e.g. {11: 1.0, 17: -1.0}.");
+    public static readonly Option<bool> TrainHardness = Add("train_hardness", OptionSection.Electrostatics, Bool, QEqDefaults.TrainHardness,
+        "MACEQEq: the hardness is default_hardness plus a readout of the local features (else default_hardness for every atom).");
+    public static readonly Option<double> DefaultHardness = Add("default_hardness", OptionSection.Electrostatics, Number, QEqDefaults.DefaultHardness,
+        "MACEQEq: the atomic hardness J (V/e), or the constant part of a trained one.");
     public static readonly Option<bool> ReturnElectrostaticPotentials = Add("return_electrostatic_potentials", OptionSection.Electrostatics, Bool, false, "Also return electrostatic potentials (needed by the esps loss).");
     public static readonly Option<bool> IncludeLocalElectronEnergy = Add("include_local_electron_energy", OptionSection.Electrostatics, Bool, FixedPointDefaults.IncludeLocalElectronEnergy, "Add the field readout's local electron energy to the energy.");
 

@@ -21,7 +21,7 @@ internal sealed record TrainingStage(
     public static IReadOnlyList<string> ParameterGroups { get; } =
     [
         "embedding", "interactions_decay", "interactions_no_decay", "products", "readouts",
-        "lr_source_maps", "field_dependent_charges_map", "local_electron_energy", "layer_feature_mixer",
+        "lr_source_maps", "field_dependent_charges_map", "local_electron_energy", "layer_feature_mixer", "enegs_readouts", "hardness_readouts",
     ];
 
     public int EpochCount => End - Start + 1;
