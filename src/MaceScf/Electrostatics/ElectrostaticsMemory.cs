@@ -45,15 +45,22 @@ static class ElectrostaticsMemory
 
     /// Bytes of the realspace blocks: kept blocks hold about 20 float64 per pair (indices, separations and the
     /// kernels); rebuilt blocks need about 60 per pair of one block while it is evaluated. With gradients (forces,
-    /// stress, training) the autograd graph keeps pair-sized tensors of every evaluation: about 330 float64 per pair
-    /// (measured: 7.9 GB peak for eval with forces of 1,728 atoms, 3.0 M pairs).
+    /// stress, training) a structure of at most <see cref="RealSpaceSum.CachedPairLimitWithGradients"/> pairs keeps its
+    /// blocks, and the autograd graph of every evaluation pair-sized tensors: about 330 float64 per pair (measured: 7.9 GB
+    /// peak for eval with forces of 1,728 atoms, 3.0 M pairs, when every structure kept its blocks). A larger one is
+    /// evaluated through <see cref="RecomputedBlocks"/>: the graph holds O(N) per evaluation and the backward pass one
+    /// rebuilt block and its gradient at a time, about <see cref="RecomputedBytesPerPair"/> bytes per pair of a block.
     public static double RealspaceBytes(long atoms, ElectrostaticsOptions options, bool gradients)
     {
         double pairs = atoms * (double)Math.Max(0, atoms - 1);
         double perPair = 8 * (8 + 3 * (2 + options.FieldFeatureWidths.Count));
-        if (gradients) return pairs * 8 * 330;
+        if (gradients)
+            return pairs <= RealSpaceSum.CachedPairLimitWithGradients ? pairs * 8 * 330 : RealSpaceSum.DefaultPairsPerBlock * RecomputedBytesPerPair;
         return pairs <= RealSpaceSum.CachedPairLimit ? pairs * perPair : 3 * RealSpaceSum.DefaultPairsPerBlock * perPair;
     }
+
+    /// Peak bytes per pair of one block when the backward pass rebuilds it (its graph and vector–Jacobian product).
+    public const double RecomputedBytesPerPair = 8 * 400;
 
     /// Environment variable capping the memory one structure's electrostatics may plan for, in GB (e.g. 4); unset: no cap.
     public const string LimitVariable = "MACESCF_MEMORY_LIMIT_GB";

@@ -41,9 +41,12 @@ sealed class RealSpacePairBlock : IDisposable
     public void RefuseOverlaps(double minimumSeparation)
     {
         if (_distance.numel() == 0) return;
+        // In a scope: an element of the distances left to the garbage collector would keep the block's graph alive.
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        long closest = _distance.argmin().item<long>();
-        double d = _distance[closest].to_type(ScalarType.Float64).item<double>();
+        var distance = _distance.detach();
+        long closest = distance.argmin().item<long>();
+        double d = distance[closest].to_type(ScalarType.Float64).item<double>();
         if (d >= minimumSeparation) return;
         throw new StructureGeometryException(
             $"realspace electrostatics: atoms {Receiver[closest].item<long>()} and {Source[closest].item<long>()} are {d:G3} Å apart "

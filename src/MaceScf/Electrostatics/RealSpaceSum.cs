@@ -9,10 +9,11 @@ namespace MaceScf.Electrostatics;
 /// (∇∇h = D1 I + D2 x xᵀ). Energies, potentials and features include each atom's own Gaussian.
 ///
 /// The pairs are taken in blocks of consecutive receivers (<see cref="RealSpacePairBlock"/>), so the
-/// time is O(N²) and, without gradients, the memory O(N + block) (docs/errors.md). Small structures
-/// (at most <see cref="CachedPairLimit"/> pairs) keep their blocks for the many densities of an SCF
-/// loop; larger ones rebuild each block at every evaluation. Results are differentiable in p, the
-/// positions and, through the blocks, to any order.
+/// time is O(N²) and the memory O(N + block) (docs/errors.md, "Memory"). Small structures (at most
+/// <see cref="CachedPairLimit"/> pairs, <see cref="CachedPairLimitWithGradients"/> when positions require grad)
+/// keep their blocks for the many densities of an SCF loop; larger ones rebuild each block at every evaluation,
+/// and with gradients inside a <see cref="RecomputedBlocks"/> node whose backward pass rebuilds them again instead of
+/// keeping every block's graph. Results are differentiable in p and the positions to any order.
 sealed class RealSpaceSum : IDisposable
 {
     /// Atoms closer than this (Å) are refused: h, D1 and D2 are 0/0 at R = 0 and lose all precision just above it.
@@ -23,6 +24,9 @@ sealed class RealSpaceSum : IDisposable
 
     /// Structures with at most this many ordered pairs keep their blocks (about 140 bytes per pair).
     public const long CachedPairLimit = 1 << 20;
+
+    /// The same when the positions require grad: a kept block's graph is kept by every evaluation (about 2.6 kB per pair).
+    public const long CachedPairLimitWithGradients = 1 << 16;
 
     readonly ElectrostaticsOptions _options;
     readonly FieldFeatureLayout _layout;
@@ -54,14 +58,14 @@ sealed class RealSpaceSum : IDisposable
         long pairs = (long)_atomCount * Math.Max(0, _atomCount - 1);
         if (pairs <= cachedPairLimit)
         {
-            _cached = BlockStarts().Select(start => Block(start, AllKernels)).ToArray();
+            _cached = BlockStarts().Select(start => Block(_positions, start, AllKernels)).ToArray();
         }
         else
         {
             // Checked once up front, as the cached blocks are: the refusal names the atoms before any work.
             foreach (long start in BlockStarts())
             {
-                using var block = Block(start, []);
+                using var block = Block(_positions, start, []);
             }
         }
     }
@@ -73,26 +77,30 @@ sealed class RealSpaceSum : IDisposable
         for (long start = 0; start < _atomCount; start += _receiversPerBlock) yield return start;
     }
 
-    RealSpacePairBlock Block(long start, int[] kernels)
+    RealSpacePairBlock Block(Tensor positions, long start, int[] kernels)
     {
-        var block = new RealSpacePairBlock(_positions, start, Math.Min(_receiversPerBlock, _atomCount - start), _kernelWidths, kernels);
+        var block = new RealSpacePairBlock(positions, start, Math.Min(_receiversPerBlock, _atomCount - start), _kernelWidths, kernels);
         block.RefuseOverlaps(MinimumSeparation);
         return block;
     }
 
-    /// Evaluates <paramref name="term"/> on every block (the cached ones, or each rebuilt with the kernels it needs and
-    /// freed before the next), and concatenates the per-block results along the receivers.
-    Tensor[] OverBlocks(int[] kernels, Func<RealSpacePairBlock, Tensor> term)
+    /// Evaluates <paramref name="term"/> (a function of a block and the coefficients p) on every block and concatenates the
+    /// per-block results along the receivers; null without atoms. Kept blocks are used as they are. Otherwise each block
+    /// is rebuilt with the kernels it needs and freed before the next; when gradients are wanted that happens inside one
+    /// <see cref="RecomputedBlocks"/> node, whose backward pass rebuilds the blocks again, so that no graph of pair-sized
+    /// tensors outlives its block.
+    Tensor? OverBlocks(Tensor p, int[] kernels, Func<RealSpacePairBlock, Tensor, Tensor> term)
     {
-        if (_cached is not null) return _cached.Select(term).ToArray();
-        var results = new List<Tensor>();
-        foreach (long start in BlockStarts())
+        if (_atomCount == 0) return null;
+        if (_cached is not null) return cat(_cached.Select(block => term(block, p)).ToArray(), 0);
+        var starts = BlockStarts().ToArray();
+        var terms = new BlockTerms(starts.Length, Concatenated: true, (b, inputs, _) =>
         {
-            using var scope = NewDisposeScope();
-            using var block = Block(start, kernels);
-            results.Add(term(block).MoveToOuterDisposeScope());
-        }
-        return results.ToArray();
+            using var block = Block(inputs[1], starts[b], kernels);
+            return term(block, inputs[0]);
+        });
+        if (is_grad_enabled() && (p.requires_grad || _positions.requires_grad)) return RecomputedBlocks.Of(terms, p, _positions);
+        return terms.Combine([p, _positions], new long[starts.Length]);
     }
 
     (Tensor Charge, Tensor Dipole) Split(Tensor p) =>
@@ -107,9 +115,9 @@ sealed class RealSpaceSum : IDisposable
     /// ½ Σ_{i≠j} (q_i + d_i·∇_i)(q_j + d_j·∇_j) h + ½ Σ_i Σ_lm c^E_l p_ilm².
     public Tensor Energy(Tensor p)
     {
-        var (q, d) = Split(p);
-        var blocks = OverBlocks([0], block =>
+        var blocks = OverBlocks(p, [0], (block, coefficients) =>
         {
+            var (q, d) = Split(coefficients);
             var (h, d1, d2) = block.Kernel(0);
             var x = block.Separation;
             var qi = q.index_select(0, block.Receiver);
@@ -121,7 +129,7 @@ sealed class RealSpaceSum : IDisposable
             return (qi * qj * h + d1 * (qj * dix - qi * djx) - d1 * (di * dj).sum(1) - d2 * dix * djx).sum().unsqueeze(0);
         });
         var self = SelfEnergy(p, _options);
-        return blocks.Length > 0 ? 0.5 * cat(blocks, 0).sum() + self : self;
+        return blocks is not null ? 0.5 * blocks.sum() + self : self;
     }
 
     /// ½ Σ_i Σ_lm c^E_l p_ilm² (docs/math.md, "Self-interaction").
@@ -136,27 +144,28 @@ sealed class RealSpaceSum : IDisposable
     /// Potential at each atom of all Gaussians (own included), [n].
     public Tensor Potential(Tensor p)
     {
-        var (q, d) = Split(p);
-        var blocks = OverBlocks([1], block =>
+        var blocks = OverBlocks(p, [1], (block, coefficients) =>
         {
+            var (q, d) = Split(coefficients);
             var (h, d1, _) = block.Kernel(1);
             var dj = d.index_select(0, block.Source);
             var pair = q.index_select(0, block.Source) * h - d1 * (dj * block.Separation).sum(1);
-            return zeros(block.Count, dtype: p.dtype, device: p.device).index_add(0, block.LocalReceiver, pair, 1.0);
+            return zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, pair, 1.0);
         });
         double own = CoulombConstants.CoulombConstant * Math.Sqrt(2 / Math.PI) / _options.SmearingWidth;
-        return (blocks.Length > 0 ? cat(blocks, 0) : zeros_like(q)) + own * q;
+        var q = p[.., 0];
+        return (blocks ?? zeros_like(q)) + own * q;
     }
 
     /// Receiver projections, [n, F]: l=0 → 2√π Ṽ(r_i), l=1 → (√6π/2) σf ∇Ṽ(r_i) in (y,z,x),
     /// with Ṽ the potential smoothed by the receiver Gaussian (docs/math.md, "Field features").
     public Tensor Features(Tensor p)
     {
-        var (q, d) = Split(p);
         int widths = _layout.Widths.Length;
-        using var yzx = tensor(new long[] { 1, 2, 0 }, device: p.device);
-        var blocks = OverBlocks(Enumerable.Range(2, widths).ToArray(), block =>
+        var blocks = OverBlocks(p, Enumerable.Range(2, widths).ToArray(), (block, coefficients) =>
         {
+            var (q, d) = Split(coefficients);
+            using var yzx = tensor(new long[] { 1, 2, 0 }, device: coefficients.device);
             var x = block.Separation;
             var qj = q.index_select(0, block.Source);
             var dj = d.index_select(0, block.Source);
@@ -167,12 +176,12 @@ sealed class RealSpaceSum : IDisposable
                 var (h, d1, d2) = block.Kernel(2 + w);
                 var columns = new List<Tensor>();
                 var value = qj * h - d1 * djx.squeeze(1);
-                var atValue = zeros(block.Count, dtype: p.dtype, device: p.device).index_add(0, block.LocalReceiver, value, 1.0);
+                var atValue = zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, value, 1.0);
                 columns.Add(2 * Math.Sqrt(Math.PI) * atValue.unsqueeze(1));
                 if (_layout.MaxL >= 1)
                 {
                     var gradient = (qj * d1).unsqueeze(1) * x - d1.unsqueeze(1) * dj - (d2.unsqueeze(1) * djx) * x;
-                    var atGradient = zeros(block.Count, 3, dtype: p.dtype, device: p.device).index_add(0, block.LocalReceiver, gradient, 1.0);
+                    var atGradient = zeros(block.Count, 3, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, gradient, 1.0);
                     columns.Add(Math.Sqrt(6) * Math.PI * _layout.Widths[w] / 2 * atGradient.index_select(1, yzx));
                 }
                 perWidth.Add(cat(columns, 1));
@@ -180,7 +189,7 @@ sealed class RealSpaceSum : IDisposable
             return _layout.ToOutputLayout(stack(perWidth, 1));
         });
         var self = p.matmul(_selfFeatures);
-        return blocks.Length > 0 ? cat(blocks, 0) + self : self;
+        return blocks is not null ? blocks + self : self;
     }
 
     public void Dispose()

@@ -31,12 +31,12 @@ sealed class StructureElectrostatics : IDisposable
         }
         if (method == BoundaryMethod.Realspace)
         {
-            // With gradients every evaluation's graph holds pair-sized tensors anyway: keep the blocks (docs/errors.md).
+            // With gradients a kept block's graph is held by every evaluation: only small structures keep them (docs/errors.md).
             bool gradients = positions.requires_grad;
             ElectrostaticsMemory.Require(ElectrostaticsMemory.RealspaceBytes(positions.shape[0], options, gradients),
                 $"the realspace sum of {positions.shape[0]} atoms{(gradients ? " with forces or stress" : "")}",
                 gradients ? "evaluate without forces (--no-forces), or fewer atoms" : "evaluate fewer atoms");
-            _realSpace = new RealSpaceSum(options, layout, positions, cachedPairLimit: gradients ? long.MaxValue : RealSpaceSum.CachedPairLimit);
+            _realSpace = new RealSpaceSum(options, layout, positions, cachedPairLimit: gradients ? RealSpaceSum.CachedPairLimitWithGradients : RealSpaceSum.CachedPairLimit);
         }
         else
         {

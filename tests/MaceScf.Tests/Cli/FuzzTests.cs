@@ -35,7 +35,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
         var bases = Bases.Select(b => (Lines: FirstFrames(TestData.Fixture(b.File), 2), b.Multipoles)).ToArray();
         // Runs whose plan would take more than 1 GB are refused (the structures here are a few atoms: only huge cells get there).
         Environment.SetEnvironmentVariable("MACESCF_MEMORY_LIMIT_GB", "1");
-        long baseline = ResetPeakMemory();
+        long baseline = ProcessMemory.ResetPeak();
         var codes = new Dictionary<int, int>();
         var clock = Stopwatch.StartNew();
         for (int m = 0; m < Mutations; m++)
@@ -60,7 +60,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
             codes[code] = codes.GetValueOrDefault(code) + 1;
         }
         Environment.SetEnvironmentVariable("MACESCF_MEMORY_LIMIT_GB", null);
-        double peak = PeakMemory() - baseline;
+        double peak = ProcessMemory.Peak() - baseline;
         output.WriteLine($"{Mutations} mutations in {clock.Elapsed.TotalSeconds:F1} s; exit codes "
             + string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key}: {c.Value}")) + $"; peak memory +{peak / 1e6:F0} MB");
         Assert.True(peak < MemoryBound, $"peak resident memory grew by {peak / 1e9:F2} GB");
@@ -170,20 +170,5 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
                 return (lines, $"positions × {scale}");
             }
         }
-    }
-
-    /// Resets the kernel's peak-RSS record of this process (VmHWM) and returns the current resident size.
-    private static long ResetPeakMemory()
-    {
-        File.WriteAllText("/proc/self/clear_refs", "5");
-        return StatusKb("VmRSS") * 1024;
-    }
-
-    private static long PeakMemory() => StatusKb("VmHWM") * 1024;
-
-    private static long StatusKb(string field)
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 }

@@ -39,6 +39,56 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(open.Energy(T(WaterCharges)).item<double>(), inBox.Energy(T(WaterCharges)).item<double>());
     }
 
+    /// A cluster of <paramref name="atoms"/> atoms with charges and dipoles at 0.05 atoms/Å³ on a jittered cubic grid.
+    private string ClusterFile(int atoms)
+    {
+        var random = new Random(atoms);
+        int side = (int)Math.Ceiling(Math.Cbrt(atoms));
+        double spacing = Math.Cbrt(20.0);
+        var lines = new List<string> { $"{atoms}", "Properties=species:S:1:pos:R:3:mp:R:4 pbc=\"F F F\"" };
+        for (int i = 0; i < atoms; i++)
+        {
+            double Coordinate(int k) => (k + 0.3 * (random.NextDouble() - 0.5)) * spacing;
+            double[] values = [Coordinate(i % side), Coordinate(i / side % side), Coordinate(i / (side * side)),
+                random.NextDouble() - 0.5, 0.2 * (random.NextDouble() - 0.5), 0.2 * (random.NextDouble() - 0.5), 0.2 * (random.NextDouble() - 0.5)];
+            lines.Add("O " + string.Join(' ', values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        var path = Path.Combine(_dir, $"cluster{atoms}.xyz");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    /// Realspace forces of 1,000 atoms (10⁶ pairs) under a 1.5 GB cap: the estimate of kept pair graphs (8·330 bytes per
+    /// pair, 2.6 GB) refused them; the backward pass now rebuilds one block at a time, the estimate is one block's, and
+    /// the run stays within the cap.
+    [Fact]
+    public void RealspaceForcesThatKeptPairGraphsCouldNotFitRunWithinTheCap()
+    {
+        const int atoms = 1000;
+        const double capGb = 1.5;
+        double usable = ElectrostaticsMemory.UsableFraction * capGb * 1e9;
+        var options = new ElectrostaticsOptions();
+        Assert.True(atoms * (atoms - 1.0) * 8 * 330 > usable);
+        Assert.True(ElectrostaticsMemory.RealspaceBytes(atoms, options, gradients: true) < usable);
+        string input = ClusterFile(atoms), output = Path.Combine(_dir, "out.xyz");
+        Environment.SetEnvironmentVariable(ElectrostaticsMemory.LimitVariable, capGb.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        long baseline = ProcessMemory.ResetPeak();
+        try
+        {
+            var (code, text) = CliRunner.Run("coulomb", input, "--multipoles-key", "mp", "--electrostatic_pbc_method", "realspace", "-o", output);
+            Assert.True(code == 0, text);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ElectrostaticsMemory.LimitVariable, null);
+        }
+        double peak = ProcessMemory.Peak() - baseline;
+        Assert.True(peak < usable, $"the run took {peak / 1e9:F2} GB more than before it, above the {usable / 1e9:F2} GB usable");
+        var frame = MaceScf.Data.ExtXyzReader.Read(output).Single();
+        Assert.Null(MaceScf.Data.FrameChecks.FirstNonFinite(frame));
+        Assert.Equal(atoms, frame.AtomCount);
+    }
+
     [Fact]
     public void AMoleculeInAModerateBoxKeepsMoleculeInBox()
     {
