@@ -7,9 +7,9 @@
   python3 data/benchmarks/run.py --report-only          # rewrite docs/accuracy.md from finished runs
 
 For each system (data/benchmarks/<system>/{train,valid,test}.xyz, made by generate.py) and class
-(data/benchmarks/configs/<class>.yaml) it runs `macescf train` (wall time measured), then `macescf eval` on the test set
-with the class's inference SCF (tolerance 1e-6, up to 1000 steps so the update count is measured, not capped), and
-scores the prediction file: RMSE per config_type and overall of energy per atom, forces, charges, atomic dipoles and the
+(data/benchmarks/configs/<class>.yaml) it runs `macescf train` (wall and CPU time measured; one libtorch thread unless
+--threads), then `macescf eval` on the test set with the class's inference SCF (tolerance 1e-6, up to 1000 steps so the
+update count is measured, not capped), and scores the prediction file: RMSE per config_type and overall of energy per atom, forces, charges, atomic dipoles and the
 molecular dipole, SCF updates, and parity plots. Runs go to runs/benchmarks/ (ignored by git); results.json and the
 plots go to docs/accuracy/, the tables to docs/accuracy.md.
 
@@ -53,20 +53,25 @@ def config_file(configs, cls, system):
     return own if os.path.exists(own) else os.path.join(configs, f"{cls}.yaml")
 
 
-def train(system, cls, macescf, runs, configs):
+def train(system, cls, macescf, runs, configs, threads):
     data = os.path.join(HERE, system)
     work = os.path.join(runs, system, cls)
     os.makedirs(work, exist_ok=True)
     load_before = os.getloadavg()[0]
     start = time.time()
+    cpu_before = os.times()
     with open(os.path.join(work, "train.out"), "w") as out:
         subprocess.run(macescf + ["train", "--config", config_file(configs, cls, system),
                                   "--train_file", os.path.join(data, "train.xyz"), "--valid_file", os.path.join(data, "valid.xyz"),
                                   "--test_file", os.path.join(data, "test.xyz"), "--work_dir", work, "--model_dir", work],
-                       stdout=out, stderr=subprocess.STDOUT, check=True)
+                       stdout=out, stderr=subprocess.STDOUT, check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    cpu_after = os.times()
+    # CPU time of the training process (user + system): with one thread, close to its wall time on an idle core, whatever
+    # the load of a shared machine (which stretches the wall time).
+    cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
     with open(os.path.join(work, "timing.json"), "w") as f:
-        json.dump({"train_seconds": time.time() - start, "load_before": load_before, "load_after": os.getloadavg()[0],
-                   "cores": os.cpu_count()}, f)
+        json.dump({"train_seconds": time.time() - start, "cpu_seconds": cpu, "threads": threads, "load_before": load_before,
+                   "load_after": os.getloadavg()[0], "cores": os.cpu_count()}, f)
 
 
 def evaluate(system, cls, macescf, runs):
@@ -89,7 +94,8 @@ def timing(work, cls):
         return json.load(open(path))
     metrics = os.path.join(work, "results", f"{cls}_run-1_train.jsonl")
     seconds = sum(json.loads(line)["time"] for line in open(metrics) if line.strip())
-    return {"train_seconds": seconds, "load_before": float("nan"), "load_after": float("nan"), "cores": os.cpu_count()}
+    return {"train_seconds": seconds, "cpu_seconds": float("nan"), "load_before": float("nan"), "load_after": float("nan"),
+            "cores": os.cpu_count()}
 
 
 def rmse(values):
@@ -175,11 +181,12 @@ def tables(results):
     lines = [BEGIN, ""]
     for system, classes in results.items():
         lines += [f"### {SYSTEMS[system]}", "",
-                  "| model | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training (min) |",
+                  "| model | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min) |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for cls, entry in classes.items():
-            load = entry["load_before"]
-            minutes = f"{entry['train_seconds'] / 60:.1f}" + (f" (load {load:.0f})" if np.isfinite(load) else "")
+            load, cpu = entry["load_before"], entry.get("cpu_seconds", float("nan"))
+            minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {load:.0f})" if np.isfinite(load) else "")
+                       + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else ""))
             for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
                 r = entry[part]
                 lines.append(f"| {describe(cls)[0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
@@ -211,6 +218,8 @@ def main():
                         help="folder of the class configs <class>.yaml (default: data/benchmarks/configs)")
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs"),
                         help="where accuracy.md, accuracy/results.json and the plots go (default: docs)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="libtorch threads of each training (OMP_NUM_THREADS; default 1: its CPU time is then its wall time on an idle core)")
     parser.add_argument("--eval-only", action="store_true", help="evaluate models already trained in the runs folder")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the tables and plots from evaluated runs")
     args = parser.parse_args()
@@ -220,7 +229,7 @@ def main():
             for cls in args.classes or list(CLASSES):
                 print(f"{system} {cls} ...", flush=True)
                 if not args.eval_only:
-                    train(system, cls, macescf, args.runs, args.configs)
+                    train(system, cls, macescf, args.runs, args.configs, args.threads)
                 evaluate(system, cls, macescf, args.runs)
     results = report(args.runs, args.docs, args.classes or list(CLASSES))
     write_markdown(results, os.path.join(args.docs, "accuracy.md"))

@@ -70,6 +70,8 @@ internal static class TrainingLoss
                 * ((b.Virials - (o.Virials ?? throw new ArgumentException("the virials loss needs virials"))) / n.view(-1, 1, 1)).square()),
             // mean_(i,c) [w w^ρ Δρ²]
             "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
+            // mean_i [w w^ρ Δq²]: the charges (l = 0 coefficients) alone, which atomic_multipoles averages with the dipoles.
+            "charges" => PerAtom(b.MultipolesWeight * (b.Multipoles[.., 0] - o.Density![.., 0]).square()),
             "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge!).square()),
             "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge!) / n).square()),
             "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole!).square()),

@@ -13,7 +13,7 @@ public sealed class ShardLossTests
     static readonly string[] Terms =
     [
         "energy_per_atom", "forces", "atomic_multipoles", "total_charge", "total_charge_per_atom", "dipole", "dipole_per_atom",
-        "fermi_level", "fermi_level_per_atom", "esps", "field_features", "fixedpoint_scf_stability",
+        "fermi_level", "fermi_level_per_atom", "esps", "field_features", "fixedpoint_scf_stability", "charges",
     ];
 
     [Fact]

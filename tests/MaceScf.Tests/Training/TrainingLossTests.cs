@@ -39,4 +39,23 @@ public sealed class TrainingLossTests
         Assert.Equal(10 * Math.Pow(0.5 / n0, 2) / 2 + 1.0, total.item<double>(), 12);
         Assert.Equal(1.0, terms["atomic_multipoles"], 12);
     }
+
+    /// `charges` scores the l = 0 column alone; `atomic_multipoles` averages it with the dipole columns.
+    [Fact]
+    public void Charges_loss_takes_the_l0_coefficients_only()
+    {
+        using var run = new TrainingRunFixture(frames: 2);
+        var frames = new LabelExtractor(KeyMapping.Default, 1).ExtractAll(ExtXyzReader.Read(run.TrainFile)).ToList();
+        var config = run.Load(TrainingRunFixture.TinyModel + TrainingRunFixture.DirectThenUnroll, "--valid_file", run.TrainFile);
+        var (sets, model) = run.Build(config);
+        using var _ = model;
+        using var scope = NewDisposeScope();
+        using var batch = TrainingBatch.Build(frames, model, sets.Species);
+        var offset = tensor(new[] { 0.1, 0.3, 0.3, 0.3 }, dtype: batch.Multipoles.dtype);
+        var outputs = new Prediction(batch.Energy, []) { Density = batch.Multipoles + offset };
+        double Term(string name) => TrainingLoss.Term(new LossTerm(name, 1, []), outputs, batch).item<double>();
+        Assert.Equal(4, batch.Multipoles.shape[1]);
+        Assert.Equal(0.01, Term("charges"), 12);
+        Assert.Equal((0.01 + 3 * 0.09) / 4, Term("atomic_multipoles"), 12);
+    }
 }

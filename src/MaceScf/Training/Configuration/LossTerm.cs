@@ -4,12 +4,12 @@ namespace MaceScf.Training;
 internal sealed record LossTerm(string Name, double Weight, IReadOnlyList<KeyValuePair<string, double>> Options)
 {
     /// The loss names a stage may use (the seed's list plus the whole-structure variants of the
-    /// per-atom charge, dipole and Fermi-level losses).
+    /// per-atom charge, dipole and Fermi-level losses, and `charges`: the l = 0 part of `atomic_multipoles`).
     public static IReadOnlyList<string> KnownNames { get; } =
     [
         "atomic_multipoles", "total_charge_per_atom", "dipole_per_atom", "fermi_level_per_atom",
         "energy_per_atom", "forces", "esps", "field_features", "fixedpoint_scf_stability",
-        "total_charge", "dipole", "fermi_level", "stress", "virials",
+        "total_charge", "dipole", "fermi_level", "stress", "virials", "charges",
     ];
 
     /// Options a loss accepts besides its weight.

@@ -11,7 +11,7 @@ internal static class ModelClassRules
     static readonly string[] EnergyLosses = ["energy_per_atom", "forces", "stress", "virials"];
 
     /// Losses of a model whose multipoles are learned but not self-consistent.
-    static readonly string[] LocalSourceLosses = [.. EnergyLosses, "atomic_multipoles", "total_charge", "total_charge_per_atom", "dipole", "dipole_per_atom"];
+    static readonly string[] LocalSourceLosses = [.. EnergyLosses, "atomic_multipoles", "charges", "total_charge", "total_charge_per_atom", "dipole", "dipole_per_atom"];
 
     /// Parameter groups of the MACE backbone (`GROUP_lr` of a stage).
     static readonly string[] MaceGroups = ["embedding", "interactions_decay", "interactions_no_decay", "products", "readouts"];
