@@ -71,7 +71,14 @@ def train(system, cls, macescf, runs, configs, threads):
     cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
     with open(os.path.join(work, "timing.json"), "w") as f:
         json.dump({"train_seconds": time.time() - start, "cpu_seconds": cpu, "threads": threads, "load_before": load_before,
-                   "load_after": os.getloadavg()[0], "cores": os.cpu_count()}, f)
+                   "load_after": os.getloadavg()[0], "cores": os.cpu_count(), "commit": commit(), "date": time.strftime("%Y-%m-%d")}, f)
+
+
+def commit():
+    """The checkout's commit (with `+changes` when its tracked files differ from it): what the training ran."""
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD"]).returncode != 0
+    return head + ("+changes" if dirty else "")
 
 
 def evaluate(system, cls, macescf, runs):
@@ -151,7 +158,11 @@ def parity(system, runs, classes, out_png):
 
 
 def report(runs, docs, classes):
-    results = {}
+    """Scores every evaluated run of `runs`; the entries of docs/accuracy/results.json whose system and class have no run
+    there are kept, so one system or class can be re-run alone. Parity plots are redrawn for the systems re-scored."""
+    path = os.path.join(docs, "accuracy", "results.json")
+    results = json.load(open(path)) if os.path.exists(path) else {}
+    scored = set()
     for system in SYSTEMS:
         for cls in classes:
             work = os.path.join(runs, system, cls)
@@ -164,10 +175,12 @@ def report(runs, docs, classes):
                 entry[config_type] = score([a for a in frames if a.info["config_type"] == config_type])
             entry.update(timing(work, cls))
             results.setdefault(system, {})[cls] = entry
+            scored.add(system)
     os.makedirs(os.path.join(docs, "accuracy"), exist_ok=True)
-    with open(os.path.join(docs, "accuracy", "results.json"), "w") as f:
+    with open(path + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
-    for system in results:
+    os.replace(path + ".tmp", path)
+    for system in sorted(scored):
         parity(system, runs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
     return results
 
