@@ -43,6 +43,18 @@ public sealed class ModelClassConfigTests
             ConfigFixture.Fails(ConfigFixture.Required + MaceStage).Message);
     }
 
+    /// `charges` needs a density: refused for plain MACE, accepted for the local-charges and fixed-point classes.
+    [Fact]
+    public void The_charges_loss_applies_to_the_classes_with_a_density()
+    {
+        string stage = MaceStage.Replace("stress: 1.0", "charges: 1.0");
+        Assert.Contains("the charges loss does not apply to --model MACE", ConfigFixture.Fails(ConfigFixture.Required + stage, "--model", "MACE").Message);
+        Assert.Equal(1.0, ConfigFixture.Load(ConfigFixture.Required + stage, "--model", "LocalCharges").Schedule.Stages[0].Loss.Single(t => t.Name == "charges").Weight);
+        string fixedPoint = ConfigFixture.DirectSchedule.Replace("atomic_multipoles: 100.0", "charges: 100.0");
+        Assert.NotEqual(ConfigFixture.DirectSchedule, fixedPoint);
+        Assert.Equal(100.0, ConfigFixture.Load(ConfigFixture.Required + fixedPoint).Schedule.Stages[0].Loss.Single(t => t.Name == "charges").Weight);
+    }
+
     [Fact]
     public void Split_charge_and_QEq_options_are_refused_where_they_do_not_apply()
     {
