@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Examples;
 
-/// examples/conductor: its configurations validate, and the main config trains (shortened to two epochs).
+/// examples/conductor: its configurations (the fixed-point model and the LocalCharges, MACEQEq and LocalSplitCharges
+/// baselines) validate, and the main config trains (shortened to two epochs).
 public sealed class ConductorExampleTests
 {
     /// The example's schedule cut to one direct epoch and one linearize_solve epoch (the same losses and SCF settings).
@@ -41,12 +42,15 @@ public sealed class ConductorExampleTests
         Assert.Equal([11, 19], sets.Species.AtomicNumbers);
     }
 
-    [Fact]
-    public void Local_baseline_is_a_LocalCharges_model_with_the_example_backbone_and_schedule()
+    [Theory]
+    [InlineData("local.yaml", "LocalCharges")]
+    [InlineData("qeq.yaml", "MACEQEq")]
+    [InlineData("split-charges.yaml", "LocalSplitCharges")]
+    public void Baselines_are_one_shot_models_with_the_example_backbone_and_schedule(string file, string modelClass)
     {
         var example = Load("config.yaml");
-        var local = Load("local.yaml");
-        Assert.Equal(MaceScf.Models.ModelClass.LocalCharges, local.Class);
+        var local = Load(file);
+        Assert.Equal(modelClass, local.Class.ToString());
         static object Backbone(TrainingConfig c) => (c.Get(TrainingOptions.RMax), c.Get(TrainingOptions.NumChannels), c.Get(TrainingOptions.MaxL),
             c.Get(TrainingOptions.MaxEll), c.Get(TrainingOptions.Correlation), c.Get(TrainingOptions.NumInteractions), c.Get(TrainingOptions.MlpIrreps));
         Assert.Equal(Backbone(example), Backbone(local));
