@@ -31,7 +31,14 @@ internal static class Gradients
         foreach (var t in inputs) t.grad = null;
         try
         {
-            autograd.backward(outputs, gradOutputs, retain_graph: retainGraph || createGraph, create_graph: createGraph, inputs: inputs);
+            try
+            {
+                autograd.backward(outputs, gradOutputs, retain_graph: retainGraph || createGraph, create_graph: createGraph, inputs: inputs);
+            }
+            catch (ExternalException e) when (e is not BackwardPassException)
+            {
+                throw new BackwardPassException(e);
+            }
             ThrowRecordedFailure();
             var result = inputs.Select(t => t.grad!).ToArray();
             if (!allowUnused && result.Any(g => g is null))
@@ -47,7 +54,14 @@ internal static class Gradients
     /// `loss.backward()` into the parameters' `.grad`, with the failures of a C# backward thrown here.
     public static void Backward(Tensor loss)
     {
-        loss.backward();
+        try
+        {
+            loss.backward();
+        }
+        catch (ExternalException e) when (e is not BackwardPassException)
+        {
+            throw new BackwardPassException(e);
+        }
         ThrowRecordedFailure();
     }
 
@@ -61,6 +75,7 @@ internal static class Gradients
     {
         Exception? failure;
         lock (Gate) (failure, _failure) = (_failure, null);
+        if (failure is ExternalException and not BackwardPassException or OutOfMemoryException) throw new BackwardPassException(failure);
         if (failure is not null) ExceptionDispatchInfo.Throw(failure);
     }
 
@@ -102,3 +117,7 @@ internal static class Gradients
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);
 }
+
+/// A failure of libtorch (most often an allocation) inside the backward pass that computes forces, stress, implicit
+/// derivatives or training gradients; the message says so before libtorch's (docs/errors.md, "Failures in the backward pass").
+internal sealed class BackwardPassException(Exception inner) : ExternalException($"in the backward pass: {inner.Message}", inner);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MaceScf.Data;
 using Xunit.Abstractions;
 
@@ -22,8 +21,8 @@ public sealed class ReproducibilityTests(ITestOutputHelper output) : IDisposable
         for (int run = 0; run < 2; run++)
         {
             var outPath = Path.Combine(_dir, $"run{run}.xyz");
-            var (code, text) = RunProcess("eval", model, data, "-o", outPath, "--num_scf_steps", "300",
-                "--mixing_parameter", "0.2", "--batch-size", "3");
+            var (code, text) = CliProcess.Run(["eval", model, data, "-o", outPath, "--num_scf_steps", "300",
+                "--mixing_parameter", "0.2", "--batch-size", "3"]);
             output.WriteLine(text);
             Assert.True(code == 0, text);
             Assert.Contains("forces: implicit for 7 frame(s), unroll for 0", text);
@@ -40,16 +39,4 @@ public sealed class ReproducibilityTests(ITestOutputHelper output) : IDisposable
     }
 
     private static IEnumerable<long> Bits(double[,] values) => values.Cast<double>().Select(BitConverter.DoubleToInt64Bits);
-
-    private static (int Code, string Text) RunProcess(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MaceScf.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, text + error.Result);
-    }
 }
