@@ -12,15 +12,19 @@ internal sealed class FoundationModel : IDisposable
 {
     private readonly IDisposable _owner;
 
-    private FoundationModel(string path, ModelFileKind kind, MaceModel backbone, IDisposable owner)
+    private FoundationModel(string path, ModelFileKind kind, MaceModel backbone, IDisposable owner, bool hasScaleShift)
     {
         Path = path;
         Kind = kind;
         Backbone = backbone;
+        HasScaleShift = hasScaleShift;
         _owner = owner;
         using var stream = File.OpenRead(path);
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
     }
+
+    /// Whether a Python class name ("mace.modules.models.ScaleShiftMACE") is MACE's ScaleShiftMACE.
+    private static bool IsScaleShift(string pythonClass) => pythonClass.Split('.')[^1] == "ScaleShiftMACE";
 
     /// Full path of the file.
     public string Path { get; }
@@ -35,6 +39,10 @@ internal sealed class FoundationModel : IDisposable
 
     public MaceHyperparameters Hyperparameters => Backbone.Hyperparameters;
 
+    /// Whether the foundation has MACE's `scale_shift` (a Python ScaleShiftMACE, or a model trained here, whose scale and shift
+    /// are always set); false for a Python model of class MACE (none: scale 1, shift 0), also after `macescf convert`.
+    public bool HasScaleShift { get; }
+
     /// Reads the file; errors name it and say what is wrong.
     public static FoundationModel Load(string path)
     {
@@ -44,13 +52,14 @@ internal sealed class FoundationModel : IDisposable
         {
             case ModelFileKind.PythonMace:
                 var imported = PythonMaceFile.Load(full);
-                return new FoundationModel(full, kind, imported.Model, imported);
+                return new FoundationModel(full, kind, imported.Model, imported, IsScaleShift(imported.Provenance.PythonClass));
             case ModelFileKind.Mace:
+                var source = MaceModelFile.ReadHeader(full).Source;
                 var mace = MaceModelFile.Load(full);
-                return new FoundationModel(full, kind, mace, mace);
+                return new FoundationModel(full, kind, mace, mace, source is null || IsScaleShift(source.PythonClass));
             default:
                 var fixedPoint = ModelFile.Load(full);
-                return new FoundationModel(full, kind, fixedPoint.Backbone, fixedPoint);
+                return new FoundationModel(full, kind, fixedPoint.Backbone, fixedPoint, true);
         }
     }
 

@@ -19,8 +19,8 @@ internal sealed record FoundationTransfer(IReadOnlyList<string> Copied, IReadOnl
 /// rescaled so that every kept element's features are unchanged (e3nn divides by √fan-in, which counts the elements); all
 /// other weights are copied. Weight blocks are matched by their irreps, so a foundation whose last layer keeps only scalars
 /// (MACE) loads into a backbone whose last layer keeps the hidden irreps (the fixed-point model): the scalar blocks are
-/// copied and the blocks of the other irreps keep their initialisation. E0s are not weights: they come from the target's
-/// hyper-parameters.
+/// copied and the blocks of the other irreps keep their initialisation. E0s, scale and shift are not weights: they come from
+/// the target's hyper-parameters.
 internal static class FoundationWeights
 {
     /// Copies the foundation's weights into <paramref name="target"/>; refuses another architecture or elements the
@@ -79,8 +79,8 @@ internal static class FoundationWeights
         return new FoundationTransfer(copied, kept);
     }
 
-    /// The hyper-parameters that must agree for the weights to mean the same (all but the elements, the E0s, the
-    /// last-layer irreps and the edge-vector order), as "name: target vs foundation" texts.
+    /// The hyper-parameters that must agree for the weights to mean the same (all but the elements, the E0s, the scale and
+    /// shift, the last-layer irreps and the edge-vector order), as "name: target vs foundation" texts.
     public static IReadOnlyList<string> ArchitectureDifferences(MaceHyperparameters foundation, MaceHyperparameters target)
     {
         var list = new List<string>();
@@ -101,8 +101,6 @@ internal static class FoundationWeights
         Check("interaction_first", foundation.InteractionFirst, target.InteractionFirst);
         Check("gate", foundation.Gate, target.Gate);
         Check("avg_num_neighbors", foundation.AvgNumNeighbors, target.AvgNumNeighbors);
-        Check("scale", foundation.AtomicInterScale, target.AtomicInterScale);
-        Check("shift", foundation.AtomicInterShift, target.AtomicInterShift);
         return list;
     }
 

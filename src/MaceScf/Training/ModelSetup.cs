@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MaceScf.Data;
 using MaceScf.Electrostatics;
+using MaceScf.Equivariant;
 using MaceScf.FineTuning;
 using MaceScf.FixedPoint;
 using MaceScf.LocalSources;
@@ -14,8 +15,8 @@ namespace MaceScf.Training;
 /// <summary>
 /// The data-derived constants of a run, in the order of docs/training.md, "What a run does": E0s, avg_num_neighbors, the Fermi-level offset, then the
 /// field-feature norms and atom-density scales estimated from the training set; and the hyper-parameters they complete. With
-/// `foundation_model` (FixedPoint class only) the backbone architecture and avg_num_neighbors are the foundation's
-/// (<see cref="FoundationOptions"/>) and <see cref="CreateModel"/> loads its weights.
+/// `foundation_model` (the FixedPoint, MACE and ScaleShiftMACE classes) the backbone architecture and avg_num_neighbors are
+/// the foundation's (<see cref="FoundationOptions"/>) and <see cref="CreateModel"/> (or, for any class, Build) loads its weights.
 /// </summary>
 /// <param name="Hyperparameters">the architecture of the fixed-point model to train (the FixedPoint class), completed with the data-derived constants</param>
 /// <param name="Log">one line per constant, as `macescf train` prints them</param>
@@ -38,7 +39,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     /// foundation as <see cref="CreateModel"/> makes it.
     internal TrainableModel Build(ScalarType dtype, Action<string>? say = null) => Class switch
     {
-        _ when Class.IsPlainMace() => TrainableModel.Of(new MaceModel(PlainMace!, dtype), Class),
+        _ when Class.IsPlainMace() => TrainableModel.Of(WithFoundation(new MaceModel(PlainMace!, dtype), m => m, say), Class),
         ModelClass.FixedPoint => TrainableModel.Of(CreateModel(dtype, say)),
         _ => TrainableModel.Of(new LocalSourceModel(LocalSource!, dtype)),
     };
@@ -70,7 +71,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             ? AverageNeighbourCount.Compute(sets.Train.Select(f => NeighbourList.Build(f.Configuration, rMax)))
             : config.Get(TrainingOptions.AvgNumNeighbors));
         log.Add($"avg_num_neighbors: {avgNeighbours.ToString("G6", CultureInfo.InvariantCulture)}" + (fromFoundation is null ? "" : " (the foundation's)"));
-        if (modelClass.IsPlainMace()) return PlainMaceSetup(config, sets, e0s, avgNeighbours, log);
+        if (modelClass.IsPlainMace()) return PlainMaceSetup(config, sets, e0s, avgNeighbours, log, foundation, fromFoundation);
         if (modelClass != ModelClass.FixedPoint) return LocalSourceSetup(config, sets, Backbone(config, z, avgNeighbours, e0s), log);
         var fermi = sets.Train.Where(f => f.FermiLevel.IsPresent).Select(f => f.FermiLevel.Value).ToArray();
         double offset = config.Get(TrainingOptions.FermiLevelOffset) ?? (fermi.Length > 0 ? fermi.Average() : 0.0);
@@ -128,11 +129,17 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             throw new InvalidOperationException($"model: {Class}: CreateModel builds the fixed-point model; a {Class} model is trained with `macescf train`");
         var model = new FixedPointModel(Hyperparameters, dtype);
         if (InitialChargeHeadScale != 1.0) model.ScaleChargeHeads(InitialChargeHeadScale);
+        return WithFoundation(model, m => m.Backbone, say);
+    }
+
+    /// The model with its MACE backbone loaded from the foundation file, if the run has one (disposed on failure).
+    T WithFoundation<T>(T model, Func<T, MaceModel> backbone, Action<string>? say) where T : IDisposable
+    {
         if (FoundationPath is null) return model;
         try
         {
             using var foundation = FoundationModel.Load(FoundationPath);
-            var transfer = FoundationWeights.LoadInto(foundation.Backbone, model.Backbone, $"foundation_model {foundation.Describe()}");
+            var transfer = FoundationWeights.LoadInto(foundation.Backbone, backbone(model), $"foundation_model {foundation.Describe()}");
             say?.Invoke($"foundation_model: {transfer.Copied.Count} backbone weights loaded"
                 + (transfer.KeptInitialised.Count == 0 ? "" : "; kept at their initialisation (no counterpart in the foundation): "
                     + string.Join("; ", transfer.KeptInitialised)));
@@ -172,12 +179,13 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     /// shift the mean per-atom interaction energy; scale from --scaling (<see cref="MaceStatistics.ScaleAndShift"/>); the
     /// scalar-only last layer and x, y, z edge order of MACE.
     static ModelSetup PlainMaceSetup(TrainingConfig config, TrainingSets sets, IReadOnlyDictionary<int, double>? e0s, double avgNeighbours,
-        List<string> log)
+        List<string> log, FoundationModel? foundation, MaceHyperparameters? fromFoundation)
     {
         var modelClass = config.Class;
         string scaling = config.Get(TrainingOptions.Scaling);
         var z = sets.Species.AtomicNumbers;
         var (mean, scale) = MaceStatistics.ScaleAndShift(sets.Train, e0s, scaling);
+        if (foundation is not null) return FineTunedPlainMace(modelClass, foundation, fromFoundation!, mean, log);
         double shift = modelClass == ModelClass.ScaleShiftMACE ? mean : 0.0;
         log.Add($"{modelClass}: scale {scale.ToString("G8", CultureInfo.InvariantCulture)} ({scaling}), shift {shift.ToString("G8", CultureInfo.InvariantCulture)}"
             + (modelClass == ModelClass.MACE ? $", first interaction {InteractionKinds.NonResidual} (as run_train builds MACE; interaction_first is ScaleShiftMACE's)" : ""));
@@ -191,6 +199,22 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         mace.Validate();
         // The fixed-point hyper-parameters are not used by a plain MACE class; the backbone's are kept there for reference.
         return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log) { Class = modelClass, PlainMace = mace };
+    }
+
+    /// MACE or ScaleShiftMACE from a foundation, as MACE's fine-tuning builds them: the foundation's architecture (interaction
+    /// classes included) and scale and shift; a foundation without them (a Python MACE of class MACE) keeps scale 1, and shift 0
+    /// for MACE, the data's mean per-atom interaction energy for ScaleShiftMACE.
+    static ModelSetup FineTunedPlainMace(ModelClass modelClass, FoundationModel foundation, MaceHyperparameters fromFoundation, double mean,
+        List<string> log)
+    {
+        double shift = foundation.HasScaleShift || modelClass == ModelClass.MACE ? fromFoundation.AtomicInterShift : mean;
+        var mace = fromFoundation with { KeepLastLayerIrreps = false, EdgeVectorOrder = VectorOrder.Xyz, AtomicInterShift = shift };
+        var s = CultureInfo.InvariantCulture;
+        log.Add($"{modelClass}: scale {mace.AtomicInterScale.ToString("G8", s)}, shift {shift.ToString("G8", s)} "
+            + (foundation.HasScaleShift ? "(the foundation's)" : modelClass == ModelClass.MACE
+                ? "(the foundation has no scale and shift)" : "(the foundation has none: scale 1, shift the data's mean per-atom energy)"));
+        mace.Validate();
+        return new ModelSetup(new FixedPointHyperparameters { Mace = mace }, log, foundation.Path) { Class = modelClass, PlainMace = mace };
     }
 
     /// LocalCharges (atom_density_scaling as for the fixed-point model's linear local charges), FixedChargeBaselinedMACE and

@@ -140,7 +140,7 @@ public sealed class FineTuningRunTests(ITestOutputHelper output) : IDisposable
     }
 
     /// The console output without the line breaks of its wrapping.
-    private static string Unwrapped(string text) => text.Replace("\r", "").Replace("\n", "");
+    internal static string Unwrapped(string text) => text.Replace("\r", "").Replace("\n", "");
 
     private double InitialLoss(TrainingConfig config, out long parameters)
     {

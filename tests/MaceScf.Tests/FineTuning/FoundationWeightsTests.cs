@@ -123,7 +123,7 @@ public class FoundationWeightsTests(ITestOutputHelper output)
     }
 
     /// The frame with only the atoms of the given elements (cell and pbc kept).
-    private static Configuration Keep(Configuration c, int[] elements)
+    internal static Configuration Keep(Configuration c, int[] elements)
     {
         var atoms = Enumerable.Range(0, c.AtomCount).Where(i => elements.Contains(c.AtomicNumbers[i])).ToArray();
         var positions = new double[atoms.Length, 3];

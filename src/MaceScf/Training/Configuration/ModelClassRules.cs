@@ -32,7 +32,7 @@ internal static class ModelClassRules
     {
         ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, .. Equilibration]),
         ModelClass.MACE or ModelClass.ScaleShiftMACE => (EnergyLosses, MaceGroups,
-            [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay, FoundationModel]),
+            [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay]),
         ModelClass.LocalCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"],
             [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FoundationModel, .. Equilibration]),
         ModelClass.LocalSplitCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"], [.. Scf, Scaling, FoundationModel, .. Equilibration]),
