@@ -152,6 +152,8 @@ internal sealed class EvalCommand : ICommand
         var frame = Copy(labelled.Configuration);
         frame.Info[Prefix + "energy"] = p.Energy;
         if (p.NodeEnergies is not null) frame.Arrays[Prefix + "node_energy"] = p.NodeEnergies;
+        if (p.Electronegativity is not null) frame.Arrays[Prefix + "electronegativity"] = p.Electronegativity;
+        if (p.Hardness is not null) frame.Arrays[Prefix + "hardness"] = p.Hardness;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
         if (p.Density is { } density)

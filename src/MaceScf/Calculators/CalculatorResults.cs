@@ -41,6 +41,12 @@ public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string
     /// <summary>[3, 3] −∂E/∂ε (eV).</summary>
     public double[,]? Virial { get; init; }
 
+    /// <summary>[N] electronegativities χ (V) of a charge-equilibration model (MACEQEq), the applied field's potential included; else null.</summary>
+    public double[]? Electronegativity { get; init; }
+
+    /// <summary>[N] hardnesses J (V/e) of a charge-equilibration model (MACEQEq), else null.</summary>
+    public double[]? Hardness { get; init; }
+
     /// <summary>[N, K] final density coefficients [q, p_y, p_z, p_x, …].</summary>
     public double[,]? Density { get; init; }
 

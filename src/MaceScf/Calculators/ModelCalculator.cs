@@ -86,6 +86,8 @@ public abstract class ModelCalculator : Calculator
     {
         var energy = Doubles(prediction.Energy);
         var nodeEnergies = Optional(prediction.NodeEnergies);
+        var electronegativity = Optional(prediction.Electronegativity);
+        var hardness = Optional(prediction.Hardness);
         var forces = Optional(prediction.Forces);
         var stress = Optional(prediction.Stress);
         var virials = Optional(prediction.Virials);
@@ -110,6 +112,8 @@ public abstract class ModelCalculator : Calculator
             result.Add(new CalculatorResults(energy[g], terms.ToDictionary(t => t.Name, t => t.Values[g]))
             {
                 NodeEnergies = nodeEnergies?[first..(first + n)],
+                Electronegativity = electronegativity?[first..(first + n)],
+                Hardness = hardness?[first..(first + n)],
                 Forces = forces is null ? null : Rows(forces, first, n, 3),
                 Stress = stress is null ? null : Rows(stress, 3 * g, 3, 3),
                 Virial = virials is null ? null : Rows(virials, 3 * g, 3, 3),

@@ -67,6 +67,15 @@ public sealed class LocalSourceTrainingTests
             var charges = (double[])f.Arrays["macescf_partial_charges"];
             Assert.Equal(charges.Sum(), (double)f.Info["macescf_total_charge"], 10);
             Assert.Equal(trained[f.FrameIndex].Energy, (double)f.Info["macescf_energy"], 9);
+            // MACEQEq also writes the electronegativities and hardnesses its charges equilibrate.
+            Assert.Equal(modelClass == "MACEQEq", f.Arrays.ContainsKey("macescf_electronegativity"));
+            if (modelClass != "MACEQEq") continue;
+            var (chi, hardness) = ((double[])f.Arrays["macescf_electronegativity"], (double[])f.Arrays["macescf_hardness"]);
+            for (int i = 0; i < chi.Length; i++)
+            {
+                Assert.Equal(trained[f.FrameIndex].Electronegativity![i], chi[i], 9);
+                Assert.Equal(trained[f.FrameIndex].Hardness![i], hardness[i], 9);
+            }
         }
     }
 }
