@@ -166,10 +166,10 @@ def report(runs, docs, classes):
     for system in SYSTEMS:
         for cls in classes:
             work = os.path.join(runs, system, cls)
-            path = os.path.join(work, "test_predictions.xyz")
-            if not os.path.exists(path):
+            predictions = os.path.join(work, "test_predictions.xyz")
+            if not os.path.exists(predictions):
                 continue
-            frames = read(path, ":")
+            frames = read(predictions, ":")
             entry = {"all": score(frames)}
             for config_type in sorted({a.info["config_type"] for a in frames}):
                 entry[config_type] = score([a for a in frames if a.info["config_type"] == config_type])
