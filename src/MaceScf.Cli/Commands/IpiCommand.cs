@@ -8,6 +8,7 @@ using MaceScf.LocalSources;
 using MaceScf.Mace;
 using MaceScf.ModelFiles;
 using MaceScf.Md;
+using MaceScf.Models;
 using Spectre.Console;
 
 namespace MaceScf.Cli.Commands;
@@ -25,8 +26,11 @@ internal sealed class IpiCommand : ICommand
                [--warm_start none|last|linear|quadratic] [--no-warm-start]
                [--field "EX EY EZ"] [--fermi-level V | --total-charge Q] [--dipole] [--charges]
 
-        MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert`): then
-        there is no SCF and energy, forces and virial come straight from MACE.
+        MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert` or
+        `macescf train --model MACE`): then there is no SCF and energy, forces and virial come straight from MACE. A
+        model of the local-source classes (LocalCharges, LocalSplitCharges, FixedChargeBaselinedMACE, MACEQEq) has no
+        SCF either: one pass per step; --field, --dipole and --charges apply to it, --fermi-level not, --total-charge
+        only to MACEQEq (its charges are equilibrated at that total charge).
 
         Connects to an i-PI server (i-PI, or ASE's SocketIOCalculator) and answers it as a driver: for every structure the
         server sends, runs the model in MODEL with its SCF and returns energy, forces and, for a periodic system, the
@@ -85,23 +89,28 @@ internal sealed class IpiCommand : ICommand
         }
 
         var kind = ModelFileKinds.Detect(args.Positional[0]);
-        if (kind != ModelFileKind.FixedPoint && (conditions != new RunConditions() || dipole || charges))
-            throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a fixed-point model (a model without an SCF takes "
-                + "the total charge and field of the initial frame)");
+        if (kind is ModelFileKind.Mace or ModelFileKind.PythonMace && (conditions != new RunConditions() || dipole || charges))
+            throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a model with charges (a plain MACE model has none)");
         switch (kind)
         {
             case ModelFileKind.LocalSource:
             {
                 using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
+                if (local.Class == ModelClass.MACEQEq ? conditions.FermiLevel is not null : conditions.FermiLevel is not null || conditions.TotalCharge is not null)
+                    throw new UsageException(local.Class == ModelClass.MACEQEq
+                        ? "--fermi-level does not apply to a MACEQEq model: its charges are equilibrated at the total charge (--total-charge)"
+                        : $"--fermi-level and --total-charge do not apply to a {local.Class} model: it has no Fermi level and its total charge is "
+                            + "not an input (predicted from the local environment, or fixed by the formal charges); --field applies");
                 console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
                 return RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Mace.AtomicNumbers, local.Class.ToString(), init, mapping,
-                    address, unix, console);
+                    address, unix, console, conditions, dipole, charges);
             }
             case ModelFileKind.Mace or ModelFileKind.PythonMace:
             {
                 using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
                 foreach (var p in mace.parameters()) p.requires_grad_(false);
-                return RunOneShot(new MaceCalculator(mace), mace.Hyperparameters.AtomicNumbers, "MACE", init, mapping, address, unix, console);
+                return RunOneShot(new MaceCalculator(mace), mace.Hyperparameters.AtomicNumbers, "MACE", init, mapping, address, unix, console,
+                    conditions, false, false);
             }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
@@ -133,14 +142,15 @@ internal sealed class IpiCommand : ICommand
     }
 
     /// A model without an SCF (plain MACE: a macescf MACE model file or a Python `.model` file; a local-source model) as the
-    /// driver: energy, forces and virial; the initial frame's total charge and external field are the conditions of every step.
+    /// driver: energy, forces and virial, and with <paramref name="dipole"/>/<paramref name="charges"/> the extras of a model with
+    /// charges; the initial frame's total charge and external field, with <paramref name="run"/>'s field and charge, are the conditions of every step.
     private static int RunOneShot(OneShotCalculator calculator, IReadOnlyList<int> species, string label, string init, KeyMapping mapping,
-        string? address, string? unix, IAnsiConsole console)
+        string? address, string? unix, IAnsiConsole console, RunConditions run, bool dipole, bool charges)
     {
         var template = new LabelExtractor(mapping, 0).Extract(ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         var system = template.Configuration;
         CheckSpecies(system, species);
-        var conditions = Structure.Of(template) with { Multipoles = null };
+        var conditions = run.Apply(Structure.Of(template) with { Multipoles = null });
         bool periodic = system.Pbc.Any(p => p);
         var properties = CalculatorProperties.Energy | CalculatorProperties.Forces | (periodic ? CalculatorProperties.Stress : 0);
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
@@ -157,7 +167,8 @@ internal sealed class IpiCommand : ICommand
             if (!double.IsFinite(prediction.Energy) || prediction.Forces!.Cast<double>().Any(f => !double.IsFinite(f)))
                 throw new InvalidDataException($"step {steps}: the energy or forces are not finite; stopping");
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {steps++}: energy {prediction.Energy:F8} eV"));
-            return new IpiResult(prediction.Energy, prediction.Forces!, prediction.Virial ?? new double[3, 3]);
+            return new IpiResult(prediction.Energy, prediction.Forces!, prediction.Virial ?? new double[3, 3],
+                dipole || charges ? DriverExtras.For(prediction, charges) : "");
         });
         console.WriteLine($"i-PI driver: {steps} step(s)");
         return 0;

@@ -8,15 +8,16 @@ namespace MaceScf.Synthetic;
 /// bonded terms of the structure (docs/synth.md, eq. 4).
 internal static class ShortRangeEnergy
 {
-    /// E_short (eV) as a scalar tensor, differentiable with respect to <paramref name="positions"/> [N, 3].
-    public static Tensor Evaluate(TeacherParameters parameters, SyntheticStructure structure, Tensor positions)
+    /// E_short (eV) as a scalar tensor, differentiable with respect to <paramref name="positions"/> [N, 3] and
+    /// <paramref name="cell"/> [3, 3] (rows are lattice vectors; the periodic images of the repulsion).
+    public static Tensor Evaluate(TeacherParameters parameters, SyntheticStructure structure, Tensor positions, Tensor cell)
     {
         using var scope = NewDisposeScope();
-        var energy = Repulsion(parameters, structure, positions) + BondEnergy(structure, positions) + AngleEnergy(structure, positions);
+        var energy = Repulsion(parameters, structure, positions, cell) + BondEnergy(structure, positions) + AngleEnergy(structure, positions);
         return energy.MoveToOuterDisposeScope();
     }
 
-    static Tensor Repulsion(TeacherParameters parameters, SyntheticStructure structure, Tensor positions)
+    static Tensor Repulsion(TeacherParameters parameters, SyntheticStructure structure, Tensor positions, Tensor cell)
     {
         var pairs = NeighbourList.Build(structure.Positions, structure.Cell, structure.Pbc, parameters.RepulsionCutoff);
         var senders = tensor(pairs.Senders, dtype: int64);
@@ -27,7 +28,7 @@ internal static class ShortRangeEnergy
             .logical_or(unitShifts.abs().sum(1) > 0).nonzero().squeeze(1);
         senders = senders.index_select(0, keep);
         receivers = receivers.index_select(0, keep);
-        var shifts = unitShifts.index_select(0, keep).matmul(tensor(structure.Cell, dtype: float64));
+        var shifts = unitShifts.index_select(0, keep).matmul(cell);
         var radii = tensor(structure.AtomicNumbers.Select(z => parameters.Element(z).RepulsionRadius).ToArray(), dtype: float64);
         var r = (positions.index_select(0, receivers) - positions.index_select(0, senders) + shifts).square().sum(1).sqrt();
         var born = parameters.RepulsionStrength * ((radii.index_select(0, receivers) + radii.index_select(0, senders) - r) / parameters.RepulsionDecay).exp();

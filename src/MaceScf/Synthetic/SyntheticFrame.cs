@@ -20,6 +20,7 @@ internal static class SyntheticFrame
         frame.Info[PropertyKeys.Dipole] = solution.Dipole;
         frame.Info[PropertyKeys.DipoleWeight] = structure.DipoleWeights;
         frame.Info[PropertyKeys.ExternalField] = structure.ExternalField;
+        if (solution.Stress is { } stress) frame.Info[PropertyKeys.Stress] = stress;
 
         var options = parameters.Electrostatics;
         var elements = parameters.Elements;

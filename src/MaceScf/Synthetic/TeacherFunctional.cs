@@ -8,25 +8,36 @@ namespace MaceScf.Synthetic;
 ///   E(p; R) = Σ_i [χ_i q_i + ½ J_i q_i² + |d_i|²/(2α_i)] + E_C(p; R) + E_ext·P(p; R) + E_short(R),
 /// with E_C the Coulomb energy of the Gaussian density (self-energy included by default) and
 /// E_ext the gradient of the applied potential. E is quadratic in p. The positions tensor
-/// requires grad, so forces are −∂E/∂R by autograd.
+/// requires grad, so forces are −∂E/∂R by autograd; with a strain, the positions and the cell are
+/// those of the strained structure R(1 + ε), cell(1 + ε) at ε = 0, so ∂E/∂ε gives the stress.
 internal sealed class TeacherFunctional : IDisposable
 {
     readonly ElectrostaticsPlan _plan;
-    readonly Tensor _electronegativity, _hardness, _inversePolarisability, _field, _shortRange;
+    readonly Tensor _electronegativity, _hardness, _inversePolarisability, _field, _shortRange, _strainedPositions, _strainedCell;
 
-    public TeacherFunctional(TeacherParameters parameters, SyntheticStructure structure)
+    /// <param name="strain">differentiable with respect to a homogeneous strain (<see cref="Displacement"/>)</param>
+    public TeacherFunctional(TeacherParameters parameters, SyntheticStructure structure, bool strain = false)
     {
         using var scope = NewDisposeScope();
         Method = ElectrostaticsPlan.ResolveMethods(parameters.Electrostatics.Method, [structure.Pbc])[0];
         Positions = tensor(structure.Positions, dtype: float64).requires_grad_(true);
-        var cell = Method == BoundaryMethod.Realspace ? null : tensor(structure.Cell, dtype: float64);
-        _plan = new ElectrostaticsPlan(parameters.Electrostatics, Positions, cell, tensor(structure.Pbc));
+        _strainedPositions = Positions.alias();
+        _strainedCell = tensor(structure.Cell, dtype: float64);
+        if (strain)
+        {
+            Displacement = zeros(3, 3, dtype: float64).requires_grad_(true);
+            var symmetric = 0.5 * (Displacement + Displacement.t());
+            _strainedPositions = Positions + Positions.matmul(symmetric);
+            _strainedCell = _strainedCell + _strainedCell.matmul(symmetric);
+        }
+        var cell = Method == BoundaryMethod.Realspace ? null : _strainedCell;
+        _plan = new ElectrostaticsPlan(parameters.Electrostatics, _strainedPositions, cell, tensor(structure.Pbc));
         var elements = structure.AtomicNumbers.Select(parameters.Element).ToArray();
         _electronegativity = tensor(elements.Select(e => e.Electronegativity).ToArray(), dtype: float64);
         _hardness = tensor(elements.Select(e => e.Hardness).ToArray(), dtype: float64);
         _inversePolarisability = tensor(elements.Select(e => 1.0 / e.Polarisability).ToArray(), dtype: float64);
         _field = tensor(structure.ExternalField, dtype: float64).reshape(1, 3);
-        _shortRange = ShortRangeEnergy.Evaluate(parameters, structure, Positions);
+        _shortRange = ShortRangeEnergy.Evaluate(parameters, structure, _strainedPositions, _strainedCell);
         foreach (var t in Owned()) t.DetachFromDisposeScope();
     }
 
@@ -35,6 +46,12 @@ internal sealed class TeacherFunctional : IDisposable
 
     /// [N, 3] positions (Å) that every energy depends on; requires grad.
     public Tensor Positions { get; }
+
+    /// The [3, 3] displacement gradient whose symmetric part strains the structure (zero; requires grad), or null without strain.
+    public Tensor? Displacement { get; }
+
+    /// The cell volume (Å³).
+    public double Volume => Math.Abs(linalg.det(_strainedCell.detach()).item<double>());
 
     public int AtomCount => (int)Positions.shape[0];
 
@@ -73,7 +90,8 @@ internal sealed class TeacherFunctional : IDisposable
     /// P = Σ q r + Σ d (e·Å), [3].
     public Tensor TotalDipole(Tensor p) => _plan.TotalDipole(p).reshape(3);
 
-    IEnumerable<Tensor> Owned() => [Positions, _electronegativity, _hardness, _inversePolarisability, _field, _shortRange];
+    IEnumerable<Tensor> Owned() => [Positions, _electronegativity, _hardness, _inversePolarisability, _field, _shortRange, _strainedPositions,
+        _strainedCell, .. Displacement is null ? Array.Empty<Tensor>() : [Displacement]];
 
     public void Dispose()
     {

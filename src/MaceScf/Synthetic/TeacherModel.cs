@@ -12,13 +12,15 @@ internal sealed class TeacherModel(TeacherParameters parameters)
     public TeacherSolution Solve(SyntheticStructure structure)
     {
         using var scope = NewDisposeScope();
-        using var functional = new TeacherFunctional(Parameters, structure);
+        bool periodic = structure.Pbc.All(p => p);
+        using var functional = new TeacherFunctional(Parameters, structure, strain: periodic);
         using var form = QuadraticForm.Of(functional);
         var (p, mu) = DensitySolver.Solve(form, structure.Constraint);
-        // p* minimises E (constant Q) or Ω = E + μQ (constant μ), so the forces are Hellmann–Feynman:
-        // −∂E/∂R at frozen p*; the reservoir term μQ does not depend on R at fixed p.
+        // p* minimises E (constant Q) or Ω = E + μQ (constant μ), so the forces and the stress are Hellmann–Feynman:
+        // −∂E/∂R and ∂E/∂ε at frozen p*; the reservoir term μQ does not depend on R or ε at fixed p.
         var energy = functional.Energy(p);
-        var forces = -Gradients.Of([energy], [functional.Positions])[0];
+        var grads = Gradients.Of([energy], periodic ? [functional.Positions, functional.Displacement!] : [functional.Positions]);
+        var forces = -grads[0];
         double charge = functional.TotalCharge(p).item<double>();
         double fermiLevel = mu.item<double>();
         double internalEnergy = energy.item<double>();
@@ -33,6 +35,7 @@ internal sealed class TeacherModel(TeacherParameters parameters)
             FermiLevel = fermiLevel,
             TotalCharge = charge,
             Dipole = functional.TotalDipole(p).detach().data<double>().ToArray(),
+            Stress = periodic ? TensorArrays.ToMatrix(grads[1] / functional.Volume) : null,
             Method = functional.Method,
         };
     }

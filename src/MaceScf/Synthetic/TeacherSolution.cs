@@ -31,6 +31,10 @@ internal sealed record TeacherSolution
     /// P = Σ q r + Σ d (e·Å).
     public required double[] Dipole { get; init; }
 
+    /// (1/V) ∂Energy/∂ε (eV/Å³), [3, 3], the strain derivative at the solved density (the library's stress convention);
+    /// for fully periodic structures only, else null.
+    public double[,]? Stress { get; init; }
+
     /// Boundary method used (auto and mixed_periodic resolved).
     public required BoundaryMethod Method { get; init; }
 }

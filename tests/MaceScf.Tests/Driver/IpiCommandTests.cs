@@ -1,3 +1,4 @@
+using MaceScf.Calculators;
 using MaceScf.Data;
 using MaceScf.Tests.Cli;
 using Xunit.Abstractions;
@@ -96,11 +97,17 @@ public sealed class IpiCommandTests(IpiTestSystem system, ITestOutputHelper outp
         Assert.Equal(expected.Energy, energy, 1e-7);
         Assert.NotEqual(expected.Energy, _system.Evaluate(init, frame.Positions, frame.Cell).Energy, 1e-4);
         output.WriteLine(server.LastExtras);
-        using var json = System.Text.Json.JsonDocument.Parse(server.LastExtras);
+        AssertExtras(server.LastExtras, expected, frame.AtomCount);
+    }
+
+    /// The i-PI extras string carries the dipole (e·Bohr) and the atomic charges of <paramref name="expected"/>.
+    internal static void AssertExtras(string extras, CalculatorResults expected, int atomCount)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(extras);
         var dipole = json.RootElement.GetProperty("dipole").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         var charges = json.RootElement.GetProperty("charges").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int k = 0; k < 3; k++) Assert.Equal(expected.Dipole![k] / FakeIpiServer.Bohr, dipole[k], 1e-8);
-        Assert.Equal(frame.AtomCount, charges.Length);
+        Assert.Equal(atomCount, charges.Length);
         for (int i = 0; i < charges.Length; i++) Assert.Equal(expected.Density![i, 0], charges[i], 1e-8);
     }
 

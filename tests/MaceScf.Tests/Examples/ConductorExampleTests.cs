@@ -63,6 +63,21 @@ public sealed class ConductorExampleTests
     }
 
     [Fact]
+    public void Plain_MACE_comparison_has_the_example_backbone_schedule_and_energy_and_force_weights()
+    {
+        var example = Load("config.yaml");
+        var mace = Load("mace.yaml");
+        Assert.Equal(MaceScf.Models.ModelClass.MACE, mace.Class);
+        static object Backbone(TrainingConfig c) => (c.Get(TrainingOptions.RMax), c.Get(TrainingOptions.NumChannels), c.Get(TrainingOptions.MaxL),
+            c.Get(TrainingOptions.MaxEll), c.Get(TrainingOptions.Correlation), c.Get(TrainingOptions.NumInteractions), c.Get(TrainingOptions.MlpIrreps));
+        Assert.Equal(Backbone(example), Backbone(mace));
+        static string Stages(TrainingConfig c) => string.Join("; ", c.Schedule.Stages.Select(s =>
+            $"{s.Start}-{s.End} lr {s.Lr} " + string.Join(", ", s.Loss.Where(t => t.Name is "energy_per_atom" or "forces").Select(t => $"{t.Name} {t.Weight}"))));
+        Assert.Equal(Stages(example), Stages(mace));
+        Assert.All(mace.Schedule.Stages, s => Assert.Equal(["energy_per_atom", "forces"], s.Loss.Select(t => t.Name)));
+    }
+
+    [Fact]
     public void Example_config_shortened_to_two_epochs_trains_and_writes_the_model()
     {
         string work = Path.Combine(Path.GetTempPath(), "macescf-example-" + Guid.NewGuid().ToString("N"));

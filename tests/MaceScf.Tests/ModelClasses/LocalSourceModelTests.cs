@@ -26,7 +26,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
     };
 
     /// A model for the open-boundary molecule (realspace), or the periodic cell (pbc).
-    static LocalSourceModel Model(ModelClass c, int seed, BoundaryMethod method = BoundaryMethod.Realspace)
+    internal static LocalSourceModel Model(ModelClass c, int seed, BoundaryMethod method = BoundaryMethod.Realspace)
     {
         random.manual_seed(seed);
         var model = new LocalSourceModel(Hyperparameters(c, method));

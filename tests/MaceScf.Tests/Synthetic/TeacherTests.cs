@@ -74,6 +74,53 @@ public sealed class SynthTeacherTests(ITestOutputHelper output)
         Assert.True(worst < 1e-6, $"largest force error {worst}");
     }
 
+    /// The stress of a fully periodic frame is the strain derivative of the solved energy: central differences of the label
+    /// energy of the strained structure (positions and cell times 1 + ε, the density solved again) over the volume.
+    [Fact]
+    public void StressMatchesCentralDifferencesOfTheSolvedEnergyUnderStrain()
+    {
+        const double h = 1e-5;
+        var structure = Structure("water_box", 2);
+        var stress = Teacher.Solve(structure).Stress!;
+        var c = structure.Cell;
+        double volume = Math.Abs(c[0, 0] * (c[1, 1] * c[2, 2] - c[1, 2] * c[2, 1]) - c[0, 1] * (c[1, 0] * c[2, 2] - c[1, 2] * c[2, 0])
+            + c[0, 2] * (c[1, 0] * c[2, 1] - c[1, 1] * c[2, 0]));
+        double worst = 0, largest = 0;
+        for (int a = 0; a < 3; a++)
+            for (int b = a; b < 3; b++)
+            {
+                double plus = Teacher.Solve(Strained(structure, a, b, h)).Energy;
+                double minus = Teacher.Solve(Strained(structure, a, b, -h)).Energy;
+                double difference = (plus - minus) / (2 * h) / volume;
+                worst = Math.Max(worst, Math.Abs(difference - stress[a, b]));
+                largest = Math.Max(largest, Math.Abs(stress[a, b]));
+                Assert.Equal(stress[a, b], stress[b, a], 1e-15);
+            }
+        output.WriteLine($"water_box: max |σ − σ_fd| = {worst:E2} eV/Å³ (largest component {largest:E2})");
+        Assert.True(largest > 1e-4, $"{largest}");
+        Assert.True(worst < 1e-8, $"largest stress error {worst}");
+        // Stress is a label of fully periodic frames only.
+        Assert.Null(Teacher.Solve(Structure("water_slab", 2)).Stress);
+        Assert.Null(Teacher.Solve(Structure("water_cluster", 2)).Stress);
+    }
+
+    /// The structure strained by the symmetric ε with ε_ab = ε_ba = h/2 (a ≠ b) or ε_aa = h: r → r(1 + ε), cell → cell(1 + ε).
+    private static SyntheticStructure Strained(SyntheticStructure structure, int a, int b, double h)
+    {
+        var m = new double[3, 3] { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
+        m[a, b] += a == b ? h : h / 2;
+        if (a != b) m[b, a] += h / 2;
+        static double[,] Times(double[,] x, double[,] m)
+        {
+            var y = new double[x.GetLength(0), 3];
+            for (int i = 0; i < x.GetLength(0); i++)
+                for (int j = 0; j < 3; j++)
+                    for (int k = 0; k < 3; k++) y[i, j] += x[i, k] * m[k, j];
+            return y;
+        }
+        return structure with { Positions = Times(structure.Positions, m), Cell = Times(structure.Cell, m) };
+    }
+
     [Theory]
     [InlineData("water_cluster")]
     [InlineData("water_box")]
