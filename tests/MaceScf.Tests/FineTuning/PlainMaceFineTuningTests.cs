@@ -63,6 +63,19 @@ public sealed class PlainMaceFineTuningTests(ITestOutputHelper output) : IDispos
         return worst;
     }
 
+    /// The check of the plain class: a `--model MACE` built on the Python fixture's weights gives the Python MACE's
+    /// outputs (energy, node energies, forces, stress) on the fixture's four structures to 1e-10.
+    [Fact]
+    public void MACE_with_the_Python_fixtures_weights_equals_the_Python_outputs()
+    {
+        var config = _run.Load(Common, "--model", "MACE", "--foundation_model", FoundationPath("mace_small_HO"));
+        var (_, model) = Build(config);
+        using var _ = model;
+        var mace = (MaceModel)model.Module;
+        Assert.Equal(PythonMaceReferenceTests.ReferenceParameterCount("mace_small_HO"), mace.ParameterCount);
+        PythonMaceReferenceTests.AssertOutputsEqualPython(mace, "mace_small_HO", output);
+    }
+
     [Fact]
     public void MACE_from_the_MACE_fixture_starts_at_the_foundations_predictions()
     {
