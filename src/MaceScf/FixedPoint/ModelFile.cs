@@ -3,7 +3,7 @@ using MaceScf.ModelFiles;
 namespace MaceScf.FixedPoint;
 
 /// The header of a model file: everything needed to rebuild the model before its weights are read.
-internal sealed record ModelFileHeader
+internal sealed record ModelFileHeader : IModelFileHeader
 {
     public string Format { get; init; } = ModelFile.FormatName;
 
@@ -62,9 +62,7 @@ public static class ModelFile
 
     private static ModelFileHeader ReadHeader(BinaryReader reader, string path)
     {
-        var header = ModelContainer.ReadHeader<ModelFileHeader>(reader, path);
-        if (header.Format != FormatName) throw new InvalidDataException($"'{path}': unknown model format '{header.Format}'.");
-        ModelContainer.CheckVersion(path, header.Version, FormatVersion, header.LibraryVersion);
+        var header = ModelContainer.ReadHeader<ModelFileHeader>(reader, path, FormatName, FormatVersion);
         if (!header.AtomicNumbers.SequenceEqual(header.Hyperparameters.Mace.AtomicNumbers))
             throw new InvalidDataException($"'{path}': the species table does not match the hyper-parameters.");
         return header;

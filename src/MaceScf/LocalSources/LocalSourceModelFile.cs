@@ -3,7 +3,7 @@ using MaceScf.ModelFiles;
 namespace MaceScf.LocalSources;
 
 /// The header of a local-source model file: the class and every hyper-parameter.
-internal sealed record LocalSourceModelFileHeader
+internal sealed record LocalSourceModelFileHeader : IModelFileHeader
 {
     public string Format { get; init; } = LocalSourceModelFile.FormatName;
 
@@ -54,9 +54,7 @@ internal static class LocalSourceModelFile
 
     private static LocalSourceModelFileHeader ReadHeader(BinaryReader reader, string path)
     {
-        var header = ModelContainer.ReadHeader<LocalSourceModelFileHeader>(reader, path);
-        if (header.Format != FormatName) throw new InvalidDataException($"'{path}': model format '{header.Format}', expected '{FormatName}'.");
-        ModelContainer.CheckVersion(path, header.Version, FormatVersion, header.LibraryVersion);
+        var header = ModelContainer.ReadHeader<LocalSourceModelFileHeader>(reader, path, FormatName, FormatVersion);
         if (!header.AtomicNumbers.SequenceEqual(header.Hyperparameters.Mace.AtomicNumbers))
             throw new InvalidDataException($"'{path}': the species table does not match the hyper-parameters.");
         if (header.ModelClass != header.Hyperparameters.Class.ToString())

@@ -6,7 +6,7 @@ namespace MaceScf.Mace;
 
 /// The header of a plain MACE model file: the hyper-parameters and, for a model converted from a Python `.model` file,
 /// where it came from.
-internal sealed record MaceModelFileHeader
+internal sealed record MaceModelFileHeader : IModelFileHeader
 {
     public string Format { get; init; } = MaceModelFile.FormatName;
 
@@ -67,9 +67,7 @@ public static class MaceModelFile
 
     private static MaceModelFileHeader ReadHeader(BinaryReader reader, string path)
     {
-        var header = ModelContainer.ReadHeader<MaceModelFileHeader>(reader, path);
-        if (header.Format != FormatName) throw new InvalidDataException($"'{path}': model format '{header.Format}', expected '{FormatName}'.");
-        ModelContainer.CheckVersion(path, header.Version, FormatVersion, header.LibraryVersion);
+        var header = ModelContainer.ReadHeader<MaceModelFileHeader>(reader, path, FormatName, FormatVersion);
         if (!header.AtomicNumbers.SequenceEqual(header.Hyperparameters.AtomicNumbers))
             throw new InvalidDataException($"'{path}': the species table does not match the hyper-parameters.");
         return header;

@@ -100,6 +100,15 @@ internal static class ModelContainer
         }
     }
 
+    /// Reads the header of a file of one kind, refusing another format and a newer version of this one.
+    public static THeader ReadHeader<THeader>(BinaryReader reader, string path, string format, int supportedVersion) where THeader : IModelFileHeader
+    {
+        var header = ReadHeader<THeader>(reader, path);
+        if (header.Format != format) throw new InvalidDataException($"'{path}': model format '{header.Format}', expected '{format}'.");
+        CheckVersion(path, header.Version, supportedVersion, header.LibraryVersion);
+        return header;
+    }
+
     /// Builds the model described by a header (an ArgumentException from the constructor means invalid hyper-parameters) and
     /// loads the weights that follow; the model is disposed when that fails.
     public static TModel Build<TModel>(BinaryReader reader, string path, Func<TModel> construct) where TModel : nn.Module
@@ -126,7 +135,7 @@ internal static class ModelContainer
     }
 
     /// Refuses a header written by a newer format version than this library reads.
-    public static void CheckVersion(string path, int version, int supported, string writtenBy)
+    private static void CheckVersion(string path, int version, int supported, string writtenBy)
     {
         if (version > supported)
             throw new InvalidDataException($"'{path}' has model format version {version}, written by macescf {writtenBy}; "
