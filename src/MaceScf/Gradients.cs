@@ -25,7 +25,6 @@ internal static class Gradients
     public static IList<Tensor> Of(IList<Tensor> outputs, IList<Tensor> inputs, IList<Tensor>? gradOutputs = null, bool retainGraph = false,
         bool createGraph = false, bool allowUnused = false)
     {
-        if (createGraph) QuietenReferenceCycleWarning();
         // A non-leaf's .grad is not read before the pass (libtorch warns on reading an undefined one); it holds nothing.
         var previous = inputs.Select(t => t.is_leaf ? t.grad : null).ToArray();
         foreach (var t in inputs) t.grad = null;
@@ -33,6 +32,7 @@ internal static class Gradients
         {
             try
             {
+                if (createGraph) QuietenReferenceCycleWarning();
                 autograd.backward(outputs, gradOutputs, retain_graph: retainGraph || createGraph, create_graph: createGraph, inputs: inputs);
             }
             catch (ExternalException e) when (e is not BackwardPassException)
@@ -118,6 +118,13 @@ internal static class Gradients
     private static extern int Close(int fd);
 }
 
-/// A failure of libtorch (most often an allocation) inside the backward pass that computes forces, stress, implicit
-/// derivatives or training gradients; the message says so before libtorch's (docs/errors.md, "Failures in the backward pass").
-internal sealed class BackwardPassException(Exception inner) : ExternalException($"in the backward pass: {inner.Message}", inner);
+/// A failure of libtorch (most often an allocation) inside a backward pass; the message says so before libtorch's
+/// (docs/errors.md, "Failures in the backward pass"). <see cref="Purpose"/> says what the pass was computing: forces,
+/// stress, implicit derivatives or training gradients unless the caller knows better (the SCF's charge response).
+internal sealed class BackwardPassException(Exception inner, string purpose = BackwardPassException.Derivatives)
+    : ExternalException($"in the backward pass: {inner.Message}", inner)
+{
+    public const string Derivatives = "forces, stress or gradients";
+
+    public string Purpose { get; } = purpose;
+}

@@ -14,7 +14,7 @@ internal static class NativeFailure
         string first = e.Message.Split('\n', 2)[0].Trim();
         bool memory = e is OutOfMemoryException || first.Contains("alloc", StringComparison.OrdinalIgnoreCase)
             || first.Contains("memory", StringComparison.OrdinalIgnoreCase);
-        string where = e is BackwardPassException ? " in the backward pass (forces, stress or gradients)" : "";
+        string where = e is BackwardPassException b ? $" in the backward pass ({b.Purpose})" : "";
         if (e is BackwardPassException) first = (e.InnerException?.Message ?? first).Split('\n', 2)[0].Trim();
         return new InvalidDataException(memory
             ? $"{frames}: out of memory{where} ({first}); {remedy}"

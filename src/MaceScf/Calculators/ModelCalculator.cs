@@ -67,8 +67,11 @@ public abstract class ModelCalculator : Calculator
         catch (Exception e) when (NativeFailure.Is(e))
         {
             string first = structures[0].Atoms.DescribeOrigin(), last = structures[^1].Atoms.DescribeOrigin();
+            // Without forces the SCF's own backward pass (its charge response) remains: --no-forces would not help there.
             throw NativeFailure.InFrames(e, structures.Length == 1 ? first : $"{first} … {last} (one batch)",
-                "use a smaller --batch-size, evaluate without forces (--no-forces), or split the structure");
+                e is BackwardPassException { Purpose: ScfRunner.ChargeResponse }
+                    ? "use a smaller --batch-size or split the structure"
+                    : "use a smaller --batch-size, evaluate without forces (--no-forces), or split the structure");
         }
         return Split(prediction, structures);
     }

@@ -15,6 +15,9 @@ internal static class ScfRunner
     /// V̂; the default one-body update is, and its Newton step is then exact.
     public const double MaxFermiStep = 1.0;
 
+    /// What the SCF's own backward pass computes, for its failures (docs/errors.md, "Failures in the backward pass").
+    public const string ChargeResponse = "the charge response ∂Q/∂μ of the constant-charge SCF";
+
     /// <param name="initialDensity">[N, K]</param>
     /// <param name="initialFermiLevel">[G] (V)</param>
     /// <param name="targetCharge">[G] total charge to hold in constant-charge mode (ignored otherwise)</param>
@@ -129,8 +132,16 @@ internal static class ScfRunner
     {
         var muNode = mu.requires_grad ? mu.index_select(0, map.Batch) : mu.index_select(0, map.Batch).detach().requires_grad_(true);
         var step = map.Step(p, muNode);
-        var grad = Gradients.Of([step.Update[.., 0].sum()], [muNode], retainGraph: true, createGraph: keepGraph,
-            allowUnused: true)[0] ?? torch.zeros_like(muNode);
+        Tensor? derivative;
+        try
+        {
+            derivative = Gradients.Of([step.Update[.., 0].sum()], [muNode], retainGraph: true, createGraph: keepGraph, allowUnused: true)[0];
+        }
+        catch (BackwardPassException e) when (e.InnerException is { } inner)
+        {
+            throw new BackwardPassException(inner, ChargeResponse);
+        }
+        var grad = derivative ?? torch.zeros_like(muNode);
         if (!keepGraph) grad = grad.detach();
         var response = GraphSum(map, grad);
         var counts = GraphSum(map, torch.ones_like(grad));
