@@ -172,10 +172,13 @@ internal sealed class TrainCommand : ICommand
             if (r.Inference is { } inference) Say(InferenceLine(inference));
             if (r.InferenceWarning is { } warning) Say($"warning: the SCF of inference disagrees with the stage's validation: {warning}");
         }), default, work));
-        if (ranks.Rank != 0) return 0;
-        Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
-        foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
-        PrintFinalErrors(console, Say, model, config, sets);
+        if (ranks.Rank == 0)
+        {
+            Say($"model written to {result.ModelPath}; metrics in {result.MetricsPath}");
+            foreach (var png in TrainingPlots.Write(run.ResultsDir, run.Tag, result.Epochs)) Say($"plot: {png}");
+        }
+        // Every rank evaluates its share of the batches; rank 0 prints (the others' console and log are silent).
+        PrintFinalErrors(console, Say, model, config, sets, ranks);
         return 0;
     }
 
@@ -211,7 +214,8 @@ internal sealed class TrainCommand : ICommand
 
     /// Errors and SCF status counts of the final model on train, valid and each test config_type, with a converged SCF as at
     /// inference (<see cref="FinalEvaluation"/>); the settings are printed and logged above the tables.
-    private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, TrainableModel model, TrainingConfig config, TrainingSets sets)
+    private static void PrintFinalErrors(IAnsiConsole console, Action<string> say, TrainableModel model, TrainingConfig config, TrainingSets sets,
+        ICommunicator ranks)
     {
         var options = FinalEvaluation.Settings(config);
         var all = sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).ToList();
@@ -219,7 +223,7 @@ internal sealed class TrainCommand : ICommand
             say($"final errors, SCF as at inference (run to convergence): "
                 + FinalEvaluation.Describe(options, all, model.Layout.FermiLevelOffset));
         else say($"final errors ({model.Class})");
-        var evaluated = LiveProgress.Run(console, work => FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize, work).ToList());
+        var evaluated = LiveProgress.Run(console, work => FinalEvaluation.Run(model, sets, options, config.Data.ValidBatchSize, work, ranks).ToList());
         foreach (var set in evaluated)
         {
             console.MarkupLineInterpolated($"[bold]{set.Name}[/] ({set.Predictions.Count} frame(s))");

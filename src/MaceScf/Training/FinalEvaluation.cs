@@ -1,5 +1,6 @@
 using MaceScf.Data;
 using MaceScf.Calculators;
+using MaceScf.Distributed;
 using MaceScf.FixedPoint;
 
 namespace MaceScf.Training;
@@ -52,9 +53,11 @@ internal static class FinalEvaluation
     public static IEnumerable<EvaluatedSet> Run(FixedPointModel model, TrainingSets sets, ScfOptions options, int batchSize,
         IProgress<WorkProgress>? work = null) => Run(TrainableModel.Of(model), sets, options, batchSize, work);
 
-    /// As above for a model of any class, through its calculator (<paramref name="options"/> apply to a self-consistent one).
+    /// As above for a model of any class, through its calculator (<paramref name="options"/> apply to a self-consistent one);
+    /// over several <paramref name="ranks"/> each set's batches are shared out (<see cref="ShardedPrediction"/>) and every rank
+    /// returns every set's predictions.
     public static IEnumerable<EvaluatedSet> Run(TrainableModel model, TrainingSets sets, ScfOptions options, int batchSize,
-        IProgress<WorkProgress>? work = null)
+        IProgress<WorkProgress>? work = null, ICommunicator? ranks = null)
     {
         var calculator = model.Calculator(options);
         var properties = CalculatorProperties.Energy | CalculatorProperties.Forces
@@ -65,7 +68,7 @@ internal static class FinalEvaluation
         {
             if (frames.Count == 0) continue;
             var predictions = new List<FramePrediction>(frames.Count);
-            foreach (var prediction in FramePrediction.Evaluate(calculator, frames, properties, batchSize))
+            foreach (var prediction in ShardedPrediction.Evaluate(calculator, frames, properties, batchSize, ranks ?? SingleProcess.Instance))
             {
                 predictions.Add(prediction);
                 if (predictions.Count % batchSize == 0 || predictions.Count == frames.Count)

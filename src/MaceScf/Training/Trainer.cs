@@ -148,12 +148,12 @@ public sealed class Trainer
                     StageStopped = patience >= _run.Patience, LastValidLoss = validLoss,
                 };
                 // At the SCF of inference: every inference_eval_interval epochs and at the stage's last epoch (also when patience
-                // ends the stage early); on rank 0 only, which alone reports and writes.
+                // ends the stage early); the validation batches are shared out over the ranks.
                 int interval = _run.InferenceEvalInterval;
-                if (Model.SelfConsistent && _ranks.Rank == 0 && _sets.Valid.Count > 0
+                if (Model.SelfConsistent && _sets.Valid.Count > 0
                     && (epoch == stage.End || state.StageStopped || (interval > 0 && (epoch - stage.Start + 1) % interval == 0)))
-                    inference = InferenceReport.Of(FramePrediction.Evaluate(Model.Calculator(_inference), _sets.Valid,
-                        CalculatorProperties.Energy | CalculatorProperties.Forces, _data.ValidBatchSize).ToList());
+                    inference = InferenceReport.Of(ShardedPrediction.Evaluate(Model.Calculator(_inference), _sets.Valid,
+                        CalculatorProperties.Energy | CalculatorProperties.Forces, _data.ValidBatchSize, _ranks).ToList());
                 ema?.Swap();
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using MaceScf.FixedPoint;
 using MaceScf.Tests.Cli;
@@ -33,6 +34,31 @@ public sealed class DistributedTrainingTests(ReducedConductor example) : IClassF
             Assert.Equal(1.0, b.GetProperty("rank_imbalance").GetDouble()); // 8-atom frames, 2 per rank
         }
         AssertSameParameters(example.ModelPath(reference), example.ModelPath("two"));
+        // The validation at the SCF of inference (each stage's end) and the final tables: whole batches of one frame
+        // (valid_batch_size 1) shared out over the ranks and gathered.
+        var inference = single.Zip(two).Where(p => p.First.GetProperty("inference").ValueKind != JsonValueKind.Null).ToList();
+        Assert.Equal(3, inference.Count);
+        foreach (var (a, b) in inference)
+        {
+            var (x, y) = (a.GetProperty("inference"), b.GetProperty("inference"));
+            foreach (var count in new[] { "frames", "converged", "max_steps_reached", "diverged", "scf_steps_max" })
+                Assert.Equal(x.GetProperty(count).GetInt32(), y.GetProperty(count).GetInt32());
+            AssertRelative(x.GetProperty("scf_steps_mean").GetDouble(), y.GetProperty("scf_steps_mean").GetDouble(), 1e-12);
+            var rmse = x.GetProperty("rmse").EnumerateObject().ToList();
+            Assert.Equal(rmse.Select(p => p.Name), y.GetProperty("rmse").EnumerateObject().Select(p => p.Name));
+            Assert.Contains(rmse, p => p.Name == "energy_per_atom");
+            // total_charge of a constant-charge SCF is zero to rounding (~1e-17 e): compared absolutely there.
+            foreach (var p in rmse)
+                AssertRelative(p.Value.GetDouble(), y.GetProperty("rmse").GetProperty(p.Name).GetDouble(), 1e-12, absolute: 1e-15);
+        }
+        var tables = FinalTables(example.SingleOutput("adam"));
+        Assert.Contains("test", tables);
+        var distributed = FinalTables(job.Output);
+        Assert.True(tables.Count == distributed.Count, $"final tables differ:\n{string.Join(" ", tables)}\n{string.Join(" ", distributed)}");
+        // Word for word, but for values that are zero to rounding (the total charge of a constant-charge SCF, ~1e-17 e),
+        // whose rounding differs with the threads per process.
+        foreach (var (a, b) in tables.Zip(distributed))
+            Assert.True(a == b || (Number(a) is { } x && Number(b) is { } y && Math.Abs(x - y) <= 1e-15), $"final tables differ: '{b}' for '{a}'\n{job.Output}");
         // Only rank 0 wrote: one metrics line per epoch, one log.
         Assert.Single(Directory.GetFiles(Path.Combine(example.Folder, "two", "logs")));
     }
@@ -109,8 +135,22 @@ public sealed class DistributedTrainingTests(ReducedConductor example) : IClassF
         Assert.False(Directory.Exists(Path.Combine(example.Folder, "plain")));
     }
 
-    static void AssertRelative(double expected, double actual, double tolerance) =>
-        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{actual:R} differs from {expected:R} by more than {tolerance} relative");
+    /// The words of the final error tables (from the `final errors` line on), without the tables' borders, progress lines and
+    /// MPICH's warnings at MPI_Finalize.
+    static IReadOnlyList<string> FinalTables(string output)
+    {
+        int start = output.IndexOf("final errors", StringComparison.Ordinal);
+        Assert.True(start >= 0, output);
+        var lines = output[start..].Split('\n').Where(l => !Regex.IsMatch(l, @"^(final evaluation .*: \d+/\d+ \(|\[WARNING\] yaksa)"));
+        return Regex.Replace(string.Join(" ", lines), @"[\u2500-\u257F]", " ").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    static double? Number(string word) =>
+        double.TryParse(word, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) ? x : null;
+
+    static void AssertRelative(double expected, double actual, double tolerance, double absolute = 0) =>
+        Assert.True(Math.Abs(actual - expected) <= Math.Max(absolute, tolerance * Math.Abs(expected)),
+            $"{actual:R} differs from {expected:R} by more than {tolerance} relative" + (absolute > 0 ? $" and {absolute} absolute" : ""));
 
     static void AssertSameParameters(string expectedPath, string actualPath)
     {

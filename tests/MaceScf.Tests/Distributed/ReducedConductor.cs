@@ -28,7 +28,7 @@ public sealed class ReducedConductor : IDisposable
     static readonly string[] TinyBackbone =
     [
         "--num_channels", "4", "--max_ell", "1", "--correlation", "1", "--num_interactions", "1", "--num_radial_basis", "4",
-        "--radial_MLP", "[4]", "--MLP_irreps", "2x0e", "--batch_size", "4", "--valid_batch_size", "2", "--restart_latest", "true",
+        "--radial_MLP", "[4]", "--MLP_irreps", "2x0e", "--batch_size", "4", "--valid_batch_size", "1", "--restart_latest", "true",
     ];
 
     public ReducedConductor()
@@ -42,17 +42,22 @@ public sealed class ReducedConductor : IDisposable
         File.WriteAllText(ConfigPath, Config);
     }
 
-    private readonly Dictionary<string, string> _single = [];
+    private readonly Dictionary<string, (string Run, string Output)> _single = [];
 
     /// The run folder of the single-process run with <paramref name="optimizer"/> (the example's adam, or schedulefree),
     /// trained in this process on first use.
-    public string Single(string optimizer)
+    public string Single(string optimizer) => SingleRun(optimizer).Run;
+
+    /// What that run printed.
+    public string SingleOutput(string optimizer) => SingleRun(optimizer).Output;
+
+    (string Run, string Output) SingleRun(string optimizer)
     {
-        if (_single.TryGetValue(optimizer, out var run)) return run;
-        run = $"single-{optimizer}";
+        if (_single.TryGetValue(optimizer, out var single)) return single;
+        string run = $"single-{optimizer}";
         var (code, output) = CliRunner.Run(Arguments(run, "--optimizer", optimizer));
         Assert.True(code == 0, output);
-        return _single[optimizer] = run;
+        return _single[optimizer] = (run, output);
     }
 
     public string Folder { get; }
