@@ -138,6 +138,7 @@ internal sealed class EvalCommand : ICommand
     {
         var frames = new LabelExtractor(mapping, multipoleMaxL).ExtractAll(ExtXyzReader.Read(data)).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{data}' has no frames");
+        if (calculator.NeedsFormalCharges) FormalChargeData.Require(frames, mapping);
         var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
         var predictions = FramePrediction.Evaluate(calculator, frames, properties, batchSize).ToList();
         ExtXyzWriter.Write(output, predictions.Select(ToOneShotFrame));

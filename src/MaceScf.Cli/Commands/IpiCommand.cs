@@ -150,6 +150,7 @@ internal sealed class IpiCommand : ICommand
         var template = new LabelExtractor(mapping, 0).Extract(ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         var system = template.Configuration;
         CheckSpecies(system, species);
+        if (calculator.NeedsFormalCharges) FormalChargeData.Require([template], mapping);
         var conditions = run.Apply(Structure.Of(template) with { Multipoles = null });
         bool periodic = system.Pbc.Any(p => p);
         var properties = CalculatorProperties.Energy | CalculatorProperties.Forces | (periodic ? CalculatorProperties.Stress : 0);

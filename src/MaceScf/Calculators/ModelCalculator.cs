@@ -53,6 +53,7 @@ public abstract class ModelCalculator : Calculator
             TotalCharge = tensor(structures.Select(s => s.TotalCharge ?? 0.0).ToArray(), dtype: dtype),
             FermiLevel = tensor(structures.Select(s => s.FermiLevel ?? defaultFermiLevel).ToArray(), dtype: dtype),
             Start = start ?? (StartsFromData ? new ScfStart(Multipoles(structures, dtype)) : null),
+            FormalCharges = NeedsFormalCharges ? FormalCharges(structures, dtype) : null,
         };
         var request = Request(properties, warmStart: start is not null);
         Prediction prediction;
@@ -74,6 +75,19 @@ public abstract class ModelCalculator : Calculator
                     : "use a smaller --batch-size, evaluate without forces (--no-forces), or split the structure");
         }
         return Split(prediction, structures);
+    }
+
+    /// <summary>Whether the model reads per-atom formal charges (<see cref="Structure.FormalCharges"/>) as an input.</summary>
+    internal virtual bool NeedsFormalCharges => false;
+
+    private static Tensor FormalCharges(Structure[] structures, ScalarType dtype)
+    {
+        foreach (var s in structures)
+            if (s.FormalCharges?.Length != s.Atoms.AtomCount)
+                throw new ArgumentException($"{s.Atoms.DescribeOrigin()}: the model takes per-atom formal charges (formal_charges_from_data), and "
+                    + (s.FormalCharges is null ? "this structure has none: give them in the arrays key mapped to charges (default 'charges')"
+                        : $"this structure has {s.FormalCharges.Length} for {s.Atoms.AtomCount} atoms"));
+        return tensor(structures.SelectMany(s => s.FormalCharges!).ToArray(), dtype: dtype);
     }
 
     private static Tensor Multipoles(Structure[] structures, ScalarType dtype)

@@ -12,17 +12,20 @@ namespace MaceScf.Calculators;
 /// <param name="ExternalField">gradient of the applied potential (V/Å); null for none</param>
 /// <param name="Multipoles">[N, K] given multipoles [q, p_y, p_z, p_x, …]: what a Coulomb calculator evaluates, and where an SCF
 /// starts with initial_density from_data; null for none</param>
+/// <param name="FormalCharges">[N] per-atom formal charges (e) of a LocalSplitCharges model trained with formal_charges_from_data
+/// (the arrays key mapped to charges); null for none</param>
 public sealed record Structure(Configuration Atoms, double? TotalCharge = null, double? FermiLevel = null, double[]? ExternalField = null,
-    double[,]? Multipoles = null)
+    double[,]? Multipoles = null, double[]? FormalCharges = null)
 {
     /// A frame of a file with the conditions (total charge, Fermi level, field, multipoles) it carries.
     internal static Structure Of(LabelledConfiguration frame) => new(frame.Configuration,
         frame.TotalCharge.IsPresent ? frame.TotalCharge.Value : null, frame.FermiLevel.IsPresent ? frame.FermiLevel.Value : null,
-        frame.ExternalField.IsPresent ? frame.ExternalField.Value : null, frame.AtomicMultipoles.IsPresent ? frame.AtomicMultipoles.Value : null);
+        frame.ExternalField.IsPresent ? frame.ExternalField.Value : null, frame.AtomicMultipoles.IsPresent ? frame.AtomicMultipoles.Value : null,
+        frame.FormalCharges.IsPresent ? frame.FormalCharges.Value : null);
 
     /// <summary>
     /// The frames of an extended XYZ file with their conditions, read through <paramref name="keys"/> (the canonical key names
-    /// total_charge, fermi_level, external_field and atomic_multipoles by default); multipoles keep (L+1)² columns.
+    /// total_charge, fermi_level, external_field, atomic_multipoles and charges by default); multipoles keep (L+1)² columns.
     /// </summary>
     public static IEnumerable<Structure> ReadAll(string path, KeyMapping? keys = null, int multipoleMaxL = 1)
     {
@@ -36,7 +39,7 @@ public sealed record Structure(Configuration Atoms, double? TotalCharge = null, 
     /// A deep copy, so that a caller changing its arrays in place does not change a cached structure.
     internal Structure Copy() => new(new Configuration(Atoms.AtomicNumbers.ToArray(), (double[,])Atoms.Positions.Clone(),
         (double[,]?)Atoms.Cell?.Clone(), Atoms.Pbc.ToArray()) { SourceName = Atoms.SourceName, FrameIndex = Atoms.FrameIndex },
-        TotalCharge, FermiLevel, (double[]?)ExternalField?.Clone(), (double[,]?)Multipoles?.Clone());
+        TotalCharge, FermiLevel, (double[]?)ExternalField?.Clone(), (double[,]?)Multipoles?.Clone(), (double[]?)FormalCharges?.Clone());
 }
 
 /// What changed between two structures (ASE's system_changes).
@@ -65,7 +68,8 @@ internal static class StructureComparison
         if (!Same(a.Cell, b.Cell)) changes |= SystemChanges.Cell;
         if (!a.Pbc.SequenceEqual(b.Pbc)) changes |= SystemChanges.Pbc;
         if (previous.TotalCharge != current.TotalCharge || previous.FermiLevel != current.FermiLevel
-            || !Same(previous.ExternalField, current.ExternalField) || !Same(previous.Multipoles, current.Multipoles))
+            || !Same(previous.ExternalField, current.ExternalField) || !Same(previous.Multipoles, current.Multipoles)
+            || !Same(previous.FormalCharges, current.FormalCharges))
             changes |= SystemChanges.Conditions;
         return changes;
     }

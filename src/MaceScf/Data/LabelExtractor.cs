@@ -50,6 +50,7 @@ internal sealed class LabelExtractor
             Virials = frame.Weighted(PropertyKeys.Virials, frame.MappedInfoTensor(PropertyKeys.Virials)),
             ElectrostaticPotentials = frame.Weighted(PropertyKeys.ElectrostaticPotentials,
                 frame.MappedArray(PropertyKeys.ElectrostaticPotentials, 1, allowWider: false) is { } esp ? Column(esp) : null),
+            FormalCharges = Unweighted(frame.MappedArray(PropertyKeys.Charges, 1, allowWider: false) is { } q ? Column(q) : null),
         };
     }
 

@@ -18,12 +18,14 @@ internal static class PropertyKeys
     public const string Forces = "forces";
     public const string AtomicMultipoles = "atomic_multipoles";
     public const string ElectrostaticPotentials = "electrostatic_potentials";
+    /// Per-atom formal charges q⁰ (e): an input of LocalSplitCharges with formal_charges_from_data, never a target.
+    public const string Charges = "charges";
 
     /// Canonical names read from info (per-frame values).
     public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Stress, Virials, Head];
 
     /// Canonical names read from arrays (per-atom columns).
-    public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials];
+    public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials, Charges];
 
     /// The file key meaning "not in the data" (the Python pipeline's default for energy and forces).
     public const string NoKey = "none";

@@ -28,6 +28,10 @@ internal sealed record LocalSourceHyperparameters
     /// --atomic_formal_charges {Z: q} of FixedChargeBaselinedMACE and LocalSplitCharges (elements not listed: 0).
     public IReadOnlyDictionary<int, double> FormalCharges { get; init; } = new Dictionary<int, double>();
 
+    /// --formal_charges_from_data of LocalSplitCharges: the formal charges are an input per atom (<see cref="SystemInputs.FormalCharges"/>,
+    /// the arrays key mapped to charges) instead of <see cref="FormalCharges"/> per element.
+    public bool FormalChargesFromData { get; init; }
+
     /// --train_hardness of MACEQEq: the hardness is the default plus a readout of every layer (else the default alone).
     public bool TrainHardness { get; init; }
 
@@ -49,6 +53,8 @@ internal sealed record LocalSourceHyperparameters
         if (AtomDensityScaling.IsAverage)
             throw new ArgumentException("atom_density_scaling 'average' must be resolved from the training set before the model is built.");
         if (FormalCharges.Values.Any(q => !double.IsFinite(q))) throw new ArgumentException("atomic_formal_charges must be finite.");
+        if (FormalChargesFromData && Class != ModelClass.LocalSplitCharges)
+            throw new ArgumentException($"formal_charges_from_data applies to LocalSplitCharges only, not {Class}.");
         if (!double.IsFinite(DefaultHardness)) throw new ArgumentException("default_hardness must be finite.");
     }
 }

@@ -13,7 +13,8 @@ namespace MaceScf.LocalSources;
 /// and E = E0 + Σ_t Σ_i readout_t(h_i^t) + E_Coul[p] + E_ext·P. LocalCharges: p_i = Σ_t s_Z Linear_t(h_i^t) (one linear
 /// source block per layer, charges and dipoles; the total charge is whatever the blocks give, trained with the
 /// total_charge losses; the frame's total charge is not an input). FixedChargeBaselinedMACE: p_i = (q⁰_Z, 0, …), fixed per
-/// species, so the total charge is Σ q⁰ of the composition. LocalSplitCharges: q_i = q⁰_Z + the net transfer of the
+/// species, so the total charge is Σ q⁰ of the composition. LocalSplitCharges: q_i = q⁰_i (per species, or per atom from the
+/// inputs with formal_charges_from_data) + the net transfer of the
 /// <see cref="ChargeTransferBlock"/>s (Σ q = Σ q⁰ exactly), P = Σ_i (d_i + q⁰_i r_i) + Σ_e τ_e r_e, well defined in a periodic
 /// cell. MACEQEq: the charges equilibrate electronegativities χ_i = Σ_t readout_t(h_i^t) + E_ext·r_i and hardnesses J_i
 /// at the frame's total charge (<see cref="ChargeEquilibration"/>), and E gains Σ_i (χ_i q_i + ½ J_i q_i²) without the field.
@@ -51,8 +52,9 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
                 }
                 break;
             default:
-                register_buffer("formal_charges", tensor(mace.AtomicNumbers.Select(z => hyperparameters.FormalCharges.GetValueOrDefault(z)).ToArray(),
-                    dtype: dtype));
+                if (!hyperparameters.FormalChargesFromData)
+                    register_buffer("formal_charges", tensor(mace.AtomicNumbers.Select(z => hyperparameters.FormalCharges.GetValueOrDefault(z)).ToArray(),
+                        dtype: dtype));
                 if (hyperparameters.Class != ModelClass.LocalSplitCharges) break;
                 foreach (var irreps in _backbone.LayerIrreps)
                     _transfers.Add(new ChargeTransferBlock(irreps, mace.EdgeAttrsIrreps(), _backbone.Radial.OutDim, hyperparameters.ChargesIrreps, dtype));
@@ -127,12 +129,12 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
             }
             case ModelClass.FixedChargeBaselinedMACE:
             {
-                var density = nn.functional.pad(FormalCharges(graph.Species).unsqueeze(1), [0, k - 1]);
+                var density = nn.functional.pad(FormalCharges(inputs).unsqueeze(1), [0, k - 1]);
                 return new(density, plan.TotalDipole(density), noSiteEnergy);
             }
             case ModelClass.LocalSplitCharges:
             {
-                var formal = FormalCharges(graph.Species);
+                var formal = FormalCharges(inputs);
                 var (sender, receiver) = (graph.EdgeIndex[0], graph.EdgeIndex[1]);
                 Tensor? density = null, transfers = null;
                 for (int t = 0; t < _transfers.Count; t++)
@@ -166,8 +168,15 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         }
     }
 
-    /// [N] q⁰ of every atom's species.
-    private Tensor FormalCharges(Tensor species) => get_buffer("formal_charges")!.index_select(0, species);
+    /// [N] q⁰ of every atom: per element, or the inputs' per-atom formal charges (formal_charges_from_data).
+    private Tensor FormalCharges(SystemInputs inputs)
+    {
+        if (!Hyperparameters.FormalChargesFromData) return get_buffer("formal_charges")!.index_select(0, inputs.Graph.Species);
+        var q = inputs.FormalCharges ?? throw new ArgumentException(
+            "this LocalSplitCharges model takes per-atom formal charges (formal_charges_from_data), and the inputs have none");
+        return q.shape.SequenceEqual([inputs.NumAtoms]) ? q.to_type(Dtype)
+            : throw new ArgumentException($"formal charges of shape [{string.Join(", ", q.shape)}] for {inputs.NumAtoms} atoms");
+    }
 
     /// Energy with its terms (e0, local, coulomb, external_field, and MACEQEq's equilibration), forces and stress by the strain
     /// derivative, the density, its total charge and dipole (LocalSplitCharges: the polarisation). The SCF settings of the request

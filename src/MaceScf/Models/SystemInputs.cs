@@ -17,6 +17,10 @@ namespace MaceScf.Models;
 internal sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? ExternalField = null, Tensor? TotalCharge = null,
     Tensor? FermiLevel = null, ScfStart? Start = null)
 {
+    /// [N] per-atom formal charges q⁰ (e) of a model that takes them as an input (LocalSplitCharges with formal_charges_from_data);
+    /// null for none.
+    public Tensor? FormalCharges { get; init; }
+
     public int NumGraphs => Graph.NumGraphs;
 
     public long NumAtoms => Graph.Positions.shape[0];

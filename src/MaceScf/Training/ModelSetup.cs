@@ -226,7 +226,13 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var electrostatics = config.Electrostatics;
         var scaling = AtomDensityScalingOf(config, sets, log);
         var charges = config.Get(TrainingOptions.AtomicFormalCharges).Values;
-        if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges)
+        bool fromData = config.Get(TrainingOptions.FormalChargesFromData);
+        if (fromData)
+        {
+            FormalChargeData.Require(sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)), config.Heads);
+            log.Add($"formal charges: per atom from the arrays key '{config.Heads.ArraysKeys[PropertyKeys.Charges]}'");
+        }
+        else if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges)
         {
             var missing = mace.AtomicNumbers.Where(z => !charges.ContainsKey(z)).ToArray();
             if (missing.Length > 0)
@@ -236,6 +242,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var hp = new LocalSourceHyperparameters
         {
             Class = modelClass, Mace = mace, Electrostatics = electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
+            FormalChargesFromData = fromData,
             TrainHardness = config.Get(TrainingOptions.TrainHardness), DefaultHardness = config.Get(TrainingOptions.DefaultHardness),
         };
         if (modelClass == ModelClass.MACEQEq)

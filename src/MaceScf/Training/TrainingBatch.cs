@@ -86,6 +86,9 @@ internal sealed class TrainingBatch : IDisposable
             FermiLevel = fermi,
             // Structures without reference multipoles start from zeros; their losses have weight 0.
             Start = new ScfStart(multipoles),
+            // An input of the models that read them (checked present in every frame before training: FormalChargeData).
+            FormalCharges = frames.All(f => f.FormalCharges.IsPresent)
+                ? tensor(frames.SelectMany(f => f.FormalCharges.Value).ToArray(), dtype: dtype) : null,
         };
         Tensor Tensors3x3(Func<LabelledConfiguration, Label<double[,]>> label) =>
             tensor(frames.SelectMany(f => label(f).IsPresent ? label(f).Value.Cast<double>() : new double[9]).ToArray(), dtype: dtype)

@@ -1,3 +1,4 @@
+using MaceScf.Data;
 using MaceScf.Models;
 using static MaceScf.Training.TrainingOptions;
 
@@ -30,15 +31,15 @@ internal static class ModelClassRules
     /// (losses, parameter groups, options that do not apply) of a class provided by macescf train, or null.
     static (string[] Losses, string[] Groups, Option[] Refused)? Rules(ModelClass c) => c switch
     {
-        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, .. Equilibration]),
+        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, FormalChargesFromData, .. Equilibration]),
         ModelClass.MACE or ModelClass.ScaleShiftMACE => (EnergyLosses, MaceGroups,
             [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay]),
         ModelClass.LocalCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"],
-            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FoundationModel, .. Equilibration]),
+            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FormalChargesFromData, FoundationModel, .. Equilibration]),
         ModelClass.LocalSplitCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"], [.. Scf, Scaling, FoundationModel, .. Equilibration]),
-        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FoundationModel, .. Equilibration]),
+        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FormalChargesFromData, FoundationModel, .. Equilibration]),
         ModelClass.MACEQEq => (LocalSourceLosses, [.. MaceGroups, "enegs_readouts", "hardness_readouts"],
-            [.. Scf, Scaling, AtomicFormalCharges, LocalChargesWeightDecay, FoundationModel]),
+            [.. Scf, Scaling, AtomicFormalCharges, FormalChargesFromData, LocalChargesWeightDecay, FoundationModel]),
         _ => null,
     };
 
@@ -68,8 +69,20 @@ internal static class ModelClassRules
         foreach (var option in refused)
             if (config.SourceOf(option) != ValueSource.Default && config.ValueOf(option).Text != option.DefaultText)
                 throw config.ValueOf(option).Origin.Error(option.Name, $"does not apply to {name}; remove it");
-        if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges && config.Get(AtomicFormalCharges).Mode != SettingMode.Explicit)
+        bool fromData = config.Get(FormalChargesFromData), perElement = config.Get(AtomicFormalCharges).Mode == SettingMode.Explicit;
+        if (fromData && perElement)
             throw config.ValueOf(AtomicFormalCharges).Origin.Error(AtomicFormalCharges.Name,
-                $"{name} needs the charge of each element, e.g. {{11: 1.0, 17: -1.0}}");
+                $"{name} takes the formal charges per element (atomic_formal_charges) or per atom (formal_charges_from_data), not both; remove one");
+        if (modelClass is ModelClass.FixedChargeBaselinedMACE or ModelClass.LocalSplitCharges && !perElement && !fromData)
+            throw config.ValueOf(AtomicFormalCharges).Origin.Error(AtomicFormalCharges.Name,
+                $"{name} needs the charge of each element, e.g. {{11: 1.0, 17: -1.0}}"
+                + (modelClass == ModelClass.LocalSplitCharges ? ", or formal_charges_from_data with the charge of each atom in the data" : ""));
+        if (config.Get(TrainingOptions.Heads) is not { } heads) return;
+        if (heads.ArraysKeys.GetValueOrDefault(PropertyKeys.Charges) is { } charges && charges != PropertyKeys.NoKey && !fromData)
+            throw config.ValueOf(TrainingOptions.Heads).Origin.Error($"heads.{heads.HeadName}.arrays_keys.charges",
+                $"per-atom formal charges are read only by --model LocalSplitCharges with formal_charges_from_data; remove the mapping");
+        if (fromData && heads.ArraysKeys.GetValueOrDefault(PropertyKeys.Charges) is null or PropertyKeys.NoKey)
+            throw config.ValueOf(FormalChargesFromData).Origin.Error(FormalChargesFromData.Name,
+                $"reads the formal charge of every atom from the arrays key mapped to charges: add charges: <key> to heads.{heads.HeadName}.arrays_keys");
     }
 }
