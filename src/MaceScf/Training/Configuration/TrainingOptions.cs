@@ -177,7 +177,7 @@ internal static class TrainingOptions
     public static readonly Option<PerElementSetting> AtomicFormalCharges = Add("atomic_formal_charges", OptionSection.Electrostatics,
         new PerElementKind(allowJsonFile: false, positive: false), PerElementSetting.None,
         "FixedChargeBaselinedMACE and LocalSplitCharges: the (formal) charge of each element, {Z: q}, e.g. {11: 1.0, 17: -1.0}.");
-    public static readonly Option<bool> FormalChargesFromData = Add("formal_charges_from_data", OptionSection.Electrostatics, Bool, false,
+    public static readonly Option<bool> FormalChargesFromData = Add("formal_charges_from_data", OptionSection.Electrostatics, Bool, QEqDefaults.FormalChargesFromData,
         "LocalSplitCharges: the formal charge of every atom from the data (the arrays key mapped to charges in heads), instead of atomic_formal_charges.");
     public static readonly Option<bool> TrainHardness = Add("train_hardness", OptionSection.Electrostatics, Bool, QEqDefaults.TrainHardness,
         "MACEQEq: the hardness is default_hardness plus a readout of the local features (else default_hardness for every atom).");
