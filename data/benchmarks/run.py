@@ -28,11 +28,16 @@ from ase.io import read
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SYSTEMS = {"ag3": "Ag3+ / Ag3-", "c10h2": "C10H2 / C10H3+", "nacl": "Na8Cl8 / Na9Cl8+"}
-# Model classes: the config file and the SCF used at inference (constant_charge, mixing_parameter). Mixing 0.6 for every
-# class: with 0.3 even a density that ignores the potential needs about 30 updates to 1e-6 (docs/accuracy.md).
+# Model classes: the config file and the SCF used at inference (constant_charge, mixing_parameter; None: a class without an
+# SCF, evaluated once). Mixing 0.6 for every class with an SCF: with 0.3 even a density that ignores the potential needs
+# about 30 updates to 1e-6 (docs/accuracy.md).
 CLASSES = {
     "converged": ("fixed point, recommended recipe (direct, then linearize_solve at the converged fixed point)", True, 0.6),
     "local": ("local baseline (field features off)", False, 0.6),
+    "mace": ("MACE (no charges)", None, None),
+    "local_charges": ("LocalCharges (charges predicted once)", None, None),
+    "split_charges": ("LocalSplitCharges (formal charges + local transfers)", None, None),
+    "qeq": ("MACEQEq (charge equilibration)", None, None),
 }
 # Ko et al., Nat. Commun. 12, 398 (2021), 4G-HDNNP test RMSEs on their DFT data: E meV/atom, F meV/A, q me.
 HDNNP = {"ag3": (1.32, 31.7, 10.0), "c10h2": (1.19, 78.0, 6.6)}
@@ -48,9 +53,12 @@ def describe(cls):
 
 
 def config_file(configs, cls, system):
-    """configs/<class>.<system>.yaml when the system has its own, else configs/<class>.yaml."""
-    own = os.path.join(configs, f"{cls}.{system}.yaml")
-    return own if os.path.exists(own) else os.path.join(configs, f"{cls}.yaml")
+    """configs/<class>.<system>.yaml when the system has its own, else configs/<class>.yaml; None when neither exists (the
+    class does not apply to the system, e.g. LocalSplitCharges on Ag3+/Ag3-)."""
+    for path in [os.path.join(configs, f"{cls}.{system}.yaml"), os.path.join(configs, f"{cls}.yaml")]:
+        if os.path.exists(path):
+            return path
+    return None
 
 
 def train(system, cls, macescf, runs, configs, threads):
@@ -83,14 +91,15 @@ def commit():
 
 def evaluate(system, cls, macescf, runs):
     """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped;
-    Anderson mixing (depth 4), as the converged stage of training."""
+    Anderson mixing (depth 4), as the converged stage of training. A class without an SCF is evaluated once."""
     _, constant_charge, mixing = describe(cls)
     work = os.path.join(runs, system, cls)
+    scf = [] if constant_charge is None else [
+        "--num_scf_steps", "1000", "--scf_tolerance", "1e-6", "--constant_charge", "true" if constant_charge else "false",
+        "--mixing_parameter", str(mixing), "--scf_mixer", "anderson"]
     with open(os.path.join(work, "eval.out"), "w") as out:
         subprocess.run(macescf + ["eval", os.path.join(work, f"{cls}_run-1.model"), os.path.join(HERE, system, "test.xyz"),
-                                  "-o", os.path.join(work, "test_predictions.xyz"), "--num_scf_steps", "1000", "--scf_tolerance", "1e-6",
-                                  "--constant_charge", "true" if constant_charge else "false", "--mixing_parameter", str(mixing),
-                                  "--scf_mixer", "anderson"],
+                                  "-o", os.path.join(work, "test_predictions.xyz")] + scf,
                        stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -110,21 +119,28 @@ def rmse(values):
     return float(np.sqrt(np.mean(values ** 2))) if values.size else float("nan")
 
 
+def converged_frames(frames):
+    """The frames whose SCF converged (every frame of a class without an SCF)."""
+    return [a for a in frames if a.info.get(PREFIX + "scf_status", "converged") == "converged"]
+
+
 def score(frames):
-    """RMSEs in meV/atom, meV/A, me, me*A over the converged frames; SCF counts over all frames."""
-    converged = [a for a in frames if a.info[PREFIX + "scf_status"] == "converged"]
-    steps = [int(a.info[PREFIX + "scf_steps"]) for a in frames]
+    """RMSEs in meV/atom, meV/A, me, me*A over the converged frames; SCF counts over all frames (NaN: no SCF, or no
+    charges for a class that predicts none)."""
+    converged = converged_frames(frames)
+    steps = [int(a.info[PREFIX + "scf_steps"]) for a in frames if PREFIX + "scf_steps" in a.info]
+    charged = [a for a in converged if PREFIX + "density_coefficients" in a.arrays]
     e = [(a.info[PREFIX + "energy"] - a.info["energy"]) / len(a) for a in converged]
     f = [a.arrays[PREFIX + "forces"] - a.arrays["forces"] for a in converged]
-    q = [a.arrays[PREFIX + "density_coefficients"][:, 0] - a.arrays["atomic_multipoles"][:, 0] for a in converged]
-    d = [a.arrays[PREFIX + "density_coefficients"][:, 1:4] - a.arrays["atomic_multipoles"][:, 1:4] for a in converged]
-    p = [np.asarray(a.info[PREFIX + "dipole"]) - np.asarray(a.info["dipole"]) for a in converged]
+    q = [a.arrays[PREFIX + "density_coefficients"][:, 0] - a.arrays["atomic_multipoles"][:, 0] for a in charged]
+    d = [a.arrays[PREFIX + "density_coefficients"][:, 1:4] - a.arrays["atomic_multipoles"][:, 1:4] for a in charged]
+    p = [np.asarray(a.info[PREFIX + "dipole"]) - np.asarray(a.info["dipole"]) for a in charged]
     cat = lambda xs: np.concatenate([np.ravel(x) for x in xs]) if xs else np.array([])
     return {
         "frames": len(frames), "converged": len(converged),
         "energy_mev_per_atom": 1000 * rmse(e), "forces_mev_per_a": 1000 * rmse(cat(f)), "charges_me": 1000 * rmse(cat(q)),
         "atomic_dipoles_me_a": 1000 * rmse(cat(d)), "dipole_me_a": 1000 * rmse(cat(p)),
-        "scf_mean": float(np.mean(steps)), "scf_max": int(np.max(steps)),
+        "scf_mean": float(np.mean(steps)) if steps else float("nan"), "scf_max": int(np.max(steps)) if steps else None,
     }
 
 
@@ -137,13 +153,15 @@ def parity(system, runs, classes, out_png):
         path = os.path.join(runs, system, cls, "test_predictions.xyz")
         if not os.path.exists(path):
             continue
-        frames = [a for a in read(path, ":") if a.info[PREFIX + "scf_status"] == "converged"]
+        frames = converged_frames(read(path, ":"))
         label = cls
         axes[0].scatter([a.info["energy"] / len(a) for a in frames], [a.info[PREFIX + "energy"] / len(a) for a in frames], s=6, label=label)
         axes[1].scatter(np.concatenate([a.arrays["forces"].ravel() for a in frames]),
                         np.concatenate([a.arrays[PREFIX + "forces"].ravel() for a in frames]), s=3, label=label)
-        axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a in frames]),
-                        np.concatenate([a.arrays[PREFIX + "density_coefficients"][:, 0] for a in frames]), s=4, label=label)
+        charged = [a for a in frames if PREFIX + "density_coefficients" in a.arrays]
+        if charged:
+            axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a in charged]),
+                            np.concatenate([a.arrays[PREFIX + "density_coefficients"][:, 0] for a in charged]), s=4, label=label)
     for ax, title in zip(axes, ["energy (eV/atom)", "forces (eV/Å)", "charges (e)"]):
         lo, hi = ax.get_xlim()
         ax.plot([lo, hi], [lo, hi], "k-", lw=0.5)
@@ -202,8 +220,9 @@ def tables(results):
                        + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else ""))
             for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
                 r = entry[part]
+                scf = f"{r['scf_mean']:.1f} / {r['scf_max']}" if r["scf_max"] is not None else "no SCF"
                 lines.append(f"| {describe(cls)[0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
-                             f"{r['charges_me']:.1f} | {r['atomic_dipoles_me_a']:.1f} | {r['dipole_me_a']:.1f} | {r['scf_mean']:.1f} / {r['scf_max']} | "
+                             f"{number(r['charges_me'])} | {number(r['atomic_dipoles_me_a'])} | {number(r['dipole_me_a'])} | {scf} | "
                              f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
         if system in HDNNP:
             e, f, q = HDNNP[system]
@@ -211,6 +230,11 @@ def tables(results):
         lines += ["", f"![parity plots {system}](accuracy/{system}_parity.png)", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def number(value):
+    """One decimal, or – for a quantity the class does not predict."""
+    return f"{value:.1f}" if np.isfinite(value) else "–"
 
 
 def write_markdown(results, path):
@@ -240,6 +264,9 @@ def main():
     if not args.report_only:
         for system in args.system or list(SYSTEMS):
             for cls in args.classes or list(CLASSES):
+                if config_file(args.configs, cls, system) is None:
+                    print(f"{system} {cls}: no config (the class does not apply), skipped", flush=True)
+                    continue
                 print(f"{system} {cls} ...", flush=True)
                 if not args.eval_only:
                     train(system, cls, macescf, args.runs, args.configs, args.threads)

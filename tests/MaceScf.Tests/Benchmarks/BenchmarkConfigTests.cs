@@ -38,4 +38,25 @@ public sealed class BenchmarkConfigTests
         Assert.Equal("converged", converged.Run.Name);
         Assert.Equal("local", local.Run.Name);
     }
+
+    /// The classes without an SCF (run.py's other rows): each loads for every system it applies to, passing the class rules
+    /// (no SCF options, only losses the class predicts), with the run name run.py looks for.
+    [Theory]
+    [InlineData("mace", "MACE", "ag3")]
+    [InlineData("mace", "MACE", "c10h2")]
+    [InlineData("mace", "MACE", "nacl")]
+    [InlineData("local_charges", "LocalCharges", "ag3")]
+    [InlineData("local_charges", "LocalCharges", "c10h2")]
+    [InlineData("local_charges", "LocalCharges", "nacl")]
+    [InlineData("split_charges", "LocalSplitCharges", "c10h2")]
+    [InlineData("split_charges", "LocalSplitCharges", "nacl")]
+    [InlineData("qeq", "MACEQEq", "ag3")]
+    [InlineData("qeq", "MACEQEq", "c10h2")]
+    [InlineData("qeq", "MACEQEq", "nacl")]
+    public void Class_without_an_scf_loads_for_its_systems(string cls, string model, string system)
+    {
+        var config = Load(cls, system);
+        Assert.Equal(model, config.Get(TrainingOptions.Model));
+        Assert.Equal(cls, config.Run.Name);
+    }
 }
