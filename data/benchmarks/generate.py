@@ -42,60 +42,28 @@ SYSTEMS = {
     "c10h2": (16, 80, 15, 30),  # version 1 (rattled, seed 13) is described in docs/accuracy.md
     "nacl": (14, 60, 10, 20),
 }
-# Systems whose training geometries come from their own sampler and seed: name: (sampler, seed, geometries). Their
-# valid and test geometries are still drawn from SYSTEMS' seed after its first `first_held_out` candidates (the training
-# geometries of the first version of the data), so the held-out frames stay those of the first version.
-TRAINING_SAMPLERS = {
-    # Ag3 version 2: the side lengths drawn uniformly. The first version's training triangles (random sides a, b and
-    # angle, docs/accuracy.md) rarely drew near-equilateral triangles with long sides, where the test set has its worst
-    # Ag3- frames.
-    "ag3": {"sampler": "ag3_uniform_sides", "seed": 15, "geometries": 160, "first_held_out": 123},
-}
 
 
 def ag3_geometries(rng, count, xtb=None):
-    """Triangles with sides 2.45-3.4 A (every angle above 35 degrees), centred at the origin: two sides and the angle
-    between them drawn uniformly, the third side kept if in range (the valid and test sets)."""
+    """Triangles with sides 2.45-3.4 A (every angle above 35 degrees), centred at the origin."""
     out = []
     while len(out) < count:
         a, b = rng.uniform(2.45, 3.4, 2)
         angle = rng.uniform(np.radians(35), np.radians(180))
         p = np.array([[0, 0, 0], [a, 0, 0], [b * np.cos(angle), b * np.sin(angle), 0]])
         c = np.linalg.norm(p[1] - p[2])
-        if 2.45 <= c <= 3.4 and min_angle([a, b, c]) >= np.radians(35):
-            out.append(oriented(rng, p))
-    return ag3_pairs(out)
-
-
-def ag3_uniform_sides(rng, count, xtb=None):
-    """Triangles whose three side lengths are drawn uniformly in 2.45-3.4 A (every such triangle has its angles within
-    42-88 degrees), centred at the origin: every region of the side-length space the test set covers is sampled with the
-    same density, near-equilateral triangles with long sides included (the training set)."""
-    out = []
-    while len(out) < count:
-        a, b, c = rng.uniform(2.45, 3.4, 3)
-        x = (a * a + b * b - c * c) / (2 * a)
-        p = np.array([[0, 0, 0], [a, 0, 0], [x, np.sqrt(b * b - x * x), 0]])  # |p2| = b, |p2 - p1| = c
-        if min_angle([a, b, c]) >= np.radians(35):
-            out.append(oriented(rng, p))
-    return ag3_pairs(out)
-
-
-def min_angle(sides):
-    """The smallest angle of the triangle with these side lengths (radians)."""
-    cosines = [(sides[i] ** 2 + sides[j] ** 2 - sides[k] ** 2) / (2 * sides[i] * sides[j])
-               for i, j, k in [(0, 1, 2), (1, 2, 0), (2, 0, 1)]]
-    return np.arccos(max(cosines))
-
-
-def oriented(rng, p):
-    """The points centred at the origin, in a random orientation."""
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    return (p - p.mean(0)) @ q.T
-
-
-def ag3_pairs(geometries):
-    return [(("Ag3+", Atoms("Ag3", positions=p), 1), ("Ag3-", Atoms("Ag3", positions=p), -1)) for p in geometries]
+        if not 2.45 <= c <= 3.4:
+            continue
+        sides = [a, b, c]
+        cosines = [(sides[i] ** 2 + sides[j] ** 2 - sides[k] ** 2) / (2 * sides[i] * sides[j])
+                   for i, j, k in [(0, 1, 2), (1, 2, 0), (2, 0, 1)]]
+        if max(cosines) > np.cos(np.radians(35)):
+            continue
+        p = p - p.mean(0)
+        # A random orientation.
+        q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        out.append(p @ q.T)
+    return [(("Ag3+", Atoms("Ag3", positions=p), 1), ("Ag3-", Atoms("Ag3", positions=p), -1)) for p in out]
 
 
 def c10h2_geometries(rng, count, xtb="xtb"):
@@ -217,7 +185,7 @@ def nacl_geometries(rng, count, xtb=None):
 
 
 # Samplers: (rng, count, xtb program) -> pairs of (config_type, Atoms, charge); only the thermal one runs xtb itself.
-GEOMETRIES = {"ag3": ag3_geometries, "c10h2": c10h2_geometries, "nacl": nacl_geometries, "ag3_uniform_sides": ag3_uniform_sides}
+GEOMETRIES = {"ag3": ag3_geometries, "c10h2": c10h2_geometries, "nacl": nacl_geometries}
 
 
 def run_xtb(atoms, charge, xtb):
@@ -264,64 +232,40 @@ class ScfFailure(RuntimeError):
 
 def label(system, seed, counts, xtb, out_dir):
     """Draws geometries from the seeded generator in order; a geometry whose xtb SCC fails at either charge is left out
-    (its index is skipped, so benchmark_geometry shows the gaps) and the next one is taken. With a TRAINING_SAMPLERS
-    entry the training geometries come from that sampler and seed (benchmark_seed tells them apart), and the held-out
-    ones from `seed` after its first `first_held_out` candidates."""
+    (its index is skipped, so benchmark_geometry shows the gaps) and the next one is taken."""
     rng = np.random.default_rng(seed)
     candidates = iter(GEOMETRIES[system](rng, 3 * sum(counts), xtb))
     os.makedirs(out_dir, exist_ok=True)
-    state = {"index": -1, "skipped": []}
-    own = TRAINING_SAMPLERS.get(system)
-    if own:
-        own_rng = np.random.default_rng(own["seed"])
-        own_state = {"index": -1, "skipped": []}
-        frames = labelled_frames(system, own["seed"], iter(GEOMETRIES[own["sampler"]](own_rng, 3 * own["geometries"], xtb)),
-                                 own["geometries"], own_state, xtb)
-        write_split(out_dir, "train", frames)
-        print(f"{system} training geometries (seed {own['seed']}): {own_state['skipped']} left out (xtb SCC not converged)", flush=True)
-        for _ in range(own["first_held_out"]):
-            next(candidates)
-        state["index"] = own["first_held_out"] - 1
+    index = -1
+    skipped = []
     for split, count in zip(["train", "valid", "test"], counts):
-        if own and split == "train":
-            continue
-        write_split(out_dir, split, labelled_frames(system, seed, candidates, count, state, xtb))
-    print(f"{system}: geometries {state['skipped']} left out (xtb SCC not converged)", flush=True)
-
-
-def labelled_frames(system, seed, candidates, count, state, xtb):
-    """The next `count` geometries of `candidates` whose xtb SCC converges at both charges, as labelled frames."""
-    frames = []
-    while len(frames) < 2 * count:
-        state["index"] += 1
-        index = state["index"]
-        pair = next(candidates)
-        try:
-            labelled = [(config_type, atoms, charge, run_xtb(atoms, charge, xtb)) for config_type, atoms, charge in pair]
-        except ScfFailure:
-            state["skipped"].append(index)
-            continue
-        for config_type, atoms, charge, labels in labelled:
-            if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
-                raise RuntimeError(f"{system} geometry {index}: xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
-            a = atoms.copy()
-            a.arrays["forces"] = np.array(labels["forces"])
-            a.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
-            a.info.update({
-                "config_type": config_type, "energy": labels["energy"], "total_charge": float(charge),
-                "dipole": np.array(labels["dipole"]), "config_dipole_weight": np.ones(3),
-                "benchmark_system": system, "benchmark_seed": seed, "benchmark_geometry": index,
-                "label_method": "GFN2-xTB", "label_program": f"xtb {labels['xtb_version']}",
-            })
-            frames.append(a)
-    return frames
-
-
-def write_split(out_dir, split, frames):
-    path = os.path.join(out_dir, f"{split}.xyz")
-    write(path + ".tmp", frames, format="extxyz")
-    os.replace(path + ".tmp", path)
-    print(f"{path}: {len(frames)} frames", flush=True)
+        frames = []
+        while len(frames) < 2 * count:
+            index += 1
+            pair = next(candidates)
+            try:
+                labelled = [(config_type, atoms, charge, run_xtb(atoms, charge, xtb)) for config_type, atoms, charge in pair]
+            except ScfFailure:
+                skipped.append(index)
+                continue
+            for config_type, atoms, charge, labels in labelled:
+                if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
+                    raise RuntimeError(f"{system} geometry {index}: xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
+                a = atoms.copy()
+                a.arrays["forces"] = np.array(labels["forces"])
+                a.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
+                a.info.update({
+                    "config_type": config_type, "energy": labels["energy"], "total_charge": float(charge),
+                    "dipole": np.array(labels["dipole"]), "config_dipole_weight": np.ones(3),
+                    "benchmark_system": system, "benchmark_seed": seed, "benchmark_geometry": index,
+                    "label_method": "GFN2-xTB", "label_program": f"xtb {labels['xtb_version']}",
+                })
+                frames.append(a)
+        path = os.path.join(out_dir, f"{split}.xyz")
+        write(path + ".tmp", frames, format="extxyz")
+        os.replace(path + ".tmp", path)
+        print(f"{path}: {len(frames)} frames", flush=True)
+    print(f"{system}: geometries {skipped} left out (xtb SCC not converged)", flush=True)
 
 
 def main():
