@@ -215,8 +215,9 @@ def tables(results):
                   "| model | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min) |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for cls, entry in classes.items():
-            load, cpu = entry["load_before"], entry.get("cpu_seconds", float("nan"))
-            minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {load:.0f})" if np.isfinite(load) else "")
+            load, cpu = (entry["load_before"], entry.get("load_after", float("nan"))), entry.get("cpu_seconds", float("nan"))
+            loads = "–".join(f"{x:.0f}" for x in load if np.isfinite(x))
+            minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {loads})" if loads else "")
                        + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else ""))
             for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
                 r = entry[part]
