@@ -80,16 +80,22 @@ internal sealed class EvalCommand : ICommand
         OutputLocation.RequireWritable(output);
 
         var kind = ModelFileKinds.Detect(args.Positional[0]);
-        if (kind != ModelFileKind.FixedPoint && response != 0)
-            throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds)");
+        if (kind is not (ModelFileKind.FixedPoint or ModelFileKind.LocalSource) && response != 0)
+            throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds) or a local-source "
+                + "model that predicts them");
         switch (kind)
         {
             case ModelFileKind.LocalSource:
             {
                 using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
                 console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
+                if (response.HasFlag(CalculatorProperties.BornCharges))
+                    throw new UsageException($"--born-charges: not provided for a {local.Class} model; use a fixed-point model");
+                if (response.HasFlag(CalculatorProperties.Polarizability) && !local.Hyperparameters.ComputePolarizability)
+                    throw new UsageException($"--polarizability: this {local.Class} model has no polarizability readout (train a LocalSplitCharges "
+                        + "model with compute_polarizability true)");
                 return RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Electrostatics.DensityMaxL, args.Positional[1], output,
-                    mapping, batchSize, forces, stress, console);
+                    mapping, batchSize, forces, stress, console, response);
             }
             case ModelFileKind.Mace or ModelFileKind.PythonMace:
             {
@@ -134,12 +140,12 @@ internal sealed class EvalCommand : ICommand
     /// A model without an SCF (plain MACE: a macescf MACE model file or a Python `.model` file; a local-source model): energy,
     /// forces and stress, and per-atom energies (MACE) or the multipoles (local-source models).
     private static int RunOneShot(OneShotCalculator calculator, int multipoleMaxL, string data, string output, KeyMapping mapping, int batchSize,
-        bool forces, bool stress, IAnsiConsole console)
+        bool forces, bool stress, IAnsiConsole console, CalculatorProperties response = 0)
     {
         var frames = new LabelExtractor(mapping, multipoleMaxL).ExtractAll(ExtXyzReader.Read(data)).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{data}' has no frames");
         if (calculator.NeedsFormalCharges) FormalChargeData.Require(frames, mapping);
-        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0);
+        var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0) | response;
         var predictions = FramePrediction.Evaluate(calculator, frames, properties, batchSize).ToList();
         ExtXyzWriter.Write(output, predictions.Select(ToOneShotFrame));
         console.WriteLine($"{(calculator is MaceCalculator ? "MACE" : "model")}: {predictions.Count} frame(s) → {output}");
@@ -157,6 +163,8 @@ internal sealed class EvalCommand : ICommand
         if (p.Hardness is not null) frame.Arrays[Prefix + "hardness"] = p.Hardness;
         if (p.Forces is not null) frame.Arrays[Prefix + "forces"] = p.Forces;
         if (p.Stress is not null) frame.Info[Prefix + "stress"] = p.Stress;
+        if (p.BornCharges is not null) frame.Arrays[Prefix + "born_charges"] = p.BornCharges;
+        if (p.Polarizability is not null) frame.Info[Prefix + "polarizability"] = Flat(p.Polarizability);
         if (p.Density is { } density)
         {
             foreach (var (name, value) in p.Terms) frame.Info[$"{Prefix}energy_{name}"] = value;

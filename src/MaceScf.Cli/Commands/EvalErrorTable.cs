@@ -49,6 +49,8 @@ internal static class EvalErrorTable
             .SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
         yield return Collect("total charge", "e", predictions.Where(p => p.Frame.TotalCharge.IsPresent && p.Results.TotalCharge is not null)
             .Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
+        yield return Collect("polarizability per atom", "e·Å²/V", predictions.Where(p => p.Frame.Polarizability.IsPresent && p.Results.Polarizability is not null)
+            .SelectMany(p => Differences(p.Results.Polarizability!, p.Frame.Polarizability.Value).Select(d => d / p.Frame.Configuration.AtomCount)));
         yield return Collect("Fermi level", "V", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null)
             .Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
     }

@@ -14,6 +14,8 @@ public abstract class OneShotCalculator : ModelCalculator
     {
         Forces = properties.HasFlag(CalculatorProperties.Forces),
         Stress = properties.HasFlag(CalculatorProperties.Stress),
+        BornCharges = properties.HasFlag(CalculatorProperties.BornCharges),
+        Polarizability = properties.HasFlag(CalculatorProperties.Polarizability),
     };
 
     /// <inheritdoc/>

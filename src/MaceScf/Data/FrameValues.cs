@@ -25,8 +25,9 @@ internal sealed class FrameValues(Configuration configuration, KeyMapping mappin
         MappedInfo(property) is var (key, value) ? Vector3(key, value) : null;
 
     /// A 3×3 tensor (stress, virials) from 9 values (row-major or a 3×3 array) or 6 Voigt values (xx yy zz yz xz xy), as
-    /// ASE writes them; refused on a frame without a cell (it has no volume, and its strain derivative is not defined).
-    public double[,]? MappedInfoTensor(string property)
+    /// ASE writes them; with <paramref name="needsCell"/> (stress, virials) refused on a frame without a cell (it has no volume,
+    /// and its strain derivative is not defined).
+    public double[,]? MappedInfoTensor(string property, bool needsCell = true)
     {
         if (MappedInfo(property) is not var (key, value)) return null;
         double[] flat = value switch
@@ -37,7 +38,7 @@ internal sealed class FrameValues(Configuration configuration, KeyMapping mappin
             long[,] { Length: 9 } m when m.GetLength(0) == 3 => m.Cast<long>().Select(x => (double)x).ToArray(),
             _ => throw Error(key, $"{property} needs 9 values (3×3) or 6 Voigt values (xx yy zz yz xz xy), found {Describe(value)}"),
         };
-        if (configuration.Cell is null)
+        if (needsCell && configuration.Cell is null)
             throw Error(key, $"{property} is given, but the frame has no Lattice: a stress or virial needs a cell; remove the value or add the Lattice");
         return flat.Length switch
         {

@@ -16,6 +16,7 @@ internal static class LabelCounts
             [PropertyKeys.ExternalField] = 0,
             [PropertyKeys.Dipole] = 0,
             [PropertyKeys.ElectrostaticPotentials] = 0,
+            [PropertyKeys.Polarizability] = 0,
         };
         foreach (var c in configurations)
         {
@@ -27,6 +28,7 @@ internal static class LabelCounts
             Add(counts, PropertyKeys.ExternalField, c.ExternalField.IsPresent);
             Add(counts, PropertyKeys.Dipole, c.Dipole.IsPresent);
             Add(counts, PropertyKeys.ElectrostaticPotentials, c.ElectrostaticPotentials.IsPresent);
+            Add(counts, PropertyKeys.Polarizability, c.Polarizability.IsPresent);
         }
         return counts;
     }

@@ -48,6 +48,7 @@ internal sealed class LabelExtractor
             DipoleComponentWeights = dipole is null ? new double[3] : frame.DipoleWeights(),
             Stress = frame.Weighted(PropertyKeys.Stress, frame.MappedInfoTensor(PropertyKeys.Stress)),
             Virials = frame.Weighted(PropertyKeys.Virials, frame.MappedInfoTensor(PropertyKeys.Virials)),
+            Polarizability = frame.Weighted(PropertyKeys.Polarizability, frame.MappedInfoTensor(PropertyKeys.Polarizability, needsCell: false)),
             ElectrostaticPotentials = frame.Weighted(PropertyKeys.ElectrostaticPotentials,
                 frame.MappedArray(PropertyKeys.ElectrostaticPotentials, 1, allowWider: false) is { } esp ? Column(esp) : null),
             FormalCharges = Unweighted(frame.MappedArray(PropertyKeys.Charges, 1, allowWider: false) is { } q ? Column(q) : null),

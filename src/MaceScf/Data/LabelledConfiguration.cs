@@ -43,6 +43,9 @@ internal sealed class LabelledConfiguration
     /// Virials [3, 3] (eV, −∂E/∂ε); only frames with a cell carry them.
     public Label<double[,]> Virials { get; init; } = Label<double[,]>.Absent;
 
+    /// Polarizability [3, 3] (e·Å²/V, ∂P/∂E at the frame's own ensemble).
+    public Label<double[,]> Polarizability { get; init; } = Label<double[,]>.Absent;
+
     /// Formal charges q⁰ [N] (e) of LocalSplitCharges with formal_charges_from_data. An input, not a target: weight 1 when present.
     public Label<double[]> FormalCharges { get; init; } = Label<double[]>.Absent;
 

@@ -14,6 +14,8 @@ internal static class PropertyKeys
     public const string Stress = "stress";
     /// Virials −∂E/∂ε (eV): 3×3, or 6 or 9 values as the stress.
     public const string Virials = "virials";
+    /// Polarizability α_αβ = ∂P_α/∂E_β (e·Å²/V, E = −external_field): 3×3 or 9 values (row-major), as ASE writes it.
+    public const string Polarizability = "polarizability";
 
     public const string Forces = "forces";
     public const string AtomicMultipoles = "atomic_multipoles";
@@ -22,7 +24,7 @@ internal static class PropertyKeys
     public const string Charges = "charges";
 
     /// Canonical names read from info (per-frame values).
-    public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Stress, Virials, Head];
+    public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Stress, Virials, Polarizability, Head];
 
     /// Canonical names read from arrays (per-atom columns).
     public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials, Charges];

@@ -32,6 +32,9 @@ internal sealed record LocalSourceHyperparameters
     /// the arrays key mapped to charges) instead of <see cref="FormalCharges"/> per element.
     public bool FormalChargesFromData { get; init; }
 
+    /// --compute_polarizability of LocalSplitCharges: a local polarizability readout per layer (<see cref="PolarizabilityReadout"/>).
+    public bool ComputePolarizability { get; init; }
+
     /// --train_hardness of MACEQEq: the hardness is the default plus a readout of every layer (else the default alone).
     public bool TrainHardness { get; init; }
 
@@ -53,6 +56,8 @@ internal sealed record LocalSourceHyperparameters
         if (AtomDensityScaling.IsAverage)
             throw new ArgumentException("atom_density_scaling 'average' must be resolved from the training set before the model is built.");
         if (FormalCharges.Values.Any(q => !double.IsFinite(q))) throw new ArgumentException("atomic_formal_charges must be finite.");
+        if (ComputePolarizability && Class != ModelClass.LocalSplitCharges)
+            throw new ArgumentException($"compute_polarizability applies to LocalSplitCharges only, not {Class}.");
         if (FormalChargesFromData && Class != ModelClass.LocalSplitCharges)
             throw new ArgumentException($"formal_charges_from_data applies to LocalSplitCharges only, not {Class}.");
         if (!double.IsFinite(DefaultHardness)) throw new ArgumentException("default_hardness must be finite.");

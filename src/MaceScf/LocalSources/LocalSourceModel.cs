@@ -25,6 +25,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
     private readonly ModuleList<ChargeTransferBlock> _transfers = new();
     private readonly ModuleList<Readout> _electronegativity = new();
     private readonly ModuleList<Readout> _hardness = new();
+    private readonly ModuleList<PolarizabilityReadout> _polarizability = new();
 
     public LocalSourceModel(LocalSourceHyperparameters hyperparameters, ScalarType dtype = ScalarType.Float64) : base(nameof(LocalSourceModel))
     {
@@ -59,6 +60,14 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
                 foreach (var irreps in _backbone.LayerIrreps)
                     _transfers.Add(new ChargeTransferBlock(irreps, mace.EdgeAttrsIrreps(), _backbone.Radial.OutDim, hyperparameters.ChargesIrreps, dtype));
                 register_module("local_density", _transfers);
+                if (!hyperparameters.ComputePolarizability) break;
+                foreach (var irreps in _backbone.LayerIrreps)
+                {
+                    if (!irreps.Segments.Any(s => s.Ir.L == 1))
+                        throw new ArgumentException($"compute_polarizability needs 1o channels in every layer's features (hidden irreps), not {irreps}");
+                    _polarizability.Add(new PolarizabilityReadout(irreps, dtype));
+                }
+                register_module("polarizability_readouts", _polarizability);
                 break;
         }
     }
@@ -168,6 +177,21 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         }
     }
 
+    /// The response tensors asked for: the polarizability α = Σ_i α_i [G, 3, 3] of the readouts (compute_polarizability).
+    private ResponseTensors Response(MaceOutput output, Tensor polarisation, int structures, Tensor batch, PredictionRequest request)
+    {
+        Tensor? alpha = null;
+        if (request.Polarizability)
+        {
+            if (_polarizability.Count == 0)
+                throw new ArgumentException($"this {Class} model has no polarizability readout (train it with compute_polarizability true)");
+            var perAtom = _polarizability[0].forward(output.NodeFeatures[0]);
+            for (int t = 1; t < _polarizability.Count; t++) perAtom = perAtom + _polarizability[t].forward(output.NodeFeatures[t]);
+            alpha = GraphSum.Of(perAtom.view(-1, 9), batch, structures).view(structures, 3, 3);
+        }
+        return new ResponseTensors(null, alpha, null, new string?[structures]);
+    }
+
     /// [N] q⁰ of every atom: per element, or the inputs' per-atom formal charges (formal_charges_from_data).
     private Tensor FormalCharges(SystemInputs inputs)
     {
@@ -194,13 +218,14 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         var coulomb = plan.Energy(density);
         var field = inputs.ExternalField is { } f ? (polarisation * f.to_type(Dtype).reshape(inputs.NumGraphs, 3)).sum(1) : zeros_like(e0);
         var energy = e0 + output.InteractionEnergy + coulomb + field + site;
+        var response = request.Polarizability || request.BornCharges ? Response(output, polarisation, inputs.NumGraphs, graph.Batch, request) : null;
         var (forces, virials, stress) = strain.Differentiate(energy, request.Training, request.CreateGraph);
         List<(string, Tensor)> terms = [("e0", e0), ("local", output.InteractionEnergy), ("coulomb", coulomb), ("external_field", field)];
         if (Class == ModelClass.MACEQEq) terms.Add(("equilibration", site));
         var prediction = new Prediction(energy, terms)
         {
             Forces = forces, Virials = virials, Stress = stress, Density = density, TotalCharge = plan.TotalCharge(density),
-            Dipole = polarisation, Electronegativity = sources.Electronegativity, Hardness = sources.Hardness,
+            Dipole = polarisation, Electronegativity = sources.Electronegativity, Hardness = sources.Hardness, Response = response,
         };
         foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
         return prediction;

@@ -62,7 +62,9 @@ internal static class FinalEvaluation
         var calculator = model.Calculator(options);
         var properties = CalculatorProperties.Energy | CalculatorProperties.Forces
             | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.Stress.IsPresent || f.Virials.IsPresent)
-                ? CalculatorProperties.Stress : 0);
+                ? CalculatorProperties.Stress : 0)
+            | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.Polarizability.IsPresent)
+                ? model.Responses & CalculatorProperties.Polarizability : 0);
         var named = new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames)));
         foreach (var (name, frames) in named)
         {

@@ -242,7 +242,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
         var hp = new LocalSourceHyperparameters
         {
             Class = modelClass, Mace = mace, Electrostatics = electrostatics, AtomDensityScaling = scaling, FormalCharges = charges,
-            FormalChargesFromData = fromData,
+            FormalChargesFromData = fromData, ComputePolarizability = config.Get(TrainingOptions.ComputePolarizability),
             TrainHardness = config.Get(TrainingOptions.TrainHardness), DefaultHardness = config.Get(TrainingOptions.DefaultHardness),
         };
         if (modelClass == ModelClass.MACEQEq)

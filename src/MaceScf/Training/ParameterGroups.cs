@@ -10,7 +10,7 @@ internal sealed record ParameterGroup(string Name, double WeightDecay, IReadOnly
 /// Splits a model's parameters into the groups of docs/training.md, "Optimiser, lr and EMA", in order: embedding, interactions_decay,
 /// interactions_no_decay, products, readouts, lr_source_maps (local_charges_weight_decay), field_dependent_charges_map
 /// (field_block_weight_decay), local_electron_energy, layer_feature_mixer, and MACEQEq's enegs_readouts and hardness_readouts
-/// (weight_decay). Empty groups are left out.
+/// (weight_decay), and LocalSplitCharges' polarizability_readouts (no weight decay). Empty groups are left out.
 internal static class ParameterGroups
 {
     public static IReadOnlyList<ParameterGroup> Of(nn.Module model, OptimizerOptions o)
@@ -20,7 +20,7 @@ internal static class ParameterGroups
             ["embedding"] = 0, ["interactions_decay"] = o.WeightDecay, ["interactions_no_decay"] = 0, ["products"] = o.WeightDecay,
             ["readouts"] = 0, ["lr_source_maps"] = o.LocalChargesWeightDecay, ["field_dependent_charges_map"] = o.FieldBlockWeightDecay,
             ["local_electron_energy"] = o.WeightDecay, ["layer_feature_mixer"] = o.WeightDecay, ["enegs_readouts"] = o.WeightDecay,
-            ["hardness_readouts"] = o.WeightDecay,
+            ["hardness_readouts"] = o.WeightDecay, ["polarizability_readouts"] = 0,
         };
         var members = decay.Keys.ToDictionary(k => k, _ => new List<Parameter>());
         foreach (var (name, parameter) in model.named_parameters())
@@ -42,6 +42,7 @@ internal static class ParameterGroups
         if (name.StartsWith("feature_mixer.", StringComparison.Ordinal)) return "layer_feature_mixer";
         if (name.StartsWith("enegs_readouts.", StringComparison.Ordinal)) return "enegs_readouts";
         if (name.StartsWith("hardness_readouts.", StringComparison.Ordinal)) return "hardness_readouts";
+        if (name.StartsWith("polarizability_readouts.", StringComparison.Ordinal)) return "polarizability_readouts";
         if (name.StartsWith("backbone.interactions.", StringComparison.Ordinal))
             return name.Contains("linear.weight", StringComparison.Ordinal) || name.Contains("skip_tp_full.weight", StringComparison.Ordinal)
                 ? "interactions_decay" : "interactions_no_decay";

@@ -29,6 +29,8 @@ internal static class PredictionErrors
         Add("total_charge", predictions.Where(p => p.Frame.TotalCharge.IsPresent && p.Results.TotalCharge is not null).Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
         Add("dipole", predictions.Where(p => p.Frame.Dipole.IsPresent && p.Results.Dipole is not null).SelectMany(p => p.Results.Dipole!.Zip(p.Frame.Dipole.Value, (a, b) => a - b)));
         Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null).Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
+        Add("polarizability_per_atom", predictions.Where(p => p.Frame.Polarizability.IsPresent && p.Results.Polarizability is not null)
+            .SelectMany(p => Differences(p.Results.Polarizability!, p.Frame.Polarizability.Value, 0, 3).Select(d => d / p.Frame.Configuration.AtomCount)));
         return rmse;
     }
 

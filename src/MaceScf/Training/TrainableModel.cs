@@ -27,6 +27,9 @@ internal abstract class TrainableModel : IDisposable
     /// Whether the model runs an SCF (its inference differs from a training stage's and has a convergence status).
     public virtual bool SelfConsistent => false;
 
+    /// The response properties (Born charges, polarizability) its calculator gives.
+    public virtual CalculatorProperties Responses => 0;
+
     public long ParameterCount => Module.parameters().Sum(p => p.numel());
 
     /// Writes the model file (it records the class).
@@ -61,6 +64,7 @@ internal abstract class TrainableModel : IDisposable
         public override nn.Module Module => model;
         public override BatchLayout Layout => BatchLayout.Of(model);
         public override bool SelfConsistent => true;
+        public override CalculatorProperties Responses => CalculatorProperties.BornCharges | CalculatorProperties.Polarizability;
         public override void Save(string path) => ModelFile.Save(model, path);
         public override ModelCalculator Calculator(ScfOptions scf) => new FixedPointCalculator(model, scf);
 
@@ -85,6 +89,7 @@ internal abstract class TrainableModel : IDisposable
         public override nn.Module Module => model;
         public override BatchLayout Layout => new(model.Dtype, model.Hyperparameters.Mace.RMax, model.Hyperparameters.Electrostatics.DensityCoefficientCount, 0.0);
         public override void Save(string path) => LocalSourceModelFile.Save(model, path);
+        public override CalculatorProperties Responses => model.Hyperparameters.ComputePolarizability ? CalculatorProperties.Polarizability : 0;
         public override ModelCalculator Calculator(ScfOptions scf) => new LocalSourceCalculator(model);
     }
 }

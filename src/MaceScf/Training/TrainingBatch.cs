@@ -45,6 +45,9 @@ internal sealed class TrainingBatch : IDisposable
     /// [G, 3, 3] reference virials (eV) and their weight w^V (0 where absent).
     public required Tensor Virials { get; init; }
     public required Tensor VirialsWeight { get; init; }
+    /// [G, 3, 3] reference polarizability (e·Å²/V) and its weight w^α (0 where absent).
+    public required Tensor Polarizability { get; init; }
+    public required Tensor PolarizabilityWeight { get; init; }
     /// [G] |det cell| (Å³), 1 for a structure without a cell (whose stress weight is 0), so a stress −W/V is finite everywhere.
     public required Tensor Volume { get; init; }
 
@@ -116,6 +119,8 @@ internal sealed class TrainingBatch : IDisposable
             StressWeight = Graph(f => f.Stress.Weight),
             Virials = Tensors3x3(f => f.Virials),
             VirialsWeight = Graph(f => f.Virials.Weight),
+            Polarizability = Tensors3x3(f => f.Polarizability),
+            PolarizabilityWeight = Graph(f => f.Polarizability.Weight),
             Volume = Graph(f => f.Configuration.Cell is { } c ? Math.Abs(CellVolume.Of(c)) is var v && v > 0 ? v : 1.0 : 1.0),
         };
     }

@@ -41,6 +41,13 @@ internal static class TrainingLoss
     public static Tensor Stress(Prediction o, TrainingBatch b) =>
         -(o.Virials ?? throw new ArgumentException("the stress loss needs virials")) / b.Volume.view(-1, 1, 1);
 
+    /// Whether a loss needs the polarizability.
+    public static bool NeedsPolarizability(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "polarizability");
+
+    /// The predicted polarizability [G, 3, 3].
+    static Tensor Polarizability(Prediction o) =>
+        o.Response?.Polarizability ?? throw new ArgumentException("the polarizability loss needs the model's polarizability");
+
     public static bool NeedsEsps(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "esps");
 
     public static bool NeedsFieldFeatures(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "field_features");
@@ -69,6 +76,9 @@ internal static class TrainingLoss
             "virials" => PerStructure((w * b.VirialsWeight).view(-1, 1, 1)
                 * ((b.Virials - (o.Virials ?? throw new ArgumentException("the virials loss needs virials"))) / n.view(-1, 1, 1)).square()),
             // mean_(i,c) [w w^ρ Δρ²]
+            // mean_(g,α,β) [w w^α (Δα/N_g)²] (the Python pipeline's polarizability loss)
+            "polarizability" => PerStructure((w * b.PolarizabilityWeight).view(-1, 1, 1)
+                * ((b.Polarizability - Polarizability(o)) / n.view(-1, 1, 1)).square()),
             "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
             // mean_i [w w^ρ Δq²]: the charges (l = 0 coefficients) alone, which atomic_multipoles averages with the dipoles.
             "charges" => PerAtom(b.MultipolesWeight * (b.Multipoles[.., 0] - o.Density![.., 0]).square()),

@@ -26,6 +26,7 @@ internal static class TrainingRequest
             Potentials = TrainingLoss.NeedsEsps(stage.Loss),
             FieldFeatures = TrainingLoss.NeedsFieldFeatures(stage.Loss),
             Stability = options.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss),
+            Polarizability = TrainingLoss.NeedsPolarizability(stage.Loss),
         };
     }
 

@@ -50,6 +50,7 @@ public class OptionDefaultsTests
         { "include_local_electron_energy", FixedPoint.IncludeLocalElectronEnergy },
         { "use_linear_local_charges", FixedPoint.UseLinearLocalCharges },
         { "formal_charges_from_data", QEq.FormalChargesFromData },
+        { "compute_polarizability", QEq.ComputePolarizability },
         { "train_hardness", QEq.TrainHardness },
         { "default_hardness", QEq.DefaultHardness },
         { "inference_num_scf_steps", Scf.NumScfSteps },

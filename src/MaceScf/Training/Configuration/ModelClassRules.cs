@@ -31,15 +31,16 @@ internal static class ModelClassRules
     /// (losses, parameter groups, options that do not apply) of a class provided by macescf train, or null.
     static (string[] Losses, string[] Groups, Option[] Refused)? Rules(ModelClass c) => c switch
     {
-        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, FormalChargesFromData, .. Equilibration]),
+        ModelClass.FixedPoint => (LossTerm.KnownNames.Except(["polarizability"]).ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, .. Equilibration]),
         ModelClass.MACE or ModelClass.ScaleShiftMACE => (EnergyLosses, MaceGroups,
             [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay]),
         ModelClass.LocalCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"],
-            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FormalChargesFromData, FoundationModel, .. Equilibration]),
-        ModelClass.LocalSplitCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"], [.. Scf, Scaling, FoundationModel, .. Equilibration]),
-        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FormalChargesFromData, FoundationModel, .. Equilibration]),
+            [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, FoundationModel, .. Equilibration]),
+        ModelClass.LocalSplitCharges => ([.. LocalSourceLosses, "polarizability"], [.. MaceGroups, "lr_source_maps", "polarizability_readouts"],
+            [.. Scf, Scaling, FoundationModel, .. Equilibration]),
+        ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FormalChargesFromData, ComputePolarizability, FoundationModel, .. Equilibration]),
         ModelClass.MACEQEq => (LocalSourceLosses, [.. MaceGroups, "enegs_readouts", "hardness_readouts"],
-            [.. Scf, Scaling, AtomicFormalCharges, FormalChargesFromData, LocalChargesWeightDecay, FoundationModel]),
+            [.. Scf, Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, LocalChargesWeightDecay, FoundationModel]),
         _ => null,
     };
 
@@ -62,6 +63,9 @@ internal static class ModelClassRules
             if (stage.Loss.FirstOrDefault(t => !losses.Contains(t.Name)) is { } loss)
                 throw schedule.Error($"{at}.loss.{loss.Name}", $"the {loss.Name} loss does not apply to {name} "
                     + $"(its losses: {string.Join(", ", losses)})");
+            if (modelClass == ModelClass.LocalSplitCharges && !config.Get(ComputePolarizability) && stage.Loss.Any(t => t.Name == "polarizability"))
+                throw schedule.Error($"{at}.loss.polarizability", $"the polarizability loss trains the polarizability readout of {name}: "
+                    + "set compute_polarizability true");
             if (stage.GroupLr.FirstOrDefault(g => !groups.Contains(g.Key)) is { Key: not null } group)
                 throw schedule.Error($"{at}.{group.Key}_lr", $"{name} has no parameter group {group.Key} (its groups: {string.Join(", ", groups)})");
         }

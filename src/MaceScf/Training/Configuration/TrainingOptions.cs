@@ -179,6 +179,8 @@ internal static class TrainingOptions
         "FixedChargeBaselinedMACE and LocalSplitCharges: the (formal) charge of each element, {Z: q}, e.g. {11: 1.0, 17: -1.0}.");
     public static readonly Option<bool> FormalChargesFromData = Add("formal_charges_from_data", OptionSection.Electrostatics, Bool, QEqDefaults.FormalChargesFromData,
         "LocalSplitCharges: the formal charge of every atom from the data (the arrays key mapped to charges in heads), instead of atomic_formal_charges.");
+    public static readonly Option<bool> ComputePolarizability = Add("compute_polarizability", OptionSection.Electrostatics, Bool, QEqDefaults.ComputePolarizability,
+        "LocalSplitCharges: a local polarizability readout (symmetric 3×3 per atom, summed), trained with the polarizability loss.");
     public static readonly Option<bool> TrainHardness = Add("train_hardness", OptionSection.Electrostatics, Bool, QEqDefaults.TrainHardness,
         "MACEQEq: the hardness is default_hardness plus a readout of the local features (else default_hardness for every atom).");
     public static readonly Option<double> DefaultHardness = Add("default_hardness", OptionSection.Electrostatics, Number, QEqDefaults.DefaultHardness,
