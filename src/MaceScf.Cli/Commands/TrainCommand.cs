@@ -145,9 +145,12 @@ internal sealed class TrainCommand : ICommand
             foreach (var change in resume.ChangedOptions) Say($"warning: restart_accept_changes: {change}");
         }
         var dtype = run.DefaultDtype == DefaultDtype.Float32 ? ScalarType.Float32 : ScalarType.Float64;
-        var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
+        var sets = TrainingSets.Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL),
+            config.Data.ShardData && ranks.Size > 1 ? (ranks.Rank, ranks.Size) : null);
         Say($"data: {sets.Train.Count} train, {sets.Valid.Count} valid, {sets.Tests.Sum(t => t.Frames.Count)} test frame(s); "
             + $"elements {string.Join(", ", sets.Species.AtomicNumbers)}");
+        if (sets.Train is ShardedFrames shard)
+            Say($"shard_data: each rank holds its shard of the training frames in memory (rank 0: {shard.HeldCount} of {shard.Count})");
         foreach (var warning in sets.Warnings) Say($"warning: {warning}");
         ModelSetup setup;
         try
@@ -218,7 +221,7 @@ internal sealed class TrainCommand : ICommand
         ICommunicator ranks)
     {
         var options = FinalEvaluation.Settings(config);
-        var all = sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).ToList();
+        var all = sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames));
         if (model.SelfConsistent)
             say($"final errors, SCF as at inference (run to convergence): "
                 + FinalEvaluation.Describe(options, all, model.Layout.FermiLevelOffset));

@@ -20,6 +20,14 @@ internal sealed record BatchSplit(IReadOnlyList<int[]> Shards, IReadOnlyList<lon
         return new BatchSplit(members.Select(m => m.Order().ToArray()).ToArray(), loads);
     }
 
+    /// The split of frames whose ranks are given (<paramref name="owners"/>, per frame): with shard_data a rank computes the
+    /// frames it holds.
+    public static BatchSplit ByOwner(IReadOnlyList<int> atomCounts, IReadOnlyList<int> owners, int ranks)
+    {
+        var members = Enumerable.Range(0, ranks).Select(r => Enumerable.Range(0, atomCounts.Count).Where(i => owners[i] == r).ToArray()).ToArray();
+        return new BatchSplit(members, members.Select(m => m.Sum(i => (long)atomCounts[i])).ToArray());
+    }
+
     /// Most atoms on one rank over the mean per rank (1 = perfect balance); the step waits for the busiest rank.
     public double Imbalance => Atoms.Count == 0 || Atoms.Sum() == 0 ? 1 : Atoms.Max() / ((double)Atoms.Sum() / Atoms.Count);
 }

@@ -23,23 +23,22 @@ internal static class ShardedPrediction
             foreach (var (frame, results) in frames.Zip(evaluate(frames))) yield return new FramePrediction(frame, results);
             yield break;
         }
-        int round = ranks.Size * batchSize;
-        for (int first = 0; first < frames.Count; first += round)
+        int mine = ranks.Rank * batchSize;
+        // One pass over the set (a sharded training set is streamed from its file), a round of R batches at a time.
+        foreach (var round in frames.Chunk(ranks.Size * batchSize))
         {
-            int count = Math.Min(round, frames.Count - first);
-            int mine = ranks.Rank * batchSize;
-            var own = frames.Skip(first + mine).Take(Math.Min(batchSize, Math.Max(0, count - mine))).ToList();
+            var own = round.Skip(mine).Take(batchSize).ToList();
             List<double[]> records = own.Count == 0 ? [] : evaluate(own).Select(ResultsCodec.Encode).ToList();
-            var lengths = new double[count];
+            var lengths = new double[round.Length];
             for (int i = 0; i < records.Count; i++) lengths[mine + i] = records[i].Length;
             ranks.Sum(lengths);
-            var offsets = new int[count + 1];
-            for (int i = 0; i < count; i++) offsets[i + 1] = offsets[i] + (int)lengths[i];
-            var gathered = new double[offsets[count]];
+            var offsets = new int[round.Length + 1];
+            for (int i = 0; i < round.Length; i++) offsets[i + 1] = offsets[i] + (int)lengths[i];
+            var gathered = new double[offsets[^1]];
             for (int i = 0; i < records.Count; i++) records[i].CopyTo(gathered, offsets[mine + i]);
             ranks.Sum(gathered);
-            for (int i = 0; i < count; i++)
-                yield return new FramePrediction(frames[first + i], ResultsCodec.Decode(gathered.AsSpan(offsets[i], offsets[i + 1] - offsets[i])));
+            for (int i = 0; i < round.Length; i++)
+                yield return new FramePrediction(round[i], ResultsCodec.Decode(gathered.AsSpan(offsets[i], offsets[i + 1] - offsets[i])));
         }
     }
 }

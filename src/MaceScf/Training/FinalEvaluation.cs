@@ -34,17 +34,18 @@ internal static class FinalEvaluation
     /// The settings with their config.yaml names: `num_scf_steps 100, scf_tolerance 1.0E-06, constant_charge true, ...`; with
     /// <paramref name="frames"/> and the model's fermi_level_offset, initial_fermi_level from_data says where frames without a
     /// fermi_level start (at the offset, i.e. a centred zero).
-    public static string Describe(ScfOptions o, IReadOnlyList<LabelledConfiguration>? frames = null, double fermiLevelOffset = 0)
+    public static string Describe(ScfOptions o, IEnumerable<LabelledConfiguration>? frames = null, double fermiLevelOffset = 0)
     {
         string text = $"num_scf_steps {o.NumScfSteps}, scf_tolerance {Scalars.Format(o.ScfTolerance)}, constant_charge {(o.ConstantCharge ? "true" : "false")}, "
             + $"mixing_parameter {Scalars.Format(o.MixingParameter)}"
             + (o.Mixer == ScfMixer.Anderson ? $", scf_mixer anderson, anderson_depth {o.AndersonDepth}" : "") + $", initial_density {SnakeCase.Of(o.InitialDensity)}, "
             + $"initial_fermi_level {SnakeCase.Of(o.InitialFermiLevel)}";
-        int without = frames?.Count(f => !f.FermiLevel.IsPresent) ?? 0;
+        // One pass (a sharded training set is streamed).
+        var (count, without) = (frames ?? []).Aggregate((0, 0), (n, f) => (n.Item1 + 1, n.Item2 + (f.FermiLevel.IsPresent ? 0 : 1)));
         if (o.InitialFermiLevel == InitialFermiLevel.FromData && without > 0)
-            text += without == frames!.Count
+            text += without == count
                 ? $" (no frame has a fermi_level: every SCF starts at fermi_level_offset {Scalars.Format(fermiLevelOffset)} V, as with zero)"
-                : $" ({without} of {frames.Count} frame(s) without a fermi_level start at fermi_level_offset {Scalars.Format(fermiLevelOffset)} V)";
+                : $" ({without} of {count} frame(s) without a fermi_level start at fermi_level_offset {Scalars.Format(fermiLevelOffset)} V)";
         return text;
     }
 

@@ -252,10 +252,10 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
     }
 
     /// The frames whose reference multipoles enter the averages (present, with non-zero weight).
-    static LabelledConfiguration[] WithMultipoles(IEnumerable<LabelledConfiguration> frames, string what)
+    static IEnumerable<LabelledConfiguration> WithMultipoles(IEnumerable<LabelledConfiguration> frames, string what)
     {
-        var selected = frames.Where(f => f.AtomicMultipoles.IsPresent && f.AtomicMultipoles.Weight > 0 && f.Weight > 0).ToArray();
-        return selected.Length > 0 ? selected : throw new InvalidDataException($"{what} 'average' needs training frames with atomic_multipoles");
+        var selected = frames.Where(f => f.AtomicMultipoles.IsPresent && f.AtomicMultipoles.Weight > 0 && f.Weight > 0);
+        return selected.Any() ? selected : throw new InvalidDataException($"{what} 'average' needs training frames with atomic_multipoles");
     }
 
     /// --field_feature_norms average: per (l, width), the RMS of the unnormalised features Feat[ρ_ref] + F_ext + M·(μ − μ_off)
@@ -311,9 +311,10 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             case SettingMode.None:
                 return null;
             case SettingMode.Average:
-                var labelled = train.Where(f => f.Energy.IsPresent).ToArray();
+                // One pass keeping each frame's atomic numbers and energy only (a sharded training set is streamed).
+                var labelled = train.Where(f => f.Energy.IsPresent).Select(f => (f.Configuration.AtomicNumbers, f.Energy.Value)).ToArray();
                 if (labelled.Length == 0) throw new InvalidDataException("E0s 'average' needs training frames with energies");
-                return MaceStatistics.AverageAtomicEnergies(labelled.Select(f => f.Configuration).ToArray(), labelled.Select(f => f.Energy.Value).ToArray(), z);
+                return MaceStatistics.AverageAtomicEnergies(labelled.Select(f => f.AtomicNumbers).ToArray(), labelled.Select(f => f.Value).ToArray(), z);
         }
         var values = setting.FilePath is null
             ? setting.Values

@@ -183,11 +183,11 @@ public sealed class Trainer
         return new TrainingResult(Model, ModelPath, MetricsPath, reports);
     }
 
-    /// The training batches of an epoch: a permutation seeded by (seed, epoch), so a restarted run sees the same order;
-    /// the last partial batch is dropped unless it is the only one.
-    private List<LabelledConfiguration[]> Batches(int epoch)
+    /// The training batches of an epoch, as positions in the training set: a permutation seeded by (seed, epoch), so a
+    /// restarted run sees the same order; the last partial batch is dropped unless it is the only one.
+    private List<int[]> Batches(int epoch)
     {
-        var order = _sets.Train.ToArray();
+        var order = Enumerable.Range(0, _sets.Train.Count).ToArray();
         new Random(unchecked(_run.Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order);
         int size = _data.BatchSize;
         int count = Math.Max(1, order.Length / size);
@@ -210,7 +210,7 @@ public sealed class Trainer
         for (int b = 0; b < batches.Count; b++)
         {
             using var scope = NewDisposeScope();
-            var (shard, over, split) = Shard(batches[b]);
+            var (shard, over, split) = TrainingShard(batches[b]);
             imbalance += split.Imbalance;
             optimizer.ZeroGrad();
             try
@@ -252,7 +252,7 @@ public sealed class Trainer
             }
             gradients.Run();
             if (_opt.ClipGrad is { } clip && nn.utils.clip_grad_norm_(parameters, clip) is var norm && !double.IsFinite(norm))
-                throw NonFinite($"epoch {epoch}", "gradient norm", norm, batches[b]);
+                throw NonFinite($"epoch {epoch}", "gradient norm", norm, _sets.Train is ShardedFrames ? shard : batches[b].Select(p => _sets.Train[p]));
             optimizer.Step();
             ema?.Update();
             work?.Report(new WorkProgress(phase, b + 1, batches.Count));
@@ -268,11 +268,22 @@ public sealed class Trainer
     }
 
     /// This rank's frames of a global batch (<see cref="BatchSplit"/>) and the batch's size that its loss is normalised by.
-    private (LabelledConfiguration[] Shard, LossNormalisation Over, BatchSplit Split) Shard(IReadOnlyList<LabelledConfiguration> frames)
+    private (LabelledConfiguration[] Shard, LossNormalisation Over, BatchSplit Split) Shard(IReadOnlyList<LabelledConfiguration> frames) =>
+        Shard(frames.Select(f => f.Configuration.AtomCount).ToArray(), i => frames[i], BatchSplit.Of);
+
+    /// As above for a training batch given by positions; with shard_data every rank computes the frames it holds.
+    private (LabelledConfiguration[] Shard, LossNormalisation Over, BatchSplit Split) TrainingShard(int[] positions)
     {
-        var atoms = frames.Select(f => f.Configuration.AtomCount).ToArray();
-        var split = BatchSplit.Of(atoms, _ranks.Size);
-        return (split.Shards[_ranks.Rank].Select(i => frames[i]).ToArray(), new LossNormalisation(frames.Count, atoms.Sum(a => (long)a)), split);
+        if (_sets.Train is not ShardedFrames sharded) return Shard(positions.Select(p => _sets.Train[p]).ToArray());
+        return Shard(positions.Select(p => sharded.Atoms[p]).ToArray(), i => sharded[positions[i]],
+            (atoms, ranks) => BatchSplit.ByOwner(atoms, positions.Select(sharded.Owner).ToArray(), ranks));
+    }
+
+    private (LabelledConfiguration[] Shard, LossNormalisation Over, BatchSplit Split) Shard(int[] atoms, Func<int, LabelledConfiguration> frame,
+        Func<IReadOnlyList<int>, int, BatchSplit> split)
+    {
+        var ranks = split(atoms, _ranks.Size);
+        return (ranks.Shards[_ranks.Rank].Select(frame).ToArray(), new LossNormalisation(atoms.Length, atoms.Sum(a => (long)a)), ranks);
     }
 
     /// Stops the run when a rank's parameters differ from rank 0's (a sum over all parameters, compared bit for bit).

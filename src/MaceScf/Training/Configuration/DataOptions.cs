@@ -17,6 +17,7 @@ internal sealed record DataOptions
     public required IReadOnlyDictionary<string, double> ConfigTypeWeights { get; init; }
     public required int BatchSize { get; init; }
     public required int ValidBatchSize { get; init; }
+    public required bool ShardData { get; init; }
     public required bool AllowLowDensityPbc { get; init; }
     public required double LowDensityPbcMaxVolumePerAtom { get; init; }
     public required bool OverridePbcChecks { get; init; }
@@ -33,6 +34,7 @@ internal sealed record DataOptions
         ConfigTypeWeights = c.Get(TrainingOptions.ConfigTypeWeights),
         BatchSize = c.Get(TrainingOptions.BatchSize),
         ValidBatchSize = c.Get(TrainingOptions.ValidBatchSize),
+        ShardData = c.Get(TrainingOptions.ShardData),
         AllowLowDensityPbc = c.Get(TrainingOptions.AllowLowDensityPbc),
         LowDensityPbcMaxVolumePerAtom = c.Get(TrainingOptions.LowDensityPbcMaxVolumePerAtom),
         OverridePbcChecks = c.Get(TrainingOptions.OverridePbcChecks),

@@ -134,6 +134,8 @@ internal static class TrainingOptions
         "Weight of each config_type.");
     public static readonly Option<int> BatchSize = Add("batch_size", OptionSection.Data, PositiveInt, 10, "Training batch size (shuffled, last partial batch dropped).");
     public static readonly Option<int> ValidBatchSize = Add("valid_batch_size", OptionSection.Data, PositiveInt, 10, "Validation and test batch size.");
+    public static readonly Option<bool> ShardData = Add("shard_data", OptionSection.Data, Bool, false,
+        "With distributed: each rank keeps only its shard of train_file in memory and streams the file for the rest (docs/distributed.md).");
     public static readonly Option<bool> AllowLowDensityPbc = Add("allow_low_density_pbc", OptionSection.Data, Bool, false, "Skip the check of periodic configurations with a large volume per atom.");
     public static readonly Option<double> LowDensityPbcMaxVolumePerAtom = Add("low_density_pbc_max_volume_per_atom", OptionSection.Data, Positive, 100.0, "Limit in Å³/atom of that check.");
     public static readonly Option<bool> OverridePbcChecks = Add("override_pbc_checks", OptionSection.Data, Bool, false, "Skip the check that each configuration's pbc suits electrostatic_pbc_method.");
