@@ -39,6 +39,7 @@ public sealed record TrainingSets
     /// </summary>
     public static TrainingSets Load(TrainingConfig config) => Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
 
+    /// <summary>As above from the data options; with <paramref name="shard"/>, as one rank reads with shard_data.</summary>
     /// <param name="shard">with shard_data, this rank and the number of ranks: the training frames are a
     /// <see cref="ShardedFrames"/> (this rank's shard in memory, the file streamed for the rest)</param>
     internal static TrainingSets Load(DataOptions data, int multipoleMaxL, (int Rank, int Ranks)? shard = null)
