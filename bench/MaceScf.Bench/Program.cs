@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
 // Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- fixedpoint-timing ...`,
-// `-- training-timing SYSTEM MODE`, `mpiexec -n R ... -- allreduce P`);
+// `-- training-timing SYSTEM MODE`, `mpiexec -n R ... -- allreduce P`, `-- shard-load R OPTIONS`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
 {
@@ -23,6 +23,9 @@ switch (args.FirstOrDefault())
         break;
     case "allreduce":
         AllreduceTiming.Run(args[1..]);
+        break;
+    case "shard-load":
+        ShardLoadTiming.Run(args[1..]);
         break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
