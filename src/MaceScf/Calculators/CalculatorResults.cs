@@ -94,6 +94,16 @@ public sealed record CalculatorResults(double Energy, IReadOnlyDictionary<string
     public double[,]? PolarizabilityAtFermiLevel { get; init; }
 
     /// <summary>
+    /// With electrodes (docs/response.md): Σ q of every region (e), index 0 the electrolyte, r electrode r; else null.
+    /// </summary>
+    public double[]? RegionCharges { get; init; }
+
+    /// <summary>
+    /// With electrodes: the Fermi level of every region (V), the electrodes' given ones and the electrolyte's; else null.
+    /// </summary>
+    public double[]? RegionFermiLevels { get; init; }
+
+    /// <summary>
     /// Why requested response properties are missing (the SCF did not converge, or a linear solve was poor), or null.
     /// </summary>
     public string? ResponseFailure { get; init; }

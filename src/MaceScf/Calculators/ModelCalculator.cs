@@ -54,6 +54,7 @@ public abstract class ModelCalculator : Calculator
             FermiLevel = tensor(structures.Select(s => s.FermiLevel ?? defaultFermiLevel).ToArray(), dtype: dtype),
             Start = start ?? (StartsFromData ? new ScfStart(Multipoles(structures, dtype)) : null),
             FormalCharges = NeedsFormalCharges ? FormalCharges(structures, dtype) : null,
+            Electrodes = Electrodes(structures, dtype),
         };
         var request = Request(properties, warmStart: start is not null);
         Prediction prediction;
@@ -90,6 +91,26 @@ public abstract class ModelCalculator : Calculator
         return tensor(structures.SelectMany(s => s.FormalCharges!).ToArray(), dtype: dtype);
     }
 
+    /// The electrode regions of a batch (docs/response.md), or null when no structure has electrodes; every structure of a batch
+    /// with electrodes must have the same number of them.
+    private static ElectrodeInputs? Electrodes(Structure[] structures, ScalarType dtype)
+    {
+        if (structures.All(s => s.Electrodes is null)) return null;
+        var first = structures.First(s => s.Electrodes is not null);
+        foreach (var s in structures)
+        {
+            var e = s.Electrodes ?? throw new ArgumentException(
+                $"{s.Atoms.DescribeOrigin()}: has no electrode regions while {first.Atoms.DescribeOrigin()} has; give every structure of a batch its regions");
+            if (e.Problem(s.Atoms.AtomCount) is { } problem) throw new ArgumentException($"{s.Atoms.DescribeOrigin()}: {problem}");
+            if (e.FermiLevels.Length != first.Electrodes!.FermiLevels.Length)
+                throw new ArgumentException($"{s.Atoms.DescribeOrigin()}: {e.FermiLevels.Length} electrodes, but {first.Atoms.DescribeOrigin()} has "
+                    + $"{first.Electrodes.FermiLevels.Length}; a batch needs the same number");
+        }
+        return new ElectrodeInputs(tensor(structures.SelectMany(s => s.Electrodes!.Regions.Select(r => (long)r)).ToArray()),
+            tensor(structures.SelectMany(s => s.Electrodes!.FermiLevels).ToArray(), dtype: dtype).view(structures.Length, -1),
+            tensor(structures.Select(s => s.Electrodes!.ElectrolyteCharge).ToArray(), dtype: dtype));
+    }
+
     private static Tensor Multipoles(Structure[] structures, ScalarType dtype)
     {
         var missing = structures.FirstOrDefault(s => s.Multipoles is null);
@@ -118,6 +139,9 @@ public abstract class ModelCalculator : Calculator
         var alpha = Optional(response?.Polarizability);
         var alphaMu = Optional(response?.PolarizabilityAtFermiLevel);
         var history = scf is null ? null : Doubles(scf.History);
+        var regionCharges = Optional(prediction.Regions?.Charge);
+        var regionFermi = Optional(prediction.Regions?.FermiLevel);
+        int slots = prediction.Regions is null ? 0 : (int)prediction.Regions.Charge.shape[1];
         var terms = prediction.Terms.Select(t => (t.Name, Values: Doubles(t.Value))).ToArray();
         int k = prediction.Density is null ? 0 : (int)prediction.Density.shape[1], steps = scf is null ? 0 : (int)scf.History.shape[1];
         var result = new List<CalculatorResults>(structures.Length);
@@ -143,6 +167,8 @@ public abstract class ModelCalculator : Calculator
                 History = history is null ? [] : history[(g * steps)..(g * steps + (status == ScfStatus.Diverged ? scf!.Steps[g] : steps))],
                 Derivation = prediction.Derivation,
                 ResponseFailure = response?.Failure[g],
+                RegionCharges = regionCharges?[(slots * g)..(slots * g + slots)],
+                RegionFermiLevels = regionFermi?[(slots * g)..(slots * g + slots)],
                 BornCharges = born is null || response!.Failure[g] is not null ? null : Rows(born, first, n, 9),
                 Polarizability = alpha is null || response!.Failure[g] is not null ? null : Rows(alpha, 3 * g, 3, 3),
                 PolarizabilityAtFermiLevel = alphaMu is null || response!.Failure[g] is not null ? null : Rows(alphaMu, 3 * g, 3, 3),

@@ -14,8 +14,9 @@ namespace MaceScf.Calculators;
 /// starts with initial_density from_data; null for none</param>
 /// <param name="FormalCharges">[N] per-atom formal charges (e) of a LocalSplitCharges model trained with formal_charges_from_data
 /// (the arrays key mapped to charges); null for none</param>
+/// <param name="Electrodes">electrode regions held at their own Fermi levels (docs/response.md); null for none</param>
 public sealed record Structure(Configuration Atoms, double? TotalCharge = null, double? FermiLevel = null, double[]? ExternalField = null,
-    double[,]? Multipoles = null, double[]? FormalCharges = null)
+    double[,]? Multipoles = null, double[]? FormalCharges = null, ElectrodeConditions? Electrodes = null)
 {
     /// A frame of a file with the conditions (total charge, Fermi level, field, multipoles) it carries.
     internal static Structure Of(LabelledConfiguration frame) => new(frame.Configuration,
@@ -39,7 +40,8 @@ public sealed record Structure(Configuration Atoms, double? TotalCharge = null, 
     /// A deep copy, so that a caller changing its arrays in place does not change a cached structure.
     internal Structure Copy() => new(new Configuration(Atoms.AtomicNumbers.ToArray(), (double[,])Atoms.Positions.Clone(),
         (double[,]?)Atoms.Cell?.Clone(), Atoms.Pbc.ToArray()) { SourceName = Atoms.SourceName, FrameIndex = Atoms.FrameIndex },
-        TotalCharge, FermiLevel, (double[]?)ExternalField?.Clone(), (double[,]?)Multipoles?.Clone(), (double[]?)FormalCharges?.Clone());
+        TotalCharge, FermiLevel, (double[]?)ExternalField?.Clone(), (double[,]?)Multipoles?.Clone(), (double[]?)FormalCharges?.Clone(),
+        Electrodes is null ? null : Electrodes with { Regions = Electrodes.Regions.ToArray(), FermiLevels = Electrodes.FermiLevels.ToArray() });
 }
 
 /// What changed between two structures (ASE's system_changes).
@@ -69,10 +71,14 @@ internal static class StructureComparison
         if (!a.Pbc.SequenceEqual(b.Pbc)) changes |= SystemChanges.Pbc;
         if (previous.TotalCharge != current.TotalCharge || previous.FermiLevel != current.FermiLevel
             || !Same(previous.ExternalField, current.ExternalField) || !Same(previous.Multipoles, current.Multipoles)
-            || !Same(previous.FormalCharges, current.FormalCharges))
+            || !Same(previous.FormalCharges, current.FormalCharges) || !SameElectrodes(previous.Electrodes, current.Electrodes))
             changes |= SystemChanges.Conditions;
         return changes;
     }
+
+    private static bool SameElectrodes(ElectrodeConditions? x, ElectrodeConditions? y) =>
+        x is null || y is null ? x is null && y is null
+            : x.ElectrolyteCharge == y.ElectrolyteCharge && x.Regions.SequenceEqual(y.Regions) && x.FermiLevels.SequenceEqual(y.FermiLevels);
 
     private static bool Same(Array? x, Array? y) =>
         x is null || y is null ? x is null && y is null : x.Length == y.Length && x.Rank == y.Rank && x.Cast<double>().SequenceEqual(y.Cast<double>());

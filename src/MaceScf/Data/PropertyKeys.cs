@@ -29,6 +29,13 @@ internal static class PropertyKeys
     /// Canonical names read from arrays (per-atom columns).
     public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials, Charges];
 
+    /// Electrodes at a potential difference (docs/response.md): the default arrays key of the region of every atom (0 the
+    /// electrolyte, r ≥ 1 electrode r), and the info keys of the electrolyte's total charge and of the electrode Fermi levels
+    /// (conditions, not labels).
+    public const string ElectrodeRegion = "electrode";
+    public const string ElectrolyteCharge = "electrolyte_charge";
+    public const string ElectrodeFermiLevels = "electrode_fermi_levels";
+
     /// The file key meaning "not in the data" (the Python pipeline's default for energy and forces).
     public const string NoKey = "none";
 

@@ -146,7 +146,8 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         (inputs.Start?.Density ?? throw new ArgumentException(missing)).to_type(Dtype).narrow(1, 0, Hyperparameters.Electrostatics.DensityCoefficientCount);
 
     /// Energy terms of a final density p at Fermi level μ (features V̂ of that density).
-    internal FixedPointEnergyTerms Energy(FixedPointGeometry geometry, Tensor density, Tensor features)
+    /// With electrodes, the grand potential Ω = E + Σ_r μ_r Q_r of the electrode regions (docs/response.md).
+    internal FixedPointEnergyTerms Energy(FixedPointGeometry geometry, Tensor density, Tensor features, FermiRegions? regions = null)
     {
         using var scope = NewDisposeScope();
         var e0 = GraphSum.Of(geometry.Backbone.NodeE0, geometry.Batch, geometry.NumGraphs);
@@ -157,7 +158,12 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
             : zeros_like(e0);
         var coulomb = geometry.Plan.Energy(density);
         var field = geometry.ExternalField is null ? zeros_like(e0) : geometry.Plan.ExternalFieldEnergy(density, geometry.ExternalField);
-        var terms = new FixedPointEnergyTerms(e0, local, electron, coulomb, field);
+        // μ_r Q_r of every electrode (slot ≥ 1) at its given Fermi level, summed per structure.
+        var electrodes = regions is { Slots: > 1 }
+            ? torch.where(regions.IsElectrode, regions.FixedFermiLevel * regions.Sum(density.select(1, 0)), zeros_like(regions.FixedFermiLevel))
+                .view(-1, regions.Slots).sum(1)
+            : null;
+        var terms = new FixedPointEnergyTerms(e0, local, electron, coulomb, field, electrodes);
         foreach (var (_, t) in terms.Named()) t.MoveToOuterDisposeScope();
         return terms;
     }
@@ -198,11 +204,10 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         using var scope = request.Training ? null : NewDisposeScope();
         var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
         using var geometry = Prepare(inputs.WithGeometry(strain.Positions, strain.Cell));
-        var (density, fermi, features, scf, derivation) = Solve(geometry, inputs, request);
-        var terms = Energy(geometry, density, features);
+        var (density, fermi, muNode, features, scf, derivation, regions) = Solve(geometry, inputs, request);
+        var terms = Energy(geometry, density, features, regions);
         var energy = terms.Total;
         var (forces, virials, stress) = strain.Differentiate(energy, retainGraph: request.Training, request.CreateGraph);
-        var muNode = fermi.index_select(0, geometry.Batch);
         var prediction = new Prediction(energy, terms.Named().ToList())
         {
             Forces = forces, Virials = virials, Stress = stress, Density = density, FermiLevel = fermi,
@@ -213,6 +218,8 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                 : null,
             StabilityRatio = request.Stability ? ScfStability.Ratio(geometry, density, muNode) : null,
             Response = request.BornCharges || request.Polarizability ? Response(inputs, request, density, fermi, scf) : null,
+            Regions = inputs.Electrodes is null || regions is null ? null
+                : new RegionTotals(regions.Sum(density.select(1, 0)).view(-1, regions.Slots), scf?.RegionFermiLevels ?? regions.FixedFermiLevel.view(-1, regions.Slots)),
         };
         if (scope is not null)
             foreach (var t in prediction.Tensors()) t.MoveToOuterDisposeScope();
@@ -223,37 +230,48 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     private ResponseTensors Response(SystemInputs inputs, PredictionRequest request, Tensor density, Tensor fermi, ScfResult? scf)
     {
         if (scf is null) throw new ArgumentException("Born charges and polarizabilities need an SCF solution, not the direct method");
+        if (inputs.Electrodes is not null) throw new ArgumentException("Born charges and polarizabilities are not available with electrode regions");
         var charge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(inputs.NumGraphs, dtype: Dtype);
         return LinearResponse.Compute(this, inputs, density, fermi, charge, request.Scf.ConstantCharge, scf.Status, request.BornCharges,
             request.Polarizability);
     }
 
-    /// The final density, its Fermi level and features, the SCF run and how it is differentiated, by the request's method.
-    private (Tensor Density, Tensor FermiLevel, Tensor Features, ScfResult? Scf, ForcesDerivation? Derivation) Solve(
-        FixedPointGeometry geometry, SystemInputs inputs, PredictionRequest request)
+    /// The final density, its Fermi level (the electrolyte's with electrodes) and that of every atom, its features, the SCF run,
+    /// how it is differentiated, by the request's method, and the groups with their own Fermi level (null at constant μ).
+    private (Tensor Density, Tensor FermiLevel, Tensor AtomFermiLevel, Tensor Features, ScfResult? Scf, ForcesDerivation? Derivation, FermiRegions? Regions)
+        Solve(FixedPointGeometry geometry, SystemInputs inputs, PredictionRequest request)
     {
         var method = request.ResolvedMethod;
         if (method == SolutionMethod.Direct)
         {
+            if (inputs.Electrodes is not null) throw new ArgumentException("electrode regions need an SCF, not the direct method");
             // One update from the start density at the start Fermi level: ρ = ρ_loc + Δρ(ρ_start, μ_start).
             var fermi = (inputs.Start?.FermiLevel ?? inputs.FermiLevel)?.to_type(Dtype) ?? full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
-            var step = geometry.Step(StartDensity(inputs, "the direct method needs a start density (reference multipoles)"),
-                fermi.index_select(0, geometry.Batch));
-            return (geometry.LocalDensity + step.Update, fermi, step.Features, null, null);
+            var atomFermi = fermi.index_select(0, geometry.Batch);
+            var step = geometry.Step(StartDensity(inputs, "the direct method needs a start density (reference multipoles)"), atomFermi);
+            return (geometry.LocalDensity + step.Update, fermi, atomFermi, step.Features, null, null, null);
         }
         var options = request.Scf;
         var (p0, mu0, charge) = InitialState(geometry, inputs, options);
+        var regions = FermiRegionsOf(geometry, inputs, options, mu0, charge);
+        // The Fermi levels the SCF works with: one per structure, or one per group with electrodes.
+        var start = regions is { Slots: > 1 } ? regions.FixedFermiLevel : mu0;
+        (Tensor Density, Tensor FermiLevel, Tensor AtomFermiLevel, Tensor Features, ScfResult? Scf, ForcesDerivation? Derivation, FermiRegions? Regions)
+            Result(Tensor density, Tensor groupFermi, Tensor features, ScfResult scf, ForcesDerivation? derivation) =>
+            (density, regions?.Electrolyte(groupFermi) ?? groupFermi, regions?.OfAtoms(groupFermi) ?? groupFermi.index_select(0, geometry.Batch),
+                features, scf, derivation, regions);
+        Tensor GroupFermi(ScfResult r) => r.RegionFermiLevels?.flatten() ?? r.FermiLevel;
         if (!request.Differentiated)
         {
-            var plain = ScfRunner.Run(geometry, options, p0, mu0, charge);
-            return (plain.Density, plain.FermiLevel, plain.Features, plain, null);
+            var plain = ScfRunner.Run(geometry, options, p0, start, charge, regions: regions);
+            return Result(plain.Density, GroupFermi(plain), plain.Features, plain, null);
         }
         string? reason = null;
         ScfResult? converged = null;
         if (method != SolutionMethod.Unroll)
         {
             // Converge without a graph, then make the solution differentiable (docs/math.md, "Implicit differentiation").
-            converged = ScfRunner.Run(geometry, options, p0, mu0, charge, keepGraph: false);
+            converged = ScfRunner.Run(geometry, options, p0, start, charge, keepGraph: false, regions);
             reason = ImplicitFallback.ScfReason(converged);
             if (reason is null)
             {
@@ -262,20 +280,46 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                 // Forces at inference are always matrix-free (GMRES was already cheaper at 33 unknowns, docs/benchmarks.md);
                 // training builds J densely up to LinearizedSolution.DenseLimit unknowns, where it can stay on the graph.
                 int denseLimit = request.DenseJacobianLimit ?? (request.Training ? LinearizedSolution.DenseLimit : 0);
-                var solved = LinearizedSolution.Solve(geometry, converged.Density, converged.FermiLevel, charge, options.ConstantCharge,
-                    differentiableJacobian, denseLimit, krylov);
+                var solved = LinearizedSolution.Solve(geometry, converged.Density, GroupFermi(converged), regions, differentiableJacobian, denseLimit,
+                    krylov);
                 reason = ImplicitFallback.SolveReason(solved is not null, krylov);
                 if (reason is null)
                 {
                     var (density, fermi) = solved!.Value;
-                    var features = geometry.Features(density, fermi.index_select(0, geometry.Batch));
-                    return (density, fermi, features, converged with { Density = density, FermiLevel = fermi, Features = features },
-                        new(ForcesMethod.Implicit, Krylov: krylov));
+                    var features = geometry.Features(density, regions?.OfAtoms(fermi) ?? fermi.index_select(0, geometry.Batch));
+                    var scf = converged with
+                    {
+                        Density = density, FermiLevel = regions?.Electrolyte(fermi) ?? fermi, Features = features,
+                        RegionFermiLevels = regions is { Slots: > 1 } ? fermi.view(-1, regions.Slots) : null,
+                    };
+                    return Result(density, fermi, features, scf, new(ForcesMethod.Implicit, Krylov: krylov));
                 }
             }
         }
         var unrollOptions = converged is null ? options : ImplicitFallback.UnrollOptions(options, converged, request.FallbackStepLimit);
-        var unrolled = ScfRunner.Run(geometry, unrollOptions, p0, mu0, charge, keepGraph: true);
-        return (unrolled.Density, unrolled.FermiLevel, unrolled.Features, unrolled, new(ForcesMethod.Unroll, reason));
+        var unrolled = ScfRunner.Run(geometry, unrollOptions, p0, start, charge, keepGraph: true, regions);
+        return Result(unrolled.Density, GroupFermi(unrolled), unrolled.Features, unrolled, new(ForcesMethod.Unroll, reason));
+    }
+
+    /// The groups with their own Fermi level: none at constant μ without electrodes, one held group per structure at constant
+    /// charge, and with electrodes (docs/response.md, "Electrodes at a potential difference") S = R + 1 slots per structure:
+    /// the electrolyte (slot 0; held at its charge in a constant-charge SCF, otherwise at <paramref name="fermi"/>) and the
+    /// electrodes 1..R at their given Fermi levels.
+    /// <param name="fermi">[G] the start (or fixed) μ of the structures</param>
+    /// <param name="charge">[G] the target charge of a constant-charge SCF</param>
+    internal static FermiRegions? FermiRegionsOf(FixedPointGeometry geometry, SystemInputs inputs, ScfOptions options, Tensor fermi, Tensor charge)
+    {
+        if (inputs.Electrodes is not { } electrodes)
+            return options.ConstantCharge ? FermiRegions.Whole(geometry.Batch, charge) : null;
+        var levels = electrodes.FermiLevels.to_type(fermi.dtype);
+        int slots = (int)levels.shape[1] + 1;
+        var index = geometry.Batch * slots + electrodes.Region;
+        var fixedLevels = cat([fermi.unsqueeze(1), levels], 1).flatten();
+        var count = Data.GraphSum.Of(ones(index.shape[0], dtype: fermi.dtype), index, inputs.NumGraphs * slots);
+        var electrolyte = arange(inputs.NumGraphs * slots, dtype: ScalarType.Int64).remainder(slots).eq(0);
+        // An electrolyte without atoms has no charge to hold.
+        var held = electrolyte.logical_and(count.gt(0)).logical_and(tensor(options.ConstantCharge));
+        var target = cat([electrodes.ElectrolyteCharge.to_type(fermi.dtype).unsqueeze(1), zeros_like(levels)], 1).flatten();
+        return new FermiRegions(index, slots, held, target, fixedLevels);
     }
 }

@@ -29,6 +29,10 @@ public enum ScfStatus
 internal sealed record ScfResult(Tensor Density, Tensor FermiLevel, Tensor Features, Tensor History, IReadOnlyList<ScfStatus> Status,
     IReadOnlyList<int> Steps)
 {
+    /// [G, S] the Fermi level of every region (slot 0 the electrolyte, slot r electrode r) when the SCF ran with electrodes
+    /// (docs/response.md, "Electrodes at a potential difference"); <see cref="FermiLevel"/> is then the electrolyte's.
+    public Tensor? RegionFermiLevels { get; init; }
+
     public bool AllConverged => Status.All(s => s == ScfStatus.Converged);
 
     /// extxyz / report spelling: converged, diverged, max_steps_reached, no_charge_response.

@@ -19,17 +19,20 @@ internal static class ScfRunner
     public const string ChargeResponse = "the charge response ∂Q/∂μ of the constant-charge SCF";
 
     /// <param name="initialDensity">[N, K]</param>
-    /// <param name="initialFermiLevel">[G] (V)</param>
-    /// <param name="targetCharge">[G] total charge to hold in constant-charge mode (ignored otherwise)</param>
+    /// <param name="initialFermiLevel">[G] (V), or [G·S] with <paramref name="regions"/></param>
+    /// <param name="targetCharge">[G] total charge to hold in constant-charge mode (ignored otherwise, and with regions)</param>
     /// <param name="keepGraph">keep the autograd graph through the loop (forces, unrolled training); otherwise every step is
     /// detached</param>
+    /// <param name="regions">groups with their own Fermi level (electrodes at a potential difference): each held group keeps its
+    /// charge, the others their μ; replaces the constant-charge / constant-μ choice of the options</param>
     public static ScfResult Run(IFixedPointMap map, ScfOptions options, Tensor initialDensity, Tensor initialFermiLevel,
-        Tensor? targetCharge = null, bool keepGraph = false)
+        Tensor? targetCharge = null, bool keepGraph = false, FermiRegions? regions = null)
     {
         options.Validate();
+        if (regions is not null) return ConstantCharge(map, options, initialDensity, initialFermiLevel, regions, keepGraph);
         return options.ConstantCharge
-            ? ConstantCharge(map, options, initialDensity, initialFermiLevel,
-                targetCharge ?? throw new ArgumentNullException(nameof(targetCharge), "Constant-charge SCF needs the target charges."), keepGraph)
+            ? ConstantCharge(map, options, initialDensity, initialFermiLevel, FermiRegions.Whole(map.Batch,
+                targetCharge ?? throw new ArgumentNullException(nameof(targetCharge), "Constant-charge SCF needs the target charges.")), keepGraph)
             : ConstantFermiLevel(map, options, initialDensity, initialFermiLevel, keepGraph);
     }
 
@@ -61,7 +64,9 @@ internal static class ScfRunner
         return tracker.Finish(p, mu, map.Features(p, muNode));
     }
 
-    private static ScfResult ConstantCharge(IFixedPointMap map, ScfOptions o, Tensor p0, Tensor mu0, Tensor target, bool keepGraph)
+    /// The constant-charge SCF per group of <paramref name="regions"/> (one group per structure: the plain constant-charge SCF):
+    /// held groups move their μ to keep their charge, the others keep theirs.
+    private static ScfResult ConstantCharge(IFixedPointMap map, ScfOptions o, Tensor p0, Tensor mu0, FermiRegions regions, bool keepGraph)
     {
         var tracker = new Tracker(map, o);
         using var mixer = AndersonMixer.Create(map, o);
@@ -72,8 +77,8 @@ internal static class ScfRunner
         (Tensor Fukui, Tensor Response)? constant = null;
         using (var scope = NewDisposeScope())
         {
-            var (_, fukui, response) = Respond(map, p, mu, keepGraph);
-            projected = Project(map, p, fukui, target - GraphSum(map, p[.., 0]));
+            var (_, fukui, response) = Respond(map, regions, p, mu, keepGraph);
+            projected = Project(regions, p, fukui, Deficit(regions, p));
             if (!keepGraph) projected = projected.detach();
             projected.MoveToOuterDisposeScope();
             // A charge response that depends on neither density nor μ (an update affine in V̂) is differentiated once, not per update.
@@ -82,13 +87,13 @@ internal static class ScfRunner
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
-            var (update, fukui, response) = constant is { } c ? (Update(map, projected, mu, keepGraph), c.Fukui, c.Response)
-                : Respond(map, projected, mu, keepGraph);
-            tracker.RecordResponse(response);
+            var (update, fukui, response) = constant is { } c ? (Update(map, regions, projected, mu, keepGraph), c.Fukui, c.Response)
+                : Respond(map, regions, projected, mu, keepGraph);
+            // Only held groups need a charge response.
+            tracker.RecordResponse(regions.MinPerGraph(torch.where(regions.Held, response.abs(), torch.full_like(response, double.PositiveInfinity))));
             var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
-            var charge = GraphSum(map, next[.., 0]);
-            var deficit = target - charge;
-            var nextProjected = Project(map, next, fukui, deficit);
+            var deficit = Deficit(regions, next);
+            var nextProjected = Project(regions, next, fukui, deficit);
             if (!keepGraph)
             {
                 next = next.detach();
@@ -96,9 +101,13 @@ internal static class ScfRunner
                 deficit = deficit.detach();
                 response = response.detach();
             }
+            // The charge error of a structure: its held groups' |ΔQ|, or (groups at a fixed μ) |Q|, as at constant μ.
+            using var groupCharges = regions.Sum(next[.., 0].detach());
+            var error = regions.MaxPerGraph(torch.where(regions.Held, deficit.abs(), groupCharges.abs()));
+            var heldError = regions.MaxPerGraph(deficit.abs());
             // Linear mixing measures the change of the mixed density between updates; Anderson mixing, whose iterates jump, the
             // change a linear update makes from its input, α·|F(p̃) − p̃| (the same for linear mixing at constant μ).
-            bool stop = tracker.Record(t, next, mixer is null ? p : projected, deficit.abs(), deficit.abs());
+            bool stop = tracker.Record(t, next, mixer is null ? p : projected, error, heldError);
             // A structure that diverged keeps the density (and μ) before its diverging update.
             p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
             // The returned μ is the one the returned density was computed with (docs/math.md, "SCF at constant charge"): no Newton step after the last update.
@@ -107,30 +116,38 @@ internal static class ScfRunner
             // Newton on μ for the update's charge (docs/math.md, "SCF at constant charge"): the input p̃ holds Q*, so the mixed density's deficit is
             // ΔQ = α(Q* − Q(F(p̃, μ))), and Δμ = ΔQ/(αR), R = ∂Q(F)/∂μ at fixed input, gives Q(F(p̃, μ + Δμ)) = Q* to first
             // order. The μ error does not feed back through the density: its charge response α g δμ is what the projection
-            // removes (f ΔQ = −α g δμ). With no response, step against the deficit: Δμ = −sign(ΔQ).
+            // removes (f ΔQ = −α g δμ). With no response, step against the deficit: Δμ = −sign(ΔQ). Groups that are not held keep μ.
             var step = torch.where(small, -deficit.sign(), deficit / (o.MixingParameter * torch.where(small, torch.ones_like(response), response)));
-            var muStep = step.clamp(-MaxFermiStep, MaxFermiStep);
+            var muStep = torch.where(regions.Held, step.clamp(-MaxFermiStep, MaxFermiStep), torch.zeros_like(step));
             // Anderson mixing of the projected density; μ keeps its Newton step, which for an update linear in V̂ is already exact
             // (mixing μ too took 1.5–2.3× the updates, docs/fixed-point.md).
             if (mixer is not null) nextProjected = mixer.Next(projected, nextProjected);
             projected = tracker.Freeze(nextProjected, projected).MoveToOuterDisposeScope();
-            mu = (mu + tracker.FreezeGraphs(muStep)).MoveToOuterDisposeScope();
+            mu = (mu + tracker.FreezeGroups(muStep, regions)).MoveToOuterDisposeScope();
         }
-        return tracker.Finish(p, mu, map.Features(p, mu.index_select(0, map.Batch)));
+        return tracker.Finish(p, mu, map.Features(p, regions.OfAtoms(mu)), regions);
+    }
+
+    /// Per group, the charge still missing from its target: Q_target − Q(p) for the held groups, 0 for the others.
+    private static Tensor Deficit(FermiRegions regions, Tensor p)
+    {
+        var deficit = regions.Target - regions.Sum(p[.., 0]);
+        return torch.where(regions.Held, deficit, torch.zeros_like(deficit));
     }
 
     /// Δp at (p, μ), without autograd unless the graph is kept.
-    private static Tensor Update(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
+    private static Tensor Update(IFixedPointMap map, FermiRegions regions, Tensor p, Tensor mu, bool keepGraph)
     {
         using var noGrad = keepGraph ? null : torch.no_grad();
-        return map.Step(p, mu.index_select(0, map.Batch)).Update;
+        return map.Step(p, regions.OfAtoms(mu)).Update;
     }
 
-    /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_G(i) and R_G = Σ_{i∈G} g_i.
-    /// A structure with |R| below <see cref="SmallResponse"/> gets uniform weights 1/N_G.
-    private static (Tensor Update, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, Tensor p, Tensor mu, bool keepGraph)
+    /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_m(i) and R_m = Σ_{i∈m} g_i per group m.
+    /// A group with |R| below <see cref="SmallResponse"/> gets uniform weights 1/N_m.
+    private static (Tensor Update, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, FermiRegions regions, Tensor p, Tensor mu,
+        bool keepGraph)
     {
-        var muNode = mu.requires_grad ? mu.index_select(0, map.Batch) : mu.index_select(0, map.Batch).detach().requires_grad_(true);
+        var muNode = mu.requires_grad ? regions.OfAtoms(mu) : regions.OfAtoms(mu).detach().requires_grad_(true);
         var step = map.Step(p, muNode);
         Tensor? derivative;
         try
@@ -143,18 +160,18 @@ internal static class ScfRunner
         }
         var grad = derivative ?? torch.zeros_like(muNode);
         if (!keepGraph) grad = grad.detach();
-        var response = GraphSum(map, grad);
-        var counts = GraphSum(map, torch.ones_like(grad));
-        var small = (response.abs() < SmallResponse).index_select(0, map.Batch);
-        var safe = torch.where(response.abs() < SmallResponse, torch.ones_like(response), response).index_select(0, map.Batch);
-        var fukui = torch.where(small, 1 / counts.index_select(0, map.Batch), grad / safe);
+        var response = regions.Sum(grad);
+        var counts = regions.Sum(torch.ones_like(grad));
+        var small = regions.OfAtoms(response.abs() < SmallResponse);
+        var safe = regions.OfAtoms(torch.where(response.abs() < SmallResponse, torch.ones_like(response), response));
+        var fukui = torch.where(small, 1 / regions.OfAtoms(counts), grad / safe);
         return (step.Update, fukui, response);
     }
 
-    /// p with p_i0 += f_i ΔQ_G(i): Σ_G of the charges becomes Q(p) + ΔQ exactly (Σ f = 1).
-    private static Tensor Project(IFixedPointMap map, Tensor p, Tensor fukui, Tensor deficit)
+    /// p with p_i0 += f_i ΔQ_m(i): the charge of every group becomes Q(p) + ΔQ exactly (Σ f = 1 per group).
+    private static Tensor Project(FermiRegions regions, Tensor p, Tensor fukui, Tensor deficit)
     {
-        var q = p[.., 0] + fukui * deficit.index_select(0, map.Batch);
+        var q = p[.., 0] + fukui * regions.OfAtoms(deficit);
         return torch.cat([q.unsqueeze(1), p[.., 1..]], 1);
     }
 
@@ -173,9 +190,10 @@ internal static class ScfRunner
         private int _updates;
 
         /// Constant charge: notes which structures' charge does not respond to μ at this update (|R| below SmallResponse).
+        /// <param name="response">[G] the smallest |R| of each structure's held groups</param>
         public void RecordResponse(Tensor response)
         {
-            var r = Doubles(response.abs());
+            var r = Doubles(response);
             for (int g = 0; g < r.Length; g++) _unresponsive[g] = r[g] < SmallResponse;
         }
 
@@ -184,8 +202,9 @@ internal static class ScfRunner
             ? next
             : torch.where(_frozenGraphs.index_select(0, map.Batch).unsqueeze(1), previous, next);
 
-        /// A per-structure step with the diverged structures' entries set to 0.
-        public Tensor FreezeGraphs(Tensor step) => _frozenGraphs is null ? step : torch.where(_frozenGraphs, torch.zeros_like(step), step);
+        /// A per-group step with the entries of the diverged structures' groups set to 0.
+        public Tensor FreezeGroups(Tensor step, FermiRegions regions) =>
+            _frozenGraphs is null ? step : torch.where(regions.OfGroups(_frozenGraphs), torch.zeros_like(step), step);
 
         /// Records update t (next vs previous density); chargeError is |Q − Q_ref| per structure, chargeDeficit (constant
         /// charge) also gates convergence. Returns true when the loop must stop.
@@ -194,8 +213,8 @@ internal static class ScfRunner
             _updates = t + 1;
             using var scope = NewDisposeScope();
             // Structures frozen earlier do not change.
-            var change = FreezeGraphs(GraphSum(map, (next - previous).detach().abs().mean([1]))
-                / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype)));
+            var change = GraphSum(map, (next - previous).detach().abs().mean([1])) / GraphSum(map, torch.ones(next.shape[0], dtype: next.dtype));
+            if (_frozenGraphs is not null) change = torch.where(_frozenGraphs, torch.zeros_like(change), change);
             _history.Add(change.detach().clone().DetachFromDisposeScope());
             var delta = Doubles(change);
             var error = Doubles(chargeError);
@@ -231,7 +250,8 @@ internal static class ScfRunner
             return d.data<double>().ToArray();
         }
 
-        public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features)
+        /// <param name="fermiLevel">[G], or [G·S] for the groups of <paramref name="regions"/></param>
+        public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features, FermiRegions? regions = null)
         {
             _frozenGraphs?.Dispose();
             var history = _history.Count == 0
@@ -241,7 +261,9 @@ internal static class ScfRunner
             var status = Enumerable.Range(0, map.NumGraphs).Select(g => _diverged[g] ? ScfStatus.Diverged
                 : _steps[g] >= 0 ? ScfStatus.Converged : _unresponsive[g] ? ScfStatus.NoChargeResponse : ScfStatus.MaxStepsReached).ToArray();
             var steps = Enumerable.Range(0, map.NumGraphs).Select(g => _steps[g] < 0 ? _updates : _steps[g]).ToArray();
-            return new ScfResult(density, fermiLevel, features, history, status, steps);
+            return regions is null || regions.Slots == 1
+                ? new ScfResult(density, fermiLevel, features, history, status, steps)
+                : new ScfResult(density, regions.Electrolyte(fermiLevel), features, history, status, steps) { RegionFermiLevels = fermiLevel.view(-1, regions.Slots) };
         }
     }
 }

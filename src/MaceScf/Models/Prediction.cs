@@ -58,6 +58,9 @@ internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Ten
     /// Born effective charges and polarizabilities of the converged solution, when requested (docs/response.md).
     public ResponseTensors? Response { get; init; }
 
+    /// With electrodes: the total charge and the Fermi level of every region (docs/response.md).
+    public RegionTotals? Regions { get; init; }
+
     /// The term called <paramref name="name"/>.
     public Tensor Term(string name) => Terms.First(t => t.Name == name).Value;
 
@@ -66,7 +69,7 @@ internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Ten
     {
         IEnumerable<Tensor?> all = [Energy, NodeEnergies, Forces, Virials, Stress, Electronegativity, Hardness, Density, FermiLevel, TotalCharge, Dipole, StabilityRatio,
             Potentials?.Predicted, Potentials?.Start, FieldFeatures?.Predicted, FieldFeatures?.Start,
-            Scf?.Density, Scf?.FermiLevel, Scf?.Features, Scf?.History];
+            Scf?.Density, Scf?.FermiLevel, Scf?.Features, Scf?.History, Scf?.RegionFermiLevels, Regions?.Charge, Regions?.FermiLevel];
         return all.Concat(Terms.Select(t => t.Value)).Concat(Response?.Tensors() ?? []).OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
     }
 
@@ -76,3 +79,8 @@ internal sealed record Prediction(Tensor Energy, IReadOnlyList<(string Name, Ten
         foreach (var t in Tensors()) t.Dispose();
     }
 }
+
+/// The totals of the regions of a run with electrodes (docs/response.md, "Electrodes at a potential difference").
+/// <param name="Charge">[G, S] Σ q of every region: slot 0 the electrolyte, slot r electrode r (e)</param>
+/// <param name="FermiLevel">[G, S] the Fermi level of every region (V): the electrodes' given ones, the electrolyte's solved one</param>
+internal sealed record RegionTotals(Tensor Charge, Tensor FermiLevel);

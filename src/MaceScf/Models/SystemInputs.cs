@@ -14,8 +14,9 @@ namespace MaceScf.Models;
 /// model's offset</param>
 /// <param name="Start">where an SCF starts when its options say from_data: the previous step's solution (warm start in MD) or a
 /// density read from a file; null for none</param>
+/// <param name="Electrodes">electrode regions held at their own Fermi levels (docs/response.md), or null for none</param>
 internal sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? ExternalField = null, Tensor? TotalCharge = null,
-    Tensor? FermiLevel = null, ScfStart? Start = null)
+    Tensor? FermiLevel = null, ScfStart? Start = null, ElectrodeInputs? Electrodes = null)
 {
     /// [N] per-atom formal charges q⁰ (e) of a model that takes them as an input (LocalSplitCharges with formal_charges_from_data);
     /// null for none.
@@ -34,3 +35,10 @@ internal sealed record SystemInputs(MaceInputs Graph, Tensor Pbc, Tensor? Extern
 /// An SCF starting point: the density [N, K] (coefficients [q, p_y, p_z, p_x, …]; extra columns are ignored) and, optionally,
 /// the Fermi level [G].
 internal sealed record ScfStart(Tensor Density, Tensor? FermiLevel = null);
+
+/// Electrodes at a potential difference (docs/response.md, "Electrodes at a potential difference"): conditions of the run,
+/// never labels.
+/// <param name="Region">[N] long, the region of every atom: 0 the electrolyte, r = 1..R electrode r</param>
+/// <param name="FermiLevels">[G, R] the Fermi level μ_r (V) each electrode is held at</param>
+/// <param name="ElectrolyteCharge">[G] the total charge (e) of the electrolyte region, held in a constant-charge SCF</param>
+internal sealed record ElectrodeInputs(Tensor Region, Tensor FermiLevels, Tensor ElectrolyteCharge);

@@ -8,31 +8,40 @@ namespace MaceScf.Synthetic;
 /// stationary, so ∂E/∂q_i = −μ for every atom and dΣq/dμ &lt; 0.
 ///   constant charge:      [H c; cᵀ 0][p; μ] = [−b; Q]
 ///   constant Fermi level:  H p = −b − μ c
-/// with c the indicator of the charge coefficients.
+/// with c the indicator of the charge coefficients. With electrodes (docs/response.md, "Electrodes at a potential
+/// difference") the constraint holds the electrolyte region only (c = c₀, its charges), and every electrode r adds its
+/// reservoir term μ_r Q_r = μ_r c_rᵀp to Ω: b becomes b + Σ_r μ_r c_r.
 internal static class DensitySolver
 {
-    /// The minimising coefficients [N, K] and the Fermi level μ (eV) as a scalar tensor.
-    public static (Tensor Coefficients, Tensor FermiLevel) Solve(QuadraticForm form, ElectronConstraint constraint)
+    /// The minimising coefficients [N, K] and the Fermi level μ (eV; the electrolyte's with electrodes) as a scalar tensor.
+    public static (Tensor Coefficients, Tensor FermiLevel) Solve(QuadraticForm form, ElectronConstraint constraint, TeacherElectrodes? electrodes = null)
     {
         using var scope = NewDisposeScope();
         int size = (int)form.Gradient.shape[0];
-        var charges = ChargeIndicator(size, form.CoefficientCount);
+        var charges = electrodes is null ? ChargeIndicator(size, form.CoefficientCount) : electrodes.Indicator(0, form.CoefficientCount);
+        var gradient = electrodes is null ? form.Gradient : form.Gradient + electrodes.ReservoirGradient(form.CoefficientCount);
         Tensor p, mu;
         if (constraint.IsFixedFermiLevel)
         {
             mu = tensor(constraint.Value, dtype: float64);
-            p = linalg.solve(form.Hessian, -form.Gradient - mu * charges);
+            p = linalg.solve(form.Hessian, -gradient - mu * charges);
         }
         else
         {
-            var border = cat([charges, zeros(1, dtype: float64)], 0);
-            var matrix = cat([cat([form.Hessian, charges.unsqueeze(1)], 1), border.unsqueeze(0)], 0);
-            var rhs = cat([-form.Gradient, tensor(new[] { constraint.Value }, dtype: float64)], 0);
+            var matrix = Bordered(form.Hessian, charges);
+            var rhs = cat([-gradient, tensor(new[] { constraint.Value }, dtype: float64)], 0);
             var solution = linalg.solve(matrix, rhs);
             p = solution[..size];
             mu = solution[size];
         }
         return (p.reshape(-1, form.CoefficientCount).MoveToOuterDisposeScope(), mu.MoveToOuterDisposeScope());
+    }
+
+    /// [H c; cᵀ 0].
+    public static Tensor Bordered(Tensor hessian, Tensor charges)
+    {
+        var border = cat([charges, zeros(1, dtype: float64)], 0);
+        return cat([cat([hessian, charges.unsqueeze(1)], 1), border.unsqueeze(0)], 0);
     }
 
     /// c: 1 on the charge coefficient of every atom, 0 on the dipoles, [KN].

@@ -42,6 +42,15 @@ internal static class SyntheticFrame
         frame.Info["teacher_coulomb_energy"] = solution.CoulombEnergy;
         frame.Info["teacher_short_range_energy"] = solution.ShortRangeEnergy;
 
+        if (structure.Electrodes is { } electrodes)
+        {
+            // The conditions of the capacitor (docs/response.md) and the teacher's answer per region and exact capacitance.
+            frame.Arrays[PropertyKeys.ElectrodeRegion] = electrodes.Regions.Select(r => (long)r).ToArray();
+            frame.Info[PropertyKeys.ElectrodeFermiLevels] = electrodes.FermiLevels;
+            frame.Info[PropertyKeys.ElectrolyteCharge] = structure.Constraint.IsFixedFermiLevel ? solution.RegionCharges![0] : structure.Constraint.Value;
+            frame.Info["teacher_region_charges"] = solution.RegionCharges!;
+            frame.Info["teacher_capacitance"] = TeacherCapacitance.Of(parameters, structure).Cast<double>().ToArray();
+        }
         frame.Arrays[PropertyKeys.Forces] = solution.Forces;
         frame.Arrays[PropertyKeys.AtomicMultipoles] = solution.Multipoles;
         return frame;

@@ -24,7 +24,11 @@ internal sealed record SyntheticStructure
     /// Gradient of the applied potential (V/Å), the library's external_field convention.
     public double[] ExternalField { get; init; } = new double[3];
 
+    /// With <see cref="Electrodes"/>, the constraint of the electrolyte region alone.
     public required ElectronConstraint Constraint { get; init; }
+
+    /// Electrodes held at their own Fermi levels, or null.
+    public TeacherElectrodes? Electrodes { get; init; }
 
     /// config_dipole_weight: 1 1 1 for clusters, 0 0 1 for slabs, 0 0 0 for bulk.
     public required double[] DipoleWeights { get; init; }

@@ -4,7 +4,7 @@ namespace MaceScf.Synthetic;
 internal static class SyntheticSystems
 {
     public static IReadOnlyList<ISyntheticSystem> All { get; } =
-        [WaterClusterSystem.Neutral, WaterClusterSystem.Charged, new WaterBoxSystem(), new WaterSlabSystem(), new ConductorSystem()];
+        [WaterClusterSystem.Neutral, WaterClusterSystem.Charged, new WaterBoxSystem(), new WaterSlabSystem(), new ConductorSystem(), new CapacitorSystem()];
 
     public static ISyntheticSystem? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 }

@@ -15,19 +15,25 @@ internal sealed class TeacherModel(TeacherParameters parameters)
         bool periodic = structure.Pbc.All(p => p);
         using var functional = new TeacherFunctional(Parameters, structure, strain: periodic);
         using var form = QuadraticForm.Of(functional);
-        var (p, mu) = DensitySolver.Solve(form, structure.Constraint);
-        // p* minimises E (constant Q) or Ω = E + μQ (constant μ), so the forces and the stress are Hellmann–Feynman:
-        // −∂E/∂R and ∂E/∂ε at frozen p*; the reservoir term μQ does not depend on R or ε at fixed p.
+        var electrodes = structure.Electrodes;
+        var (p, mu) = DensitySolver.Solve(form, structure.Constraint, electrodes);
+        // p* minimises E (constant Q) or Ω = E + μQ (constant μ; with electrodes + Σ_r μ_r Q_r), so the forces and the stress
+        // are Hellmann–Feynman: −∂E/∂R and ∂E/∂ε at frozen p*; the reservoir terms μQ do not depend on R or ε at fixed p.
         var energy = functional.Energy(p);
         var grads = Gradients.Of([energy], periodic ? [functional.Positions, functional.Displacement!] : [functional.Positions]);
         var forces = -grads[0];
         double charge = functional.TotalCharge(p).item<double>();
         double fermiLevel = mu.item<double>();
         double internalEnergy = energy.item<double>();
+        var multipoles = TensorArrays.ToMatrix(p);
+        var regionCharges = electrodes?.RegionCharges(multipoles);
+        double reservoirs = electrodes is null ? 0 : electrodes.FermiLevels.Select((m, r) => m * regionCharges![r + 1]).Sum();
+        double held = electrodes is null ? charge : regionCharges![0];
         return new TeacherSolution
         {
-            Multipoles = TensorArrays.ToMatrix(p),
-            Energy = structure.Constraint.IsFixedFermiLevel ? internalEnergy + fermiLevel * charge : internalEnergy,
+            Multipoles = multipoles,
+            Energy = internalEnergy + reservoirs + (structure.Constraint.IsFixedFermiLevel ? fermiLevel * held : 0),
+            RegionCharges = regionCharges,
             InternalEnergy = internalEnergy,
             CoulombEnergy = functional.CoulombEnergy(p).item<double>(),
             ShortRangeEnergy = functional.ShortRange.item<double>(),

@@ -14,6 +14,7 @@ internal sealed record TeacherResponse(double[,] BornCharges, double[,] Polariza
     /// dP_α/dR = ∂P_α/∂R − w_αᵀ ∂g/∂R and, since ∂g/∂G_β = u_β, dP_α/dG_β = −w_αᵀu_β, so α = K⁻¹-weighted u_αᵀu_β.
     public static TeacherResponse Of(TeacherParameters parameters, SyntheticStructure structure)
     {
+        if (structure.Electrodes is not null) throw new ArgumentException("the teacher's response is not defined with electrodes");
         using var scope = NewDisposeScope();
         using var functional = new TeacherFunctional(parameters, structure);
         using var form = QuadraticForm.Of(functional);

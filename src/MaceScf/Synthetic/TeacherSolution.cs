@@ -9,7 +9,8 @@ internal sealed record TeacherSolution
     public required double[,] Multipoles { get; init; }
 
     /// The label energy: the minimised functional, E at constant charge and the grand potential
-    /// Ω = E + μQ at constant Fermi level, so that the forces are exactly its negative gradient.
+    /// Ω = E + μQ at constant Fermi level (with electrodes, + Σ_r μ_r Q_r of the electrodes), so that the forces are exactly
+    /// its negative gradient.
     public required double Energy { get; init; }
 
     /// E(p*; R) without the reservoir term (equal to <see cref="Energy"/> at constant charge).
@@ -22,7 +23,10 @@ internal sealed record TeacherSolution
     /// −∂Energy/∂R (eV/Å), [N, 3].
     public required double[,] Forces { get; init; }
 
-    /// μ = −∂E/∂q_i (eV).
+    /// With electrodes, Σ q of every region 0..R (e; 0 the electrolyte), else null.
+    public double[]? RegionCharges { get; init; }
+
+    /// μ = −∂E/∂q_i (eV; with electrodes, of the electrolyte's atoms).
     public required double FermiLevel { get; init; }
 
     /// Σ q_i (e).

@@ -26,13 +26,15 @@ internal static class TeacherStudent
         Electrostatics = TeacherParameters.ForSmearingWidth(Sigma, BoundaryMethod.Realspace) with { DensityMaxL = 0, FieldFeatureMaxL = 0 },
     };
 
-    public static FixedPointModel Build(Configuration sample)
+    /// <param name="atomicNumbers">the model's elements (default Na and K, the conductor's)</param>
+    /// <param name="rMax">the backbone's cutoff: below the shortest interatomic distance of every structure it is used on</param>
+    public static FixedPointModel Build(Configuration sample, int[]? atomicNumbers = null, double rMax = 3.0)
     {
         var hp = new FixedPointHyperparameters
         {
             Mace = new MaceHyperparameters
             {
-                AtomicNumbers = [11, 19], RMax = 3.0, NumBessel = 4, MaxEll = 1, HiddenIrreps = "4x0e+4x1o", Correlation = 1,
+                AtomicNumbers = atomicNumbers ?? [11, 19], RMax = rMax, NumBessel = 4, MaxEll = 1, HiddenIrreps = "4x0e+4x1o", Correlation = 1,
                 NumInteractions = 1, RadialMlp = [4], MlpIrreps = "2x0e", AvgNumNeighbors = 1.0,
             },
             Electrostatics = new ElectrostaticsOptions

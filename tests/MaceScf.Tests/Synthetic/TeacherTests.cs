@@ -19,14 +19,20 @@ public sealed class SynthTeacherTests(ITestOutputHelper output)
         using var functional = new TeacherFunctional(Teacher.Parameters, structure);
         var p = tensor(solution.Multipoles, dtype: float64).requires_grad_(true);
         var gradient = autograd.grad([functional.Energy(p)], [p])[0];
-        // ∂E/∂q_i = −μ on every atom, ∂E/∂d_i = 0 (docs/synth.md, eq. 2).
-        double chargeResidual = (gradient[.., 0] + solution.FermiLevel).abs().max().item<double>();
+        // ∂E/∂q_i = −μ on every atom (with electrodes, −μ_r on the atoms of electrode r), ∂E/∂d_i = 0 (docs/synth.md, eq. 2).
+        var electrodes = structure.Electrodes;
+        var mu = tensor(Enumerable.Range(0, structure.AtomCount)
+            .Select(i => electrodes is { } e && e.Regions[i] > 0 ? e.FermiLevels[e.Regions[i] - 1] : solution.FermiLevel).ToArray(), dtype: float64);
+        double chargeResidual = (gradient[.., 0] + mu).abs().max().item<double>();
         double dipoleResidual = gradient[.., 1..].abs().max().item<double>();
         output.WriteLine($"{system}: max |∂E/∂q + μ| = {chargeResidual:E2}, max |∂E/∂d| = {dipoleResidual:E2}, μ = {solution.FermiLevel:F4}");
         Assert.True(chargeResidual < 1e-10, $"charge stationarity {chargeResidual}");
         Assert.True(dipoleResidual < 1e-10, $"dipole stationarity {dipoleResidual}");
         Assert.Equal(solution.TotalCharge, SynthFixtures.Column(solution.Multipoles, 0).Sum(), 1e-12);
-        if (!structure.Constraint.IsFixedFermiLevel) Assert.Equal(structure.Constraint.Value, solution.TotalCharge, 1e-10);
+        // The constraint holds the electrolyte region when there are electrodes.
+        double held = electrodes is null ? solution.TotalCharge : solution.RegionCharges![0];
+        if (electrodes is not null) Assert.Equal(solution.TotalCharge, solution.RegionCharges!.Sum(), 1e-12);
+        if (!structure.Constraint.IsFixedFermiLevel) Assert.Equal(structure.Constraint.Value, held, 1e-10);
         else Assert.Equal(structure.Constraint.Value, solution.FermiLevel, 1e-12);
     }
 
@@ -53,6 +59,7 @@ public sealed class SynthTeacherTests(ITestOutputHelper output)
     [InlineData("water_cluster", 27)]
     [InlineData("charged_cluster", 9)]
     [InlineData("conductor", 24)]
+    [InlineData("capacitor", 45)]
     [InlineData("water_box", 6)]
     [InlineData("water_slab", 6)]
     public void ForcesMatchCentralDifferencesOfTheSolvedEnergy(string system, int coordinates)

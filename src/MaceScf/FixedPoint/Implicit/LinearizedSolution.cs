@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The converged SCF solution made differentiable (docs/math.md, "Implicit differentiation"). Unknowns y = [ρ (N·K), μ (G, constant charge only)],
-/// residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
+/// The converged SCF solution made differentiable (docs/math.md, "Implicit differentiation"). Unknowns y = [ρ (N·K), μ (one per held group
+/// of <see cref="FermiRegions"/>: per structure at constant charge, per region with electrodes)], residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
 /// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, block-diagonal over the frames, built from vector–Jacobian products of the
 /// update map, one per unknown of the largest frame: <see cref="BlockJacobian"/>).
 /// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
@@ -29,23 +29,25 @@ internal static class LinearizedSolution
     /// Largest relative GMRES residual (forward or adjoint solve) that forces accept; <see cref="KrylovTolerance"/> is the target.
     public const double KrylovResidualLimit = 1e-8;
 
-    /// (ρ*, μ* [G]) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
+    /// (ρ*, μ*) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
+    /// <param name="fermiLevel">[G] the fixed μ without <paramref name="regions"/>; with them, [G·S] the groups' μ</param>
+    /// <param name="regions">the groups whose μ are unknowns (constant charge: one held group per structure; electrodes: the
+    /// electrolyte held, the electrodes at fixed μ), or null at constant Fermi level (μ is fixed and not an unknown)</param>
     /// <param name="krylov">records the residuals of the matrix-free solves, including the adjoint solve of a later backward
     /// pass (which cannot refuse its result), so the caller can check them</param>
-    public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, Tensor targetCharge,
-        bool constantCharge, bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null)
+    public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, FermiRegions? regions,
+        bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null)
     {
         long n = density.shape[0], k = density.shape[1];
-        int g = geometry.NumGraphs;
-        var reference = constantCharge ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
+        var reference = regions is not null ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
         var y = reference.clone().requires_grad_(true);
-        var residual = Residual(geometry, y, n, k, constantCharge ? null : fermiLevel.detach(), targetCharge);
+        var residual = Residual(geometry, y, n, k, fermiLevel.detach(), regions);
         long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, Blocks(geometry, k, constantCharge), differentiableJacobian);
+        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, Blocks(geometry, k, regions), differentiableJacobian);
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
-        var mu = constantCharge ? solution.narrow(0, n * k, g) : fermiLevel.detach();
-        return Acceptable(geometry, rho, mu, targetCharge, constantCharge) ? (rho, mu) : null;
+        var mu = regions is not null ? solution.narrow(0, n * k, regions.Count) : fermiLevel.detach();
+        return Acceptable(geometry, rho, mu, regions) ? (rho, mu) : null;
     }
 
     /// J⁻¹R with the dense Jacobian.
@@ -56,13 +58,13 @@ internal static class LinearizedSolution
         return linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
     }
 
-    /// The frame of each unknown of y = [ρ (N·K, atom-major), μ (G, constant charge only)]: frames do not interact, so J is
+    /// The frame of each unknown of y = [ρ (N·K, atom-major), μ (one per group, with regions)]: frames do not interact, so J is
     /// block-diagonal over them.
-    static long[] Blocks(FixedPointGeometry geometry, long k, bool constantCharge)
+    static long[] Blocks(FixedPointGeometry geometry, long k, FermiRegions? regions)
     {
         var atoms = geometry.Batch.cpu().data<long>().ToArray();
         var density = atoms.SelectMany(g => Enumerable.Repeat(g, (int)k));
-        return (constantCharge ? density.Concat(Enumerable.Range(0, geometry.NumGraphs).Select(g => (long)g)) : density).ToArray();
+        return (regions is not null ? density.Concat(Enumerable.Range(0, regions.Count).Select(m => (long)(m / regions.Slots))) : density).ToArray();
     }
 
     /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed.
@@ -77,23 +79,26 @@ internal static class LinearizedSolution
         return KrylovSolve.apply(residual, op);
     }
 
-    /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), Q(ρ) − Q_target] flattened.
-    internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor? fixedFermiLevel, Tensor targetCharge)
+    /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), per group: Q_m(ρ) − Q_target,m (held) or μ_m − μ_fixed,m (not held)] flattened; without
+    /// regions, R = ρ − ρ_loc − Δρ(ρ, μ) at the fixed μ <paramref name="fermiLevel"/> [G].
+    internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions)
     {
         var rho = y.narrow(0, 0, n * k).view(n, k);
-        var mu = fixedFermiLevel ?? y.narrow(0, n * k, geometry.NumGraphs);
-        var update = geometry.Step(rho, mu.index_select(0, geometry.Batch)).Update;
+        var mu = regions is null ? fermiLevel : y.narrow(0, n * k, regions.Count);
+        var update = geometry.Step(rho, regions is null ? mu.index_select(0, geometry.Batch) : regions.OfAtoms(mu)).Update;
         var r = (rho - geometry.LocalDensity - update).flatten();
-        return fixedFermiLevel is null ? cat([r, ScfRunner.GraphSum(geometry, rho.select(1, 0)) - targetCharge]) : r;
+        return regions is null ? r : cat([r, torch.where(regions.Held, regions.Sum(rho.select(1, 0)) - regions.Target, mu - regions.FixedFermiLevel)]);
     }
 
     /// The acceptance check of docs/math.md, "Implicit differentiation", without gradients.
-    static bool Acceptable(FixedPointGeometry geometry, Tensor rho, Tensor mu, Tensor targetCharge, bool constantCharge)
+    static bool Acceptable(FixedPointGeometry geometry, Tensor rho, Tensor mu, FermiRegions? regions)
     {
         using var noGrad = no_grad();
         var check = rho.detach();
-        double density = (check - geometry.Map(check, mu.detach().index_select(0, geometry.Batch))).abs().max().ToDouble();
-        double charge = constantCharge ? (ScfRunner.GraphSum(geometry, check.select(1, 0)) - targetCharge).abs().max().ToDouble() : 0;
+        var atomMu = regions is null ? mu.detach().index_select(0, geometry.Batch) : regions.OfAtoms(mu.detach());
+        double density = (check - geometry.Map(check, atomMu)).abs().max().ToDouble();
+        double charge = regions is null ? 0
+            : torch.where(regions.Held, regions.Sum(check.select(1, 0)) - regions.Target, zeros_like(regions.Target)).abs().max().ToDouble();
         return double.IsFinite(density) && double.IsFinite(charge) && density <= DensityResidualLimit && charge <= ChargeResidualLimit;
     }
 }

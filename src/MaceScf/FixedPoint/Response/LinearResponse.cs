@@ -52,7 +52,7 @@ internal static class LinearResponse
         long n = density.shape[0], k = density.shape[1];
         var reference = constantCharge ? cat([density.flatten(), fermiLevel]) : density.flatten();
         var y = reference.clone().requires_grad_(true);
-        var residual = LinearizedSolution.Residual(geometry, y, n, k, constantCharge ? null : fermiLevel, targetCharge);
+        var residual = LinearizedSolution.Residual(geometry, y, n, k, fermiLevel, constantCharge ? FermiRegions.Whole(geometry.Batch, targetCharge) : null);
         var dipole = geometry.Plan.TotalDipole(y.narrow(0, 0, n * k).view(n, k));
         Tensor Transposed(Tensor v) => Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach();
         int iterations = (int)Math.Min(y.shape[0], LinearizedSolution.KrylovIterations);
