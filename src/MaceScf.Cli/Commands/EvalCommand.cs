@@ -22,7 +22,7 @@ internal sealed class EvalCommand : ICommand
 
     public string Help => $"""
         usage: macescf eval MODEL FILE -o OUT.xyz [SCF options] [--keys MAPPING] [--batch-size B] [--stress] [--no-forces]
-                          [--born-charges] [--polarizability]
+                          [--born-charges] [--polarizability] [--electrode-potentials "μ1 μ2" [--electrode-key KEY]]
 
         MODEL may also be a plain MACE model: a Python MACE .model file (torch.save; recognised by its content) or
         a file written by `macescf convert`. Then OUT.xyz gets macescf_energy, macescf_node_energy, macescf_forces
@@ -54,6 +54,7 @@ internal sealed class EvalCommand : ICommand
                            as macescf_polarizability (constant total charge) and
                            macescf_polarizability_constant_fermi_level (9 values each, row-major)
         A frame whose SCF did not converge has no response properties: it is named and the exit code is 1.
+        {ElectrodeFlags.Help}
         """;
 
     public int Run(CommandLine args, IAnsiConsole console)
@@ -67,6 +68,7 @@ internal sealed class EvalCommand : ICommand
             | (args.Flag("polarizability") ? CalculatorProperties.Polarizability : 0);
         var mapping = ParseKeys(args.String("keys"));
         var kspace = KspaceFlags.Read(args);
+        var electrodes = ElectrodeFlags.Read(args);
         args.RejectUnknown([]);
         try
         {
@@ -83,6 +85,10 @@ internal sealed class EvalCommand : ICommand
         if (kind is not (ModelFileKind.FixedPoint or ModelFileKind.LocalSource) && response != 0)
             throw new UsageException("--born-charges and --polarizability need a fixed-point model (a density that responds) or a local-source "
                 + "model that predicts them");
+        if (kind != ModelFileKind.FixedPoint && electrodes is not null)
+            throw new UsageException("--electrode-potentials needs a fixed-point model (an SCF with a Fermi level)");
+        if (electrodes is not null && response != 0)
+            throw new UsageException("--born-charges and --polarizability are not available with --electrode-potentials");
         switch (kind)
         {
             case ModelFileKind.LocalSource:
@@ -115,13 +121,16 @@ internal sealed class EvalCommand : ICommand
         })).ToList();
         if (frames.Count == 0) throw new InvalidDataException($"'{args.Positional[1]}' has no frames");
         MappedKeys.Check(args.String("keys"), frames.Select(f => f.Configuration).ToList(), args.Positional[1], console);
+        // Every frame's regions are read (and checked) before the first SCF.
+        var structures = frames.Select(f => electrodes is null ? Structure.Of(f) : Structure.Of(f) with { Electrodes = electrodes.Of(f.Configuration) })
+            .ToList();
 
         var calculator = new FixedPointCalculator(model, options);
         var properties = CalculatorProperties.Energy | (forces ? CalculatorProperties.Forces : 0) | (stress ? CalculatorProperties.Stress : 0) | response;
         var predictions = LiveProgress.Run(console, work =>
         {
             var done = new List<FramePrediction>(frames.Count);
-            foreach (var p in FramePrediction.Evaluate(calculator, frames, properties, batchSize))
+            foreach (var p in FramePrediction.Evaluate(calculator, frames, structures, properties, batchSize))
             {
                 done.Add(p);
                 work.Report(new WorkProgress("SCF frames", done.Count, frames.Count));
@@ -234,6 +243,8 @@ internal sealed class EvalCommand : ICommand
         if (p.BornCharges is not null) frame.Arrays[Prefix + "born_charges"] = p.BornCharges;
         if (p.Polarizability is not null) frame.Info[Prefix + "polarizability"] = Flat(p.Polarizability);
         if (p.PolarizabilityAtFermiLevel is not null) frame.Info[Prefix + "polarizability_constant_fermi_level"] = Flat(p.PolarizabilityAtFermiLevel);
+        if (p.RegionCharges is not null) frame.Info[Prefix + "region_charges"] = p.RegionCharges;
+        if (p.RegionFermiLevels is not null) frame.Info[Prefix + "region_fermi_levels"] = p.RegionFermiLevels;
         return frame;
     }
 }

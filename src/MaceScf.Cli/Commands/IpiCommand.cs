@@ -25,6 +25,7 @@ internal sealed class IpiCommand : ICommand
         usage: macescf ipi MODEL --init FILE.xyz (--address HOST:PORT | --unix NAME) [SCF options] [--keys MAPPING]
                [--warm_start none|last|linear|quadratic] [--no-warm-start]
                [--field "EX EY EZ"] [--fermi-level V | --total-charge Q] [--dipole] [--charges]
+               [--electrode-potentials "μ1 μ2" [--electrode-key KEY]]
 
         MODEL may also be a plain MACE model (a Python MACE .model file or a file written by `macescf convert` or
         `macescf train --model MACE`): then there is no SCF and energy, forces and virial come straight from MACE. A
@@ -57,6 +58,9 @@ internal sealed class IpiCommand : ICommand
           --charges          also send the atomic charges (e): "charges": [q_1, ...] in the same object
         Without --dipole and --charges the extras string is empty: ASE's SocketIOCalculator (3.22) fails on
         extras longer than one byte.
+        {ElectrodeFlags.Help}
+        With electrodes the regions are those of the initial frame, every step prints the region charges, and
+        --total-charge does not apply (the electrolyte's charge is its electrolyte_charge).
 
         {ScfFlags.Help}
         {KspaceFlags.Help}
@@ -78,7 +82,11 @@ internal sealed class IpiCommand : ICommand
         var (conditions, ensemble) = Conditions(args, options);
         options = ensemble;
         bool dipole = args.Flag("dipole"), charges = args.Flag("charges");
+        var electrodes = ElectrodeFlags.Read(args);
         args.RejectUnknown([]);
+        if (electrodes is not null && conditions.TotalCharge is not null)
+            throw new UsageException("--total-charge does not apply with --electrode-potentials: the electrolyte is held at the initial frame's "
+                + "electrolyte_charge and the electrodes' charges follow their Fermi levels");
         try
         {
             options.Validate();
@@ -89,6 +97,8 @@ internal sealed class IpiCommand : ICommand
         }
 
         var kind = ModelFileKinds.Detect(args.Positional[0]);
+        if (kind != ModelFileKind.FixedPoint && electrodes is not null)
+            throw new UsageException("--electrode-potentials needs a fixed-point model (an SCF with a Fermi level)");
         if (kind is ModelFileKind.Mace or ModelFileKind.PythonMace && (conditions != new RunConditions() || dipole || charges))
             throw new UsageException("--field, --fermi-level, --total-charge, --dipole and --charges need a model with charges (a plain MACE model has none)");
         switch (kind)
@@ -118,6 +128,7 @@ internal sealed class IpiCommand : ICommand
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));
         new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers).RequireKnown(template.Configuration);
+        if (electrodes is not null) conditions = conditions with { Electrodes = electrodes.Of(template.Configuration) };
         var potential = new MdPotential(model, template, options, warmStart, conditions);
 
         using var stream = address is not null ? IpiEndpoint.ConnectInet(address) : IpiEndpoint.ConnectUnix(unix!);
@@ -131,7 +142,7 @@ internal sealed class IpiCommand : ICommand
             updates.Add(prediction.Steps);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"step {updates.Count - 1}: energy {prediction.Energy:F8} eV, SCF {ScfResult.Name(prediction.Status!.Value)} in {prediction.Steps} "
-                + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s"));
+                + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s{RegionCharges(prediction)}"));
             return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction), dipole || charges ? DriverExtras.For(prediction, charges) : "");
         });
         console.WriteLine(updates.Count == 0
@@ -192,6 +203,11 @@ internal sealed class IpiCommand : ICommand
         var ensemble = fermi is not null ? options with { ConstantCharge = false } : charge is not null ? options with { ConstantCharge = true } : options;
         return (new RunConditions(charge, fermi, field), ensemble);
     }
+
+    /// ", region charges Q0 Q1 … e" of a step with electrodes (index 0 the electrolyte), else empty.
+    private static string RegionCharges(CalculatorResults results) => results.RegionCharges is { } q
+        ? $", region charges {string.Join(' ', q.Select(x => x.ToString("F6", CultureInfo.InvariantCulture)))} e"
+        : "";
 
     /// The default warm start, chosen by measurement (docs/benchmarks.md, "MD warm start").
     public const WarmStart DefaultWarmStart = WarmStart.Quadratic;
