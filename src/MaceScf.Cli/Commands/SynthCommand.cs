@@ -27,6 +27,10 @@ internal sealed class SynthCommand : ICommand
                   gradient of the applied potential), config_dipole_weight,
                   config_type (= the system), teacher_* (the teacher's parameters)
           arrays: forces (eV/Å), atomic_multipoles ([q, p_y, p_z, p_x])
+        The capacitor also has the conditions of its electrodes (docs/response.md): the array
+        electrode (0 electrolyte, 1 and 2 the electrodes), electrode_fermi_levels and
+        electrolyte_charge, and the teacher's teacher_region_charges and teacher_capacitance
+        (C_rs = −∂Q_r/∂μ_s, e/V, row-major); its energy adds Σ μ_r Q_r of the electrodes.
         The same seed gives the same file. Lists may be written [0,0,0.1], 0,0,0.1 or "0 0 0.1".
 
         systems:
@@ -43,6 +47,9 @@ internal sealed class SynthCommand : ICommand
                                                        system's own)
           --fermi-level MU                             solve at this Fermi level in eV instead
                                                        (default: only the conductor, per frame)
+          --electrode-potentials "MU1 MU2"             capacitor: hold the electrodes at these Fermi levels
+                                                       (eV) in every frame (default: drawn per frame);
+                                                       --total-charge is then the electrolyte's charge
           --electrostatic_pbc_method M                 realspace, pbc, slab, molecule_in_box,
                                                        mixed_periodic or auto (default: auto =
                                                        realspace for clusters, else mixed_periodic)
@@ -61,6 +68,7 @@ internal sealed class SynthCommand : ICommand
             ExternalField = field,
             TotalCharge = args.Double("total_charge"),
             FermiLevel = args.Double("fermi_level"),
+            ElectrodeFermiLevels = args.Doubles("electrode_potentials"),
         };
         double sigma = args.Double("atomic_multipoles_smearing_width") ?? DefaultSmearingWidth;
         string method = args.String("electrostatic_pbc_method") ?? "auto";
@@ -74,6 +82,8 @@ internal sealed class SynthCommand : ICommand
         if (field is not null && field.Length != 3) throw new UsageException($"--applied-field needs three numbers (V/Å), got {field.Length}");
         if (overrides.TotalCharge is not null && overrides.FermiLevel is not null)
             throw new UsageException("give either --total-charge (constant charge) or --fermi-level (constant Fermi level), not both");
+        if (overrides.ElectrodeFermiLevels is { } levels && (system is not CapacitorSystem || levels.Length != 2))
+            throw new UsageException($"--electrode-potentials takes two Fermi levels and applies to the capacitor only, got {levels.Length} for {system.Name}");
         if (!(sigma > 0)) throw new UsageException($"--atomic_multipoles_smearing_width must be positive, got {sigma}");
         var parameters = new TeacherParameters { Electrostatics = TeacherParameters.ForSmearingWidth(sigma, Method(method)) };
 

@@ -93,9 +93,11 @@ public abstract class ModelCalculator : Calculator
 
     /// The electrode regions of a batch (docs/response.md), or null when no structure has electrodes; every structure of a batch
     /// with electrodes must have the same number of them.
-    private static ElectrodeInputs? Electrodes(Structure[] structures, ScalarType dtype)
+    private ElectrodeInputs? Electrodes(Structure[] structures, ScalarType dtype)
     {
         if (structures.All(s => s.Electrodes is null)) return null;
+        if (Model is not FixedPointModel)
+            throw new ArgumentException($"{structures[0].Atoms.DescribeOrigin()}: electrode regions need a fixed-point model (an SCF with a Fermi level)");
         var first = structures.First(s => s.Electrodes is not null);
         foreach (var s in structures)
         {

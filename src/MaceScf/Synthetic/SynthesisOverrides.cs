@@ -11,6 +11,9 @@ internal sealed record SynthesisOverrides
 
     public double? FermiLevel { get; init; }
 
+    /// The Fermi levels of the electrodes of a structure that has them (the capacitor).
+    public double[]? ElectrodeFermiLevels { get; init; }
+
     public SyntheticStructure Apply(SyntheticStructure structure)
     {
         if (TotalCharge is not null && FermiLevel is not null)
@@ -18,6 +21,7 @@ internal sealed record SynthesisOverrides
         var constraint = TotalCharge is double q ? ElectronConstraint.TotalCharge(q)
             : FermiLevel is double mu ? ElectronConstraint.FermiLevel(mu)
             : structure.Constraint;
-        return structure with { Constraint = constraint, ExternalField = ExternalField ?? structure.ExternalField };
+        var electrodes = structure.Electrodes is { } e && ElectrodeFermiLevels is { } levels ? e with { FermiLevels = levels } : structure.Electrodes;
+        return structure with { Constraint = constraint, ExternalField = ExternalField ?? structure.ExternalField, Electrodes = electrodes };
     }
 }

@@ -54,7 +54,30 @@ public sealed class SynthCommandTests : IDisposable
         Assert.Equal("molecule_in_box", frame.Info["teacher_method"]);
     }
 
+    /// The capacitor at given electrode Fermi levels: its regions, conditions and the teacher's region charges and capacitance.
+    [Fact]
+    public void TheCapacitorHoldsItsElectrodesAtTheGivenFermiLevels()
+    {
+        string output = Temp("cap.xyz");
+        var (code, text) = CliRunner.Run("synth", "--system", "capacitor", "--count", "1", "--electrode-potentials", "-2.9 -2.3", "-o", output);
+        Assert.True(code == 0, text);
+        var frame = ExtXyzReader.ReadAll(output).Single();
+        Assert.Equal(new long[] { 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0 }, (long[])frame.Arrays["electrode"]);
+        Assert.Equal(new[] { -2.9, -2.3 }, (double[])frame.Info["electrode_fermi_levels"]);
+        Assert.Equal(1.0, (double)frame.Info["electrolyte_charge"]);
+        var regions = (double[])frame.Info["teacher_region_charges"];
+        Assert.Equal(1.0, regions[0], 1e-10);
+        Assert.Equal((double)frame.Info["total_charge"], regions.Sum(), 1e-12);
+        var c = (double[])frame.Info["teacher_capacitance"];
+        Assert.Equal(4, c.Length);
+        Assert.Equal(c[1], c[2], 1e-12);
+        Assert.True(c[0] > 0 && c[3] > 0 && c[1] < 0, string.Join(' ', c));
+        // The label is the grand potential of the electrodes.
+        Assert.Equal((double)frame.Info["teacher_internal_energy"] - 2.9 * regions[1] - 2.3 * regions[2], (double)frame.Info["energy"], 1e-9);
+    }
+
     [Theory]
+    [InlineData("applies to the capacitor only", "--system", "conductor", "-o", "x.xyz", "--electrode-potentials", "-2 -3")]
     [InlineData("unknown system 'water_clustr' (did you mean 'water_cluster'?)", "--system", "water_clustr", "-o", "x.xyz")]
     [InlineData("unknown option --seeds (did you mean --seed?)", "--system", "water_cluster", "--seeds", "3", "-o", "x.xyz")]
     [InlineData("--system is required", "-o", "x.xyz")]
