@@ -8,8 +8,8 @@ namespace MaceScf.Synthetic;
 /// stationary, so ∂E/∂q_i = −μ for every atom and dΣq/dμ &lt; 0.
 ///   constant charge:      [H c; cᵀ 0][p; μ] = [−b; Q]
 ///   constant Fermi level:  H p = −b − μ c
-/// with c the indicator of the charge coefficients. With electrodes (docs/response.md, "Electrodes at a potential
-/// difference") the constraint holds the electrolyte region only (c = c₀, its charges), and every electrode r adds its
+/// with c the indicator of the charge coefficients. With electrodes
+/// (docs/response.md, "Electrodes at a potential difference") the constraint holds the electrolyte region only (c = c₀, its charges), and every electrode r adds its
 /// reservoir term μ_r Q_r = μ_r c_rᵀp to Ω: b becomes b + Σ_r μ_r c_r.
 internal static class DensitySolver
 {

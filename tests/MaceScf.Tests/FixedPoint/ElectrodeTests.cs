@@ -1,8 +1,12 @@
 using MaceScf.Calculators;
 using MaceScf.Data;
+using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
+using MaceScf.Models;
 using MaceScf.Synthetic;
+using MaceScf.Tests.Mace;
 using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
 
@@ -138,4 +142,35 @@ public sealed class ElectrodeTests(ITestOutputHelper output)
     }
 
     static double MaxDifference(double[,] a, double[,] b) => a.Cast<double>().Zip(b.Cast<double>(), (x, y) => Math.Abs(x - y)).Max();
+
+    /// A random model with a non-linear update (its charge response depends on the density and μ, so the Fukui weights
+    /// are taken at every update) on a periodic cell with two one-atom electrodes: the implicit forces and stress of the grand
+    /// potential equal those of the long unroll, and the electrolyte keeps its charge.
+    [Fact]
+    public void Implicit_forces_and_stress_with_electrodes_equal_the_unroll_for_a_nonlinear_update()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(nonlinearity: BlockNames.MLPNonLinearity,
+            method: BoundaryMethod.Pbc), 8);
+        var inputs = FixedPointTestSystems.Periodic() with
+        {
+            Electrodes = new ElectrodeInputs(tensor(new long[] { 1, 0, 0, 2 }), tensor(new[] { -0.1, 0.2 }, dtype: float64).view(1, 2),
+                tensor(new[] { 0.3 }, dtype: float64)),
+        };
+        var options = FixedPointTestSystems.TightScf();
+        var implicitResult = model.Evaluate(inputs, options, computeForces: true, computeStress: true);
+        var unrolled = model.Evaluate(inputs, options with { ForcesMethod = ForcesMethod.Unroll }, computeForces: true, computeStress: true);
+        output.WriteLine($"{implicitResult.Derivation}; SCF {string.Join(", ", implicitResult.Scf!.Status)} in {implicitResult.Scf.Steps[0]} updates");
+        Assert.Equal(ForcesMethod.Implicit, implicitResult.Derivation!.Method);
+        Assert.True(implicitResult.Scf!.AllConverged);
+        var charges = implicitResult.Regions!.Charge;
+        output.WriteLine($"region charges {string.Join(", ", charges.data<double>().ToArray())}; μ {string.Join(", ", implicitResult.Regions.FermiLevel.data<double>().ToArray())}");
+        output.Report("|Q_electrolyte − 0.3| (e)", Math.Abs(charges[0, 0].item<double>() - 0.3), 1e-12);
+        Assert.True(charges[0, 1].abs().item<double>() > 1e-4 && charges[0, 2].abs().item<double>() > 1e-4, "the electrodes take charge");
+        output.Report("|Ω_implicit − Ω_unroll| (eV)", Math.Abs(implicitResult.Energy.item<double>() - unrolled.Energy.item<double>()), 1e-10);
+        output.Report("max |F_implicit − F_unroll| / max |F|",
+            MaceTestSystems.MaxDiff(implicitResult.Forces!, unrolled.Forces!) / MaceTestSystems.MaxAbs(unrolled.Forces!), 1e-8);
+        output.Report("max |σ_implicit − σ_unroll| / max |σ|",
+            MaceTestSystems.MaxDiff(implicitResult.Stress!, unrolled.Stress!) / MaceTestSystems.MaxAbs(unrolled.Stress!), 1e-8);
+    }
 }

@@ -2,8 +2,8 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// The groups of atoms that each have their own Fermi level in the SCF (docs/response.md, "Electrodes at a potential
-/// difference"). Every structure's atoms fall into <see cref="Slots"/> slots: slot 0 the electrolyte, slot r ≥ 1 electrode r
+/// The groups of atoms that each have their own Fermi level in the SCF
+/// (docs/response.md, "Electrodes at a potential difference"). Every structure's atoms fall into <see cref="Slots"/> slots: slot 0 the electrolyte, slot r ≥ 1 electrode r
 /// (without electrodes, one slot: the whole structure). Group m = g·S + s. A held group keeps its total charge at its target
 /// by moving its μ (the constant-charge SCF with Fukui weights, per group); the others keep their given μ.
 /// <param name="Index">[N] long, the group of every atom</param>
