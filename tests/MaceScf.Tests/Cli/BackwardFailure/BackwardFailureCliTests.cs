@@ -16,11 +16,14 @@ public sealed class BackwardFailureCliTests(ITestOutputHelper output) : IDisposa
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// The shim, compiled into a subfolder of this test's folder (so the files of the folder itself are only the test's).
+    private string Shim() => AllocationFailureShim.CompileInto(Directory.CreateDirectory(Path.Combine(_dir, "shim")).FullName);
+
     private (int Code, string Text) Run(params string[] args)
     {
         var (code, text) = CliProcess.Run(args, environment: new Dictionary<string, string>
         {
-            ["LD_PRELOAD"] = AllocationFailureShim.Library, ["OMP_NUM_THREADS"] = "1",
+            ["LD_PRELOAD"] = Shim(), ["OMP_NUM_THREADS"] = "1",
         });
         output.WriteLine(text);
         return (code, Regex.Replace(text, @"\s+", " "));
