@@ -49,10 +49,12 @@ internal sealed class EvalCommand : ICommand
           --stress         also compute the stress (periodic frames)
           --no-forces      skip forces (faster)
           --born-charges   Born effective charges Z*_i,αβ = ∂P_α/∂r_iβ (e) of the converged SCF, in its
-                           ensemble, as macescf_born_charges (N × 9: xx xy xz yx … per atom; docs/response.md)
+                           ensemble (a LocalCharges/LocalSplitCharges model: of its polarisation), as
+                           macescf_born_charges (N × 9: xx xy xz yx … per atom; docs/response.md)
           --polarizability polarizability α_αβ = ∂P_α/∂E_β (e·Å²/V, E the electric field = −external_field)
                            as macescf_polarizability (constant total charge) and
-                           macescf_polarizability_constant_fermi_level (9 values each, row-major)
+                           macescf_polarizability_constant_fermi_level (9 values each, row-major);
+                           a LocalSplitCharges model with compute_polarizability: its readout's α
         A frame whose SCF did not converge has no response properties: it is named and the exit code is 1.
         {ElectrodeFlags.Help}
         """;
@@ -95,8 +97,9 @@ internal sealed class EvalCommand : ICommand
             {
                 using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
                 console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
-                if (response.HasFlag(CalculatorProperties.BornCharges))
-                    throw new UsageException($"--born-charges: not provided for a {local.Class} model; use a fixed-point model");
+                if (response.HasFlag(CalculatorProperties.BornCharges) && local.Class == Models.ModelClass.MACEQEq)
+                    throw new UsageException("--born-charges: not provided for a MACEQEq model (its charge solve holds the Coulomb matrix "
+                        + "constant in the geometry); use a fixed-point or another local-source model");
                 if (response.HasFlag(CalculatorProperties.Polarizability) && !local.Hyperparameters.ComputePolarizability)
                     throw new UsageException($"--polarizability: this {local.Class} model has no polarizability readout (train a LocalSplitCharges "
                         + "model with compute_polarizability true)");

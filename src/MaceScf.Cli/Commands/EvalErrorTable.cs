@@ -51,6 +51,8 @@ internal static class EvalErrorTable
             .Select(p => p.Results.TotalCharge!.Value - p.Frame.TotalCharge.Value));
         yield return Collect("polarizability per atom", "e·Å²/V", predictions.Where(p => p.Frame.Polarizability.IsPresent && p.Results.Polarizability is not null)
             .SelectMany(p => Differences(p.Results.Polarizability!, p.Frame.Polarizability.Value).Select(d => d / p.Frame.Configuration.AtomCount)));
+        yield return Collect("Born charges", "e", predictions.Where(p => p.Frame.BornCharges.IsPresent && p.Results.BornCharges is not null)
+            .SelectMany(p => Differences(p.Results.BornCharges!, p.Frame.BornCharges.Value)));
         yield return Collect("Fermi level", "V", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null)
             .Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
     }

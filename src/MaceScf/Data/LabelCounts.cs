@@ -17,6 +17,7 @@ internal static class LabelCounts
             [PropertyKeys.Dipole] = 0,
             [PropertyKeys.ElectrostaticPotentials] = 0,
             [PropertyKeys.Polarizability] = 0,
+            [PropertyKeys.BornCharges] = 0,
         };
         foreach (var c in configurations)
         {
@@ -29,6 +30,7 @@ internal static class LabelCounts
             Add(counts, PropertyKeys.Dipole, c.Dipole.IsPresent);
             Add(counts, PropertyKeys.ElectrostaticPotentials, c.ElectrostaticPotentials.IsPresent);
             Add(counts, PropertyKeys.Polarizability, c.Polarizability.IsPresent);
+            Add(counts, PropertyKeys.BornCharges, c.BornCharges.IsPresent);
         }
         return counts;
     }

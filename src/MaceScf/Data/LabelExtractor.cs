@@ -51,6 +51,7 @@ internal sealed class LabelExtractor
             Polarizability = frame.Weighted(PropertyKeys.Polarizability, frame.MappedInfoTensor(PropertyKeys.Polarizability, needsCell: false)),
             ElectrostaticPotentials = frame.Weighted(PropertyKeys.ElectrostaticPotentials,
                 frame.MappedArray(PropertyKeys.ElectrostaticPotentials, 1, allowWider: false) is { } esp ? Column(esp) : null),
+            BornCharges = frame.Weighted(PropertyKeys.BornCharges, frame.MappedArray(PropertyKeys.BornCharges, 9, allowWider: false)),
             FormalCharges = Unweighted(frame.MappedArray(PropertyKeys.Charges, 1, allowWider: false) is { } q ? Column(q) : null),
         };
     }

@@ -46,6 +46,9 @@ internal sealed class LabelledConfiguration
     /// Polarizability [3, 3] (e·Å²/V, ∂P/∂E at the frame's own ensemble).
     public Label<double[,]> Polarizability { get; init; } = Label<double[,]>.Absent;
 
+    /// Born effective charges [N, 9] (e, row-major ∂P_α/∂r_iβ per atom).
+    public Label<double[,]> BornCharges { get; init; } = Label<double[,]>.Absent;
+
     /// Formal charges q⁰ [N] (e) of LocalSplitCharges with formal_charges_from_data. An input, not a target: weight 1 when present.
     public Label<double[]> FormalCharges { get; init; } = Label<double[]>.Absent;
 

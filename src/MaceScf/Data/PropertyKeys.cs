@@ -22,12 +22,14 @@ internal static class PropertyKeys
     public const string ElectrostaticPotentials = "electrostatic_potentials";
     /// Per-atom formal charges q⁰ (e): an input of LocalSplitCharges with formal_charges_from_data, never a target.
     public const string Charges = "charges";
+    /// Born effective charges Z*_i,αβ = ∂P_α/∂r_iβ (e): 9 columns per atom, row-major (xx xy xz yx …).
+    public const string BornCharges = "born_charges";
 
     /// Canonical names read from info (per-frame values).
     public static IReadOnlyList<string> InfoProperties { get; } = [Energy, Dipole, TotalCharge, FermiLevel, ExternalField, Stress, Virials, Polarizability, Head];
 
     /// Canonical names read from arrays (per-atom columns).
-    public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials, Charges];
+    public static IReadOnlyList<string> ArrayProperties { get; } = [Forces, AtomicMultipoles, ElectrostaticPotentials, Charges, BornCharges];
 
     /// Electrodes at a potential difference (docs/response.md): the default arrays key of the region of every atom (0 the
     /// electrolyte, r ≥ 1 electrode r), and the info keys of the electrolyte's total charge and of the electrode Fermi levels

@@ -202,22 +202,32 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         // In training the caller's backward pass runs after this returns, and a matrix-free adjoint solve calls back into
         // tensors of this pass: the caller's dispose scope owns them (docs/design.md, "Tensor lifetimes").
         using var scope = request.Training ? null : NewDisposeScope();
-        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
+        // Born charges and polarizability of a direct step or an unrolled SCF differentiate that graph (so a loss on them trains);
+        // of a converged SCF they are implicit derivatives (LinearResponse).
+        bool onGraph = request.ResponseOnGraph;
+        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces || (onGraph && request.BornCharges), request.Stress);
+        var fieldLeaf = onGraph && request.Polarizability
+            ? (inputs.ExternalField?.to_type(Dtype) ?? zeros(inputs.NumGraphs, 3, dtype: Dtype)).detach().clone().requires_grad_(true) : null;
+        if (fieldLeaf is not null) inputs = inputs with { ExternalField = fieldLeaf };
         using var geometry = Prepare(inputs.WithGeometry(strain.Positions, strain.Cell));
         var (density, fermi, muNode, features, scf, derivation, regions) = Solve(geometry, inputs, request);
+        var dipole = geometry.Plan.TotalDipole(density);
+        var response = onGraph
+            ? DipoleDerivatives.Of(dipole, request.BornCharges ? strain.UnstrainedPositions : null, fieldLeaf, createGraph: request.Training || request.CreateGraph)
+            : request.BornCharges || request.Polarizability ? Response(inputs, request, density, fermi, scf) : null;
         var terms = Energy(geometry, density, features, regions);
         var energy = terms.Total;
         var (forces, virials, stress) = strain.Differentiate(energy, retainGraph: request.Training, request.CreateGraph);
         var prediction = new Prediction(energy, terms.Named().ToList())
         {
             Forces = forces, Virials = virials, Stress = stress, Density = density, FermiLevel = fermi,
-            TotalCharge = geometry.Plan.TotalCharge(density), Dipole = geometry.Plan.TotalDipole(density), Scf = scf, Derivation = derivation,
+            TotalCharge = geometry.Plan.TotalCharge(density), Dipole = dipole, Scf = scf, Derivation = derivation,
             Potentials = request.Potentials ? (geometry.Plan.Potential(density), geometry.Plan.Potential(StartDensity(inputs, "the esps loss needs reference multipoles"))) : null,
             FieldFeatures = request.FieldFeatures
                 ? (geometry.Features(density, muNode), geometry.Features(StartDensity(inputs, "the field_features loss needs reference multipoles"), muNode))
                 : null,
             StabilityRatio = request.Stability ? ScfStability.Ratio(geometry, density, muNode) : null,
-            Response = request.BornCharges || request.Polarizability ? Response(inputs, request, density, fermi, scf) : null,
+            Response = response,
             Regions = inputs.Electrodes is null || regions is null ? null
                 : new RegionTotals(regions.Sum(density.select(1, 0)).view(-1, regions.Slots), scf?.RegionFermiLevels ?? regions.FixedFermiLevel.view(-1, regions.Slots)),
         };

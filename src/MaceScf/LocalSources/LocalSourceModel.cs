@@ -177,8 +177,9 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         }
     }
 
-    /// The response tensors asked for: the polarizability α = Σ_i α_i [G, 3, 3] of the readouts (compute_polarizability).
-    private ResponseTensors Response(MaceOutput output, Tensor polarisation, int structures, Tensor batch, PredictionRequest request)
+    /// The response tensors asked for: the polarizability α = Σ_i α_i [G, 3, 3] of the readouts (compute_polarizability) and
+    /// the Born charges Z* = ∂P/∂r of the polarisation (<see cref="DipoleDerivatives"/>; differentiable again in training).
+    private ResponseTensors Response(MaceOutput output, Tensor polarisation, Tensor positions, int structures, Tensor batch, PredictionRequest request)
     {
         Tensor? alpha = null;
         if (request.Polarizability)
@@ -189,7 +190,9 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
             for (int t = 1; t < _polarizability.Count; t++) perAtom = perAtom + _polarizability[t].forward(output.NodeFeatures[t]);
             alpha = GraphSum.Of(perAtom.view(-1, 9), batch, structures).view(structures, 3, 3);
         }
-        return new ResponseTensors(null, alpha, null, new string?[structures]);
+        var born = request.BornCharges
+            ? DipoleDerivatives.Of(polarisation, positions, null, createGraph: request.Training || request.CreateGraph).BornCharges : null;
+        return new ResponseTensors(born, alpha, null, new string?[structures]);
     }
 
     /// [N] q⁰ of every atom: per element, or the inputs' per-atom formal charges (formal_charges_from_data).
@@ -208,7 +211,10 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
     public Prediction Predict(SystemInputs inputs, PredictionRequest request)
     {
         using var scope = NewDisposeScope();
-        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces, request.Stress);
+        if (request.BornCharges && Class == ModelClass.MACEQEq)
+            throw new ArgumentException("Born charges of MACEQEq are not provided: its charges come from a solve whose Coulomb matrix is "
+                + "held constant in the geometry (exact for the energy, not for ∂P/∂r)");
+        var strain = new StrainDerivatives(inputs.Graph, Dtype, request.Forces || request.BornCharges, request.Stress);
         var graph = inputs.Graph.WithGeometry(strain.Positions, strain.Cell);
         var output = _backbone.forward(graph);
         using var plan = new ElectrostaticsPlan(Hyperparameters.Electrostatics, strain.Positions, strain.Cell, inputs.Pbc, graph.Batch);
@@ -218,7 +224,8 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         var coulomb = plan.Energy(density);
         var field = inputs.ExternalField is { } f ? (polarisation * f.to_type(Dtype).reshape(inputs.NumGraphs, 3)).sum(1) : zeros_like(e0);
         var energy = e0 + output.InteractionEnergy + coulomb + field + site;
-        var response = request.Polarizability || request.BornCharges ? Response(output, polarisation, inputs.NumGraphs, graph.Batch, request) : null;
+        var response = request.Polarizability || request.BornCharges
+            ? Response(output, polarisation, strain.UnstrainedPositions, inputs.NumGraphs, graph.Batch, request) : null;
         var (forces, virials, stress) = strain.Differentiate(energy, request.Training, request.CreateGraph);
         List<(string, Tensor)> terms = [("e0", e0), ("local", output.InteractionEnergy), ("coulomb", coulomb), ("external_field", field)];
         if (Class == ModelClass.MACEQEq) terms.Add(("equilibration", site));

@@ -54,17 +54,22 @@ internal sealed record PredictionRequest
     /// The SCF-stability ratio of the map at the final density (fixedpoint_scf_stability loss).
     public bool Stability { get; init; }
 
-    /// Born effective charges Z* = ∂P/∂r of the converged SCF solution (docs/response.md).
+    /// Born effective charges Z* = ∂P/∂r (docs/response.md): of the converged SCF solution (implicit), of the direct step or
+    /// unrolled SCF when <see cref="Method"/> says so (on the graph), of a local-source model's polarisation.
     public bool BornCharges { get; init; }
 
-    /// Polarizabilities ∂P/∂E of the converged SCF solution at constant charge and at constant Fermi level (docs/response.md).
+    /// Polarizabilities ∂P/∂E (docs/response.md): of the converged SCF solution at constant charge and at constant Fermi level, of
+    /// the direct step or unrolled SCF when <see cref="Method"/> says so, or LocalSplitCharges' polarizability readout.
     public bool Polarizability { get; init; }
 
     /// The solution method in effect.
     public SolutionMethod ResolvedMethod => Method ?? (Scf.ForcesMethod == ForcesMethod.Unroll ? SolutionMethod.Unroll : SolutionMethod.Implicit);
 
     /// Something will be differentiated: forces, stress, or the parameters.
-    public bool Differentiated => Forces || Stress || CreateGraph || Training;
+    public bool Differentiated => Forces || Stress || CreateGraph || Training || ResponseOnGraph;
+
+    /// Born charges or polarizability of a direct step or an unrolled SCF: derivatives of that graph, which must be kept.
+    public bool ResponseOnGraph => (BornCharges || Polarizability) && Method is SolutionMethod.Direct or SolutionMethod.Unroll;
 
     /// Energy only, no derivatives.
     public static PredictionRequest EnergyOnly(ScfOptions? scf = null) => new() { Forces = false, Scf = scf ?? new() };

@@ -35,6 +35,9 @@ internal sealed class StrainDerivatives
         Cell = cell;
     }
 
+    /// The unstrained positions [N, 3] that forces (and Born charges) differentiate; they require grad when forces were asked for.
+    public Tensor UnstrainedPositions => _unstrained;
+
     /// The positions [N, 3] to compute the energy from.
     public Tensor Positions { get; }
 

@@ -36,12 +36,13 @@ internal sealed class ErrorAccumulator
         if (o.TotalCharge is not null) Add("total_charge", o.TotalCharge - b.TotalCharge, b.TotalChargeWeight);
         if (o.Dipole is not null) Add("dipole", o.Dipole - b.Dipole, b.DipoleWeight);
         if (o.FermiLevel is not null) Add("fermi_level", o.FermiLevel - b.FermiLevel, b.FermiLevelWeight);
+        if (o.Response?.BornCharges is { } born) Add("born_charges", born - b.BornCharges, b.BornChargesWeight.view(-1, 1, 1));
         if (o.Response?.Polarizability is { } alpha)
             Add("polarizability_per_atom", (alpha - b.Polarizability) / b.AtomCount.view(-1, 1, 1), b.PolarizabilityWeight.view(-1, 1, 1));
     }
 
     /// The properties of <see cref="Add(Prediction, TrainingBatch)"/>, in the order their sums travel between ranks.
-    public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "stress", "virials_per_atom", "atomic_multipoles", "total_charge", "dipole", "fermi_level", "polarizability_per_atom"];
+    public static IReadOnlyList<string> Properties { get; } = ["energy_per_atom", "forces", "stress", "virials_per_atom", "atomic_multipoles", "total_charge", "dipole", "fermi_level", "polarizability_per_atom", "born_charges"];
 
     /// Replaces the sums by their totals over the ranks (each rank accumulated its shard).
     public void SumOver(ICommunicator ranks)

@@ -65,7 +65,9 @@ internal static class FinalEvaluation
             | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.Stress.IsPresent || f.Virials.IsPresent)
                 ? CalculatorProperties.Stress : 0)
             | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.Polarizability.IsPresent)
-                ? model.Responses & CalculatorProperties.Polarizability : 0);
+                ? model.Responses & CalculatorProperties.Polarizability : 0)
+            | (sets.Train.Concat(sets.Valid).Concat(sets.Tests.SelectMany(t => t.Frames)).Any(f => f.BornCharges.IsPresent)
+                ? model.Responses & CalculatorProperties.BornCharges : 0);
         var named = new[] { ("train", sets.Train), ("valid", sets.Valid) }.Concat(sets.Tests.Select(t => ($"test {t.Name}", t.Frames)));
         foreach (var (name, frames) in named)
         {

@@ -31,6 +31,8 @@ internal static class PredictionErrors
         Add("fermi_level", predictions.Where(p => p.Frame.FermiLevel.IsPresent && p.Results.FermiLevel is not null).Select(p => p.Results.FermiLevel!.Value - p.Frame.FermiLevel.Value));
         Add("polarizability_per_atom", predictions.Where(p => p.Frame.Polarizability.IsPresent && p.Results.Polarizability is not null)
             .SelectMany(p => Differences(p.Results.Polarizability!, p.Frame.Polarizability.Value, 0, 3).Select(d => d / p.Frame.Configuration.AtomCount)));
+        Add("born_charges", predictions.Where(p => p.Frame.BornCharges.IsPresent && p.Results.BornCharges is not null)
+            .SelectMany(p => Differences(p.Results.BornCharges!, p.Frame.BornCharges.Value, 0, 9)));
         return rmse;
     }
 

@@ -89,7 +89,8 @@ internal abstract class TrainableModel : IDisposable
         public override nn.Module Module => model;
         public override BatchLayout Layout => new(model.Dtype, model.Hyperparameters.Mace.RMax, model.Hyperparameters.Electrostatics.DensityCoefficientCount, 0.0);
         public override void Save(string path) => LocalSourceModelFile.Save(model, path);
-        public override CalculatorProperties Responses => model.Hyperparameters.ComputePolarizability ? CalculatorProperties.Polarizability : 0;
+        public override CalculatorProperties Responses => (model.Hyperparameters.ComputePolarizability ? CalculatorProperties.Polarizability : 0)
+            | (model.Class == ModelClass.MACEQEq ? 0 : CalculatorProperties.BornCharges);
         public override ModelCalculator Calculator(ScfOptions scf) => new LocalSourceCalculator(model);
     }
 }

@@ -48,6 +48,9 @@ internal sealed class TrainingBatch : IDisposable
     /// [G, 3, 3] reference polarizability (e·Å²/V) and its weight w^α (0 where absent).
     public required Tensor Polarizability { get; init; }
     public required Tensor PolarizabilityWeight { get; init; }
+    /// [N, 3, 3] reference Born charges (e) and the per-atom weight w w^Z (0 where absent).
+    public required Tensor BornCharges { get; init; }
+    public required Tensor BornChargesWeight { get; init; }
     /// [G] |det cell| (Å³), 1 for a structure without a cell (whose stress weight is 0), so a stress −W/V is finite everywhere.
     public required Tensor Volume { get; init; }
 
@@ -121,6 +124,8 @@ internal sealed class TrainingBatch : IDisposable
             VirialsWeight = Graph(f => f.Virials.Weight),
             Polarizability = Tensors3x3(f => f.Polarizability),
             PolarizabilityWeight = Graph(f => f.Polarizability.Weight),
+            BornCharges = Rows(f => f.BornCharges, 9).view(-1, 3, 3),
+            BornChargesWeight = PerAtom(f => f.Weight * f.BornCharges.Weight),
             Volume = Graph(f => f.Configuration.Cell is { } c ? Math.Abs(CellVolume.Of(c)) is var v && v > 0 ? v : 1.0 : 1.0),
         };
     }

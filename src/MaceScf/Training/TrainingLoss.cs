@@ -44,6 +44,9 @@ internal static class TrainingLoss
     /// Whether a loss needs the polarizability.
     public static bool NeedsPolarizability(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "polarizability");
 
+    /// Whether a loss needs the Born charges.
+    public static bool NeedsBornCharges(IEnumerable<LossTerm> terms) => terms.Any(t => t.Name == "born_charges");
+
     /// The predicted polarizability [G, 3, 3].
     static Tensor Polarizability(Prediction o) =>
         o.Response?.Polarizability ?? throw new ArgumentException("the polarizability loss needs the model's polarizability");
@@ -79,6 +82,9 @@ internal static class TrainingLoss
             // mean_(g,α,β) [w w^α (Δα/N_g)²] (the Python pipeline's polarizability loss)
             "polarizability" => PerStructure((w * b.PolarizabilityWeight).view(-1, 1, 1)
                 * ((b.Polarizability - Polarizability(o)) / n.view(-1, 1, 1)).square()),
+            // mean_(i,α,β) [w w^Z ΔZ*²], as the forces loss
+            "born_charges" => PerAtom(b.BornChargesWeight.view(-1, 1, 1)
+                * (b.BornCharges - (o.Response?.BornCharges ?? throw new ArgumentException("the born_charges loss needs the model's Born charges"))).square()),
             "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
             // mean_i [w w^ρ Δq²]: the charges (l = 0 coefficients) alone, which atomic_multipoles averages with the dipoles.
             "charges" => PerAtom(b.MultipolesWeight * (b.Multipoles[.., 0] - o.Density![.., 0]).square()),

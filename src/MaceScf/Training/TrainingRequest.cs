@@ -27,6 +27,7 @@ internal static class TrainingRequest
             FieldFeatures = TrainingLoss.NeedsFieldFeatures(stage.Loss),
             Stability = options.FixedPointScfStability && TrainingLoss.NeedsStability(stage.Loss),
             Polarizability = TrainingLoss.NeedsPolarizability(stage.Loss),
+            BornCharges = TrainingLoss.NeedsBornCharges(stage.Loss),
         };
     }
 

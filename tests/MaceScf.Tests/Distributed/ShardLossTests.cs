@@ -14,13 +14,18 @@ public sealed class ShardLossTests
     [
         "energy_per_atom", "forces", "atomic_multipoles", "total_charge", "total_charge_per_atom", "dipole", "dipole_per_atom",
         "fermi_level", "fermi_level_per_atom", "esps", "field_features", "fixedpoint_scf_stability", "charges",
+        "born_charges", "polarizability",
     ];
 
     [Fact]
     public void Shard_losses_and_gradients_add_up_to_the_global_batch()
     {
         using var run = new TrainingRunFixture(frames: 5);
-        var config = run.Load(TrainingRunFixture.TinyModel + TrainingRunFixture.DirectThenUnroll, "--valid_file", run.TrainFile);
+        // The teacher's Born charges and polarizability mapped too (the fixture's data carry them).
+        string heads = TrainingRunFixture.TinyModel
+            .Replace("external_field: external_field}", "external_field: external_field, polarizability: polarizability}")
+            .Replace("atomic_multipoles: atomic_multipoles}", "atomic_multipoles: atomic_multipoles, born_charges: born_charges}");
+        var config = run.Load(heads + TrainingRunFixture.DirectThenUnroll, "--valid_file", run.TrainFile);
         var (sets, model) = run.Build(config);
         using var _ = model;
         var frames = sets.Train.ToArray();
@@ -33,7 +38,7 @@ public sealed class ShardLossTests
             using var batch = TrainingBatch.Build(shard, model, sets.Species);
             var outputs = model.Predict(batch.Inputs, TrainingRequest.For(stage, forces: true, training: true) with
             {
-                CreateGraph = true, Potentials = true, FieldFeatures = true, Stability = true,
+                CreateGraph = true, Potentials = true, FieldFeatures = true, Stability = true, BornCharges = true, Polarizability = true,
             });
             var total = TrainingLoss.Compute(loss, outputs, batch, over).Total;
             var grads = autograd.grad([total], parameters, allow_unused: true);

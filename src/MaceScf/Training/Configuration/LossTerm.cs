@@ -9,7 +9,7 @@ internal sealed record LossTerm(string Name, double Weight, IReadOnlyList<KeyVal
     [
         "atomic_multipoles", "total_charge_per_atom", "dipole_per_atom", "fermi_level_per_atom",
         "energy_per_atom", "forces", "esps", "field_features", "fixedpoint_scf_stability",
-        "total_charge", "dipole", "fermi_level", "stress", "virials", "charges", "polarizability",
+        "total_charge", "dipole", "fermi_level", "stress", "virials", "charges", "polarizability", "born_charges",
     ];
 
     /// Options a loss accepts besides its weight.

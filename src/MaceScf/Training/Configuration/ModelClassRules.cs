@@ -31,12 +31,12 @@ internal static class ModelClassRules
     /// (losses, parameter groups, options that do not apply) of a class provided by macescf train, or null.
     static (string[] Losses, string[] Groups, Option[] Refused)? Rules(ModelClass c) => c switch
     {
-        ModelClass.FixedPoint => (LossTerm.KnownNames.Except(["polarizability"]).ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, .. Equilibration]),
+        ModelClass.FixedPoint => (LossTerm.KnownNames.ToArray(), FixedPointGroups, [Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, .. Equilibration]),
         ModelClass.MACE or ModelClass.ScaleShiftMACE => (EnergyLosses, MaceGroups,
             [.. All.Where(o => o.Section == OptionSection.Electrostatics), .. Scf, LocalChargesWeightDecay]),
-        ModelClass.LocalCharges => (LocalSourceLosses, [.. MaceGroups, "lr_source_maps"],
+        ModelClass.LocalCharges => ([.. LocalSourceLosses, "born_charges"], [.. MaceGroups, "lr_source_maps"],
             [.. Scf.Where(o => o != TrainingOptions.AtomDensityScaling), Scaling, AtomicFormalCharges, FormalChargesFromData, ComputePolarizability, FoundationModel, .. Equilibration]),
-        ModelClass.LocalSplitCharges => ([.. LocalSourceLosses, "polarizability"], [.. MaceGroups, "lr_source_maps", "polarizability_readouts"],
+        ModelClass.LocalSplitCharges => ([.. LocalSourceLosses, "polarizability", "born_charges"], [.. MaceGroups, "lr_source_maps", "polarizability_readouts"],
             [.. Scf, Scaling, FoundationModel, .. Equilibration]),
         ModelClass.FixedChargeBaselinedMACE => (EnergyLosses, MaceGroups, [.. Scf, Scaling, LocalChargesWeightDecay, FormalChargesFromData, ComputePolarizability, FoundationModel, .. Equilibration]),
         ModelClass.MACEQEq => (LocalSourceLosses, [.. MaceGroups, "enegs_readouts", "hardness_readouts"],
@@ -63,6 +63,11 @@ internal static class ModelClassRules
             if (stage.Loss.FirstOrDefault(t => !losses.Contains(t.Name)) is { } loss)
                 throw schedule.Error($"{at}.loss.{loss.Name}", $"the {loss.Name} loss does not apply to {name} "
                     + $"(its losses: {string.Join(", ", losses)})");
+            if (modelClass == ModelClass.FixedPoint && stage.FixedPointTrainingOptions.Mode is TrainingMode.Implicit or TrainingMode.LinearizeSolve
+                && stage.Loss.FirstOrDefault(t => t.Name is "polarizability" or "born_charges") is { } response)
+                throw schedule.Error($"{at}.loss.{response.Name}", $"the {response.Name} loss differentiates the response of the SCF again, which "
+                    + $"mode {SnakeCase.Of(stage.FixedPointTrainingOptions.Mode)} (an implicit derivative) does not provide: use mode unroll_scf "
+                    + "(or direct) for this stage");
             if (modelClass == ModelClass.LocalSplitCharges && !config.Get(ComputePolarizability) && stage.Loss.Any(t => t.Name == "polarizability"))
                 throw schedule.Error($"{at}.loss.polarizability", $"the polarizability loss trains the polarizability readout of {name}: "
                     + "set compute_polarizability true");
