@@ -53,11 +53,15 @@ internal static class SyntheticFrame
         }
         frame.Arrays[PropertyKeys.Forces] = solution.Forces;
         frame.Arrays[PropertyKeys.AtomicMultipoles] = solution.Multipoles;
-        // The teacher's exact response in the frame's own ensemble (docs/response.md): Born charges N × 9, polarizability 9 values.
-        var response = TeacherResponse.Of(parameters, structure);
-        frame.Arrays[PropertyKeys.BornCharges] = response.BornCharges;
-        frame.Info[PropertyKeys.Polarizability] = (structure.Constraint.IsFixedFermiLevel ? response.PolarizabilityAtFermiLevel : response.Polarizability)
-            .Cast<double>().ToArray();
+        // The teacher's exact response in the frame's own ensemble (docs/response.md): Born charges N × 9, polarizability 9 values;
+        // not defined with electrodes (no response labels there).
+        if (structure.Electrodes is null)
+        {
+            var response = TeacherResponse.Of(parameters, structure);
+            frame.Arrays[PropertyKeys.BornCharges] = response.BornCharges;
+            frame.Info[PropertyKeys.Polarizability] = (structure.Constraint.IsFixedFermiLevel ? response.PolarizabilityAtFermiLevel : response.Polarizability)
+                .Cast<double>().ToArray();
+        }
         return frame;
     }
 }
