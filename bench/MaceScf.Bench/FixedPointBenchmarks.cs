@@ -202,12 +202,16 @@ public static class FixedPointTiming
         using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
         var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
         double forward = Lap(watch);
-        var scf = ScfRunner.Run(perUpdateFukui ? new PerUpdateFukuiMap(geometry) : geometry, options, p0, mu0, charge);
+        // The groups whose μ are unknowns, as FixedPointModel builds them (one per structure at constant charge, none at constant μ).
+        var regions = FixedPointModel.FermiRegionsOf(geometry, system.Inputs, options, mu0, charge);
+        var scf = ScfRunner.Run(perUpdateFukui ? new PerUpdateFukuiMap(geometry) : geometry, options, p0, mu0, charge, regions: regions);
         double scfTime = Lap(watch);
-        var solved = LinearizedSolution.Solve(geometry, scf.Density, scf.FermiLevel, charge, options.ConstantCharge, false, denseLimit)
+        var (density, fermi) = LinearizedSolution.Solve(geometry, scf.Density, scf.RegionFermiLevels?.flatten() ?? scf.FermiLevel, regions, false,
+                denseLimit)
             ?? throw new InvalidOperationException("the implicit solve is poor (Evaluate would fall back to the unroll)");
         double solve = Lap(watch);
-        var energy = model.Energy(geometry, solved.Density, geometry.Features(solved.Density, solved.FermiLevel.index_select(0, geometry.Batch))).Total;
+        var atomFermi = regions?.OfAtoms(fermi) ?? fermi.index_select(0, geometry.Batch);
+        var energy = model.Energy(geometry, density, geometry.Features(density, atomFermi), regions).Total;
         var forces = -autograd.grad([energy], [positions], [ones_like(energy)])[0];
         _ = forces.sum().item<double>();
         return new Breakdown(forward, scfTime, scf.Steps.Max(), solve, Lap(watch));
