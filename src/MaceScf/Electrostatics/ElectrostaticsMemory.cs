@@ -99,7 +99,9 @@ static class ElectrostaticsMemory
     {
         double free = (available ?? AvailableBytes)();
         if (bytes <= UsableFraction * free) return;
-        throw new StructureGeometryException($"{what} needs about {Gigabytes(bytes)} of memory, more than the {Gigabytes(free)} available: {remedy}");
+        // Name the limit that was applied (the usable part), not only the available memory it was taken from.
+        throw new StructureGeometryException($"{what} needs about {Gigabytes(bytes)} of memory, more than the {Gigabytes(UsableFraction * free)} "
+            + $"it may use ({UsableFraction * 100:G3} % of the {Gigabytes(free)} available): {remedy}");
     }
 
     public static string Gigabytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:G3} GB" : $"{bytes / 1e6:G3} MB";
