@@ -110,13 +110,8 @@ public sealed class ElectrodeCliTests(ITestOutputHelper output) : IDisposable
         using var server = new FakeIpiServer();
         var driver = Task.Run(() => CliRunner.Run(["ipi", model, "--init", data, "--address", server.Address, "--electrode-potentials", "-2.9 -2.3",
             "--no-warm-start", .. Scf]));
-        server.Accept(driver);
-        Assert.Equal("NEEDINIT", server.Status());
-        server.Init();
-        Assert.Equal("READY", server.Status());
-        server.PosData(frame.Cell!, frame.Positions);
-        Assert.Equal("HAVEDATA", server.Status());
-        var (energy, forces, _) = server.GetForce();
+        server.Handshake(driver);
+        var (energy, forces, _) = server.Step(frame.Cell!, frame.Positions);
         server.Send("EXIT");
         var (code, text) = await driver.WaitAsync(TimeSpan.FromSeconds(120));
         output.WriteLine(text);

@@ -73,15 +73,10 @@ public sealed class MaceModelCliTests(ITestOutputHelper output) : IDisposable
         using var model = PythonMaceFile.Load(python);
         using var server = new FakeIpiServer();
         var driver = Task.Run(() => CliRunner.Run("ipi", python, "--init", init, "--address", server.Address));
-        server.Accept(driver);
-        Assert.Equal("NEEDINIT", server.Status());
-        server.Init();
-        Assert.Equal("READY", server.Status());
+        server.Handshake(driver);
         var positions = (double[,])frame.Positions.Clone();
         positions[0, 0] += 0.03;
-        server.PosData(frame.Cell!, positions);
-        Assert.Equal("HAVEDATA", server.Status());
-        var (energy, forces, virial) = server.GetForce();
+        var (energy, forces, virial) = server.Step(frame.Cell!, positions);
         var moved = new Configuration(frame.AtomicNumbers, positions, frame.Cell, frame.Pbc);
         var expected = new MaceCalculator(model.Model).Calculate(new Structure(moved), CalculatorProperties.Energy | CalculatorProperties.Forces | CalculatorProperties.Stress);
         Assert.Equal(expected.Energy, energy, 1e-7);

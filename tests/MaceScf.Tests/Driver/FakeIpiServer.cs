@@ -31,6 +31,23 @@ public sealed class FakeIpiServer : IDisposable
         _stream = new NetworkStream(_client);
     }
 
+    /// Accepts <paramref name="driver"/> and takes it through the handshake: NEEDINIT, INIT, READY.
+    public void Handshake(Task driver)
+    {
+        Accept(driver);
+        Xunit.Assert.Equal("NEEDINIT", Status());
+        Init();
+        Xunit.Assert.Equal("READY", Status());
+    }
+
+    /// One force evaluation: POSDATA, HAVEDATA, GETFORCE.
+    public (double Energy, double[,] Forces, double[,] Virial) Step(double[,] cell, double[,] positions)
+    {
+        PosData(cell, positions);
+        Xunit.Assert.Equal("HAVEDATA", Status());
+        return GetForce();
+    }
+
     private NetworkStream Stream => _stream ?? throw new InvalidOperationException("no client yet");
 
     public void Send(string header) => Stream.Write(Encoding.ASCII.GetBytes(header.PadRight(12)));

@@ -25,15 +25,10 @@ public sealed class IpiClientTests
                 return new IpiResult(-3.5 * received.Count, forces, virial);
             });
         });
-        server.Accept(client);
-        Assert.Equal("NEEDINIT", server.Status());
-        server.Init();
-        Assert.Equal("READY", server.Status());
+        server.Handshake(client);
         for (int step = 1; step <= 2; step++)
         {
-            server.PosData(Cell, Positions);
-            Assert.Equal("HAVEDATA", server.Status());
-            var (energy, f, v) = server.GetForce();
+            var (energy, f, v) = server.Step(Cell, Positions);
             Assert.Equal("READY", server.Status());
             Assert.Equal(-3.5 * step, energy, 12);
             AssertClose(forces, f, 1e-12);

@@ -33,10 +33,7 @@ public sealed class IpiCommandTests(IpiTestSystem system, ITestOutputHelper outp
         var frame = ExtXyzReader.ReadAll(init)[0];
         using var server = new FakeIpiServer();
         var driver = StartDriver(server, init);
-        server.Accept(driver);
-        Assert.Equal("NEEDINIT", server.Status());
-        server.Init();
-        Assert.Equal("READY", server.Status());
+        server.Handshake(driver);
         for (int step = 0; step < 3; step++)
         {
             var positions = (double[,])frame.Positions.Clone();
@@ -44,9 +41,7 @@ public sealed class IpiCommandTests(IpiTestSystem system, ITestOutputHelper outp
                 for (int k = 0; k < 3; k++) positions[a, k] += 0.02 * step * Math.Sin(3 * a + k + 1);
             var cell = (double[,])frame.Cell!.Clone();
             if (periodic) cell[0, 1] += 0.05 * step;
-            server.PosData(cell, positions);
-            Assert.Equal("HAVEDATA", server.Status());
-            var (energy, forces, virial) = server.GetForce();
+            var (energy, forces, virial) = server.Step(cell, positions);
             Assert.Equal("READY", server.Status());
 
             var expected = _system.Evaluate(init, positions, cell);
@@ -81,13 +76,8 @@ public sealed class IpiCommandTests(IpiTestSystem system, ITestOutputHelper outp
         var frame = ExtXyzReader.ReadAll(init)[0];
         using var server = new FakeIpiServer();
         var driver = StartDriver(server, init, [.. IpiTestSystem.ScfArguments, "--field", "0.02 -0.01 0.05", "--fermi-level", "0.4", "--dipole", "--charges"]);
-        server.Accept(driver);
-        Assert.Equal("NEEDINIT", server.Status());
-        server.Init();
-        Assert.Equal("READY", server.Status());
-        server.PosData(frame.Cell!, frame.Positions);
-        Assert.Equal("HAVEDATA", server.Status());
-        var (energy, _, _) = server.GetForce();
+        server.Handshake(driver);
+        var (energy, _, _) = server.Step(frame.Cell!, frame.Positions);
         server.Send("EXIT");
         var (code, _) = await Finish(driver);
         Assert.Equal(0, code);
