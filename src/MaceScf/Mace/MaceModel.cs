@@ -28,6 +28,7 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         hyperparameters.Validate();
         Hyperparameters = hyperparameters;
         Dtype = dtype;
+        ComputeDtype = dtype;
         var hidden = hyperparameters.ResolveHiddenIrreps();
         int channels = hidden[0].Mul, z = hyperparameters.NumElements, layers = hyperparameters.NumInteractions;
         var scalars = new Irreps([new MulIrrep(channels, new Irrep(0, 1))]);
@@ -74,8 +75,31 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     /// <summary>The architecture the model was built with.</summary>
     public MaceHyperparameters Hyperparameters { get; }
 
-    /// <summary>Floating-point type of the parameters and outputs.</summary>
+    /// <summary>Floating-point type of the inputs, outputs, atomic energies E0 and the sums over atoms.</summary>
     public ScalarType Dtype { get; }
+
+    /// <summary>
+    /// Floating-point type of the layers (embedding, interactions, products, readouts): <see cref="Dtype"/> unless
+    /// <see cref="UseComputeDtype"/> changed it.
+    /// </summary>
+    public ScalarType ComputeDtype { get; private set; }
+
+    /// <summary>
+    /// Runs the layers in <paramref name="dtype"/> (float32 inference, docs/benchmarks.md "Backbone speed and memory"): their
+    /// parameters are converted; the edge vectors are formed in <see cref="Dtype"/> and then converted, and the node features,
+    /// edge attributes and per-atom energies are converted back before the sums over atoms, so every output (and the
+    /// electrostatics of a model built on this backbone) stays in <see cref="Dtype"/>.
+    /// </summary>
+    /// <param name="dtype">float32 or float64</param>
+    /// <returns>this model</returns>
+    public MaceModel UseComputeDtype(ScalarType dtype)
+    {
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new ArgumentException($"compute dtype must be float32 or float64, not {dtype}", nameof(dtype));
+        foreach (var layers in new nn.Module[] { _nodeEmbedding, _interactions, _products, _readouts }) layers.to(dtype);
+        ComputeDtype = dtype;
+        return this;
+    }
 
     internal RadialEmbedding Radial { get; }
 
@@ -107,20 +131,24 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var shifts = inputs.UnitShifts.to_type(positions.dtype).unsqueeze(1).bmm(edgeCell).squeeze(1);
         var vectors = positions.index_select(0, receiver) - positions.index_select(0, sender) + shifts;
         var lengths = vectors.norm(-1, keepdim: true);
-        var edgeAttrs = SphericalHarmonics.Compute(Hyperparameters.MaxEll, vectors, Hyperparameters.EdgeVectorOrder);
-        var edgeFeats = Radial.Compute(lengths);
+        var computeVectors = vectors.to_type(ComputeDtype);
+        var edgeAttrs = SphericalHarmonics.Compute(Hyperparameters.MaxEll, computeVectors, Hyperparameters.EdgeVectorOrder);
+        var edgeFeats = Radial.Compute(lengths.to_type(ComputeDtype));
+        var computeAttrs = nodeAttrs.to_type(ComputeDtype);
 
         var nodeE0 = _atomicEnergies.NodeEnergies(nodeAttrs);
-        var h = _nodeEmbedding.forward(nodeAttrs);
+        var h = _nodeEmbedding.forward(computeAttrs);
         var features = new List<Tensor>();
         var energies = new List<Tensor>();
         for (int t = 0; t < _interactions.Count; t++)
         {
-            var interaction = _interactions[t].forward(h, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
-            h = _products[t].forward(interaction.AtomicBasis, nodeAttrs, interaction.SelfConnection);
-            features.Add(h);
-            energies.Add(_readouts[t].forward(h));
+            var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+            h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection);
+            features.Add(h.to_type(Dtype));
+            energies.Add(_readouts[t].forward(h).to_type(Dtype));
         }
+        edgeAttrs = edgeAttrs.to_type(Dtype);
+        edgeFeats = edgeFeats.to_type(Dtype);
         var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
         if (Hyperparameters.AtomicInterScale != 1 || Hyperparameters.AtomicInterShift != 0)
             nodeInteraction = Hyperparameters.AtomicInterScale * nodeInteraction + Hyperparameters.AtomicInterShift;

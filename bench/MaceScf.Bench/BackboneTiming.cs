@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using MaceScf.Data;
+using MaceScf.Mace;
+using MaceScf.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.Bench;
+
+/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--repeats R]` (issue 19's cases, docs/benchmarks.md "Backbone
+/// speed and memory"): the MACE backbone (one element, r_max 5 Å, 2 layers, max_ell 3, correlation 3, hidden irreps
+/// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads,
+/// process tuning on. Energy + forces of one box of ATOMS atoms, or with --training one force-training step on a batch of
+/// 8 boxes of ATOMS atoms (E + F loss with create_graph, backward, Adam). --float32: the layers in float32 (inference:
+/// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`). Prints the
+/// median and minimum of R (default 7) runs after one warm-up and the peak RSS (VmHWM) of the process: run one process per case.
+public static class BackboneTiming
+{
+    public const double Density = 0.1;
+    public const int TrainingBatch = 8;
+
+    public static void Run(string[] args)
+    {
+        int atoms = int.Parse(args[0]), channels = int.Parse(args[1]);
+        bool training = args.Contains("--training"), float32 = args.Contains("--float32");
+        int repeats = Option(args, "--repeats") ?? 7, elements = Option(args, "--elements") ?? 2;
+        NativeTuning.Apply();
+        torch.set_num_threads(2);
+        torch.random.manual_seed(0);
+        int[] numbers = [.. new[] { 1, 8, 6, 7 }.Take(elements).Order()];
+        var species = new SpeciesTable(numbers);
+        var boxes = Enumerable.Range(0, training ? TrainingBatch : 1).Select(k => RandomBox(atoms, 42 + k, numbers)).ToArray();
+        var hyperparameters = new MaceHyperparameters
+        {
+            AtomicNumbers = numbers, RMax = 5.0, MaxEll = 3, Correlation = 3, NumInteractions = 2,
+            HiddenIrreps = $"{channels}x0e+{channels}x1o", AvgNumNeighbors = 52,
+        };
+        using var model = new MaceModel(hyperparameters, training && float32 ? ScalarType.Float32 : ScalarType.Float64);
+        if (float32 && !training) model.UseComputeDtype(ScalarType.Float32);
+        using var batch = GraphBatch.Build(boxes, 5.0, species, model.Dtype);
+        var inputs = new SystemInputs(MaceInputs.FromBatch(batch), torch.ones(boxes.Length, 3, dtype: ScalarType.Bool));
+        using var adam = torch.optim.Adam(model.parameters(), 1e-6);
+        Func<double> step = training
+            ? () =>
+            {
+                using var scope = NewDisposeScope();
+                adam.zero_grad();
+                var p = model.Predict(inputs, new PredictionRequest { CreateGraph = true, Training = true });
+                var loss = p.Energy.pow(2).sum() / atoms / atoms + p.Forces!.pow(2).mean();
+                loss.backward();
+                adam.step();
+                return loss.item<double>();
+            }
+            : () =>
+            {
+                using var scope = NewDisposeScope();
+                var p = model.Predict(inputs, new PredictionRequest());
+                return p.Energy.item<double>() + p.Forces!.sum().item<double>();
+            };
+        if (!training) foreach (var p in model.parameters()) p.requires_grad_(false);
+        step();
+        var times = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            step();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
+        string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}: " +
+            $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
+            $"min {times[0]:F0} ms (of {repeats}), peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
+    }
+
+    /// Uniformly random positions in a periodic cube at <see cref="Density"/> (fixed seed).
+    public static Configuration RandomBox(int atoms, int seed, int[] numbers)
+    {
+        double length = Math.Cbrt(atoms / Density);
+        var random = new Random(seed);
+        var positions = new double[atoms, 3];
+        for (int i = 0; i < atoms; i++)
+            for (int d = 0; d < 3; d++) positions[i, d] = length * random.NextDouble();
+        var cell = new double[,] { { length, 0, 0 }, { 0, length, 0 }, { 0, 0, length } };
+        return new Configuration(Enumerable.Range(0, atoms).Select(i => numbers[i % numbers.Length]).ToArray(), positions, cell, [true, true, true]);
+    }
+
+    static int? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 ? int.Parse(args[i + 1]) : null;
+    }
+
+    static double PeakResidentGigabytes() =>
+        double.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"))["VmHWM:".Length..].Trim().Split(' ')[0],
+            CultureInfo.InvariantCulture) / (1024 * 1024);
+}
