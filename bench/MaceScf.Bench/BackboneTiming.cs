@@ -8,12 +8,13 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--repeats R]` (issue 19's cases, docs/benchmarks.md "Backbone
+/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R]` (issue 19's cases, docs/benchmarks.md "Backbone
 /// speed and memory"): the MACE backbone (one element, r_max 5 Å, 2 layers, max_ell 3, correlation 3, hidden irreps
 /// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads,
 /// process tuning on. Energy + forces of one box of ATOMS atoms, or with --training one force-training step on a batch of
 /// 8 boxes of ATOMS atoms (E + F loss with create_graph, backward, Adam). --float32: the layers in float32 (inference:
-/// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`). Prints the
+/// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`); --edge-chunk:
+/// <see cref="MaceModel.EdgeChunkSize"/>; --elements: 1–4 elements (default 2, H and O: the issue's parameter counts). Prints the
 /// median and minimum of R (default 7) runs after one warm-up and the peak RSS (VmHWM) of the process: run one process per case.
 public static class BackboneTiming
 {
@@ -25,6 +26,7 @@ public static class BackboneTiming
         int atoms = int.Parse(args[0]), channels = int.Parse(args[1]);
         bool training = args.Contains("--training"), float32 = args.Contains("--float32");
         int repeats = Option(args, "--repeats") ?? 7, elements = Option(args, "--elements") ?? 2;
+        int? chunk = Option(args, "--edge-chunk");
         NativeTuning.Apply();
         torch.set_num_threads(2);
         torch.random.manual_seed(0);
@@ -38,6 +40,7 @@ public static class BackboneTiming
         };
         using var model = new MaceModel(hyperparameters, training && float32 ? ScalarType.Float32 : ScalarType.Float64);
         if (float32 && !training) model.UseComputeDtype(ScalarType.Float32);
+        model.EdgeChunkSize = chunk;
         using var batch = GraphBatch.Build(boxes, 5.0, species, model.Dtype);
         var inputs = new SystemInputs(MaceInputs.FromBatch(batch), torch.ones(boxes.Length, 3, dtype: ScalarType.Bool));
         using var adam = torch.optim.Adam(model.parameters(), 1e-6);
@@ -71,7 +74,8 @@ public static class BackboneTiming
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}: " +
+            $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}" +
+            $"{(chunk is null ? "" : $", edge chunk {chunk}")}: " +
             $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
             $"min {times[0]:F0} ms (of {repeats}), peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
     }

@@ -40,7 +40,7 @@ internal sealed class EvalCommand : ICommand
 
         {ScfFlags.Help}
         {KspaceFlags.Help}
-        {PrecisionFlag.Help}
+        {BackboneFlags.Help}
         other options:
           --keys MAPPING   file keys of the labels, e.g. "energy=AIMS_energy,forces=AIMS_forces,
                            atomic_multipoles=DMA_coeficients,external_field=an_applied_field,
@@ -71,7 +71,7 @@ internal sealed class EvalCommand : ICommand
         var mapping = ParseKeys(args.String("keys"));
         var kspace = KspaceFlags.Read(args);
         var electrodes = ElectrodeFlags.Read(args);
-        var dtype = PrecisionFlag.Read(args);
+        var backbone = BackboneFlags.Read(args);
         args.RejectUnknown([]);
         try
         {
@@ -97,7 +97,7 @@ internal sealed class EvalCommand : ICommand
             case ModelFileKind.LocalSource:
             {
                 using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
-                PrecisionFlag.Apply(local.Backbone, dtype);
+                backbone.Apply(local.Backbone);
                 console.WriteLine($"model: {local.Class}; electrostatics: {kspace(local.Hyperparameters.Electrostatics, local.UseKspace)}");
                 if (response.HasFlag(CalculatorProperties.BornCharges) && local.Class == Models.ModelClass.MACEQEq)
                     throw new UsageException("--born-charges: not provided for a MACEQEq model (its charge solve holds the Coulomb matrix "
@@ -111,13 +111,13 @@ internal sealed class EvalCommand : ICommand
             case ModelFileKind.Mace or ModelFileKind.PythonMace:
             {
                 using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
-                PrecisionFlag.Apply(mace, dtype);
+                backbone.Apply(mace);
                 foreach (var p in mace.parameters()) p.requires_grad_(false);
                 return RunOneShot(new MaceCalculator(mace), 0, args.Positional[1], output, mapping, batchSize, forces, stress, console);
             }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
-        PrecisionFlag.Apply(model.Backbone, dtype);
+        backbone.Apply(model.Backbone);
         console.WriteLine($"electrostatics: {kspace(model.Hyperparameters.Electrostatics, model.UseKspace)}");
         var extractor = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL);
         var species = new SpeciesTable(model.Hyperparameters.Mace.AtomicNumbers);

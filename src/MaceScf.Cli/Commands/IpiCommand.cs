@@ -64,7 +64,7 @@ internal sealed class IpiCommand : ICommand
 
         {ScfFlags.Help}
         {KspaceFlags.Help}
-        {PrecisionFlag.Help}
+        {BackboneFlags.Help}
         other options:
           --keys MAPPING   file keys of the initial frame's values, e.g. "total_charge=charge,fermi_level=the_VBM"
         """;
@@ -83,7 +83,7 @@ internal sealed class IpiCommand : ICommand
         options = ensemble;
         bool dipole = args.Flag("dipole"), charges = args.Flag("charges");
         var electrodes = ElectrodeFlags.Read(args);
-        var dtype = PrecisionFlag.Read(args);
+        var backbone = BackboneFlags.Read(args);
         args.RejectUnknown([]);
         if (electrodes is not null && conditions.TotalCharge is not null)
             throw new UsageException("--total-charge does not apply with --electrode-potentials: the electrolyte is held at the initial frame's "
@@ -107,7 +107,7 @@ internal sealed class IpiCommand : ICommand
             case ModelFileKind.LocalSource:
             {
                 using var local = LocalSourceModelFile.Load(args.Positional[0]).Freeze();
-                PrecisionFlag.Apply(local.Backbone, dtype);
+                backbone.Apply(local.Backbone);
                 if (local.Class == ModelClass.MACEQEq ? conditions.FermiLevel is not null : conditions.FermiLevel is not null || conditions.TotalCharge is not null)
                     throw new UsageException(local.Class == ModelClass.MACEQEq
                         ? "--fermi-level does not apply to a MACEQEq model: its charges are equilibrated at the total charge (--total-charge)"
@@ -120,14 +120,14 @@ internal sealed class IpiCommand : ICommand
             case ModelFileKind.Mace or ModelFileKind.PythonMace:
             {
                 using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
-                PrecisionFlag.Apply(mace, dtype);
+                backbone.Apply(mace);
                 foreach (var p in mace.parameters()) p.requires_grad_(false);
                 return RunOneShot(new MaceCalculator(mace), mace.Hyperparameters.AtomicNumbers, "MACE", init, mapping, address, unix, console,
                     conditions, false, false);
             }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
-        PrecisionFlag.Apply(model.Backbone, dtype);
+        backbone.Apply(model.Backbone);
         console.WriteLine($"electrostatics: {kspace(model.Hyperparameters.Electrostatics, model.UseKspace)}");
         var template = new LabelExtractor(mapping, model.Hyperparameters.Electrostatics.DensityMaxL).Extract(
             ExtXyzReader.Read(init).FirstOrDefault() ?? throw new InvalidDataException($"'{init}' has no frames"));

@@ -28,10 +28,17 @@ internal sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
 
     /// <param name="x">[B, h0]</param>
     /// <returns>[B, hn]</returns>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Apply(x, Weights);
+
+    /// The layers' weights W_k, in order.
+    public IReadOnlyList<Tensor> Weights => _layers.Select(l => (Tensor)l.Weight).ToArray();
+
+    /// The network with the given weights (same shapes as <see cref="Weights"/>): x [B, h0] → [B, hn]; used where the weights
+    /// must be explicit inputs of a recomputed block (edge-chunked interactions).
+    public Tensor Apply(Tensor x, IReadOnlyList<Tensor> weights)
     {
         using var scope = NewDisposeScope();
-        foreach (var layer in _layers) x = layer.forward(x);
+        for (int k = 0; k < _layers.Length; k++) x = _layers[k].Apply(x, weights[k]);
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -52,9 +59,12 @@ internal sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => get_parameter("weight")!;
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Apply(x, Weight);
+
+    /// act(x · W/√h_in) with the given weight.
+    public Tensor Apply(Tensor x, Tensor weight)
     {
-        var y = x.matmul(Weight * _scale);
+        var y = x.matmul(weight * _scale);
         return _activation is null ? y : _activation.Apply(y);
     }
 }

@@ -1,3 +1,4 @@
+using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,6 +52,9 @@ internal abstract class InteractionBlock : nn.Module
 
     public double AvgNumNeighbors { get; }
 
+    /// Most edges per block of the edge-chunked convolution (null: all edges at once); see <see cref="MaceModel.EdgeChunkSize"/>.
+    public int? EdgeChunk { get; set; }
+
     /// <param name="nodeFeats">[N, NodeFeatsIrreps.Dim]</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="edgeAttrs">[E, (max_ell+1)²] spherical harmonics of the edge vectors</param>
@@ -64,9 +68,27 @@ internal abstract class InteractionBlock : nn.Module
     {
         using var scope = NewDisposeScope();
         var up = _linearUp.forward(nodeFeats);
-        var weights = _convTpWeights.forward(edgeFeats);
-        var summed = _convTp.Convolve(up, edgeAttrs, weights, sender, receiver, nodeFeats.shape[0]);
+        var summed = EdgeChunk is int chunk && edgeFeats.shape[0] > chunk
+            ? ChunkedConvolution(up, edgeAttrs, edgeFeats, sender, receiver, chunk)
+            : _convTp.Convolve(up, edgeAttrs, _convTpWeights.forward(edgeFeats), sender, receiver, nodeFeats.shape[0]);
         return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
+    }
+
+    /// The convolution summed over blocks of <paramref name="chunk"/> edges, as one recomputed autograd node: the graph keeps
+    /// only the inputs (node features, edge attributes and features, radial-MLP weights: O(N + E)), not the per-edge
+    /// weights and messages (O(E × paths × C)); every backward pass rebuilds one block at a time (docs/benchmarks.md,
+    /// "Backbone speed and memory"). Equal to the unchunked sum up to the order of the additions.
+    private Tensor ChunkedConvolution(Tensor up, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver, int chunk)
+    {
+        long edges = edgeFeats.shape[0], nodes = up.shape[0];
+        int count = (int)((edges + chunk - 1) / chunk), mlpLayers = _convTpWeights.Weights.Count;
+        var terms = new BlockTerms(count, Concatenated: false, (b, x, _) =>
+        {
+            long start = (long)b * chunk, length = Math.Min(chunk, edges - start);
+            var weights = _convTpWeights.Apply(x[2].narrow(0, start, length), x[5..(5 + mlpLayers)]);
+            return _convTp.Convolve(x[0], x[1].narrow(0, start, length), weights, x[3].narrow(0, start, length), x[4].narrow(0, start, length), nodes);
+        });
+        return RecomputedBlocks.Of(terms, [up, edgeAttrs, edgeFeats, sender, receiver, .. _convTpWeights.Weights]);
     }
 }
 

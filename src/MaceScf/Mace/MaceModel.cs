@@ -101,6 +101,22 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         return this;
     }
 
+    /// <summary>
+    /// Most edges per block of the interactions' convolution, or null (default) for all edges at once. With a chunk size the
+    /// graph keeps O(N + E) numbers per interaction instead of the per-edge weights and messages (O(E × paths × channels)),
+    /// and the backward passes recompute each block: bounded memory for very large graphs, at the cost of one more
+    /// convolution per backward pass; results equal the unchunked ones up to the order of the additions.
+    /// </summary>
+    public int? EdgeChunkSize
+    {
+        get => _interactions.Count > 0 ? _interactions[0].EdgeChunk : null;
+        set
+        {
+            if (value is < 1) throw new ArgumentOutOfRangeException(nameof(value), "the edge chunk size must be at least 1");
+            foreach (var interaction in _interactions) interaction.EdgeChunk = value;
+        }
+    }
+
     internal RadialEmbedding Radial { get; }
 
     /// Irreps of the node features h^t of every layer.

@@ -1,0 +1,81 @@
+using MaceScf.Mace;
+using MaceScf.Models;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.Mace;
+
+/// The edge-chunked convolution (<see cref="MaceModel.EdgeChunkSize"/>, `--edge_chunk_size`): energy, node energies, forces,
+/// stress and the parameter gradient of a force loss (double backward) equal the unchunked ones to 1e-12.
+public sealed class EdgeChunkTests(ITestOutputHelper output)
+{
+    const double Tolerance = 1e-12;
+
+    [Theory]
+    [InlineData(InteractionKinds.Residual, 7)]
+    [InlineData(InteractionKinds.NonResidual, 50)]
+    public void Chunked_energy_forces_and_stress_equal_the_unchunked_ones(string first, int chunk)
+    {
+        using var model = MaceTestSystems.Model(3, first);
+        var inputs = Periodic();
+        Assert.True(inputs.Graph.EdgeIndex.shape[1] > 2 * chunk, "several chunks, the last one partial");
+        var request = new PredictionRequest { Stress = true };
+        var (plain, plainNodes, plainForces, plainStress) = Predict(model, inputs, request);
+        model.EdgeChunkSize = chunk;
+        var (chunked, chunkedNodes, chunkedForces, chunkedStress) = Predict(model, inputs, request);
+        output.WriteLine($"edges {inputs.Graph.EdgeIndex.shape[1]}, chunk {chunk}: |ΔE| {Math.Abs(plain - chunked):E2}, "
+            + $"|ΔF| {MaxDifference(plainForces, chunkedForces):E2}, |Δσ| {MaxDifference(plainStress, chunkedStress):E2}");
+        Assert.Equal(plain, chunked, Tolerance);
+        Assert.InRange(MaxDifference(plainNodes, chunkedNodes), 0, Tolerance);
+        Assert.InRange(MaxDifference(plainForces, chunkedForces), 0, Tolerance);
+        Assert.InRange(MaxDifference(plainStress, chunkedStress), 0, Tolerance);
+    }
+
+    /// Force training through the chunked convolution: the gradient of E² + ΣF² with respect to every parameter (a double
+    /// backward through the recomputed blocks) equals the unchunked one.
+    [Fact]
+    public void Chunked_force_loss_gradients_equal_the_unchunked_ones()
+    {
+        using var model = MaceTestSystems.Model(4);
+        var inputs = Periodic();
+        var plain = LossGradient(model, inputs);
+        model.EdgeChunkSize = 11;
+        var chunked = LossGradient(model, inputs);
+        double largest = plain.Zip(chunked).Max(p => Math.Abs(p.First - p.Second));
+        output.WriteLine($"{plain.Length} parameters, largest |Δ∂L/∂θ| {largest:E2}, largest |∂L/∂θ| {plain.Max(Math.Abs):E2}");
+        Assert.True(plain.Max(Math.Abs) > 1e-3, "the loss depends on the parameters");
+        Assert.InRange(largest, 0, Tolerance);
+    }
+
+    [Fact]
+    public void A_chunk_size_below_one_is_refused()
+    {
+        using var model = MaceTestSystems.Model(3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.EdgeChunkSize = 0);
+    }
+
+    static SystemInputs Periodic()
+    {
+        var (positions, species) = MaceTestSystems.Molecule(6, 11);
+        return new SystemInputs(MaceTestSystems.Inputs(positions, species, MaceTestSystems.TriclinicCell()), ones(1, 3, dtype: ScalarType.Bool));
+    }
+
+    static (double Energy, double[] Nodes, double[] Forces, double[] Stress) Predict(MaceModel model, SystemInputs inputs, PredictionRequest request)
+    {
+        using var scope = NewDisposeScope();
+        var p = model.Predict(inputs, request);
+        return (p.Energy.item<double>(), p.NodeEnergies!.data<double>().ToArray(), p.Forces!.data<double>().ToArray(),
+            p.Stress!.contiguous().data<double>().ToArray());
+    }
+
+    static double[] LossGradient(MaceModel model, SystemInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        model.zero_grad();
+        var p = model.Predict(inputs, new PredictionRequest { CreateGraph = true, Training = true });
+        (p.Energy.pow(2).sum() + p.Forces!.pow(2).sum()).backward();
+        return model.parameters().SelectMany(w => w.grad!.contiguous().data<double>().ToArray()).ToArray();
+    }
+
+    static double MaxDifference(double[] a, double[] b) => a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
+}
