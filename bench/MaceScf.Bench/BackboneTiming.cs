@@ -53,7 +53,7 @@ public static class BackboneTiming
                 var loss = p.Energy.pow(2).sum() / atoms / atoms + p.Forces!.pow(2).mean();
                 loss.backward();
                 adam.step();
-                return loss.item<double>();
+                return loss.to_type(ScalarType.Float64).item<double>();
             }
             : () =>
             {

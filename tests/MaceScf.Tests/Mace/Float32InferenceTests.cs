@@ -4,6 +4,7 @@ using MaceScf.Electrostatics;
 using MaceScf.FixedPoint;
 using MaceScf.MaceImport;
 using MaceScf.Tests.Cli;
+using MaceScf.Tests.Driver;
 using MaceScf.Tests.FixedPoint;
 using MaceScf.Tests.MaceImport;
 using Xunit.Abstractions;
@@ -110,6 +111,33 @@ public sealed class Float32InferenceTests(ITestOutputHelper output) : IDisposabl
         var (bad, badText) = CliRunner.Run("eval", model, data, "-o", Path.Combine(_dir, "16.xyz"), "--default_dtype", "float16");
         Assert.Equal(2, bad);
         Assert.Contains("--default_dtype must be float32 or float64", badText);
+    }
+
+    /// `ipi --default_dtype float32 --edge_chunk_size 40` drives the bundled model: energy and forces of a step are the
+    /// float64 library's within the bounds, and not bit for bit (float32 did run).
+    [Fact]
+    public void Ipi_takes_default_dtype_float32_and_edge_chunks()
+    {
+        const string name = "mace_small_HO";
+        string python = PythonMaceReferenceTests.ModelPath(name);
+        var init = Path.Combine(_dir, "init.xyz");
+        var frame = PythonMaceReferenceTests.Structures(name)[0];
+        ExtXyzWriter.Write(init, [frame]);
+        using var model = PythonMaceFile.Load(python);
+        using var server = new FakeIpiServer();
+        var driver = Task.Run(() => CliRunner.Run("ipi", python, "--init", init, "--address", server.Address, "--default_dtype", "float32",
+            "--edge_chunk_size", "40"));
+        server.Handshake(driver);
+        var (energy, forces, _) = server.Step(frame.Cell!, frame.Positions);
+        var expected = new MaceCalculator(model.Model).Calculate(new Structure(frame));
+        server.Send("EXIT");
+        var (code, text) = driver.WaitAsync(TimeSpan.FromSeconds(120)).Result;
+        output.WriteLine(text);
+        Assert.Equal(0, code);
+        double forceError = MaxAbs(expected.Forces!, forces);
+        output.WriteLine($"ipi float32 − float64: energy {Math.Abs(expected.Energy - energy) / frame.AtomCount:E2} eV/atom, forces {forceError:E2} eV/Å");
+        Assert.InRange(Math.Abs(expected.Energy - energy) / frame.AtomCount, 0, EnergyPerAtomBound);
+        Assert.InRange(forceError, 1e-12, ForceBound);
     }
 
     static (double EnergyPerAtom, double Forces) Errors(IReadOnlyList<Structure> structures, IReadOnlyList<CalculatorResults> exact,
