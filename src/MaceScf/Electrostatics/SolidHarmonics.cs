@@ -9,14 +9,16 @@ internal static class SolidHarmonics
 {
     /// <param name="v">Cartesian vectors [..., 3].</param>
     /// <returns>[..., (maxL+1)²].</returns>
-    public static Tensor Evaluate(Tensor v, int maxL)
+    public static Tensor Evaluate(Tensor v, int maxL) =>
+        stack(Columns(v[TensorIndex.Ellipsis, 0], v[TensorIndex.Ellipsis, 1], v[TensorIndex.Ellipsis, 2], maxL), -1);
+
+    /// The (maxL+1)² columns of vectors given by their Cartesian components, each shaped like <paramref name="x"/>
+    /// (for large sets of vectors: no [..., 3] copy is made).
+    public static List<Tensor> Columns(Tensor x, Tensor y, Tensor z, int maxL)
     {
         if (maxL < 0 || maxL > ElectrostaticsOptions.MaxSupportedL)
             throw new ArgumentException($"solid harmonics are available for l in 0..{ElectrostaticsOptions.MaxSupportedL}, got {maxL}");
-        var x = v[TensorIndex.Ellipsis, 0];
-        var y = v[TensorIndex.Ellipsis, 1];
-        var z = v[TensorIndex.Ellipsis, 2];
-        var columns = new List<Tensor> { ones_like(x) * (0.5 / Math.Sqrt(Math.PI)) };
+        var columns = new List<Tensor> { full_like(x, 0.5 / Math.Sqrt(Math.PI)) };
         if (maxL >= 1)
         {
             double c1 = Math.Sqrt(3.0 / (4.0 * Math.PI));
@@ -34,7 +36,7 @@ internal static class SolidHarmonics
             columns.Add(c2 * x * z);
             columns.Add(0.5 * c2 * (x * x - y * y));
         }
-        return stack(columns, -1);
+        return columns;
     }
 
     /// The angular order l of each column of a (maxL+1)² layout.

@@ -2,48 +2,72 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
 
-/// The grid points each atom touches and their cardinal B-spline weights (smooth PME, Essmann et
-/// al. 1995): with u = K·s (s fractional coordinates) and t = u − ⌊u⌋, the grid point ⌊u⌋ − j of
-/// each direction gets M_n(t + j), j = 0..n−1. Weights are differentiable in positions and cell;
-/// indices are plain integers (wrapped into the cell), flattened row-major over the grid.
-sealed class BSplineStencil : IDisposable
+/// Spreading on and interpolation from a K₁×K₂×K₃ grid with cardinal B-splines (smooth PME, Essmann et al. 1995): with
+/// u = K·s (s fractional coordinates) and t = u − ⌊u⌋, the grid point ⌊u⌋ − j of each direction gets M_n(t + j),
+/// j = 0..n−1. Nothing per atom is stored: each call rebuilds the weights of a block of atoms at a time from the
+/// positions and cell, and autograd keeps only those inputs (<see cref="RecomputedBlocks"/>; the backward pass rebuilds
+/// one block at a time), so memory is O(N + grid) and every order of derivative in positions, cell and values works.
+sealed class BSplineStencil
 {
-    public BSplineStencil(Tensor positions, Tensor cell, long[] grid, int order)
+    /// Stencil entries (atoms × order³) of one block at least: blocks of about a grid's size, so that the full-grid
+    /// accumulation of each block costs no more than the block itself, and at most a few hundred MB of transients.
+    public const long MinimumBlockEntries = 1L << 23;
+
+    readonly long[] _grid;
+    readonly long _points;
+    readonly long _blockAtoms;
+
+    public BSplineStencil(long[] grid, int order, long atoms, long? blockAtoms = null)
     {
-        using var scope = NewDisposeScope();
+        _grid = grid;
         Order = order;
-        var shape = tensor(grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
-        var u = positions.matmul(linalg.inv(cell)) * shape;                      // [n, 3]
-        var floor = u.detach().floor();
-        var t = u - floor;                                                      // [n, 3] in [0, 1)
-        var w = Weights(t, order);                                              // [n, 3, order]
-        var j = arange(order, dtype: int64, device: positions.device);
-        var points = (floor.to(int64).unsqueeze(2) - j).remainder(tensor(grid, device: positions.device).unsqueeze(1)); // [n, 3, order]
-        long n = positions.shape[0], o = order;
-        Weight = (w[.., 0].reshape(n, o, 1, 1) * w[.., 1].reshape(n, 1, o, 1) * w[.., 2].reshape(n, 1, 1, o)).reshape(n, o * o * o);
-        Index = ((points[.., 0].reshape(n, o, 1, 1) * grid[1] + points[.., 1].reshape(n, 1, o, 1)) * grid[2]
-                 + points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
-        Weight.DetachFromDisposeScope();
-        Index.DetachFromDisposeScope();
+        _points = grid[0] * grid[1] * grid[2];
+        long cube = (long)order * order * order;
+        _blockAtoms = blockAtoms ?? Math.Max(1, Math.Max(MinimumBlockEntries, _points) / cube);
+        Blocks = (int)Math.Max(1, (atoms + _blockAtoms - 1) / _blockAtoms);
     }
 
     public int Order { get; }
 
-    /// [n, order³] weights of each atom's grid points.
-    public Tensor Weight { get; }
+    /// Blocks of atoms the stencil is built in.
+    public int Blocks { get; }
 
-    /// [n·order³] flattened grid index of each weight.
-    public Tensor Index { get; }
+    /// Grid of one per-atom value v [n]: Σ_i v_i M(u_i − g) at every grid point g, [K₁K₂K₃] flattened row-major.
+    public Tensor Spread(Tensor values, Tensor positions, Tensor cell) =>
+        RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) =>
+        {
+            var (rows, weight, index) = Block(b, inputs[1], inputs[2]);
+            // scatter_add, not index_add: the autograd node of index_add keeps its source, that of scatter_add only the indices.
+            return zeros(_points, dtype: inputs[0].dtype, device: inputs[0].device)
+                .scatter_add(0, index, (weight * inputs[0].narrow(0, rows.Start, rows.Length).unsqueeze(1)).reshape(-1));
+        }), values, positions, cell);
 
-    /// Grid of one per-atom value v [n]: Σ_i v_i M(u_i − g) at each of the <paramref name="points"/> grid points g, [points].
-    /// One channel at a time keeps the temporaries at n·order³ values (and nothing per channel is kept for the backward
-    /// pass beyond the shared weights).
-    public Tensor Spread(Tensor values, long points) =>
-        zeros(points, dtype: values.dtype, device: values.device).index_add(0, Index, (Weight * values.unsqueeze(1)).reshape(-1), 1.0);
+    /// Values at the atoms of one grid [K₁K₂K₃]: Σ_g M(u_i − g) grid(g), [n].
+    public Tensor Interpolate(Tensor grid, Tensor positions, Tensor cell) =>
+        RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) =>
+        {
+            var (_, weight, index) = Block(b, inputs[1], inputs[2]);
+            return (inputs[0].take(index).view(weight.shape[0], weight.shape[1]) * weight).sum(1);
+        }), grid, positions, cell);
 
-    /// Values at the atoms of one grid [points]: Σ_g M(u_i − g) grid(g), [n].
-    public Tensor Interpolate(Tensor grid) =>
-        (grid.take(Index).reshape(Weight.shape[0], Weight.shape[1]) * Weight).sum(1);
+    /// The atoms of block b, their weights [B, order³] (differentiable in positions and cell) and flattened grid indices [B·order³].
+    (Rows Rows, Tensor Weight, Tensor Index) Block(int b, Tensor positions, Tensor cell)
+    {
+        long start = Math.Min(b * _blockAtoms, positions.shape[0]);
+        long n = Math.Min(_blockAtoms, positions.shape[0] - start), o = Order;
+        var shape = tensor(_grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
+        var u = positions.narrow(0, start, n).matmul(linalg.inv(cell)) * shape;   // [B, 3]
+        var floor = u.detach().floor();
+        var w = Weights(u - floor, Order);                                        // [B, 3, order], t = u − ⌊u⌋ in [0, 1)
+        var j = arange(o, dtype: int64, device: positions.device);
+        var points = (floor.to(int64).unsqueeze(2) - j).remainder(tensor(_grid, device: positions.device).unsqueeze(1)); // [B, 3, order]
+        var weight = (w[.., 0].reshape(n, o, 1, 1) * w[.., 1].reshape(n, 1, o, 1) * w[.., 2].reshape(n, 1, 1, o)).reshape(n, o * o * o);
+        var index = ((points[.., 0].reshape(n, o, 1, 1) * _grid[1] + points[.., 1].reshape(n, 1, o, 1)) * _grid[2]
+                     + points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
+        return (new Rows(start, n), weight, index);
+    }
+
+    readonly record struct Rows(long Start, long Length);
 
     /// M_n(t + j) for j = 0..n−1, by the Cox–de Boor recursion M_k(x) = [x M_{k−1}(x) + (k − x) M_{k−1}(x − 1)]/(k − 1)
     /// starting from M_1(t + j) = δ_j0; [.., order] appended to t's shape.
@@ -72,11 +96,5 @@ sealed class BSplineStencil : IDisposable
         using var scope = NewDisposeScope();
         var w = Weights(zeros(1, dtype: float64), order).reshape(-1).data<double>().ToArray();
         return w.Skip(1).ToArray();
-    }
-
-    public void Dispose()
-    {
-        Weight.Dispose();
-        Index.Dispose();
     }
 }

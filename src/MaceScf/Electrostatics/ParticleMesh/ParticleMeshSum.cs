@@ -7,17 +7,18 @@ namespace MaceScf.Electrostatics;
 /// Each density coefficient channel is spread on a K₁×K₂×K₃ grid with B-splines and Fourier
 /// transformed; the exact Fourier transforms of the Gaussian multipoles and receivers (the same as
 /// in <see cref="ReciprocalSpaceSum"/>) are applied on the grid wave vectors, and the B-spline
-/// factor 1/|b(m)|² corrects the interpolation. The geometry part (stencil weights, kernels) is
-/// built once: O(N·order³ + grid) memory. Differentiable in p, positions and cell.
+/// factor 1/|b(m)|² corrects the interpolation. The kernels are built once per geometry (a few values per grid point);
+/// the stencil weights are rebuilt in blocks of atoms at every use and never kept (<see cref="BSplineStencil"/>), so memory
+/// is O(N + grid). Differentiable in p, positions and cell, to every order.
 sealed class ParticleMeshSum : IReciprocalSum
 {
     readonly long[] _grid;
-    readonly long _points;
     readonly BSplineStencil _stencil;
+    readonly Tensor _positions, _cell; // the geometry the stencil is rebuilt from at every spreading and interpolation
     readonly Tensor _harmonics;      // [H, M] solid harmonics |k|^l Y_lm(k̂), H = (max(L, Lf)+1)²
     readonly Tensor _gaussians;      // [1+S, M] e^{−k²σ²/2} of the density, then of each receiver width
     readonly Tensor _kernel;         // [M] G(k) = 1/(Ωε0 k² |b(m)|²); 0 at k = 0 and on Nyquist planes
-    readonly Tensor _energyWeight;   // [M] ½ G times 2 for the wave vectors standing for a ±k pair
+    readonly Tensor _multiplicity;   // [K₃/2+1] ½ on the plane m₃ = 0, 1 beyond (those wave vectors stand for a ±k pair)
     readonly Tensor _sourceConstant;   // [C] complex (−i)^l 4π√(π/2) σ^{2l+3}/C_l
     readonly Tensor _receiverConstant; // [F] complex conj((−i)^l) 4π√(π/2) w^{2l+3}/C_l
     readonly int[] _receiverHarmonic, _receiverWidth;    // rows of _harmonics and _gaussians of each feature
@@ -27,31 +28,37 @@ sealed class ParticleMeshSum : IReciprocalSum
         using var scope = NewDisposeScope();
         Mesh = mesh;
         _grid = GridShape(cell, mesh);
-        _points = _grid[0] * _grid[1] * _grid[2];
-        _stencil = new BSplineStencil(positions, cell, _grid, mesh.Order);
+        _stencil = new BSplineStencil(_grid, mesh.Order, positions.shape[0]);
+        _positions = positions.alias();
+        _cell = cell.alias();
         var dtype = positions.dtype;
         var device = positions.device;
         long half = _grid[2] / 2 + 1;
 
-        var m0 = tensor(WaveNumbers(_grid[0], false), dtype: dtype, device: device);
-        var m1 = tensor(WaveNumbers(_grid[1], false), dtype: dtype, device: device);
-        var m2 = tensor(WaveNumbers(_grid[2], true), dtype: dtype, device: device);
-        var mesh3 = meshgrid(new[] { m0, m1, m2 }, indexing: "ij");
-        var m = stack(mesh3.Select(x => x.reshape(-1)).ToArray(), 1);                 // [M, 3]
-        KVectorCount = (int)m.shape[0];
-        var k = m.matmul(ReciprocalLattice.Vectors(cell));
-        var k2 = k.square().sum(1);
+        // Every grid-sized tensor is built from per-axis vectors by broadcasting ([K₁,1,1], [1,K₂,1], [1,1,K₃/2+1]), one at a
+        // time: no [M, 3] wave-vector table and no grid-sized managed array is made (docs/benchmarks.md, "Particle-mesh Ewald").
+        var axes = new[] { _grid[0], _grid[1], half };
+        Tensor Axis(int d, double[] values) =>
+            tensor(values, dtype: dtype, device: device).view(d == 0 ? -1 : 1, d == 1 ? -1 : 1, d == 2 ? -1 : 1);
+        var m = Enumerable.Range(0, 3).Select(d => Axis(d, WaveNumbers(_grid[d], d == 2))).ToArray();
+        KVectorCount = (int)(axes[0] * axes[1] * axes[2]);
+        var b = ReciprocalLattice.Vectors(cell);
+        var k = Enumerable.Range(0, 3).Select(x => (m[0] * b[0, x] + m[1] * b[1, x] + m[2] * b[2, x]).reshape(-1)).ToArray();
+        var k2 = (k[0].square() + k[1].square() + k[2].square()).index_fill(0, Origin(device), 1.0);
 
-        var valid = Outer(Valid(_grid[0], false), Valid(_grid[1], false), Valid(_grid[2], true));
-        var factor = Outer(BSplineFactor(mesh.Order, _grid[0], _grid[0]), BSplineFactor(mesh.Order, _grid[1], _grid[1]),
-            BSplineFactor(mesh.Order, _grid[2], half));
-        var weightMask = tensor(valid, device: device) & (m.abs().sum(1) == 0).logical_not();
+        // 1/|b(m)|² per axis, zero on the Nyquist plane of an even K (its ±k partner is not on the grid); k = 0 left out.
+        var factor = Enumerable.Range(0, 3).Select(d =>
+        {
+            var valid = Valid(_grid[d], d == 2);
+            return Axis(d, BSplineFactor(mesh.Order, _grid[d], axes[d]).Select((f, i) => valid[i] ? f : 0.0).ToArray());
+        }).ToArray();
         var volume = linalg.det(cell);
-        _kernel = where(weightMask, CoulombConstants.FieldConstant / (volume * where(weightMask, k2, ones_like(k2))), zeros_like(k2))
-                  * tensor(factor, dtype: dtype, device: device);
-        _energyWeight = 0.5 * where(m[.., 2] > 0, full_like(k2, 2.0), ones_like(k2)) * _kernel;
+        _kernel = ((factor[0] * factor[1] * factor[2]).reshape(-1) / k2 * CoulombConstants.FieldConstant / volume).index_fill(0, Origin(device), 0.0);
+        _multiplicity = Axis(2, Enumerable.Range(0, (int)half).Select(i => i > 0 ? 1.0 : 0.5).ToArray()).reshape(-1);
 
-        _harmonics = SolidHarmonics.Evaluate(k, Math.Max(options.DensityMaxL, layout.MaxL)).T.contiguous();
+        var columns = SolidHarmonics.Columns(k[0], k[1], k[2], Math.Max(options.DensityMaxL, layout.MaxL));
+        _harmonics = stack(columns, 0);
+        foreach (var t in columns.Concat(k)) t.Dispose();
         _gaussians = stack(layout.Widths.Prepend(options.SmearingWidth).Select(w => (-0.5 * w * w * k2).exp()).ToArray(), 0);
 
         int channels = options.DensityCoefficientCount;
@@ -86,7 +93,7 @@ sealed class ParticleMeshSum : IReciprocalSum
         for (int c = 0; c < p.shape[1]; c++)
         {
             using var scope = NewDisposeScope();
-            var grid = _stencil.Spread(p[.., c], _points).reshape(_grid[0], _grid[1], _grid[2]);
+            var grid = _stencil.Spread(p[.., c], _positions, _cell).reshape(_grid[0], _grid[1], _grid[2]);
             var term = fft.rfftn(grid).reshape(-1) * _harmonics[c] * _sourceConstant[c];
             sum = (sum is null ? term : sum + term).MoveToOuterDisposeScope();
         }
@@ -97,7 +104,8 @@ sealed class ParticleMeshSum : IReciprocalSum
     {
         using var scope = NewDisposeScope();
         var s = StructureFactor(p);
-        return (_energyWeight * (s.real.square() + s.imag.square())).sum().MoveToOuterDisposeScope();
+        var density = (_kernel * (s.real.square() + s.imag.square())).view(_grid[0] * _grid[1], -1).sum(dim: 0);
+        return (density * _multiplicity).sum().MoveToOuterDisposeScope();
     }
 
     /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F].
@@ -126,7 +134,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     Tensor Interpolate(Tensor spectrum)
     {
         var values = fft.irfftn(spectrum.reshape(_grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid, norm: FFTNormType.Forward);
-        return _stencil.Interpolate(values.reshape(-1));
+        return _stencil.Interpolate(values.reshape(-1), _positions, _cell);
     }
 
     /// 4π√(π/2) w^{2l+3}/C_l: the Fourier magnitude of a basis function over |k|^l Y_lm e^{−k²w²/2}.
@@ -168,21 +176,8 @@ sealed class ParticleMeshSum : IReciprocalSum
     static bool[] Valid(long k, bool halfSpectrum) =>
         WaveNumbers(k, halfSpectrum).Select(m => !(k % 2 == 0 && Math.Abs(m) == k / 2)).ToArray();
 
-    static bool[] Outer(bool[] a, bool[] b, bool[] c)
-    {
-        var result = new bool[a.Length * b.Length * c.Length];
-        int i = 0;
-        foreach (var x in a) foreach (var y in b) foreach (var z in c) result[i++] = x && y && z;
-        return result;
-    }
-
-    static double[] Outer(double[] a, double[] b, double[] c)
-    {
-        var result = new double[a.Length * b.Length * c.Length];
-        int i = 0;
-        foreach (var x in a) foreach (var y in b) foreach (var z in c) result[i++] = x * y * z;
-        return result;
-    }
+    /// Index of the wave vector k = 0 in the flattened half spectrum.
+    static Tensor Origin(Device device) => zeros(1, dtype: int64, device: device);
 
     /// 1/|b(m)|² along one direction for FFT indices 0..count−1: 1/|Σ_{j=1}^{n−1} M_n(j) e^{2πimj/K}|²
     /// (0 where it vanishes, which only happens on the masked Nyquist plane).
@@ -206,11 +201,10 @@ sealed class ParticleMeshSum : IReciprocalSum
     }
 
     IEnumerable<Tensor> Owned() =>
-        [_harmonics, _gaussians, _kernel, _energyWeight, _sourceConstant, _receiverConstant];
+        [_positions, _cell, _harmonics, _gaussians, _kernel, _multiplicity, _sourceConstant, _receiverConstant];
 
     public void Dispose()
     {
-        _stencil.Dispose();
         foreach (var t in Owned()) t.Dispose();
     }
 }
