@@ -27,20 +27,22 @@ static class ElectrostaticsMemory
         8 * kVectors * (4.0 * atoms + 4.0 * options.DensityCoefficientCount + 8.0 * options.FieldFeatureCount + 96);
 
     /// Bytes of a particle-mesh Ewald plan and one evaluation with forces, for a grid K₁×K₂×K₃ and spline order o:
-    /// per half-spectrum wave vector (M = K₁K₂(⌊K₃/2⌋+1)) the kernels, harmonics and Gaussians kept, the transients of
-    /// building them and the complex spectra of an evaluation (48 + 2H + W + 4C + 8F float64, H = (max(L, L_f)+1)²
-    /// harmonics, W = 1 + widths Gaussians, C coefficients, F features); per atom and stencil point (o³) the weights and
-    /// indices kept and the spread and interpolation temporaries of the channels and features (6 + 4C + F).
-    /// Fitted to the peak resident memory of `coulomb --kspace_method pme` (forces, potential, features) on random
-    /// boxes of 1,000–16,000 atoms, orders 6 and 8, C = 1–9 (docs/errors.md, "Memory"): measured at 0.74–0.95 times it.
+    /// per half-spectrum wave vector (M = K₁K₂(⌊K₃/2⌋+1)) the kernels kept (1 + H + W float64, H = (max(L, L_f)+1)²
+    /// harmonics, W = 1 + widths Gaussians), the real grids and complex spectra of the channels (2C) and features (2F) of
+    /// an evaluation, and 99 more for the transients of the forward and backward passes and the allocator's fragmentation
+    /// over repeated evaluations; per stencil entry of one block of atoms (<see cref="BSplineStencil"/>: nothing per atom is
+    /// kept) the weights, indices and their gradients (20); per atom the positions, densities, features and their gradients
+    /// (16 + 2C + 2F). Fitted to the peak resident memory of energy + forces of 1,000–100,000 atoms measured at 0.85–1.0
+    /// times it (docs/errors.md, "Memory").
     public static double ParticleMeshBytes(IReadOnlyList<long> grid, long atoms, int order, ElectrostaticsOptions options)
     {
         double halfSpectrum = (double)grid[0] * grid[1] * (grid[2] / 2 + 1);
-        int harmonics = (Math.Max(options.DensityMaxL, options.FieldFeatureMaxL) + 1) * (Math.Max(options.DensityMaxL, options.FieldFeatureMaxL) + 1);
-        int gaussians = 1 + options.FieldFeatureWidths.Count;
+        int lMax = Math.Max(options.DensityMaxL, options.FieldFeatureMaxL);
+        int harmonics = (lMax + 1) * (lMax + 1), gaussians = 1 + options.FieldFeatureWidths.Count;
         int c = options.DensityCoefficientCount, f = options.FieldFeatureCount;
-        double stencil = (double)atoms * order * order * order;
-        return 8 * (halfSpectrum * (48 + 2 * harmonics + gaussians + 4 * c + 8 * f) + stencil * (6 + 4 * c + f));
+        var stencil = new BSplineStencil([.. grid], order, atoms);
+        double blockEntries = Math.Min(atoms, stencil.BlockAtoms) * Math.Pow(order, 3);
+        return 8 * (halfSpectrum * (100 + harmonics + gaussians + 2 * c + 2 * f) + blockEntries * 20 + atoms * (16 + 2 * c + 2 * f));
     }
 
     /// Bytes of the realspace blocks: kept blocks hold about 20 float64 per pair (indices, separations and the

@@ -11,11 +11,10 @@ sealed class BSplineStencil
 {
     /// Stencil entries (atoms × order³) of one block at least: blocks of about a grid's size, so that the full-grid
     /// accumulation of each block costs no more than the block itself, and at most a few hundred MB of transients.
-    public const long MinimumBlockEntries = 1L << 23;
+    public const long MinimumBlockEntries = 1L << 22;
 
     readonly long[] _grid;
     readonly long _points;
-    readonly long _blockAtoms;
 
     public BSplineStencil(long[] grid, int order, long atoms, long? blockAtoms = null)
     {
@@ -23,38 +22,45 @@ sealed class BSplineStencil
         Order = order;
         _points = grid[0] * grid[1] * grid[2];
         long cube = (long)order * order * order;
-        _blockAtoms = blockAtoms ?? Math.Max(1, Math.Max(MinimumBlockEntries, _points) / cube);
-        Blocks = (int)Math.Max(1, (atoms + _blockAtoms - 1) / _blockAtoms);
+        BlockAtoms = blockAtoms ?? Math.Max(1, Math.Max(MinimumBlockEntries, _points) / cube);
+        Blocks = (int)Math.Max(1, (atoms + BlockAtoms - 1) / BlockAtoms);
     }
 
     public int Order { get; }
 
+    /// Atoms per block.
+    public long BlockAtoms { get; }
+
     /// Blocks of atoms the stencil is built in.
     public int Blocks { get; }
 
-    /// Grid of one per-atom value v [n]: Σ_i v_i M(u_i − g) at every grid point g, [K₁K₂K₃] flattened row-major.
+    /// Grids of per-atom values v [n, C]: Σ_i v_ic M(u_i − g) at every grid point g, [C, K₁K₂K₃] flattened row-major. The
+    /// channels share each block's weights.
     public Tensor Spread(Tensor values, Tensor positions, Tensor cell) =>
         RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) =>
         {
             var (rows, weight, index) = Block(b, inputs[1], inputs[2]);
+            var v = inputs[0].narrow(0, rows.Start, rows.Length);
             // scatter_add, not index_add: the autograd node of index_add keeps its source, that of scatter_add only the indices.
-            return zeros(_points, dtype: inputs[0].dtype, device: inputs[0].device)
-                .scatter_add(0, index, (weight * inputs[0].narrow(0, rows.Start, rows.Length).unsqueeze(1)).reshape(-1));
+            return stack(Enumerable.Range(0, (int)v.shape[1]).Select(c => zeros(_points, dtype: v.dtype, device: v.device)
+                .scatter_add(0, index, (weight * v[.., c].unsqueeze(1)).reshape(-1))).ToArray(), 0);
         }), values, positions, cell);
 
-    /// Values at the atoms of one grid [K₁K₂K₃]: Σ_g M(u_i − g) grid(g), [n].
-    public Tensor Interpolate(Tensor grid, Tensor positions, Tensor cell) =>
+    /// Values at the atoms of grids [F, K₁K₂K₃]: Σ_g M(u_i − g) grid_f(g), [n, F]. The grids share each block's weights.
+    public Tensor Interpolate(Tensor grids, Tensor positions, Tensor cell) =>
         RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) =>
         {
             var (_, weight, index) = Block(b, inputs[1], inputs[2]);
-            return (inputs[0].take(index).view(weight.shape[0], weight.shape[1]) * weight).sum(1);
-        }), grid, positions, cell);
+            var g = inputs[0];
+            return stack(Enumerable.Range(0, (int)g.shape[0]).Select(f =>
+                (g[f].take(index).view(weight.shape[0], weight.shape[1]) * weight).sum(1)).ToArray(), 1);
+        }), grids, positions, cell);
 
     /// The atoms of block b, their weights [B, order³] (differentiable in positions and cell) and flattened grid indices [B·order³].
     (Rows Rows, Tensor Weight, Tensor Index) Block(int b, Tensor positions, Tensor cell)
     {
-        long start = Math.Min(b * _blockAtoms, positions.shape[0]);
-        long n = Math.Min(_blockAtoms, positions.shape[0] - start), o = Order;
+        long start = Math.Min(b * BlockAtoms, positions.shape[0]);
+        long n = Math.Min(BlockAtoms, positions.shape[0] - start), o = Order;
         var shape = tensor(_grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
         var u = positions.narrow(0, start, n).matmul(linalg.inv(cell)) * shape;   // [B, 3]
         var floor = u.detach().floor();

@@ -13,6 +13,9 @@ internal sealed record MeshParameters(int Order, double Spacing, double Estimate
     /// Assumed atom density (Å⁻³) for balancing spreading (∝ n³ per atom) against the FFT (∝ grid points).
     const double ReferenceDensity = 0.1;
 
+    /// Cost of a grid point relative to a stencil entry in the choice of the mesh.
+    const double GridPointWeight = 2.0;
+
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, MeshParameters> Chosen = new();
 
     /// The cheapest (order, spacing) whose estimated relative RMS error is at most options.ElectrostaticsAccuracy
@@ -31,9 +34,12 @@ internal sealed record MeshParameters(int Order, double Spacing, double Estimate
         foreach (int order in Orders)
         {
             double h = LargestSpacing(order, spectra, options.ElectrostaticsAccuracy);
-            // Spreading and interpolation touch n³ grid points per atom, the FFTs and kernels every grid point a few times;
-            // both are memory-bound passes, and measured on this library's CPU build the two counts weigh about the same.
-            double cost = Math.Pow(order, 3) + 1 / (ReferenceDensity * h * h * h);
+            // Spreading and interpolation touch n³ grid points per atom, the FFTs and kernels every grid point a few times. A
+            // grid point also holds its kernels for the plan's lifetime and a value in every spectrum of an evaluation, while
+            // a stencil entry is rebuilt per block of atoms and never kept (BSplineStencil): a grid point weighs twice. Measured
+            // at 30,000 atoms and 1e-6 (docs/benchmarks.md, "Particle-mesh Ewald"): order 6 on 200³ and order 8 on 108³ took
+            // about the same time, and order 8 a third of the memory.
+            double cost = Math.Pow(order, 3) + GridPointWeight / (ReferenceDensity * h * h * h);
             if (cost < bestCost)
             {
                 bestCost = cost;

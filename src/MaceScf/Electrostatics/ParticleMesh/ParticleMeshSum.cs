@@ -21,7 +21,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     readonly Tensor _multiplicity;   // [K₃/2+1] ½ on the plane m₃ = 0, 1 beyond (those wave vectors stand for a ±k pair)
     readonly Tensor _sourceConstant;   // [C] complex (−i)^l 4π√(π/2) σ^{2l+3}/C_l
     readonly Tensor _receiverConstant; // [F] complex conj((−i)^l) 4π√(π/2) w^{2l+3}/C_l
-    readonly int[] _receiverHarmonic, _receiverWidth;    // rows of _harmonics and _gaussians of each feature
+    readonly Tensor _receiverHarmonic, _receiverWidth; // [F] rows of _harmonics and _gaussians of each feature
 
     public ParticleMeshSum(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions, Tensor cell, MeshParameters mesh)
     {
@@ -70,8 +70,8 @@ sealed class ParticleMeshSum : IReciprocalSum
         var featureHarmonic = layout.HarmonicOfOutput;
         _receiverConstant = PhasedConstants(Enumerable.Range(0, layout.Count).Select(f =>
             (featureDegree[f], Radial(featureDegree[f], layout.Widths[featureWidth[f]], GaussianMultipoleBasis.ReceiverNormalisation))), conjugate: true, dtype, device);
-        _receiverHarmonic = featureHarmonic;
-        _receiverWidth = featureWidth.Select(w => w + 1).ToArray();
+        _receiverHarmonic = tensor(featureHarmonic.Select(h => (long)h).ToArray(), device: device);
+        _receiverWidth = tensor(featureWidth.Select(w => w + 1L).ToArray(), device: device);
 
         foreach (var t in Owned()) t.DetachFromDisposeScope();
     }
@@ -83,21 +83,16 @@ sealed class ParticleMeshSum : IReciprocalSum
 
     public int KVectorCount { get; }
 
-    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel); one channel at a time, each in
-    /// its own dispose scope, so that one channel's grids are freed before the next is spread (the autograd graph keeps only
-    /// what its backward needs: the constant factors, not the grids).
+    /// S(k) = Σ_c φ̃_c(k) FFT[Q_c](k), [M] complex (the B-spline factor lives in the kernel); the channels are spread
+    /// together (they share the stencil) and transformed together.
     Tensor StructureFactor(Tensor p)
     {
-        using var outer = NewDisposeScope();
-        Tensor? sum = null;
-        for (int c = 0; c < p.shape[1]; c++)
-        {
-            using var scope = NewDisposeScope();
-            var grid = _stencil.Spread(p[.., c], _positions, _cell).reshape(_grid[0], _grid[1], _grid[2]);
-            var term = fft.rfftn(grid).reshape(-1) * _harmonics[c] * _sourceConstant[c];
-            sum = (sum is null ? term : sum + term).MoveToOuterDisposeScope();
-        }
-        return (sum! * _gaussians[0]).MoveToOuterDisposeScope();
+        using var scope = NewDisposeScope();
+        long channels = p.shape[1];
+        var grids = _stencil.Spread(p, _positions, _cell).view(channels, _grid[0], _grid[1], _grid[2]);
+        var spectra = fft.rfftn(grids, dim: [1, 2, 3]).view(channels, -1);
+        var factors = _harmonics.narrow(0, 0, channels) * _sourceConstant.unsqueeze(1);
+        return ((spectra * factors).sum(dim: 0) * _gaussians[0]).MoveToOuterDisposeScope();
     }
 
     public Tensor Energy(Tensor p)
@@ -108,33 +103,27 @@ sealed class ParticleMeshSum : IReciprocalSum
         return (density * _multiplicity).sum().MoveToOuterDisposeScope();
     }
 
-    /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F].
-    /// One feature at a time in its own dispose scope: besides the potential, one complex spectrum and one real grid are alive.
+    /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F] (the features share the stencil).
     public Tensor Features(Tensor p)
     {
-        using var outer = NewDisposeScope();
+        using var scope = NewDisposeScope();
         var potential = _kernel * StructureFactor(p);
-        var columns = new Tensor[_receiverHarmonic.Length];
-        for (int f = 0; f < columns.Length; f++)
-        {
-            using var scope = NewDisposeScope();
-            var spectrum = potential * _harmonics[_receiverHarmonic[f]] * _gaussians[_receiverWidth[f]] * _receiverConstant[f];
-            columns[f] = Interpolate(spectrum).MoveToOuterDisposeScope();
-        }
-        return stack(columns, 1).MoveToOuterDisposeScope();
+        var receivers = _harmonics.index_select(0, _receiverHarmonic) * _gaussians.index_select(0, _receiverWidth);
+        return Interpolate(potential * (receivers * _receiverConstant.unsqueeze(1))).MoveToOuterDisposeScope();
     }
 
     public Tensor Potential(Tensor p)
     {
         using var scope = NewDisposeScope();
-        return Interpolate(_kernel * StructureFactor(p)).MoveToOuterDisposeScope();
+        return Interpolate((_kernel * StructureFactor(p)).unsqueeze(0)).squeeze(1).MoveToOuterDisposeScope();
     }
 
-    /// Σ_full X(k) e^{ik·r_i} of a half spectrum X [M] (Hermitian), [n].
-    Tensor Interpolate(Tensor spectrum)
+    /// Σ_full X_f(k) e^{ik·r_i} of half spectra X [F, M] (Hermitian), [n, F].
+    Tensor Interpolate(Tensor spectra)
     {
-        var values = fft.irfftn(spectrum.reshape(_grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid, norm: FFTNormType.Forward);
-        return _stencil.Interpolate(values.reshape(-1), _positions, _cell);
+        long count = spectra.shape[0];
+        var values = fft.irfftn(spectra.view(count, _grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid, dim: [1, 2, 3], norm: FFTNormType.Forward);
+        return _stencil.Interpolate(values.view(count, -1), _positions, _cell);
     }
 
     /// 4π√(π/2) w^{2l+3}/C_l: the Fourier magnitude of a basis function over |k|^l Y_lm e^{−k²w²/2}.
@@ -201,7 +190,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     }
 
     IEnumerable<Tensor> Owned() =>
-        [_positions, _cell, _harmonics, _gaussians, _kernel, _multiplicity, _sourceConstant, _receiverConstant];
+        [_positions, _cell, _receiverHarmonic, _receiverWidth, _harmonics, _gaussians, _kernel, _multiplicity, _sourceConstant, _receiverConstant];
 
     public void Dispose()
     {

@@ -1,0 +1,63 @@
+using MaceScf.Electrostatics;
+using static TorchSharp.torch;
+using static MaceScf.Tests.Electrostatics.Fixtures;
+
+namespace MaceScf.Tests.Electrostatics;
+
+/// The PME stencil rebuilt in blocks of atoms (docs/benchmarks.md, "Particle-mesh Ewald") against one block holding every
+/// atom: spreading, interpolation and their first and second derivatives in values, positions and cell.
+public class BSplineStencilTests
+{
+    static readonly long[] Grid = [12, 10, 15];
+
+    /// Spread values of 23 atoms in a triclinic cell, interpolate a grid with a fixed random pattern back, and take
+    /// a scalar of both that depends on every input non-linearly.
+    static (Tensor Spread, Tensor Interpolated, Tensor[] First, Tensor[] Second) Evaluate(long? blockAtoms)
+    {
+        var generator = new Generator(31);
+        var cell = (T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }) + 0.3 * rand(3, 3, dtype: float64, generator: generator)).requires_grad_(true);
+        var positions = (rand(23, 3, dtype: float64, generator: generator) * 12 - 1).requires_grad_(true);
+        var values = (rand(23, dtype: float64, generator: generator) - 0.5).requires_grad_(true);
+        var pattern = rand(Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
+        var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms);
+        var spread = stencil.Spread(stack(new[] { values, values.square() }, 1), positions, cell);  // [2, points]
+        var interpolated = stencil.Interpolate(spread.square() + pattern, positions, cell);         // [23, 2]
+        var scalar = (interpolated * values.unsqueeze(1)).sum() + (spread * pattern).sum();
+        var first = autograd.grad([scalar], [values, positions, cell], retain_graph: true, create_graph: true);
+        var second = autograd.grad([first[1].square().sum() + first[2].square().sum()], [values, positions, cell]);
+        return (spread.detach(), interpolated.detach(), first.Select(t => t.detach()).ToArray(), second.ToArray());
+    }
+
+    [Fact]
+    public void BlocksOfAtomsEqualOneBlockToTwelveDigits()
+    {
+        using var scope = NewDisposeScope();
+        var whole = Evaluate(blockAtoms: null);
+        Assert.Equal(1, new BSplineStencil(Grid, 6, 23).Blocks);
+        Assert.Equal(5, new BSplineStencil(Grid, 6, 23, blockAtoms: 5).Blocks);
+        var blocked = Evaluate(blockAtoms: 5);
+        double Relative(Tensor a, Tensor b) => MaxAbs(a - b) / Math.Max(MaxAbs(b), 1e-300);
+        Assert.True(Relative(blocked.Spread, whole.Spread) < 1e-12);
+        Assert.True(Relative(blocked.Interpolated, whole.Interpolated) < 1e-12);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(Relative(blocked.First[i], whole.First[i]) < 1e-12, $"first derivative {i}: {Relative(blocked.First[i], whole.First[i]):E2}");
+            Assert.True(Relative(blocked.Second[i], whole.Second[i]) < 1e-12, $"second derivative {i}: {Relative(blocked.Second[i], whole.Second[i]):E2}");
+        }
+    }
+
+    [Fact]
+    public void SpreadingConservesTheTotalAndInterpolatingAConstantGivesIt()
+    {
+        // Σ_j M_n(t + j) = 1: the B-splines are a partition of unity on the grid.
+        using var scope = NewDisposeScope();
+        var generator = new Generator(5);
+        var positions = rand(40, 3, dtype: float64, generator: generator) * 20;
+        var values = rand(40, dtype: float64, generator: generator);
+        var stencil = new BSplineStencil(Grid, 8, 40, blockAtoms: 7);
+        var spread = stencil.Spread(values.unsqueeze(1), positions, Cubic(11));
+        Assert.Equal(values.sum().item<double>(), spread.sum().item<double>(), 1e-12);
+        var constant = stencil.Interpolate(full(1, Grid[0] * Grid[1] * Grid[2], 2.5, dtype: float64), positions, Cubic(11));
+        Assert.True(MaxAbs(constant - 2.5) < 1e-13);
+    }
+}
