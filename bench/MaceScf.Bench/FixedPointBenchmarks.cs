@@ -48,8 +48,8 @@ internal sealed class FixedPointBenchmarkSystem
     public SystemInputs Inputs { get; }
 }
 
-/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers]`, after one warm-up
-/// of each:
+/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers] [--float32]`, after one
+/// warm-up of each (--float32: the backbones' layers in float32, the SCF in float64, as `eval --default_dtype float32`):
 /// * per-geometry work (backbone + p_local + plan, no gradients) and one SCF map step (update + one field evaluation);
 /// * with --scf-modes, the SCF alone at constant μ and constant charge, on a geometry with and without a graph;
 /// * energy + forces with the default SCF (constant charge, tolerance 1e−6, mixing A, default 0.25) and implicit forces,
@@ -71,6 +71,9 @@ public static class FixedPointTiming
         torch.set_num_threads(2);
         var system = new FixedPointBenchmarkSystem(atoms, channels);
         var model = system.Model;
+        // --float32: the backbone's layers in float32, the SCF and electrostatics in float64 (eval --default_dtype float32).
+        bool float32 = args.Contains("--float32");
+        if (float32) model.Backbone.UseComputeDtype(ScalarType.Float32);
         var options = new ScfOptions { MixingParameter = mixing };
 
         // Fastest of three (the first is a warm-up, but on a shared machine any run may be the disturbed one).
@@ -94,7 +97,7 @@ public static class FixedPointTiming
             }
             step = Math.Min(step, watch.Elapsed.TotalMilliseconds / steps);
         }
-        Console.WriteLine($"atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors} unknowns {atoms * 4 + 1} "
+        Console.WriteLine($"{(float32 ? "float32 backbone: " : "")}atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors} unknowns {atoms * 4 + 1} "
             + $"(dense limit {denseLimit}), mixing {mixing}, load {Load()}");
         Console.WriteLine($"  backbone+local+plan {prepare:F1} ms, SCF map step {step:F2} ms ({100 * step / prepare:F1} % of the backbone pass)");
 
@@ -137,6 +140,7 @@ public static class FixedPointTiming
             Console.WriteLine($"  energy+forces, unrolled: best {unrolled:F0} ms");
         }
         var mace = new MaceBenchmarkSystem(atoms, channels);
+        if (float32) mace.Model.UseComputeDtype(ScalarType.Float32);
         double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
         Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms");
         Console.WriteLine($"  ratios: SCF step (as run) / backbone+local+plan {implicitRun.ScfPerStep / prepare:F3}; "

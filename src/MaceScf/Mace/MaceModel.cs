@@ -96,7 +96,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64))
             throw new ArgumentException($"compute dtype must be float32 or float64, not {dtype}", nameof(dtype));
+        // Frozen parameters stay frozen (an inference model is converted after Freeze).
+        var trainable = parameters().Select(p => p.requires_grad).ToArray();
         foreach (var layers in new nn.Module[] { _nodeEmbedding, _interactions, _products, _readouts }) layers.to(dtype);
+        foreach (var (p, grad) in parameters().Zip(trainable)) p.requires_grad_(grad);
         ComputeDtype = dtype;
         return this;
     }

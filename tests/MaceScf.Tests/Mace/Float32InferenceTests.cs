@@ -30,7 +30,11 @@ public sealed class Float32InferenceTests(ITestOutputHelper output) : IDisposabl
         model.UseComputeDtype(ScalarType.Float32);
         Assert.Equal(ScalarType.Float64, model.Dtype);
         Assert.Equal(ScalarType.Float32, model.ComputeDtype);
-        foreach (var (name, p) in model.named_parameters()) Assert.True(p.dtype == ScalarType.Float32, name);
+        foreach (var (name, p) in model.named_parameters()) Assert.True(p.dtype == ScalarType.Float32 && p.requires_grad, name);
+        using var frozen = MaceTestSystems.Model(5);
+        foreach (var p in frozen.parameters()) p.requires_grad_(false);
+        frozen.UseComputeDtype(ScalarType.Float32);
+        Assert.All(frozen.parameters(), p => Assert.False(p.requires_grad));
         Assert.Equal(ScalarType.Float64, model.AtomicEnergies.Values.dtype);
         var (positions, species) = MaceTestSystems.Molecule(5, 2);
         using var scope = NewDisposeScope();
