@@ -66,6 +66,25 @@ def ag3_geometries(rng, count, xtb=None):
     return [(("Ag3+", Atoms("Ag3", positions=p), 1), ("Ag3-", Atoms("Ag3", positions=p), -1)) for p in out]
 
 
+def ag3_near_equilateral(rng, count, xtb=None):
+    """Near-equilateral triangles: a mean side drawn uniformly in 2.45-3.4 A and each side within 0.15 A of it (kept if
+    every side is in 2.45-3.4 A), centred at the origin, randomly oriented; both charges as in ag3_geometries. The
+    sampler of ag3_geometries rarely draws them with long sides (docs/accuracy.md), where Ag3- has its small-gap
+    (Jahn-Teller) region."""
+    out = []
+    while len(out) < count:
+        mean = rng.uniform(2.45, 3.4)
+        a, b, c = mean + rng.uniform(-0.15, 0.15, 3)
+        if not all(2.45 <= s <= 3.4 for s in (a, b, c)):
+            continue
+        x = (a * a + b * b - c * c) / (2 * a)
+        p = np.array([[0, 0, 0], [a, 0, 0], [x, np.sqrt(b * b - x * x), 0]])  # |p2| = b, |p2 - p1| = c
+        p = p - p.mean(0)
+        q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        out.append(p @ q.T)
+    return [(("Ag3+", Atoms("Ag3", positions=p), 1), ("Ag3-", Atoms("Ag3", positions=p), -1)) for p in out]
+
+
 def c10h2_geometries(rng, count, xtb="xtb"):
     """Thermal samples (classical harmonic, 300 K) of the linear polyyne H-(C#C)5-H and of its cation protonated at one
     end (CH2 group), each around its own GFN2-xTB minimum (c10h2_minimum, normal_modes); pair i is neutral sample i and
@@ -186,6 +205,9 @@ def nacl_geometries(rng, count, xtb=None):
 
 # Samplers: (rng, count, xtb program) -> pairs of (config_type, Atoms, charge); only the thermal one runs xtb itself.
 GEOMETRIES = {"ag3": ag3_geometries, "c10h2": c10h2_geometries, "nacl": nacl_geometries}
+# Extra training geometries, appended to a system's train.xyz after those drawn from its SYSTEMS seed (so the first
+# frames of train.xyz and the valid and test sets stay as they were): name: (sampler, seed, geometries).
+EXTRA_TRAINING = {"ag3": (ag3_near_equilateral, 17, 40)}
 
 
 def run_xtb(atoms, charge, xtb):
@@ -232,40 +254,55 @@ class ScfFailure(RuntimeError):
 
 def label(system, seed, counts, xtb, out_dir):
     """Draws geometries from the seeded generator in order; a geometry whose xtb SCC fails at either charge is left out
-    (its index is skipped, so benchmark_geometry shows the gaps) and the next one is taken."""
-    rng = np.random.default_rng(seed)
-    candidates = iter(GEOMETRIES[system](rng, 3 * sum(counts), xtb))
+    (its index is skipped, so benchmark_geometry shows the gaps) and the next one is taken. The EXTRA_TRAINING geometries
+    of the system (their own sampler and seed, numbered from 0) are appended to train.xyz."""
+    candidates = iter(GEOMETRIES[system](np.random.default_rng(seed), 3 * sum(counts), xtb))
     os.makedirs(out_dir, exist_ok=True)
-    index = -1
-    skipped = []
-    for split, count in zip(["train", "valid", "test"], counts):
-        frames = []
-        while len(frames) < 2 * count:
-            index += 1
-            pair = next(candidates)
-            try:
-                labelled = [(config_type, atoms, charge, run_xtb(atoms, charge, xtb)) for config_type, atoms, charge in pair]
-            except ScfFailure:
-                skipped.append(index)
-                continue
-            for config_type, atoms, charge, labels in labelled:
-                if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
-                    raise RuntimeError(f"{system} geometry {index}: xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
-                a = atoms.copy()
-                a.arrays["forces"] = np.array(labels["forces"])
-                a.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
-                a.info.update({
-                    "config_type": config_type, "energy": labels["energy"], "total_charge": float(charge),
-                    "dipole": np.array(labels["dipole"]), "config_dipole_weight": np.ones(3),
-                    "benchmark_system": system, "benchmark_seed": seed, "benchmark_geometry": index,
-                    "label_method": "GFN2-xTB", "label_program": f"xtb {labels['xtb_version']}",
-                })
-                frames.append(a)
+    state = {"index": -1, "skipped": []}
+    splits = {split: labelled_frames(system, seed, candidates, count, xtb, state)
+              for split, count in zip(["train", "valid", "test"], counts)}
+    print(f"{system}: geometries {state['skipped']} left out (xtb SCC not converged)", flush=True)
+    if system in EXTRA_TRAINING:
+        sampler, extra_seed, count = EXTRA_TRAINING[system]
+        extra = {"index": -1, "skipped": []}
+        extra_candidates = iter(sampler(np.random.default_rng(extra_seed), 3 * count, xtb))
+        splits["train"] += labelled_frames(system, extra_seed, extra_candidates, count, xtb, extra)
+        print(f"{system}: {count} extra training geometries ({sampler.__name__}, seed {extra_seed}); "
+              f"geometries {extra['skipped']} left out", flush=True)
+    for split, frames in splits.items():
         path = os.path.join(out_dir, f"{split}.xyz")
         write(path + ".tmp", frames, format="extxyz")
         os.replace(path + ".tmp", path)
         print(f"{path}: {len(frames)} frames", flush=True)
-    print(f"{system}: geometries {skipped} left out (xtb SCC not converged)", flush=True)
+
+
+def labelled_frames(system, seed, candidates, count, xtb, state):
+    """The labelled frames of the next `count` geometries of `candidates` whose xtb SCC converges at every charge (both
+    charges of a geometry together); state carries the running geometry index and the skipped indices."""
+    frames = []
+    while len(frames) < 2 * count:
+        state["index"] += 1
+        index = state["index"]
+        pair = next(candidates)
+        try:
+            labelled = [(config_type, atoms, charge, run_xtb(atoms, charge, xtb)) for config_type, atoms, charge in pair]
+        except ScfFailure:
+            state["skipped"].append(index)
+            continue
+        for config_type, atoms, charge, labels in labelled:
+            if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
+                raise RuntimeError(f"{system} geometry {index}: xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
+            a = atoms.copy()
+            a.arrays["forces"] = np.array(labels["forces"])
+            a.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
+            a.info.update({
+                "config_type": config_type, "energy": labels["energy"], "total_charge": float(charge),
+                "dipole": np.array(labels["dipole"]), "config_dipole_weight": np.ones(3),
+                "benchmark_system": system, "benchmark_seed": seed, "benchmark_geometry": index,
+                "label_method": "GFN2-xTB", "label_program": f"xtb {labels['xtb_version']}",
+            })
+            frames.append(a)
+    return frames
 
 
 def main():
