@@ -17,7 +17,7 @@ internal sealed class FixedPointBenchmarkSystem
 {
     public const double ResponseScale = 0.02;
 
-    public FixedPointBenchmarkSystem(int atoms, int channels)
+    public FixedPointBenchmarkSystem(int atoms, int channels, KspaceMethod kspace = KspaceMethod.Auto)
     {
         var configuration = JitteredCubicCrystal.Create(atoms, i => i % 3 == 0 ? 8 : 1);
         torch.random.manual_seed(0);
@@ -28,7 +28,7 @@ internal sealed class FixedPointBenchmarkSystem
                 AtomicNumbers = [1, 8], RMax = 5.0, MaxEll = 3, Correlation = 3, NumInteractions = 2,
                 HiddenIrreps = $"{channels}x0e+{channels}x1o", AvgNumNeighbors = 33,
             },
-            Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc, FieldFeatureWidths = [1.5, 3.0] },
+            Electrostatics = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc, FieldFeatureWidths = [1.5, 3.0], KspaceMethod = kspace },
             FieldFeatureNorms = [25.0, 25.0, 1.0, 1.0],
         });
         Model.Freeze();
@@ -185,7 +185,7 @@ public static class FixedPointTiming
     }
 
     /// One implicit energy + forces split into its stages (what FixedPointModel.Evaluate does with forces_method implicit).
-    readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward)
+    internal readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward)
     {
         public double ScfPerStep => Scf / Updates;
 
@@ -197,7 +197,7 @@ public static class FixedPointTiming
             + $"implicit solve {Solve:F0} ms, energy + backward {Backward:F0} ms";
     }
 
-    static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false)
+    internal static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false)
     {
         using var scope = NewDisposeScope();
         var model = system.Model;

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
-// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- backbone-timing ...`, `-- fixedpoint-timing ...`,
+// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- backbone-timing ...`, `-- fixedpoint-timing ...`, `-- fixedpoint-scaling ...`,
 // `-- training-timing SYSTEM MODE`, `mpiexec -n R ... -- allreduce P`, `-- shard-load R OPTIONS`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
@@ -17,6 +17,9 @@ switch (args.FirstOrDefault())
         break;
     case "backbone-timing":
         BackboneTiming.Run(args[1..]);
+        break;
+    case "fixedpoint-scaling":
+        FixedPointScaling.Run(args[1..]);
         break;
     case "fixedpoint-timing":
         FixedPointTiming.Run(args[1..]);
