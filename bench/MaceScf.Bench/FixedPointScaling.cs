@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `fixedpoint-scaling ATOMS [CHANNELS] [--repeats R] [--linear] [--kspace_method ewald|pme|auto] [--stages]`: the whole fixed-point model (backbone, SCF, implicit
+/// `fixedpoint-scaling ATOMS [CHANNELS] [--repeats R] [--linear] [--kspace_method ewald|pme|auto] [--edge-chunk E] [--stages]`: the whole fixed-point model (backbone, SCF, implicit
 /// forces) of <see cref="FixedPointBenchmarkSystem"/> (periodic H₂O-like crystal, ATOMS a cube) — one
 /// `FixedPointModel.Predict` with energy and forces, default options (kspace_method auto: ewald below 1,000 atoms, pme
-/// from there on), Anderson mixing unless --linear. Prints the best of R runs after a warm-up (R = 0: a single run, the
+/// from there on), Anderson mixing unless --linear, the backbone's convolution in blocks of E edges with --edge-chunk. Prints the best of R runs after a warm-up (R = 0: a single run, the
 /// first), the time per atom, the SCF updates and the process's peak resident memory (one size per process).
 public static class FixedPointScaling
 {
@@ -24,6 +24,8 @@ public static class FixedPointScaling
         int k = Array.IndexOf(args, "--kspace_method");
         var kspace = k >= 0 ? KspaceMethodNames.Parse(args[k + 1]) : KspaceMethod.Auto;
         var system = new FixedPointBenchmarkSystem(atoms, channels, kspace);
+        int e = Array.IndexOf(args, "--edge-chunk");
+        if (e >= 0) system.Model.Backbone.EdgeChunkSize = int.Parse(args[e + 1]);
         var scf = new ScfOptions { Mixer = args.Contains("--linear") ? ScfMixer.Linear : ScfMixer.Anderson };
         if (args.Contains("--stages"))
         {
