@@ -26,10 +26,17 @@ internal static class InfoValueFormatter
         long[] l => Vector(l, ExtXyzNumbers.FormatLong, () => Json(key, l)),
         int[] i => Vector(i, v => ExtXyzNumbers.FormatLong(v), () => Json(key, i)),
         bool[] b => Vector(b, ExtXyzNumbers.FormatBool, () => Json(key, b)),
+        // ASE accepts `stress` and `virial` only as 9 plain numbers (it refuses a _JSON value for them): written row by
+        // row, the order our reader takes them in (docs/extxyz.md; for the symmetric tensors ASE reads the same matrix).
+        double[,] { Length: 9 } m when m.GetLength(0) == 3 && AseNineNumberKeys.Contains(key) =>
+            Vector(m.Cast<double>().ToArray(), ExtXyzNumbers.FormatDoubleKeepingType, () => Json(key, m)),
         double[,] or long[,] or JsonNode => Json(key, value),
         _ => throw new ArgumentException(
             $"info '{key}' has type {value.GetType().Name}; expected double, long, int, bool, string, a 1-D array of those, double[,], long[,] or JsonNode"),
     };
+
+    /// Info keys that ASE reads only as 9 plain numbers, reshaped to 3×3 (besides `Lattice`, which the header writes).
+    private static readonly HashSet<string> AseNineNumberKeys = ["stress", "virial"];
 
     /// A vector of two or more elements is written as a quoted list; shorter ones as JSON so
     /// they do not read back as a scalar (or as an empty string).

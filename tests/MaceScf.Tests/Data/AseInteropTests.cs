@@ -37,6 +37,37 @@ public sealed class AseInteropTests : IDisposable
             AseComparison.AssertAseReads(TestData.Fixture(name), ExtXyzReader.ReadAll(TestData.Fixture(name)), _folder);
     }
 
+    [Fact]
+    public void AseReadsAStressMatrixAsNineNumbers()
+    {
+        // ASE refuses `stress` or `virial` in any form but 9 plain numbers (a _JSON value stops its reader).
+        var frame = Slab();
+        var stress = new double[,] { { -0.0329, 0.0030, -0.0071 }, { 0.0030, -0.0066, 0.0009 }, { -0.0071, 0.0009, -0.0233 } };
+        frame.Info["stress"] = stress;
+        frame.Info["virial"] = stress;
+        string xyz = Path.Combine(_folder, "stress.xyz"), json = Path.Combine(_folder, "stress.json");
+        ExtXyzWriter.Write(xyz, [frame]);
+
+        AsePython.Run("read", xyz, json);
+        var info = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!.AsArray()[0]!["info"]!;
+        foreach (var key in new[] { "stress", "virial" })
+            Assert.Null(TaggedValue.FromJson(info[key]!).Difference(TaggedValue.FromOurs(stress)));
+        var back = ExtXyzReader.ReadAll(xyz)[0].Info;
+        Assert.Equal(stress.Cast<double>(), Assert.IsType<double[]>(back["stress"]));
+    }
+
+    [Fact]
+    public void AseReadsSynthOutput()
+    {
+        string xyz = Path.Combine(_folder, "synth.xyz"), json = Path.Combine(_folder, "synth.json");
+        var (code, text) = MaceScf.Tests.Cli.CliRunner.Run("synth", "--system", "water_box", "--count", "1", "-o", xyz);
+        Assert.True(code == 0, text);
+
+        AsePython.Run("read", xyz, json);
+        var info = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!.AsArray()[0]!["info"]!;
+        Assert.Equal([3L, 3L], TaggedValue.FromJson(info["stress"]!).Shape);
+    }
+
     /// A periodic slab with info values and per-atom columns of every type our writer produces.
     private static Configuration Slab()
     {
