@@ -62,14 +62,7 @@ public static class BackboneTiming
                 return p.Energy.item<double>() + p.Forces!.sum().item<double>();
             };
         if (!training) foreach (var p in model.parameters()) p.requires_grad_(false);
-        step();
-        var times = new List<double>();
-        for (int r = 0; r < repeats; r++)
-        {
-            var watch = Stopwatch.StartNew();
-            step();
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
+        var times = StopwatchRuns.Time(step, repeats);
         times.Sort();
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];

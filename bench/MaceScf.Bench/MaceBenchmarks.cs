@@ -92,14 +92,7 @@ public static class MaceTiming
         var system = new MaceBenchmarkSystem(atoms, channels);
         bool training = args.Contains("--training");
         Func<double> step = training ? system.TrainingGradient : system.EnergyAndForces;
-        step();
-        var times = new List<double>();
-        for (int r = 0; r < repeats; r++)
-        {
-            var watch = Stopwatch.StartNew();
-            step();
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
+        var times = StopwatchRuns.Time(step, repeats);
         string peak = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM")) ?? "VmHWM: n/a";
         Console.WriteLine($"{(training ? "training gradient" : "energy+forces")}: atoms {atoms} channels {channels} edges {system.Batch.EdgeCount}: mean {times.Average():F1} ms, best {times.Min():F1} ms, " +
             $"{times.Min() / atoms:F3} ms/atom, peak RSS {peak.Split(':')[1].Trim()}");
