@@ -199,7 +199,9 @@ internal sealed class TrainCommand : ICommand
         if (r.Fallbacks > 0) text += $" {r.Fallbacks} fallback(s) to unroll";
         if (r.Ranks is { } ranks)
             text += $" {ranks.Count} ranks imbalance {ranks.Imbalance.ToString("F2", s)} comm {ranks.CommunicationSeconds.ToString("F2", s)} s";
-        return text + $" {r.Seconds.ToString("F1", s)} s" + (r.Improved ? " *" : "");
+        text += $" {r.Seconds.ToString("F1", s)} s";
+        if (r.TrainCpuSeconds is { } cpu) text += $" (training CPU {cpu.ToString("F1", s)} s)";
+        return text + (r.Improved ? " *" : "");
     }
 
     /// `  valid at inference: E 12.30 meV/atom F 45.0 meV/Å q 0.0123 e SCF 23.4 / 41 updates, 10/10 converged` (errors over the

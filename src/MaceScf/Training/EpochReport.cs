@@ -23,10 +23,12 @@ namespace MaceScf.Training;
 /// and at its end), or null</param>
 /// <param name="InferenceWarning">how that validation disagrees with the stage's own (<see cref="InferenceReport.Divergence"/>),
 /// or null</param>
+/// <param name="TrainCpuSeconds">CPU time of the process (all threads) in the epoch's training batches, without validation: what an
+/// epoch costs on a shared machine, where the wall time depends on the load</param>
 public sealed record EpochReport(int Epoch, int LastEpoch, int Stage, string StageName, TrainingMode Mode, double Lr, double TrainLoss,
     IReadOnlyDictionary<string, double> TrainLossTerms, double? ValidLoss, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Rmse,
     double? ScfSteps, double? ScfConverged, int Fallbacks, double Seconds, bool Evaluated, bool Improved, RankStatistics? Ranks = null,
-    InferenceReport? Inference = null, string? InferenceWarning = null);
+    InferenceReport? Inference = null, string? InferenceWarning = null, double? TrainCpuSeconds = null);
 
 /// <summary>How an epoch ran over several ranks.</summary>
 /// <param name="Count">number of ranks</param>

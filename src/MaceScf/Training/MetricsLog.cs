@@ -17,7 +17,7 @@ internal sealed class MetricsLog(string path)
         var line = new
         {
             r.Epoch, r.Stage, r.StageName, Mode = r.Mode.ToString(), r.Lr, r.TrainLoss, r.TrainLossTerms, r.ValidLoss, r.Rmse,
-            r.ScfSteps, r.ScfConverged, r.Fallbacks, Time = r.Seconds, Ranks = r.Ranks?.Count, RankImbalance = r.Ranks?.Imbalance,
+            r.ScfSteps, r.ScfConverged, r.Fallbacks, Time = r.Seconds, TrainCpuTime = r.TrainCpuSeconds, Ranks = r.Ranks?.Count, RankImbalance = r.Ranks?.Imbalance,
             CommunicationTime = r.Ranks?.CommunicationSeconds, r.Inference, r.InferenceWarning,
         };
         File.AppendAllText(path, JsonSerializer.Serialize(line, Json) + "\n");

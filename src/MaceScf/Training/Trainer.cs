@@ -128,7 +128,9 @@ public sealed class Trainer
             ema?.Freeze(frozen);
             var watch = Stopwatch.StartNew();
             optimizer.Train();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (trainLoss, terms, trainErrors, steps, converged, fallbacks, ranks) = TrainEpoch(stage, epoch, optimizer, ema, work);
+            double trainCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             optimizer.Eval();
             var rmse = new Dictionary<string, IReadOnlyDictionary<string, double>> { ["train"] = trainErrors };
             bool evaluate = (epoch - stage.Start + 1) % _run.EvalInterval == 0 || epoch == stage.End;
@@ -158,7 +160,7 @@ public sealed class Trainer
             }
             var report = new EpochReport(epoch, trainSchedule.LastEpoch, stage.Index, stage.Name, stage.FixedPointTrainingOptions.Mode,
                 optimizer.LearningRates[0], trainLoss, terms, validLoss, rmse, steps, converged, fallbacks, watch.Elapsed.TotalSeconds,
-                evaluate, improved, ranks, inference, inference?.Divergence(rmse["valid"]));
+                evaluate, improved, ranks, inference, inference?.Divergence(rmse["valid"]), trainCpu);
             if (_ranks.Rank == 0) metrics.Append(report);
             reports.Add(report);
             if (evaluate)

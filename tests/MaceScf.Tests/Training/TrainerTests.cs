@@ -47,6 +47,9 @@ public sealed class TrainerTests
         var lines = MetricsLog.Read(result.MetricsPath);
         Assert.Equal(4, lines.Count);
         Assert.True(lines[^1].GetProperty("rmse").GetProperty("valid").GetProperty("forces").GetDouble() > 0);
+        // The CPU time of the training batches: positive, and within the epoch's wall time on the machine's cores.
+        Assert.All(result.Epochs, e => Assert.InRange(e.TrainCpuSeconds!.Value, 1e-6, e.Seconds * Environment.ProcessorCount + 1));
+        Assert.Equal(result.Epochs[^1].TrainCpuSeconds!.Value, lines[^1].GetProperty("train_cpu_time").GetDouble(), 12);
     }
 
     [Theory]
