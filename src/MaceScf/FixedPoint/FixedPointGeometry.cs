@@ -57,6 +57,20 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return (raw / _norms).MoveToOuterDisposeScope();
     }
 
+    /// The part of V̂ linear in (p, μ): (Feat[p] + M·[μ_i, 0, 0, 0]) / n, without the applied field and the Fermi-level offset.
+    /// It depends on the geometry only, not on the parameters (<see cref="OneBodyJacobian"/>).
+    public Tensor LinearFeatures(Tensor density, Tensor fermiLevel)
+    {
+        using var scope = NewDisposeScope();
+        return ((Plan.FieldFeatures(density) + Plan.ExternalFeatures(null, fermiLevel)) / _norms).MoveToOuterDisposeScope();
+    }
+
+    /// Atom i's Δp depends only on its own V̂_i (<see cref="FixedPointUpdate.IsOneBody"/>).
+    public bool UpdateIsOneBody => _update.IsOneBody;
+
+    /// Δp of the features V̂ [N, F].
+    public Tensor Update(Tensor features) => _update.forward(Context, features);
+
     /// The update is affine in V̂ (no non-linearity), so its charge response to μ is a constant of the geometry.
     public bool ChargeResponseIsConstant => _update.IsAffineInFeatures;
 

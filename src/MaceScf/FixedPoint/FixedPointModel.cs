@@ -291,7 +291,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                 // training builds J densely up to LinearizedSolution.DenseLimit unknowns, where it can stay on the graph.
                 int denseLimit = request.DenseJacobianLimit ?? (request.Training ? LinearizedSolution.DenseLimit : 0);
                 var solved = LinearizedSolution.Solve(geometry, converged.Density, GroupFermi(converged), regions, differentiableJacobian, denseLimit,
-                    krylov);
+                    krylov, request.MapProductJacobian);
                 reason = ImplicitFallback.SolveReason(solved is not null, krylov);
                 if (reason is null)
                 {

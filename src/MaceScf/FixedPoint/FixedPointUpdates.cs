@@ -42,6 +42,10 @@ internal abstract class FixedPointUpdate : nn.Module
     /// (checked in `FukuiWeightsTests`).
     public bool IsAffineInFeatures => _nonlinearity is NoNonLinearity;
 
+    /// True when atom i's Δp depends only on its own V̂_i (no message passing after the embedding): ∂Δp/∂V̂ is block-diagonal
+    /// per atom (<see cref="OneBodyJacobian"/>).
+    public virtual bool IsOneBody => false;
+
     /// s = N(dot(h_mix, b)); Δp = FCTP(tp_out(h_mix, s) ⊗ Z → charges).
     protected Tensor Output(UpdateContext ctx, Tensor b)
     {
@@ -78,6 +82,9 @@ internal sealed class OneBodyVariableUpdate : FixedPointUpdate
         register_module("potential_embedding", _embedding);
         RegisterOutputBlocks();
     }
+
+    /// The embedding and the output blocks act on each atom alone.
+    public override bool IsOneBody => true;
 
     public override Tensor forward(UpdateContext ctx, Tensor features)
     {

@@ -32,7 +32,7 @@ internal static class BlockJacobian
     }
 
     /// The rank of each unknown within its block, and the size of the largest block.
-    static (long[] Color, int Colors) Colors(long[] block)
+    internal static (long[] Color, int Colors) Colors(long[] block)
     {
         var color = new long[block.Length];
         var seen = new Dictionary<long, int>();

@@ -5,8 +5,9 @@ namespace MaceScf.FixedPoint;
 
 /// The converged SCF solution made differentiable (docs/math.md, "Implicit differentiation"). Unknowns y = [ρ (N·K), μ (one per held group
 /// of <see cref="FermiRegions"/>: per structure at constant charge, per region with electrodes)], residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
-/// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, block-diagonal over the frames, built from vector–Jacobian products of the
-/// update map, one per unknown of the largest frame: <see cref="BlockJacobian"/>).
+/// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, block-diagonal over the frames; for a one-body update from the per-atom
+/// response and the geometry's constant transfer matrix, <see cref="OneBodyJacobian"/>, otherwise from vector–Jacobian products
+/// of the whole update map, one per unknown of the largest frame, <see cref="BlockJacobian"/>).
 /// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
 /// dy*/dθ = −J⁻¹ ∂R/∂θ.
 /// * linearize_solve keeps J on the graph (the linearised problem is solved as a function of θ);
@@ -35,24 +36,32 @@ internal static class LinearizedSolution
     /// electrolyte held, the electrodes at fixed μ), or null at constant Fermi level (μ is fixed and not an unknown)</param>
     /// <param name="krylov">records the residuals of the matrix-free solves, including the adjoint solve of a later backward
     /// pass (which cannot refuse its result), so the caller can check them</param>
+    /// <param name="mapProducts">build a dense J from products of the whole map even for a one-body update (the reference that
+    /// <see cref="OneBodyJacobian"/> is checked against)</param>
     public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, FermiRegions? regions,
-        bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null)
+        bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null, bool mapProducts = false)
     {
         long n = density.shape[0], k = density.shape[1];
         var reference = regions is not null ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
         var y = reference.clone().requires_grad_(true);
         var residual = Residual(geometry, y, n, k, fermiLevel.detach(), regions);
         long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, y, krylov) : Dense(residual, y, Blocks(geometry, k, regions), differentiableJacobian);
+        var step = d > denseLimit ? MatrixFree(residual, y, krylov)
+            : DenseStep(geometry, residual, y, n, k, fermiLevel.detach(), regions, differentiableJacobian, mapProducts);
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
         var mu = regions is not null ? solution.narrow(0, n * k, regions.Count) : fermiLevel.detach();
         return Acceptable(geometry, rho, mu, regions) ? (rho, mu) : null;
     }
 
-    /// J⁻¹R with the dense Jacobian.
-    static Tensor Dense(Tensor residual, Tensor y, long[] blocks, bool differentiableJacobian)
+    /// J⁻¹R with the dense Jacobian: per atom for a one-body update (unless <paramref name="mapProducts"/>), otherwise from
+    /// products of the whole map.
+    internal static Tensor DenseStep(FixedPointGeometry geometry, Tensor residual, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions,
+        bool differentiableJacobian, bool mapProducts)
     {
+        var blocks = Blocks(geometry, k, regions);
+        if (geometry.UpdateIsOneBody && !mapProducts)
+            return OneBodyJacobian.Step(geometry, residual, y, n, k, fermiLevel, regions, blocks, differentiableJacobian);
         var jacobian = BlockJacobian.Of(residual, y, blocks, differentiableJacobian);
         if (!differentiableJacobian) jacobian = jacobian.detach();
         return linalg.solve(jacobian, residual.unsqueeze(1)).squeeze(1);
@@ -60,7 +69,7 @@ internal static class LinearizedSolution
 
     /// The frame of each unknown of y = [ρ (N·K, atom-major), μ (one per group, with regions)]: frames do not interact, so J is
     /// block-diagonal over them.
-    static long[] Blocks(FixedPointGeometry geometry, long k, FermiRegions? regions)
+    internal static long[] Blocks(FixedPointGeometry geometry, long k, FermiRegions? regions)
     {
         var atoms = geometry.Batch.cpu().data<long>().ToArray();
         var density = atoms.SelectMany(g => Enumerable.Repeat(g, (int)k));
