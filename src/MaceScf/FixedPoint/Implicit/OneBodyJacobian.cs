@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// The Newton step J⁻¹R of the linearised solve (<see cref="LinearizedSolution"/>) for a one-body update, whose Δρ_i depends only
-/// on atom i's features V̂_i (docs/training.md, "The converged stage: cost"). V̂ is affine in y = [ρ, μ] with a parameter-free
+/// on atom i's features V̂_i (docs/training.md, "Training modes"). V̂ is affine in y = [ρ, μ] with a parameter-free
 /// matrix T = ∂V̂/∂y that depends only on the geometry, so
 ///   ∂R_ρ/∂y = [I 0] − A·T,  A = ∂Δρ/∂V̂ block-diagonal per atom ([N, K, F]),
 /// and the charge rows ∂R_μ/∂y are constant. T comes from evaluating the linear part of V̂ on basis vectors, colored as in
