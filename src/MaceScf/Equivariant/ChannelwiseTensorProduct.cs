@@ -20,6 +20,12 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     private readonly int[] _rows1; // per path: first component row of its input-1 segment
     private readonly int[] _rows2; // per path: first column of its input-2 segment
     private readonly int _channels;
+    private readonly PathGroup[] _groups; // paths with the same pair of input segments, in group order
+    private readonly CachedConstant _groupOrder; // position in group order → path
+    private readonly CachedConstant _groupColumns; // weight column in group order → column in path order
+    private readonly CachedConstant[] _pathCoupling; // per path: α C permuted to [(2l2+1)·(2l1+1), 2l3+1]
+
+    private sealed record PathGroup(int Input1, int Input2, int[] Paths);
 
     public Irreps Irreps1 { get; }
 
@@ -62,6 +68,13 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
         _rows2 = Paths.Select(p => offsets2[p.Input2]).ToArray();
         _coupling = Paths.Select(p => new CachedConstant((Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L) * p.Alpha)
             .permute(1, 0, 2).reshape(p.Ir2.Dim, p.Ir1.Dim * p.IrOut.Dim))).ToArray();
+        _pathCoupling = Paths.Select(p => new CachedConstant((Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L) * p.Alpha)
+            .permute(1, 0, 2).reshape(p.Ir2.Dim * p.Ir1.Dim, p.IrOut.Dim))).ToArray();
+        _groups = Paths.Select((p, k) => (p, k)).GroupBy(t => (t.p.Input1, t.p.Input2))
+            .Select(g => new PathGroup(g.Key.Input1, g.Key.Input2, g.Select(t => t.k).ToArray())).ToArray();
+        var order = _groups.SelectMany(g => g.Paths).ToArray();
+        _groupOrder = new CachedConstant(torch.tensor(order.Select(k => (long)k).ToArray()));
+        _groupColumns = new CachedConstant(torch.tensor(order.SelectMany(k => Enumerable.Range(k * _channels, _channels).Select(c => (long)c)).ToArray()));
     }
 
     /// Per-sample product. x1 [B, Irreps1.Dim], x2 [B, Irreps2.Dim], weights [B, WeightNumel] → [B, IrrepsOut.Dim] (mul_ir).
@@ -80,16 +93,62 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     public Tensor Convolve(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeWeights, Tensor sender, Tensor receiver, long numNodes)
     {
         using var scope = NewDisposeScope();
-        var x1 = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
-        var w = edgeWeights.view(x1.shape[0], Paths.Count, _channels);
-        var summed = new Tensor[Paths.Count];
-        for (int k = 0; k < Paths.Count; k++)
+        using var tiles = EdgeTiles.Build(receiver, numNodes);
+        var grouped = edgeWeights.view(-1, Paths.Count, _channels).index_select(1, _groupOrder.For(sender)).view(-1, WeightNumel);
+        return ConvolveTiles(nodeFeats, tiles.Pad(edgeAttrs), tiles.Pad(grouped), tiles.Pad(sender), tiles.Receivers, numNodes)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <see cref="Convolve"/> with the radial weights w = radial(edgeFeats) of the edges: the network runs on the tiled edges and
+    /// emits the weights in group order directly (its last layer's columns permuted), so no per-edge weight is copied.
+    public Tensor Convolve(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, FullyConnectedNet radial, Tensor sender, Tensor receiver,
+        long numNodes)
+    {
+        using var scope = NewDisposeScope();
+        using var tiles = EdgeTiles.Build(receiver, numNodes);
+        var weights = radial.Apply(tiles.Pad(edgeFeats), GroupedWeights(radial.Weights));
+        return ConvolveTiles(nodeFeats, tiles.Pad(edgeAttrs), weights, tiles.Pad(sender), tiles.Receivers, numNodes)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// The radial network's weights with the columns of the last layer in group order (the per-edge weights it then emits are
+    /// what <see cref="ConvolveTiles"/> takes).
+    public Tensor[] GroupedWeights(IReadOnlyList<Tensor> radialWeights) =>
+        [.. radialWeights.Take(radialWeights.Count - 1), radialWeights[^1].index_select(1, _groupColumns.For(radialWeights[^1]))];
+
+    /// The convolution on edges in tile order (<see cref="EdgeTiles"/>): edgeAttrs [R, Irreps2.Dim], weights [R, WeightNumel]
+    /// in group order (paths grouped by their pair of input segments), sender [R] (long), tileReceivers [R / EdgeTiles.Size]
+    /// → [numNodes, IrrepsOut.Dim] (mul_ir). Padding rows must have zero edge attributes. Per group g of paths with input
+    /// segments (s, j): Z = x_s[sender] ⊙ w_g [R, n_g, 2l1+1, C]; per tile one matrix product Y_jᵀ Z (the sum over the tile's
+    /// edges, before any coupling); one scatter row per tile; then per path the coupling α C on nodes, [N·C, (2l2+1)(2l1+1)] ×
+    /// [(2l2+1)(2l1+1), 2l3+1]. No per-edge, per-path message [E, 2l3+1, C] is formed.
+    public Tensor ConvolveTiles(Tensor nodeFeats, Tensor edgeAttrs, Tensor weights, Tensor sender, Tensor tileReceivers, long numNodes)
+    {
+        using var scope = NewDisposeScope();
+        long tiles = tileReceivers.shape[0], rows = tiles * EdgeTiles.Size;
+        if (tiles == 0) return torch.zeros(numNodes, IrrepsOut.Dim, dtype: nodeFeats.dtype, device: nodeFeats.device).MoveToOuterDisposeScope();
+        var x = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
+        var xs = x.split(Irreps1.Segments.Select(s => (long)s.Ir.Dim).ToArray(), 1);
+        var ys = edgeAttrs.split(Irreps2.Segments.Select(s => (long)s.Ir.Dim).ToArray(), 1);
+        var ws = weights.view(rows, Paths.Count, _channels).split(_groups.Select(g => (long)g.Paths.Length).ToArray(), 1);
+        var outputs = new Tensor[Paths.Count];
+        for (int k = 0; k < _groups.Length; k++)
         {
-            // The per-edge message is not needed by autograd after the scatter: free it now to bound peak memory.
-            using var m = Message(k, x1, edgeAttrs, w);
-            summed[k] = torch.zeros(numNodes, m.shape[1], _channels, dtype: m.dtype, device: m.device).index_add(0, receiver, m, 1.0);
+            var g = _groups[k];
+            int d1 = Irreps1[g.Input1].Ir.Dim, d2 = Irreps2[g.Input2].Ir.Dim, n = g.Paths.Length;
+            var z = xs[g.Input1].unsqueeze(1) * ws[k].unsqueeze(2); // [R, n, d1, C]
+            var y = ys[g.Input2].view(tiles, EdgeTiles.Size, d2).transpose(1, 2); // [tiles, d2, Size]
+            var perTile = y.bmm(z.view(tiles, EdgeTiles.Size, -1)); // [tiles, d2, n·d1·C]
+            var summed = torch.zeros(numNodes, d2, (long)n * d1 * _channels, dtype: z.dtype, device: z.device)
+                .index_add(0, tileReceivers, perTile, 1.0).view(numNodes, d2, n, d1, _channels).unbind(2);
+            for (int q = 0; q < n; q++)
+            {
+                int p = g.Paths[q], d3 = Paths[p].IrOut.Dim;
+                var flat = summed[q].permute(0, 3, 1, 2).reshape(numNodes * _channels, (long)d2 * d1);
+                outputs[p] = flat.mm(_pathCoupling[p].For(flat)).view(numNodes, (long)_channels * d3);
+            }
         }
-        return IrrepsLayout.FromComponentMajor(torch.cat(summed, 1), IrrepsOut).MoveToOuterDisposeScope();
+        return torch.cat(outputs, 1).MoveToOuterDisposeScope();
     }
 
     /// Path k: x1 [B, Σ(2l1+1), C] (component-major), x2 [B, d2], w [B, paths, C] → [B, 2l3+1, C].

@@ -41,8 +41,7 @@ internal sealed class DensityResidualInteraction : nn.Module
     {
         using var scope = NewDisposeScope();
         var sc = _skipTp.forward(e, ctx.NodeAttrs);
-        var weights = _convTpWeights.forward(ctx.EdgeFeats);
-        var summed = _convTp.Convolve(_linearUp.forward(e), ctx.EdgeAttrs, weights, ctx.Sender, ctx.Receiver, ctx.NumNodes);
+        var summed = _convTp.Convolve(_linearUp.forward(e), ctx.EdgeAttrs, ctx.EdgeFeats, _convTpWeights, ctx.Sender, ctx.Receiver, ctx.NumNodes);
         var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device)
             .index_add(0, ctx.Receiver, _density.forward(ctx.EdgeFeats).square().tanh(), 1.0);
         var message = _linear.forward(summed) / (density + 1);

@@ -70,7 +70,7 @@ internal abstract class InteractionBlock : nn.Module
         var up = _linearUp.forward(nodeFeats);
         var summed = EdgeChunk is int chunk && edgeFeats.shape[0] > chunk
             ? ChunkedConvolution(up, edgeAttrs, edgeFeats, sender, receiver, chunk)
-            : _convTp.Convolve(up, edgeAttrs, _convTpWeights.forward(edgeFeats), sender, receiver, nodeFeats.shape[0]);
+            : _convTp.Convolve(up, edgeAttrs, edgeFeats, _convTpWeights, sender, receiver, nodeFeats.shape[0]);
         return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
     }
 
@@ -80,15 +80,17 @@ internal abstract class InteractionBlock : nn.Module
     /// "Backbone speed and memory"). Equal to the unchunked sum up to the order of the additions.
     private Tensor ChunkedConvolution(Tensor up, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver, int chunk)
     {
-        long edges = edgeFeats.shape[0], nodes = up.shape[0];
-        int count = (int)((edges + chunk - 1) / chunk), mlpLayers = _convTpWeights.Weights.Count;
+        long nodes = up.shape[0];
+        using var tiles = EdgeTiles.Build(receiver, nodes);
+        long tileCount = tiles.Receivers.shape[0], perBlock = Math.Max(1, chunk / EdgeTiles.Size);
+        int count = (int)Math.Max(1, (tileCount + perBlock - 1) / perBlock), mlpLayers = _convTpWeights.Weights.Count;
         var terms = new BlockTerms(count, Concatenated: false, (b, x, _) =>
         {
-            long start = (long)b * chunk, length = Math.Min(chunk, edges - start);
-            var weights = _convTpWeights.Apply(x[2].narrow(0, start, length), x[5..(5 + mlpLayers)]);
-            return _convTp.Convolve(x[0], x[1].narrow(0, start, length), weights, x[3].narrow(0, start, length), x[4].narrow(0, start, length), nodes);
+            long first = b * perBlock, length = Math.Min(perBlock, tileCount - first), start = first * EdgeTiles.Size, rows = length * EdgeTiles.Size;
+            var weights = _convTpWeights.Apply(x[2].narrow(0, start, rows), _convTp.GroupedWeights(x[5..(5 + mlpLayers)]));
+            return _convTp.ConvolveTiles(x[0], x[1].narrow(0, start, rows), weights, x[3].narrow(0, start, rows), x[4].narrow(0, first, length), nodes);
         });
-        return RecomputedBlocks.Of(terms, [up, edgeAttrs, edgeFeats, sender, receiver, .. _convTpWeights.Weights]);
+        return RecomputedBlocks.Of(terms, [up, tiles.Pad(edgeAttrs), tiles.Pad(edgeFeats), tiles.Pad(sender), tiles.Receivers, .. _convTpWeights.Weights]);
     }
 }
 

@@ -44,7 +44,8 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         double largest = plain.Zip(chunked).Max(p => Math.Abs(p.First - p.Second));
         output.WriteLine($"{plain.Length} parameters, largest |Δ∂L/∂θ| {largest:E2}, largest |∂L/∂θ| {plain.Max(Math.Abs):E2}");
         Assert.True(plain.Max(Math.Abs) > 1e-3, "the loss depends on the parameters");
-        Assert.InRange(largest, 0, Tolerance);
+        // Gradients reach ~5e3 here, where 1e-12 is below one rounding step: the bound is 1e-12 or 1e-15 of the largest.
+        Assert.InRange(largest, 0, Tolerance * Math.Max(1, plain.Max(Math.Abs) / 1e3));
     }
 
     [Fact]
