@@ -11,9 +11,9 @@ internal sealed record TensorProductPath(int Input1, int Input2, int Output, Irr
 /// target irreps, a path with its own output segment C×ir_out. Output segments are stable-sorted by irrep
 /// (<see cref="IrrepsOut"/>, not simplified) and the paths follow that order, which is the weight order:
 /// out_p[u, k] = α_p w[p, u] Σ_{ij} C^{(l1,l2,l3)}_{ijk} x1[u, i] x2[j], α_p = √(2 l3 + 1).
-/// Kernel per path (component-major features [B, 2l+1, C]): fold the weight into the input rows, x1_p ⊙ w_p, contract the
-/// coupling with x2, G_p = x2 · α_p C_p [B, 2l1+1, 2l3+1], then one bmm G_pᵀ (x1_p ⊙ w_p) → [B, 2l3+1, C]. This touches
-/// only Σ_p (2l1+1) weighted rows and measured 3–4× faster (backward, double backward) than one dense bmm over all paths.
+/// Per-sample kernel per path (component-major features [B, 2l+1, C]): fold the weight into the input rows, x1_p ⊙ w_p,
+/// contract the coupling with x2, G_p = x2 · α_p C_p [B, 2l1+1, 2l3+1], then one bmm G_pᵀ (x1_p ⊙ w_p) → [B, 2l3+1, C].
+/// The convolution (<see cref="ConvolveTiles"/>) instead sums over each receiver's edges before the coupling.
 internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly CachedConstant[] _coupling; // per path: α C permuted to [2l2+1, (2l1+1)·(2l3+1)]
