@@ -3,10 +3,11 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Equivariant;
 
-/// The edges of a graph regrouped by receiver into tiles of <see cref="Size"/> rows (docs/benchmarks.md, "Backbone speed
-/// and memory"): the edges of receiver r fill ⌈n_r / Size⌉ consecutive tiles, the unused rows of its last tile are padding.
-/// Per-edge values are laid out in this order (<see cref="Pad"/>: padding rows zero), so a sum over the edges of one
-/// receiver is a sum over whole tiles: a batched matrix product per tile and a scatter of one row per tile.
+/// The edges of a graph regrouped by receiver into tiles of <see cref="Size"/> rows
+/// (docs/benchmarks.md, "Backbone speed and memory"): the edges of receiver r fill ⌈n_r / Size⌉ consecutive tiles, the
+/// unused rows of its last tile are padding. Per-edge values are laid out in this order (<see cref="Pad"/>: padding rows
+/// zero), so a sum over the edges of one receiver is a sum over whole tiles: a batched matrix product per tile and a
+/// scatter of one row per tile.
 internal sealed class EdgeTiles : IDisposable
 {
     /// Rows per tile: small enough that padding adds ~(Size/2)/neighbours rows (8 % at 50 neighbours), large enough
