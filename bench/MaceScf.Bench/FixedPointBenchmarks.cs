@@ -48,7 +48,7 @@ internal sealed class FixedPointBenchmarkSystem
     public SystemInputs Inputs { get; }
 }
 
-/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers] [--float32]`, after one
+/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers] [--float32] [--profile]`, after one
 /// warm-up of each (--float32: the backbones' layers in float32, the SCF in float64, as `eval --default_dtype float32`):
 /// * per-geometry work (backbone + p_local + plan, no gradients) and one SCF map step (update + one field evaluation);
 /// * with --scf-modes, the SCF alone at constant μ and constant charge, on a geometry with and without a graph;
@@ -56,7 +56,10 @@ internal sealed class FixedPointBenchmarkSystem
 ///   best and mean of REPEATS, and one run split into forward, SCF without graph, implicit solve (Newton step) and backward;
 ///   the same with exactly 20 updates (tolerance 0) followed by the implicit stages;
 /// * the same with forces through the unrolled SCF (best of 2; skipped with --no-unroll);
-/// * a plain MACE (same size and channels, scalar last layer) energy + forces, best of REPEATS, and the ratios.
+/// * a plain MACE (same size and channels, scalar last layer) energy + forces, best of REPEATS, and the ratios;
+/// * with --profile instead of the last three: the cost of one map step, charge response and implicit-solve product, and
+///   implicit energy + forces split into stages with its product counts, with the update's per-atom affine form off and on
+///   (<see cref="Profile"/>).
 public static class FixedPointTiming
 {
     const int ForcedUpdates = 20;
@@ -101,6 +104,11 @@ public static class FixedPointTiming
             + $"(dense limit {denseLimit}), mixing {mixing}, load {Load()}");
         Console.WriteLine($"  backbone+local+plan {prepare:F1} ms, SCF map step {step:F2} ms ({100 * step / prepare:F1} % of the backbone pass)");
 
+        if (args.Contains("--profile"))
+        {
+            Profile(system, options, denseLimit, repeats, atoms, channels);
+            return;
+        }
         if (args.Contains("--scf-modes"))
             foreach (bool grad in new[] { false, true })
             foreach (bool constantCharge in new[] { false, true })
@@ -174,6 +182,86 @@ public static class FixedPointTiming
         Console.WriteLine($"  plain MACE energy+forces again: best {again:F0} ms; load {Load()}");
     }
 
+    /// --profile: the product costs (<see cref="ProductCosts"/>) with the update's per-atom affine form off (as before it existed) and
+    /// on; then implicit energy + forces with the form off and on, alternating (REPEATS each after a warm-up, fastest stages), and a
+    /// plain MACE energy + forces (best of REPEATS), in one process.
+    static void Profile(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, int repeats, int atoms, int channels)
+    {
+        foreach (bool form in new[] { false, true })
+        {
+            system.Model.AffineUpdateForm = form;
+            Console.Write($"  affine form {(form ? "on " : "off")}: ");
+            ProductCosts(system, options);
+        }
+        var runs = new Dictionary<bool, List<(double Total, Breakdown Stages)>> { [false] = [], [true] = [] };
+        for (int r = 0; r <= repeats; r++)
+            foreach (bool form in new[] { false, true })
+            {
+                system.Model.AffineUpdateForm = form;
+                var watch = Stopwatch.StartNew();
+                var stages = Implicit(system, options, denseLimit);
+                if (r > 0) runs[form].Add((watch.Elapsed.TotalMilliseconds, stages));
+            }
+        var mace = new MaceBenchmarkSystem(atoms, channels);
+        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        foreach (bool form in new[] { false, true })
+        {
+            double best = runs[form].Min(x => x.Total);
+            Console.WriteLine($"  affine form {(form ? "on " : "off")}: energy+forces implicit best {best:F0} ms = {best / plain:F2}× plain MACE; "
+                + $"{Breakdown.Fastest(runs[form].Select(x => x.Stages))}");
+        }
+        Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms; load {Load()}");
+    }
+
+    /// On a geometry whose positions require gradients (as for forces), the mean time of a map step without autograd, of the charge
+    /// response ∂(Σ Δq)/∂μ through a whole step and through the update alone (<see cref="FixedPointGeometry.ChargeResponse"/>), and of
+    /// one Jacobian–vector and one vector–Jacobian product of the implicit solves (the residual's graph built once, as
+    /// LinearizedSolution does).
+    static void ProductCosts(FixedPointBenchmarkSystem system, ScfOptions options)
+    {
+        using var scope = NewDisposeScope();
+        var model = system.Model;
+        var positions = system.Inputs.Graph.Positions.detach().requires_grad_(true);
+        using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
+        var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
+        var muNode = mu0.index_select(0, geometry.Batch);
+        const int count = 5;
+        double Mean(Action action)
+        {
+            action();
+            var watch = Stopwatch.StartNew();
+            for (int i = 0; i < count; i++)
+            {
+                using var inner = NewDisposeScope();
+                action();
+            }
+            return watch.Elapsed.TotalMilliseconds / count;
+        }
+        double map = Mean(() =>
+        {
+            using var noGrad = no_grad();
+            geometry.Step(p0, muNode);
+        });
+        double response = Mean(() =>
+        {
+            var mu = muNode.detach().requires_grad_(true);
+            var update = geometry.Step(p0, mu).Update;
+            autograd.grad([update[.., 0].sum()], [mu]);
+        });
+        double local = Mean(() => geometry.ChargeResponse(p0, muNode, createGraph: false));
+        long n = p0.shape[0], k = p0.shape[1];
+        var regions = FermiRegions.Whole(geometry.Batch, charge);
+        var y = cat([p0.flatten(), mu0]).requires_grad_(true);
+        var residual = LinearizedSolution.Residual(geometry, y, n, k, mu0, regions);
+        var w = zeros_like(residual).requires_grad_(true);
+        var wJ = autograd.grad([residual], [y], [w], retain_graph: true, create_graph: true)[0];
+        var u = randn_like(residual);
+        double jvp = Mean(() => autograd.grad([wJ], [w], [u], retain_graph: true));
+        double vjp = Mean(() => autograd.grad([residual], [y], [u], retain_graph: true));
+        Console.WriteLine($"positions require grad: map step without autograd {map:F2} ms; charge response ∂ΣΔq/∂μ by autograd "
+            + $"through a whole step {response:F2} ms, through the update alone {local:F2} ms; Jacobian–vector product {jvp:F2} ms; vector–Jacobian product {vjp:F2} ms; load {Load()}");
+    }
+
     /// The geometry's map with the Fukui weights of a general update (differentiated at every constant-charge update).
     sealed class PerUpdateFukuiMap(IFixedPointMap inner) : IFixedPointMap
     {
@@ -185,16 +273,18 @@ public static class FixedPointTiming
     }
 
     /// One implicit energy + forces split into its stages (what FixedPointModel.Evaluate does with forces_method implicit).
-    internal readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward)
+    internal readonly record struct Breakdown(double Forward, double Scf, int Updates, double Solve, double Backward, int ForwardProducts = 0,
+        int AdjointProducts = 0)
     {
         public double ScfPerStep => Scf / Updates;
 
         /// The fastest time of each stage over several runs (the machine is shared: each stage's minimum is its least disturbed run).
         public static Breakdown Fastest(IEnumerable<Breakdown> runs) => runs.Aggregate((a, b) => new Breakdown(Math.Min(a.Forward, b.Forward),
-            Math.Min(a.Scf, b.Scf), a.Updates, Math.Min(a.Solve, b.Solve), Math.Min(a.Backward, b.Backward)));
+            Math.Min(a.Scf, b.Scf), a.Updates, Math.Min(a.Solve, b.Solve), Math.Min(a.Backward, b.Backward), a.ForwardProducts, a.AdjointProducts));
 
         public override string ToString() => $"fastest stages: forward {Forward:F0} ms, SCF {Scf:F0} ms ({Updates} updates, {ScfPerStep:F2} ms each), "
-            + $"implicit solve {Solve:F0} ms, energy + backward {Backward:F0} ms";
+            + $"implicit solve {Solve:F0} ms ({ForwardProducts} Jacobian–vector products), energy + backward {Backward:F0} ms "
+            + $"({AdjointProducts} vector–Jacobian products)";
     }
 
     internal static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false)
@@ -210,15 +300,16 @@ public static class FixedPointTiming
         var regions = FixedPointModel.FermiRegionsOf(geometry, system.Inputs, options, mu0, charge);
         var scf = ScfRunner.Run(perUpdateFukui ? new PerUpdateFukuiMap(geometry) : geometry, options, p0, mu0, charge, regions: regions);
         double scfTime = Lap(watch);
+        var krylov = new KrylovReport();
         var (density, fermi) = LinearizedSolution.Solve(geometry, scf.Density, scf.RegionFermiLevels?.flatten() ?? scf.FermiLevel, regions, false,
-                denseLimit)
+                denseLimit, krylov)
             ?? throw new InvalidOperationException("the implicit solve is poor (Evaluate would fall back to the unroll)");
         double solve = Lap(watch);
         var atomFermi = regions?.OfAtoms(fermi) ?? fermi.index_select(0, geometry.Batch);
         var energy = model.Energy(geometry, density, geometry.Features(density, atomFermi), regions).Total;
         var forces = -autograd.grad([energy], [positions], [ones_like(energy)])[0];
         _ = forces.sum().item<double>();
-        return new Breakdown(forward, scfTime, scf.Steps.Max(), solve, Lap(watch));
+        return new Breakdown(forward, scfTime, scf.Steps.Max(), solve, Lap(watch), krylov.ForwardProducts, krylov.AdjointProducts);
     }
 
     static void Unrolled(FixedPointBenchmarkSystem system, ScfOptions options)

@@ -14,6 +14,9 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     private readonly FixedPointUpdate _update;
     private readonly Tensor _norms;
     private readonly double _fermiOffset;
+    // The update's per-atom affine form (FixedPointUpdate.PerAtomAffineForm) without a graph, built at the first graph-free step.
+    private (Tensor Matrix, Tensor Offset)? _affine;
+    private bool _noAffineForm;
 
     internal FixedPointGeometry(FixedPointUpdate update, MaceOutput backbone, UpdateContext context, Tensor localDensity,
         ElectrostaticsPlan plan, Tensor externalFeatures, Tensor norms, double fermiOffset, Tensor batch, int numGraphs, Tensor? externalField)
@@ -74,12 +77,62 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     /// The update is affine in V̂ (no non-linearity), so its charge response to μ is a constant of the geometry.
     public bool ChargeResponseIsConstant => _update.IsAffineInFeatures;
 
+    /// Whether steps may use the update's per-atom affine form (the same Δp to rounding; <see cref="FixedPointModel.AffineUpdateForm"/>).
+    public bool UseAffineForm { get; init; } = true;
+
     public ScfStep Step(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();
         var features = Features(density, fermiLevel);
-        var update = _update.forward(Context, features);
+        var update = AffineForm(features.shape[1]) is { } form
+            ? form.Offset + form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)
+            : _update.forward(Context, features);
         return new ScfStep(update.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
+    }
+
+    /// The update's per-atom affine form for a step without autograd (the SCF's steps), or null: for an update without one, when
+    /// switched off, and for steps on the graph, which go through the update's blocks (their graphs are freed by each backward
+    /// pass, so a form kept on the graph could not serve the next one).
+    private (Tensor Matrix, Tensor Offset)? AffineForm(long features)
+    {
+        if (!UseAffineForm || _noAffineForm || is_grad_enabled() || !_update.IsAffineInFeatures) return null;
+        if (_affine is not null) return _affine;
+        if (_update.PerAtomAffineForm(Context, features) is not { } form)
+        {
+            _noAffineForm = true;
+            return null;
+        }
+        form.Matrix.DetachFromDisposeScope();
+        form.Offset.DetachFromDisposeScope();
+        _affine = form;
+        return form;
+    }
+
+    /// Δp and g_i = ∂(Σ_j Δp_j0)/∂μ_i through the update alone: μ enters V̂ only through the applied-potential features, linearly
+    /// and per atom (∂V̂_i/∂μ_i = c_i, a constant of the geometry), so g_i = Σ_f ∂(Σ_j Δp_j0)/∂V̂_if c_if — one vector–Jacobian product
+    /// of the update with respect to V̂, for one-body and many-body updates alike. Without <paramref name="createGraph"/> the field
+    /// features are evaluated without autograd (never differentiated through the electrostatics or the backbone); with it V̂ stays on
+    /// the graph, so the response is differentiable in p, μ, the positions and the parameters as the whole step's is.
+    public (Tensor Update, Tensor Response) ChargeResponse(Tensor density, Tensor fermiLevel, bool createGraph)
+    {
+        using var scope = NewDisposeScope();
+        Tensor features;
+        using (createGraph ? null : no_grad()) features = Features(density, fermiLevel);
+        var v = createGraph && features.requires_grad ? features : features.detach().requires_grad_(true);
+        using var enable = enable_grad();
+        var update = _update.forward(Context, v);
+        var byFeature = Gradients.Of([update[.., 0].sum()], [v], retainGraph: true, createGraph: createGraph, allowUnused: true)[0]
+                        ?? zeros_like(v);
+        var response = (byFeature * FermiLevelFeatures(fermiLevel)).sum(1);
+        if (!createGraph) update = update.detach();
+        return (update.MoveToOuterDisposeScope(), response.MoveToOuterDisposeScope());
+    }
+
+    /// ∂V̂_i/∂μ_i [N, F]: the features of a unit applied potential, over the norms.
+    private Tensor FermiLevelFeatures(Tensor fermiLevel)
+    {
+        using var noGrad = no_grad();
+        return Plan.ExternalFeatures(null, ones_like(fermiLevel)) / _norms;
     }
 
     /// F(p, μ) = p_local + Δp: the map whose fixed point the SCF finds.
@@ -113,5 +166,13 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return jvp.detach().MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => Plan.Dispose();
+    public void Dispose()
+    {
+        Plan.Dispose();
+        if (_affine is { } form)
+        {
+            form.Matrix.Dispose();
+            form.Offset.Dispose();
+        }
+    }
 }

@@ -95,6 +95,10 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         return this;
     }
 
+    /// Whether map steps use the update's per-atom affine form when it has one (an SCF step then costs the field evaluation and one
+    /// batched matrix–vector product; docs/fixed-point.md, "The affine one-body update"). Off only to compare with the update's blocks.
+    internal bool AffineUpdateForm { get; set; } = true;
+
     /// The per-geometry state (backbone, p_local, h_mix, electrostatics plan, external-field features): computed once per
     /// geometry, then every SCF step only runs the update rule and one field evaluation. Dispose it after use.
     internal FixedPointGeometry Prepare(SystemInputs inputs)
@@ -119,7 +123,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
             t.MoveToOuterDisposeScope();
         field?.MoveToOuterDisposeScope();
         return new FixedPointGeometry(_update, output, context, pLocal, plan, external, norms, Hyperparameters.FermiLevelOffset,
-            graph.Batch, graph.NumGraphs, field);
+            graph.Batch, graph.NumGraphs, field) { UseAffineForm = AffineUpdateForm };
     }
 
     /// The SCF starting point chosen by the options: (density [N, K], Fermi level [G], target charge [G]).

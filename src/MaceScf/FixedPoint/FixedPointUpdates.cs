@@ -46,6 +46,11 @@ internal abstract class FixedPointUpdate : nn.Module
     /// per atom (<see cref="OneBodyJacobian"/>).
     public virtual bool IsOneBody => false;
 
+    /// The update as Δp_i = A_i V̂_i + c_i per atom (A [N, K, F], c [N, K]) when it has that form — one-body and affine in V̂ —
+    /// otherwise null. Both are functions of the geometry only (h_mix, Z), so a map step then costs one batched matrix–vector
+    /// product instead of the update's blocks (docs/fixed-point.md, "The affine one-body update").
+    public virtual (Tensor Matrix, Tensor Offset)? PerAtomAffineForm(UpdateContext ctx, long features) => null;
+
     /// s = N(dot(h_mix, b)); Δp = FCTP(tp_out(h_mix, s) ⊗ Z → charges).
     protected Tensor Output(UpdateContext ctx, Tensor b)
     {
@@ -91,6 +96,24 @@ internal sealed class OneBodyVariableUpdate : FixedPointUpdate
         using var scope = NewDisposeScope();
         var e = _embedding.forward(features, ctx.HMix, ctx.NodeAttrs);
         return Output(ctx, e).MoveToOuterDisposeScope();
+    }
+
+    /// Without a non-linearity Δp_i depends on V̂_i alone and affinely: c_i = U(0)_i and the columns A_i e_f = U(e_f)_i − c_i,
+    /// from one evaluation of the update on F + 1 copies of the atoms (V̂ = 0, then every unit vector). Differentiable in the
+    /// parameters and the geometry like the update itself.
+    public override (Tensor Matrix, Tensor Offset)? PerAtomAffineForm(UpdateContext ctx, long features)
+    {
+        if (!IsAffineInFeatures) return null;
+        using var scope = NewDisposeScope();
+        long n = ctx.NumNodes, copies = features + 1;
+        var dtype = ctx.HMix.dtype;
+        var inputs = cat([zeros(1, features, dtype: dtype, device: ctx.HMix.device), eye(features, dtype: dtype, device: ctx.HMix.device)], 0)
+            .unsqueeze(1).expand(copies, n, features).reshape(copies * n, features);
+        var copied = ctx with { HMix = ctx.HMix.repeat(copies, 1), NodeAttrs = ctx.NodeAttrs.repeat(copies, 1) };
+        var values = forward(copied, inputs).view(copies, n, -1);
+        var offset = values[0];
+        var matrix = (values.narrow(0, 1, features) - offset).permute(1, 2, 0);
+        return (matrix.contiguous().MoveToOuterDisposeScope(), offset.contiguous().MoveToOuterDisposeScope());
     }
 }
 

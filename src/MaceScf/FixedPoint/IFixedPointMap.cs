@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -23,6 +24,16 @@ internal interface IFixedPointMap
 
     /// V̂ of a density at a Fermi level, without the update.
     Tensor Features(Tensor density, Tensor fermiLevel);
+
+    /// Δp at (p, μ) [N, K] and the charge response g_i = ∂(Σ_j Δp_j0)/∂μ_i [N] (<paramref name="fermiLevel"/> per atom), on the
+    /// graph when <paramref name="createGraph"/>. This default differentiates a whole <see cref="Step"/> with respect to μ.
+    (Tensor Update, Tensor Response) ChargeResponse(Tensor density, Tensor fermiLevel, bool createGraph)
+    {
+        var mu = fermiLevel.requires_grad ? fermiLevel : fermiLevel.detach().requires_grad_(true);
+        var update = Step(density, mu).Update;
+        var g = Gradients.Of([update[.., 0].sum()], [mu], retainGraph: true, createGraph: createGraph, allowUnused: true)[0];
+        return (update, g ?? torch.zeros_like(mu));
+    }
 
     /// True when ∂Δp/∂μ depends on neither the density nor μ (an update affine in V̂): the constant-charge SCF then computes its
     /// Fukui weights once per geometry instead of differentiating every update.

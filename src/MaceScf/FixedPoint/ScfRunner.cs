@@ -142,30 +142,28 @@ internal static class ScfRunner
         return map.Step(p, regions.OfAtoms(mu)).Update;
     }
 
-    /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i, Fukui weights f_i = g_i / R_m(i) and R_m = Σ_{i∈m} g_i per group m.
+    /// Δp at (p, μ), g_i = ∂(Σ_j Δp_j0)/∂μ_i (<see cref="IFixedPointMap.ChargeResponse"/>), Fukui weights f_i = g_i / R_m(i) and
+    /// R_m = Σ_{i∈m} g_i per group m.
     /// A group with |R| below <see cref="SmallResponse"/> gets uniform weights 1/N_m.
     private static (Tensor Update, Tensor Fukui, Tensor Response) Respond(IFixedPointMap map, FermiRegions regions, Tensor p, Tensor mu,
         bool keepGraph)
     {
-        var muNode = mu.requires_grad ? regions.OfAtoms(mu) : regions.OfAtoms(mu).detach().requires_grad_(true);
-        var step = map.Step(p, muNode);
-        Tensor? derivative;
+        Tensor update, grad;
         try
         {
-            derivative = Gradients.Of([step.Update[.., 0].sum()], [muNode], retainGraph: true, createGraph: keepGraph, allowUnused: true)[0];
+            (update, grad) = map.ChargeResponse(p, regions.OfAtoms(mu), keepGraph);
         }
         catch (BackwardPassException e) when (e.InnerException is { } inner)
         {
             throw new BackwardPassException(inner, ChargeResponse);
         }
-        var grad = derivative ?? torch.zeros_like(muNode);
         if (!keepGraph) grad = grad.detach();
         var response = regions.Sum(grad);
         var counts = regions.Sum(torch.ones_like(grad));
         var small = regions.OfAtoms(response.abs() < SmallResponse);
         var safe = regions.OfAtoms(torch.where(response.abs() < SmallResponse, torch.ones_like(response), response));
         var fukui = torch.where(small, 1 / regions.OfAtoms(counts), grad / safe);
-        return (step.Update, fukui, response);
+        return (update, fukui, response);
     }
 
     /// p with p_i0 += f_i ΔQ_m(i): the charge of every group becomes Q(p) + ΔQ exactly (Σ f = 1 per group).

@@ -46,6 +46,28 @@ public class BSplineStencilTests
         }
     }
 
+    /// Without autograd (the SCF's steps) the stencil keeps its blocks' weights: the first call builds them, later calls reuse them,
+    /// and both give what the blocks rebuilt under autograd give.
+    [Fact]
+    public void StoredStencilWithoutAutogradEqualsTheRebuiltOne()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(9);
+        var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
+        var positions = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
+        var values = rand(23, 3, dtype: float64, generator: generator) - 0.5;
+        var grids = rand(4, Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
+        using var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5);
+        var spread = stencil.Spread(values, positions, cell);
+        var interpolated = stencil.Interpolate(grids, positions, cell);
+        using var noGrad = no_grad();
+        for (int call = 0; call < 2; call++)
+        {
+            Assert.True(MaxAbs(stencil.Spread(values, positions, cell) - spread) <= 1e-14 * MaxAbs(spread), $"spread, call {call}");
+            Assert.True(MaxAbs(stencil.Interpolate(grids, positions, cell) - interpolated) <= 1e-14 * MaxAbs(interpolated), $"interpolation, call {call}");
+        }
+    }
+
     [Fact]
     public void SpreadingConservesTheTotalAndInterpolatingAConstantGivesIt()
     {

@@ -195,5 +195,6 @@ sealed class ParticleMeshSum : IReciprocalSum
     public void Dispose()
     {
         foreach (var t in Owned()) t.Dispose();
+        _stencil.Dispose();
     }
 }

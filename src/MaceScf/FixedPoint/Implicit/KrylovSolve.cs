@@ -15,8 +15,18 @@ public sealed class KrylovReport
     /// <summary>The largest relative residual of the adjoint solves.</summary>
     public double WorstResidual { get; private set; }
 
+    /// <summary>Jacobian–vector products of the forward (Newton) solves.</summary>
+    public int ForwardProducts { get; private set; }
+
+    /// <summary>Vector–Jacobian products of the adjoint solves (counted once the backward pass ran).</summary>
+    public int AdjointProducts { get; private set; }
+
     internal void Record(double relativeResidual) =>
         WorstResidual = double.IsNaN(relativeResidual) ? double.PositiveInfinity : Math.Max(WorstResidual, relativeResidual);
+
+    internal void CountForward() => ForwardProducts++;
+
+    internal void CountAdjoint() => AdjointProducts++;
 }
 
 /// Δ = J⁻¹ r by GMRES with Jacobian–vector products, differentiable in r: the backward pass solves the adjoint system

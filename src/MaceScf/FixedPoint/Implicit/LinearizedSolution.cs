@@ -82,8 +82,16 @@ internal static class LinearizedSolution
         var w = zeros_like(residual).requires_grad_(true);
         var wJ = Gradients.Of([residual], [y], [w], retainGraph: true, createGraph: true)[0];
         var op = new LinearOperator(
-            u => Gradients.Of([wJ], [w], [u], retainGraph: true)[0].detach(),
-            v => Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach(),
+            u =>
+            {
+                krylov?.CountForward();
+                return Gradients.Of([wJ], [w], [u], retainGraph: true)[0].detach();
+            },
+            v =>
+            {
+                krylov?.CountAdjoint();
+                return Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach();
+            },
             (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov);
         return KrylovSolve.apply(residual, op);
     }
