@@ -2,7 +2,8 @@
 
   /usr/bin/python3 docs/fixedpoint-scaling.py
 
-The CSV holds one row per `bench fixedpoint-scaling` run: atoms, k-space method, SCF updates, seconds, peak GB, load.
+The CSV holds one row per `bench fixedpoint-scaling` run: atoms, k-space method, SCF updates, wall seconds, process CPU seconds
+(both threads), peak GB, load.
 """
 import csv
 import os
@@ -18,12 +19,14 @@ with open(os.path.join(here, "fixedpoint-scaling.csv")) as stream:
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
 for method, marker in (("ewald", "o"), ("pme", "s")):
-    points = sorted((int(r["atoms"]), float(r["seconds"]), float(r["peak_gb"])) for r in rows if r["kspace_method"] == method)
+    points = sorted((int(r["atoms"]), float(r["seconds"]), float(r["cpu_seconds"]), float(r["peak_gb"]))
+                    for r in rows if r["kspace_method"] == method)
     if not points:
         continue
     atoms = [p[0] for p in points]
-    left.plot(atoms, [1e3 * p[1] / p[0] for p in points], marker=marker, label=method)
-    right.plot(atoms, [p[2] for p in points], marker=marker, label=method)
+    left.plot(atoms, [1e3 * p[1] / p[0] for p in points], marker=marker, label=f"{method}, wall")
+    left.plot(atoms, [1e3 * p[2] / p[0] for p in points], marker=marker, linestyle="--", label=f"{method}, CPU")
+    right.plot(atoms, [p[3] for p in points], marker=marker, label=method)
 left.set(xscale="log", yscale="log", xlabel="atoms", ylabel="ms per atom (energy + implicit forces)")
 right.set(xscale="log", xlabel="atoms", ylabel="peak resident memory (GB)")
 right.axhline(8, color="grey", linestyle=":", label="8 GB target at 10k")

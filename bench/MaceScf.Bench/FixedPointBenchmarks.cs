@@ -12,12 +12,13 @@ namespace MaceScf.Bench;
 
 /// A periodic simple-cubic crystal (spacing 2.5 Å, jittered, alternating H and O) of n³ atoms and a fixed-point model with
 /// max_ell 3, correlation 3, 2 layers, r_max 5, hidden C x0e + C x1o, σ = 1.5, field widths [1.5, 3.0], pbc, float64; the
-/// update's output weights and the local density's last layer are scaled by <see cref="ResponseScale"/>.
+/// update's output weights are scaled by the response scale (default <see cref="ResponseScale"/>) and the local density's last
+/// layer by <see cref="ResponseScale"/>.
 internal sealed class FixedPointBenchmarkSystem
 {
     public const double ResponseScale = 0.02;
 
-    public FixedPointBenchmarkSystem(int atoms, int channels, KspaceMethod kspace = KspaceMethod.Auto)
+    public FixedPointBenchmarkSystem(int atoms, int channels, KspaceMethod kspace = KspaceMethod.Auto, double responseScale = ResponseScale)
     {
         var configuration = JitteredCubicCrystal.Create(atoms, i => i % 3 == 0 ? 8 : 1);
         torch.random.manual_seed(0);
@@ -36,7 +37,7 @@ internal sealed class FixedPointBenchmarkSystem
         // and the local density's last layer so that the SCF converges.
         foreach (var (name, p) in Model.named_parameters())
             if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3")))
-                p.mul_(ResponseScale);
+                p.mul_(name.StartsWith("update") ? responseScale : ResponseScale);
         Batch = GraphBatch.Build([configuration], 5.0, new SpeciesTable([1, 8]));
         Inputs = SystemInputs.FromBatch(Batch) with { TotalCharge = zeros(1, dtype: float64) };
     }

@@ -90,6 +90,19 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return new ScfStep(update.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
     }
 
+    /// Δp at (p, μ) on the graph for a residual that many products differentiate (the implicit solves, <see cref="LinearizedSolution"/>):
+    /// with an update that has a per-atom affine form, through that form built on the graph for this call, so that each product's
+    /// backward pass goes through one batched matrix–vector product instead of the update's blocks (the same Δp and derivatives).
+    public Tensor LinearizedUpdate(Tensor density, Tensor fermiLevel)
+    {
+        using var scope = NewDisposeScope();
+        var features = Features(density, fermiLevel);
+        var update = UseAffineForm && _update.PerAtomAffineForm(Context, features.shape[1]) is { } form
+            ? form.Offset + form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)
+            : _update.forward(Context, features);
+        return update.MoveToOuterDisposeScope();
+    }
+
     /// The update's per-atom affine form for a step without autograd (the SCF's steps), or null: for an update without one, when
     /// switched off, and for steps on the graph, which go through the update's blocks (their graphs are freed by each backward
     /// pass, so a form kept on the graph could not serve the next one).

@@ -102,7 +102,7 @@ internal static class LinearizedSolution
     {
         var rho = y.narrow(0, 0, n * k).view(n, k);
         var mu = regions is null ? fermiLevel : y.narrow(0, n * k, regions.Count);
-        var update = geometry.Step(rho, regions is null ? mu.index_select(0, geometry.Batch) : regions.OfAtoms(mu)).Update;
+        var update = geometry.LinearizedUpdate(rho, regions is null ? mu.index_select(0, geometry.Batch) : regions.OfAtoms(mu));
         var r = (rho - geometry.LocalDensity - update).flatten();
         return regions is null ? r : cat([r, torch.where(regions.Held, regions.Sum(rho.select(1, 0)) - regions.Target, mu - regions.FixedFermiLevel)]);
     }
