@@ -179,8 +179,33 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return jvp.detach().MoveToOuterDisposeScope();
     }
 
+    /// Builds the electrostatics plan again on detached positions and cell (<see cref="ForProducts"/>); null when not given.
+    public Func<ElectrostaticsPlan>? DetachedPlan { get; init; }
+
+    private FixedPointGeometry? _productTwin;
+
+    /// For a particle-mesh plan, the same map at the same (p, μ) with every per-geometry tensor detached and the plan rebuilt on
+    /// detached positions, for the implicit solves' products in (p, μ) (<see cref="LinearizedSolution"/>); otherwise null. Its
+    /// values and derivatives in (p, μ) are this geometry's exactly. The PME's recomputed blocks are one autograd node whose backward
+    /// pass computes gradients for all its differentiable inputs, so on this geometry every product would also compute position
+    /// gradients it does not need. Built once; disposed with this geometry.
+    public FixedPointGeometry? ForProducts()
+    {
+        if (_productTwin is not null) return _productTwin;
+        if (DetachedPlan is null || !Plan.KspaceSetups.Any(k => k?.Method == KspaceMethod.Pme)) return null;
+        var context = Context with
+        {
+            NodeAttrs = Context.NodeAttrs.detach(), HMix = Context.HMix.detach(), HLast = Context.HLast.detach(),
+            EdgeAttrs = Context.EdgeAttrs.detach(), EdgeFeats = Context.EdgeFeats.detach(),
+        };
+        _productTwin = new FixedPointGeometry(_update, Backbone, context, LocalDensity.detach(), DetachedPlan(), ExternalFeatures.detach(), _norms,
+            _fermiOffset, Batch, NumGraphs, ExternalField?.detach()) { UseAffineForm = UseAffineForm };
+        return _productTwin;
+    }
+
     public void Dispose()
     {
+        _productTwin?.Dispose();
         Plan.Dispose();
         if (_affine is { } form)
         {

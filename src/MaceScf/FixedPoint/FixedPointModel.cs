@@ -122,8 +122,14 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                      output.EdgeFeatures, output.EdgeVectors, nodeAttrs, context.HMix, edgeAttrs, context.Sender, context.Receiver, pLocal, external })
             t.MoveToOuterDisposeScope();
         field?.MoveToOuterDisposeScope();
+        var detachedPositions = positions.detach().MoveToOuterDisposeScope();
+        var detachedCell = graph.Cell.to_type(Dtype).detach().MoveToOuterDisposeScope();
         return new FixedPointGeometry(_update, output, context, pLocal, plan, external, norms, Hyperparameters.FermiLevelOffset,
-            graph.Batch, graph.NumGraphs, field) { UseAffineForm = AffineUpdateForm };
+            graph.Batch, graph.NumGraphs, field)
+        {
+            UseAffineForm = AffineUpdateForm,
+            DetachedPlan = () => new ElectrostaticsPlan(Hyperparameters.Electrostatics, detachedPositions, detachedCell, inputs.Pbc, graph.Batch),
+        };
     }
 
     /// The SCF starting point chosen by the options: (density [N, K], Fermi level [G], target charge [G]).

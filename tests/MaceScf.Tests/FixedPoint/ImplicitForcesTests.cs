@@ -43,6 +43,31 @@ public sealed class ImplicitForcesTests(ITestOutputHelper output)
             MaceTestSystems.MaxDiff(implicitResult.Stress!, unrolled.Stress!) / MaceTestSystems.MaxAbs(unrolled.Stress!), 1e-8);
     }
 
+    /// With a particle-mesh plan the matrix-free products run on the geometry's detached twin (FixedPointGeometry.ForProducts):
+    /// its forces and stress equal those of the dense Jacobian (the whole map's products on the geometry itself) and of the unroll.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ParticleMeshProductsOnDetachedPositionsGiveTheDenseAndUnrolledForces(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc);
+        var model = FixedPointTestSystems.Model(hp with { Electrostatics = hp.Electrostatics with { KspaceMethod = KspaceMethod.Pme } }, 8);
+        var inputs = FixedPointTestSystems.Periodic();
+        using (var geometry = model.Prepare(inputs)) Assert.NotNull(geometry.ForProducts());
+        var options = FixedPointTestSystems.TightScf(constantCharge);
+        Prediction Run(ScfOptions o, int denseLimit) =>
+            model.Predict(inputs, new PredictionRequest { Scf = o, Stress = true, DenseJacobianLimit = denseLimit });
+        var matrixFree = Run(options, 0);
+        var dense = Run(options, 1000);
+        var unrolled = Run(options with { ForcesMethod = ForcesMethod.Unroll }, 0);
+        Assert.Equal(ForcesMethod.Implicit, matrixFree.Derivation!.Method);
+        Assert.True(matrixFree.Derivation.Krylov!.ForwardProducts > 0 && matrixFree.Derivation.Krylov.AdjointProducts > 0);
+        output.Report("max |F_matrix-free − F_dense| / max |F|", MaceTestSystems.MaxDiff(matrixFree.Forces!, dense.Forces!) / MaceTestSystems.MaxAbs(dense.Forces!), 1e-10);
+        output.Report("max |σ_matrix-free − σ_dense| / max |σ|", MaceTestSystems.MaxDiff(matrixFree.Stress!, dense.Stress!) / MaceTestSystems.MaxAbs(dense.Stress!), 1e-10);
+        output.Report("max |F_matrix-free − F_unroll| / max |F|", MaceTestSystems.MaxDiff(matrixFree.Forces!, unrolled.Forces!) / MaceTestSystems.MaxAbs(unrolled.Forces!), 1e-8);
+    }
+
     [Fact]
     public void AnUnconvergedScfIsDifferentiatedByTheUnrollAndReported()
     {

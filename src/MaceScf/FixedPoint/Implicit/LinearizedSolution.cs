@@ -46,7 +46,7 @@ internal static class LinearizedSolution
         var y = reference.clone().requires_grad_(true);
         var residual = Residual(geometry, y, n, k, fermiLevel.detach(), regions);
         long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, y, krylov)
+        var step = d > denseLimit ? MatrixFree(residual, ProductResidual(geometry, residual, y, n, k, fermiLevel.detach(), regions), krylov)
             : DenseStep(geometry, residual, y, n, k, fermiLevel.detach(), regions, differentiableJacobian, mapProducts);
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
@@ -76,11 +76,23 @@ internal static class LinearizedSolution
         return (regions is not null ? density.Concat(Enumerable.Range(0, regions.Count).Select(m => (long)(m / regions.Slots))) : density).ToArray();
     }
 
-    /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed.
-    static Tensor MatrixFree(Tensor residual, Tensor y, KrylovReport? krylov)
+    /// The residual the products differentiate, with its unknowns: on <see cref="FixedPointGeometry.ForProducts"/> when there is
+    /// one (the same values and Jacobian, without the PME's position gradients in every product), otherwise the residual itself.
+    static (Tensor Residual, Tensor Unknowns) ProductResidual(FixedPointGeometry geometry, Tensor residual, Tensor y, long n, long k, Tensor fermiLevel,
+        FermiRegions? regions)
     {
-        var w = zeros_like(residual).requires_grad_(true);
-        var wJ = Gradients.Of([residual], [y], [w], retainGraph: true, createGraph: true)[0];
+        if (geometry.ForProducts() is not { } twin) return (residual, y);
+        var unknowns = y.detach().clone().requires_grad_(true);
+        return (Residual(twin, unknowns, n, k, fermiLevel, regions), unknowns);
+    }
+
+    /// J⁻¹R by GMRES: J u by differentiating the (linear in w) product wᵀJ once more, Jᵀ v directly; J is held fixed. The
+    /// products are those of <paramref name="products"/> (the same J as <paramref name="residual"/>'s).
+    static Tensor MatrixFree(Tensor residual, (Tensor Residual, Tensor Unknowns) products, KrylovReport? krylov)
+    {
+        var (productResidual, y) = products;
+        var w = zeros_like(productResidual).requires_grad_(true);
+        var wJ = Gradients.Of([productResidual], [y], [w], retainGraph: true, createGraph: true)[0];
         var op = new LinearOperator(
             u =>
             {
@@ -90,7 +102,7 @@ internal static class LinearizedSolution
             v =>
             {
                 krylov?.CountAdjoint();
-                return Gradients.Of([residual], [y], [v], retainGraph: true)[0].detach();
+                return Gradients.Of([productResidual], [y], [v], retainGraph: true)[0].detach();
             },
             (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov);
         return KrylovSolve.apply(residual, op);
