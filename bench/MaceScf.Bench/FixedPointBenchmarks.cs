@@ -183,9 +183,15 @@ public static class FixedPointTiming
         Console.WriteLine($"  plain MACE energy+forces again: best {again:F0} ms; load {Load()}");
     }
 
+    /// The variants --profile compares: the update's per-atom affine form on or off, and the implicit solves' matrix-free products
+    /// of the whole update map (as before the graph-free one-body products) or graph-free (<see cref="OneBodyOperator"/>).
+    static readonly (string Name, bool Form, bool MapProducts)[] ProfileVariants =
+        [("affine form off, map products", false, true), ("affine form on, map products", true, true), ("affine form on, graph-free products", true, false)];
+
     /// --profile: the product costs (<see cref="ProductCosts"/>) with the update's per-atom affine form off (as before it existed) and
-    /// on; then implicit energy + forces with the form off and on, alternating (REPEATS each after a warm-up, fastest stages), and a
-    /// plain MACE energy + forces (best of REPEATS), in one process.
+    /// on; then implicit energy + forces of every <see cref="ProfileVariants"/> entry, alternating (REPEATS each after a warm-up,
+    /// fastest stages), the fixed-point model's backbone alone (energy + forces of its own energy) and a plain MACE energy + forces
+    /// (best of REPEATS each), in one process.
     static void Profile(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, int repeats, int atoms, int channels)
     {
         foreach (bool form in new[] { false, true })
@@ -194,24 +200,38 @@ public static class FixedPointTiming
             Console.Write($"  affine form {(form ? "on " : "off")}: ");
             ProductCosts(system, options);
         }
-        var runs = new Dictionary<bool, List<(double Total, Breakdown Stages)>> { [false] = [], [true] = [] };
+        var runs = ProfileVariants.Select(_ => new List<(double Total, Breakdown Stages)>()).ToArray();
         for (int r = 0; r <= repeats; r++)
-            foreach (bool form in new[] { false, true })
+            for (int v = 0; v < ProfileVariants.Length; v++)
             {
-                system.Model.AffineUpdateForm = form;
+                system.Model.AffineUpdateForm = ProfileVariants[v].Form;
                 var watch = Stopwatch.StartNew();
-                var stages = Implicit(system, options, denseLimit);
-                if (r > 0) runs[form].Add((watch.Elapsed.TotalMilliseconds, stages));
+                var stages = Implicit(system, options, denseLimit, mapProducts: ProfileVariants[v].MapProducts);
+                if (r > 0) runs[v].Add((watch.Elapsed.TotalMilliseconds, stages));
             }
+        system.Model.AffineUpdateForm = true;
+        double backbone = Times(repeats + 1, () => BackboneEnergyAndForces(system)).Skip(1).Min();
         var mace = new MaceBenchmarkSystem(atoms, channels);
         double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
-        foreach (bool form in new[] { false, true })
+        for (int v = 0; v < ProfileVariants.Length; v++)
         {
-            double best = runs[form].Min(x => x.Total);
-            Console.WriteLine($"  affine form {(form ? "on " : "off")}: energy+forces implicit best {best:F0} ms = {best / plain:F2}× plain MACE; "
-                + $"{Breakdown.Fastest(runs[form].Select(x => x.Stages))}");
+            double best = runs[v].Min(x => x.Total);
+            Console.WriteLine($"  {ProfileVariants[v].Name}: energy+forces implicit best {best:F0} ms = {best / plain:F2}× plain MACE; "
+                + $"{Breakdown.Fastest(runs[v].Select(x => x.Stages))}");
         }
+        Console.WriteLine($"  the fixed-point backbone alone, energy+forces: best {backbone:F0} ms = {backbone / plain:F2}× plain MACE");
         Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms; load {Load()}");
+    }
+
+    /// Energy + forces of the fixed-point model's backbone alone (its E0 + interaction energy; the full last layer the model keeps).
+    static void BackboneEnergyAndForces(FixedPointBenchmarkSystem system)
+    {
+        using var scope = NewDisposeScope();
+        var graph = system.Inputs.Graph;
+        var positions = graph.Positions.detach().requires_grad_(true);
+        var output = system.Model.Backbone.forward(graph with { Positions = positions });
+        var forces = -autograd.grad([output.Energy.sum()], [positions])[0];
+        _ = forces.sum().item<double>();
     }
 
     /// On a geometry whose positions require gradients (as for forces), the mean time of a map step without autograd, of the charge
@@ -259,8 +279,21 @@ public static class FixedPointTiming
         var u = randn_like(residual);
         double jvp = Mean(() => autograd.grad([wJ], [w], [u], retain_graph: true));
         double vjp = Mean(() => autograd.grad([residual], [y], [u], retain_graph: true));
+        var reference = cat([p0.flatten(), mu0]);
+        var graphFree = OneBodyOperator.At(geometry, reference, n, k, mu0, regions, null);
+        double jvpFree = Mean(() =>
+        {
+            using var noGrad = no_grad();
+            graphFree.Apply(u);
+        });
+        double vjpFree = Mean(() =>
+        {
+            using var noGrad = no_grad();
+            graphFree.ApplyTransposed(u);
+        });
         Console.WriteLine($"positions require grad: map step without autograd {map:F2} ms; charge response ∂ΣΔq/∂μ by autograd "
-            + $"through a whole step {response:F2} ms, through the update alone {local:F2} ms; Jacobian–vector product {jvp:F2} ms; vector–Jacobian product {vjp:F2} ms; load {Load()}");
+            + $"through a whole step {response:F2} ms, through the update alone {local:F2} ms; Jacobian–vector product of the map {jvp:F2} ms, "
+            + $"graph-free {jvpFree:F2} ms; vector–Jacobian product of the map {vjp:F2} ms, graph-free {vjpFree:F2} ms; load {Load()}");
     }
 
     /// The geometry's map with the Fukui weights of a general update (differentiated at every constant-charge update).
@@ -288,7 +321,8 @@ public static class FixedPointTiming
             + $"({AdjointProducts} vector–Jacobian products)";
     }
 
-    internal static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false)
+    internal static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false,
+        bool mapProducts = false)
     {
         using var scope = NewDisposeScope();
         var model = system.Model;
@@ -303,7 +337,7 @@ public static class FixedPointTiming
         double scfTime = Lap(watch);
         var krylov = new KrylovReport();
         var (density, fermi) = LinearizedSolution.Solve(geometry, scf.Density, scf.RegionFermiLevels?.flatten() ?? scf.FermiLevel, regions, false,
-                denseLimit, krylov)
+                denseLimit, krylov, mapProducts)
             ?? throw new InvalidOperationException("the implicit solve is poor (Evaluate would fall back to the unroll)");
         double solve = Lap(watch);
         var atomFermi = regions?.OfAtoms(fermi) ?? fermi.index_select(0, geometry.Batch);

@@ -103,6 +103,29 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         return update.MoveToOuterDisposeScope();
     }
 
+    /// A = ∂Δp/∂V̂ at (p, μ) for a one-body update, [N, K, F] per atom, without a graph: the affine form's matrix when the update has
+    /// one (then independent of p and μ), otherwise K vector–Jacobian products of the update alone (<see cref="OneBodyOperator"/>).
+    public Tensor UpdateResponse(Tensor density, Tensor fermiLevel)
+    {
+        if (!_update.IsOneBody) throw new InvalidOperationException("a per-atom response needs a one-body update");
+        using var scope = NewDisposeScope();
+        Tensor features;
+        using (no_grad())
+        {
+            features = Features(density, fermiLevel);
+            if (AffineForm(features.shape[1]) is { } form) return form.Matrix.alias().MoveToOuterDisposeScope();
+        }
+        var v = features.requires_grad_(true);
+        using var enable = enable_grad();
+        var update = _update.forward(Context, v);
+        long k = update.shape[1];
+        var component = arange(k, device: v.device);
+        var rows = new Tensor[k];
+        for (int kappa = 0; kappa < k; kappa++)
+            rows[kappa] = Gradients.Of([update], [v], [component.eq(kappa).to(v.dtype).expand_as(update)], retainGraph: kappa < k - 1)[0];
+        return stack(rows, 1).MoveToOuterDisposeScope();
+    }
+
     /// The update's per-atom affine form for a step without autograd (the SCF's steps), or null: for an update without one, when
     /// switched off, and for steps on the graph, which go through the update's blocks (their graphs are freed by each backward
     /// pass, so a form kept on the graph could not serve the next one).

@@ -45,8 +45,9 @@ internal sealed record PredictionRequest
     /// in training (where the Jacobian can stay on the graph), otherwise always matrix-free (GMRES).
     public int? DenseJacobianLimit { get; init; }
 
-    /// Build a dense implicit Jacobian from products of the whole update map even when the update is one-body (the reference
-    /// that the per-atom construction, <see cref="FixedPoint.OneBodyJacobian"/>, is checked against).
+    /// Take the implicit Jacobian (dense) or its products (matrix-free) from the whole update map even when the update is one-body
+    /// (the reference that the per-atom constructions, <see cref="FixedPoint.OneBodyJacobian"/> and
+    /// <see cref="FixedPoint.OneBodyOperator"/>, are checked against).
     public bool MapProductJacobian { get; init; }
 
     /// Electrostatic potential at the atoms of the final density and of the start density (esps loss).

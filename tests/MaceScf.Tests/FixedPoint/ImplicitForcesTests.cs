@@ -68,6 +68,45 @@ public sealed class ImplicitForcesTests(ITestOutputHelper output)
         output.Report("max |F_matrix-free − F_unroll| / max |F|", MaceTestSystems.MaxDiff(matrixFree.Forces!, unrolled.Forces!) / MaceTestSystems.MaxAbs(unrolled.Forces!), 1e-8);
     }
 
+    /// For a one-body update the matrix-free products are graph-free (OneBodyOperator: the per-atom response A and the geometry's
+    /// linear map T, never the update map's graph): the same Newton step and adjoint solve as the products of the whole map, so the
+    /// same density, μ, energy, forces and stress — affine and non-linear updates, Ewald, particle mesh and open boundaries,
+    /// constant charge and constant μ.
+    [Theory]
+    [InlineData(BlockNames.NoNonLinearity, KspaceMethod.Ewald, BoundaryMethod.Pbc, true)]
+    [InlineData(BlockNames.NoNonLinearity, KspaceMethod.Ewald, BoundaryMethod.Pbc, false)]
+    [InlineData(BlockNames.NoNonLinearity, KspaceMethod.Pme, BoundaryMethod.Pbc, true)]
+    [InlineData(BlockNames.MLPNonLinearity, KspaceMethod.Pme, BoundaryMethod.Pbc, false)]
+    [InlineData(BlockNames.MLPNonLinearity, KspaceMethod.Ewald, BoundaryMethod.Realspace, true)]
+    public void GraphFreeOneBodyProductsGiveTheForcesOfTheMapProducts(string nonlinearity, KspaceMethod kspace, BoundaryMethod method, bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var hp = FixedPointTestSystems.Hyperparameters(nonlinearity: nonlinearity, method: method);
+        var model = FixedPointTestSystems.Model(hp with { Electrostatics = hp.Electrostatics with { KspaceMethod = kspace } }, 8);
+        bool periodic = method == BoundaryMethod.Pbc;
+        var inputs = periodic ? FixedPointTestSystems.Periodic() : FixedPointTestSystems.Molecule();
+        Prediction Run(bool mapProducts) => model.Predict(inputs, new PredictionRequest
+        {
+            Scf = FixedPointTestSystems.TightScf(constantCharge), Stress = periodic, DenseJacobianLimit = 0, MapProductJacobian = mapProducts,
+        });
+        var graphFree = Run(false);
+        var map = Run(true);
+        foreach (var p in new[] { graphFree, map })
+        {
+            Assert.Equal(ForcesMethod.Implicit, p.Derivation!.Method);
+            Assert.True(p.Derivation.Krylov!.ForwardProducts > 0 && p.Derivation.Krylov.AdjointProducts > 0 && p.Derivation.SolvesConverged);
+        }
+        output.WriteLine($"{graphFree.Scf!.Steps[0]} updates; products forward/adjoint {graphFree.Derivation!.Krylov!.ForwardProducts}/"
+            + $"{graphFree.Derivation.Krylov.AdjointProducts} graph-free, {map.Derivation!.Krylov!.ForwardProducts}/{map.Derivation.Krylov.AdjointProducts} map");
+        output.Report("max |p_graph-free − p_map|", MaceTestSystems.MaxDiff(graphFree.Density!, map.Density!), 1e-12);
+        output.Report("|μ_graph-free − μ_map| (V)", MaceTestSystems.MaxDiff(graphFree.FermiLevel!, map.FermiLevel!), 1e-12);
+        output.Report("|E_graph-free − E_map| (eV)", MaceTestSystems.MaxDiff(graphFree.Energy, map.Energy), 1e-10);
+        output.Report("max |F_graph-free − F_map| (eV/Å)", MaceTestSystems.MaxDiff(graphFree.Forces!, map.Forces!), 1e-10);
+        if (periodic) output.Report("max |σ_graph-free − σ_map|", MaceTestSystems.MaxDiff(graphFree.Stress!, map.Stress!), 1e-10);
+        if (constantCharge)
+            output.Report("|Q − Q_target| (e)", Math.Abs(graphFree.TotalCharge!.sum().item<double>() - inputs.TotalCharge!.sum().item<double>()), 1e-12);
+    }
+
     [Fact]
     public void AnUnconvergedScfIsDifferentiatedByTheUnrollAndReported()
     {

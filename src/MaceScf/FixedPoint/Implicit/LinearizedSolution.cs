@@ -7,7 +7,8 @@ namespace MaceScf.FixedPoint;
 /// of <see cref="FermiRegions"/>: per structure at constant charge, per region with electrodes)], residual R(y) = [ρ − F(ρ, μ), Q(ρ) − Q_target]. From the converged y_ref (a constant) one Newton step
 /// y* = y_ref − J⁻¹ R(y_ref), J = ∂R/∂y (dense, D × D, block-diagonal over the frames; for a one-body update from the per-atom
 /// response and the geometry's constant transfer matrix, <see cref="OneBodyJacobian"/>, otherwise from vector–Jacobian products
-/// of the whole update map, one per unknown of the largest frame, <see cref="BlockJacobian"/>).
+/// of the whole update map, one per unknown of the largest frame, <see cref="BlockJacobian"/>; matrix-free above the dense limit,
+/// by GMRES with graph-free products for a one-body update, <see cref="OneBodyOperator"/>, otherwise with products of the map).
 /// Its value is y_ref (R ≈ 0), its derivative with respect to parameters and positions is the implicit-function-theorem one,
 /// dy*/dθ = −J⁻¹ ∂R/∂θ.
 /// * linearize_solve keeps J on the graph (the linearised problem is solved as a function of θ);
@@ -36,18 +37,28 @@ internal static class LinearizedSolution
     /// electrolyte held, the electrodes at fixed μ), or null at constant Fermi level (μ is fixed and not an unknown)</param>
     /// <param name="krylov">records the residuals of the matrix-free solves, including the adjoint solve of a later backward
     /// pass (which cannot refuse its result), so the caller can check them</param>
-    /// <param name="mapProducts">build a dense J from products of the whole map even for a one-body update (the reference that
-    /// <see cref="OneBodyJacobian"/> is checked against)</param>
+    /// <param name="mapProducts">take J (dense) or its products (matrix-free) from the whole map even for a one-body update (the
+    /// reference that <see cref="OneBodyJacobian"/> and <see cref="OneBodyOperator"/> are checked against)</param>
     public static (Tensor Density, Tensor FermiLevel)? Solve(FixedPointGeometry geometry, Tensor density, Tensor fermiLevel, FermiRegions? regions,
         bool differentiableJacobian, int denseLimit = DenseLimit, KrylovReport? krylov = null, bool mapProducts = false)
     {
         long n = density.shape[0], k = density.shape[1];
         var reference = regions is not null ? cat([density.detach().flatten(), fermiLevel.detach()]) : density.detach().flatten();
-        var y = reference.clone().requires_grad_(true);
-        var residual = Residual(geometry, y, n, k, fermiLevel.detach(), regions);
-        long d = y.shape[0];
-        var step = d > denseLimit ? MatrixFree(residual, ProductResidual(geometry, residual, y, n, k, fermiLevel.detach(), regions), krylov)
-            : DenseStep(geometry, residual, y, n, k, fermiLevel.detach(), regions, differentiableJacobian, mapProducts);
+        long d = reference.shape[0];
+        Tensor step;
+        if (d > denseLimit && geometry.UpdateIsOneBody && !mapProducts)
+        {
+            // Graph-free products: the residual is differentiated once, by the backward pass, with the adjoint solution.
+            var residual = Residual(geometry, reference, n, k, fermiLevel.detach(), regions, affineForm: false);
+            step = KrylovSolve.apply(residual, OneBodyOperator.At(geometry, reference, n, k, fermiLevel.detach(), regions, krylov));
+        }
+        else
+        {
+            var y = reference.clone().requires_grad_(true);
+            var residual = Residual(geometry, y, n, k, fermiLevel.detach(), regions);
+            step = d > denseLimit ? MatrixFree(residual, ProductResidual(geometry, residual, y, n, k, fermiLevel.detach(), regions), krylov)
+                : DenseStep(geometry, residual, y, n, k, fermiLevel.detach(), regions, differentiableJacobian, mapProducts);
+        }
         var solution = reference - step;
         var rho = solution.narrow(0, 0, n * k).view(n, k);
         var mu = regions is not null ? solution.narrow(0, n * k, regions.Count) : fermiLevel.detach();
@@ -110,11 +121,14 @@ internal static class LinearizedSolution
 
     /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), per group: Q_m(ρ) − Q_target,m (held) or μ_m − μ_fixed,m (not held)] flattened; without
     /// regions, R = ρ − ρ_loc − Δρ(ρ, μ) at the fixed μ <paramref name="fermiLevel"/> [G].
-    internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions)
+    /// <param name="affineForm">Δρ through the update's per-atom affine form built on the graph (cheaper backward passes for a residual
+    /// that many products differentiate), otherwise through the update's blocks (one backward pass)</param>
+    internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions, bool affineForm = true)
     {
         var rho = y.narrow(0, 0, n * k).view(n, k);
         var mu = regions is null ? fermiLevel : y.narrow(0, n * k, regions.Count);
-        var update = geometry.LinearizedUpdate(rho, regions is null ? mu.index_select(0, geometry.Batch) : regions.OfAtoms(mu));
+        var atomMu = regions is null ? mu.index_select(0, geometry.Batch) : regions.OfAtoms(mu);
+        var update = affineForm ? geometry.LinearizedUpdate(rho, atomMu) : geometry.Update(geometry.Features(rho, atomMu));
         var r = (rho - geometry.LocalDensity - update).flatten();
         return regions is null ? r : cat([r, torch.where(regions.Held, regions.Sum(rho.select(1, 0)) - regions.Target, mu - regions.FixedFermiLevel)]);
     }

@@ -79,7 +79,7 @@ internal static class OneBodyJacobian
     }
 
     /// The part of V̂(ρ, μ) linear in the unknowns v [N, F] (without the applied field and the Fermi-level offset).
-    static Tensor LinearFeatures(FixedPointGeometry geometry, Tensor v, long n, long k, FermiRegions? regions)
+    internal static Tensor LinearFeatures(FixedPointGeometry geometry, Tensor v, long n, long k, FermiRegions? regions)
     {
         var rho = v.narrow(0, 0, n * k).view(n, k);
         var mu = regions is null ? zeros(n, dtype: v.dtype, device: v.device) : regions.OfAtoms(v.narrow(0, n * k, regions.Count));
@@ -87,7 +87,7 @@ internal static class OneBodyJacobian
     }
 
     /// The part of R_μ linear in the unknowns v: a held group's charge, another group's μ.
-    static Tensor ChargeRows(Tensor v, long n, long k, FermiRegions regions) =>
+    internal static Tensor ChargeRows(Tensor v, long n, long k, FermiRegions regions) =>
         where(regions.Held, regions.Sum(v.narrow(0, 0, n * k).view(n, k).select(1, 0)), v.narrow(0, n * k, regions.Count));
 
     /// A = ∂Δρ/∂V̂ at y, [N, K, F]: the product with a 1 in component κ of every atom's Δρ gives row κ of every atom's block.
