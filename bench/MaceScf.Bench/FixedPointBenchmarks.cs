@@ -224,12 +224,14 @@ public static class FixedPointTiming
     }
 
     /// Energy + forces of the fixed-point model's backbone alone (its E0 + interaction energy; the full last layer the model keeps).
-    static void BackboneEnergyAndForces(FixedPointBenchmarkSystem system)
+    internal static void BackboneEnergyAndForces(FixedPointBenchmarkSystem system) => BackboneEnergyAndForces(system.Model, system.Inputs);
+
+    internal static void BackboneEnergyAndForces(FixedPointModel model, SystemInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var graph = system.Inputs.Graph;
+        var graph = inputs.Graph;
         var positions = graph.Positions.detach().requires_grad_(true);
-        var output = system.Model.Backbone.forward(graph with { Positions = positions });
+        var output = model.Backbone.forward(graph with { Positions = positions });
         var forces = -autograd.grad([output.Energy.sum()], [positions])[0];
         _ = forces.sum().item<double>();
     }
@@ -322,17 +324,19 @@ public static class FixedPointTiming
     }
 
     internal static Breakdown Implicit(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, bool perUpdateFukui = false,
+        bool mapProducts = false) => Implicit(system.Model, system.Inputs, options, denseLimit, perUpdateFukui, mapProducts);
+
+    internal static Breakdown Implicit(FixedPointModel model, SystemInputs inputs, ScfOptions options, int denseLimit, bool perUpdateFukui = false,
         bool mapProducts = false)
     {
         using var scope = NewDisposeScope();
-        var model = system.Model;
         var watch = Stopwatch.StartNew();
-        var positions = system.Inputs.Graph.Positions.detach().requires_grad_(true);
-        using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
-        var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
+        var positions = inputs.Graph.Positions.detach().requires_grad_(true);
+        using var geometry = model.Prepare(inputs.WithGeometry(positions, inputs.Graph.Cell));
+        var (p0, mu0, charge) = model.InitialState(geometry, inputs, options);
         double forward = Lap(watch);
         // The groups whose μ are unknowns, as FixedPointModel builds them (one per structure at constant charge, none at constant μ).
-        var regions = FixedPointModel.FermiRegionsOf(geometry, system.Inputs, options, mu0, charge);
+        var regions = FixedPointModel.FermiRegionsOf(geometry, inputs, options, mu0, charge);
         var scf = ScfRunner.Run(perUpdateFukui ? new PerUpdateFukuiMap(geometry) : geometry, options, p0, mu0, charge, regions: regions);
         double scfTime = Lap(watch);
         var krylov = new KrylovReport();
@@ -354,14 +358,14 @@ public static class FixedPointTiming
         _ = prediction.Forces!.sum().item<double>();
     }
 
-    static double Lap(Stopwatch watch)
+    internal static double Lap(Stopwatch watch)
     {
         double ms = watch.Elapsed.TotalMilliseconds;
         watch.Restart();
         return ms;
     }
 
-    static List<double> Times(int count, Action run)
+    internal static List<double> Times(int count, Action run)
     {
         var times = new List<double>();
         for (int i = 0; i < count; i++)
@@ -379,5 +383,5 @@ public static class FixedPointTiming
         return i >= 0 ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 
-    static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 }

@@ -6,11 +6,11 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `fixedpoint-scaling ATOMS [CHANNELS] [--repeats R] [--linear] [--kspace_method ewald|pme|auto] [--edge-chunk E] [--response-scale S] [--stages]`:
+/// `fixedpoint-scaling ATOMS [CHANNELS] [--repeats R] [--linear] [--kspace_method ewald|pme|auto] [--edge-chunk E [--whole-contractions]] [--response-scale S] [--stages]`:
 /// the whole fixed-point model (backbone, SCF, implicit forces) of <see cref="FixedPointBenchmarkSystem"/> (periodic H₂O-like
 /// crystal, ATOMS a cube; the update's output weights scaled by S, default <see cref="FixedPointBenchmarkSystem.ResponseScale"/>) — one
 /// `FixedPointModel.Predict` with energy and forces, default options (kspace_method auto: ewald below 1,000 atoms, pme
-/// from there on), Anderson mixing unless --linear, the backbone's convolution in blocks of E edges with --edge-chunk. Prints the best of R runs after a warm-up (R = 0: a single run, the
+/// from there on), Anderson mixing unless --linear, the backbone's convolution in blocks of E edges and its symmetric contractions in node blocks with --edge-chunk (the contractions whole with --whole-contractions). Prints the best of R runs after a warm-up (R = 0: a single run, the
 /// first), the time per atom, the process CPU time of that run (both threads; on a shared machine the wall time grows with the
 /// load, the CPU time much less), the SCF updates and the process's peak resident memory (one size per process).
 public static class FixedPointScaling
@@ -30,6 +30,9 @@ public static class FixedPointScaling
             s >= 0 ? double.Parse(args[s + 1], System.Globalization.CultureInfo.InvariantCulture) : FixedPointBenchmarkSystem.ResponseScale);
         int e = Array.IndexOf(args, "--edge-chunk");
         if (e >= 0) system.Model.Backbone.EdgeChunkSize = int.Parse(args[e + 1]);
+        // --whole-contractions: edge chunks only, the symmetric contractions on the graph at once (as before they were blocked).
+        if (args.Contains("--whole-contractions"))
+            foreach (var product in system.Model.Backbone.Products) product.NodeChunk = null;
         // The random model's local charges are not neutral (about 0.013 e per atom): the first constant-charge update misses the target by
         // α·Σq_local, which passes the default divergence bound of 10 e from about 3,000 atoms on, although the SCF converges. The bound
         // is scaled with the size here (0.02 e per atom, at least the default).

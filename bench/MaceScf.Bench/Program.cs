@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using MaceScf.Bench;
 
-// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- backbone-timing ...`, `-- fixedpoint-timing ...`, `-- fixedpoint-scaling ...`,
+// Stopwatch harnesses for the slow cases (`-- electrostatics N...`, `-- mace-timing ...`, `-- backbone-timing ...`, `-- fixedpoint-timing ...`, `-- fixedpoint-model-timing ...`, `-- fixedpoint-scaling ...`,
 // `-- training-timing SYSTEM MODE`, `mpiexec -n R ... -- allreduce P`, `-- shard-load R OPTIONS`);
 // anything else goes to BenchmarkDotNet.
 switch (args.FirstOrDefault())
@@ -23,6 +23,9 @@ switch (args.FirstOrDefault())
         break;
     case "fixedpoint-timing":
         FixedPointTiming.Run(args[1..]);
+        break;
+    case "fixedpoint-model-timing":
+        TrainedModelTiming.Run(args[1..]);
         break;
     case "training-timing":
         TrainingTiming.Run(args[1..]);

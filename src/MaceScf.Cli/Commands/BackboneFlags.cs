@@ -13,8 +13,9 @@ internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
         backbone options:
           --default_dtype T      float64 (default) | float32: the MACE layers in single precision (faster; the sums
                                  over atoms, the electrostatics and the SCF stay float64; docs/benchmarks.md)
-          --edge_chunk_size E    evaluate the interactions in blocks of E edges, recomputed in the backward pass:
-                                 bounded memory for very large structures, slower (default: all edges at once)
+          --edge_chunk_size E    evaluate the interactions in blocks of E edges and the product bases in blocks of
+                                 E / avg_num_neighbors nodes, recomputed in the backward pass: bounded memory for
+                                 very large structures (default: all edges and nodes at once)
         """;
 
     public static BackboneFlags Read(CommandLine args)

@@ -76,19 +76,39 @@ internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor nodeAttrs)
     {
         using var scope = NewDisposeScope();
-        long n = x.shape[0];
+        var (element, elements, coefficients) = Prepare(nodeAttrs);
+        return Contract(x, element, elements, coefficients).MoveToOuterDisposeScope();
+    }
+
+    /// The element of every node ([N] long), the elements present and the coupling coefficients of the weights for them,
+    /// coef[p, c, m, M] ([P, C, nm, ΣM]): everything <see cref="Contract"/> needs besides A, differentiable in the weights.
+    public (Tensor Element, long[] Elements, Tensor Coefficients) Prepare(Tensor nodeAttrs)
+    {
+        using var scope = NewDisposeScope();
         var element = nodeAttrs.argmax(1);
         var present = torch.unique(element).Item1;
-        int mTotal = IrrepsOut.Segments.Sum(s => s.Ir.Dim);
-        // coef [P, C, nm, ΣM] for the elements present.
         var coef = torch.cat(_contractions.Select(c => c.Coefficients(present)).ToArray(), 3);
+        return (element.MoveToOuterDisposeScope(), present.cpu().data<long>().ToArray(), coef.MoveToOuterDisposeScope());
+    }
+
+    /// The contraction of A with the coefficients of <see cref="Prepare"/> (of these or more nodes: each node's result depends on
+    /// its own A and element only), [N, IrrepsOut.Dim] (mul_ir).
+    /// <param name="x">[N, C, D] A of the nodes</param>
+    /// <param name="element">[N] long, the element of every node</param>
+    /// <param name="elements">the elements the rows of <paramref name="coefficients"/> belong to</param>
+    /// <param name="coefficients">[P, C, nm, ΣM] from <see cref="Prepare"/></param>
+    public Tensor Contract(Tensor x, Tensor element, long[] elements, Tensor coefficients)
+    {
+        using var scope = NewDisposeScope();
+        long n = x.shape[0];
+        int mTotal = IrrepsOut.Segments.Sum(s => s.Ir.Dim);
         var output = torch.zeros(n, _channels, mTotal, dtype: x.dtype, device: x.device);
-        long[] elements = present.cpu().data<long>().ToArray();
         for (int p = 0; p < elements.Length; p++)
         {
             using var inner = NewDisposeScope();
             bool all = elements.Length == 1;
             var nodes = all ? null : (element == elements[p]).nonzero().squeeze(1);
+            if (nodes is not null && nodes.shape[0] == 0) continue;
             var xp = all ? x : x.index_select(0, nodes!);
             long np = xp.shape[0];
             var rows = xp.permute(2, 1, 0).reshape(xp.shape[2], -1); // [D, C·Np]
@@ -98,7 +118,7 @@ internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
             for (int nu = 0; nu < mono.Length; nu++)
             {
                 // [C, ΣM, nm_ν] · [C, nm_ν, Np] (rows viewed channel-major without a copy)
-                var c = coef[p].narrow(1, offset, _monomialCounts[nu]).transpose(1, 2);
+                var c = coefficients[p].narrow(1, offset, _monomialCounts[nu]).transpose(1, 2);
                 var term = c.bmm(mono[nu].view(-1, _channels, np).transpose(0, 1));
                 sum = sum is null ? term : sum + term;
                 offset += _monomialCounts[nu];

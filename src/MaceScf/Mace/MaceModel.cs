@@ -107,8 +107,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     /// <summary>
     /// Most edges per block of the interactions' convolution, or null (default) for all edges at once. With a chunk size the
     /// graph keeps O(N + E) numbers per interaction instead of the per-edge weights and messages (O(E × paths × channels)),
-    /// and the backward passes recompute each block: bounded memory for very large graphs, at the cost of one more
-    /// convolution per backward pass; results equal the unchunked ones up to the order of the additions.
+    /// and every product basis's symmetric contraction runs in blocks of about as many nodes as receive that many edges
+    /// (chunk / avg_num_neighbors, at least 1), keeping O(N) numbers instead of every node's monomials; the backward passes
+    /// recompute each block: bounded memory for very large graphs, at the cost of one more convolution and contraction per
+    /// backward pass; results equal the unchunked ones up to the order of the additions.
     /// </summary>
     public int? EdgeChunkSize
     {
@@ -117,6 +119,8 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         {
             if (value is < 1) throw new ArgumentOutOfRangeException(nameof(value), "the edge chunk size must be at least 1");
             foreach (var interaction in _interactions) interaction.EdgeChunk = value;
+            int? nodes = value is int edges ? Math.Max(1, (int)Math.Round(edges / Math.Max(1.0, Hyperparameters.AvgNumNeighbors))) : null;
+            foreach (var product in _products) product.NodeChunk = nodes;
         }
     }
 

@@ -1,3 +1,4 @@
+using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,6 +27,9 @@ internal sealed class ProductBasisBlock : nn.Module
 
     public bool UseSelfConnection { get; }
 
+    /// Most nodes per block of the recomputed symmetric contraction (null: all nodes at once); see <see cref="MaceModel.EdgeChunkSize"/>.
+    public int? NodeChunk { get; set; }
+
     /// <param name="atomicBasis">[N, C, Σ(2l+1)] (channel-major A)</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="selfConnection">[N, TargetIrreps.Dim] residual from the interaction block, used when UseSelfConnection</param>
@@ -33,9 +37,31 @@ internal sealed class ProductBasisBlock : nn.Module
     public Tensor forward(Tensor atomicBasis, Tensor nodeAttrs, Tensor? selfConnection)
     {
         using var scope = NewDisposeScope();
-        var h = _linear.forward(_contraction.forward(atomicBasis, nodeAttrs));
+        var contracted = NodeChunk is int chunk && atomicBasis.shape[0] > chunk
+            ? ChunkedContraction(atomicBasis, nodeAttrs, chunk)
+            : _contraction.forward(atomicBasis, nodeAttrs);
+        var h = _linear.forward(contracted);
         if (UseSelfConnection)
             h = h + (selfConnection ?? throw new ArgumentNullException(nameof(selfConnection), "This product block needs the residual."));
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// The symmetric contraction in blocks of <paramref name="chunk"/> nodes, as one recomputed autograd node: the graph keeps only
+    /// its inputs (A, the elements and the weights' coupling coefficients: O(N)), not the monomials of every node (O(N × C × the
+    /// monomial count), the bulk of the backbone's graph); every backward pass rebuilds one block at a time (docs/benchmarks.md,
+    /// "Whole fixed-point model"). Each node's contraction depends on that node alone, so the blocks equal the whole contraction;
+    /// the coefficients are computed from the weights on the graph outside the node, so parameter gradients (and their
+    /// derivatives, for a force loss) flow as without blocks.
+    private Tensor ChunkedContraction(Tensor atomicBasis, Tensor nodeAttrs, int chunk)
+    {
+        long n = atomicBasis.shape[0];
+        int count = (int)((n + chunk - 1) / chunk);
+        var (element, elements, coefficients) = _contraction.Prepare(nodeAttrs);
+        var terms = new BlockTerms(count, Concatenated: true, (b, x, _) =>
+        {
+            long start = (long)b * chunk, length = Math.Min(chunk, n - start);
+            return _contraction.Contract(x[0].narrow(0, start, length), x[1].narrow(0, start, length), elements, x[2]);
+        });
+        return RecomputedBlocks.Of(terms, [atomicBasis, element, coefficients]);
     }
 }

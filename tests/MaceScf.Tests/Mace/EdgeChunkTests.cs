@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Mace;
 
-/// The edge-chunked convolution (<see cref="MaceModel.EdgeChunkSize"/>, `--edge_chunk_size`): energy, node energies, forces,
-/// stress and the parameter gradient of a force loss (double backward) equal the unchunked ones to 1e-12.
+/// The edge-chunked convolution and the node-blocked symmetric contraction (<see cref="MaceModel.EdgeChunkSize"/>,
+/// `--edge_chunk_size`): energy, node energies, forces, stress and the parameter gradient of a force loss (double backward) equal
+/// the unchunked ones to 1e-12.
 public sealed class EdgeChunkTests(ITestOutputHelper output)
 {
     const double Tolerance = 1e-12;
@@ -22,6 +23,8 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         var request = new PredictionRequest { Stress = true };
         var (plain, plainNodes, plainForces, plainStress) = Predict(model, inputs, request);
         model.EdgeChunkSize = chunk;
+        // chunk 7 at avg_num_neighbors 3: the contractions in blocks of 2 of the 6 nodes; chunk 50: all nodes at once.
+        Assert.All(model.Products, p => Assert.Equal(chunk == 7 ? 2 : 17, p.NodeChunk));
         var (chunked, chunkedNodes, chunkedForces, chunkedStress) = Predict(model, inputs, request);
         output.WriteLine($"edges {inputs.Graph.EdgeIndex.shape[1]}, chunk {chunk}: |ΔE| {Math.Abs(plain - chunked):E2}, "
             + $"|ΔF| {MaxDifference(plainForces, chunkedForces):E2}, |Δσ| {MaxDifference(plainStress, chunkedStress):E2}");
@@ -40,6 +43,8 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         var inputs = Periodic();
         var plain = LossGradient(model, inputs);
         model.EdgeChunkSize = 11;
+        // 11 edges at avg_num_neighbors 3: the contractions run in blocks of 4 of the 6 nodes.
+        Assert.All(model.Products, p => Assert.Equal(4, p.NodeChunk));
         var chunked = LossGradient(model, inputs);
         double largest = plain.Zip(chunked).Max(p => Math.Abs(p.First - p.Second));
         output.WriteLine($"{plain.Length} parameters, largest |Δ∂L/∂θ| {largest:E2}, largest |∂L/∂θ| {plain.Max(Math.Abs):E2}");
