@@ -8,14 +8,15 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R]` (issue 19's cases, docs/benchmarks.md "Backbone
+/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R] [--threads T] [--profile]` (issue 19's cases, docs/benchmarks.md "Backbone
 /// speed and memory"): the MACE backbone (one element, r_max 5 Å, 2 layers, max_ell 3, correlation 3, hidden irreps
-/// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads,
+/// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads (--threads),
 /// process tuning on. Energy + forces of one box of ATOMS atoms, or with --training one force-training step on a batch of
 /// 8 boxes of ATOMS atoms (E + F loss with create_graph, backward, Adam). --float32: the layers in float32 (inference:
 /// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`); --edge-chunk:
 /// <see cref="MaceModel.EdgeChunkSize"/>; --elements: 1–4 elements (default 2, H and O: the issue's parameter counts). Prints the
-/// median and minimum of R (default 7) runs after one warm-up and the peak RSS (VmHWM) of the process: run one process per case.
+/// median and minimum of R (default 7) runs after one warm-up, the median and minimum CPU time of the process per run, and the
+/// peak RSS (VmHWM) of the process: run one process per case. --profile: the E+F case block by block (<see cref="BackboneProfile"/>).
 public static class BackboneTiming
 {
     public const double Density = 0.1;
@@ -28,7 +29,7 @@ public static class BackboneTiming
         int repeats = Option(args, "--repeats") ?? 7, elements = Option(args, "--elements") ?? 2;
         int? chunk = Option(args, "--edge-chunk");
         NativeTuning.Apply();
-        torch.set_num_threads(2);
+        torch.set_num_threads(Option(args, "--threads") ?? 2);
         torch.random.manual_seed(0);
         int[] numbers = [.. new[] { 1, 8, 6, 7 }.Take(elements).Order()];
         var species = new SpeciesTable(numbers);
@@ -62,15 +63,32 @@ public static class BackboneTiming
                 return p.Energy.item<double>() + p.Forces!.sum().item<double>();
             };
         if (!training) foreach (var p in model.parameters()) p.requires_grad_(false);
-        var times = StopwatchRuns.Time(step, repeats);
+        if (args.Contains("--profile"))
+        {
+            BackboneProfile.Run(model, inputs.Graph, repeats);
+            return;
+        }
+        // CPU time of the process per run beside the wall time: on a shared machine it counts the work, not the waiting.
+        var cpu = new List<double>();
+        var process = Process.GetCurrentProcess();
+        var times = StopwatchRuns.Time(() =>
+        {
+            process.Refresh();
+            var before = process.TotalProcessorTime;
+            double value = step();
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - before).TotalMilliseconds);
+            return value;
+        }, repeats);
         times.Sort();
+        cpu = [.. cpu.Skip(1).Order()];
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}" +
             $"{(chunk is null ? "" : $", edge chunk {chunk}")}: " +
             $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
-            $"min {times[0]:F0} ms (of {repeats}), peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
+            $"min {times[0]:F0} ms (of {repeats}), CPU median {cpu[cpu.Count / 2]:F0} ms min {cpu[0]:F0} ms, peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
     }
 
     /// Uniformly random positions in a periodic cube at <see cref="Density"/> (fixed seed).

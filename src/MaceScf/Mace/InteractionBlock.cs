@@ -52,6 +52,9 @@ internal abstract class InteractionBlock : nn.Module
 
     public double AvgNumNeighbors { get; }
 
+    /// Outputs of the radial MLP per edge (paths × channels).
+    public int RadialWeightNumel => _convTp.WeightNumel;
+
     /// Most edges per block of the edge-chunked convolution (null: all edges at once); see <see cref="MaceModel.EdgeChunkSize"/>.
     public int? EdgeChunk { get; set; }
 

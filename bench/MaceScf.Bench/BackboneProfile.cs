@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using MaceScf.Equivariant;
+using MaceScf.Mace;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MaceScf.Bench;
+
+/// `backbone-timing ATOMS CHANNELS --profile [--threads T]` (docs/benchmarks.md, "Backbone speed and memory"): the float64 E+F
+/// case split into its blocks, each timed as forward + the backward pass the forces need (a fixed random output gradient to
+/// the block's inputs that depend on positions) on the real graph: geometry (edge vectors, harmonics, radial features), per
+/// layer the tile build, the radial MLP alone (a network of the same sizes), the convolution alone (random weights), the whole
+/// interaction, the product block and the readout. The time is the CPU time of the process (on a shared machine it counts
+/// the work, not the waiting), minimum of R runs after a warm-up. The environment variable PROFILE_BLOCK=TEXT times only the
+/// blocks whose name contains TEXT (to record one block with perf).
+internal static class BackboneProfile
+{
+    public static void Run(MaceModel model, MaceInputs graph, int repeats)
+    {
+        var rows = new List<(string Name, double Ms)>();
+        string? only = Environment.GetEnvironmentVariable("PROFILE_BLOCK");
+        void Add(string name, Func<Tensor[]> forward, Tensor[] inputs)
+        {
+            if (only is null || name.Contains(only)) rows.Add((name, Time(forward, inputs, repeats)));
+        }
+        var h = model.Hyperparameters;
+        var positions = graph.Positions.detach().requires_grad_(true);
+        Tensor edgeAttrs, edgeFeats;
+        var sender = graph.EdgeIndex[0];
+        var receiver = graph.EdgeIndex[1];
+        Tensor Geometry(Tensor p)
+        {
+            var edgeCell = graph.Cell.index_select(0, graph.Batch.index_select(0, sender));
+            var shifts = graph.UnitShifts.unsqueeze(1).bmm(edgeCell).squeeze(1);
+            var vectors = p.index_select(0, receiver) - p.index_select(0, sender) + shifts;
+            var r = vectors.norm(-1, keepdim: true);
+            return torch.cat([SphericalHarmonics.Compute(h.MaxEll, vectors, h.EdgeVectorOrder), model.Radial.Compute(r)], 1);
+        }
+        Add("geometry (edge vectors, harmonics, Bessel x cutoff)", () => [Geometry(positions)], [positions]);
+        using (no_grad())
+        {
+            var all = Geometry(graph.Positions);
+            int sh = (h.MaxEll + 1) * (h.MaxEll + 1);
+            edgeAttrs = all.narrow(1, 0, sh).contiguous();
+            edgeFeats = all.narrow(1, sh, model.Radial.OutDim).contiguous();
+        }
+        edgeAttrs.requires_grad_(true);
+        edgeFeats.requires_grad_(true);
+        var nodeAttrs = nn.functional.one_hot(graph.Species, h.NumElements).to_type(ScalarType.Float64);
+        Tensor x;
+        using (no_grad()) x = ((nn.Module<Tensor, Tensor>)model.named_children().First(c => c.name == "node_embedding").module).forward(nodeAttrs);
+        for (int t = 0; t < model.Interactions.Count; t++)
+        {
+            var interaction = model.Interactions[t];
+            var input = x.detach().requires_grad_(t > 0);
+            var inputs = t > 0 ? new[] { input, edgeAttrs, edgeFeats } : new[] { edgeAttrs, edgeFeats };
+            using var tiles = EdgeTiles.Build(receiver, graph.Positions.shape[0]);
+            Add($"layer {t}: edge tiles (build, no grad)", () => { using var b = EdgeTiles.Build(receiver, graph.Positions.shape[0]); return []; }, []);
+            int width = interaction.RadialWeightNumel;
+            var mlp = new FullyConnectedNet([model.Radial.OutDim, .. h.RadialMlp, width], NormalizedActivation.Silu());
+            foreach (var p in mlp.parameters()) p.requires_grad_(false);
+            Add($"layer {t}: radial MLP [{model.Radial.OutDim}, {string.Join(", ", h.RadialMlp)}, {width}] on padded edges",
+                () => [mlp.forward(tiles.Pad(edgeFeats))], [edgeFeats]);
+            var tp = new ChannelwiseTensorProduct(interaction.NodeFeatsIrreps, h.EdgeAttrsIrreps(), interaction.TargetIrreps);
+            var padded = tiles.Pad(edgeAttrs.detach()).requires_grad_(true);
+            var tileSender = tiles.Pad(sender);
+            var weights = randn(tiles.Rows, width, dtype: ScalarType.Float64).requires_grad_(true);
+            Add($"layer {t}: convolution alone (gather, Z = x w, per-tile products, scatter, coupling)",
+                () => [tp.ConvolveTiles(input, padded, weights, tileSender, tiles.Receivers, graph.Positions.shape[0])],
+                    t > 0 ? [input, padded, weights] : [padded, weights]);
+            Add($"layer {t}: whole interaction (linear_up, MLP, convolution, linear, skip)", () =>
+            {
+                var r = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+                return r.SelfConnection is null ? [r.AtomicBasis] : [r.AtomicBasis, r.SelfConnection];
+            }, inputs);
+            InteractionResult result;
+            using (no_grad()) result = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+            var basis = result.AtomicBasis.detach().requires_grad_(true);
+            var self = result.SelfConnection?.detach().requires_grad_(true);
+            Add($"layer {t}: product (symmetric contraction, linear)", () => [model.Products[t].forward(basis, nodeAttrs, self)],
+                self is null ? [basis] : [basis, self]);
+            using (no_grad()) x = model.Products[t].forward(basis, nodeAttrs, self);
+            var features = x.detach().requires_grad_(true);
+            Add($"layer {t}: readout", () => [model.Readouts[t].forward(features)], [features]);
+        }
+        foreach (var (name, ms) in rows) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F2} ms  {name}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows.Sum(r => r.Ms),9:F2} ms  sum of the blocks (the MLP rows are inside the interactions: subtract them)"));
+    }
+
+    /// Minimum CPU time (ms) of forward + backward with a fixed random output gradient to the given inputs, after one warm-up.
+    static double Time(Func<Tensor[]> forward, Tensor[] inputs, int repeats)
+    {
+        Tensor[]? seeds = null;
+        var process = Process.GetCurrentProcess();
+        var times = new List<double>();
+        for (int r = 0; r <= repeats; r++)
+        {
+            using var scope = NewDisposeScope();
+            process.Refresh();
+            var before = process.TotalProcessorTime;
+            var outputs = forward().Where(o => o.requires_grad).ToArray();
+            if (inputs.Length > 0)
+            {
+                seeds ??= outputs.Select(o => randn_like(o).MoveToOuterDisposeScope()).ToArray();
+                autograd.grad(outputs, inputs, seeds, allow_unused: true);
+            }
+            process.Refresh();
+            if (r > 0) times.Add((process.TotalProcessorTime - before).TotalMilliseconds);
+        }
+        times.Sort();
+        return times[0];
+    }
+}
