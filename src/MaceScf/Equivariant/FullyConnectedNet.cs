@@ -38,8 +38,16 @@ internal sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
     public Tensor Apply(Tensor x, IReadOnlyList<Tensor> weights)
     {
         using var scope = NewDisposeScope();
-        for (int k = 0; k < _layers.Length; k++) x = _layers[k].Apply(x, weights[k]);
-        return x.MoveToOuterDisposeScope();
+        // The activation's normalisation constant c goes into the next layer's weight scale, f(y)·c · W/√h = f(y) · (c W/√h):
+        // one elementwise pass less per hidden layer, forward and backward.
+        double carried = 1;
+        for (int k = 0; k < _layers.Length; k++)
+        {
+            var y = x.matmul(weights[k] * (carried * _layers[k].Scale));
+            x = _layers[k].Activation is { } activation ? activation.ApplyUnscaled(y) : y;
+            carried = _layers[k].Activation?.Constant ?? 1;
+        }
+        return (carried == 1 ? x : x * carried).MoveToOuterDisposeScope();
     }
 }
 
@@ -58,6 +66,12 @@ internal sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
     }
 
     public Parameter Weight => get_parameter("weight")!;
+
+    /// 1/√h_in.
+    public double Scale => _scale;
+
+    /// The activation after the product, or null (last layer).
+    public NormalizedActivation? Activation => _activation;
 
     public override Tensor forward(Tensor x) => Apply(x, Weight);
 

@@ -42,6 +42,9 @@ internal sealed class NormalizedActivation
 
     public Tensor Apply(Tensor x) => Constant == 1 ? _f(x) : _f(x) * Constant;
 
+    /// f(x) without the factor <see cref="Constant"/> (for a caller that applies it elsewhere).
+    public Tensor ApplyUnscaled(Tensor x) => _f(x);
+
     /// E_{z~N(0,1)}[f(z)²]^{−1/2} from torch.randn(10⁶, float64) with a CPU generator seeded 0.
     public static double SecondMomentConstant(Func<Tensor, Tensor> f)
     {
