@@ -29,11 +29,26 @@ public static class ConfigFixture
 
         """;
 
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Folders = CleanedAtExit();
+
+    /// A new folder under the temporary directory, deleted when the test process exits (callers read it until then).
     public static string NewFolder()
     {
         string dir = Path.Combine(Path.GetTempPath(), "macescf-config-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
+        Folders.Add(dir);
         return dir;
+    }
+
+    private static System.Collections.Concurrent.ConcurrentBag<string> CleanedAtExit()
+    {
+        var folders = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var dir in folders)
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        };
+        return folders;
     }
 
     /// Loads <paramref name="yaml"/> saved as config.yaml in a new folder (also used as the current
