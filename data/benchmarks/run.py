@@ -3,21 +3,28 @@
 
   python3 data/benchmarks/run.py                        # every system and class (about 1-2 h on 2 cores)
   python3 data/benchmarks/run.py --system ag3 --class converged --class local
-  python3 data/benchmarks/run.py --eval-only            # evaluate models trained before (runs/benchmarks/SYSTEM/CLASS/)
+  python3 data/benchmarks/run.py --eval-only            # evaluate models trained before (runs/benchmarks/SYSTEM/CLASS/seed-N/)
   python3 data/benchmarks/run.py --report-only          # rewrite docs/accuracy.md from finished runs
+  python3 data/benchmarks/run.py --system ag3 --class converged --seed 2   # another seed of one config
+
+Each run trains with its config's `seed` unless --seed is given (repeat it for several seeds); runs go to
+runs/benchmarks/SYSTEM/CLASS/seed-N/, and results.json keeps one entry per seed, so a second seed never replaces the
+first: the tables show a row per seed and, with several, their mean and range.
 
 For each system (data/benchmarks/<system>/{train,valid,test}.xyz, made by generate.py) and class
 (data/benchmarks/configs/<class>.yaml) it runs `macescf train` (wall and CPU time measured; one libtorch thread unless
 --threads), then `macescf eval` on the test set with the class's inference SCF (tolerance 1e-6, up to 1000 steps so the
 update count is measured, not capped), and scores the prediction file: RMSE per config_type and overall of energy per atom, forces, charges, atomic dipoles and the
-molecular dipole, SCF updates, and parity plots. Runs go to runs/benchmarks/ (ignored by git); results.json and the
-plots go to docs/accuracy/, the tables to docs/accuracy.md.
+molecular dipole, SCF updates, and parity plots. Runs go to runs/benchmarks/ (ignored by git); results.json, the
+predicted energies, forces and charges of each class's plotted seed (predictions/SYSTEM.CLASS.json, so that a plot keeps
+the classes not re-run) and the plots go to docs/accuracy/, the tables to docs/accuracy.md.
 
 Needs Python 3 with ASE, numpy and matplotlib (Debian: python3-ase, python3-matplotlib).
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -61,15 +68,26 @@ def config_file(configs, cls, system):
     return None
 
 
-def train(system, cls, macescf, runs, configs, threads):
+def config_seed(path):
+    """The `seed` of a config file (macescf train's default 123 when it has none): the seed a run without --seed uses."""
+    match = re.search(r"^seed:\s*(\d+)\s*(#.*)?$", open(path).read(), re.MULTILINE)
+    return int(match.group(1)) if match else 123
+
+
+def run_folder(runs, system, cls, seed):
+    return os.path.join(runs, system, cls, f"seed-{seed}")
+
+
+def train(system, cls, seed, macescf, runs, configs, threads):
     data = os.path.join(HERE, system)
-    work = os.path.join(runs, system, cls)
+    work = run_folder(runs, system, cls, seed)
+    config = config_file(configs, cls, system)
     os.makedirs(work, exist_ok=True)
     load_before = os.getloadavg()[0]
     start = time.time()
     cpu_before = os.times()
     with open(os.path.join(work, "train.out"), "w") as out:
-        subprocess.run(macescf + ["train", "--config", config_file(configs, cls, system),
+        subprocess.run(macescf + ["train", "--config", config, "--seed", str(seed),
                                   "--train_file", os.path.join(data, "train.xyz"), "--valid_file", os.path.join(data, "valid.xyz"),
                                   "--test_file", os.path.join(data, "test.xyz"), "--work_dir", work, "--model_dir", work],
                        stdout=out, stderr=subprocess.STDOUT, check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
@@ -79,7 +97,8 @@ def train(system, cls, macescf, runs, configs, threads):
     cpu = (cpu_after.children_user - cpu_before.children_user) + (cpu_after.children_system - cpu_before.children_system)
     with open(os.path.join(work, "timing.json"), "w") as f:
         json.dump({"train_seconds": time.time() - start, "cpu_seconds": cpu, "threads": threads, "load_before": load_before,
-                   "load_after": os.getloadavg()[0], "cores": os.cpu_count(), "commit": commit(), "date": time.strftime("%Y-%m-%d")}, f)
+                   "load_after": os.getloadavg()[0], "cores": os.cpu_count(), "commit": commit(), "config": os.path.basename(config),
+                   "date": time.strftime("%Y-%m-%d")}, f)
 
 
 def commit():
@@ -89,26 +108,31 @@ def commit():
     return head + ("+changes" if dirty else "")
 
 
-def evaluate(system, cls, macescf, runs):
+def evaluate(system, cls, seed, macescf, runs):
     """The test set with a converged SCF: tolerance 1e-6 and up to 1000 steps, so the update count is measured, not capped;
-    Anderson mixing (depth 4), as the converged stage of training. A class without an SCF is evaluated once."""
+    Anderson mixing (depth 4), as the converged stage of training. A class without an SCF is evaluated once. The model is
+    the run's `{name}_run-{seed}.model` (every benchmark config is named after its class, BenchmarkConfigTests)."""
     _, constant_charge, mixing = describe(cls)
-    work = os.path.join(runs, system, cls)
+    work = run_folder(runs, system, cls, seed)
+    model = os.path.join(work, f"{cls}_run-{seed}.model")
+    if not os.path.exists(model):
+        sys.exit(f"{system} {cls} seed {seed}: no trained model {model}; train it first (run.py without --eval-only, "
+                 f"with the same --runs and --seed)")
     scf = [] if constant_charge is None else [
         "--num_scf_steps", "1000", "--scf_tolerance", "1e-6", "--constant_charge", "true" if constant_charge else "false",
         "--mixing_parameter", str(mixing), "--scf_mixer", "anderson"]
     with open(os.path.join(work, "eval.out"), "w") as out:
-        subprocess.run(macescf + ["eval", os.path.join(work, f"{cls}_run-1.model"), os.path.join(HERE, system, "test.xyz"),
+        subprocess.run(macescf + ["eval", model, os.path.join(HERE, system, "test.xyz"),
                                   "-o", os.path.join(work, "test_predictions.xyz")] + scf,
                        stdout=out, stderr=subprocess.STDOUT)
 
 
-def timing(work, cls):
+def timing(work, cls, seed):
     """timing.json of run.py's training, else the sum of the per-epoch times of the metrics file (a run started by hand)."""
     path = os.path.join(work, "timing.json")
     if os.path.exists(path):
         return json.load(open(path))
-    metrics = os.path.join(work, "results", f"{cls}_run-1_train.jsonl")
+    metrics = os.path.join(work, "results", f"{cls}_run-{seed}_train.jsonl")
     seconds = sum(json.loads(line)["time"] for line in open(metrics) if line.strip())
     return {"train_seconds": seconds, "cpu_seconds": float("nan"), "load_before": float("nan"), "load_after": float("nan"),
             "cores": os.cpu_count()}
@@ -144,24 +168,47 @@ def score(frames):
     }
 
 
-def parity(system, runs, classes, out_png):
+def predictions_file(docs, system, cls):
+    return os.path.join(docs, "accuracy", "predictions", f"{system}.{cls}.json")
+
+
+def keep_predictions(frames, seed, path):
+    """What the parity plot needs of one run (its seed, and per converged test frame its index in test.xyz, the predicted
+    energy per atom, forces and charges), kept beside results.json so that a later partial re-run still plots this class."""
+    kept = [(i, a) for i, a in enumerate(frames) if a.info.get(PREFIX + "scf_status", "converged") == "converged"]
+    rounded = lambda x: [float(f"{v:.5g}") for v in np.ravel(x)]
+    data = {"seed": seed, "frames": [i for i, _ in kept],
+            "energy_per_atom": [float(f"{a.info[PREFIX + 'energy'] / len(a):.8f}") for _, a in kept],
+            "forces": [rounded(a.arrays[PREFIX + "forces"]) for _, a in kept],
+            "charges": [rounded(a.arrays[PREFIX + "density_coefficients"][:, 0]) if PREFIX + "density_coefficients" in a.arrays
+                        else None for _, a in kept]}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, separators=(",", ":"))
+    os.replace(path + ".tmp", path)
+
+
+def parity(system, docs, classes, out_png):
+    """Parity plots of every class with kept predictions (keep_predictions) against the labels of the test set."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    reference = read(os.path.join(HERE, system, "test.xyz"), ":")
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     for cls in classes:
-        path = os.path.join(runs, system, cls, "test_predictions.xyz")
+        path = predictions_file(docs, system, cls)
         if not os.path.exists(path):
             continue
-        frames = converged_frames(read(path, ":"))
-        label = cls
-        axes[0].scatter([a.info["energy"] / len(a) for a in frames], [a.info[PREFIX + "energy"] / len(a) for a in frames], s=6, label=label)
-        axes[1].scatter(np.concatenate([a.arrays["forces"].ravel() for a in frames]),
-                        np.concatenate([a.arrays[PREFIX + "forces"].ravel() for a in frames]), s=3, label=label)
-        charged = [a for a in frames if PREFIX + "density_coefficients" in a.arrays]
+        kept = json.load(open(path))
+        frames = [reference[i] for i in kept["frames"]]
+        label = f"{cls} (seed {kept['seed']})"
+        axes[0].scatter([a.info["energy"] / len(a) for a in frames], kept["energy_per_atom"], s=6, label=label)
+        axes[1].scatter(np.concatenate([a.arrays["forces"].ravel() for a in frames]), np.concatenate(kept["forces"]), s=3,
+                        label=label)
+        charged = [(a, q) for a, q in zip(frames, kept["charges"]) if q is not None]
         if charged:
-            axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a in charged]),
-                            np.concatenate([a.arrays[PREFIX + "density_coefficients"][:, 0] for a in charged]), s=4, label=label)
+            axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a, _ in charged]),
+                            np.concatenate([q for _, q in charged]), s=4, label=label)
     for ax, title in zip(axes, ["energy (eV/atom)", "forces (eV/Å)", "charges (e)"]):
         lo, hi = ax.get_xlim()
         ax.plot([lo, hi], [lo, hi], "k-", lw=0.5)
@@ -175,62 +222,99 @@ def parity(system, runs, classes, out_png):
     os.replace(out_png + ".tmp.png", out_png)
 
 
-def report(runs, docs, classes):
-    """Scores every evaluated run of `runs`; the entries of docs/accuracy/results.json whose system and class have no run
-    there are kept, so one system or class can be re-run alone. Parity plots are redrawn for the systems re-scored."""
+def seeds_run(runs, system, cls):
+    """The seeds of a class with an evaluated run (runs/SYSTEM/CLASS/seed-N/test_predictions.xyz)."""
+    folder = os.path.join(runs, system, cls)
+    names = os.listdir(folder) if os.path.isdir(folder) else []
+    return sorted(int(name[5:]) for name in names
+                  if re.fullmatch(r"seed-\d+", name) and os.path.exists(os.path.join(folder, name, "test_predictions.xyz")))
+
+
+def plotted_seed(configs, system, cls, seeds):
+    """The seed a class is shown with first and plotted with: its config's seed (the adopted run), else the lowest run."""
+    config = config_file(configs, cls, system)
+    seed = config_seed(config) if config else None
+    return seed if seed in seeds else min(seeds)
+
+
+def report(runs, docs, configs, classes):
+    """Scores every evaluated run of `runs`, one entry per seed in docs/accuracy/results.json (system → class → seed); the
+    entries with no run there are kept, so one system, class or seed can be re-run alone. The plotted seed's predictions
+    are kept in docs/accuracy/predictions/, and the parity plots of the systems re-scored are redrawn with every class of
+    results.json whose predictions are kept."""
     path = os.path.join(docs, "accuracy", "results.json")
     results = json.load(open(path)) if os.path.exists(path) else {}
     scored = set()
     for system in SYSTEMS:
         for cls in classes:
-            work = os.path.join(runs, system, cls)
-            predictions = os.path.join(work, "test_predictions.xyz")
-            if not os.path.exists(predictions):
-                continue
-            frames = read(predictions, ":")
-            entry = {"all": score(frames)}
-            for config_type in sorted({a.info["config_type"] for a in frames}):
-                entry[config_type] = score([a for a in frames if a.info["config_type"] == config_type])
-            entry.update(timing(work, cls))
-            results.setdefault(system, {})[cls] = entry
-            scored.add(system)
+            for seed in seeds_run(runs, system, cls):
+                work = run_folder(runs, system, cls, seed)
+                frames = read(os.path.join(work, "test_predictions.xyz"), ":")
+                entry = {"all": score(frames)}
+                for config_type in sorted({a.info["config_type"] for a in frames}):
+                    entry[config_type] = score([a for a in frames if a.info["config_type"] == config_type])
+                entry.update(timing(work, cls, seed))
+                by_seed = results.setdefault(system, {}).setdefault(cls, {})
+                by_seed[str(seed)] = entry
+                if seed == plotted_seed(configs, system, cls, [int(s) for s in by_seed]):
+                    keep_predictions(frames, seed, predictions_file(docs, system, cls))
+                scored.add(system)
     os.makedirs(os.path.join(docs, "accuracy"), exist_ok=True)
     with open(path + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
     os.replace(path + ".tmp", path)
     for system in sorted(scored):
-        parity(system, runs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
+        parity(system, docs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
     return results
 
 
 BEGIN = "<!-- BEGIN GENERATED TABLES (data/benchmarks/run.py) -->"
 END = "<!-- END GENERATED TABLES -->"
+QUANTITIES = ["energy_mev_per_atom", "forces_mev_per_a", "charges_me", "atomic_dipoles_me_a", "dipole_me_a"]
 
 
-def tables(results):
-    """The markdown tables of docs/accuracy.md: one per system, a row per class and config_type, the 4G-HDNNP row after."""
+def tables(results, configs):
+    """The markdown tables of docs/accuracy.md: one per system; per class a row per seed (the config's seed first) and
+    config_type, with several seeds a row of their mean and range; the 4G-HDNNP row after."""
     lines = [BEGIN, ""]
     for system, classes in results.items():
         lines += [f"### {SYSTEMS[system]}", "",
-                  "| model | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min) |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
-        for cls, entry in classes.items():
-            load, cpu = (entry["load_before"], entry.get("load_after", float("nan"))), entry.get("cpu_seconds", float("nan"))
-            loads = "–".join(f"{x:.0f}" for x in load if np.isfinite(x))
-            minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {loads})" if loads else "")
-                       + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else ""))
-            for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
-                r = entry[part]
-                scf = f"{r['scf_mean']:.1f} / {r['scf_max']}" if r["scf_max"] is not None else "no SCF"
-                lines.append(f"| {describe(cls)[0] if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
-                             f"{number(r['charges_me'])} | {number(r['atomic_dipoles_me_a'])} | {number(r['dipole_me_a'])} | {scf} | "
-                             f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
+                  "| model | seed | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min); commit; config |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for cls, by_seed in classes.items():
+            first = plotted_seed(configs, system, cls, [int(s) for s in by_seed])
+            seeds = [first] + sorted(int(s) for s in by_seed if int(s) != first)
+            for seed in seeds:
+                entry = by_seed[str(seed)]
+                load, cpu = (entry["load_before"], entry.get("load_after", float("nan"))), entry.get("cpu_seconds", float("nan"))
+                loads = "–".join(f"{x:.0f}" for x in load if np.isfinite(x))
+                minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {loads})" if loads else "")
+                           + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else "") + "".join(f"; {entry[k]}" for k in ["commit", "config"] if k in entry))
+                for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
+                    r = entry[part]
+                    scf = f"{r['scf_mean']:.1f} / {r['scf_max']}" if r["scf_max"] is not None else "no SCF"
+                    label = describe(cls)[0] if seed == first and part == "all" else ""
+                    lines.append(f"| {label} | {seed if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
+                                 f"{number(r['charges_me'])} | {number(r['atomic_dipoles_me_a'])} | {number(r['dipole_me_a'])} | {scf} | "
+                                 f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
+            if len(seeds) > 1:
+                spread = [spread_of([by_seed[str(seed)]["all"][q] for seed in seeds], 2 if q == QUANTITIES[0] else 1)
+                          for q in QUANTITIES]
+                lines.append(f"| | {len(seeds)} seeds | all: mean (min–max) | " + " | ".join(spread) + " | | | |")
         if system in HDNNP:
             e, f, q = HDNNP[system]
-            lines.append(f"| 4G-HDNNP (Ko et al. 2021; DFT labels, not comparable one to one) | all | {e} | {f} | {q} | – | – | – | – | – |")
+            lines.append(f"| 4G-HDNNP (Ko et al. 2021; DFT labels, not comparable one to one) | | all | {e} | {f} | {q} | – | – | – | – | – |")
         lines += ["", f"![parity plots {system}](accuracy/{system}_parity.png)", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def spread_of(values, digits):
+    """mean (min–max) of one quantity over seeds, or – when the class does not predict it."""
+    values = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(values)):
+        return "–"
+    return f"{values.mean():.{digits}f} ({values.min():.{digits}f}–{values.max():.{digits}f})"
 
 
 def number(value):
@@ -238,11 +322,11 @@ def number(value):
     return f"{value:.1f}" if np.isfinite(value) else "–"
 
 
-def write_markdown(results, path):
+def write_markdown(results, configs, path):
     text = open(path).read() if os.path.exists(path) else f"# Accuracy on QM benchmarks\n\n{BEGIN}\n{END}\n"
     begin, end = text.index(BEGIN), text.index(END) + len(END) + 1
     with open(path + ".tmp", "w") as f:
-        f.write(text[:begin] + tables(results) + text[end:])
+        f.write(text[:begin] + tables(results, configs) + text[end:])
     os.replace(path + ".tmp", path)
 
 
@@ -258,6 +342,8 @@ def main():
                         help="where accuracy.md, accuracy/results.json and the plots go (default: docs)")
     parser.add_argument("--threads", type=int, default=1,
                         help="libtorch threads of each training (OMP_NUM_THREADS; default 1: its CPU time is then its wall time on an idle core)")
+    parser.add_argument("--seed", dest="seeds", type=int, action="append",
+                        help="train (or evaluate) with this seed instead of the config's; repeat for several seeds")
     parser.add_argument("--eval-only", action="store_true", help="evaluate models already trained in the runs folder")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the tables and plots from evaluated runs")
     args = parser.parse_args()
@@ -265,15 +351,17 @@ def main():
     if not args.report_only:
         for system in args.system or list(SYSTEMS):
             for cls in args.classes or list(CLASSES):
-                if config_file(args.configs, cls, system) is None:
+                config = config_file(args.configs, cls, system)
+                if config is None:
                     print(f"{system} {cls}: no config (the class does not apply), skipped", flush=True)
                     continue
-                print(f"{system} {cls} ...", flush=True)
-                if not args.eval_only:
-                    train(system, cls, macescf, args.runs, args.configs, args.threads)
-                evaluate(system, cls, macescf, args.runs)
-    results = report(args.runs, args.docs, args.classes or list(CLASSES))
-    write_markdown(results, os.path.join(args.docs, "accuracy.md"))
+                for seed in args.seeds or [config_seed(config)]:
+                    print(f"{system} {cls} seed {seed} ...", flush=True)
+                    if not args.eval_only:
+                        train(system, cls, seed, macescf, args.runs, args.configs, args.threads)
+                    evaluate(system, cls, seed, macescf, args.runs)
+    results = report(args.runs, args.docs, args.configs, args.classes or list(CLASSES))
+    write_markdown(results, args.configs, os.path.join(args.docs, "accuracy.md"))
     json.dump(results, sys.stdout, indent=1)
 
 
