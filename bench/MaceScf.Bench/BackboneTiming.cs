@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R] [--threads T] [--profile]` (issue 19's cases, docs/benchmarks.md "Backbone
+/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R] [--threads T] [--profile] [--per-edge]` (issue 19's cases, docs/benchmarks.md "Backbone
 /// speed and memory"): the MACE backbone (one element, r_max 5 Å, 2 layers, max_ell 3, correlation 3, hidden irreps
 /// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads (--threads),
 /// process tuning on. Energy + forces of one box of ATOMS atoms, or with --training one force-training step on a batch of
@@ -16,7 +16,8 @@ namespace MaceScf.Bench;
 /// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`); --edge-chunk:
 /// <see cref="MaceModel.EdgeChunkSize"/>; --elements: 1–4 elements (default 2, H and O: the issue's parameter counts). Prints the
 /// median and minimum of R (default 7) runs after one warm-up, the median and minimum CPU time of the process per run, and the
-/// peak RSS (VmHWM) of the process: run one process per case. --profile: the E+F case block by block (<see cref="BackboneProfile"/>).
+/// peak RSS (VmHWM) of the process: run one process per case. --profile: the E+F case block by block (<see cref="BackboneProfile"/>). --per-edge: the geometry and radial MLPs once
+/// per edge instead of once per undirected pair (<see cref="MaceModel.PairedEdges"/>: the state before the pairing).
 public static class BackboneTiming
 {
     public const double Density = 0.1;
@@ -42,6 +43,7 @@ public static class BackboneTiming
         using var model = new MaceModel(hyperparameters, training && float32 ? ScalarType.Float32 : ScalarType.Float64);
         if (float32 && !training) model.UseComputeDtype(ScalarType.Float32);
         model.EdgeChunkSize = chunk;
+        model.PairedEdges = !args.Contains("--per-edge");
         using var batch = GraphBatch.Build(boxes, 5.0, species, model.Dtype);
         var inputs = new SystemInputs(MaceInputs.FromBatch(batch), torch.ones(boxes.Length, 3, dtype: ScalarType.Bool));
         using var adam = torch.optim.Adam(model.parameters(), 1e-6);
@@ -86,7 +88,7 @@ public static class BackboneTiming
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}" +
-            $"{(chunk is null ? "" : $", edge chunk {chunk}")}: " +
+            $"{(chunk is null ? "" : $", edge chunk {chunk}")}{(model.PairedEdges ? "" : ", per edge")}: " +
             $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
             $"min {times[0]:F0} ms (of {repeats}), CPU median {cpu[cpu.Count / 2]:F0} ms min {cpu[0]:F0} ms, peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
     }

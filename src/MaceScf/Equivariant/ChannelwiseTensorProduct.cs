@@ -99,14 +99,18 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
             .MoveToOuterDisposeScope();
     }
 
-    /// <see cref="Convolve"/> with the radial weights w = radial(edgeFeats) of the edges: the network runs on the tiled edges and
-    /// emits the weights in group order directly (its last layer's columns permuted), so no per-edge weight is copied.
+    /// <see cref="Convolve"/> with the radial weights w = radial(edgeFeats) of the edges: the network emits the weights in group
+    /// order directly (its last layer's columns permuted). Without <paramref name="edgeRows"/> it runs on the tiled edges, so no
+    /// per-edge weight is copied; with them (edgeFeats [P, ·] per pair of edges of equal length, edgeRows [E] the row of every
+    /// edge) it runs once per row and one gather puts the weights in tile order.
     public Tensor Convolve(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, FullyConnectedNet radial, Tensor sender, Tensor receiver,
-        long numNodes)
+        long numNodes, Tensor? edgeRows = null)
     {
         using var scope = NewDisposeScope();
         using var tiles = EdgeTiles.Build(receiver, numNodes);
-        var weights = radial.Apply(tiles.Pad(edgeFeats), GroupedWeights(radial.Weights));
+        var weights = edgeRows is null
+            ? radial.Apply(tiles.Pad(edgeFeats), GroupedWeights(radial.Weights))
+            : radial.Apply(edgeFeats, GroupedWeights(radial.Weights)).index_select(0, tiles.RowsOf(edgeRows));
         return ConvolveTiles(nodeFeats, tiles.Pad(edgeAttrs), weights, tiles.Pad(sender), tiles.Receivers, numNodes)
             .MoveToOuterDisposeScope();
     }

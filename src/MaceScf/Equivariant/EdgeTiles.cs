@@ -57,6 +57,11 @@ internal sealed class EdgeTiles : IDisposable
         return torch.zeros(shape, dtype: edgeValues.dtype, device: edgeValues.device).index_copy(0, _slots, edgeValues);
     }
 
+    /// Row indices of the edges [E] (long) → the same indices in tile order [Rows]; padding rows take row 0 (their edge
+    /// attributes are zero, so what they gather does not contribute).
+    public Tensor RowsOf(Tensor edgeRows) =>
+        torch.zeros(Rows, dtype: ScalarType.Int64, device: edgeRows.device).index_copy(0, _slots, edgeRows);
+
     public void Dispose()
     {
         _slots.Dispose();

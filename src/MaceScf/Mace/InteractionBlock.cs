@@ -61,19 +61,22 @@ internal abstract class InteractionBlock : nn.Module
     /// <param name="nodeFeats">[N, NodeFeatsIrreps.Dim]</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="edgeAttrs">[E, (max_ell+1)²] spherical harmonics of the edge vectors</param>
-    /// <param name="edgeFeats">[E, num_bessel] radial features</param>
+    /// <param name="edgeFeats">[E, num_bessel] radial features, or [P, num_bessel] per pair of edges with the same length</param>
     /// <param name="sender">[E] (long)</param>
     /// <param name="receiver">[E] (long)</param>
-    public abstract InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver);
+    /// <param name="edgeRows">[E] (long) row of <paramref name="edgeFeats"/> of every edge (<see cref="EdgePairs.PairOf"/>), or
+    /// null for one row per edge</param>
+    public abstract InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
+        Tensor receiver, Tensor? edgeRows = null);
 
     /// The normalised aggregated message [N, TargetIrreps.Dim] (mul_ir).
-    protected Tensor Message(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    protected Tensor Message(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver, Tensor? edgeRows)
     {
         using var scope = NewDisposeScope();
         var up = _linearUp.forward(nodeFeats);
-        var summed = EdgeChunk is int chunk && edgeFeats.shape[0] > chunk
-            ? ChunkedConvolution(up, edgeAttrs, edgeFeats, sender, receiver, chunk)
-            : _convTp.Convolve(up, edgeAttrs, edgeFeats, _convTpWeights, sender, receiver, nodeFeats.shape[0]);
+        var summed = EdgeChunk is int chunk && sender.shape[0] > chunk
+            ? ChunkedConvolution(up, edgeAttrs, edgeRows is null ? edgeFeats : edgeFeats.index_select(0, edgeRows), sender, receiver, chunk)
+            : _convTp.Convolve(up, edgeAttrs, edgeFeats, _convTpWeights, sender, receiver, nodeFeats.shape[0], edgeRows);
         return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
     }
 
@@ -113,10 +116,11 @@ internal sealed class RealAgnosticInteractionBlock : InteractionBlock
         register_module("skip_tp", _skipTp);
     }
 
-    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
+        Tensor receiver, Tensor? edgeRows = null)
     {
         using var scope = NewDisposeScope();
-        var message = _skipTp.forward(Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver), nodeAttrs);
+        var message = _skipTp.forward(Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows), nodeAttrs);
         return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(), null);
     }
 }
@@ -136,11 +140,12 @@ internal sealed class RealAgnosticResidualInteractionBlock : InteractionBlock
         register_module("skip_tp", _skipTp);
     }
 
-    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
+    public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
+        Tensor receiver, Tensor? edgeRows = null)
     {
         using var scope = NewDisposeScope();
         var selfConnection = _skipTp.forward(nodeFeats, nodeAttrs);
-        var message = Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver);
+        var message = Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows);
         return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(),
             selfConnection.MoveToOuterDisposeScope());
     }

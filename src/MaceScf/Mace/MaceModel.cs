@@ -124,6 +124,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         }
     }
 
+    /// Whether the edge geometry and the radial MLPs run once per undirected pair of edges (<see cref="EdgePairs"/>; default)
+    /// or once per edge (the same results up to rounding; for tests and benchmarks).
+    internal bool PairedEdges { get; set; } = true;
+
     internal RadialEmbedding Radial { get; }
 
     /// Irreps of the node features h^t of every layer.
@@ -153,10 +157,13 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var edgeCell = inputs.Cell.to_type(positions.dtype).index_select(0, inputs.Batch.index_select(0, sender));
         var shifts = inputs.UnitShifts.to_type(positions.dtype).unsqueeze(1).bmm(edgeCell).squeeze(1);
         var vectors = positions.index_select(0, receiver) - positions.index_select(0, sender) + shifts;
-        var lengths = vectors.norm(-1, keepdim: true);
-        var computeVectors = vectors.to_type(ComputeDtype);
-        var edgeAttrs = SphericalHarmonics.Compute(Hyperparameters.MaxEll, computeVectors, Hyperparameters.EdgeVectorOrder);
-        var edgeFeats = Radial.Compute(lengths.to_type(ComputeDtype));
+        // The geometry and the radial MLPs run once per undirected pair (EdgePairs), then go to both edges by a gather.
+        using var pairs = PairedEdges ? EdgePairs.Of(sender, receiver, inputs.UnitShifts, positions.shape[0], positions.dtype) : null;
+        var pairVectors = pairs?.PairVectors(vectors) ?? vectors;
+        var lengths = pairVectors.norm(-1, keepdim: true);
+        var harmonics = SphericalHarmonics.Compute(Hyperparameters.MaxEll, pairVectors.to_type(ComputeDtype), Hyperparameters.EdgeVectorOrder);
+        var edgeAttrs = pairs?.ExpandHarmonics(harmonics, Hyperparameters.MaxEll) ?? harmonics;
+        var pairFeats = Radial.Compute(lengths.to_type(ComputeDtype));
         var computeAttrs = nodeAttrs.to_type(ComputeDtype);
 
         var nodeE0 = _atomicEnergies.NodeEnergies(nodeAttrs);
@@ -165,13 +172,13 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var energies = new List<Tensor>();
         for (int t = 0; t < _interactions.Count; t++)
         {
-            var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+            var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf);
             h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection);
             features.Add(h.to_type(Dtype));
             energies.Add(_readouts[t].forward(h).to_type(Dtype));
         }
         edgeAttrs = edgeAttrs.to_type(Dtype);
-        edgeFeats = edgeFeats.to_type(Dtype);
+        var edgeFeats = (pairs?.Expand(pairFeats) ?? pairFeats).to_type(Dtype);
         var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
         if (Hyperparameters.AtomicInterScale != 1 || Hyperparameters.AtomicInterShift != 0)
             nodeInteraction = Hyperparameters.AtomicInterScale * nodeInteraction + Hyperparameters.AtomicInterShift;
