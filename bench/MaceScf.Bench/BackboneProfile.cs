@@ -29,22 +29,22 @@ internal static class BackboneProfile
         Tensor edgeAttrs, edgeFeats;
         var sender = graph.EdgeIndex[0];
         var receiver = graph.EdgeIndex[1];
-        Tensor Geometry(Tensor p)
+        // As the model runs it: harmonics and radial features once per undirected pair of edges (unless --per-edge).
+        using var pairs = model.PairedEdges
+            ? EdgePairs.Of(sender, receiver, graph.UnitShifts, graph.Positions.shape[0], ScalarType.Float64) : null;
+        var edgeRows = pairs?.PairOf;
+        (Tensor Attrs, Tensor Feats) Geometry(Tensor p)
         {
             var edgeCell = graph.Cell.index_select(0, graph.Batch.index_select(0, sender));
             var shifts = graph.UnitShifts.unsqueeze(1).bmm(edgeCell).squeeze(1);
             var vectors = p.index_select(0, receiver) - p.index_select(0, sender) + shifts;
-            var r = vectors.norm(-1, keepdim: true);
-            return torch.cat([SphericalHarmonics.Compute(h.MaxEll, vectors, h.EdgeVectorOrder), model.Radial.Compute(r)], 1);
+            var pairVectors = pairs?.PairVectors(vectors) ?? vectors;
+            var r = pairVectors.norm(-1, keepdim: true);
+            var harmonics = SphericalHarmonics.Compute(h.MaxEll, pairVectors, h.EdgeVectorOrder);
+            return (pairs?.ExpandHarmonics(harmonics, h.MaxEll) ?? harmonics, model.Radial.Compute(r));
         }
-        Add("geometry (edge vectors, harmonics, Bessel x cutoff)", () => [Geometry(positions)], [positions]);
-        using (no_grad())
-        {
-            var all = Geometry(graph.Positions);
-            int sh = (h.MaxEll + 1) * (h.MaxEll + 1);
-            edgeAttrs = all.narrow(1, 0, sh).contiguous();
-            edgeFeats = all.narrow(1, sh, model.Radial.OutDim).contiguous();
-        }
+        Add("geometry (edge vectors, harmonics, Bessel x cutoff)", () => { var (a, f) = Geometry(positions); return [a, f]; }, [positions]);
+        using (no_grad()) (edgeAttrs, edgeFeats) = Geometry(graph.Positions);
         edgeAttrs.requires_grad_(true);
         edgeFeats.requires_grad_(true);
         var nodeAttrs = nn.functional.one_hot(graph.Species, h.NumElements).to_type(ScalarType.Float64);
@@ -60,8 +60,9 @@ internal static class BackboneProfile
             int width = interaction.RadialWeightNumel;
             var mlp = new FullyConnectedNet([model.Radial.OutDim, .. h.RadialMlp, width], NormalizedActivation.Silu());
             foreach (var p in mlp.parameters()) p.requires_grad_(false);
-            Add($"layer {t}: radial MLP [{model.Radial.OutDim}, {string.Join(", ", h.RadialMlp)}, {width}] on padded edges",
-                () => [mlp.forward(tiles.Pad(edgeFeats))], [edgeFeats]);
+            Add($"layer {t}: radial MLP [{model.Radial.OutDim}, {string.Join(", ", h.RadialMlp)}, {width}] "
+                + (edgeRows is null ? "on padded edges" : "on pairs, gathered to padded edges"),
+                () => [edgeRows is null ? mlp.forward(tiles.Pad(edgeFeats)) : mlp.forward(edgeFeats).index_select(0, tiles.RowsOf(edgeRows))], [edgeFeats]);
             var tp = new ChannelwiseTensorProduct(interaction.NodeFeatsIrreps, h.EdgeAttrsIrreps(), interaction.TargetIrreps);
             var padded = tiles.Pad(edgeAttrs.detach()).requires_grad_(true);
             var tileSender = tiles.Pad(sender);
@@ -71,11 +72,11 @@ internal static class BackboneProfile
                     t > 0 ? [input, padded, weights] : [padded, weights]);
             Add($"layer {t}: whole interaction (linear_up, MLP, convolution, linear, skip)", () =>
             {
-                var r = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+                var r = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver, edgeRows);
                 return r.SelfConnection is null ? [r.AtomicBasis] : [r.AtomicBasis, r.SelfConnection];
             }, inputs);
             InteractionResult result;
-            using (no_grad()) result = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver);
+            using (no_grad()) result = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver, edgeRows);
             var basis = result.AtomicBasis.detach().requires_grad_(true);
             var self = result.SelfConnection?.detach().requires_grad_(true);
             Add($"layer {t}: product (symmetric contraction, linear)", () => [model.Products[t].forward(basis, nodeAttrs, self)],

@@ -49,7 +49,7 @@ internal sealed class FixedPointBenchmarkSystem
     public SystemInputs Inputs { get; }
 }
 
-/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers] [--float32] [--profile]`, after one
+/// `fixedpoint-timing ATOMS CHANNELS [REPEATS] [--mixing A] [--dense-limit D] [--no-unroll] [--scf-modes] [--mixers] [--float32] [--per-edge] [--profile]`, after one
 /// warm-up of each (--float32: the backbones' layers in float32, the SCF in float64, as `eval --default_dtype float32`):
 /// * per-geometry work (backbone + p_local + plan, no gradients) and one SCF map step (update + one field evaluation);
 /// * with --scf-modes, the SCF alone at constant μ and constant charge, on a geometry with and without a graph;
@@ -78,6 +78,8 @@ public static class FixedPointTiming
         // --float32: the backbone's layers in float32, the SCF and electrostatics in float64 (eval --default_dtype float32).
         bool float32 = args.Contains("--float32");
         if (float32) model.Backbone.UseComputeDtype(ScalarType.Float32);
+        // --per-edge: the backbone's geometry and radial MLPs once per edge instead of once per undirected pair (before/after runs).
+        model.Backbone.PairedEdges = !args.Contains("--per-edge");
         var options = new ScfOptions { MixingParameter = mixing };
 
         // Fastest of three (the first is a warm-up, but on a shared machine any run may be the disturbed one).
@@ -101,7 +103,7 @@ public static class FixedPointTiming
             }
             step = Math.Min(step, watch.Elapsed.TotalMilliseconds / steps);
         }
-        Console.WriteLine($"{(float32 ? "float32 backbone: " : "")}atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors} unknowns {atoms * 4 + 1} "
+        Console.WriteLine($"{(float32 ? "float32 backbone: " : "")}{(model.Backbone.PairedEdges ? "" : "per edge: ")}atoms {atoms} channels {channels} edges {system.Batch.EdgeCount} k-vectors {kVectors} unknowns {atoms * 4 + 1} "
             + $"(dense limit {denseLimit}), mixing {mixing}, load {Load()}");
         Console.WriteLine($"  backbone+local+plan {prepare:F1} ms, SCF map step {step:F2} ms ({100 * step / prepare:F1} % of the backbone pass)");
 

@@ -111,8 +111,9 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         var pLocal = _localDensity[0].forward(output.NodeFeatures[0], nodeAttrs);
         for (int t = 1; t < _localDensity.Count; t++) pLocal = pLocal + _localDensity[t].forward(output.NodeFeatures[t], nodeAttrs);
         var edgeAttrs = output.EdgeAttributes.narrow(1, 0, Math.Min(9, output.EdgeAttributes.shape[1]));
+        // The update's and readouts' radial MLPs, like the backbone's, run once per undirected pair of edges when it has them.
         var context = new UpdateContext(nodeAttrs, _mixer.forward(output.NodeFeatures), output.NodeFeatures[^1], edgeAttrs,
-            output.EdgeFeatures, graph.EdgeIndex[0], graph.EdgeIndex[1]);
+            output.PairFeatures ?? output.EdgeFeatures, graph.EdgeIndex[0], graph.EdgeIndex[1], output.EdgePair);
         var plan = new ElectrostaticsPlan(Hyperparameters.Electrostatics, positions, graph.Cell.to_type(Dtype), inputs.Pbc, graph.Batch);
         var field = inputs.ExternalField?.to_type(Dtype);
         var external = plan.ExternalFeatures(field);
@@ -122,6 +123,8 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
                      output.EdgeFeatures, output.EdgeVectors, nodeAttrs, context.HMix, edgeAttrs, context.Sender, context.Receiver, pLocal, external })
             t.MoveToOuterDisposeScope();
         field?.MoveToOuterDisposeScope();
+        output.PairFeatures?.MoveToOuterDisposeScope();
+        output.EdgePair?.MoveToOuterDisposeScope();
         var detachedPositions = positions.detach().MoveToOuterDisposeScope();
         var detachedCell = graph.Cell.to_type(Dtype).detach().MoveToOuterDisposeScope();
         return new FixedPointGeometry(_update, output, context, pLocal, plan, external, norms, Hyperparameters.FermiLevelOffset,

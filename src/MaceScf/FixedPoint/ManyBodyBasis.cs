@@ -41,9 +41,11 @@ internal sealed class DensityResidualInteraction : nn.Module
     {
         using var scope = NewDisposeScope();
         var sc = _skipTp.forward(e, ctx.NodeAttrs);
-        var summed = _convTp.Convolve(_linearUp.forward(e), ctx.EdgeAttrs, ctx.EdgeFeats, _convTpWeights, ctx.Sender, ctx.Receiver, ctx.NumNodes);
-        var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device)
-            .index_add(0, ctx.Receiver, _density.forward(ctx.EdgeFeats).square().tanh(), 1.0);
+        var summed = _convTp.Convolve(_linearUp.forward(e), ctx.EdgeAttrs, ctx.EdgeFeats, _convTpWeights, ctx.Sender, ctx.Receiver, ctx.NumNodes,
+            ctx.EdgeRows);
+        var edgeDensity = _density.forward(ctx.EdgeFeats).square().tanh();
+        if (ctx.EdgeRows is not null) edgeDensity = edgeDensity.index_select(0, ctx.EdgeRows);
+        var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device).index_add(0, ctx.Receiver, edgeDensity, 1.0);
         var message = _linear.forward(summed) / (density + 1);
         return (message.MoveToOuterDisposeScope(), sc.MoveToOuterDisposeScope());
     }

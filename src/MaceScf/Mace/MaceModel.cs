@@ -185,7 +185,11 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var interactionEnergy = GraphSum.Of(nodeInteraction, inputs.Batch, inputs.NumGraphs);
         var energy = GraphSum.Of(nodeE0, inputs.Batch, inputs.NumGraphs) + interactionEnergy;
         var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
-            edgeFeats, vectors);
+            edgeFeats, vectors)
+        {
+            PairFeatures = pairs is null ? null : pairFeats.to_type(Dtype).MoveToOuterDisposeScope(),
+            EdgePair = pairs?.PairOf.clone().MoveToOuterDisposeScope(),
+        };
         foreach (var t in features.Concat(energies)) t.MoveToOuterDisposeScope();
         foreach (var t in new[] { nodeE0, output.NodeEnergy, interactionEnergy, energy, edgeAttrs, edgeFeats, vectors })
             t.MoveToOuterDisposeScope();

@@ -21,4 +21,12 @@ public sealed record MaceOutput(
     Tensor Energy,
     Tensor EdgeAttributes,
     Tensor EdgeFeatures,
-    Tensor EdgeVectors);
+    Tensor EdgeVectors)
+{
+    /// [P, num_bessel] the radial features once per undirected pair of edges (<see cref="EdgePairs"/>), or null when the
+    /// forward pass ran per edge.
+    internal Tensor? PairFeatures { get; init; }
+
+    /// [E] (long) the pair of every edge (the row of <see cref="PairFeatures"/>), or null.
+    internal Tensor? EdgePair { get; init; }
+}

@@ -1,6 +1,9 @@
+using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
+using MaceScf.FixedPoint;
 using MaceScf.Mace;
 using MaceScf.Models;
+using MaceScf.Tests.FixedPoint;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -112,6 +115,31 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         Assert.True(perEdge.Max(Math.Abs) > 1e-3, "the loss depends on the parameters");
         // Gradients reach ~1e3 here, where 1e-12 is below one rounding step: the bound is 1e-12 or 1e-15 of the largest.
         Assert.InRange(largest, 0, Tolerance * Math.Max(1, perEdge.Max(Math.Abs) / 1e3));
+    }
+
+    /// The fixed-point model: its backbone and the many-body update's and readout's radial MLPs (<see cref="UpdateContext.EdgeRows"/>)
+    /// once per pair; density, Fermi level, energy, forces and stress after a fixed number of SCF steps equal the per-edge ones.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fixed_point_energy_forces_and_stress_equal_the_per_edge_ones(bool periodic)
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(BlockNames.ManyBodyUpdate,
+            readout: BlockNames.ManyBodyChargesReadout, method: periodic ? BoundaryMethod.Pbc : BoundaryMethod.Realspace), 21);
+        var inputs = periodic ? FixedPointTestSystems.Periodic() : FixedPointTestSystems.Molecule();
+        var options = new ScfOptions { ConstantCharge = true, MixingParameter = 0.5, NumScfSteps = 6, ScfTolerance = 0 };
+        model.Backbone.PairedEdges = false;
+        var perEdge = model.Evaluate(inputs, options, computeStress: periodic);
+        model.Backbone.PairedEdges = true;
+        using (var geometry = model.Prepare(inputs)) Assert.NotNull(geometry.Context.EdgeRows);
+        var paired = model.Evaluate(inputs, options, computeStress: periodic);
+        Assert.True(MaceTestSystems.MaxAbs(perEdge.Forces!) > 1e-3, "non-trivial forces");
+        output.Report("max |p_paired − p_per_edge|", MaceTestSystems.MaxDiff(paired.Scf!.Density, perEdge.Scf!.Density), 1e-12);
+        output.Report("|μ_paired − μ_per_edge| (V)", MaceTestSystems.MaxDiff(paired.Scf.FermiLevel, perEdge.Scf.FermiLevel), 1e-12);
+        output.Report("|E_paired − E_per_edge| (eV)", MaceTestSystems.MaxDiff(paired.Energy, perEdge.Energy), 1e-12);
+        output.Report("max |F_paired − F_per_edge| (eV/Å)", MaceTestSystems.MaxDiff(paired.Forces!, perEdge.Forces!), 1e-12);
+        if (periodic) output.Report("max |σ_paired − σ_per_edge|", MaceTestSystems.MaxDiff(paired.Stress!, perEdge.Stress!), 1e-12);
     }
 
     static MaceInputs Triclinic()
