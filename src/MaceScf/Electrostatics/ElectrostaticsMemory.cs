@@ -33,8 +33,10 @@ static class ElectrostaticsMemory
     /// over repeated evaluations; per stencil entry of one block of atoms (<see cref="BSplineStencil"/>: nothing per atom is
     /// kept) the weights, indices and their gradients (20); per atom the positions, densities, features and their gradients
     /// (16 + 2C + 2F). Fitted to the peak resident memory of energy + forces of 1,000–100,000 atoms measured at 0.85–1.0
-    /// times it (docs/errors.md, "Memory"). Evaluations without autograd (the SCF's steps) keep every block's weights and
-    /// indices, 16·o³ bytes per atom (8 KB at order 8), which this estimate of one evaluation with forces leaves out.
+    /// times it (docs/errors.md, "Memory"). Evaluations at a fixed geometry (the SCF's steps and implicit products) keep every
+    /// block's weights and indices, <see cref="BSplineStencil.KeptBytes"/> = 16·o³ bytes per atom (8 KB at order 8), which this
+    /// estimate of one evaluation with forces leaves out: the stencil estimates it before keeping anything and keeps it only
+    /// within <see cref="BSplineStencil.KeptFraction"/> of the available memory.
     public static double ParticleMeshBytes(IReadOnlyList<long> grid, long atoms, int order, ElectrostaticsOptions options)
     {
         double halfSpectrum = (double)grid[0] * grid[1] * (grid[2] / 2 + 1);

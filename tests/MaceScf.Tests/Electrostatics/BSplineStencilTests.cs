@@ -12,14 +12,14 @@ public class BSplineStencilTests
 
     /// Spread values of 23 atoms in a triclinic cell, interpolate a grid with a fixed random pattern back, and take
     /// a scalar of both that depends on every input non-linearly.
-    static (Tensor Spread, Tensor Interpolated, Tensor[] First, Tensor[] Second) Evaluate(long? blockAtoms)
+    static (Tensor Spread, Tensor Interpolated, Tensor[] First, Tensor[] Second) Evaluate(long? blockAtoms, bool spatialOrder = false)
     {
         var generator = new Generator(31);
         var cell = (T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }) + 0.3 * rand(3, 3, dtype: float64, generator: generator)).requires_grad_(true);
         var positions = (rand(23, 3, dtype: float64, generator: generator) * 12 - 1).requires_grad_(true);
         var values = (rand(23, dtype: float64, generator: generator) - 0.5).requires_grad_(true);
         var pattern = rand(Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
-        var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms);
+        var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms, spatialOrder ? BSplineStencil.SpatialOrder(Grid, positions, cell) : null);
         var spread = stencil.Spread(stack(new[] { values, values.square() }, 1), positions, cell);  // [2, points]
         var interpolated = stencil.Interpolate(spread.square() + pattern, positions, cell);         // [23, 2]
         var scalar = (interpolated * values.unsqueeze(1)).sum() + (spread * pattern).sum();
@@ -35,14 +35,71 @@ public class BSplineStencilTests
         var whole = Evaluate(blockAtoms: null);
         Assert.Equal(1, new BSplineStencil(Grid, 6, 23).Blocks);
         Assert.Equal(5, new BSplineStencil(Grid, 6, 23, blockAtoms: 5).Blocks);
-        var blocked = Evaluate(blockAtoms: 5);
-        double Relative(Tensor a, Tensor b) => MaxAbs(a - b) / Math.Max(MaxAbs(b), 1e-300);
-        Assert.True(Relative(blocked.Spread, whole.Spread) < 1e-12);
-        Assert.True(Relative(blocked.Interpolated, whole.Interpolated) < 1e-12);
-        for (int i = 0; i < 3; i++)
+        foreach (bool spatialOrder in new[] { false, true })
         {
-            Assert.True(Relative(blocked.First[i], whole.First[i]) < 1e-12, $"first derivative {i}: {Relative(blocked.First[i], whole.First[i]):E2}");
-            Assert.True(Relative(blocked.Second[i], whole.Second[i]) < 1e-12, $"second derivative {i}: {Relative(blocked.Second[i], whole.Second[i]):E2}");
+            var blocked = Evaluate(blockAtoms: 5, spatialOrder);
+            double Relative(Tensor a, Tensor b) => MaxAbs(a - b) / Math.Max(MaxAbs(b), 1e-300);
+            Assert.True(Relative(blocked.Spread, whole.Spread) < 1e-12);
+            Assert.True(Relative(blocked.Interpolated, whole.Interpolated) < 1e-12);
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(Relative(blocked.First[i], whole.First[i]) < 1e-12, $"first derivative {i}: {Relative(blocked.First[i], whole.First[i]):E2}");
+                Assert.True(Relative(blocked.Second[i], whole.Second[i]) < 1e-12, $"second derivative {i}: {Relative(blocked.Second[i], whole.Second[i]):E2}");
+            }
+        }
+    }
+
+    /// The spatial order visits the atoms by grid cell: the flattened cell index ⌊u⌋ mod K never decreases along it.
+    [Fact]
+    public void SpatialOrderSortsTheAtomsByGridCell()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(3);
+        var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
+        var positions = rand(50, 3, dtype: float64, generator: generator) * 20 - 5;
+        var order = BSplineStencil.SpatialOrder(Grid, positions, cell);
+        var u = (positions.matmul(linalg.inv(cell)) * T(Grid.Select(k => (double)k).ToArray())).floor().to(int64).remainder(tensor(Grid));
+        var key = ((u[.., 0] * Grid[1] + u[.., 1]) * Grid[2] + u[.., 2]).index_select(0, order);
+        Assert.True((key[1..] >= key[..^1]).all().item<bool>());
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), order.sort().Values.data<long>().ToArray());
+    }
+
+    /// At a fixed geometry with autograd in the values only (the implicit products of the SCF), the kept weights give the
+    /// values and value gradients of the blocks rebuilt under autograd in positions; with too little memory to keep them the
+    /// weights are rebuilt per call and give the same.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void KeptStencilWithValueGradientsEqualsTheRebuiltOne(bool enoughMemory)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(17);
+        var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
+        var positions = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
+        var values = (rand(23, 3, dtype: float64, generator: generator) - 0.5).requires_grad_(true);
+        var pattern = rand(Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
+        (Tensor Spread, Tensor Interpolated, Tensor Gradient, Tensor SecondGradient) Run(BSplineStencil stencil, Tensor x)
+        {
+            var spread = stencil.Spread(values, x, cell);
+            var interpolated = stencil.Interpolate(spread.square() + pattern, x, cell);
+            var scalar = (interpolated * values).sum() + (spread * pattern).sum();
+            var gradient = autograd.grad([scalar], [values], retain_graph: true, create_graph: true)[0];
+            var second = autograd.grad([gradient.square().sum()], [values])[0];
+            return (spread.detach(), interpolated.detach(), gradient.detach(), second);
+        }
+        var order = BSplineStencil.SpatialOrder(Grid, positions, cell);
+        using var rebuilt = new BSplineStencil(Grid, 6, 23, blockAtoms: 5, order.clone());
+        var reference = Run(rebuilt, positions.clone().requires_grad_(true));
+        Assert.Null(rebuilt.Keeps);
+        using var kept = new BSplineStencil(Grid, 6, 23, blockAtoms: 5, order, available: () => enoughMemory ? 1e12 : 1e3);
+        for (int call = 0; call < 2; call++)
+        {
+            var result = Run(kept, positions);
+            Assert.Equal(enoughMemory, kept.Keeps);
+            Assert.True(MaxAbs(result.Spread - reference.Spread) <= 1e-14 * MaxAbs(reference.Spread), $"spread, call {call}");
+            Assert.True(MaxAbs(result.Interpolated - reference.Interpolated) <= 1e-14 * MaxAbs(reference.Interpolated), $"interpolation, call {call}");
+            Assert.True(MaxAbs(result.Gradient - reference.Gradient) <= 1e-13 * MaxAbs(reference.Gradient), $"gradient, call {call}");
+            Assert.True(MaxAbs(result.SecondGradient - reference.SecondGradient) <= 1e-13 * MaxAbs(reference.SecondGradient), $"second gradient, call {call}");
         }
     }
 

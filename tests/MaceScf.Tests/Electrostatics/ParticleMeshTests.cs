@@ -178,4 +178,34 @@ public class ParticleMeshTests
         var expectedSecond = CentralDifferences(y => ForceSquare(p0, cat(new[] { y, positions[TensorIndex.Slice(2)] }, 0)), positions[TensorIndex.Slice(0, 2)], 1e-5);
         for (int i = 0; i < expectedSecond.Length; i++) Assert.Equal(expectedSecond[i], second[i], 1e-5 * Math.Max(1, Math.Abs(expectedSecond[i])));
     }
+
+    /// A plan built at a fixed geometry (positions and cell without gradients: the SCF's steps and implicit products) keeps its
+    /// stencil; its energy, field features and potential and their gradients in the density equal those of the plan whose
+    /// stencil is rebuilt at every use because the positions are differentiated.
+    [Theory]
+    [InlineData(BoundaryMethod.Pbc, 2, 21)]
+    [InlineData(BoundaryMethod.Slab, 1, 22)]
+    public void TheFixedGeometryPlanEqualsTheDifferentiatedOne(BoundaryMethod method, int maxL, int seed)
+    {
+        using var scope = NewDisposeScope();
+        var (positions, cell, p0) = RandomSystem(30, maxL, seed, slab: method == BoundaryMethod.Slab);
+        var options = Mesh(method, maxL);
+        var weights = rand(30, new FieldFeatureLayout(options).Count, dtype: float64, generator: new Generator(3));
+        (Tensor Values, Tensor Gradient) Run(ElectrostaticsPlan plan)
+        {
+            var p = p0.detach().clone().requires_grad_(true);
+            var values = cat(new[] { plan.Energy(p), plan.FieldFeatures(p).reshape(-1), plan.Potential(p) }, 0);
+            var scalar = plan.Energy(p).sum() + (plan.FieldFeatures(p) * weights).sum() + plan.Potential(p).square().sum();
+            return (values.detach(), autograd.grad([scalar], [p])[0]);
+        }
+        using var differentiated = new ElectrostaticsPlan(options, positions.detach().clone().requires_grad_(true), cell);
+        using var fixedGeometry = new ElectrostaticsPlan(options, positions, cell);
+        var reference = Run(differentiated);
+        for (int call = 0; call < 2; call++)
+        {
+            var result = Run(fixedGeometry);
+            Assert.True(MaxAbs(result.Values - reference.Values) <= 1e-13 * MaxAbs(reference.Values), $"values, call {call}: {MaxAbs(result.Values - reference.Values):E2}");
+            Assert.True(MaxAbs(result.Gradient - reference.Gradient) <= 1e-13 * MaxAbs(reference.Gradient), $"gradient, call {call}: {MaxAbs(result.Gradient - reference.Gradient):E2}");
+        }
+    }
 }

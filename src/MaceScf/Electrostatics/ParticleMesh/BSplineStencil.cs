@@ -4,30 +4,64 @@ namespace MaceScf.Electrostatics;
 
 /// Spreading on and interpolation from a K₁×K₂×K₃ grid with cardinal B-splines (smooth PME, Essmann et al. 1995): with
 /// u = K·s (s fractional coordinates) and t = u − ⌊u⌋, the grid point ⌊u⌋ − j of each direction gets M_n(t + j),
-/// j = 0..n−1. With autograd nothing per atom is stored: each call rebuilds the weights of a block of atoms at a time from the
+/// j = 0..n−1. The atoms are visited in the order of their grid cells (<see cref="SpatialOrder"/>), so that consecutive
+/// atoms touch the same grid lines and the scatters and gathers of a large grid stay in cache. While positions or cell are
+/// differentiated nothing per atom is stored: each call rebuilds the weights of a block of atoms at a time from the
 /// positions and cell, and autograd keeps only those inputs (<see cref="RecomputedBlocks"/>; the backward pass rebuilds
 /// one block at a time), so memory is O(N + grid) and every order of derivative in positions, cell and values works.
-/// Without autograd (the SCF's steps, tens per geometry) the weights are built once and kept: O(N·order³).
+/// At a fixed geometry (no autograd, or autograd in the values only: the SCF's steps and the implicit products, tens per
+/// geometry) the weights are built once and kept for the geometry's lifetime, 16·order³ bytes per atom, when that fits in
+/// <see cref="KeptFraction"/> of the available memory (estimated before anything is kept; otherwise rebuilt per call).
 sealed class BSplineStencil : IDisposable
 {
     /// Stencil entries (atoms × order³) of one block at least: blocks of about a grid's size, so that the full-grid
     /// accumulation of each block costs no more than the block itself, and at most a few hundred MB of transients.
     public const long MinimumBlockEntries = 1L << 22;
 
+    /// Largest share of the available memory the kept weights and indices of a fixed geometry may take.
+    public const double KeptFraction = 0.25;
+
     readonly long[] _grid;
     readonly long _points;
+    readonly long _atoms;
+    readonly Tensor? _atomOrder, _inverseOrder;
     readonly (Rows Rows, Tensor Weight, Tensor Index)?[] _stored;
+    readonly Func<double> _available;
+    bool? _keep;
 
-    public BSplineStencil(long[] grid, int order, long atoms, long? blockAtoms = null)
+    /// <param name="atomOrder">[atoms] the order the atoms are visited in (owned; null: as given).</param>
+    /// <param name="available">Bytes available for the kept weights (default: <see cref="ElectrostaticsMemory.AvailableBytes"/>).</param>
+    public BSplineStencil(long[] grid, int order, long atoms, long? blockAtoms = null, Tensor? atomOrder = null, Func<double>? available = null)
     {
         _grid = grid;
         Order = order;
+        _atoms = atoms;
         _points = grid[0] * grid[1] * grid[2];
         long cube = (long)order * order * order;
         BlockAtoms = blockAtoms ?? Math.Max(1, Math.Max(MinimumBlockEntries, _points) / cube);
         Blocks = (int)Math.Max(1, (atoms + BlockAtoms - 1) / BlockAtoms);
         _stored = new (Rows, Tensor, Tensor)?[Blocks];
+        _atomOrder = atomOrder?.DetachFromDisposeScope();
+        _inverseOrder = atomOrder?.argsort().DetachFromDisposeScope();
+        _available = available ?? ElectrostaticsMemory.AvailableBytes;
     }
+
+    /// The atoms sorted by the flattened index of their grid cell ⌊u⌋ mod K (no gradient): [n].
+    public static Tensor SpatialOrder(long[] grid, Tensor positions, Tensor cell)
+    {
+        using var scope = NewDisposeScope();
+        var shape = tensor(grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
+        var cells = (positions.detach().matmul(linalg.inv(cell.detach())) * shape).floor().to(int64)
+            .remainder(tensor(grid, device: positions.device));
+        var key = (cells[.., 0] * grid[1] + cells[.., 1]) * grid[2] + cells[.., 2];
+        return key.argsort().MoveToOuterDisposeScope();
+    }
+
+    /// Bytes of the weights and indices kept at a fixed geometry: 16·order³ per atom.
+    public static double KeptBytes(long atoms, int order) => 16.0 * order * order * order * atoms;
+
+    /// Whether the weights are kept at a fixed geometry (decided at the first such call; null before).
+    public bool? Keeps => _keep;
 
     public int Order { get; }
 
@@ -41,7 +75,7 @@ sealed class BSplineStencil : IDisposable
     /// channels share each block's weights.
     public Tensor Spread(Tensor values, Tensor positions, Tensor cell)
     {
-        if (!is_grad_enabled()) return Stored((b, weights) => SpreadBlock(values, weights), positions, cell, concatenated: false);
+        if (FixedGeometry(positions, cell)) return Stored((b, weights) => SpreadBlock(values, weights), positions, cell, concatenated: false);
         return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) => SpreadBlock(inputs[0], Block(b, inputs[1], inputs[2]))),
             values, positions, cell);
     }
@@ -51,15 +85,20 @@ sealed class BSplineStencil : IDisposable
     {
         // Rows of F values per grid point, so that each stencil point gathers one row.
         var rows = grids.t().contiguous();
-        if (!is_grad_enabled()) return Stored((b, weights) => InterpolateBlock(rows, weights), positions, cell, concatenated: true);
-        return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) => InterpolateBlock(inputs[0], Block(b, inputs[1], inputs[2]))),
-            rows, positions, cell);
+        var values = FixedGeometry(positions, cell)
+            ? Stored((b, weights) => InterpolateBlock(rows, weights), positions, cell, concatenated: true)
+            : RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) => InterpolateBlock(inputs[0], Block(b, inputs[1], inputs[2]))),
+                rows, positions, cell);
+        return _inverseOrder is null ? values : values.index_select(0, _inverseOrder);
     }
+
+    /// No derivative in positions or cell will be taken: the stencil is a constant of this geometry.
+    static bool FixedGeometry(Tensor positions, Tensor cell) => !is_grad_enabled() || !(positions.requires_grad || cell.requires_grad);
 
     Tensor SpreadBlock(Tensor values, (Rows Rows, Tensor Weight, Tensor Index) block)
     {
         var (rows, weight, index) = block;
-        var v = values.narrow(0, rows.Start, rows.Length);
+        var v = rows.Of(values);
         // scatter_add, not index_add: the autograd node of index_add keeps its source, that of scatter_add only the indices.
         // One 1-D scatter per channel: faster than one scatter of [B·order³, C] rows (docs/benchmarks.md, "Fixed-point model at scale").
         return stack(Enumerable.Range(0, (int)v.shape[1]).Select(c => zeros(_points, dtype: v.dtype, device: v.device)
@@ -74,25 +113,40 @@ sealed class BSplineStencil : IDisposable
         return weight.unsqueeze(1).bmm(gathered).squeeze(1);
     }
 
-    /// Without autograd (the SCF's graph-free steps): the blocks' weights and indices are built once and kept (order³ weights and
-    /// indices per atom, 8 KB at order 8), and the blocks' results summed or concatenated.
+    /// At a fixed geometry: the blocks' weights and indices are built once and kept (order³ weights and indices per atom, 8 KB at
+    /// order 8) if they fit in <see cref="KeptFraction"/> of the available memory, else rebuilt without a graph; the blocks'
+    /// results summed or concatenated.
     Tensor Stored(Func<int, (Rows, Tensor, Tensor), Tensor> evaluate, Tensor positions, Tensor cell, bool concatenated)
     {
         using var scope = NewDisposeScope();
-        var parts = new Tensor[Blocks];
+        _keep ??= KeptBytes(_atoms, Order) <= KeptFraction * _available();
+        var parts = new List<Tensor>();
+        Tensor? total = null;
         for (int b = 0; b < Blocks; b++)
         {
-            if (_stored[b] is null)
+            // One block's transients at a time; a summed grid is accumulated, not held per block (13 grids at 100,000 atoms).
+            using var blockScope = NewDisposeScope();
+            if (_stored[b] is not { } block)
             {
-                var block = Block(b, positions.detach(), cell.detach());
-                block.Weight.DetachFromDisposeScope();
-                block.Index.DetachFromDisposeScope();
-                _stored[b] = block;
+                block = Block(b, positions.detach(), cell.detach());
+                if (_keep == true)
+                {
+                    block.Weight.DetachFromDisposeScope();
+                    block.Index.DetachFromDisposeScope();
+                    block.Rows.Atoms?.DetachFromDisposeScope();
+                    _stored[b] = block;
+                }
             }
-            parts[b] = evaluate(b, _stored[b]!.Value);
+            var part = evaluate(b, block);
+            if (concatenated) parts.Add(part.MoveToOuterDisposeScope());
+            else
+            {
+                var sum = (total is null ? part : total + part).MoveToOuterDisposeScope();
+                total?.Dispose();
+                total = sum;
+            }
         }
-        var result = concatenated ? cat(parts, 0) : parts.Aggregate((x, y) => x + y);
-        return result.MoveToOuterDisposeScope();
+        return (concatenated ? cat(parts, 0) : total!).MoveToOuterDisposeScope();
     }
 
     public void Dispose()
@@ -102,7 +156,10 @@ sealed class BSplineStencil : IDisposable
             {
                 b.Weight.Dispose();
                 b.Index.Dispose();
+                b.Rows.Atoms?.Dispose();
             }
+        _atomOrder?.Dispose();
+        _inverseOrder?.Dispose();
     }
 
     /// The atoms of block b, their weights [B, order³] (differentiable in positions and cell) and flattened grid indices [B·order³].
@@ -111,7 +168,8 @@ sealed class BSplineStencil : IDisposable
         long start = Math.Min(b * BlockAtoms, positions.shape[0]);
         long n = Math.Min(BlockAtoms, positions.shape[0] - start), o = Order;
         var shape = tensor(_grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
-        var u = positions.narrow(0, start, n).matmul(linalg.inv(cell)) * shape;   // [B, 3]
+        var rows = new Rows(start, n, _atomOrder?.narrow(0, start, n));
+        var u = rows.Of(positions).matmul(linalg.inv(cell)) * shape;                // [B, 3]
         var floor = u.detach().floor();
         var w = Weights(u - floor, Order);                                        // [B, 3, order], t = u − ⌊u⌋ in [0, 1)
         var j = arange(o, dtype: int64, device: positions.device);
@@ -119,10 +177,15 @@ sealed class BSplineStencil : IDisposable
         var weight = (w[.., 0].reshape(n, o, 1, 1) * w[.., 1].reshape(n, 1, o, 1) * w[.., 2].reshape(n, 1, 1, o)).reshape(n, o * o * o);
         var index = ((points[.., 0].reshape(n, o, 1, 1) * _grid[1] + points[.., 1].reshape(n, 1, o, 1)) * _grid[2]
                      + points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
-        return (new Rows(start, n), weight, index);
+        return (rows, weight, index);
     }
 
-    readonly record struct Rows(long Start, long Length);
+    /// The atoms of a block: rows Start..Start+Length of the visiting order, Atoms their indices (null: in the given order).
+    readonly record struct Rows(long Start, long Length, Tensor? Atoms)
+    {
+        /// The block's rows of per-atom values [n, ...].
+        public Tensor Of(Tensor values) => Atoms is null ? values.narrow(0, Start, Length) : values.index_select(0, Atoms);
+    }
 
     /// M_n(t + j) for j = 0..n−1, by the Cox–de Boor recursion M_k(x) = [x M_{k−1}(x) + (k − x) M_{k−1}(x − 1)]/(k − 1)
     /// starting from M_1(t + j) = δ_j0; [.., order] appended to t's shape.

@@ -8,8 +8,9 @@ namespace MaceScf.Electrostatics;
 /// transformed; the exact Fourier transforms of the Gaussian multipoles and receivers (the same as
 /// in <see cref="ReciprocalSpaceSum"/>) are applied on the grid wave vectors, and the B-spline
 /// factor 1/|b(m)|² corrects the interpolation. The kernels are built once per geometry (a few values per grid point);
-/// the stencil weights are rebuilt in blocks of atoms at every use and never kept (<see cref="BSplineStencil"/>), so memory
-/// is O(N + grid). Differentiable in p, positions and cell, to every order.
+/// while positions or cell are differentiated the stencil weights are rebuilt in blocks of atoms at every use and never
+/// kept, so memory is O(N + grid); at a fixed geometry they are kept (<see cref="BSplineStencil"/>). Differentiable in p,
+/// positions and cell, to every order.
 sealed class ParticleMeshSum : IReciprocalSum
 {
     readonly long[] _grid;
@@ -28,7 +29,7 @@ sealed class ParticleMeshSum : IReciprocalSum
         using var scope = NewDisposeScope();
         Mesh = mesh;
         _grid = GridShape(cell, mesh);
-        _stencil = new BSplineStencil(_grid, mesh.Order, positions.shape[0]);
+        _stencil = new BSplineStencil(_grid, mesh.Order, positions.shape[0], atomOrder: BSplineStencil.SpatialOrder(_grid, positions, cell));
         _positions = positions.alias();
         _cell = cell.alias();
         var dtype = positions.dtype;
