@@ -135,24 +135,24 @@ public static class FixedPointTiming
         }
         var implicitRuns = new List<Breakdown>();
         var forcedRuns = new List<Breakdown>();
-        var implicitTimes = Times(repeats + 1, () => implicitRuns.Add(Implicit(system, options, denseLimit))).Skip(1).ToArray();
+        var implicitTimes = StopwatchRuns.Time(() => implicitRuns.Add(Implicit(system, options, denseLimit)), repeats).ToArray();
         var implicitRun = Breakdown.Fastest(implicitRuns.Skip(1));
         Console.WriteLine($"  energy+forces, implicit: best {implicitTimes.Min():F0} ms, mean {implicitTimes.Average():F0} ms; {implicitRun}");
         // Exactly 20 updates (tolerance 0), then the implicit stages as for a converged SCF: a model converging in 20 updates.
         var forcedOptions = options with { NumScfSteps = ForcedUpdates + 1, ScfTolerance = 0 };
-        var forcedTimes = Times(repeats + 1, () => forcedRuns.Add(Implicit(system, forcedOptions, denseLimit))).Skip(1).ToArray();
+        var forcedTimes = StopwatchRuns.Time(() => forcedRuns.Add(Implicit(system, forcedOptions, denseLimit)), repeats).ToArray();
         var forcedRun = Breakdown.Fastest(forcedRuns.Skip(1));
         Console.WriteLine($"  energy+forces, implicit after exactly {ForcedUpdates} updates: best {forcedTimes.Min():F0} ms, "
             + $"mean {forcedTimes.Average():F0} ms; {forcedRun}");
         double? unrolled = null;
         if (!args.Contains("--no-unroll"))
         {
-            unrolled = Times(3, () => Unrolled(system, options)).Skip(1).Min();
+            unrolled = StopwatchRuns.Time(() => Unrolled(system, options), 2).Min();
             Console.WriteLine($"  energy+forces, unrolled: best {unrolled:F0} ms");
         }
         var mace = new MaceBenchmarkSystem(atoms, channels);
         if (float32) mace.Model.UseComputeDtype(ScalarType.Float32);
-        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        double plain = StopwatchRuns.Time(() => mace.EnergyAndForces(), repeats).Min();
         Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms");
         Console.WriteLine($"  ratios: SCF step (as run) / backbone+local+plan {implicitRun.ScfPerStep / prepare:F3}; "
             + $"implicit / plain MACE {implicitTimes.Min() / plain:F2} ({implicitRun.Updates} updates), "
@@ -167,7 +167,7 @@ public static class FixedPointTiming
     static void Mixers(FixedPointBenchmarkSystem system, ScfOptions options, int denseLimit, int repeats, int atoms, int channels)
     {
         var mace = new MaceBenchmarkSystem(atoms, channels);
-        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        double plain = StopwatchRuns.Time(() => mace.EnergyAndForces(), repeats).Min();
         Console.WriteLine($"  plain MACE energy+forces: best {plain:F0} ms");
         foreach (var (name, o, perUpdate) in new[]
                  {
@@ -176,12 +176,12 @@ public static class FixedPointTiming
                  })
         {
             var runs = new List<Breakdown>();
-            var times = Times(repeats + 1, () => runs.Add(Implicit(system, o, denseLimit, perUpdate))).Skip(1).ToArray();
+            var times = StopwatchRuns.Time(() => runs.Add(Implicit(system, o, denseLimit, perUpdate)), repeats).ToArray();
             var fastest = Breakdown.Fastest(runs.Skip(1));
             Console.WriteLine($"  {name}: energy+forces implicit best {times.Min():F0} ms, mean {times.Average():F0} ms, "
                 + $"{times.Min() / plain:F2}× plain MACE; {fastest}; load {Load()}");
         }
-        double again = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        double again = StopwatchRuns.Time(() => mace.EnergyAndForces(), repeats).Min();
         Console.WriteLine($"  plain MACE energy+forces again: best {again:F0} ms; load {Load()}");
     }
 
@@ -200,7 +200,7 @@ public static class FixedPointTiming
         {
             system.Model.AffineUpdateForm = form;
             Console.Write($"  affine form {(form ? "on " : "off")}: ");
-            ProductCosts(system, options);
+            ProductCosts(system.Model, system.Inputs, options);
         }
         var runs = ProfileVariants.Select(_ => new List<(double Total, Breakdown Stages)>()).ToArray();
         for (int r = 0; r <= repeats; r++)
@@ -212,9 +212,9 @@ public static class FixedPointTiming
                 if (r > 0) runs[v].Add((watch.Elapsed.TotalMilliseconds, stages));
             }
         system.Model.AffineUpdateForm = true;
-        double backbone = Times(repeats + 1, () => BackboneEnergyAndForces(system)).Skip(1).Min();
+        double backbone = StopwatchRuns.Time(() => BackboneEnergyAndForces(system), repeats).Min();
         var mace = new MaceBenchmarkSystem(atoms, channels);
-        double plain = Times(repeats + 1, () => mace.EnergyAndForces()).Skip(1).Min();
+        double plain = StopwatchRuns.Time(() => mace.EnergyAndForces(), repeats).Min();
         for (int v = 0; v < ProfileVariants.Length; v++)
         {
             double best = runs[v].Min(x => x.Total);
@@ -242,13 +242,12 @@ public static class FixedPointTiming
     /// response ∂(Σ Δq)/∂μ through a whole step and through the update alone (<see cref="FixedPointGeometry.ChargeResponse"/>), and of
     /// one Jacobian–vector and one vector–Jacobian product of the implicit solves (the residual's graph built once, as
     /// LinearizedSolution does).
-    static void ProductCosts(FixedPointBenchmarkSystem system, ScfOptions options)
+    internal static void ProductCosts(FixedPointModel model, SystemInputs inputs, ScfOptions options)
     {
         using var scope = NewDisposeScope();
-        var model = system.Model;
-        var positions = system.Inputs.Graph.Positions.detach().requires_grad_(true);
-        using var geometry = model.Prepare(system.Inputs.WithGeometry(positions, system.Inputs.Graph.Cell));
-        var (p0, mu0, charge) = model.InitialState(geometry, system.Inputs, options);
+        var positions = inputs.Graph.Positions.detach().requires_grad_(true);
+        using var geometry = model.Prepare(inputs.WithGeometry(positions, inputs.Graph.Cell));
+        var (p0, mu0, charge) = model.InitialState(geometry, inputs, options);
         var muNode = mu0.index_select(0, geometry.Batch);
         const int count = 5;
         double Mean(Action action)
@@ -365,18 +364,6 @@ public static class FixedPointTiming
         double ms = watch.Elapsed.TotalMilliseconds;
         watch.Restart();
         return ms;
-    }
-
-    internal static List<double> Times(int count, Action run)
-    {
-        var times = new List<double>();
-        for (int i = 0; i < count; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            run();
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
-        return times;
     }
 
     static double? Option(string[] args, string name)

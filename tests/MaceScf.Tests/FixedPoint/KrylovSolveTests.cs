@@ -83,4 +83,29 @@ public sealed class KrylovSolveTests
         var c = linalg.solve(normal.t().matmul(normal), normal.t().matmul(b.unsqueeze(1)));
         Assert.True((k.matmul(c).squeeze(1) - x).abs().max().item<double>() < 1e-9);
     }
+
+    /// A Newton step's right-hand side is the small residual of a converged solution: with <c>scale</c> (the solution's size) the
+    /// solve stops once ‖b − A x‖ ≤ tolerance · scale, reports ‖b − A x‖ / scale, and needs fewer products than the solve relative
+    /// to the tiny ‖b‖ (which would chase a precision below the rounding of b itself).
+    [Fact]
+    public void AScaleAboveTheRightHandSideStopsAtThePrecisionOfTheSolution()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(9);
+        // Eigenvalues within about 0.1 of 1: each product gains about a decade.
+        var j = eye(40, dtype: ScalarType.Float64) + 0.1 / Math.Sqrt(40) * randn(40, 40, dtype: ScalarType.Float64);
+        Tensor Apply(Tensor u) => j.matmul(u);
+        var b = 1e-6 * randn(40, dtype: ScalarType.Float64);
+        int products = 0, scaledProducts = 0;
+        var (_, relative) = Gmres.Solve(u => { products++; return j.matmul(u); }, b, 1e-12, 40);
+        var (x, scaled) = Gmres.Solve(u => { scaledProducts++; return j.matmul(u); }, b, 1e-12, 40, scale: 1.0);
+        double direct = (b - j.matmul(x)).norm().item<double>();
+        Assert.InRange(direct, 0, 1e-12);
+        Assert.Equal(direct, scaled, 1e-15);
+        Assert.InRange(relative, 0, 1e-12);
+        Assert.True(scaledProducts < products, $"{scaledProducts} products with the scale, {products} without");
+        // A scale below ‖b‖ changes nothing.
+        var (same, _) = Gmres.Solve(Apply, b, 1e-12, 40, scale: 1e-9);
+        Assert.Equal(0, (same - Gmres.Solve(Apply, b, 1e-12, 40).Solution).abs().max().item<double>());
+    }
 }

@@ -9,12 +9,17 @@ namespace MaceScf.FixedPoint;
 /// did not). No restarts: at most maxIterations products.
 internal static class Gmres
 {
-    /// x with ‖b − A x‖ ≤ tolerance · ‖b‖, or the best x after maxIterations; and the relative residual reached.
-    public static (Tensor Solution, double RelativeResidual) Solve(Func<Tensor, Tensor> apply, Tensor b, double tolerance, int maxIterations)
+    /// x with ‖b − A x‖ ≤ tolerance · max(‖b‖, scale), or the best x after maxIterations; and the relative residual reached,
+    /// ‖b − A x‖ / max(‖b‖, scale).
+    /// <param name="scale">the size against which the residual is measured when it exceeds ‖b‖ (a Newton step's right-hand side
+    /// is the small residual of a converged solution, whose own size sets the precision that matters); 0: ‖b‖</param>
+    public static (Tensor Solution, double RelativeResidual) Solve(Func<Tensor, Tensor> apply, Tensor b, double tolerance, int maxIterations,
+        double scale = 0)
     {
         using var noGrad = no_grad();
         double beta = b.norm().ToDouble();
         if (beta == 0) return (zeros_like(b), 0);
+        double reference = Math.Max(beta, scale);
         var basis = new List<Tensor> { b / beta };
         var triangle = new HessenbergTriangle(maxIterations, beta);
         double residual = 1;
@@ -29,7 +34,7 @@ internal static class Gmres
             }
             double next = w.norm().ToDouble();
             column[k + 1] = next;
-            residual = triangle.Append(column) / beta;
+            residual = triangle.Append(column) / reference;
             if (residual <= tolerance || next <= 1e-14 * beta) break;
             basis.Add(w / next);
         }

@@ -3,9 +3,12 @@ using static TorchSharp.torch;
 namespace MaceScf.FixedPoint;
 
 /// A linear operator J given by matrix-free products: J u (Jacobian–vector) and Jᵀ v (vector–Jacobian); the solves with it
-/// record their relative residuals in <paramref name="Report"/> when one is given.
+/// record their relative residuals in <paramref name="Report"/> when one is given. <paramref name="Scale"/> is the size of the
+/// solution the forward solve corrects (the Newton step J⁻¹R of a converged y_ref: ‖y_ref‖): that solve's residual is measured
+/// against max(‖R‖, Scale), so a tiny R(y_ref) is not solved to a relative precision far below the rounding of R itself
+/// (docs/fixed-point.md, "Implicit forces"); the adjoint solve's against ‖∂L/∂Δ‖.
 internal sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
-    KrylovReport? Report = null);
+    KrylovReport? Report = null, double Scale = 0);
 
 /// <summary>
 /// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
@@ -40,7 +43,7 @@ internal sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
     {
         var op = (LinearOperator)vars[1];
         ctx.save_data("operator", op);
-        var (solution, residual) = Gmres.Solve(op.Apply, ((Tensor)vars[0]).detach(), op.Tolerance, op.MaxIterations);
+        var (solution, residual) = Gmres.Solve(op.Apply, ((Tensor)vars[0]).detach(), op.Tolerance, op.MaxIterations, op.Scale);
         op.Report?.Record(residual);
         return solution;
     }

@@ -115,7 +115,7 @@ internal static class LinearizedSolution
                 krylov?.CountAdjoint();
                 return Gradients.Of([productResidual], [y], [v], retainGraph: true)[0].detach();
             },
-            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov);
+            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov, y.detach().norm().ToDouble());
         return KrylovSolve.apply(residual, op);
     }
 

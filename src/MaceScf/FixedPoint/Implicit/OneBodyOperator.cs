@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -49,6 +50,7 @@ internal static class OneBodyOperator
                 using var noGrad = no_grad();
                 return transposed + (regions is null ? v : cat([v.narrow(0, 0, n * k), zeros(regions.Count, dtype: v.dtype, device: v.device)]));
             },
-            (int)Math.Min(reference.shape[0], LinearizedSolution.KrylovIterations), LinearizedSolution.KrylovTolerance, krylov);
+            (int)Math.Min(reference.shape[0], LinearizedSolution.KrylovIterations), LinearizedSolution.KrylovTolerance, krylov,
+            reference.norm().ToDouble());
     }
 }
