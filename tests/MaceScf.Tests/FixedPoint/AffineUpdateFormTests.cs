@@ -60,4 +60,28 @@ public class AffineUpdateFormTests(ITestOutputHelper output)
         if (request.Stress) output.Report("max |σ_form − σ_blocks|", MaceTestSystems.MaxDiff(withForm.Stress!, blocks.Stress!), 1e-10);
         if (constantCharge) output.Report("|Q − Q_target| (e)", Math.Abs(withForm.TotalCharge!.sum().item<double>() - inputs.TotalCharge!.sum().item<double>()), 1e-12);
     }
+
+    /// Without a graph the charge response g_i = ∂(Σ_j Δp_j0)/∂μ_i of an update with an affine form is read from the form (no
+    /// autograd); it equals the vector–Jacobian product through the update's blocks, and so does Δp.
+    [Theory]
+    [InlineData(BoundaryMethod.Pbc)]
+    [InlineData(BoundaryMethod.Realspace)]
+    public void TheChargeResponseFromTheFormEqualsTheOneThroughTheBlocks(BoundaryMethod method)
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(method: method), 8);
+        var inputs = method == BoundaryMethod.Pbc ? FixedPointTestSystems.Periodic() : FixedPointTestSystems.Molecule();
+        using var withForm = model.Prepare(inputs);
+        model.AffineUpdateForm = false;
+        using var blocks = model.Prepare(inputs);
+        random.manual_seed(12);
+        var density = 0.1 * randn_like(withForm.LocalDensity);
+        var fermi = 0.3 * randn(withForm.LocalDensity.shape[0], dtype: float64);
+        var (formUpdate, formResponse) = withForm.ChargeResponse(density, fermi, createGraph: false);
+        var (blockUpdate, blockResponse) = blocks.ChargeResponse(density, fermi, createGraph: false);
+        Assert.False(formResponse.requires_grad);
+        Assert.True(blockResponse.abs().max().item<double>() > 1e-3, "the response is not trivially zero");
+        output.Report("max |g_form − g_blocks| / max |g|", MaceTestSystems.MaxDiff(formResponse, blockResponse) / MaceTestSystems.MaxAbs(blockResponse), 1e-12);
+        output.Report("max |Δp_form − Δp_blocks| / max |Δp|", MaceTestSystems.MaxDiff(formUpdate, blockUpdate) / MaceTestSystems.MaxAbs(blockUpdate), 1e-12);
+    }
 }
