@@ -108,4 +108,27 @@ public sealed class KrylovSolveTests
         var (same, _) = Gmres.Solve(Apply, b, 1e-12, 40, scale: 1e-9);
         Assert.Equal(0, (same - Gmres.Solve(Apply, b, 1e-12, 40).Solution).abs().max().item<double>());
     }
+
+    /// The adjoint solve of the backward pass stops at the operator's own tolerance (forces need less than the forward Newton step).
+    [Fact]
+    public void TheAdjointSolveStopsAtItsOwnTolerance()
+    {
+        using var scope = NewDisposeScope();
+        var report = new KrylovReport();
+        var (j, plain) = Operator(12, report);
+        int forward = 0, backward = 0;
+        var op = plain with
+        {
+            Apply = u => { forward++; return j.matmul(u); }, ApplyTransposed = v => { backward++; return j.t().matmul(v); }, AdjointTolerance = 1e-3,
+        };
+        var r = randn(12, dtype: ScalarType.Float64).requires_grad_(true);
+        var delta = KrylovSolve.apply(r, op);
+        Assert.InRange(report.WorstResidual, 0, 1e-12);
+        var g = randn(12, dtype: ScalarType.Float64);
+        var w = autograd.grad([delta], [r], [g])[0];
+        double adjoint = ((j.t().matmul(w) - g).norm() / g.norm()).item<double>();
+        Assert.InRange(adjoint, 1e-12, 1e-3);
+        Assert.Equal(adjoint, report.WorstResidual, 1e-12);
+        Assert.True(backward < forward, $"{backward} adjoint, {forward} forward products");
+    }
 }

@@ -6,9 +6,10 @@ namespace MaceScf.FixedPoint;
 /// record their relative residuals in <paramref name="Report"/> when one is given. <paramref name="Scale"/> is the size of the
 /// solution the forward solve corrects (the Newton step J⁻¹R of a converged y_ref: ‖y_ref‖): that solve's residual is measured
 /// against max(‖R‖, Scale), so a tiny R(y_ref) is not solved to a relative precision far below the rounding of R itself
-/// (docs/fixed-point.md, "Implicit forces"); the adjoint solve's against ‖∂L/∂Δ‖.
+/// (docs/fixed-point.md, "Forces: implicit or unrolled"); the adjoint solve's against ‖∂L/∂Δ‖, to <paramref name="AdjointTolerance"/>
+/// (null: <paramref name="Tolerance"/>).
 internal sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
-    KrylovReport? Report = null, double Scale = 0);
+    KrylovReport? Report = null, double Scale = 0, double? AdjointTolerance = null);
 
 /// <summary>
 /// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
@@ -53,7 +54,7 @@ internal sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
         var op = (LinearOperator)ctx.get_data("operator");
         try
         {
-            var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.Tolerance, op.MaxIterations);
+            var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.AdjointTolerance ?? op.Tolerance, op.MaxIterations);
             op.Report?.Record(residual);
             // One gradient per argument: r, then none for the operator.
             return [adjoint, null!];

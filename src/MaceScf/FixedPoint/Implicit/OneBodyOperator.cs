@@ -51,6 +51,6 @@ internal static class OneBodyOperator
                 return transposed + (regions is null ? v : cat([v.narrow(0, 0, n * k), zeros(regions.Count, dtype: v.dtype, device: v.device)]));
             },
             (int)Math.Min(reference.shape[0], LinearizedSolution.KrylovIterations), LinearizedSolution.KrylovTolerance, krylov,
-            reference.norm().ToDouble());
+            reference.norm().ToDouble(), LinearizedSolution.AdjointTolerance);
     }
 }
