@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MaceScf.FixedPoint;
 using MaceScf.Data;
 using MaceScf.Tests.Training;
 using Xunit.Abstractions;
@@ -73,12 +74,13 @@ public sealed class BackwardFailureCliTests(ITestOutputHelper output) : IDisposa
         Assert.False(frame.Arrays.ContainsKey("macescf_forces"));
     }
 
-    /// At constant charge the SCF differentiates its update with respect to μ (its Fukui weights): a backward pass even
-    /// without forces. The error says which, and does not suggest --no-forces, which would not help.
+    /// At constant charge the SCF differentiates an update that is not affine in the features with respect to μ (its Fukui
+    /// weights; an affine update's are read from its per-atom form): a backward pass even without forces. The error says which,
+    /// and does not suggest --no-forces, which would not help.
     [Fact]
     public void EvalWithoutForcesAtConstantChargeNamesTheScfChargeResponse()
     {
-        string model = SmallModel.Save(_dir), input = Water(), result = Path.Combine(_dir, "out.xyz");
+        string model = SmallModel.Save(_dir, BlockNames.MLPNonLinearity), input = Water(), result = Path.Combine(_dir, "out.xyz");
         var (code, text) = Run("eval", model, input, "-o", result, "--no-forces");
         Assert.True(code == 1, $"exit code {code}: {text}");
         Assert.Contains($"error: {input}, frame 0: out of memory in the backward pass (the charge response ∂Q/∂μ of the constant-charge SCF)", text);
