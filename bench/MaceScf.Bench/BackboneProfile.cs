@@ -79,6 +79,8 @@ internal static class BackboneProfile
             using (no_grad()) result = interaction.forward(input, nodeAttrs, edgeAttrs, edgeFeats, sender, receiver, edgeRows);
             var basis = result.AtomicBasis.detach().requires_grad_(true);
             var self = result.SelfConnection?.detach().requires_grad_(true);
+            Add($"layer {t}: product coefficients alone (weights only, no backward)",
+                () => { var (_, _, c) = model.Products[t].Contraction.Prepare(nodeAttrs); return [c]; }, []);
             Add($"layer {t}: product (symmetric contraction, linear)", () => [model.Products[t].forward(basis, nodeAttrs, self)],
                 self is null ? [basis] : [basis, self]);
             using (no_grad()) x = model.Products[t].forward(basis, nodeAttrs, self);

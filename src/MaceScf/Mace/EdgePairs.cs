@@ -33,7 +33,8 @@ internal sealed class EdgePairs : IDisposable
     public long Count => _representative.shape[0];
 
     /// The pairs of an edge list, or null when pairing would not halve enough of the work (fewer than a quarter of the
-    /// edges have a partner), when there are no edges, or when the pair keys would not fit in 64 bits.
+    /// edges have a partner), when there are no edges, when a shift is not an integer, or when the pair keys would not fit
+    /// in 64 bits.
     /// <param name="sender">[E] (long)</param>
     /// <param name="receiver">[E] (long)</param>
     /// <param name="unitShifts">[E, 3] integer lattice shifts (any dtype)</param>
@@ -44,6 +45,8 @@ internal sealed class EdgePairs : IDisposable
         long edges = sender.shape[0];
         if (edges == 0) return null;
         using var scope = NewDisposeScope();
+        // Keys need integer shifts; any other shift (not from a neighbour list) leaves every edge on its own.
+        if (unitShifts.is_floating_point() && !unitShifts.eq(unitShifts.round()).all().item<bool>()) return null;
         var shifts = unitShifts.round().to_type(ScalarType.Int64);
         long largest = shifts.abs().max().item<long>(), width = 2 * largest + 1;
         if ((double)numNodes * numNodes * width * width * width >= 4e18) return null;

@@ -27,6 +27,8 @@ internal sealed class ProductBasisBlock : nn.Module
 
     public bool UseSelfConnection { get; }
 
+    internal SymmetricContraction Contraction => _contraction;
+
     /// Most nodes per block of the recomputed symmetric contraction (null: all nodes at once); see <see cref="MaceModel.EdgeChunkSize"/>.
     public int? NodeChunk { get; set; }
 

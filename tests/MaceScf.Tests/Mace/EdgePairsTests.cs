@@ -58,7 +58,7 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void One_sided_edge_lists_fall_back_to_single_edges()
+    public void One_sided_and_non_integer_shift_edge_lists_fall_back_to_single_edges()
     {
         using var scope = NewDisposeScope();
         var inputs = Triclinic();
@@ -69,6 +69,8 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         Assert.Null(EdgePairs.Of(sender.index_select(0, half), receiver.index_select(0, half), shifts.index_select(0, half), 6,
             ScalarType.Float64));
         Assert.Null(EdgePairs.Of(sender.narrow(0, 0, 0), receiver.narrow(0, 0, 0), shifts.narrow(0, 0, 0), 6, ScalarType.Float64));
+        // A shift that is not a whole lattice vector is not a neighbour list's: no pairing rather than a rounded key.
+        Assert.Null(EdgePairs.Of(sender, receiver, shifts + 0.25, 6, ScalarType.Float64));
     }
 
     [Theory]
