@@ -9,7 +9,7 @@ namespace MaceScf.Bench;
 /// `fixedpoint-scaling ATOMS [CHANNELS] [--repeats R] [--linear] [--kspace_method ewald|pme|auto] [--edge-chunk E [--whole-contractions]] [--response-scale S] [--stages]`:
 /// the whole fixed-point model (backbone, SCF, implicit forces) of <see cref="FixedPointBenchmarkSystem"/> (periodic H₂O-like
 /// crystal, ATOMS a cube; the update's output weights scaled by S, default <see cref="FixedPointBenchmarkSystem.ResponseScale"/>) — one
-/// `FixedPointModel.Predict` with energy and forces, default options (kspace_method auto: ewald below 1,000 atoms, pme
+/// `FixedPointModel.Predict` with energy and forces, default options (kspace_method auto: ewald below 2,000 atoms in a fixed-point model's SCF, pme
 /// from there on), Anderson mixing unless --linear, the backbone's convolution in blocks of E edges and its symmetric contractions in node blocks with --edge-chunk (the contractions whole with --whole-contractions). Prints the best of R runs after a warm-up (R = 0: a single run, the
 /// first), the time per atom, the process CPU time of that run (both threads; on a shared machine the wall time grows with the
 /// load, the CPU time much less), the SCF updates and the process's peak resident memory (one size per process).

@@ -10,7 +10,8 @@ internal static class KspaceFlags
     public static readonly string Help = $"""
         electrostatics options (default: the model's, as trained):
           --kspace_method M              ewald (direct k-space sum) | pme (particle-mesh Ewald) |
-                                         auto (ewald below {KspaceMethodNames.AutoPmeThreshold} atoms per structure, pme from there)
+                                         auto (ewald below {KspaceMethodNames.AutoPmeThreshold} atoms per structure, pme from there;
+                                         in a fixed-point model's SCF below {KspaceMethodNames.ScfAutoPmeThreshold})
           --electrostatics_accuracy A    target relative RMS force error of pme; sets its grid spacing
                                          and spline order
         """;
@@ -58,13 +59,14 @@ internal static class KspaceFlags
         return Describe(options);
     }
 
-    /// "kspace_method auto (pme from 1000 atoms per structure): accuracy 1e-06 → spline order 8, grid spacing ≤ 0.706 Å".
+    /// "kspace_method auto (pme from 1000 atoms per structure, from 2000 in a fixed-point model's SCF): accuracy 1e-06 → spline order 8, grid spacing ≤ 0.706 Å".
     public static string Describe(ElectrostaticsOptions options)
     {
         if (options.KspaceMethod == KspaceMethod.Ewald)
             return $"kspace_method ewald: k_c {options.KspaceCutoff:F4} 1/Å";
         var mesh = MeshParameters.Choose(options);
-        string when = options.KspaceMethod == KspaceMethod.Auto ? $" (pme from {KspaceMethodNames.AutoPmeThreshold} atoms per structure)" : "";
+        string when = options.KspaceMethod == KspaceMethod.Auto
+            ? $" (pme from {KspaceMethodNames.AutoPmeThreshold} atoms per structure, from {KspaceMethodNames.ScfAutoPmeThreshold} in a fixed-point model's SCF)" : "";
         return $"kspace_method {options.KspaceMethod.ToName()}{when}: accuracy {options.ElectrostaticsAccuracy:G3} → spline order {mesh.Order}, "
             + $"grid spacing <= {mesh.Spacing:F3} Å (estimated error {mesh.EstimatedError:E1})";
     }

@@ -22,7 +22,10 @@ internal sealed class ElectrostaticsPlan : IDisposable
     /// <param name="cell">[3, 3] or [G, 3, 3], rows are lattice vectors; null only for realspace.</param>
     /// <param name="pbc">[3] or [G, 3] bool flags; needed by mixed_periodic and auto (null = all false).</param>
     /// <param name="batch">[N] structure index of each atom; null for a single structure.</param>
-    public ElectrostaticsPlan(ElectrostaticsOptions options, Tensor positions, Tensor? cell = null, Tensor? pbc = null, Tensor? batch = null)
+    /// <param name="autoPmeThreshold">Atoms per structure from which `kspace_method auto` uses PME
+    /// (<see cref="KspaceMethodNames.ScfAutoPmeThreshold"/> for the plan of an SCF).</param>
+    public ElectrostaticsPlan(ElectrostaticsOptions options, Tensor positions, Tensor? cell = null, Tensor? pbc = null, Tensor? batch = null,
+        int autoPmeThreshold = KspaceMethodNames.AutoPmeThreshold)
     {
         options.Validate();
         if (positions.dim() != 2 || positions.shape[1] != 3)
@@ -53,7 +56,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
             _positionsOfStructure[g] = graphCount == 1 ? positions.alias() : positions.index_select(0, _atomsOfStructure[g]);
             try
             {
-                _structures[g] = new StructureElectrostatics(options, Layout, _positionsOfStructure[g], cells?[g], Methods[g]);
+                _structures[g] = new StructureElectrostatics(options, Layout, _positionsOfStructure[g], cells?[g], Methods[g], autoPmeThreshold);
             }
             catch (StructureGeometryException e) when (e.Structure is null)
             {

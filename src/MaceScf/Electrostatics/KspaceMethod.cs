@@ -12,7 +12,9 @@ public enum KspaceMethod
     /// </summary>
     Pme,
     /// <summary>
-    /// Ewald below <see cref="KspaceMethodNames.AutoPmeThreshold"/> atoms per structure, PME from there on.
+    /// Ewald below <see cref="KspaceMethodNames.AutoPmeThreshold"/> atoms per structure, PME from there on; in the SCF of a
+    /// fixed-point model, whose geometry-lifetime tables serve tens of evaluations, below
+    /// <see cref="KspaceMethodNames.ScfAutoPmeThreshold"/> atoms.
     /// </summary>
     Auto,
 }
@@ -20,8 +22,14 @@ public enum KspaceMethod
 /// Conversion between <see cref="KspaceMethod"/> and the command-line spelling.
 internal static class KspaceMethodNames
 {
-    /// Atoms per structure from which `auto` uses PME (the measured crossover of docs/benchmarks.md).
+    /// Atoms per structure from which `auto` uses PME for one evaluation per geometry (the measured crossover of
+    /// docs/benchmarks.md, "Particle-mesh Ewald").
     public const int AutoPmeThreshold = 1000;
+
+    /// Atoms per structure from which `auto` uses PME in the SCF of a fixed-point model: the direct sum's cos/sin tables are
+    /// built once per geometry and serve its tens of field evaluations, and the SCF's crossover lies between 1,728 and 2,197
+    /// atoms (docs/benchmarks.md, "The Ewald/PME crossover inside an SCF").
+    public const int ScfAutoPmeThreshold = 2000;
 
     public static KspaceMethod Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
@@ -39,7 +47,7 @@ internal static class KspaceMethodNames
         _ => throw new ArgumentOutOfRangeException(nameof(method)),
     };
 
-    /// The method used for a structure of <paramref name="atomCount"/> atoms.
-    public static KspaceMethod Resolve(this KspaceMethod method, int atomCount) =>
-        method != KspaceMethod.Auto ? method : atomCount >= AutoPmeThreshold ? KspaceMethod.Pme : KspaceMethod.Ewald;
+    /// The method used for a structure of <paramref name="atomCount"/> atoms; `auto` uses PME from <paramref name="threshold"/> atoms on.
+    public static KspaceMethod Resolve(this KspaceMethod method, int atomCount, int threshold = AutoPmeThreshold) =>
+        method != KspaceMethod.Auto ? method : atomCount >= threshold ? KspaceMethod.Pme : KspaceMethod.Ewald;
 }

@@ -13,7 +13,8 @@ sealed class StructureElectrostatics : IDisposable
     readonly Tensor _selfFeatures;                     // [C, F]
     readonly List<Tensor> _owned = [];
 
-    public StructureElectrostatics(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions, Tensor? cell, BoundaryMethod method)
+    public StructureElectrostatics(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions, Tensor? cell, BoundaryMethod method,
+        int autoPmeThreshold = KspaceMethodNames.AutoPmeThreshold)
     {
         _options = options;
         Method = method;
@@ -23,7 +24,7 @@ sealed class StructureElectrostatics : IDisposable
         if (method != BoundaryMethod.Realspace)
         {
             if (cell is null) throw new StructureGeometryException($"the {method.ToName()} method needs a cell");
-            KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0]);
+            KspaceMethod = options.KspaceMethod.Resolve((int)positions.shape[0], autoPmeThreshold);
             // The k-vector and memory estimates are those of the direct sum; PME's grid is checked below.
             method = KspaceBudget.Check(options, method, positions, cell, directSum: KspaceMethod != Electrostatics.KspaceMethod.Pme);
             Method = method;

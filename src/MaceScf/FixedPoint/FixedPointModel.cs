@@ -114,7 +114,9 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         // The update's and readouts' radial MLPs, like the backbone's, run once per undirected pair of edges when it has them.
         var context = new UpdateContext(nodeAttrs, _mixer.forward(output.NodeFeatures), output.NodeFeatures[^1], edgeAttrs,
             output.PairFeatures ?? output.EdgeFeatures, graph.EdgeIndex[0], graph.EdgeIndex[1], output.EdgePair);
-        var plan = new ElectrostaticsPlan(Hyperparameters.Electrostatics, positions, graph.Cell.to_type(Dtype), inputs.Pbc, graph.Batch);
+        // The SCF evaluates the field tens of times at this geometry: `auto` resolves with the SCF's crossover.
+        var plan = new ElectrostaticsPlan(Hyperparameters.Electrostatics, positions, graph.Cell.to_type(Dtype), inputs.Pbc, graph.Batch,
+            KspaceMethodNames.ScfAutoPmeThreshold);
         var field = inputs.ExternalField?.to_type(Dtype);
         var external = plan.ExternalFeatures(field);
         var norms = get_buffer("field_feature_norms")!;
@@ -131,7 +133,8 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
             graph.Batch, graph.NumGraphs, field)
         {
             UseAffineForm = AffineUpdateForm,
-            DetachedPlan = () => new ElectrostaticsPlan(Hyperparameters.Electrostatics, detachedPositions, detachedCell, inputs.Pbc, graph.Batch),
+            DetachedPlan = () => new ElectrostaticsPlan(Hyperparameters.Electrostatics, detachedPositions, detachedCell, inputs.Pbc, graph.Batch,
+                KspaceMethodNames.ScfAutoPmeThreshold),
         };
     }
 

@@ -84,6 +84,14 @@ public class ParticleMeshTests
         Assert.Equal(KspaceMethod.Ewald, small.KspaceSetups[0]!.Method);
         Assert.Equal(KspaceMethod.Pme, KspaceMethod.Auto.Resolve(KspaceMethodNames.AutoPmeThreshold));
         Assert.Equal(KspaceMethod.Ewald, KspaceMethod.Auto.Resolve(KspaceMethodNames.AutoPmeThreshold - 1));
+        // The SCF's threshold (a fixed-point model's plans): the direct sum up to the measured crossover.
+        Assert.Equal(KspaceMethod.Pme, KspaceMethod.Auto.Resolve(KspaceMethodNames.ScfAutoPmeThreshold, KspaceMethodNames.ScfAutoPmeThreshold));
+        Assert.Equal(KspaceMethod.Ewald, KspaceMethod.Auto.Resolve(KspaceMethodNames.ScfAutoPmeThreshold - 1, KspaceMethodNames.ScfAutoPmeThreshold));
+        Assert.Equal(KspaceMethod.Ewald, KspaceMethod.Auto.Resolve(1500, KspaceMethodNames.ScfAutoPmeThreshold));
+        using var atThreshold = new ElectrostaticsPlan(Options(BoundaryMethod.Pbc, 1), positions, cell, autoPmeThreshold: 8);
+        Assert.Equal(KspaceMethod.Pme, atThreshold.KspaceSetups[0]!.Method);
+        using var belowThreshold = new ElectrostaticsPlan(Options(BoundaryMethod.Pbc, 1), positions, cell, autoPmeThreshold: 9);
+        Assert.Equal(KspaceMethod.Ewald, belowThreshold.KspaceSetups[0]!.Method);
     }
 
     [Fact]

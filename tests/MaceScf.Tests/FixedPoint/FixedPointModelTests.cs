@@ -1,6 +1,7 @@
 using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using MaceScf.FixedPoint;
+using MaceScf.Models;
 using MaceScf.Tests.Mace;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -196,5 +197,33 @@ public class FixedPointModelTests(ITestOutputHelper output)
         double de = Math.Abs(p32.Energy.to_type(ScalarType.Float64).item<double>() - p64.Energy.item<double>());
         output.WriteLine($"|E32 − E64| = {de:E2} eV, status {p32.Scf!.Status[0]} in {p32.Scf!.Steps[0]}");
         Assert.True(de < 1e-2, $"{de}");
+    }
+
+    /// `kspace_method auto` in a fixed-point model's plans (the SCF's and its detached twin's) resolves with the SCF's crossover
+    /// (KspaceMethodNames.ScfAutoPmeThreshold): a 1,000-atom cell gets the direct sum there and the mesh in a one-evaluation plan.
+    [Fact]
+    public void AutoUsesTheScfThresholdInTheModelsPlans()
+    {
+        using var scope = NewDisposeScope();
+        const int side = 10;
+        const double spacing = 2.2;
+        var positions = new double[side * side * side, 3];
+        for (int i = 0; i < side * side * side; i++)
+        {
+            positions[i, 0] = spacing * (i / (side * side));
+            positions[i, 1] = spacing * (i / side % side);
+            positions[i, 2] = spacing * (i % side);
+        }
+        var species = Enumerable.Range(0, side * side * side).Select(i => (long)(i % 3 == 0 ? 1 : 0)).ToArray();
+        var cell = new double[,] { { side * spacing, 0, 0 }, { 0, side * spacing, 0 }, { 0, 0, side * spacing } };
+        var inputs = new SystemInputs(MaceTestSystems.Inputs(positions, species, cell), ones(1, 3, dtype: ScalarType.Bool), null,
+            zeros(1, dtype: ScalarType.Float64));
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc), 8);
+        Assert.Equal(KspaceMethod.Auto, model.Hyperparameters.Electrostatics.KspaceMethod);
+        Assert.InRange(side * side * side, KspaceMethodNames.AutoPmeThreshold, KspaceMethodNames.ScfAutoPmeThreshold - 1);
+        using var geometry = model.Prepare(inputs);
+        Assert.Equal(KspaceMethod.Ewald, geometry.Plan.KspaceSetups[0]!.Method);
+        using var single = new ElectrostaticsPlan(model.Hyperparameters.Electrostatics, tensor(positions), tensor(cell), ones(3, dtype: ScalarType.Bool));
+        Assert.Equal(KspaceMethod.Pme, single.KspaceSetups[0]!.Method);
     }
 }

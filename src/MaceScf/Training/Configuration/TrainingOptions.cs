@@ -170,7 +170,7 @@ internal static class TrainingOptions
     public static readonly Option<double> AtomicMultipolesSmearingWidth = Add("atomic_multipoles_smearing_width", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.SmearingWidth, "Gaussian width σ of the multipoles in Å.");
     public static readonly Option<double> KspaceCutoffFactor = Add("kspace_cutoff_factor", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.KspaceCutoffFactor, string.Create(CultureInfo.InvariantCulture, $"Scales the heuristic reciprocal-space cutoff ({ElectrostaticsDefaults.KspaceCutoffFactor} as documented; the Python code uses 1.0)."));
     public static readonly Option<KspaceMethod> KspaceMethodOption = Add("kspace_method", OptionSection.Electrostatics, new EnumKind<KspaceMethod>(), ElectrostaticsDefaults.KspaceMethod,
-        $"Reciprocal-space part of the periodic methods: ewald (direct sum), pme (particle-mesh Ewald) or auto (pme from {KspaceMethodNames.AutoPmeThreshold} atoms per structure).");
+        $"Reciprocal-space part of the periodic methods: ewald (direct sum), pme (particle-mesh Ewald) or auto (pme from {KspaceMethodNames.AutoPmeThreshold} atoms per structure, from {KspaceMethodNames.ScfAutoPmeThreshold} in a fixed-point model's SCF).");
     public static readonly Option<double> ElectrostaticsAccuracy = Add("electrostatics_accuracy", OptionSection.Electrostatics, Positive, ElectrostaticsDefaults.ElectrostaticsAccuracy,
         "Target relative RMS force error of pme, from which its grid spacing and spline order are chosen.");
     public static readonly Option<BoundaryMethod> ElectrostaticPbcMethod = Add("electrostatic_pbc_method", OptionSection.Electrostatics, new EnumKind<BoundaryMethod>(), ElectrostaticsDefaults.Method,
