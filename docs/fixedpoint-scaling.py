@@ -2,9 +2,10 @@
 
   /usr/bin/python3 docs/fixedpoint-scaling.py
 
-The CSV holds one row per `bench fixedpoint-scaling` run: atoms, k-space method, SCF updates, wall seconds, process CPU seconds
-(both threads), peak GB, load, and whether the backbone's symmetric contractions ran whole (library of a88e148) or in node blocks
-(`--edge-chunk`, since issue 14's node blocks).
+The CSV holds one row per run of `bench fixedpoint-scaling` (system `random crystal`: the random-weight benchmark model) or
+`bench fixedpoint-model-timing --scaling` (system `trained water`: the trained periodic water model, replicated; with automatic
+edge chunks, or `without chunks`): atoms, k-space method, SCF updates, wall seconds, process CPU seconds (both threads), peak GB,
+load, and whether the backbone's symmetric contractions ran whole or in node blocks (edge chunks).
 """
 import csv
 import os
@@ -18,23 +19,27 @@ here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "fixedpoint-scaling.csv")) as stream:
     rows = list(csv.DictReader(stream))
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-for contractions, style in (("whole", ":"), ("node blocks", "-")):
-    for method, marker in (("ewald", "o"), ("pme", "s")):
-        points = sorted((int(r["atoms"]), float(r["seconds"]), float(r["cpu_seconds"]), float(r["peak_gb"]))
-                        for r in rows if r["kspace_method"] == method and r["contractions"] == contractions)
-        if not points:
-            continue
-        atoms = [p[0] for p in points]
-        label = f"{method}, {contractions}"
-        left.plot(atoms, [1e3 * p[2] / p[0] for p in points], marker=marker, linestyle=style, label=f"{label}, CPU")
-        right.plot(atoms, [p[3] for p in points], marker=marker, linestyle=style, label=label)
-left.set(xscale="log", yscale="log", xlabel="atoms", ylabel="CPU ms per atom (energy + implicit forces)")
+series = [
+    ("random crystal", "whole", ":", "C0", "random model, whole contractions"),
+    ("random crystal", "node blocks", "--", "C0", "random model, node blocks"),
+    ("trained water without chunks", None, ":", "C3", "trained water, no chunks"),
+    ("trained water", None, "-", "C3", "trained water, automatic chunks"),
+]
+fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+for system, contractions, style, color, name in series:
+    points = sorted((int(r["atoms"]), float(r["cpu_seconds"]), float(r["peak_gb"]), r["kspace_method"]) for r in rows
+                    if r["system"] == system and (contractions is None or r["contractions"] == contractions))
+    if not points:
+        continue
+    atoms = [p[0] for p in points]
+    left.plot(atoms, [1e3 * p[1] / p[0] for p in points], linestyle=style, color=color, marker="o", label=name)
+    right.plot(atoms, [p[2] for p in points], linestyle=style, color=color, marker="o", label=name)
+left.set(xscale="log", yscale="log", xlabel="atoms (Ewald below 1,000, PME above)", ylabel="CPU ms per atom (energy + implicit forces)")
 right.set(xscale="log", xlabel="atoms", ylabel="peak resident memory (GB)")
 right.axhline(8, color="grey", linestyle=":", label="8 GB target at 10k")
 for axis in (left, right):
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=7)
-fig.suptitle("Fixed-point model, periodic H2O-like crystal, 32 channels, Anderson SCF (2-core VM under load)", fontsize=9)
+fig.suptitle("Fixed-point model, periodic water-like boxes, 32 channels, Anderson SCF (2-core VM under load)", fontsize=9)
 fig.tight_layout()
 fig.savefig(os.path.join(here, "fixedpoint-scaling.png"), dpi=110)

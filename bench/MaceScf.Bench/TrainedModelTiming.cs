@@ -45,17 +45,24 @@ public static class TrainedModelTiming
         string setup;
         using (var scope = NewDisposeScope())
         using (var geometry = model.Prepare(inputs)) setup = geometry.Plan.Describe(0);
+        var net = model.Backbone;
+        string chunks = net.EdgeChunkSize?.ToString()
+            ?? (BackboneMemory.AutomaticChunk(net, configuration.AtomCount, batch.EdgeCount) is int automatic ? $"{automatic} (automatic)" : "none");
         Console.WriteLine($"{args[0]} on {args[1]} frame × {string.Join("×", copies)}: {configuration.AtomCount} atoms, {batch.EdgeCount} edges, "
-            + $"{setup}, mixing {mixing}, edge chunk {model.Backbone.EdgeChunkSize?.ToString() ?? "none"}, load {FixedPointTiming.Load()}");
+            + $"{setup}, mixing {mixing}, backbone graph estimate {BackboneMemory.GraphBytes(net, configuration.AtomCount, batch.EdgeCount) / 1e9:F2} GB, "
+            + $"edge chunk {chunks}, load {FixedPointTiming.Load()}");
+        // The default divergence bound on |Q − Q_target| (10 e) is passed by the first constant-charge update of a large box whose local
+        // charges are not exactly neutral (α·Σq_local grows with N) although the SCF converges: scaled with the size, as fixedpoint-scaling does.
+        var scf = new ScfOptions { MixingParameter = mixing, DivergenceCharge = Math.Max(new ScfOptions().DivergenceCharge, 0.02 * configuration.AtomCount) };
         if (args.Contains("--scaling"))
         {
-            foreach (var mixer in mixers) Scaling(model, inputs, new ScfOptions { MixingParameter = mixing, Mixer = mixer }, repeats);
+            foreach (var mixer in mixers) Scaling(model, inputs, scf with { Mixer = mixer }, repeats);
             return;
         }
         int save = Array.IndexOf(args, "--save");
         foreach (var mixer in mixers)
         {
-            var options = new ScfOptions { MixingParameter = mixing, Mixer = mixer };
+            var options = scf with { Mixer = mixer };
             using (var scope = NewDisposeScope())
             {
                 var prediction = model.Predict(inputs, new PredictionRequest { Scf = options });
@@ -73,7 +80,7 @@ public static class TrainedModelTiming
         if (args.Contains("--products"))
         {
             Console.Write("  ");
-            FixedPointTiming.ProductCosts(model, inputs, new ScfOptions { MixingParameter = mixing });
+            FixedPointTiming.ProductCosts(model, inputs, scf);
         }
         double backbone = StopwatchRuns.Time(() => FixedPointTiming.BackboneEnergyAndForces(model, inputs), repeats).Min();
         manual_seed(0);

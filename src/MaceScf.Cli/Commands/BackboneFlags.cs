@@ -15,7 +15,8 @@ internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
                                  over atoms, the electrostatics and the SCF stay float64; docs/benchmarks.md)
           --edge_chunk_size E    evaluate the interactions in blocks of E edges and the product bases in blocks of
                                  E / avg_num_neighbors nodes, recomputed in the backward pass: bounded memory for
-                                 very large structures (default: all edges and nodes at once)
+                                 very large structures (default: all edges and nodes at once, or blocks of 20000
+                                 edges when the backbone's graph with forces is estimated above 2 GB)
         """;
 
     public static BackboneFlags Read(CommandLine args)

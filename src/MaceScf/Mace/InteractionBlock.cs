@@ -58,6 +58,10 @@ internal abstract class InteractionBlock : nn.Module
     /// Most edges per block of the edge-chunked convolution (null: all edges at once); see <see cref="MaceModel.EdgeChunkSize"/>.
     public int? EdgeChunk { get; set; }
 
+    /// Numbers the whole convolution keeps per edge on the autograd graph: the radial MLP's weights of the tensor product and the
+    /// edge's message (<see cref="BackboneMemory"/>).
+    internal long GraphNumbersPerEdge => _convTp.WeightNumel + _convTp.IrrepsOut.Dim;
+
     /// <param name="nodeFeats">[N, NodeFeatsIrreps.Dim]</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="edgeAttrs">[E, (max_ell+1)²] spherical harmonics of the edge vectors</param>

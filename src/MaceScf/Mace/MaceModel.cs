@@ -128,6 +128,13 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     /// or once per edge (the same results up to rounding; for tests and benchmarks).
     internal bool PairedEdges { get; set; } = true;
 
+    /// Estimated bytes of the backbone's autograd graph above which an evaluation kept for gradients runs in edge chunks when
+    /// <see cref="EdgeChunkSize"/> is not set (<see cref="BackboneMemory"/>; infinity: never).
+    internal double AutomaticChunkBytes { get; set; } = BackboneMemory.DefaultAutomaticChunkBytes;
+
+    /// Edges per block of the automatic chunks.
+    internal int AutomaticEdgeChunk { get; set; } = BackboneMemory.DefaultAutomaticEdgeChunk;
+
     internal RadialEmbedding Radial { get; }
 
     /// Irreps of the node features h^t of every layer.
@@ -170,12 +177,23 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var h = _nodeEmbedding.forward(computeAttrs);
         var features = new List<Tensor>();
         var energies = new List<Tensor>();
-        for (int t = 0; t < _interactions.Count; t++)
+        // A large graph kept for gradients runs in edge chunks unless the caller chose (BackboneMemory); the blocks capture the chunk.
+        int? automatic = EdgeChunkSize is null && KeepsGraph(positions, inputs.Cell)
+            ? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0]) : null;
+        if (automatic is not null) EdgeChunkSize = automatic;
+        try
         {
-            var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf);
-            h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection);
-            features.Add(h.to_type(Dtype));
-            energies.Add(_readouts[t].forward(h).to_type(Dtype));
+            for (int t = 0; t < _interactions.Count; t++)
+            {
+                var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf);
+                h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection);
+                features.Add(h.to_type(Dtype));
+                energies.Add(_readouts[t].forward(h).to_type(Dtype));
+            }
+        }
+        finally
+        {
+            if (automatic is not null) EdgeChunkSize = null;
         }
         edgeAttrs = edgeAttrs.to_type(Dtype);
         var edgeFeats = (pairs?.Expand(pairFeats) ?? pairFeats).to_type(Dtype);
@@ -195,6 +213,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
             t.MoveToOuterDisposeScope();
         return output;
     }
+
+    /// Whether this evaluation records an autograd graph (forces, stress or trainable parameters).
+    bool KeepsGraph(Tensor positions, Tensor cell) =>
+        is_grad_enabled() && (positions.requires_grad || cell.requires_grad || parameters().Any(p => p.requires_grad));
 
     double IAtomisticModel.Cutoff => Hyperparameters.RMax;
 

@@ -32,6 +32,10 @@ internal sealed class ProductBasisBlock : nn.Module
     /// Most nodes per block of the recomputed symmetric contraction (null: all nodes at once); see <see cref="MaceModel.EdgeChunkSize"/>.
     public int? NodeChunk { get; set; }
 
+    /// Numbers the whole symmetric contraction keeps per node on the autograd graph: every monomial of A of every channel
+    /// (<see cref="BackboneMemory"/>).
+    internal long GraphNumbersPerNode => (long)IrrepsLayout.RequireUniform(_contraction.IrrepsIn) * _contraction.MonomialCounts.Sum();
+
     /// <param name="atomicBasis">[N, C, Σ(2l+1)] (channel-major A)</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="selfConnection">[N, TargetIrreps.Dim] residual from the interaction block, used when UseSelfConnection</param>

@@ -53,6 +53,37 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         Assert.InRange(largest, 0, Tolerance * Math.Max(1, plain.Max(Math.Abs) / 1e3));
     }
 
+    /// A graph whose estimated memory (<see cref="BackboneMemory.GraphBytes"/>) exceeds the model's budget runs in edge chunks
+    /// without being asked: the same bits as the chunks set by hand, the unchunked results to 1e-12; below the budget it does not.
+    [Fact]
+    public void Chunks_are_chosen_automatically_above_the_memory_budget()
+    {
+        using var model = MaceTestSystems.Model(3);
+        var inputs = Periodic();
+        long nodes = inputs.NumAtoms, edges = inputs.Graph.EdgeIndex.shape[1];
+        double estimate = BackboneMemory.GraphBytes(model, nodes, edges);
+        Assert.True(estimate > 0);
+        Assert.Equal(2 * estimate, BackboneMemory.GraphBytes(model, 2 * nodes, 2 * edges), 1e-6 * estimate);
+        Assert.Null(BackboneMemory.AutomaticChunk(model, nodes, edges));
+        var request = new PredictionRequest { Stress = true };
+        var plain = Predict(model, inputs, request);
+        model.EdgeChunkSize = 7;
+        var byHand = Predict(model, inputs, request);
+        model.EdgeChunkSize = null;
+        model.AutomaticEdgeChunk = 7;
+        model.AutomaticChunkBytes = estimate / 2;
+        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges));
+        var automatic = Predict(model, inputs, request);
+        Assert.Null(model.EdgeChunkSize);
+        Assert.Equal(byHand.Forces, automatic.Forces);
+        Assert.Equal(byHand.Stress, automatic.Stress);
+        Assert.Equal(byHand.Energy, automatic.Energy);
+        output.WriteLine($"estimate {estimate:E3} B for {nodes} atoms, {edges} edges; |ΔF| automatic − unchunked {MaxDifference(plain.Forces, automatic.Forces):E2}");
+        Assert.Equal(plain.Energy, automatic.Energy, Tolerance);
+        Assert.InRange(MaxDifference(plain.Forces, automatic.Forces), 0, Tolerance);
+        Assert.InRange(MaxDifference(plain.Stress, automatic.Stress), 0, Tolerance);
+    }
+
     [Fact]
     public void A_chunk_size_below_one_is_refused()
     {
