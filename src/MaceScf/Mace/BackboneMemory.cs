@@ -1,8 +1,8 @@
 namespace MaceScf.Mace;
 
 /// The memory of the backbone's autograd graph (energy with forces, stress or training), estimated from the graph's size before
-/// anything is allocated, and the automatic edge chunks it decides (docs/benchmarks.md, "The trained water model from 480 to
-/// 10,080 atoms"): a backbone whose whole evaluation would keep more than <see cref="MaceModel.AutomaticChunkBytes"/> on its graph
+/// anything is allocated, and the automatic edge chunks it decides
+/// (docs/benchmarks.md, "The trained water model from 480 to 10,080 atoms"): a backbone whose whole evaluation would keep more than <see cref="MaceModel.AutomaticChunkBytes"/> on its graph
 /// is evaluated in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges and the matching node blocks (<see cref="MaceModel.EdgeChunkSize"/>:
 /// the same results up to the order of the additions, and no slower at these sizes).
 internal static class BackboneMemory
