@@ -240,11 +240,11 @@ def plotted_seed(configs, system, cls, seeds):
 def report(runs, docs, configs, classes):
     """Scores every evaluated run of `runs`, one entry per seed in docs/accuracy/results.json (system → class → seed); the
     entries with no run there are kept, so one system, class or seed can be re-run alone. The plotted seed's predictions
-    are kept in docs/accuracy/predictions/, and the parity plots of the systems re-scored are redrawn with every class of
-    results.json whose predictions are kept."""
+    are kept in docs/accuracy/predictions/, and the parity plot of a system is redrawn, with every class of results.json
+    whose predictions are kept, when a plotted seed of it was scored (another seed alone leaves the plot as it is)."""
     path = os.path.join(docs, "accuracy", "results.json")
     results = json.load(open(path)) if os.path.exists(path) else {}
-    scored = set()
+    plotted = set()
     for system in SYSTEMS:
         for cls in classes:
             for seed in seeds_run(runs, system, cls):
@@ -258,12 +258,12 @@ def report(runs, docs, configs, classes):
                 by_seed[str(seed)] = entry
                 if seed == plotted_seed(configs, system, cls, [int(s) for s in by_seed]):
                     keep_predictions(frames, seed, predictions_file(docs, system, cls))
-                scored.add(system)
+                    plotted.add(system)
     os.makedirs(os.path.join(docs, "accuracy"), exist_ok=True)
     with open(path + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
     os.replace(path + ".tmp", path)
-    for system in sorted(scored):
+    for system in sorted(plotted):
         parity(system, docs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
     return results
 
