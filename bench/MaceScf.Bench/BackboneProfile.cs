@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `backbone-timing ATOMS CHANNELS --profile [--threads T]` (docs/benchmarks.md, "Backbone speed and memory"): the float64 E+F
-/// case split into its blocks, each timed as forward + the backward pass the forces need (a fixed random output gradient to
+/// `backbone-timing ATOMS CHANNELS --profile [--float32] [--threads T]` (docs/benchmarks.md, "Backbone speed and memory"): the E+F
+/// case (float64, or the layers in float32 as the model runs them with --float32) split into its blocks, each timed as forward + the backward pass the forces need (a fixed random output gradient to
 /// the block's inputs that depend on positions) on the real graph: geometry (edge vectors, harmonics, radial features), per
 /// layer the tile build, the radial MLP alone (a network of the same sizes), the convolution alone (random weights), the whole
 /// interaction, the product block and the readout. The time is the CPU time of the process (on a shared machine it counts
@@ -16,7 +16,7 @@ namespace MaceScf.Bench;
 /// blocks whose name contains TEXT (to record one block with perf).
 internal static class BackboneProfile
 {
-    public static void Run(MaceModel model, MaceInputs graph, int repeats)
+    public static void Run(MaceModel model, MaceInputs graph, int repeats, Action wholeStep)
     {
         var rows = new List<(string Name, double Ms)>();
         string? only = Environment.GetEnvironmentVariable("PROFILE_BLOCK");
@@ -25,13 +25,14 @@ internal static class BackboneProfile
             if (only is null || name.Contains(only)) rows.Add((name, Time(forward, inputs, repeats)));
         }
         var h = model.Hyperparameters;
+        var dtype = model.ComputeDtype;
         var positions = graph.Positions.detach().requires_grad_(true);
         Tensor edgeAttrs, edgeFeats;
         var sender = graph.EdgeIndex[0];
         var receiver = graph.EdgeIndex[1];
         // As the model runs it: harmonics and radial features once per undirected pair of edges (unless --per-edge).
         using var pairs = model.PairedEdges
-            ? EdgePairs.Of(sender, receiver, graph.UnitShifts, graph.Positions.shape[0], ScalarType.Float64) : null;
+            ? EdgePairs.Of(sender, receiver, graph.UnitShifts, graph.Positions.shape[0], graph.Positions.dtype) : null;
         var edgeRows = pairs?.PairOf;
         (Tensor Attrs, Tensor Feats) Geometry(Tensor p)
         {
@@ -40,14 +41,14 @@ internal static class BackboneProfile
             var vectors = p.index_select(0, receiver) - p.index_select(0, sender) + shifts;
             var pairVectors = pairs?.PairVectors(vectors) ?? vectors;
             var r = pairVectors.norm(-1, keepdim: true);
-            var harmonics = SphericalHarmonics.Compute(h.MaxEll, pairVectors, h.EdgeVectorOrder);
-            return (pairs?.ExpandHarmonics(harmonics, h.MaxEll) ?? harmonics, model.Radial.Compute(r));
+            var harmonics = SphericalHarmonics.Compute(h.MaxEll, pairVectors.to_type(dtype), h.EdgeVectorOrder);
+            return (pairs?.ExpandHarmonics(harmonics, h.MaxEll) ?? harmonics, model.Radial.Compute(r.to_type(dtype)));
         }
         Add("geometry (edge vectors, harmonics, Bessel x cutoff)", () => { var (a, f) = Geometry(positions); return [a, f]; }, [positions]);
         using (no_grad()) (edgeAttrs, edgeFeats) = Geometry(graph.Positions);
         edgeAttrs.requires_grad_(true);
         edgeFeats.requires_grad_(true);
-        var nodeAttrs = nn.functional.one_hot(graph.Species, h.NumElements).to_type(ScalarType.Float64);
+        var nodeAttrs = nn.functional.one_hot(graph.Species, h.NumElements).to_type(dtype);
         Tensor x;
         using (no_grad()) x = ((nn.Module<Tensor, Tensor>)model.named_children().First(c => c.name == "node_embedding").module).forward(nodeAttrs);
         for (int t = 0; t < model.Interactions.Count; t++)
@@ -58,7 +59,7 @@ internal static class BackboneProfile
             using var tiles = EdgeTiles.Build(receiver, graph.Positions.shape[0]);
             Add($"layer {t}: edge tiles (build, no grad)", () => { using var b = EdgeTiles.Build(receiver, graph.Positions.shape[0]); return []; }, []);
             int width = interaction.RadialWeightNumel;
-            var mlp = new FullyConnectedNet([model.Radial.OutDim, .. h.RadialMlp, width], NormalizedActivation.Silu());
+            var mlp = new FullyConnectedNet([model.Radial.OutDim, .. h.RadialMlp, width], NormalizedActivation.Silu(), dtype);
             foreach (var p in mlp.parameters()) p.requires_grad_(false);
             Add($"layer {t}: radial MLP [{model.Radial.OutDim}, {string.Join(", ", h.RadialMlp)}, {width}] "
                 + (edgeRows is null ? "on padded edges" : "on pairs, gathered to padded edges"),
@@ -66,7 +67,7 @@ internal static class BackboneProfile
             var tp = new ChannelwiseTensorProduct(interaction.NodeFeatsIrreps, h.EdgeAttrsIrreps(), interaction.TargetIrreps);
             var padded = tiles.Pad(edgeAttrs.detach()).requires_grad_(true);
             var tileSender = tiles.Pad(sender);
-            var weights = randn(tiles.Rows, width, dtype: ScalarType.Float64).requires_grad_(true);
+            var weights = randn(tiles.Rows, width, dtype: dtype).requires_grad_(true);
             Add($"layer {t}: convolution alone (gather, Z = x w, per-tile products, scatter, coupling)",
                 () => [tp.ConvolveTiles(input, padded, weights, tileSender, tiles.Receivers, graph.Positions.shape[0])],
                     t > 0 ? [input, padded, weights] : [padded, weights]);
@@ -87,9 +88,10 @@ internal static class BackboneProfile
             var features = x.detach().requires_grad_(true);
             Add($"layer {t}: readout", () => [model.Readouts[t].forward(features)], [features]);
         }
+        Add("whole E+F (MaceModel.Predict: the blocks and what joins them)", () => { wholeStep(); return []; }, []);
         foreach (var (name, ms) in rows) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F2} ms  {name}"));
         // The MLP and convolution rows are parts of the whole interaction rows.
-        double sum = rows.Where(r => !r.Name.Contains("radial MLP") && !r.Name.Contains("convolution alone")).Sum(r => r.Ms);
+        double sum = rows.Where(r => !r.Name.Contains("radial MLP") && !r.Name.Contains("convolution alone") && !r.Name.StartsWith("whole E+F")).Sum(r => r.Ms);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sum,9:F2} ms  sum of the blocks (without the MLP and convolution rows, which the interactions contain)"));
     }
 

@@ -67,7 +67,7 @@ public static class BackboneTiming
         if (!training) foreach (var p in model.parameters()) p.requires_grad_(false);
         if (args.Contains("--profile"))
         {
-            BackboneProfile.Run(model, inputs.Graph, repeats);
+            BackboneProfile.Run(model, inputs.Graph, repeats, () => step());
             return;
         }
         // CPU time of the process per run beside the wall time: on a shared machine it counts the work, not the waiting.
