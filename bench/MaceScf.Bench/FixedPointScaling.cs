@@ -32,7 +32,7 @@ public static class FixedPointScaling
         if (e >= 0) system.Model.Backbone.EdgeChunkSize = int.Parse(args[e + 1]);
         // --whole-contractions: edge chunks only, the symmetric contractions on the graph at once (as before they were blocked).
         if (args.Contains("--whole-contractions"))
-            foreach (var product in system.Model.Backbone.Products) product.NodeChunk = null;
+            system.Model.Backbone.BlockedContractions = false;
         // The random model's local charges are not neutral (about 0.013 e per atom): the first constant-charge update misses the target by
         // α·Σq_local, which passes the default divergence bound of 10 e from about 3,000 atoms on, although the SCF converges. The bound
         // is scaled with the size here (0.02 e per atom, at least the default).

@@ -55,9 +55,6 @@ internal abstract class InteractionBlock : nn.Module
     /// Outputs of the radial MLP per edge (paths × channels).
     public int RadialWeightNumel => _convTp.WeightNumel;
 
-    /// Most edges per block of the edge-chunked convolution (null: all edges at once); see <see cref="MaceModel.EdgeChunkSize"/>.
-    public int? EdgeChunk { get; set; }
-
     /// Numbers the whole convolution keeps per edge on the autograd graph: the radial MLP's weights of the tensor product and the
     /// edge's message (<see cref="BackboneMemory"/>).
     internal long GraphNumbersPerEdge => _convTp.WeightNumel + _convTp.IrrepsOut.Dim;
@@ -70,15 +67,18 @@ internal abstract class InteractionBlock : nn.Module
     /// <param name="receiver">[E] (long)</param>
     /// <param name="edgeRows">[E] (long) row of <paramref name="edgeFeats"/> of every edge (<see cref="EdgePairs.PairOf"/>), or
     /// null for one row per edge</param>
+    /// <param name="edgeChunk">most edges per block of the edge-chunked convolution (null: all edges at once); see
+    /// <see cref="MaceModel.EdgeChunkSize"/></param>
     public abstract InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
-        Tensor receiver, Tensor? edgeRows = null);
+        Tensor receiver, Tensor? edgeRows = null, int? edgeChunk = null);
 
     /// The normalised aggregated message [N, TargetIrreps.Dim] (mul_ir).
-    protected Tensor Message(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver, Tensor? edgeRows)
+    protected Tensor Message(Tensor nodeFeats, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver, Tensor? edgeRows,
+        int? edgeChunk)
     {
         using var scope = NewDisposeScope();
         var up = _linearUp.forward(nodeFeats);
-        var summed = EdgeChunk is int chunk && sender.shape[0] > chunk
+        var summed = edgeChunk is int chunk && sender.shape[0] > chunk
             ? ChunkedConvolution(up, edgeAttrs, edgeRows is null ? edgeFeats : edgeFeats.index_select(0, edgeRows), sender, receiver, chunk)
             : _convTp.Convolve(up, edgeAttrs, edgeFeats, _convTpWeights, sender, receiver, nodeFeats.shape[0], edgeRows);
         return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
@@ -121,10 +121,10 @@ internal sealed class RealAgnosticInteractionBlock : InteractionBlock
     }
 
     public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
-        Tensor receiver, Tensor? edgeRows = null)
+        Tensor receiver, Tensor? edgeRows = null, int? edgeChunk = null)
     {
         using var scope = NewDisposeScope();
-        var message = _skipTp.forward(Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows), nodeAttrs);
+        var message = _skipTp.forward(Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows, edgeChunk), nodeAttrs);
         return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(), null);
     }
 }
@@ -145,11 +145,11 @@ internal sealed class RealAgnosticResidualInteractionBlock : InteractionBlock
     }
 
     public override InteractionResult forward(Tensor nodeFeats, Tensor nodeAttrs, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender,
-        Tensor receiver, Tensor? edgeRows = null)
+        Tensor receiver, Tensor? edgeRows = null, int? edgeChunk = null)
     {
         using var scope = NewDisposeScope();
         var selfConnection = _skipTp.forward(nodeFeats, nodeAttrs);
-        var message = Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows);
+        var message = Message(nodeFeats, edgeAttrs, edgeFeats, sender, receiver, edgeRows, edgeChunk);
         return new InteractionResult(IrrepsLayout.ToChannelMajor(message, TargetIrreps).MoveToOuterDisposeScope(),
             selfConnection.MoveToOuterDisposeScope());
     }

@@ -114,15 +114,23 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     /// </summary>
     public int? EdgeChunkSize
     {
-        get => _interactions.Count > 0 ? _interactions[0].EdgeChunk : null;
+        get => _edgeChunkSize;
         set
         {
             if (value is < 1) throw new ArgumentOutOfRangeException(nameof(value), "the edge chunk size must be at least 1");
-            foreach (var interaction in _interactions) interaction.EdgeChunk = value;
-            int? nodes = value is int edges ? Math.Max(1, (int)Math.Round(edges / Math.Max(1.0, Hyperparameters.AvgNumNeighbors))) : null;
-            foreach (var product in _products) product.NodeChunk = nodes;
+            _edgeChunkSize = value;
         }
     }
+
+    private int? _edgeChunkSize;
+
+    /// Whether edge chunks also run the symmetric contractions in node blocks (default); false keeps them whole (benchmarks).
+    internal bool BlockedContractions { get; set; } = true;
+
+    /// Nodes per block of the symmetric contractions for an edge chunk: about as many nodes as receive that many edges
+    /// (chunk / avg_num_neighbors, at least 1), or null (whole) without a chunk.
+    internal int? NodeChunk(int? edgeChunk) => edgeChunk is int edges && BlockedContractions
+        ? Math.Max(1, (int)Math.Round(edges / Math.Max(1.0, Hyperparameters.AvgNumNeighbors))) : null;
 
     /// Whether the edge geometry and the radial MLPs run once per undirected pair of edges (<see cref="EdgePairs"/>; default)
     /// or once per edge (the same results up to rounding; for tests and benchmarks).
@@ -177,23 +185,16 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var h = _nodeEmbedding.forward(computeAttrs);
         var features = new List<Tensor>();
         var energies = new List<Tensor>();
-        // A large graph kept for gradients runs in edge chunks unless the caller chose (BackboneMemory); the blocks capture the chunk.
-        int? automatic = EdgeChunkSize is null && KeepsGraph(positions, inputs.Cell)
-            ? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0]) : null;
-        if (automatic is not null) EdgeChunkSize = automatic;
-        try
+        // A large graph kept for gradients runs in edge chunks unless the caller chose (BackboneMemory); the chunk goes to each call.
+        int? edgeChunk = EdgeChunkSize ?? (KeepsGraph(positions, inputs.Cell)
+            ? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0]) : null);
+        int? nodeChunk = NodeChunk(edgeChunk);
+        for (int t = 0; t < _interactions.Count; t++)
         {
-            for (int t = 0; t < _interactions.Count; t++)
-            {
-                var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf);
-                h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection);
-                features.Add(h.to_type(Dtype));
-                energies.Add(_readouts[t].forward(h).to_type(Dtype));
-            }
-        }
-        finally
-        {
-            if (automatic is not null) EdgeChunkSize = null;
+            var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf, edgeChunk);
+            h = _products[t].forward(interaction.AtomicBasis, computeAttrs, interaction.SelfConnection, nodeChunk);
+            features.Add(h.to_type(Dtype));
+            energies.Add(_readouts[t].forward(h).to_type(Dtype));
         }
         edgeAttrs = edgeAttrs.to_type(Dtype);
         var edgeFeats = (pairs?.Expand(pairFeats) ?? pairFeats).to_type(Dtype);

@@ -29,9 +29,6 @@ internal sealed class ProductBasisBlock : nn.Module
 
     internal SymmetricContraction Contraction => _contraction;
 
-    /// Most nodes per block of the recomputed symmetric contraction (null: all nodes at once); see <see cref="MaceModel.EdgeChunkSize"/>.
-    public int? NodeChunk { get; set; }
-
     /// Numbers the whole symmetric contraction keeps per node on the autograd graph: every monomial of A of every channel
     /// (<see cref="BackboneMemory"/>).
     internal long GraphNumbersPerNode => (long)IrrepsLayout.RequireUniform(_contraction.IrrepsIn) * _contraction.MonomialCounts.Sum();
@@ -39,11 +36,13 @@ internal sealed class ProductBasisBlock : nn.Module
     /// <param name="atomicBasis">[N, C, Σ(2l+1)] (channel-major A)</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>
     /// <param name="selfConnection">[N, TargetIrreps.Dim] residual from the interaction block, used when UseSelfConnection</param>
+    /// <param name="nodeChunk">most nodes per block of the recomputed symmetric contraction (null: all nodes at once); see
+    /// <see cref="MaceModel.EdgeChunkSize"/></param>
     /// <returns>[N, TargetIrreps.Dim] (mul_ir)</returns>
-    public Tensor forward(Tensor atomicBasis, Tensor nodeAttrs, Tensor? selfConnection)
+    public Tensor forward(Tensor atomicBasis, Tensor nodeAttrs, Tensor? selfConnection, int? nodeChunk = null)
     {
         using var scope = NewDisposeScope();
-        var contracted = NodeChunk is int chunk && atomicBasis.shape[0] > chunk
+        var contracted = nodeChunk is int chunk && atomicBasis.shape[0] > chunk
             ? ChunkedContraction(atomicBasis, nodeAttrs, chunk)
             : _contraction.forward(atomicBasis, nodeAttrs);
         var h = _linear.forward(contracted);

@@ -24,7 +24,7 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         var (plain, plainNodes, plainForces, plainStress) = Predict(model, inputs, request);
         model.EdgeChunkSize = chunk;
         // chunk 7 at avg_num_neighbors 3: the contractions in blocks of 2 of the 6 nodes; chunk 50: all nodes at once.
-        Assert.All(model.Products, p => Assert.Equal(chunk == 7 ? 2 : 17, p.NodeChunk));
+        Assert.Equal(chunk == 7 ? 2 : 17, model.NodeChunk(model.EdgeChunkSize));
         var (chunked, chunkedNodes, chunkedForces, chunkedStress) = Predict(model, inputs, request);
         output.WriteLine($"edges {inputs.Graph.EdgeIndex.shape[1]}, chunk {chunk}: |ΔE| {Math.Abs(plain - chunked):E2}, "
             + $"|ΔF| {MaxDifference(plainForces, chunkedForces):E2}, |Δσ| {MaxDifference(plainStress, chunkedStress):E2}");
@@ -44,7 +44,7 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         var plain = LossGradient(model, inputs);
         model.EdgeChunkSize = 11;
         // 11 edges at avg_num_neighbors 3: the contractions run in blocks of 4 of the 6 nodes.
-        Assert.All(model.Products, p => Assert.Equal(4, p.NodeChunk));
+        Assert.Equal(4, model.NodeChunk(model.EdgeChunkSize));
         var chunked = LossGradient(model, inputs);
         double largest = plain.Zip(chunked).Max(p => Math.Abs(p.First - p.Second));
         output.WriteLine($"{plain.Length} parameters, largest |Δ∂L/∂θ| {largest:E2}, largest |∂L/∂θ| {plain.Max(Math.Abs):E2}");
@@ -55,6 +55,7 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
 
     /// A graph whose estimated memory (<see cref="BackboneMemory.GraphBytes"/>) exceeds the model's budget runs in edge chunks
     /// without being asked: the same bits as the chunks set by hand, the unchunked results to 1e-12; below the budget it does not.
+    /// The automatic chunk is passed to the blocks of that evaluation: the model's own setting stays null.
     [Fact]
     public void Chunks_are_chosen_automatically_above_the_memory_budget()
     {
@@ -82,6 +83,20 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         Assert.Equal(plain.Energy, automatic.Energy, Tolerance);
         Assert.InRange(MaxDifference(plain.Forces, automatic.Forces), 0, Tolerance);
         Assert.InRange(MaxDifference(plain.Stress, automatic.Stress), 0, Tolerance);
+    }
+
+    /// The estimate counts numbers of the backbone's compute dtype: a float32 backbone keeps half the bytes of the same float64 one.
+    [Fact]
+    public void The_graph_estimate_of_a_float32_backbone_is_half_that_of_float64()
+    {
+        using var model = MaceTestSystems.Model(3);
+        double float64 = BackboneMemory.GraphBytes(model, 1000, 40_000);
+        model.UseComputeDtype(ScalarType.Float32);
+        Assert.Equal(float64 / 2, BackboneMemory.GraphBytes(model, 1000, 40_000), 1e-9 * float64);
+        model.AutomaticChunkBytes = 0.75 * float64;
+        Assert.Null(BackboneMemory.AutomaticChunk(model, 1000, 40_000));
+        model.UseComputeDtype(ScalarType.Float64);
+        Assert.Equal(model.AutomaticEdgeChunk, BackboneMemory.AutomaticChunk(model, 1000, 40_000));
     }
 
     [Fact]
