@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Bench;
 
 /// `fixedpoint-model-timing MODEL XYZ [--frame I] [--replicate A,B,C] [--repeats R] [--mixing A] [--mixers linear,anderson] [--edge-chunk E]
-/// [--products] [--save FILE] [--scaling]`: a trained fixed-point model on one frame of an extxyz file (default the first), replicated
+/// [--products] [--save FILE] [--scaling] [--preconditioners on,off,...]`: a trained fixed-point model on one frame of an extxyz file (default the first), replicated
 /// A×B×C times (default 1,1,1), neutral, the SCF started at the frame's `fermi_level`; 2 libtorch threads, float64; --edge-chunk: the
 /// backbone's edge chunks and node-blocked contractions (<see cref="MaceScf.Mace.MaceModel.EdgeChunkSize"/>).
 /// * --scaling: one `Predict` with energy and implicit forces per mixer (best of R after a warm-up; R = 0: a single run), its wall and
@@ -21,6 +21,8 @@ namespace MaceScf.Bench;
 ///   vector–Jacobian product (<see cref="FixedPointTiming.ProductCosts"/>); then the model's backbone alone (energy + forces of its own
 ///   energy) and a plain MACE of the same backbone hyperparameters (scalar-only last layer, random weights) energy + forces, best of R
 ///   each.
+/// --preconditioners: the implicit solves with (on) and without (off) <see cref="LongWavelengthPreconditioner"/>, each listed entry in turn
+/// (repeat entries to interleave old and new in one process; default on); --save then writes FILE.MIXER.on / .off.
 public static class TrainedModelTiming
 {
     public static void Run(string[] args)
@@ -36,6 +38,9 @@ public static class TrainedModelTiming
             ? args[m + 1].Split(',').Select(name => Enum.Parse<ScfMixer>(name, ignoreCase: true)).ToArray()
             : [ScfMixer.Linear, ScfMixer.Anderson];
         if (Option(args, "--edge-chunk") is { } chunk) model.Backbone.EdgeChunkSize = (int)chunk;
+        bool[] preconditioners = Array.IndexOf(args, "--preconditioners") is var pc and >= 0
+            ? args[pc + 1].Split(',').Select(name => name switch { "on" => true, "off" => false, _ => throw new ArgumentException($"--preconditioners: {name}") }).ToArray()
+            : [true];
         var configuration = Replicate(frame, copies);
         var mace = model.Hyperparameters.Mace;
         var batch = GraphBatch.Build([configuration], mace.RMax, new SpeciesTable(mace.AtomicNumbers));
@@ -56,27 +61,37 @@ public static class TrainedModelTiming
         var scf = new ScfOptions { MixingParameter = mixing, DivergenceCharge = Math.Max(new ScfOptions().DivergenceCharge, 0.02 * configuration.AtomCount) };
         if (args.Contains("--scaling"))
         {
-            foreach (var mixer in mixers) Scaling(model, inputs, scf with { Mixer = mixer }, repeats);
+            foreach (var preconditioner in preconditioners)
+            foreach (var mixer in mixers)
+            {
+                model.LongWavelengthPreconditioner = preconditioner;
+                Console.Write($"  preconditioner {(preconditioner ? "on" : "off")}");
+                Scaling(model, inputs, scf with { Mixer = mixer }, repeats);
+            }
             return;
         }
         int save = Array.IndexOf(args, "--save");
+        foreach (var preconditioner in preconditioners)
         foreach (var mixer in mixers)
         {
+            model.LongWavelengthPreconditioner = preconditioner;
+            string variant = preconditioner ? "on" : "off";
             var options = scf with { Mixer = mixer };
             using (var scope = NewDisposeScope())
             {
                 var prediction = model.Predict(inputs, new PredictionRequest { Scf = options });
                 var krylov = prediction.Derivation!.Krylov;
-                Console.WriteLine($"  {mixer}: {prediction.Scf!.Steps.Max()} updates ({ScfResult.Name(prediction.Scf.Status[0])}), "
+                Console.WriteLine($"  {mixer}, preconditioner {variant}: {prediction.Scf!.Steps.Max()} updates ({ScfResult.Name(prediction.Scf.Status[0])}), "
                     + $"E = {prediction.Energy.item<double>():R} eV, forces {prediction.Derivation.Method}"
-                    + (krylov is null ? "" : $" ({krylov.ForwardProducts} + {krylov.AdjointProducts} products)"));
-                if (save >= 0) Save($"{args[save + 1]}.{mixer}", prediction);
+                    + (krylov is null ? "" : $" ({krylov.ForwardProducts} + {krylov.AdjointProducts} products, {krylov.PreconditionerModes} preconditioner modes)"));
+                if (save >= 0) Save($"{args[save + 1]}.{mixer}.{variant}", prediction);
             }
             var runs = new List<FixedPointTiming.Breakdown>();
             var times = StopwatchRuns.Time(() => runs.Add(FixedPointTiming.Implicit(model, inputs, options, 0)), repeats);
-            Console.WriteLine($"  {mixer}: energy+forces implicit best {times.Min():F0} ms; {FixedPointTiming.Breakdown.Fastest(runs.Skip(1))}; "
+            Console.WriteLine($"  {mixer}, preconditioner {variant}: energy+forces implicit best {times.Min():F0} ms; {FixedPointTiming.Breakdown.Fastest(runs.Skip(1))}; "
                 + $"load {FixedPointTiming.Load()}");
         }
+        model.LongWavelengthPreconditioner = true;
         if (args.Contains("--products"))
         {
             Console.Write("  ");
@@ -118,7 +133,7 @@ public static class TrainedModelTiming
             }
             var krylov = prediction.Derivation?.Krylov;
             outcome = $"{prediction.Scf!.Steps.Max()} updates ({ScfResult.Name(prediction.Scf.Status[0])}), forces {prediction.Derivation?.Method}"
-                + (krylov is null ? "" : $" ({krylov.ForwardProducts} + {krylov.AdjointProducts} products)");
+                + (krylov is null ? "" : $" ({krylov.ForwardProducts} + {krylov.AdjointProducts} products, {krylov.PreconditionerModes} modes)");
             if (repeats == 0) break;
         }
         long atoms = inputs.NumAtoms;

@@ -15,6 +15,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
     readonly StructureElectrostatics[] _structures;
     readonly Tensor[] _atomsOfStructure;     // node indices of each structure
     readonly Tensor[] _positionsOfStructure;
+    readonly Tensor?[] _cellOfStructure;     // detached, for the fully periodic (pbc) structures only
     readonly Tensor _outputOrder;            // inverse of the concatenated node indices
     readonly Tensor _positions, _batch, _fieldProjection;
 
@@ -50,6 +51,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
         _structures = new StructureElectrostatics[graphCount];
         _atomsOfStructure = new Tensor[graphCount];
         _positionsOfStructure = new Tensor[graphCount];
+        _cellOfStructure = new Tensor?[graphCount];
         for (int g = 0; g < graphCount; g++)
         {
             _atomsOfStructure[g] = (_batch == g).nonzero().squeeze(1);
@@ -65,6 +67,8 @@ internal sealed class ElectrostaticsPlan : IDisposable
         }
         // A molecule in a box far larger than itself may have been given realspace (KspaceBudget).
         Methods = _structures.Select(s => s.Method).ToArray();
+        for (int g = 0; g < graphCount; g++)
+            if (Methods[g] == BoundaryMethod.Pbc) _cellOfStructure[g] = cells![g].detach().clone();
         _outputOrder = cat(_atomsOfStructure, 0).argsort();
         _fieldProjection = Layout.LinearPotentialMatrix(positions.dtype, positions.device);
         foreach (var t in Owned()) t.DetachFromDisposeScope();
@@ -83,6 +87,12 @@ internal sealed class ElectrostaticsPlan : IDisposable
 
     /// How the reciprocal-space part of each structure is evaluated (null for realspace structures).
     public IReadOnlyList<KspaceSetup?> KspaceSetups => _structures.Select(s => s.Kspace).ToArray();
+
+    /// The fully periodic (pbc) structures: index g, their atoms' indices [n_g], positions [n_g, 3] and cell [3, 3], detached
+    /// (for the implicit solves' long-wavelength preconditioner, docs/fixed-point.md, "Forces: implicit or unrolled").
+    public IEnumerable<(int Structure, Tensor Atoms, Tensor Positions, Tensor Cell)> PeriodicStructures() =>
+        Enumerable.Range(0, StructureCount).Where(g => _cellOfStructure[g] is not null)
+            .Select(g => (g, _atomsOfStructure[g], _positionsOfStructure[g].detach(), _cellOfStructure[g]!));
 
     /// One line for logs: structure g's boundary method and k-space setup.
     public string Describe(int structure) =>
@@ -134,6 +144,16 @@ internal sealed class ElectrostaticsPlan : IDisposable
                 : PerAtom(potentialShift, "potentialShift");
             fields = fields + cat(new[] { shift.unsqueeze(1), zeros(shift.shape[0], 3, dtype: shift.dtype, device: shift.device) }, 1);
         }
+        return fields.matmul(_fieldProjection).MoveToOuterDisposeScope();
+    }
+
+    /// The field features of a unit uniform field along Cartesian <paramref name="axis"/> without its potential E·r (the l = 1
+    /// features of <see cref="ExternalFeatures"/> alone), [N, F].
+    public Tensor UniformFieldFeatures(int axis)
+    {
+        using var scope = NewDisposeScope();
+        var fields = zeros(_positions.shape[0], 4, dtype: _positions.dtype, device: _positions.device);
+        fields.select(1, axis + 1).fill_(1);
         return fields.matmul(_fieldProjection).MoveToOuterDisposeScope();
     }
 
@@ -212,7 +232,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
     }
 
     IEnumerable<Tensor> Owned() =>
-        _atomsOfStructure.Concat(_positionsOfStructure).Append(_outputOrder).Append(_positions).Append(_batch).Append(_fieldProjection);
+        _atomsOfStructure.Concat(_positionsOfStructure).Concat(_cellOfStructure.OfType<Tensor>()).Append(_outputOrder).Append(_positions).Append(_batch).Append(_fieldProjection);
 
     public void Dispose()
     {

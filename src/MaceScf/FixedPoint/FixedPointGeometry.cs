@@ -77,6 +77,10 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     /// The update is affine in V̂ (no non-linearity), so its charge response to μ is a constant of the geometry.
     public bool ChargeResponseIsConstant => _update.IsAffineInFeatures;
 
+    /// Whether the implicit solves of a one-body update use <see cref="LongWavelengthPreconditioner"/> in fully periodic cells (the same
+    /// solution; <see cref="FixedPointModel.LongWavelengthPreconditioner"/>).
+    public bool UsePreconditioner { get; init; } = true;
+
     /// Whether steps may use the update's per-atom affine form (the same Δp to rounding; <see cref="FixedPointModel.AffineUpdateForm"/>).
     public bool UseAffineForm { get; init; } = true;
 
@@ -173,10 +177,17 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     }
 
     /// ∂V̂_i/∂μ_i [N, F]: the features of a unit applied potential, over the norms.
-    private Tensor FermiLevelFeatures(Tensor fermiLevel)
+    public Tensor FermiLevelFeatures(Tensor fermiLevel)
     {
         using var noGrad = no_grad();
         return Plan.ExternalFeatures(null, ones_like(fermiLevel)) / _norms;
+    }
+
+    /// ∂V̂_i/∂E_a [N, F]: the field features of a unit uniform field along Cartesian axis a (without its potential), over the norms.
+    public Tensor UniformFieldFeatures(int axis)
+    {
+        using var noGrad = no_grad();
+        return Plan.UniformFieldFeatures(axis) / _norms;
     }
 
     /// F(p, μ) = p_local + Δp: the map whose fixed point the SCF finds.
@@ -230,7 +241,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
             EdgeAttrs = Context.EdgeAttrs.detach(), EdgeFeats = Context.EdgeFeats.detach(),
         };
         _productTwin = new FixedPointGeometry(_update, Backbone, context, LocalDensity.detach(), DetachedPlan(), ExternalFeatures.detach(), _norms,
-            _fermiOffset, Batch, NumGraphs, ExternalField?.detach()) { UseAffineForm = UseAffineForm };
+            _fermiOffset, Batch, NumGraphs, ExternalField?.detach()) { UseAffineForm = UseAffineForm, UsePreconditioner = UsePreconditioner };
         return _productTwin;
     }
 

@@ -99,6 +99,10 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     /// batched matrix–vector product; docs/fixed-point.md, "The affine one-body update"). Off only to compare with the update's blocks.
     internal bool AffineUpdateForm { get; set; } = true;
 
+    /// Whether the implicit solves of a one-body update are preconditioned on the long-wavelength charge waves of fully periodic cells
+    /// (<see cref="FixedPoint.LongWavelengthPreconditioner"/>: the same solution in fewer products). Off only to compare.
+    internal bool LongWavelengthPreconditioner { get; set; } = true;
+
     /// The per-geometry state (backbone, p_local, h_mix, electrostatics plan, external-field features): computed once per
     /// geometry, then every SCF step only runs the update rule and one field evaluation. Dispose it after use.
     internal FixedPointGeometry Prepare(SystemInputs inputs)
@@ -133,6 +137,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
             graph.Batch, graph.NumGraphs, field)
         {
             UseAffineForm = AffineUpdateForm,
+            UsePreconditioner = LongWavelengthPreconditioner,
             DetachedPlan = () => new ElectrostaticsPlan(Hyperparameters.Electrostatics, detachedPositions, detachedCell, inputs.Pbc, graph.Batch,
                 KspaceMethodNames.ScfAutoPmeThreshold),
         };

@@ -6,15 +6,17 @@ namespace MaceScf.FixedPoint;
 /// GMRES for A x = b with A given only as products v ↦ A v (Arnoldi with modified Gram–Schmidt). The small least-squares
 /// problem min ‖β e₁ − H y‖ is solved in managed code by Givens rotations applied to each new column of H, in a fixed
 /// order on one thread, so the same products give the same bits (docs/errors.md, "Reproducibility": libtorch's `lstsq`
-/// did not). No restarts: at most maxIterations products.
+/// did not). No restarts: at most maxIterations products. An optional right preconditioner M⁻¹ (an approximate inverse of A) solves
+/// A M⁻¹ z = b and returns x = M⁻¹ z: the residual GMRES minimises is still b − A x, so the tolerance means the same with and without.
 internal static class Gmres
 {
     /// x with ‖b − A x‖ ≤ tolerance · max(‖b‖, scale), or the best x after maxIterations; and the relative residual reached,
     /// ‖b − A x‖ / max(‖b‖, scale).
     /// <param name="scale">the size against which the residual is measured when it exceeds ‖b‖ (a Newton step's right-hand side
     /// is the small residual of a converged solution, whose own size sets the precision that matters); 0: ‖b‖</param>
+    /// <param name="precondition">u ↦ M⁻¹ u, or null</param>
     public static (Tensor Solution, double RelativeResidual) Solve(Func<Tensor, Tensor> apply, Tensor b, double tolerance, int maxIterations,
-        double scale = 0)
+        double scale = 0, Func<Tensor, Tensor>? precondition = null)
     {
         using var noGrad = no_grad();
         double beta = b.norm().ToDouble();
@@ -25,7 +27,7 @@ internal static class Gmres
         double residual = 1;
         for (int k = 0; k < maxIterations; k++)
         {
-            var w = apply(basis[k]);
+            var w = apply(precondition is null ? basis[k] : precondition(basis[k]));
             var column = new double[k + 2];
             for (int j = 0; j <= k; j++)
             {
@@ -41,7 +43,7 @@ internal static class Gmres
         var y = triangle.Solution();
         var x = zeros_like(b);
         for (int j = 0; j < y.Length; j++) x = x + y[j] * basis[j];
-        return (x, residual);
+        return (precondition is null ? x : precondition(x), residual);
     }
 }
 

@@ -7,9 +7,10 @@ namespace MaceScf.FixedPoint;
 /// solution the forward solve corrects (the Newton step J⁻¹R of a converged y_ref: ‖y_ref‖): that solve's residual is measured
 /// against max(‖R‖, Scale), so a tiny R(y_ref) is not solved to a relative precision far below the rounding of R itself
 /// (docs/fixed-point.md, "Forces: implicit or unrolled"); the adjoint solve's against ‖∂L/∂Δ‖, to <paramref name="AdjointTolerance"/>
-/// (null: <paramref name="Tolerance"/>).
+/// (null: <paramref name="Tolerance"/>). <paramref name="Preconditioner"/>: an approximate inverse of J whose products right-precondition
+/// both solves (M⁻¹ the forward, M⁻ᵀ the adjoint), or null.
 internal sealed record LinearOperator(Func<Tensor, Tensor> Apply, Func<Tensor, Tensor> ApplyTransposed, int MaxIterations, double Tolerance,
-    KrylovReport? Report = null, double Scale = 0, double? AdjointTolerance = null);
+    KrylovReport? Report = null, double Scale = 0, double? AdjointTolerance = null, LongWavelengthPreconditioner? Preconditioner = null);
 
 /// <summary>
 /// The worst relative residual ‖b − A x‖ / ‖b‖ that the GMRES solves of one operator (forward and adjoint) reached.
@@ -24,6 +25,11 @@ public sealed class KrylovReport
 
     /// <summary>Vector–Jacobian products of the adjoint solves (counted once the backward pass ran).</summary>
     public int AdjointProducts { get; private set; }
+
+    /// <summary>Long-wavelength modes (half-space G) of the solves' preconditioner; 0 without one (docs/fixed-point.md).</summary>
+    public int PreconditionerModes { get; private set; }
+
+    internal void RecordPreconditioner(int modes) => PreconditionerModes = modes;
 
     internal void Record(double relativeResidual) =>
         WorstResidual = double.IsNaN(relativeResidual) ? double.PositiveInfinity : Math.Max(WorstResidual, relativeResidual);
@@ -44,7 +50,8 @@ internal sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
     {
         var op = (LinearOperator)vars[1];
         ctx.save_data("operator", op);
-        var (solution, residual) = Gmres.Solve(op.Apply, ((Tensor)vars[0]).detach(), op.Tolerance, op.MaxIterations, op.Scale);
+        var (solution, residual) = Gmres.Solve(op.Apply, ((Tensor)vars[0]).detach(), op.Tolerance, op.MaxIterations, op.Scale,
+            op.Preconditioner is { } m ? m.Apply : null);
         op.Report?.Record(residual);
         return solution;
     }
@@ -54,7 +61,8 @@ internal sealed class KrylovSolve : autograd.SingleTensorFunction<KrylovSolve>
         var op = (LinearOperator)ctx.get_data("operator");
         try
         {
-            var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.AdjointTolerance ?? op.Tolerance, op.MaxIterations);
+            var (adjoint, residual) = Gmres.Solve(op.ApplyTransposed, gradient.detach(), op.AdjointTolerance ?? op.Tolerance, op.MaxIterations,
+                precondition: op.Preconditioner is { } m ? m.ApplyTransposed : null);
             op.Report?.Record(residual);
             // One gradient per argument: r, then none for the operator.
             return [adjoint, null!];

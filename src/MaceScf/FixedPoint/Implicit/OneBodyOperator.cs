@@ -10,7 +10,8 @@ namespace MaceScf.FixedPoint;
 ///   J u  = [u_ρ − A (T u); C u]: one field evaluation without autograd and one batched matrix–vector product, as an SCF step;
 ///   Jᵀ v = [v_ρ; 0] − Tᵀ (Aᵀ v_ρ) + Cᵀ v_μ: one backward pass through a field evaluation recorded once (T is linear, so one graph
 ///          serves every product), on the detached twin of a particle-mesh plan (<see cref="FixedPointGeometry.ForProducts"/>).
-/// Neither product goes through the update's blocks, the backbone or the positions.
+/// Neither product goes through the update's blocks, the backbone or the positions. In fully periodic cells both solves are
+/// preconditioned on the long-wavelength charge waves (<see cref="LongWavelengthPreconditioner"/>).
 internal static class OneBodyOperator
 {
     /// The operator at the converged <paramref name="reference"/> = [ρ (N·K), μ (one per group of <paramref name="regions"/>)].
@@ -23,6 +24,8 @@ internal static class OneBodyOperator
         var response = geometry.UpdateResponse(rho, mu);
         var transposeResponse = response.transpose(1, 2).contiguous();
         long f = response.shape[2];
+        var preconditioner = geometry.UsePreconditioner ? LongWavelengthPreconditioner.For(geometry, response, n, k, reference.shape[0], regions) : null;
+        krylov?.RecordPreconditioner(preconditioner?.Modes ?? 0);
         // Tᵀ and Cᵀ: one recorded evaluation of the linear rows [T x; C x], differentiated at every product.
         var x = zeros_like(reference).requires_grad_(true);
         Tensor features, charges;
@@ -51,6 +54,6 @@ internal static class OneBodyOperator
                 return transposed + (regions is null ? v : cat([v.narrow(0, 0, n * k), zeros(regions.Count, dtype: v.dtype, device: v.device)]));
             },
             (int)Math.Min(reference.shape[0], LinearizedSolution.KrylovIterations), LinearizedSolution.KrylovTolerance, krylov,
-            reference.norm().ToDouble(), LinearizedSolution.AdjointTolerance);
+            reference.norm().ToDouble(), LinearizedSolution.AdjointTolerance, preconditioner);
     }
 }

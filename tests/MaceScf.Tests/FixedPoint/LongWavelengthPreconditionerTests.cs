@@ -1,0 +1,99 @@
+using MaceScf.Electrostatics;
+using MaceScf.FixedPoint;
+using MaceScf.Models;
+using MaceScf.Tests.Mace;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MaceScf.Tests.FixedPoint;
+
+/// The Kerker-type preconditioner of the implicit solves (LongWavelengthPreconditioner, docs/fixed-point.md, "Forces: implicit or
+/// unrolled"): it inverts J on the long charge waves of a periodic cell, and the preconditioned solves give the same solution,
+/// energy, forces and stress as the plain ones; open systems get none.
+public sealed class LongWavelengthPreconditionerTests(ITestOutputHelper output)
+{
+    /// The 4-atom triclinic test cell repeated along its third lattice vector: a long cell with long charge waves.
+    static SystemInputs LongCell(int copies)
+    {
+        var (positions, species) = MaceTestSystems.Molecule(4, 4);
+        var cell = MaceTestSystems.TriclinicCell();
+        var all = new double[4 * copies, 3];
+        for (int c = 0; c < copies; c++)
+            for (int i = 0; i < 4; i++)
+                for (int d = 0; d < 3; d++) all[4 * c + i, d] = positions[i, d] + c * cell[2, d];
+        for (int d = 0; d < 3; d++) cell[2, d] *= copies;
+        var graph = MaceTestSystems.Inputs(all, Enumerable.Repeat(species, copies).SelectMany(s => s).ToArray(), cell);
+        return new SystemInputs(graph, ones(1, 3, dtype: ScalarType.Bool), null, zeros(1, dtype: ScalarType.Float64));
+    }
+
+    /// A random model whose charge response is amplified 3-fold, so that the long charge waves of a 40-atom cell are slow modes
+    /// (the wave's ‖J z − z‖ 8.5 instead of 2.3).
+    static FixedPointModel Model(KspaceMethod kspace, BoundaryMethod method)
+    {
+        var hp = FixedPointTestSystems.Hyperparameters(method: method);
+        return FixedPointTestSystems.Damped(hp with { Electrostatics = hp.Electrostatics with { KspaceMethod = kspace } }, 8,
+            3.0);
+    }
+
+    [Theory]
+    [InlineData(KspaceMethod.Ewald, BoundaryMethod.Pbc, true)]
+    [InlineData(KspaceMethod.Pme, BoundaryMethod.Pbc, false)]
+    [InlineData(KspaceMethod.Ewald, BoundaryMethod.Realspace, true)]
+    public void ThePreconditionedSolvesGiveTheSameSolutionEnergyForcesAndStress(KspaceMethod kspace, BoundaryMethod method, bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var model = Model(kspace, method);
+        bool periodic = method == BoundaryMethod.Pbc;
+        var inputs = periodic ? LongCell(10) : FixedPointTestSystems.Molecule();
+        Prediction Run(bool preconditioner)
+        {
+            model.LongWavelengthPreconditioner = preconditioner;
+            return model.Predict(inputs, new PredictionRequest { Scf = FixedPointTestSystems.TightScf(constantCharge) with { Mixer = ScfMixer.Anderson }, Stress = periodic, DenseJacobianLimit = 0 });
+        }
+        var plain = Run(false);
+        var preconditioned = Run(true);
+        foreach (var p in new[] { plain, preconditioned })
+            Assert.True(p.Derivation!.Method == ForcesMethod.Implicit && p.Derivation.SolvesConverged && p.Scf!.AllConverged);
+        var (with, without) = (preconditioned.Derivation!.Krylov!, plain.Derivation!.Krylov!);
+        output.WriteLine($"{inputs.NumAtoms} atoms, {preconditioned.Scf!.Steps[0]} updates; products forward + adjoint {without.ForwardProducts} + "
+            + $"{without.AdjointProducts} plain, {with.ForwardProducts} + {with.AdjointProducts} with {with.PreconditionerModes} modes");
+        Assert.Equal(0, without.PreconditionerModes);
+        if (periodic) Assert.True(with.PreconditionerModes > 0 && with.AdjointProducts < without.AdjointProducts);
+        else Assert.Equal(0, with.PreconditionerModes);
+        output.Report("max |p_with − p_without|", MaceTestSystems.MaxDiff(preconditioned.Density!, plain.Density!), 1e-12);
+        output.Report("|μ_with − μ_without| (V)", MaceTestSystems.MaxDiff(preconditioned.FermiLevel!, plain.FermiLevel!), 1e-12);
+        output.Report("|E_with − E_without| (eV)", MaceTestSystems.MaxDiff(preconditioned.Energy, plain.Energy), 1e-10);
+        output.Report("max |F_with − F_without| (eV/Å)", MaceTestSystems.MaxDiff(preconditioned.Forces!, plain.Forces!), 1e-10);
+        if (periodic) output.Report("max |σ_with − σ_without|", MaceTestSystems.MaxDiff(preconditioned.Stress!, plain.Stress!), 1e-10);
+    }
+
+    /// On the longest charge wave z of the cell, J M⁻¹ z is far closer to z than J z is on the charge rows (M leaves the dipole rows'
+    /// response to the wave's field alone), and Jᵀ M⁻ᵀ z than Jᵀ z: the model of the wave's potential and field response is what M inverts.
+    [Fact]
+    public void ThePreconditionerInvertsJOnTheLongestChargeWave()
+    {
+        using var scope = NewDisposeScope();
+        var model = Model(KspaceMethod.Ewald, BoundaryMethod.Pbc);
+        var inputs = LongCell(10);
+        using var geometry = model.Prepare(inputs);
+        using var noGrad = no_grad();
+        var rho = geometry.LocalDensity.detach();
+        long n = rho.shape[0], k = rho.shape[1];
+        var mu = tensor(new[] { 0.1 }, dtype: ScalarType.Float64);
+        var reference = cat([rho.flatten(), mu]);
+        var regions = FermiRegions.Whole(geometry.Batch, zeros(1, dtype: ScalarType.Float64));
+        var op = OneBodyOperator.At(geometry, reference, n, k, mu, regions, null);
+        var preconditioner = Assert.IsType<LongWavelengthPreconditioner>(op.Preconditioner);
+        var (_, _, positions, cell) = geometry.Plan.PeriodicStructures().Single();
+        var longest = 2 * Math.PI * linalg.inv(cell).t()[.., 2];
+        var z = zeros_like(reference);
+        z.narrow(0, 0, n * k).view(n, k).select(1, 0).copy_(positions.matmul(longest).cos());
+        z = z / z.norm();
+        double Off(Tensor image) => (image - z).norm().item<double>();
+        double Charge(Tensor image) => (image - z).narrow(0, 0, n * k).view(n, k).select(1, 0).norm().item<double>();
+        double plain = Charge(op.Apply(z)), with = Charge(op.Apply(preconditioner.Apply(z)));
+        double plainT = Off(op.ApplyTransposed(z)), withT = Off(op.ApplyTransposed(preconditioner.ApplyTransposed(z)));
+        output.WriteLine($"{preconditioner.Modes} modes; charge rows of J z − z {plain:G3}, of J M⁻¹ z − z {with:G3}; ‖Jᵀ z − z‖ {plainT:G3}, ‖Jᵀ M⁻ᵀ z − z‖ {withT:G3}");
+        Assert.True(with < 0.1 * plain && withT < 0.1 * plainT);
+    }
+}
