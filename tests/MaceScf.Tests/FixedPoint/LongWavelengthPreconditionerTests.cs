@@ -7,9 +7,9 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
 
-/// The Kerker-type preconditioner of the implicit solves (LongWavelengthPreconditioner, docs/fixed-point.md, "Forces: implicit or
-/// unrolled"): it inverts J on the long charge waves of a periodic cell, and the preconditioned solves give the same solution,
-/// energy, forces and stress as the plain ones; open systems get none.
+/// The Kerker-type preconditioner of the implicit solves (LongWavelengthPreconditioner,
+/// docs/fixed-point.md, "Forces: implicit or unrolled"): it inverts J on the long charge waves of a periodic cell, and the
+/// preconditioned solves give the same solution, energy, forces and stress as the plain ones; open systems get none.
 public sealed class LongWavelengthPreconditionerTests(ITestOutputHelper output)
 {
     /// The 4-atom triclinic test cell repeated along its third lattice vector: a long cell with long charge waves.

@@ -4,9 +4,9 @@ using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
 
-/// A Kerker-type preconditioner for the implicit solves of a one-body update in fully periodic cells (docs/fixed-point.md, "Forces:
-/// implicit or unrolled"). The slowest modes of J = [I 0] − A·T on a long cell are the long-wavelength charge waves: a charge wave
-/// q_j = cos(G·r_j) makes a potential φ ∝ 1/G² at every atom, and each atom's charge answers to the potential and to its gradient,
+/// A Kerker-type preconditioner for the implicit solves of a one-body update in fully periodic cells
+/// (docs/fixed-point.md, "Forces: implicit or unrolled"). The slowest modes of J = [I 0] − A·T on a long cell are the
+/// long-wavelength charge waves: a charge wave q_j = cos(G·r_j) makes a potential φ ∝ 1/G² at every atom, and each atom's charge answers to the potential and to its gradient,
 ///   Δq_i = g_i φ(r_i) + e_i·∇φ(r_i),  g_i = Σ_f A_i0f ∂V̂_if/∂μ,  e_ia = Σ_f A_i0f ∂V̂_if/∂E_a,
 /// with g the charge response to a uniform potential (the constant-charge SCF's Fukui response) and e that to a uniform field. With
 /// φ the Coulomb sum over the shortest G, seen by the features of width w through exp(−G²(σ² + w²)/2) (σ the density's smearing),
