@@ -4,8 +4,8 @@ namespace MaceScf.Mace;
 
 /// The memory of the backbone's autograd graph (energy with forces, stress or training), estimated from the graph's size before
 /// anything is allocated, and the automatic edge chunks it decides
-/// (docs/benchmarks.md, "The trained water model from 480 to 10,080 atoms"): a backbone whose whole evaluation would keep more than <see cref="MaceModel.AutomaticChunkBytes"/> on its graph
-/// is evaluated in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges and the matching node blocks (<see cref="MaceModel.EdgeChunkSize"/>:
+/// (docs/benchmarks.md, "The trained water model from 480 to 10,080 atoms"): a backbone whose whole evaluation would keep more than <see cref="MaceModel.AutomaticChunkBytes"/> on its graph,
+/// or hold more at once without a graph, is evaluated in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges and the matching node blocks (<see cref="MaceModel.EdgeChunkSize"/>:
 /// the same results up to the order of the additions; the backward passes recompute every block, which costs time where the graph
 /// is small: 2.32 → 3.04 ms per atom at 480 atoms, hence the budget).
 internal static class BackboneMemory
@@ -35,7 +35,15 @@ internal static class BackboneMemory
         BytesPerNumber(model.ComputeDtype) * (nodes * (double)model.Products.Sum(p => p.GraphNumbersPerNode)
                                               + edges * (double)model.Interactions.Sum(i => i.GraphNumbersPerEdge));
 
-    /// The edge chunk for a graph of this size kept for gradients, or null when the whole evaluation fits the model's budget.
-    public static int? AutomaticChunk(MaceModel model, long nodes, long edges) =>
-        GraphBytes(model, nodes, edges) > model.AutomaticChunkBytes ? model.AutomaticEdgeChunk : null;
+    /// Bytes the largest layer of an unchunked evaluation without a graph holds at once: the layers run one after the other and
+    /// free their per-edge weights and messages and per-node monomials, so one layer's numbers of <see cref="GraphBytes"/>.
+    public static double LayerBytes(MaceModel model, long nodes, long edges) =>
+        Enumerable.Range(0, model.Interactions.Count).Max(t => BytesPerNumber(model.ComputeDtype)
+            * (nodes * (double)model.Products[t].GraphNumbersPerNode + edges * (double)model.Interactions[t].GraphNumbersPerEdge));
+
+    /// The edge chunk for an evaluation of this size, or null when it fits the model's budget: with a graph kept for gradients
+    /// (<paramref name="keepsGraph"/>) by <see cref="GraphBytes"/>, without one (energies, the per-geometry state of an SCF without
+    /// forces) by <see cref="LayerBytes"/>.
+    public static int? AutomaticChunk(MaceModel model, long nodes, long edges, bool keepsGraph = true) =>
+        (keepsGraph ? GraphBytes(model, nodes, edges) : LayerBytes(model, nodes, edges)) > model.AutomaticChunkBytes ? model.AutomaticEdgeChunk : null;
 }

@@ -185,9 +185,9 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var h = _nodeEmbedding.forward(computeAttrs);
         var features = new List<Tensor>();
         var energies = new List<Tensor>();
-        // A large graph kept for gradients runs in edge chunks unless the caller chose (BackboneMemory); the chunk goes to each call.
-        int? edgeChunk = EdgeChunkSize ?? (KeepsGraph(positions, inputs.Cell)
-            ? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0]) : null);
+        // A large evaluation, with or without a graph for gradients, runs in edge chunks unless the caller chose (BackboneMemory);
+        // the chunk goes to each call.
+        int? edgeChunk = EdgeChunkSize ?? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0], KeepsGraph(positions, inputs.Cell));
         int? nodeChunk = NodeChunk(edgeChunk);
         for (int t = 0; t < _interactions.Count; t++)
         {

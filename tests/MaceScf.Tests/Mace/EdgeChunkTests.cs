@@ -85,6 +85,33 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         Assert.InRange(MaxDifference(plain.Stress, automatic.Stress), 0, Tolerance);
     }
 
+    /// An evaluation without a graph (energy only) whose largest layer (<see cref="BackboneMemory.LayerBytes"/>) exceeds the budget runs in
+    /// the same chunks: the bits of the chunks set by hand, the unchunked energy to 1e-12.
+    [Fact]
+    public void An_evaluation_without_a_graph_is_chunked_by_its_largest_layer()
+    {
+        using var model = MaceTestSystems.Model(3);
+        var inputs = Periodic();
+        long nodes = inputs.NumAtoms, edges = inputs.Graph.EdgeIndex.shape[1];
+        double layer = BackboneMemory.LayerBytes(model, nodes, edges);
+        Assert.InRange(layer, 0.3 * BackboneMemory.GraphBytes(model, nodes, edges), 0.7 * BackboneMemory.GraphBytes(model, nodes, edges));
+        var request = PredictionRequest.EnergyOnly();
+        double plain = EnergyOnly(model, inputs, request);
+        model.EdgeChunkSize = 7;
+        double byHand = EnergyOnly(model, inputs, request);
+        model.EdgeChunkSize = null;
+        model.AutomaticEdgeChunk = 7;
+        model.AutomaticChunkBytes = 1.5 * layer;
+        Assert.Null(BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: false));
+        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: true));
+        model.AutomaticChunkBytes = layer / 2;
+        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: false));
+        double automatic = EnergyOnly(model, inputs, request);
+        output.WriteLine($"layer estimate {layer:E3} B; energy unchunked {plain:R}, chunks by hand {byHand:R}, automatic {automatic:R}");
+        Assert.Equal(byHand, automatic);
+        Assert.Equal(plain, automatic, Tolerance);
+    }
+
     /// The estimate counts numbers of the backbone's compute dtype: a float32 backbone keeps half the bytes of the same float64 one.
     [Fact]
     public void The_graph_estimate_of_a_float32_backbone_is_half_that_of_float64()
@@ -118,6 +145,15 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         var p = model.Predict(inputs, request);
         return (p.Energy.item<double>(), p.NodeEnergies!.data<double>().ToArray(), p.Forces!.data<double>().ToArray(),
             p.Stress!.contiguous().data<double>().ToArray());
+    }
+
+    static double EnergyOnly(MaceModel model, SystemInputs inputs, PredictionRequest request)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var p = model.Predict(inputs, request);
+        Assert.Null(p.Forces);
+        return p.Energy.item<double>();
     }
 
     static double[] LossGradient(MaceModel model, SystemInputs inputs)
