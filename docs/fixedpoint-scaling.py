@@ -4,7 +4,8 @@
 
 The CSV holds one row per run of `bench fixedpoint-scaling` (system `random crystal`: the random-weight benchmark model) or
 `bench fixedpoint-model-timing --scaling` (system `trained water`: the trained periodic water model, replicated; with automatic
-edge chunks, or `without chunks`): atoms, k-space method, SCF updates, wall seconds, process CPU seconds (both threads), peak GB,
+edge chunks, or `without chunks`; `(main 910c4d1)` and `mixed dot products`: before and after the update's dot products
+mixed b by the path weights and evaluations without a graph were chunked): atoms, k-space method, SCF updates, wall seconds, process CPU seconds (both threads), peak GB,
 load, and whether the backbone's symmetric contractions ran whole or in node blocks (edge chunks).
 """
 import csv
@@ -24,6 +25,8 @@ series = [
     ("random crystal", "node blocks", "--", "C0", "random model, node blocks"),
     ("trained water without chunks", None, ":", "C3", "trained water, no chunks"),
     ("trained water", None, "-", "C3", "trained water, automatic chunks"),
+    ("trained water (main 910c4d1)", None, "-.", "C1", "trained water, main 910c4d1"),
+    ("trained water mixed dot products", None, "-", "C2", "trained water, mixed dot products"),
 ]
 fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
 for system, contractions, style, color, name in series:
