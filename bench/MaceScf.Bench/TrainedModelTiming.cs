@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace MaceScf.Bench;
 
 /// `fixedpoint-model-timing MODEL XYZ [--frame I] [--replicate A,B,C] [--repeats R] [--mixing A] [--mixers linear,anderson] [--edge-chunk E]
-/// [--products] [--save FILE] [--scaling] [--preconditioners on,off,...]`: a trained fixed-point model on one frame of an extxyz file (default the first), replicated
+/// [--products] [--save FILE] [--scaling] [--preconditioners on,off,...] [--anderson-depth M]`: a trained fixed-point model on one frame of an extxyz file (default the first), replicated
 /// A×B×C times (default 1,1,1), neutral, the SCF started at the frame's `fermi_level`; 2 libtorch threads, float64; --edge-chunk: the
 /// backbone's edge chunks and node-blocked contractions (<see cref="MaceScf.Mace.MaceModel.EdgeChunkSize"/>).
 /// * --scaling: one `Predict` with energy and implicit forces per mixer (best of R after a warm-up; R = 0: a single run), its wall and
@@ -23,6 +23,7 @@ namespace MaceScf.Bench;
 ///   each.
 /// --preconditioners: the implicit solves with (on) and without (off) <see cref="LongWavelengthPreconditioner"/>, each listed entry in turn
 /// (repeat entries to interleave old and new in one process; default on); --save then writes FILE.MIXER.on / .off.
+/// --anderson-depth: the Anderson mixer's history (default <see cref="ScfOptions.DefaultAndersonDepth"/>).
 public static class TrainedModelTiming
 {
     public static void Run(string[] args)
@@ -58,7 +59,8 @@ public static class TrainedModelTiming
             + $"edge chunk {chunks}, load {FixedPointTiming.Load()}");
         // The default divergence bound on |Q − Q_target| (10 e) is passed by the first constant-charge update of a large box whose local
         // charges are not exactly neutral (α·Σq_local grows with N) although the SCF converges: scaled with the size, as fixedpoint-scaling does.
-        var scf = new ScfOptions { MixingParameter = mixing, DivergenceCharge = Math.Max(new ScfOptions().DivergenceCharge, 0.02 * configuration.AtomCount) };
+        var scf = new ScfOptions { MixingParameter = mixing, DivergenceCharge = Math.Max(new ScfOptions().DivergenceCharge, 0.02 * configuration.AtomCount),
+            AndersonDepth = (int)(Option(args, "--anderson-depth") ?? ScfOptions.DefaultAndersonDepth) };
         if (args.Contains("--scaling"))
         {
             foreach (var preconditioner in preconditioners)

@@ -5,7 +5,11 @@ namespace MaceScf.Electrostatics;
 /// A sum over pair blocks f(x) = ⊕_b f_b(x): the blocks' results concatenated along the first dimension (rows of the
 /// receivers of each block) or summed. <see cref="Evaluate"/> gives f_b of the inputs, differentiable in them when grad
 /// mode is on; its last argument says that its result will be differentiated again (second derivatives).
-internal sealed record BlockTerms(int Count, bool Concatenated, Func<int, Tensor[], bool, Tensor> Evaluate)
+/// <see cref="Pairing"/>, when given, is the scalar ⟨f_b(x), g⟩ for a cotangent g of the whole result (summed terms), differentiable
+/// in x and g: the vector–Jacobian products differentiate it instead of f_b, so a block whose result is much larger than its
+/// inputs (the PME spreading: a whole grid per block) is never built under autograd.
+internal sealed record BlockTerms(int Count, bool Concatenated, Func<int, Tensor[], bool, Tensor> Evaluate,
+    Func<int, Tensor[], Tensor, Tensor>? Pairing = null)
 {
     /// The blocks' results, each block freed before the next is built.
     public Tensor Combine(Tensor[] inputs, long[] rows)
@@ -38,10 +42,10 @@ internal sealed record BlockTerms(int Count, bool Concatenated, Func<int, Tensor
             var cotangent = inputs[^1];
             using var enable = enable_grad();
             var x = inputs[..^1].Select((t, i) => differentiable[i] && !t.requires_grad ? t.detach().requires_grad_(true) : t).ToArray();
-            var value = Evaluate(b, x, true);
             var g = Concatenated ? cotangent.narrow(0, offsets[b], rows[b]) : cotangent;
+            var value = Pairing is { } pairing ? pairing(b, x, g) : Evaluate(b, x, true);
             var gradients = value.requires_grad
-                ? Gradients.Of([value], wrt.Select(i => x[i]).ToArray(), [g], createGraph: graph, allowUnused: true)
+                ? Gradients.Of([value], wrt.Select(i => x[i]).ToArray(), Pairing is null ? [g] : null, createGraph: graph, allowUnused: true)
                 : new Tensor[wrt.Length];
             return cat(wrt.Select((i, k) => (gradients[k] ?? zeros_like(x[i])).flatten()).ToArray(), 0);
         });

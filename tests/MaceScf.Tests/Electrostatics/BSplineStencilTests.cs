@@ -49,6 +49,65 @@ public class BSplineStencilTests
         }
     }
 
+    /// The backward pass of spreading is the gather of the grid gradient with the same stencil (BSplineStencil.SpreadPairing):
+    /// its gradients in values, positions and cell equal central differences of a scalar non-linear in the spread grids, and its
+    /// differentiated backward pass (forces trained on, implicit derivatives) equals central differences of those gradients.
+    [Fact]
+    public void SpreadingGradientsAndTheirDerivativesEqualFiniteDifferences()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(41);
+        var cell0 = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }) + 0.3 * rand(3, 3, dtype: float64, generator: generator);
+        var positions0 = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
+        var values0 = rand(23, 2, dtype: float64, generator: generator) - 0.5;
+        var pattern = rand(2, Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
+        var inputs0 = new[] { values0, positions0, cell0 };
+        var direction = inputs0.Select(t => rand(t.shape, dtype: float64, generator: generator) - 0.5).ToArray();
+        // Gradients of L = Σ pattern·S² (S the spread grids; blocks of 5 atoms) at x + ε·direction, and the Hessian–direction product.
+        (Tensor[] Gradient, Tensor[] Curvature) At(double epsilon)
+        {
+            var x = inputs0.Select((t, i) => (t + epsilon * direction[i]).requires_grad_(true)).ToArray();
+            var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5, BSplineStencil.SpatialOrder(Grid, x[1], x[2]));
+            var loss = (pattern * stencil.Spread(x[0], x[1], x[2]).square()).sum();
+            var gradient = autograd.grad([loss], x, retain_graph: true, create_graph: true).ToArray();
+            var along = gradient.Select((g, i) => (g * direction[i]).sum()).Aggregate((a, b) => a + b);
+            var curvature = autograd.grad([along], x).ToArray();
+            return (gradient.Select(g => g.detach()).ToArray(), curvature);
+        }
+        double Loss(Tensor[] x)
+        {
+            using var inner = NewDisposeScope();
+            var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5);
+            return (pattern * stencil.Spread(x[0], x[1], x[2]).square()).sum().item<double>();
+        }
+        var (gradient0, curvature0) = At(0);
+        const double h = 1e-5;
+        for (int i = 0; i < 3; i++)
+        {
+            var flat = inputs0[i].reshape(-1);
+            var expected = new double[flat.shape[0]];
+            for (long e = 0; e < flat.shape[0]; e++)
+            {
+                var shifted = inputs0.Select(t => t.clone()).ToArray();
+                shifted[i].view(-1)[e] += h;
+                double plus = Loss(shifted);
+                shifted[i].view(-1)[e] -= 2 * h;
+                expected[e] = (plus - Loss(shifted)) / (2 * h);
+            }
+            var difference = MaxAbs(gradient0[i].reshape(-1) - T(expected));
+            Assert.True(difference <= 1e-7 * Math.Max(1, MaxAbs(gradient0[i])), $"gradient {i}: {difference:E2} from central differences");
+        }
+        var (plusGradient, _) = At(h);
+        var (minusGradient, _) = At(-h);
+        for (int i = 0; i < 3; i++)
+        {
+            var expected = (plusGradient[i] - minusGradient[i]) / (2 * h);
+            var difference = MaxAbs(curvature0[i] - expected);
+            Assert.True(MaxAbs(expected) > 1e-3, $"curvature {i} is trivially small");
+            Assert.True(difference <= 1e-6 * MaxAbs(expected), $"curvature {i}: {difference:E2} from central differences of the gradient");
+        }
+    }
+
     /// The spatial order visits the atoms by grid cell: the flattened cell index ⌊u⌋ mod K never decreases along it.
     [Fact]
     public void SpatialOrderSortsTheAtomsByGridCell()

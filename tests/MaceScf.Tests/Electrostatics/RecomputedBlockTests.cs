@@ -69,4 +69,38 @@ public class RecomputedBlockTests
         var actual = forces.reshape(-1).data<double>().ToArray();
         for (int i = 0; i < actual.Length; i++) Assert.Equal(-expected[i], actual[i], 1e-7);
     }
+
+    /// With a pairing ⟨f_b(x), g⟩ the backward passes differentiate the pairing and never the block itself (whose result can be far
+    /// larger than its inputs, as a PME grid): the block's function refuses autograd here, and the gradients and second
+    /// derivatives equal those of the same function evaluated directly.
+    [Fact]
+    public void APairingReplacesTheBlockInTheBackwardPasses()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(23);
+        var x0 = rand(12, dtype: float64, generator: generator) - 0.5;
+        var weights = rand(12, 40, dtype: float64, generator: generator);
+        var pattern = rand(40, dtype: float64, generator: generator);
+        // Block b: f_b(x) = Σ_{i in b} sin(x_i)·w_i (a 40-vector from 4 inputs), summed over 3 blocks.
+        Tensor Block(int b, Tensor x) => (x.narrow(0, 4 * b, 4).sin().unsqueeze(1) * weights.narrow(0, 4 * b, 4)).sum(dim: 0);
+        var terms = new BlockTerms(3, Concatenated: false,
+            (b, inputs, _) =>
+            {
+                Assert.False(is_grad_enabled() && inputs[0].requires_grad, "the block was evaluated under autograd");
+                return Block(b, inputs[0]);
+            },
+            (b, inputs, g) => (inputs[0].narrow(0, 4 * b, 4).sin() * weights.narrow(0, 4 * b, 4).matmul(g)).sum());
+        Tensor[] Derivatives(Func<Tensor, Tensor> f)
+        {
+            var x = x0.clone().requires_grad_(true);
+            var y = f(x);
+            var loss = (pattern * y.square()).sum();
+            var gradient = Gradients.Of([loss], [x], createGraph: true)[0];
+            var second = Gradients.Of([(gradient * cos(arange(12, dtype: float64))).sum()], [x])[0];
+            return [y.detach(), gradient.detach(), second];
+        }
+        var paired = Derivatives(x => RecomputedBlocks.Of(terms, x));
+        var direct = Derivatives(x => Enumerable.Range(0, 3).Select(b => Block(b, x)).Aggregate((a, b) => a + b));
+        for (int k = 0; k < 3; k++) Assert.True(MaxAbs(paired[k] - direct[k]) <= 1e-12 * MaxAbs(direct[k]), $"derivative {k}");
+    }
 }

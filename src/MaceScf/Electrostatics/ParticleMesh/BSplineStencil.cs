@@ -76,8 +76,24 @@ sealed class BSplineStencil : IDisposable
     public Tensor Spread(Tensor values, Tensor positions, Tensor cell)
     {
         if (FixedGeometry(positions, cell)) return Stored((b, weights) => SpreadBlock(values, weights), positions, cell, concatenated: false);
-        return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) => SpreadBlock(inputs[0], Block(b, inputs[1], inputs[2]))),
+        // The adjoint of spreading is a gather with the same stencil: the backward pass (and a differentiated one) pairs the
+        // incoming grid gradient with each block's weights instead of spreading the block on a whole grid under autograd.
+        return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) => SpreadBlock(inputs[0], Block(b, inputs[1], inputs[2])),
+                (b, inputs, grids) => SpreadPairing(inputs[0], grids, Block(b, inputs[1], inputs[2]))),
             values, positions, cell);
+    }
+
+    /// ⟨Spread_b(v), G⟩ = Σ_{i∈b} Σ_c v_ic Σ_j w_ij G_c(g_ij) for grids G [C, K₁K₂K₃]: a gather of G at the block's stencil points,
+    /// differentiable in v, in the weights (positions and cell) and in G. Its gradient in (v, positions, cell) is the
+    /// vector–Jacobian product of the block's spreading; its gradient in G is the spreading itself.
+    static Tensor SpreadPairing(Tensor values, Tensor grids, (Rows Rows, Tensor Weight, Tensor Index) block)
+    {
+        var (rows, weight, index) = block;
+        var v = rows.Of(values);
+        var flat = grids.view(v.shape[1], -1);
+        var sampled = stack(Enumerable.Range(0, (int)v.shape[1])
+            .Select(c => (weight * flat[c].index_select(0, index).view(weight.shape)).sum(1)).ToArray(), 1);  // [B, C]
+        return (sampled * v).sum();
     }
 
     /// Values at the atoms of grids [F, K₁K₂K₃]: Σ_g M(u_i − g) grid_f(g), [n, F]. The grids share each block's weights.
@@ -100,9 +116,11 @@ sealed class BSplineStencil : IDisposable
         var (rows, weight, index) = block;
         var v = rows.Of(values);
         // scatter_add, not index_add: the autograd node of index_add keeps its source, that of scatter_add only the indices.
-        // One 1-D scatter per channel: faster than one scatter of [B·order³, C] rows (docs/benchmarks.md, "Fixed-point model at scale").
-        return stack(Enumerable.Range(0, (int)v.shape[1]).Select(c => zeros(_points, dtype: v.dtype, device: v.device)
-            .scatter_add(0, index, (weight * v[.., c].unsqueeze(1)).reshape(-1))).ToArray(), 0);
+        // One 1-D scatter per channel into its row of one [C, K₁K₂K₃] grid (no per-channel grid and no stacked copy): faster than
+        // one scatter of [B·order³, C] rows (docs/benchmarks.md, "Fixed-point model at scale").
+        var grids = zeros(v.shape[1], _points, dtype: v.dtype, device: v.device);
+        for (int c = 0; c < v.shape[1]; c++) grids[c].scatter_add_(0, index, (weight * v[.., c].unsqueeze(1)).reshape(-1));
+        return grids;
     }
 
     /// The grid rows [P, F] at the block's stencil points, contracted with its weights by one batched product: [B, F].
