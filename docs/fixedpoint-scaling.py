@@ -5,7 +5,8 @@
 The CSV holds one row per run of `bench fixedpoint-scaling` (system `random crystal`: the random-weight benchmark model) or
 `bench fixedpoint-model-timing --scaling` (system `trained water`: the trained periodic water model, replicated; with automatic
 edge chunks, or `without chunks`; `(main 910c4d1)` and `mixed dot products`: before and after the update's dot products
-mixed b by the path weights and evaluations without a graph were chunked): atoms, k-space method, SCF updates, wall seconds, process CPU seconds (both threads), peak GB,
+mixed b by the path weights and evaluations without a graph were chunked; `retrained water`: the model retrained at 18:45 UTC,
+with the Anderson mixer of main a2764ea, whose SCF diverged at 10,080 atoms, and with the preconditioned mixer): atoms, k-space method, SCF updates, wall seconds, process CPU seconds (both threads), peak GB,
 load, and whether the backbone's symmetric contractions ran whole or in node blocks (edge chunks).
 """
 import csv
@@ -27,6 +28,8 @@ series = [
     ("trained water", None, "-", "C3", "trained water, automatic chunks"),
     ("trained water (main 910c4d1)", None, "-.", "C1", "trained water, main 910c4d1"),
     ("trained water mixed dot products", None, "-", "C2", "trained water, mixed dot products"),
+    ("retrained water (main a2764ea mixer)", None, ":", "C4", "retrained water, Anderson (10k diverged)"),
+    ("retrained water preconditioned mixer", None, "-", "C4", "retrained water, preconditioned Anderson"),
 ]
 fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
 for system, contractions, style, color, name in series:

@@ -38,4 +38,9 @@ internal interface IFixedPointMap
     /// True when ∂Δp/∂μ depends on neither the density nor μ (an update affine in V̂): the constant-charge SCF then computes its
     /// Fukui weights once per geometry instead of differentiating every update.
     bool ChargeResponseIsConstant => false;
+
+    /// A preconditioner of the Anderson mixer's residual f = F(p) − p, f ↦ P f [N, K]: an approximate inverse of J = I − ∂F/∂p on the
+    /// modes that linear mixing amplifies, built once at (p, μ) for a graph-free SCF (<paramref name="fermiLevel"/> per structure, or
+    /// per group of <paramref name="regions"/>); null: none.
+    Func<Tensor, Tensor>? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions) => null;
 }

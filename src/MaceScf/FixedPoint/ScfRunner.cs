@@ -42,6 +42,7 @@ internal static class ScfRunner
         using var mixer = AndersonMixer.Create(map, o);
         var p = keepGraph ? p0 : p0.detach();
         var muNode = mu.index_select(0, map.Batch);
+        var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(p, mu, null) : null;
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
@@ -55,8 +56,10 @@ internal static class ScfRunner
             if (!keep) next = next.detach();
             var charge = GraphSum(map, next[.., 0]);
             bool stop = tracker.Record(t, next, p, charge.abs(), null);
-            // Anderson mixing extrapolates from the linear step (the SCF returns the last linear step once converged).
-            var proposed = stop || mixer is null ? next : mixer.Next(p, next);
+            // Anderson mixing extrapolates from the linear step (the SCF returns the last linear step once converged), preconditioned
+            // when the map has a preconditioner (the convergence measure above stays the plain linear step's).
+            var proposed = stop || mixer is null ? next
+                : mixer.Next(p, precondition is null ? next : p + o.MixingParameter * precondition(map.LocalDensity + step.Update - p));
             // A structure that diverged keeps the density before its diverging update.
             p = tracker.Freeze(proposed, p).MoveToOuterDisposeScope();
             if (stop) break;
@@ -84,6 +87,8 @@ internal static class ScfRunner
             // A charge response that depends on neither density nor μ (an update affine in V̂) is differentiated once, not per update.
             if (map.ChargeResponseIsConstant) constant = (fukui.MoveToOuterDisposeScope(), response.MoveToOuterDisposeScope());
         }
+        // The Anderson mixer's residual preconditioned on the long charge waves (graph-free SCF only; docs/fixed-point.md, "Anderson mixing").
+        var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(projected, mu, regions) : null;
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
@@ -121,6 +126,13 @@ internal static class ScfRunner
             var muStep = torch.where(regions.Held, step.clamp(-MaxFermiStep, MaxFermiStep), torch.zeros_like(step));
             // Anderson mixing of the projected density; μ keeps its Newton step, which for an update linear in V̂ is already exact
             // (mixing μ too took 1.5–2.3× the updates, docs/fixed-point.md).
+            // With a preconditioner the mixer gets the projected preconditioned linear step; the deficit above, and so the μ step and the
+            // convergence measure, stay those of the plain linear step.
+            if (precondition is not null)
+            {
+                var preconditioned = projected + o.MixingParameter * precondition(map.LocalDensity + update - projected);
+                nextProjected = Project(regions, preconditioned, fukui, Deficit(regions, preconditioned));
+            }
             if (mixer is not null) nextProjected = mixer.Next(projected, nextProjected);
             projected = tracker.Freeze(nextProjected, projected).MoveToOuterDisposeScope();
             mu = (mu + tracker.FreezeGroups(muStep, regions)).MoveToOuterDisposeScope();
