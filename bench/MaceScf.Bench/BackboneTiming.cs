@@ -86,9 +86,15 @@ public static class BackboneTiming
         cpu = [.. cpu.Skip(1).Order()];
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        // The blocks this evaluation ran in: set by --edge-chunk, or chosen by the graph estimate (BackboneMemory).
+        var blocks = chunk is int c ? new BackboneChunks(c, model.NodeChunk(c))
+            : BackboneMemory.AutomaticChunks(model, atoms * (long)boxes.Length, batch.EdgeCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}" +
             $"{(chunk is null ? "" : $", edge chunk {chunk}")}{(model.PairedEdges ? "" : ", per edge")}: " +
+            $"graph estimate {BackboneMemory.GraphBytes(model, atoms * (long)boxes.Length, batch.EdgeCount) / 1e9:F2} GB (convolutions " +
+            $"{BackboneMemory.ConvolutionBytes(model, atoms * (long)boxes.Length, batch.EdgeCount, keepsGraph: true) / 1e9:F2} GB), blocks of " +
+            $"{blocks.Edges?.ToString() ?? "all"} edges and {blocks.Nodes?.ToString() ?? "all"} nodes, " +
             $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
             $"min {times[0]:F0} ms (of {repeats}), CPU median {cpu[cpu.Count / 2]:F0} ms min {cpu[0]:F0} ms, peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
     }

@@ -52,8 +52,9 @@ public static class TrainedModelTiming
         using (var scope = NewDisposeScope())
         using (var geometry = model.Prepare(inputs)) setup = geometry.Plan.Describe(0);
         var net = model.Backbone;
-        string chunks = net.EdgeChunkSize?.ToString()
-            ?? (BackboneMemory.AutomaticChunk(net, configuration.AtomCount, batch.EdgeCount) is int automatic ? $"{automatic} (automatic)" : "none");
+        var automatic = BackboneMemory.AutomaticChunks(net, configuration.AtomCount, batch.EdgeCount);
+        string chunks = net.EdgeChunkSize?.ToString() ?? (automatic == default ? "none"
+            : $"{automatic.Edges?.ToString() ?? "none"}, node blocks {automatic.Nodes} (automatic)");
         Console.WriteLine($"{args[0]} on {args[1]} frame × {string.Join("×", copies)}: {configuration.AtomCount} atoms, {batch.EdgeCount} edges, "
             + $"{setup}, mixing {mixing}, backbone graph estimate {BackboneMemory.GraphBytes(net, configuration.AtomCount, batch.EdgeCount) / 1e9:F2} GB, "
             + $"edge chunk {chunks}, load {FixedPointTiming.Load()}");

@@ -39,6 +39,10 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     /// Per-sample weights are [.., WeightNumel] = [.., paths × C], column p·C + u ↔ path p, channel u.
     public int WeightNumel => Paths.Count * _channels;
 
+    /// Numbers <see cref="ConvolveTiles"/> keeps per tiled edge row for its backward pass: the gathered sender features
+    /// (Irreps1.Dim), the radial weights (<see cref="WeightNumel"/>) and every group's Z = x_s ⊙ w_g (n_g (2l1+1) C).
+    public long SavedNumbersPerRow => Irreps1.Dim + WeightNumel + _groups.Sum(g => (long)g.Paths.Length * Irreps1[g.Input1].Ir.Dim * _channels);
+
     public ChannelwiseTensorProduct(Irreps irreps1, Irreps irreps2, Irreps targetIrreps) : base(nameof(ChannelwiseTensorProduct))
     {
         using var scope = NewDisposeScope();

@@ -30,7 +30,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         Dtype = dtype;
         var mace = hyperparameters.ResolvedMace;
         var hidden = mace.ResolveHiddenIrreps();
-        _backbone = new MaceModel(mace, dtype);
+        _backbone = new MaceModel(mace, dtype) { ContractionsFirst = false };
         var charges = hyperparameters.ChargesIrreps;
         double[] scales = hyperparameters.UseLinearLocalCharges ? hyperparameters.AtomDensityScaling.Resolve(mace.AtomicNumbers) : [];
         foreach (var irreps in _backbone.LayerIrreps)

@@ -33,7 +33,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         Hyperparameters = hyperparameters;
         Dtype = dtype;
         var mace = hyperparameters.ResolvedMace;
-        _backbone = new MaceModel(mace, dtype);
+        _backbone = new MaceModel(mace, dtype) { ContractionsFirst = false };
         register_module("backbone", _backbone);
         switch (hyperparameters.Class)
         {

@@ -1,11 +1,13 @@
+using MaceScf.Equivariant;
 using static TorchSharp.torch;
 
 namespace MaceScf.Mace;
 
 /// The memory of the backbone's autograd graph (energy with forces, stress or training), estimated from the graph's size before
-/// anything is allocated, and the automatic edge chunks it decides
+/// anything is allocated, and the automatic chunks it decides
 /// (docs/benchmarks.md, "The trained water model from 480 to 10,080 atoms"): a backbone whose whole evaluation would keep more than <see cref="MaceModel.AutomaticChunkBytes"/> on its graph,
-/// or hold more at once without a graph, is evaluated in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges and the matching node blocks (<see cref="MaceModel.EdgeChunkSize"/>:
+/// or hold more at once without a graph, runs its symmetric contractions in node blocks and, when their part alone is above the
+/// budget too, its convolutions in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges (<see cref="MaceModel.EdgeChunkSize"/>:
 /// the same results up to the order of the additions; the backward passes recompute every block, which costs time where the graph
 /// is small: 2.32 → 3.04 ms per atom at 480 atoms, hence the budget).
 internal static class BackboneMemory
@@ -41,9 +43,34 @@ internal static class BackboneMemory
         Enumerable.Range(0, model.Interactions.Count).Max(t => BytesPerNumber(model.ComputeDtype)
             * (nodes * (double)model.Products[t].GraphNumbersPerNode + edges * (double)model.Interactions[t].GraphNumbersPerEdge));
 
-    /// The edge chunk for an evaluation of this size, or null when it fits the model's budget: with a graph kept for gradients
-    /// (<paramref name="keepsGraph"/>) by <see cref="GraphBytes"/>, without one (energies, the per-geometry state of an SCF without
-    /// forces) by <see cref="LayerBytes"/>.
-    public static int? AutomaticChunk(MaceModel model, long nodes, long edges, bool keepsGraph = true) =>
-        (keepsGraph ? GraphBytes(model, nodes, edges) : LayerBytes(model, nodes, edges)) > model.AutomaticChunkBytes ? model.AutomaticEdgeChunk : null;
+    /// Bytes the convolutions keep when the symmetric contractions run in node blocks: per tiled edge row (on average half a tile of
+    /// padding per receiver) and layer what <see cref="ChannelwiseTensorProduct.ConvolveTiles"/> keeps for its backward pass
+    /// (<see cref="InteractionBlock.ConvolutionNumbersPerRow"/>); with a graph (<paramref name="keepsGraph"/>) every layer's, without one
+    /// the largest layer's.
+    public static double ConvolutionBytes(MaceModel model, long nodes, long edges, bool keepsGraph)
+    {
+        double rows = edges + nodes * (EdgeTiles.Size - 1) / 2.0;
+        var layers = model.Interactions.Select(i => BytesPerNumber(model.ComputeDtype) * rows * i.ConvolutionNumbersPerRow);
+        return keepsGraph ? layers.Sum() : layers.Max();
+    }
+
+    /// The chunks for an evaluation of this size (<see cref="MaceModel.EdgeChunkSize"/> not set): none when it fits the model's budget,
+    /// with a graph kept for gradients (<paramref name="keepsGraph"/>) by <see cref="GraphBytes"/>, without one (energies, the
+    /// per-geometry state of an SCF without forces) by <see cref="LayerBytes"/>. Above the budget the symmetric contractions run in
+    /// node blocks, and the convolutions in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges only when their own part
+    /// (<see cref="ConvolutionBytes"/>) is above it too, or when the model says so (<see cref="MaceModel.ContractionsFirst"/>): recomputing a contraction costs a few per cent
+    /// of an energy + forces, recomputing the convolutions and their radial MLPs (per edge, not per pair) half of it
+    /// (docs/benchmarks.md, "Automatic chunks: the contractions first").
+    public static BackboneChunks AutomaticChunks(MaceModel model, long nodes, long edges, bool keepsGraph = true)
+    {
+        if ((keepsGraph ? GraphBytes(model, nodes, edges) : LayerBytes(model, nodes, edges)) <= model.AutomaticChunkBytes) return default;
+        int? nodeChunk = model.NodeChunk(model.AutomaticEdgeChunk);
+        return model.ContractionsFirst && nodeChunk is not null && ConvolutionBytes(model, nodes, edges, keepsGraph) <= model.AutomaticChunkBytes
+            ? new BackboneChunks(null, nodeChunk)
+            : new BackboneChunks(model.AutomaticEdgeChunk, nodeChunk);
+    }
 }
+
+/// Blocks of an evaluation of the backbone: most edges per block of the convolutions and most nodes per block of the symmetric
+/// contractions (null: whole).
+internal readonly record struct BackboneChunks(int? Edges, int? Nodes);

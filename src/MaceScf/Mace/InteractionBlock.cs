@@ -55,9 +55,14 @@ internal abstract class InteractionBlock : nn.Module
     /// Outputs of the radial MLP per edge (paths × channels).
     public int RadialWeightNumel => _convTp.WeightNumel;
 
-    /// Numbers the whole convolution keeps per edge on the autograd graph: the radial MLP's weights of the tensor product and the
-    /// edge's message (<see cref="BackboneMemory"/>).
+    /// Numbers per edge of the whole graph estimate (<see cref="BackboneMemory.GraphBytes"/>): the radial MLP's weights of the tensor
+    /// product and the size of the edge's message, the count its fit to measured peaks was made with.
     internal long GraphNumbersPerEdge => _convTp.WeightNumel + _convTp.IrrepsOut.Dim;
+
+    /// Numbers the convolution keeps on the autograd graph per tiled edge row (<see cref="EdgeTiles"/>): the gathered sender
+    /// features, the radial MLP's weights of the tensor product and the products Z of <see cref="ChannelwiseTensorProduct.ConvolveTiles"/>
+    /// (<see cref="BackboneMemory.ConvolutionBytes(MaceModel, long, long, bool)"/>).
+    internal long ConvolutionNumbersPerRow => _convTp.SavedNumbersPerRow;
 
     /// <param name="nodeFeats">[N, NodeFeatsIrreps.Dim]</param>
     /// <param name="nodeAttrs">[N, Z] one-hot elements</param>

@@ -132,6 +132,12 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     internal int? NodeChunk(int? edgeChunk) => edgeChunk is int edges && BlockedContractions
         ? Math.Max(1, (int)Math.Round(edges / Math.Max(1.0, Hyperparameters.AvgNumNeighbors))) : null;
 
+    /// Whether automatic chunks may block the symmetric contractions alone while the convolutions' own part fits the budget (default;
+    /// <see cref="BackboneMemory.AutomaticChunks"/>), or always block both. The backbones of the fixed-point and local-source models
+    /// block both: the fixed-point model's force graph keeps about twice the convolutions' estimate, the local-source model's was not
+    /// measured (docs/benchmarks.md, "Automatic chunks: the contractions first").
+    internal bool ContractionsFirst { get; set; } = true;
+
     /// Whether the edge geometry and the radial MLPs run once per undirected pair of edges (<see cref="EdgePairs"/>; default)
     /// or once per edge (the same results up to rounding; for tests and benchmarks).
     internal bool PairedEdges { get; set; } = true;
@@ -187,8 +193,9 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var energies = new List<Tensor>();
         // A large evaluation, with or without a graph for gradients, runs in edge chunks unless the caller chose (BackboneMemory);
         // the chunk goes to each call.
-        int? edgeChunk = EdgeChunkSize ?? BackboneMemory.AutomaticChunk(this, positions.shape[0], sender.shape[0], KeepsGraph(positions, inputs.Cell));
-        int? nodeChunk = NodeChunk(edgeChunk);
+        var (edgeChunk, nodeChunk) = EdgeChunkSize is int chunk
+            ? new BackboneChunks(chunk, NodeChunk(chunk))
+            : BackboneMemory.AutomaticChunks(this, positions.shape[0], sender.shape[0], KeepsGraph(positions, inputs.Cell));
         for (int t = 0; t < _interactions.Count; t++)
         {
             var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf, edgeChunk);

@@ -65,15 +65,15 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         double estimate = BackboneMemory.GraphBytes(model, nodes, edges);
         Assert.True(estimate > 0);
         Assert.Equal(2 * estimate, BackboneMemory.GraphBytes(model, 2 * nodes, 2 * edges), 1e-6 * estimate);
-        Assert.Null(BackboneMemory.AutomaticChunk(model, nodes, edges));
+        Assert.Equal(default, BackboneMemory.AutomaticChunks(model, nodes, edges));
         var request = new PredictionRequest { Stress = true };
         var plain = Predict(model, inputs, request);
         model.EdgeChunkSize = 7;
         var byHand = Predict(model, inputs, request);
         model.EdgeChunkSize = null;
         model.AutomaticEdgeChunk = 7;
-        model.AutomaticChunkBytes = estimate / 2;
-        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges));
+        model.AutomaticChunkBytes = BackboneMemory.ConvolutionBytes(model, nodes, edges, keepsGraph: true) / 2;
+        Assert.Equal(new BackboneChunks(7, model.NodeChunk(7)), BackboneMemory.AutomaticChunks(model, nodes, edges));
         var automatic = Predict(model, inputs, request);
         Assert.Null(model.EdgeChunkSize);
         Assert.Equal(byHand.Forces, automatic.Forces);
@@ -83,6 +83,37 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         Assert.Equal(plain.Energy, automatic.Energy, Tolerance);
         Assert.InRange(MaxDifference(plain.Forces, automatic.Forces), 0, Tolerance);
         Assert.InRange(MaxDifference(plain.Stress, automatic.Stress), 0, Tolerance);
+    }
+
+    /// Above the budget but with the convolutions' own part below it, only the symmetric contractions run in node blocks (the
+    /// convolutions whole, not recomputed): energy, forces, stress and the parameter gradient of a force loss (double backward through
+    /// the node blocks) equal the unchunked ones. A backbone that does not put the contractions first blocks both.
+    [Fact]
+    public void Only_the_contractions_are_blocked_when_the_convolutions_fit_the_budget()
+    {
+        using var model = MaceTestSystems.Model(4);
+        var inputs = Periodic();
+        long nodes = inputs.NumAtoms, edges = inputs.Graph.EdgeIndex.shape[1];
+        double graph = BackboneMemory.GraphBytes(model, nodes, edges), convolutions = BackboneMemory.ConvolutionBytes(model, nodes, edges, keepsGraph: true);
+        Assert.InRange(convolutions, 0.05 * graph, 0.95 * graph);
+        var request = new PredictionRequest { Stress = true };
+        var plain = Predict(model, inputs, request);
+        var plainGradient = LossGradient(model, inputs);
+        model.AutomaticEdgeChunk = 11;
+        model.AutomaticChunkBytes = (graph + convolutions) / 2;
+        // 11 edges at avg_num_neighbors 3: blocks of 4 of the 6 nodes.
+        Assert.Equal(new BackboneChunks(null, 4), BackboneMemory.AutomaticChunks(model, nodes, edges));
+        var blocked = Predict(model, inputs, request);
+        var blockedGradient = LossGradient(model, inputs);
+        model.ContractionsFirst = false;
+        Assert.Equal(new BackboneChunks(11, 4), BackboneMemory.AutomaticChunks(model, nodes, edges));
+        double largest = plainGradient.Zip(blockedGradient).Max(p => Math.Abs(p.First - p.Second));
+        output.WriteLine($"convolutions {convolutions:E3} of {graph:E3} B; |ΔE| {Math.Abs(plain.Energy - blocked.Energy):E2}, "
+            + $"|ΔF| {MaxDifference(plain.Forces, blocked.Forces):E2}, largest |Δ∂L/∂θ| {largest:E2} of {plainGradient.Max(Math.Abs):E2}");
+        Assert.Equal(plain.Energy, blocked.Energy, Tolerance);
+        Assert.InRange(MaxDifference(plain.Forces, blocked.Forces), 0, Tolerance);
+        Assert.InRange(MaxDifference(plain.Stress, blocked.Stress), 0, Tolerance);
+        Assert.InRange(largest, 0, Tolerance * Math.Max(1, plainGradient.Max(Math.Abs) / 1e3));
     }
 
     /// An evaluation without a graph (energy only) whose largest layer (<see cref="BackboneMemory.LayerBytes"/>) exceeds the budget runs in
@@ -102,10 +133,10 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         model.EdgeChunkSize = null;
         model.AutomaticEdgeChunk = 7;
         model.AutomaticChunkBytes = 1.5 * layer;
-        Assert.Null(BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: false));
-        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: true));
-        model.AutomaticChunkBytes = layer / 2;
-        Assert.Equal(7, BackboneMemory.AutomaticChunk(model, nodes, edges, keepsGraph: false));
+        Assert.Equal(default, BackboneMemory.AutomaticChunks(model, nodes, edges, keepsGraph: false));
+        Assert.Equal(model.NodeChunk(7), BackboneMemory.AutomaticChunks(model, nodes, edges, keepsGraph: true).Nodes);
+        model.AutomaticChunkBytes = BackboneMemory.ConvolutionBytes(model, nodes, edges, keepsGraph: false) / 2;
+        Assert.Equal(new BackboneChunks(7, model.NodeChunk(7)), BackboneMemory.AutomaticChunks(model, nodes, edges, keepsGraph: false));
         double automatic = EnergyOnly(model, inputs, request);
         output.WriteLine($"layer estimate {layer:E3} B; energy unchunked {plain:R}, chunks by hand {byHand:R}, automatic {automatic:R}");
         Assert.Equal(byHand, automatic);
@@ -121,9 +152,9 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         model.UseComputeDtype(ScalarType.Float32);
         Assert.Equal(float64 / 2, BackboneMemory.GraphBytes(model, 1000, 40_000), 1e-9 * float64);
         model.AutomaticChunkBytes = 0.75 * float64;
-        Assert.Null(BackboneMemory.AutomaticChunk(model, 1000, 40_000));
+        Assert.Equal(default, BackboneMemory.AutomaticChunks(model, 1000, 40_000));
         model.UseComputeDtype(ScalarType.Float64);
-        Assert.Equal(model.AutomaticEdgeChunk, BackboneMemory.AutomaticChunk(model, 1000, 40_000));
+        Assert.NotEqual(default, BackboneMemory.AutomaticChunks(model, 1000, 40_000));
     }
 
     [Fact]
