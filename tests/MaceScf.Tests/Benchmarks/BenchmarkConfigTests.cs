@@ -5,7 +5,7 @@ namespace MaceScf.Tests.Benchmarks;
 
 /// data/benchmarks/configs (trained by data/benchmarks/run.py, results in docs/accuracy.md): every config loads with the data of
 /// its system, the fixed-point classes end at the converged fixed point, and each local baseline has the schedule of its
-/// fixed-point class.
+/// fixed-point class and its energy and forces weights.
 public sealed class BenchmarkConfigTests
 {
     static readonly string Benchmarks = Path.Combine(TestData.RepositoryRoot, "data", "benchmarks");
@@ -33,11 +33,17 @@ public sealed class BenchmarkConfigTests
 
         var local = Load("local", system);
         Assert.Equal(converged.Schedule.Stages.Select(s => (s.Start, s.End)), local.Schedule.Stages.Select(s => (s.Start, s.End)));
+        // The same weights on energy and forces in every stage: a baseline trained with other weights is not a fair comparison
+        // (docs/accuracy.md, "Tenth session").
+        Assert.Equal(converged.Schedule.Stages.Select(EnergyAndForcesWeights), local.Schedule.Stages.Select(EnergyAndForcesWeights));
         Assert.Equal([1e12, 1e12, 1e12, 1e12], local.Get(TrainingOptions.FieldFeatureNorms).Values);
         Assert.False(local.Schedule.Stages[^1].FixedPointTrainingOptions.Scf!.ConstantCharge);
         Assert.Equal("converged", converged.Run.Name);
         Assert.Equal("local", local.Run.Name);
     }
+
+    static (double Energy, double Forces) EnergyAndForcesWeights(TrainingStage stage) =>
+        (stage.Loss.Single(l => l.Name == "energy_per_atom").Weight, stage.Loss.Single(l => l.Name == "forces").Weight);
 
     /// The classes without an SCF (run.py's other rows): each loads for every system it applies to, passing the class rules
     /// (no SCF options, only losses the class predicts), with the run name run.py looks for.
