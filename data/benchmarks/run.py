@@ -188,34 +188,56 @@ def keep_predictions(frames, seed, path):
     os.replace(path + ".tmp", path)
 
 
-def parity(system, docs, classes, out_png):
-    """Parity plots of every class with kept predictions (keep_predictions) against the labels of the test set."""
+def parity(system, docs, results, out_png):
+    """Parity plots of every class of `results` (class → seed → entry) with kept predictions (keep_predictions) against the
+    labels of the test set, all classes on the same axes: the top row prediction against label, the bottom row the error
+    (prediction − label) against label, where models whose points overlap at the top are told apart; each legend entry
+    gives the class's test RMSE of that seed. Energies per atom are shown relative to the mean label of their config_type
+    (both charge states of a system lie eV/atom apart, which would hide the spread within each)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     reference = read(os.path.join(HERE, system, "test.xyz"), ":")
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    for cls in classes:
+    species = sorted({a.info["config_type"] for a in reference})
+    mean = {t: np.mean([a.info["energy"] / len(a) for a in reference if a.info["config_type"] == t]) for t in species}
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8.4))
+    markers = "os^Dv<>p"
+    for k, (cls, by_seed) in enumerate(results.items()):
         path = predictions_file(docs, system, cls)
         if not os.path.exists(path):
             continue
         kept = json.load(open(path))
         frames = [reference[i] for i in kept["frames"]]
-        label = f"{cls} (seed {kept['seed']})"
-        axes[0].scatter([a.info["energy"] / len(a) for a in frames], kept["energy_per_atom"], s=6, label=label)
-        axes[1].scatter(np.concatenate([a.arrays["forces"].ravel() for a in frames]), np.concatenate(kept["forces"]), s=3,
-                        label=label)
+        errors = by_seed.get(str(kept["seed"]), {}).get("all", {})
+        style = dict(marker=markers[k % len(markers)], alpha=0.6, linewidths=0)
+        label = lambda key, unit: f"{cls} (seed {kept['seed']}): RMSE {errors[key]:.3g} {unit}" if key in errors else f"{cls} (seed {kept['seed']})"
+        shift = np.array([mean[a.info["config_type"]] for a in frames])
+        e_ref = 1000 * (np.array([a.info["energy"] / len(a) for a in frames]) - shift)
+        e = 1000 * (np.array(kept["energy_per_atom"]) - shift)
+        f_ref = np.concatenate([a.arrays["forces"].ravel() for a in frames])
+        f = np.concatenate(kept["forces"])
+        axes[0, 0].scatter(e_ref, e, s=10, label=label("energy_mev_per_atom", "meV/atom"), **style)
+        axes[1, 0].scatter(e_ref, e - e_ref, s=10, **style)
+        axes[0, 1].scatter(f_ref, f, s=4, label=label("forces_mev_per_a", "meV/Å"), **style)
+        axes[1, 1].scatter(f_ref, 1000 * (f - f_ref), s=4, **style)
         charged = [(a, q) for a, q in zip(frames, kept["charges"]) if q is not None]
         if charged:
-            axes[2].scatter(np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a, _ in charged]),
-                            np.concatenate([q for _, q in charged]), s=4, label=label)
-    for ax, title in zip(axes, ["energy (eV/atom)", "forces (eV/Å)", "charges (e)"]):
-        lo, hi = ax.get_xlim()
-        ax.plot([lo, hi], [lo, hi], "k-", lw=0.5)
-        ax.set_title(title)
-        ax.set_xlabel("GFN2-xTB")
-        ax.set_ylabel("model (converged SCF)")
-        ax.legend(fontsize=7)
+            q_ref = np.concatenate([a.arrays["atomic_multipoles"][:, 0] for a, _ in charged])
+            q = np.concatenate([q for _, q in charged])
+            axes[0, 2].scatter(q_ref, q, s=6, label=label("charges_me", "me"), **style)
+            axes[1, 2].scatter(q_ref, 1000 * (q - q_ref), s=6, **style)
+    for column, (title, unit, error_unit) in enumerate([("energy − mean label of its config_type", "meV/atom", "meV/atom"),
+                                                        ("forces", "eV/Å", "meV/Å"), ("charges", "e", "me")]):
+        top, bottom = axes[0, column], axes[1, column]
+        lo, hi = top.get_xlim()
+        top.plot([lo, hi], [lo, hi], "k-", lw=0.5)
+        top.set_title(f"{title} ({unit})")
+        top.set_ylabel("model (converged SCF)")
+        if top.get_legend_handles_labels()[0]:
+            top.legend(fontsize=7)
+        bottom.axhline(0.0, color="k", lw=0.5)
+        bottom.set_xlabel(f"GFN2-xTB ({unit})")
+        bottom.set_ylabel(f"model − GFN2-xTB ({error_unit})")
     fig.suptitle(f"{SYSTEMS[system]}: test set")
     fig.tight_layout()
     fig.savefig(out_png + ".tmp.png", dpi=90)
@@ -256,15 +278,18 @@ def report(runs, docs, configs, classes):
                 entry.update(timing(work, cls, seed))
                 by_seed = results.setdefault(system, {}).setdefault(cls, {})
                 by_seed[str(seed)] = entry
-                if seed == plotted_seed(configs, system, cls, [int(s) for s in by_seed]):
-                    keep_predictions(frames, seed, predictions_file(docs, system, cls))
+                # The plotted seed's predictions; another seed's when none of the class are kept (its plotted seed's run
+                # is gone), so that the plot still shows the class, with the seed in its legend.
+                path_kept = predictions_file(docs, system, cls)
+                if seed == plotted_seed(configs, system, cls, [int(s) for s in by_seed]) or not os.path.exists(path_kept):
+                    keep_predictions(frames, seed, path_kept)
                     plotted.add(system)
     os.makedirs(os.path.join(docs, "accuracy"), exist_ok=True)
     with open(path + ".tmp", "w") as f:
         json.dump(results, f, indent=1)
     os.replace(path + ".tmp", path)
     for system in sorted(plotted):
-        parity(system, docs, list(results[system]), os.path.join(docs, "accuracy", f"{system}_parity.png"))
+        parity(system, docs, results[system], os.path.join(docs, "accuracy", f"{system}_parity.png"))
     return results
 
 
