@@ -51,18 +51,19 @@ internal sealed class EdgePairs : IDisposable
         long largest = shifts.abs().max().item<long>(), width = 2 * largest + 1;
         if ((double)numNodes * numNodes * width * width * width >= 4e18) return null;
         var digits = torch.tensor(new[] { width * width, width, 1L }, device: sender.device);
-        var forward = (sender * numNodes + receiver) * (width * width * width) + ((shifts + largest) * digits).sum(1);
-        var backward = (receiver * numNodes + sender) * (width * width * width) + ((largest - shifts) * digits).sum(1);
+        // Arithmetic with numbers through HeldScalars (docs/design.md, "Tensor lifetimes").
+        var forward = sender.Times(numNodes).Plus(receiver).Times(width * width * width).Plus((shifts.Plus(largest) * digits).sum(1));
+        var backward = receiver.Times(numNodes).Plus(sender).Times(width * width * width).Plus((shifts.neg().Plus(largest) * digits).sum(1));
         var reversed = forward > backward;
         var (keys, order) = torch.minimum(forward, backward).sort();
         var first = torch.ones(edges, dtype: ScalarType.Bool, device: sender.device);
         if (edges > 1) first[TensorIndex.Slice(1)] = keys[TensorIndex.Slice(1)] != keys[TensorIndex.Slice(null, -1)];
-        var pairOfSorted = first.to_type(ScalarType.Int64).cumsum(0) - 1;
+        var pairOfSorted = first.to_type(ScalarType.Int64).cumsum(0).Plus(-1);
         long count = pairOfSorted[-1].item<long>() + 1;
         if (count > MostPairsPerEdge * edges) return null;
         var pairOf = torch.empty(edges, dtype: ScalarType.Int64, device: sender.device).index_copy_(0, order, pairOfSorted);
         var representative = order.masked_select(first);
-        var representativeSign = 1 - 2 * reversed.index_select(0, representative).to_type(dtype).unsqueeze(1);
+        var representativeSign = reversed.index_select(0, representative).to_type(dtype).unsqueeze(1).Times(-2).Plus(1);
         return new EdgePairs(pairOf.MoveToOuterDisposeScope(), representative.MoveToOuterDisposeScope(),
             representativeSign.MoveToOuterDisposeScope(), reversed.unsqueeze(1).MoveToOuterDisposeScope());
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using MaceScf.FixedPoint;
@@ -142,6 +143,58 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         output.Report("|E_paired − E_per_edge| (eV)", MaceTestSystems.MaxDiff(paired.Energy, perEdge.Energy), 1e-12);
         output.Report("max |F_paired − F_per_edge| (eV/Å)", MaceTestSystems.MaxDiff(paired.Forces!, perEdge.Forces!), 1e-12);
         if (periodic) output.Report("max |σ_paired − σ_per_edge|", MaceTestSystems.MaxDiff(paired.Stress!, perEdge.Stress!), 1e-12);
+    }
+
+    /// TorchSharp frees a Scalar in its finalizer and does not keep it alive while libtorch reads it, so a garbage collection
+    /// on another thread during the native call let libtorch read a freed Scalar ("Expected false to be true" from
+    /// c10::Scalar::toDouble, seen in this method under load). Pairing computed while another thread collects garbage
+    /// without pause must never fail nor differ from the pairing computed without (docs/design.md, "Tensor lifetimes").
+    [Fact]
+    public void Pairing_is_unaffected_by_garbage_collections_during_its_native_calls()
+    {
+        using var scope = NewDisposeScope();
+        var inputs = Triclinic();
+        var (sender, receiver, shifts) = (inputs.EdgeIndex[0], inputs.EdgeIndex[1], inputs.UnitShifts);
+        using var reference = EdgePairs.Of(sender, receiver, shifts, 6, ScalarType.Float64)!;
+        var referenceVectors = reference.PairVectors(inputs.UnitShifts);
+        using var stop = new CancellationTokenSource();
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                GC.Collect(0);
+                GC.WaitForPendingFinalizers();
+            }
+        }) { IsBackground = true };
+        collector.Start();
+        int differing = 0;
+        var failures = new List<string>();
+        const int Repeats = 6000;
+        try
+        {
+            for (int i = 0; i < Repeats; i++)
+            {
+                using var step = NewDisposeScope();
+                try
+                {
+                    using var pairs = EdgePairs.Of(sender, receiver, shifts, 6, ScalarType.Float64)!;
+                    if (!pairs.PairOf.equal(reference.PairOf).all().item<bool>()
+                        || !pairs.PairVectors(inputs.UnitShifts).equal(referenceVectors).all().item<bool>()) differing++;
+                }
+                catch (ExternalException e)
+                {
+                    failures.Add(e.Message.Split('\n', 2)[0]);
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            collector.Join();
+        }
+        output.WriteLine($"{Repeats} pairings under continuous garbage collection: {failures.Count} failed, {differing} differed");
+        Assert.Empty(failures);
+        Assert.Equal(0, differing);
     }
 
     static MaceInputs Triclinic()
