@@ -14,7 +14,8 @@ namespace MaceScf;
 /// integer for an integer, a double for a double), so the results are the same bits.
 internal static class HeldScalars
 {
-    private static readonly Scalar One = 1L.ToScalar();
+    /// The integer 1, held for the life of the process: the alpha of additions (`add_(t, One)`, `index_add(…, One)`).
+    public static readonly Scalar One = 1L.ToScalar();
 
     /// a + b.
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
@@ -45,5 +46,12 @@ internal static class HeldScalars
     {
         using var s = factor.ToScalar();
         return t.mul(s);
+    }
+
+    /// t / divisor.
+    public static Tensor DividedBy(this Tensor t, double divisor)
+    {
+        using var s = divisor.ToScalar();
+        return t.div(s);
     }
 }

@@ -36,16 +36,17 @@ internal sealed class EdgeTiles : IDisposable
         using var scope = NewDisposeScope();
         long edges = receiver.shape[0];
         var counts = torch.bincount(receiver, minlength: numNodes);
-        var tilesPer = (counts + (Size - 1)).floor_divide(Size);
+        using Scalar size = Size.ToScalar(), zero = 0L.ToScalar(), edgeCount = edges.ToScalar(), nodeCount = numNodes.ToScalar();
+        var tilesPer = counts.Plus(Size - 1).floor_divide(size);
         var firstTile = tilesPer.cumsum(0) - tilesPer;
         var firstEdge = counts.cumsum(0) - counts;
         var order = receiver.argsort();
         var sorted = receiver.index_select(0, order);
-        var rank = torch.arange(edges, dtype: ScalarType.Int64, device: receiver.device) - firstEdge.index_select(0, sorted);
-        var slotOfSorted = firstTile.index_select(0, sorted) * Size + rank;
+        var rank = torch.arange(zero, edgeCount, HeldScalars.One, dtype: ScalarType.Int64, device: receiver.device) - firstEdge.index_select(0, sorted);
+        var slotOfSorted = firstTile.index_select(0, sorted).Times(Size).Plus(rank);
         var slots = torch.empty(edges, dtype: ScalarType.Int64, device: receiver.device).index_copy_(0, order, slotOfSorted);
         long tiles = edges == 0 ? 0 : tilesPer.sum().item<long>();
-        var receivers = torch.arange(numNodes, dtype: ScalarType.Int64, device: receiver.device).repeat_interleave(tilesPer, output_size: tiles);
+        var receivers = torch.arange(zero, nodeCount, HeldScalars.One, dtype: ScalarType.Int64, device: receiver.device).repeat_interleave(tilesPer, output_size: tiles);
         return new EdgeTiles(slots.MoveToOuterDisposeScope(), receivers.MoveToOuterDisposeScope(), tiles * Size);
     }
 

@@ -35,12 +35,12 @@ internal sealed class NormalizedActivation
             var a = _f(x);
             var b = _f(-x);
             if ((a - b).abs().max().item<double>() < 1e-5) return 1;
-            if ((a + b).abs().max().item<double>() < 1e-5) return -1;
+            if (a.Plus(b).abs().max().item<double>() < 1e-5) return -1;
             return 0;
         }
     }
 
-    public Tensor Apply(Tensor x) => Constant == 1 ? _f(x) : _f(x) * Constant;
+    public Tensor Apply(Tensor x) => Constant == 1 ? _f(x) : _f(x).Times(Constant);
 
     /// f(x) without the factor <see cref="Constant"/> (for a caller that applies it elsewhere).
     public Tensor ApplyUnscaled(Tensor x) => _f(x);
@@ -52,7 +52,8 @@ internal sealed class NormalizedActivation
         using var noGrad = torch.no_grad();
         var generator = new Generator(0, torch.CPU);
         var z = torch.randn(new long[] { 1_000_000 }, dtype: ScalarType.Float64, generator: generator);
-        double c = f(z).pow(2).mean().pow(-0.5).item<double>();
+        using Scalar two = 2.ToScalar(), minusHalf = (-0.5).ToScalar();
+        double c = f(z).pow(two).mean().pow(minusHalf).item<double>();
         return Math.Abs(c - 1) < 1e-4 ? 1 : c;
     }
 }

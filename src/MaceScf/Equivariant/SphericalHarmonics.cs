@@ -30,27 +30,28 @@ internal static class SphericalHarmonics
         var y = v[TensorIndex.Ellipsis, 1..2];
         var z = v[TensorIndex.Ellipsis, 2..3];
         var blocks = new List<Tensor> { torch.ones_like(x) };
-        if (lmax >= 1) blocks.Add(Math.Sqrt(3) * v);
+        // Products with numbers through HeldScalars (docs/design.md, "Scalars"): c · T is T.Times(c), the same operation.
+        if (lmax >= 1) blocks.Add(v.Times(Math.Sqrt(3)));
         if (lmax >= 2)
         {
             double s15 = Math.Sqrt(15), s5 = Math.Sqrt(5);
             var x2 = x * x; var y2 = y * y; var z2 = z * z;
-            var y4 = s15 * x * z;
-            var y8 = s15 / 2 * (z2 - x2);
-            blocks.Add(torch.cat(new[] { y4, s15 * x * y, s5 * (y2 - 0.5 * (x2 + z2)), s15 * y * z, y8 }, -1));
+            var y4 = x.Times(s15) * z;
+            var y8 = (z2 - x2).Times(s15 / 2);
+            blocks.Add(torch.cat(new[] { y4, x.Times(s15) * y, (y2 - x2.Plus(z2).Times(0.5)).Times(s5), y.Times(s15) * z, y8 }, -1));
             if (lmax >= 3)
             {
                 double s42 = Math.Sqrt(42) / 6, s7 = Math.Sqrt(7), s168 = Math.Sqrt(168) / 8;
-                var a = 4 * y2 - x2 - z2;
+                var a = y2.Times(4) - x2 - z2;
                 blocks.Add(torch.cat(new[]
                 {
-                    s42 * (y4 * z + y8 * x),
-                    s7 * y4 * y,
-                    s168 * a * x,
-                    s7 / 2 * y * (2 * y2 - 3 * x2 - 3 * z2),
-                    s168 * z * a,
-                    s7 * y8 * y,
-                    s42 * (y8 * z - y4 * x),
+                    (y4 * z).Plus(y8 * x).Times(s42),
+                    y4.Times(s7) * y,
+                    a.Times(s168) * x,
+                    y.Times(s7 / 2) * (y2.Times(2) - x2.Times(3) - z2.Times(3)),
+                    z.Times(s168) * a,
+                    y8.Times(s7) * y,
+                    (y8 * z - y4 * x).Times(s42),
                 }, -1));
             }
         }
@@ -59,7 +60,7 @@ internal static class SphericalHarmonics
         {
             var c = Wigner3j.AsTensor(l, 1, l + 1, v.dtype, v.device).reshape((2 * l + 1) * 3, 2 * l + 3);
             var outer = (blocks[^1].unsqueeze(-1) * v.unsqueeze(-2)).flatten(-2);
-            blocks.Add((2.0 * l + 3) / Math.Sqrt(l + 1) * outer.matmul(c));
+            blocks.Add(outer.matmul(c).Times((2.0 * l + 3) / Math.Sqrt(l + 1)));
         }
         return torch.cat(blocks, -1).MoveToOuterDisposeScope();
     }

@@ -103,11 +103,13 @@ internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
         long n = x.shape[0];
         int mTotal = IrrepsOut.Segments.Sum(s => s.Ir.Dim);
         var output = torch.zeros(n, _channels, mTotal, dtype: x.dtype, device: x.device);
+        using var one = 1.0.ToScalar(); // Scalars held until libtorch returns (docs/design.md, "Scalars")
         for (int p = 0; p < elements.Length; p++)
         {
             using var inner = NewDisposeScope();
             bool all = elements.Length == 1;
-            var nodes = all ? null : (element == elements[p]).nonzero().squeeze(1);
+            using var species = elements[p].ToScalar();
+            var nodes = all ? null : element.eq(species).nonzero().squeeze(1);
             if (nodes is not null && nodes.shape[0] == 0) continue;
             var xp = all ? x : x.index_select(0, nodes!);
             long np = xp.shape[0];
@@ -120,11 +122,11 @@ internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
                 // [C, ΣM, nm_ν] · [C, nm_ν, Np] (rows viewed channel-major without a copy)
                 var c = coefficients[p].narrow(1, offset, _monomialCounts[nu]).transpose(1, 2);
                 var term = c.bmm(mono[nu].view(-1, _channels, np).transpose(0, 1));
-                sum = sum is null ? term : sum + term;
+                sum = sum is null ? term : sum.Plus(term);
                 offset += _monomialCounts[nu];
             }
             var res = sum!.permute(2, 0, 1); // [Np, C, ΣM]
-            output = (all ? output + res : output.index_add(0, nodes!, res, 1.0)).MoveToOuterDisposeScope();
+            output = (all ? output.Plus(res) : output.index_add(0, nodes!, res, one)).MoveToOuterDisposeScope();
         }
         return IrrepsLayout.FromChannelMajor(output, IrrepsOut).MoveToOuterDisposeScope();
     }

@@ -56,7 +56,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     public Tensor Features(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();
-        var raw = Plan.FieldFeatures(density) + ExternalFeatures + Plan.ExternalFeatures(null, fermiLevel - _fermiOffset);
+        var raw = Plan.FieldFeatures(density).Plus(ExternalFeatures).Plus(Plan.ExternalFeatures(null, fermiLevel.Plus(-_fermiOffset)));
         return (raw / _norms).MoveToOuterDisposeScope();
     }
 
@@ -65,7 +65,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     public Tensor LinearFeatures(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();
-        return ((Plan.FieldFeatures(density) + Plan.ExternalFeatures(null, fermiLevel)) / _norms).MoveToOuterDisposeScope();
+        return (Plan.FieldFeatures(density).Plus(Plan.ExternalFeatures(null, fermiLevel)) / _norms).MoveToOuterDisposeScope();
     }
 
     /// Atom i's Δp depends only on its own V̂_i (<see cref="FixedPointUpdate.IsOneBody"/>).
@@ -108,7 +108,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         using var scope = NewDisposeScope();
         var features = Features(density, fermiLevel);
         var update = AffineForm(features.shape[1]) is { } form
-            ? form.Offset + form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)
+            ? form.Offset.Plus(form.Matrix.bmm(features.unsqueeze(2)).squeeze(2))
             : _update.forward(Context, features);
         return new ScfStep(update.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope());
     }
@@ -121,7 +121,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         using var scope = NewDisposeScope();
         var features = Features(density, fermiLevel);
         var update = UseAffineForm && _update.PerAtomAffineForm(Context, features.shape[1]) is { } form
-            ? form.Offset + form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)
+            ? form.Offset.Plus(form.Matrix.bmm(features.unsqueeze(2)).squeeze(2))
             : _update.forward(Context, features);
         return update.MoveToOuterDisposeScope();
     }
@@ -142,10 +142,14 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         using var enable = enable_grad();
         var update = _update.forward(Context, v);
         long k = update.shape[1];
-        var component = arange(k, device: v.device);
+        using Scalar zero = 0L.ToScalar(), count = k.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var component = arange(zero, count, HeldScalars.One, device: v.device);
         var rows = new Tensor[k];
         for (int kappa = 0; kappa < k; kappa++)
-            rows[kappa] = Gradients.Of([update], [v], [component.eq(kappa).to(v.dtype).expand_as(update)], retainGraph: kappa < k - 1)[0];
+        {
+            using var index = kappa.ToScalar();
+            rows[kappa] = Gradients.Of([update], [v], [component.eq(index).to(v.dtype).expand_as(update)], retainGraph: kappa < k - 1)[0];
+        }
         return stack(rows, 1).MoveToOuterDisposeScope();
     }
 
@@ -182,7 +186,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
         {
             features = Features(density, fermiLevel);
             if (!createGraph && AffineForm(features.shape[1]) is { } form)
-                return ((form.Offset + form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)).MoveToOuterDisposeScope(),
+                return (form.Offset.Plus(form.Matrix.bmm(features.unsqueeze(2)).squeeze(2)).MoveToOuterDisposeScope(),
                     (form.Matrix.select(1, 0) * FermiLevelFeatures(fermiLevel)).sum(1).MoveToOuterDisposeScope());
         }
         var v = createGraph && features.requires_grad ? features : features.detach().requires_grad_(true);
@@ -213,7 +217,7 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     public Tensor Map(Tensor density, Tensor fermiLevel)
     {
         using var scope = NewDisposeScope();
-        return (LocalDensity + Step(density, fermiLevel).Update).MoveToOuterDisposeScope();
+        return LocalDensity.Plus(Step(density, fermiLevel).Update).MoveToOuterDisposeScope();
     }
 
     /// vᵀ ∂F/∂p at (p, μ) [N, K], the product implicit differentiation needs (adjoint of the fixed-point equation).

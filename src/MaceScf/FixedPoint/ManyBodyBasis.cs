@@ -45,8 +45,9 @@ internal sealed class DensityResidualInteraction : nn.Module
             ctx.EdgeRows);
         var edgeDensity = _density.forward(ctx.EdgeFeats).square().tanh();
         if (ctx.EdgeRows is not null) edgeDensity = edgeDensity.index_select(0, ctx.EdgeRows);
-        var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device).index_add(0, ctx.Receiver, edgeDensity, 1.0);
-        var message = _linear.forward(summed) / (density + 1);
+        using var one = 1.0.ToScalar();
+        var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device).index_add(0, ctx.Receiver, edgeDensity, one);
+        var message = _linear.forward(summed) / density.Plus(1);
         return (message.MoveToOuterDisposeScope(), sc.MoveToOuterDisposeScope());
     }
 }
@@ -77,7 +78,7 @@ internal sealed class ManyBodyBasis : nn.Module
     {
         using var scope = NewDisposeScope();
         var (message, sc) = _interaction.forward(e, ctx);
-        var m = message + _mixer.forward(e);
+        var m = message.Plus(_mixer.forward(e));
         var basis = IrrepsLayout.ToChannelMajor(m, _interaction.TargetIrreps);
         return _product.forward(basis, ctx.NodeAttrs, sc).MoveToOuterDisposeScope();
     }

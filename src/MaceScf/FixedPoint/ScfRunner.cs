@@ -52,7 +52,7 @@ internal static class ScfRunner
             using var noGrad = keep ? null : torch.no_grad();
             var step = map.Step(p, muNode);
             // Linear mixing p ← p + α(F(p) − p), F(p) = p_local + Δp (docs/math.md, "SCF at constant Fermi level").
-            var next = p + o.MixingParameter * (map.LocalDensity + step.Update - p);
+            var next = p.Plus((map.LocalDensity.Plus(step.Update) - p).Times(o.MixingParameter));
             if (!keep) next = next.detach();
             var charge = GraphSum(map, next[.., 0]);
             bool stop = tracker.Record(t, next, p, charge.abs(), null);
@@ -95,8 +95,10 @@ internal static class ScfRunner
             var (update, fukui, response) = constant is { } c ? (Update(map, regions, projected, mu, keepGraph), c.Fukui, c.Response)
                 : Respond(map, regions, projected, mu, keepGraph);
             // Only held groups need a charge response.
-            tracker.RecordResponse(regions.MinPerGraph(torch.where(regions.Held, response.abs(), torch.full_like(response, double.PositiveInfinity))));
-            var next = projected + o.MixingParameter * (map.LocalDensity + update - projected);
+            using Scalar infinity = double.PositiveInfinity.ToScalar(), smallResponse = SmallResponse.ToScalar(),
+                lowest = (-MaxFermiStep).ToScalar(), highest = MaxFermiStep.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+            tracker.RecordResponse(regions.MinPerGraph(torch.where(regions.Held, response.abs(), torch.full_like(response, infinity))));
+            var next = projected.Plus((map.LocalDensity.Plus(update) - projected).Times(o.MixingParameter));
             var deficit = Deficit(regions, next);
             var nextProjected = Project(regions, next, fukui, deficit);
             if (!keepGraph)
@@ -117,13 +119,13 @@ internal static class ScfRunner
             p = tracker.Freeze(next, p).MoveToOuterDisposeScope();
             // The returned μ is the one the returned density was computed with (docs/math.md, "SCF at constant charge"): no Newton step after the last update.
             if (stop || t == o.NumScfSteps - 2) break;
-            var small = response.abs() < SmallResponse;
+            var small = response.abs().lt(smallResponse);
             // Newton on μ for the update's charge (docs/math.md, "SCF at constant charge"): the input p̃ holds Q*, so the mixed density's deficit is
             // ΔQ = α(Q* − Q(F(p̃, μ))), and Δμ = ΔQ/(αR), R = ∂Q(F)/∂μ at fixed input, gives Q(F(p̃, μ + Δμ)) = Q* to first
             // order. The μ error does not feed back through the density: its charge response α g δμ is what the projection
             // removes (f ΔQ = −α g δμ). With no response, step against the deficit: Δμ = −sign(ΔQ). Groups that are not held keep μ.
-            var step = torch.where(small, -deficit.sign(), deficit / (o.MixingParameter * torch.where(small, torch.ones_like(response), response)));
-            var muStep = torch.where(regions.Held, step.clamp(-MaxFermiStep, MaxFermiStep), torch.zeros_like(step));
+            var step = torch.where(small, -deficit.sign(), deficit / torch.where(small, torch.ones_like(response), response).Times(o.MixingParameter));
+            var muStep = torch.where(regions.Held, step.clamp(lowest, highest), torch.zeros_like(step));
             // Anderson mixing of the projected density; μ keeps its Newton step, which for an update linear in V̂ is already exact
             // (mixing μ too took 1.5–2.3× the updates, docs/fixed-point.md).
             // With a preconditioner the mixer gets the projected preconditioned linear step; the deficit above, and so the μ step and the
@@ -135,7 +137,7 @@ internal static class ScfRunner
             }
             if (mixer is not null) nextProjected = mixer.Next(projected, nextProjected);
             projected = tracker.Freeze(nextProjected, projected).MoveToOuterDisposeScope();
-            mu = (mu + tracker.FreezeGroups(muStep, regions)).MoveToOuterDisposeScope();
+            mu = mu.Plus(tracker.FreezeGroups(muStep, regions)).MoveToOuterDisposeScope();
         }
         return tracker.Finish(p, mu, map.Features(p, regions.OfAtoms(mu)), regions);
     }
@@ -172,16 +174,17 @@ internal static class ScfRunner
         if (!keepGraph) grad = grad.detach();
         var response = regions.Sum(grad);
         var counts = regions.Sum(torch.ones_like(grad));
-        var small = regions.OfAtoms(response.abs() < SmallResponse);
-        var safe = regions.OfAtoms(torch.where(response.abs() < SmallResponse, torch.ones_like(response), response));
-        var fukui = torch.where(small, 1 / regions.OfAtoms(counts), grad / safe);
+        using var smallResponse = SmallResponse.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var small = regions.OfAtoms(response.abs().lt(smallResponse));
+        var safe = regions.OfAtoms(torch.where(response.abs().lt(smallResponse), torch.ones_like(response), response));
+        var fukui = torch.where(small, regions.OfAtoms(counts).reciprocal(), grad / safe);
         return (update, fukui, response);
     }
 
     /// p with p_i0 += f_i ΔQ_m(i): the charge of every group becomes Q(p) + ΔQ exactly (Σ f = 1 per group).
     private static Tensor Project(FermiRegions regions, Tensor p, Tensor fukui, Tensor deficit)
     {
-        var q = p[.., 0] + fukui * regions.OfAtoms(deficit);
+        var q = p[.., 0].Plus(fukui * regions.OfAtoms(deficit));
         return torch.cat([q.unsqueeze(1), p[.., 1..]], 1);
     }
 

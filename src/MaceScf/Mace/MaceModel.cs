@@ -177,7 +177,7 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         // shifts = S · cell[graph of the sender], differentiable w.r.t. the cell (strain).
         var edgeCell = inputs.Cell.to_type(positions.dtype).index_select(0, inputs.Batch.index_select(0, sender));
         var shifts = inputs.UnitShifts.to_type(positions.dtype).unsqueeze(1).bmm(edgeCell).squeeze(1);
-        var vectors = positions.index_select(0, receiver) - positions.index_select(0, sender) + shifts;
+        var vectors = (positions.index_select(0, receiver) - positions.index_select(0, sender)).Plus(shifts);
         // The geometry and the radial MLPs run once per undirected pair (EdgePairs), then go to both edges by a gather.
         using var pairs = PairedEdges ? EdgePairs.Of(sender, receiver, inputs.UnitShifts, positions.shape[0], positions.dtype) : null;
         var pairVectors = pairs?.PairVectors(vectors) ?? vectors;
@@ -207,10 +207,10 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var edgeFeats = (pairs?.Expand(pairFeats) ?? pairFeats).to_type(Dtype);
         var nodeInteraction = energies.Count == 1 ? energies[0] : torch.stack(energies, 0).sum(dim: 0);
         if (Hyperparameters.AtomicInterScale != 1 || Hyperparameters.AtomicInterShift != 0)
-            nodeInteraction = Hyperparameters.AtomicInterScale * nodeInteraction + Hyperparameters.AtomicInterShift;
+            nodeInteraction = nodeInteraction.Times(Hyperparameters.AtomicInterScale).Plus(Hyperparameters.AtomicInterShift);
         var interactionEnergy = GraphSum.Of(nodeInteraction, inputs.Batch, inputs.NumGraphs);
-        var energy = GraphSum.Of(nodeE0, inputs.Batch, inputs.NumGraphs) + interactionEnergy;
-        var output = new MaceOutput(features, energies, nodeE0, nodeE0 + nodeInteraction, interactionEnergy, energy, edgeAttrs,
+        var energy = GraphSum.Of(nodeE0, inputs.Batch, inputs.NumGraphs).Plus(interactionEnergy);
+        var output = new MaceOutput(features, energies, nodeE0, nodeE0.Plus(nodeInteraction), interactionEnergy, energy, edgeAttrs,
             edgeFeats, vectors)
         {
             PairFeatures = pairs is null ? null : pairFeats.to_type(Dtype).MoveToOuterDisposeScope(),

@@ -23,8 +23,9 @@ internal sealed class BesselBasis
     public Tensor Compute(Tensor r)
     {
         using var scope = NewDisposeScope();
-        var frequencies = torch.arange(1, NumBasis + 1, dtype: r.dtype, device: r.device) * (Math.PI / RMax);
-        var basis = Math.Sqrt(2 / RMax) * torch.sin(r * frequencies) / r;
+        using var end = (NumBasis + 1).ToScalar();
+        var frequencies = torch.arange(HeldScalars.One, end, HeldScalars.One, dtype: r.dtype, device: r.device).Times(Math.PI / RMax);
+        var basis = torch.sin(r * frequencies).Times(Math.Sqrt(2 / RMax)) / r;
         return basis.MoveToOuterDisposeScope();
     }
 }
@@ -51,10 +52,12 @@ internal sealed class PolynomialCutoff
     {
         using var scope = NewDisposeScope();
         double p = P;
-        var u = r / RMax;
-        var up = u.pow(P);
-        var envelope = 1 - (p + 1) * (p + 2) / 2 * up + p * (p + 2) * up * u - p * (p + 1) / 2 * up * u * u;
-        var inside = (r < RMax).to_type(r.dtype);
+        using Scalar power = P.ToScalar(), rMax = RMax.ToScalar();
+        var u = r.DividedBy(RMax);
+        var up = u.pow(power);
+        // 1 − (p+1)(p+2)/2 · u^p + p(p+2) · u^p·u − p(p+1)/2 · u^p·u·u, the Scalars held (HeldScalars).
+        var envelope = up.Times((p + 1) * (p + 2) / 2).neg().Plus(1).Plus(up.Times(p * (p + 2)) * u) - up.Times(p * (p + 1) / 2) * u * u;
+        var inside = r.lt(rMax).to_type(r.dtype);
         return (envelope * inside).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -54,19 +55,22 @@ internal sealed class ScheduleFreeAdamW : ITrainingOptimizer
             double weight = Math.Pow(group.LrMax, WeightLrPower);
             group.WeightSum += weight;
             double c = group.WeightSum == 0 ? 0 : weight / group.WeightSum;
+            // The Scalars are held for the group's step (docs/design.md, "Scalars").
+            using Scalar beta2 = _beta2.ToScalar(), oneMinusBeta2 = (1 - _beta2).ToScalar(), eps = Eps.ToScalar(),
+                decay = group.WeightDecay.ToScalar(), minusLr = (-lr).ToScalar(), oneMinusC = (1 - c).ToScalar(), cScalar = c.ToScalar();
             for (int i = 0; i < group.Parameters.Count; i++)
             {
                 var p = group.Parameters[i];
                 if (p.grad is not { } g) continue;
                 var s = group.States[i] ??= new State(p.detach().clone().DetachFromDisposeScope(), p.detach().clone().DetachFromDisposeScope(),
                     zeros_like(p).DetachFromDisposeScope());
-                s.V.mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
-                var u = g.div(s.V.sqrt().add_(Eps));
-                if (group.WeightDecay != 0) u.add_(p, alpha: group.WeightDecay);
+                s.V.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+                var u = g.div(s.V.sqrt().add_(eps, HeldScalars.One));
+                if (group.WeightDecay != 0) u.add_(p, alpha: decay);
                 // Eq. (Alg. 1): z_{t+1} = z_t − γ_t (g_t/√v_t + λ y_t); x_{t+1} = (1 − c_{t+1}) x_t + c_{t+1} z_{t+1}, c_{t+1} = w_t/Σw;
                 // y_{t+1} = (1 − β1) z_{t+1} + β1 x_{t+1}.
-                s.Z.add_(u, alpha: -lr);
-                s.X.mul_(1 - c).add_(s.Z, alpha: c);
+                s.Z.add_(u, alpha: minusLr);
+                s.X.mul_(oneMinusC).add_(s.Z, alpha: cScalar);
                 p.copy_(Interpolate(s));
             }
             group.Steps = k;
@@ -153,7 +157,11 @@ internal sealed class ScheduleFreeAdamW : ITrainingOptimizer
         return tensor(values, dtype: ScalarType.Float64).view(like.shape).to_type(like.dtype).DetachFromDisposeScope();
     }
 
-    private Tensor Interpolate(State s) => s.Z.mul(1 - _beta1).add_(s.X, alpha: _beta1);
+    private Tensor Interpolate(State s)
+    {
+        using Scalar oneMinusBeta1 = (1 - _beta1).ToScalar(), beta1 = _beta1.ToScalar();
+        return s.Z.mul(oneMinusBeta1).add_(s.X, alpha: beta1);
+    }
 
     private void Assign(Func<State, Tensor> value)
     {

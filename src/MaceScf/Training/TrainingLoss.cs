@@ -24,9 +24,9 @@ internal static class TrainingLoss
         var values = new Dictionary<string, double>();
         foreach (var term in terms)
         {
-            var value = term.Weight * Term(term, o, b, over);
+            var value = Term(term, o, b, over).Times(term.Weight);
             values[term.Name] = value.item<double>();
-            total = total is null ? value : total + value;
+            total = total is null ? value : total.Plus(value);
         }
         return (total ?? zeros(1, dtype: o.Energy.dtype).sum(), values);
     }
@@ -62,8 +62,8 @@ internal static class TrainingLoss
     {
         var count = over ?? LossNormalisation.Of(b);
         // Σ over the rows (structures or atoms) and columns of x, divided by the entries of the normalising batch.
-        Tensor PerStructure(Tensor x) => x.sum() / (x.numel() / Math.Max(1, x.shape[0]) * (double)count.Structures);
-        Tensor PerAtom(Tensor x) => x.sum() / (x.numel() / Math.Max(1, x.shape[0]) * (double)count.Atoms);
+        Tensor PerStructure(Tensor x) => x.sum().DividedBy(x.numel() / Math.Max(1, x.shape[0]) * (double)count.Structures);
+        Tensor PerAtom(Tensor x) => x.sum().DividedBy(x.numel() / Math.Max(1, x.shape[0]) * (double)count.Atoms);
         double Option(string key, double fallback) => term.Options.FirstOrDefault(kv => kv.Key == key) is { Key: not null } kv ? kv.Value : fallback;
         var n = b.AtomCount;
         var w = b.ConfigWeight;

@@ -54,8 +54,8 @@ internal sealed class AndersonMixer(IFixedPointMap map, int depth) : IDisposable
         var usable = Usable(m, density.dtype);                                                                               // [G, m]
         var pair = usable.unsqueeze(2) * usable.unsqueeze(1);
         var diagonal = gram.diagonal(0, 1, 2) * usable;
-        var ridge = Regularisation * diagonal.amax(1).detach() + 1e-300;
-        var system = gram * pair + torch.diag_embed(1 - usable + ridge.unsqueeze(1));
+        var ridge = diagonal.amax(1).detach().Times(Regularisation).Plus(1e-300);
+        var system = (gram * pair).Plus(torch.diag_embed(usable.neg().Plus(1).Plus(ridge.unsqueeze(1))));
         var gamma = linalg.solve(system, (rhs * usable).unsqueeze(2)).squeeze(2);                                           // [G, m]
         gamma = gamma * CheckCoefficients(gamma);
         return (mapped - gamma.index_select(0, map.Batch).unsqueeze(1).bmm(dG).squeeze(1)).MoveToOuterDisposeScope();
@@ -77,7 +77,8 @@ internal sealed class AndersonMixer(IFixedPointMap map, int depth) : IDisposable
     {
         var shape = perAtom.shape.ToArray();
         shape[0] = map.NumGraphs;
-        return zeros(shape, dtype: perAtom.dtype, device: perAtom.device).index_add(0, map.Batch, perAtom, 1.0);
+        using var one = 1.0.ToScalar();
+        return zeros(shape, dtype: perAtom.dtype, device: perAtom.device).index_add(0, map.Batch, perAtom, one);
     }
 
     /// [G, m]: 1 where difference column j (iterates j and j + 1) lies after the structure's last restart.
