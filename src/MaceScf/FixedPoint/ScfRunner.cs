@@ -59,7 +59,7 @@ internal static class ScfRunner
             // Anderson mixing extrapolates from the linear step (the SCF returns the last linear step once converged), preconditioned
             // when the map has a preconditioner (the convergence measure above stays the plain linear step's).
             var proposed = stop || mixer is null ? next
-                : mixer.Next(p, precondition is null ? next : p + o.MixingParameter * precondition(map.LocalDensity + step.Update - p));
+                : mixer.Next(p, precondition is null ? next : p.Plus(precondition(map.LocalDensity.Plus(step.Update) - p).Times(o.MixingParameter)));
             // A structure that diverged keeps the density before its diverging update.
             p = tracker.Freeze(proposed, p).MoveToOuterDisposeScope();
             if (stop) break;
@@ -132,7 +132,7 @@ internal static class ScfRunner
             // convergence measure, stay those of the plain linear step.
             if (precondition is not null)
             {
-                var preconditioned = projected + o.MixingParameter * precondition(map.LocalDensity + update - projected);
+                var preconditioned = projected.Plus(precondition(map.LocalDensity.Plus(update) - projected).Times(o.MixingParameter));
                 nextProjected = Project(regions, preconditioned, fukui, Deficit(regions, preconditioned));
             }
             if (mixer is not null) nextProjected = mixer.Next(projected, nextProjected);
