@@ -11,7 +11,7 @@ internal static class NormalParameter
     public static Parameter Create(long[] shape, ScalarType dtype, double scale = 1)
     {
         using var scope = NewDisposeScope();
-        var p = nn.Parameter(torch.randn(shape, dtype: dtype) * scale);
+        var p = nn.Parameter(torch.randn(shape, dtype: dtype).Times(scale));
         p.DetachFromDisposeScope();
         return p;
     }
