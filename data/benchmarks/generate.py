@@ -19,6 +19,7 @@ Needs the xtb program (Debian: `sudo apt-get install xtb`; GFN2-xTB 6.5.1 was us
   python3 data/benchmarks/generate.py                 # every system, the shipped counts and seeds
   python3 data/benchmarks/generate.py --system ag3
   python3 data/benchmarks/generate.py --convert DIR   # print the labels of a finished xtb run in DIR as JSON
+  python3 data/benchmarks/generate.py --lowest DIR... # the same for the lowest-energy run of several (lowest_scc's choice)
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from ase import Atoms
@@ -212,24 +214,35 @@ LEFT_OUT = {("ag3", 12): [17, 22, 25, 179], ("ag3", 17): [7, 13, 39]}
 # Extra training geometries, appended to a system's train.xyz after those drawn from its SYSTEMS seed (so the first
 # frames of train.xyz and the valid and test sets stay as they were): name: (sampler, seed, geometries).
 EXTRA_TRAINING = {"ag3": (ag3_near_equilateral, 17, 40)}
+# Restarts per frame of the lowest-SCC-solution scan (lowest_scc; --scc-restarts): the k nearest frames of the same charge.
+# Ag3-: near D3h xtb's default guess reaches a higher SCC solution on some geometries (docs/accuracy.md).
+SCC_RESTARTS = {"ag3": 8}
 
 
-def run_xtb(atoms, charge, xtb, etemp=300):
+def run_xtb(atoms, charge, xtb, etemp=300, restart=None):
     """Runs GFN2-xTB (electronic temperature etemp, K) on the structure in a temporary folder; returns the labels in eV, A,
-    e."""
+    e, and the converged density as xtb's restart file (bytes, "restart"). With `restart` (the bytes of another run's
+    xtbrestart, same atoms) the SCC starts from that density instead of xtb's default guess."""
     with tempfile.TemporaryDirectory() as folder:
         write(os.path.join(folder, "input.xyz"), atoms, format="xyz")
+        if restart is not None:
+            with open(os.path.join(folder, "xtbrestart"), "wb") as f:
+                f.write(restart)
         command = [xtb, "input.xyz", "--gfn", "2", "--chrg", str(charge), "--uhf", "0", "--grad", "--json",
                    "--acc", "0.1", "--iterations", "300", "--etemp", str(etemp)]
         result = subprocess.run(command, cwd=folder, capture_output=True, text=True,
                                 env={**os.environ, "OMP_NUM_THREADS": "1", "OMP_STACKSIZE": "200M"})
-        if "Self consistent charge iterator did not converge" in result.stdout + result.stderr:
+        if any(m in result.stdout + result.stderr for m in SCF_FAILURES):
             raise ScfFailure(f"{atoms.get_chemical_formula()} charge {charge}")
         if result.returncode != 0 or "normal termination" not in result.stderr + result.stdout:
             raise RuntimeError(f"xtb failed ({result.returncode}) for {atoms.get_chemical_formula()} "
                                f"charge {charge}:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
+        if restart is not None and "q/qsh data taken from xtbrestart" not in result.stdout:
+            raise RuntimeError(f"xtb did not read the restart density for {atoms.get_chemical_formula()} charge {charge}")
         labels = convert(folder)
         labels["xtb_version"] = json.load(open(os.path.join(folder, "xtbout.json")))["xtb version"]
+        with open(os.path.join(folder, "xtbrestart"), "rb") as f:
+            labels["restart"] = f.read()
         return labels
 
 
@@ -253,14 +266,20 @@ def convert(folder):
     }
 
 
+# xtb's messages of an SCC that did not converge: out of iterations, or (seen on restarts from another geometry's density,
+# never from the default guess) a singular Broyden mixing matrix after the SCC diverged.
+SCF_FAILURES = ["Self consistent charge iterator did not converge", "Error in Broyden matrix inversion"]
+
+
 class ScfFailure(RuntimeError):
     """xtb's SCC did not converge (small-gap geometries, e.g. some Ag3- triangles)."""
 
 
-def label(system, seed, counts, xtb, out_dir, etemp=300):
+def label(system, seed, counts, xtb, out_dir, etemp=300, restarts=0, jobs=1):
     """Draws geometries from the seeded generator in order; a geometry whose xtb SCC fails at either charge is left out
     (its index is skipped, so benchmark_geometry shows the gaps) and the next one is taken. The EXTRA_TRAINING geometries
-    of the system (their own sampler and seed, numbered from 0) are appended to train.xyz."""
+    of the system (their own sampler and seed, numbered from 0) are appended to train.xyz. With restarts = k > 0 every
+    frame is then relabelled with the lowest SCC solution found (lowest_scc)."""
     candidates = iter(GEOMETRIES[system](np.random.default_rng(seed), 3 * sum(counts), xtb))
     os.makedirs(out_dir, exist_ok=True)
     state = {"index": -1, "skipped": []}
@@ -274,17 +293,20 @@ def label(system, seed, counts, xtb, out_dir, etemp=300):
         splits["train"] += labelled_frames(system, extra_seed, extra_candidates, count, xtb, extra, etemp)
         print(f"{system}: {count} extra training geometries ({sampler.__name__}, seed {extra_seed}); "
               f"geometries {extra['skipped']} left out", flush=True)
+    if restarts > 0:
+        lowest_scc([frame for frames in splits.values() for frame in frames], restarts, xtb, etemp, jobs)
+        print(moved_report(system, splits), flush=True)
     for split, frames in splits.items():
         path = os.path.join(out_dir, f"{split}.xyz")
-        write(path + ".tmp", frames, format="extxyz")
+        write(path + ".tmp", [atoms for atoms, _ in frames], format="extxyz")
         os.replace(path + ".tmp", path)
         print(f"{path}: {len(frames)} frames", flush=True)
 
 
 def labelled_frames(system, seed, candidates, count, xtb, state, etemp):
-    """The labelled frames of the next `count` geometries of `candidates` whose xtb SCC converges at every charge (both
-    charges of a geometry together), at xtb's electronic temperature etemp (K); state carries the running geometry index
-    and the skipped indices."""
+    """The labelled frames, as (Atoms, xtb restart file), of the next `count` geometries of `candidates` whose xtb SCC
+    converges at every charge from xtb's default guess (both charges of a geometry together), at xtb's electronic
+    temperature etemp (K); state carries the running geometry index and the skipped indices."""
     method = "GFN2-xTB" if etemp == 300 else f"GFN2-xTB, electronic temperature {etemp} K"
     frames = []
     while len(frames) < 2 * count:
@@ -300,19 +322,126 @@ def labelled_frames(system, seed, candidates, count, xtb, state, etemp):
             state["skipped"].append(index)
             continue
         for config_type, atoms, charge, labels in labelled:
-            if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
-                raise RuntimeError(f"{system} geometry {index}: xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
             a = atoms.copy()
-            a.arrays["forces"] = np.array(labels["forces"])
-            a.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
-            a.info.update({
-                "config_type": config_type, "energy": labels["energy"], "total_charge": float(charge),
-                "dipole": np.array(labels["dipole"]), "config_dipole_weight": np.ones(3),
+            a.info.update({  # energy and dipole: set_labels (this order of the keys is the order in the files)
+                "config_type": config_type, "energy": None, "total_charge": float(charge), "dipole": None,
+                "config_dipole_weight": np.ones(3),
                 "benchmark_system": system, "benchmark_seed": seed, "benchmark_geometry": index,
                 "label_method": method, "label_program": f"xtb {labels['xtb_version']}",
             })
-            frames.append(a)
+            set_labels(a, labels)
+            frames.append([a, labels["restart"]])
     return frames
+
+
+def set_labels(atoms, labels):
+    """Writes xtb's labels (run_xtb) into the frame: energy, forces, atomic multipoles, molecular dipole."""
+    charge = atoms.info["total_charge"]
+    if abs(labels["total_charge_of_charges"] - charge) > 1e-4:
+        raise RuntimeError(f"{atoms.info['benchmark_system']} geometry {atoms.info['benchmark_geometry']} (seed "
+                           f"{atoms.info['benchmark_seed']}): xtb charges sum to {labels['total_charge_of_charges']}, not {charge}")
+    atoms.arrays["forces"] = np.array(labels["forces"])
+    atoms.arrays["atomic_multipoles"] = np.array(labels["atomic_multipoles"])
+    atoms.info["energy"] = labels["energy"]
+    atoms.info["dipole"] = np.array(labels["dipole"])
+
+
+# A restart replaces a label only if its SCC solution is lower by more than this (eV per frame): restarts that reach the
+# same solution differ by xtb's SCC tolerance (--acc 0.1: 1e-7 Eh = 3e-6 eV).
+SCC_SOLUTION_RESOLUTION = 1e-4
+
+
+def sorted_distances(atoms):
+    """The sorted interatomic distances (A): a key of the geometry invariant to rotations, translations and permutations."""
+    return np.sort(atoms.get_all_distances()[np.triu_indices(len(atoms), 1)])
+
+
+def nearest(frames, k):
+    """For each frame, the indices of its k nearest frames of the same config_type (same atoms and charge), by the Euclidean
+    distance of sorted_distances; ties broken by index."""
+    groups = {}
+    for i, (atoms, _) in enumerate(frames):
+        groups.setdefault(atoms.info["config_type"], []).append(i)
+    out = {}
+    for members in groups.values():
+        keys = np.array([sorted_distances(frames[i][0]) for i in members])
+        for row, i in enumerate(members):
+            distance = np.linalg.norm(keys - keys[row], axis=1)
+            distance[row] = np.inf
+            out[i] = [members[j] for j in np.argsort(distance, kind="stable")[:min(k, len(members) - 1)]]
+    return out
+
+
+def lowest(current, candidates, resolution=SCC_SOLUTION_RESOLUTION):
+    """The lowest-energy candidate (labels, start) that lies more than `resolution` eV below `current` (an energy, eV) and
+    below every candidate before it by as much, or None; candidates whose SCC did not converge are None and skipped."""
+    best, energy = None, current
+    for candidate in candidates:
+        if candidate is not None and candidate[0]["energy"] < energy - resolution:
+            best, energy = candidate, candidate[0]["energy"]
+    return best
+
+
+def lowest_scc(frames, k, xtb, etemp, jobs=1):
+    """Relabels each frame [Atoms, xtb restart file] (in place) with the lowest SCC solution that xtb reaches, with the same
+    settings, from its default guess (the labels the frames carry) or from the converged density of one of its k nearest
+    frames of the same config_type (nearest): near degeneracies (Ag3- near D3h) xtb's default guess converges to a higher
+    solution for some geometries (docs/accuracy.md). Repeated in passes until no label moves, each pass restarting from
+    the densities that moved in the pass before (the first: every frame's); forces, charges and dipoles are those of the
+    winning run. Records info scc_start ("default guess" or the geometry whose density won) and
+    scc_default_guess_energy (eV). Deterministic: the candidates of a frame are compared in the order of nearest."""
+    for atoms, _ in frames:
+        atoms.info["scc_default_guess_energy"] = atoms.info["energy"]
+        atoms.info["scc_start"] = "default guess"
+    neighbours = nearest(frames, k)
+
+    def attempt(task):
+        i, j, restart = task
+        atoms = frames[i][0]
+        try:
+            labels = run_xtb(Atoms(atoms.get_chemical_symbols(), positions=atoms.get_positions()),
+                             int(round(atoms.info["total_charge"])), xtb, etemp, restart)
+        except ScfFailure:
+            return None
+        return labels, j
+
+    changed, passes = set(range(len(frames))), 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while changed:
+            passes += 1
+            tasks = [(i, j, frames[j][1]) for i in range(len(frames)) for j in neighbours[i] if j in changed]
+            results = list(pool.map(attempt, tasks))
+            by_frame = {}
+            for (i, _, _), result in zip(tasks, results):
+                by_frame.setdefault(i, []).append(result)
+            changed = set()
+            for i, candidates in sorted(by_frame.items()):
+                best = lowest(frames[i][0].info["energy"], candidates)
+                if best is not None:
+                    labels, j = best
+                    atoms, source = frames[i][0], frames[j][0].info
+                    set_labels(atoms, labels)
+                    atoms.info["scc_start"] = (f"xtbrestart of geometry {source['benchmark_geometry']} seed "
+                                               f"{source['benchmark_seed']} {source['config_type']}")
+                    frames[i][1] = labels["restart"]
+                    changed.add(i)
+            print(f"lowest SCC solution, pass {passes}: {len(tasks)} restarts ({results.count(None)} without a converged "
+                  f"SCC), {len(changed)} labels moved", flush=True)
+
+
+def moved_report(system, splits):
+    """Per split and config_type: how many labels lowest_scc lowered, by how much (meV/atom: max, then each moved frame's
+    index in its file and drop, largest first)."""
+    lines = [f"{system}: labels moved to a lower SCC solution (meV/atom)"]
+    for split, frames in splits.items():
+        for config_type in sorted({atoms.info["config_type"] for atoms, _ in frames}):
+            rows = [(i, atoms) for i, (atoms, _) in enumerate(frames) if atoms.info["config_type"] == config_type]
+            moved = sorted(((a.info["scc_default_guess_energy"] - a.info["energy"]) * 1000 / len(a), i)
+                           for i, a in rows if a.info["scc_start"] != "default guess")[::-1]
+            detail = ", ".join(f"frame {i}: {d:.1f}" for d, i in moved)
+            lines.append(f"  {split:5} {config_type:8} {len(moved)}/{len(rows)} moved" +
+                         (f"; max {moved[0][0]:.1f}; {detail}" if moved else ""))
+    return "\n".join(lines)
 
 
 def main():
@@ -322,15 +451,30 @@ def main():
     parser.add_argument("--etemp", type=int, default=300,
                         help="xtb's electronic temperature in K (default 300, xtb's own and the shipped data's; the Ag3 "
                              "labels at 1000 K are measured in docs/accuracy.md)")
+    parser.add_argument("--scc-restarts", type=int, metavar="K",
+                        help="label each frame with the lowest SCC solution of xtb's default guess and restarts from the "
+                             "converged densities of its K nearest frames of the same charge (0: the default guess only; "
+                             "default: SCC_RESTARTS, 8 for ag3, 0 otherwise)")
+    parser.add_argument("--jobs", type=int, default=1, help="xtb runs at a time in the SCC restart scan (default 1)")
     parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="folder of the system folders")
     parser.add_argument("--convert", metavar="DIR", help="print the labels of the xtb run in DIR (xtbout.json, input.engrad) as JSON")
+    parser.add_argument("--lowest", metavar="DIR", nargs="+",
+                        help="print, as JSON, the labels of the finished xtb run that lowest_scc keeps among the runs in "
+                             "DIR... (the first: the default guess; the others: restarts, in order) with its position "
+                             "(\"start\", 0 for the first)")
     args = parser.parse_args()
     if args.convert:
         json.dump(convert(args.convert), sys.stdout)
         return
+    if args.lowest:
+        runs = [convert(folder) for folder in args.lowest]
+        labels, start = lowest(runs[0]["energy"], [(run, i) for i, run in enumerate(runs) if i > 0]) or (runs[0], 0)
+        json.dump({**labels, "start": start}, sys.stdout)
+        return
     for system in args.system or sorted(SYSTEMS):
         seed, *counts = SYSTEMS[system]
-        label(system, seed, counts, args.xtb, os.path.join(args.out, system), args.etemp)
+        restarts = SCC_RESTARTS.get(system, 0) if args.scc_restarts is None else args.scc_restarts
+        label(system, seed, counts, args.xtb, os.path.join(args.out, system), args.etemp, restarts, args.jobs)
 
 
 if __name__ == "__main__":

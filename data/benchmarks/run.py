@@ -22,6 +22,7 @@ the classes not re-run) and the plots go to docs/accuracy/, the tables to docs/a
 Needs Python 3 with ASE, numpy and matplotlib (Debian: python3-ase, python3-matplotlib).
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -98,7 +99,18 @@ def train(system, cls, seed, macescf, runs, configs, threads):
     with open(os.path.join(work, "timing.json"), "w") as f:
         json.dump({"train_seconds": time.time() - start, "cpu_seconds": cpu, "threads": threads, "load_before": load_before,
                    "load_after": os.getloadavg()[0], "cores": os.cpu_count(), "commit": commit(), "config": os.path.basename(config),
-                   "date": time.strftime("%Y-%m-%d")}, f)
+                   "date": time.strftime("%Y-%m-%d"), "data": data_hash(system)}, f)
+
+
+def data_hash(system):
+    """The first 8 hex digits of the SHA-256 of the system's train, valid and test files: which data a run was trained and
+    scored on (results.json `data`; the tables mark the runs on other data than the current files, and average seeds only
+    on the current files)."""
+    digest = hashlib.sha256()
+    for split in ["train", "valid", "test"]:
+        with open(os.path.join(HERE, system, f"{split}.xyz"), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:8]
 
 
 def commit():
@@ -303,8 +315,9 @@ def tables(results, configs):
     config_type, with several seeds a row of their mean and range; the 4G-HDNNP row after."""
     lines = [BEGIN, ""]
     for system, classes in results.items():
+        current = data_hash(system)
         lines += [f"### {SYSTEMS[system]}", "",
-                  "| model | seed | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min); commit; config |",
+                  "| model | seed | test set | E (meV/atom) | F (meV/Å) | q (me) | atomic dipoles (me·Å) | dipole (me·Å) | SCF updates mean / max | converged | training: wall (load); CPU (min); commit; config; data |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for cls, by_seed in classes.items():
             first = plotted_seed(configs, system, cls, [int(s) for s in by_seed])
@@ -314,18 +327,23 @@ def tables(results, configs):
                 load, cpu = (entry["load_before"], entry.get("load_after", float("nan"))), entry.get("cpu_seconds", float("nan"))
                 loads = "–".join(f"{x:.0f}" for x in load if np.isfinite(x))
                 minutes = (f"{entry['train_seconds'] / 60:.1f}" + (f" (load {loads})" if loads else "")
-                           + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else "") + "".join(f"; {entry[k]}" for k in ["commit", "config"] if k in entry))
+                           + (f"; CPU {cpu / 60:.1f}" if np.isfinite(cpu) else "") + "".join(f"; {entry[k]}" for k in ["commit", "config"] if k in entry)
+                           + (f"; data {entry['data']}" if "data" in entry else ""))
                 for part in ["all"] + sorted(k for k in entry if isinstance(entry[k], dict) and k != "all"):
                     r = entry[part]
                     scf = f"{r['scf_mean']:.1f} / {r['scf_max']}" if r["scf_max"] is not None else "no SCF"
                     label = describe(cls)[0] if seed == first and part == "all" else ""
+                    if part == "all" and entry.get("data", current) != current:
+                        label += f" **(on earlier data {entry['data']}, not the current files' {current})**"
                     lines.append(f"| {label} | {seed if part == 'all' else ''} | {part} | {r['energy_mev_per_atom']:.2f} | {r['forces_mev_per_a']:.1f} | "
                                  f"{number(r['charges_me'])} | {number(r['atomic_dipoles_me_a'])} | {number(r['dipole_me_a'])} | {scf} | "
                                  f"{r['converged']}/{r['frames']} | {minutes if part == 'all' else ''} |")
-            if len(seeds) > 1:
-                spread = [spread_of([by_seed[str(seed)]["all"][q] for seed in seeds], 2 if q == QUANTITIES[0] else 1)
+            # Never mix data versions in a mean (runs from before run.py recorded the data count as current).
+            on_current = [seed for seed in seeds if by_seed[str(seed)].get("data", current) == current]
+            if len(on_current) > 1:
+                spread = [spread_of([by_seed[str(seed)]["all"][q] for seed in on_current], 2 if q == QUANTITIES[0] else 1)
                           for q in QUANTITIES]
-                lines.append(f"| | {len(seeds)} seeds | all: mean (min–max) | " + " | ".join(spread) + " | | | |")
+                lines.append(f"| | {len(on_current)} seeds | all: mean (min–max) | " + " | ".join(spread) + " | | | |")
         if system in HDNNP:
             e, f, q = HDNNP[system]
             lines.append(f"| 4G-HDNNP (Ko et al. 2021; DFT labels, not comparable one to one) | | all | {e} | {f} | {q} | – | – | – | – | – |")
