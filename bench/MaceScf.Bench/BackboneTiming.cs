@@ -8,13 +8,14 @@ using static TorchSharp.torch;
 
 namespace MaceScf.Bench;
 
-/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--elements Z] [--repeats R] [--threads T] [--profile] [--per-edge]` (issue 19's cases, docs/benchmarks.md "Backbone
+/// `backbone-timing ATOMS CHANNELS [--training] [--float32] [--edge-chunk E] [--memory-gb G] [--elements Z] [--repeats R] [--threads T] [--profile] [--per-edge]` (issue 19's cases, docs/benchmarks.md "Backbone
 /// speed and memory"): the MACE backbone (one element, r_max 5 Å, 2 layers, max_ell 3, correlation 3, hidden irreps
 /// Cx0e+Cx1o, radial MLP [64, 64, 64], float64) on random periodic boxes at 0.1 atoms/Å³ (≈ 52 edges per atom), 2 threads (--threads),
 /// process tuning on. Energy + forces of one box of ATOMS atoms, or with --training one force-training step on a batch of
 /// 8 boxes of ATOMS atoms (E + F loss with create_graph, backward, Adam). --float32: the layers in float32 (inference:
 /// <see cref="MaceModel.UseComputeDtype"/>; training: a float32 model, as `train --default_dtype float32`); --edge-chunk:
-/// <see cref="MaceModel.EdgeChunkSize"/>; --elements: 1–4 elements (default 2, H and O: the issue's parameter counts). Prints the
+/// <see cref="MaceModel.EdgeChunkSize"/>; --memory-gb: the automatic chunks' budget (<see cref="MaceModel.AutomaticChunkBytes"/>, default
+/// the machine's, <see cref="BackboneMemory.MachineBudget"/>; 2: the fixed budget before it); --elements: 1–4 elements (default 2, H and O: the issue's parameter counts). Prints the
 /// median and minimum of R (default 7) runs after one warm-up, the median and minimum CPU time of the process per run, and the
 /// peak RSS (VmHWM) of the process: run one process per case. --profile: the E+F case block by block (<see cref="BackboneProfile"/>). --per-edge: the geometry and radial MLPs once
 /// per edge instead of once per undirected pair (<see cref="MaceModel.PairedEdges"/>: the state before the pairing).
@@ -43,6 +44,7 @@ public static class BackboneTiming
         using var model = new MaceModel(hyperparameters, training && float32 ? ScalarType.Float32 : ScalarType.Float64);
         if (float32 && !training) model.UseComputeDtype(ScalarType.Float32);
         model.EdgeChunkSize = chunk;
+        if (Option(args, "--memory-gb") is int gb) model.AutomaticChunkBytes = gb * 1e9;
         model.PairedEdges = !args.Contains("--per-edge");
         using var batch = GraphBatch.Build(boxes, 5.0, species, model.Dtype);
         var inputs = new SystemInputs(MaceInputs.FromBatch(batch), torch.ones(boxes.Length, 3, dtype: ScalarType.Bool));
@@ -88,13 +90,13 @@ public static class BackboneTiming
         string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
         // The blocks this evaluation ran in: set by --edge-chunk, or chosen by the graph estimate (BackboneMemory).
         var blocks = chunk is int c ? new BackboneChunks(c, model.NodeChunk(c))
-            : BackboneMemory.AutomaticChunks(model, atoms * (long)boxes.Length, batch.EdgeCount);
+            : BackboneMemory.AutomaticChunks(model, atoms * (long)boxes.Length, batch.EdgeCount, training: training);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(training ? $"training step {TrainingBatch}x{atoms}" : $"E+F {atoms}")} atoms, {channels} ch, {(float32 ? "float32" : "float64")}" +
             $"{(chunk is null ? "" : $", edge chunk {chunk}")}{(model.PairedEdges ? "" : ", per edge")}: " +
             $"graph estimate {BackboneMemory.GraphBytes(model, atoms * (long)boxes.Length, batch.EdgeCount) / 1e9:F2} GB (convolutions " +
             $"{BackboneMemory.ConvolutionBytes(model, atoms * (long)boxes.Length, batch.EdgeCount, keepsGraph: true) / 1e9:F2} GB), blocks of " +
-            $"{blocks.Edges?.ToString() ?? "all"} edges and {blocks.Nodes?.ToString() ?? "all"} nodes, " +
+            $"{blocks.Edges?.ToString() ?? "all"} edges and {blocks.Nodes?.ToString() ?? "all"} nodes (budget {model.AutomaticChunkBytes / 1e9:F2} GB), " +
             $"{batch.EdgeCount / (double)(atoms * boxes.Length):F1} edges/atom, {model.ParameterCount} parameters: median {median:F0} ms, " +
             $"min {times[0]:F0} ms (of {repeats}), CPU median {cpu[cpu.Count / 2]:F0} ms min {cpu[0]:F0} ms, peak RSS {PeakResidentGigabytes():F2} GiB, load {load}"));
     }

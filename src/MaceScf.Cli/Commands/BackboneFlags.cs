@@ -1,13 +1,14 @@
+using MaceScf.Electrostatics;
 using MaceScf.Mace;
 using TorchSharp;
 
 namespace MaceScf.Cli.Commands;
 
-/// `--default_dtype` and `--edge_chunk_size` of eval and ipi: how the MACE backbone of any model is evaluated (not trained
-/// parameters). float32 runs the backbone's layers in single precision; positions, edge vectors, atomic energies E0, the
+/// `--default_dtype`, `--edge_chunk_size` and `--backbone_memory_gb` of eval and ipi: how the MACE backbone of any model is evaluated
+/// (not trained parameters). float32 runs the backbone's layers in single precision; positions, edge vectors, atomic energies E0, the
 /// sums over atoms and the electrostatics/SCF stay in float64. An edge chunk size bounds the memory of the interactions
 /// (docs/benchmarks.md "Backbone speed and memory", docs/compatibility.md).
-internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
+internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize, double? MemoryBudgetGb)
 {
     public const string Help = """
         backbone options:
@@ -15,8 +16,11 @@ internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
                                  over atoms, the electrostatics and the SCF stay float64; docs/benchmarks.md)
           --edge_chunk_size E    evaluate the interactions in blocks of E edges and the product bases in blocks of
                                  E / avg_num_neighbors nodes, recomputed in the backward pass: bounded memory for
-                                 very large structures (default: all edges and nodes at once, or blocks of 20000
-                                 edges when the backbone's graph with forces is estimated above 2 GB)
+                                 very large structures (default: all edges and nodes at once, or automatic blocks
+                                 when the backbone's graph with forces is estimated above the memory budget)
+          --backbone_memory_gb G the memory budget of the automatic blocks, in GB (default: 1/6 of the machine's
+                                 memory or container limit, or of MACESCF_MEMORY_LIMIT_GB; the budget, the largest
+                                 estimate and the blocks chosen are printed)
         """;
 
     public static BackboneFlags Read(CommandLine args)
@@ -29,7 +33,9 @@ internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
         };
         int? chunk = args.Int("edge_chunk_size");
         if (chunk is < 1) throw new UsageException($"--edge_chunk_size must be ≥ 1, not {chunk}");
-        return new BackboneFlags(dtype, chunk);
+        double? budget = args.Double("backbone_memory_gb");
+        if (budget is not null && !(budget > 0)) throw new UsageException($"--backbone_memory_gb must be > 0, not {budget}");
+        return new BackboneFlags(dtype, chunk, budget);
     }
 
     /// Applies the settings to a model's backbone.
@@ -37,5 +43,13 @@ internal sealed record BackboneFlags(torch.ScalarType Dtype, int? EdgeChunkSize)
     {
         if (Dtype != backbone.ComputeDtype) backbone.UseComputeDtype(Dtype);
         backbone.EdgeChunkSize = EdgeChunkSize;
+        backbone.AutomaticChunkBytes = MemoryBudgetGb * 1e9 ?? BackboneMemory.MachineBudget.Bytes;
     }
+
+    /// The log line of the backbone's memory: the budget and where it came from, and the estimate and blocks of the largest evaluation
+    /// ("backbone memory budget 4.11 GB (1/6 of 24.7 GB of machine memory …); largest evaluation: 2304 atoms, …: unchunked").
+    public string Describe(MaceModel backbone) => (MemoryBudgetGb is double gb
+            ? $"backbone memory budget {gb:G4} GB (--backbone_memory_gb)"
+            : $"backbone memory budget {ElectrostaticsMemory.Gigabytes(BackboneMemory.MachineBudget.Bytes)} ({BackboneMemory.MachineBudget.Source})")
+        + $"; largest evaluation: {backbone.LargestEvaluation ?? "none"}";
 }

@@ -105,15 +105,19 @@ internal sealed class EvalCommand : ICommand
                 if (response.HasFlag(CalculatorProperties.Polarizability) && !local.Hyperparameters.ComputePolarizability)
                     throw new UsageException($"--polarizability: this {local.Class} model has no polarizability readout (train a LocalSplitCharges "
                         + "model with compute_polarizability true)");
-                return RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Electrostatics.DensityMaxL, args.Positional[1], output,
+                int localCode = RunOneShot(new LocalSourceCalculator(local), local.Hyperparameters.Electrostatics.DensityMaxL, args.Positional[1], output,
                     mapping, batchSize, forces, stress, console, response);
+                console.WriteLine(backbone.Describe(local.Backbone));
+                return localCode;
             }
             case ModelFileKind.Mace or ModelFileKind.PythonMace:
             {
                 using var mace = ModelFileKinds.LoadMace(args.Positional[0]);
                 backbone.Apply(mace);
                 foreach (var p in mace.parameters()) p.requires_grad_(false);
-                return RunOneShot(new MaceCalculator(mace), 0, args.Positional[1], output, mapping, batchSize, forces, stress, console);
+                int maceCode = RunOneShot(new MaceCalculator(mace), 0, args.Positional[1], output, mapping, batchSize, forces, stress, console);
+                console.WriteLine(backbone.Describe(mace));
+                return maceCode;
             }
         }
         using var model = ModelFile.Load(args.Positional[0]).Freeze();
@@ -147,6 +151,7 @@ internal sealed class EvalCommand : ICommand
         ExtXyzWriter.Write(output, predictions.Select(ToFrame));
         ScfSummaryTable.Print(console, predictions, $"SCF: {predictions.Count} frame(s) → {output}");
         EvalErrorTable.Print(console, predictions);
+        console.WriteLine(backbone.Describe(model.Backbone));
         var noResponse = response == 0 ? [] : predictions.Where(p => p.Results.ResponseFailure is not null).ToList();
         foreach (var p in noResponse)
             console.MarkupLineInterpolated($"[red]{p.Frame.Configuration.DescribeOrigin()}: no Born charges or polarizability ({p.Results.ResponseFailure})[/]");

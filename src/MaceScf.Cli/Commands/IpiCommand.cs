@@ -149,6 +149,7 @@ internal sealed class IpiCommand : ICommand
                 + $"update(s), forces {ForcesMethodNames.Name(prediction.Derivation!.Method)}, {clock.Elapsed.TotalSeconds:F2} s{RegionCharges(prediction)}"));
             return new IpiResult(prediction.Energy, prediction.Forces!, MdPotential.Virial(prediction), dipole || charges ? DriverExtras.For(prediction, charges) : "");
         });
+        console.WriteLine(backbone.Describe(model.Backbone));
         console.WriteLine(updates.Count == 0
             ? "i-PI driver: the server ended before sending a structure"
             : string.Create(CultureInfo.InvariantCulture,

@@ -1,3 +1,4 @@
+using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using static TorchSharp.torch;
 
@@ -9,11 +10,41 @@ namespace MaceScf.Mace;
 /// or hold more at once without a graph, runs its symmetric contractions in node blocks and, when their part alone is above the
 /// budget too, its convolutions in blocks of <see cref="MaceModel.AutomaticEdgeChunk"/> edges (<see cref="MaceModel.EdgeChunkSize"/>:
 /// the same results up to the order of the additions; the backward passes recompute every block, which costs time where the graph
-/// is small: 2.32 → 3.04 ms per atom at 480 atoms, hence the budget).
+/// is small: 2.32 → 3.04 ms per atom at 480 atoms, hence the budget). The budget is a fixed fraction of the machine's memory
+/// (<see cref="MachineBytes"/>), so that what fits runs unchunked (docs/benchmarks.md, "A memory budget tied to the machine").
 internal static class BackboneMemory
 {
-    /// Estimated graph size above which the backbone is chunked without being asked.
-    public const double DefaultAutomaticChunkBytes = 2e9;
+    /// Fraction of the machine's memory (<see cref="MachineBytes"/>) an estimated graph may reach before the backbone is chunked without
+    /// being asked: the unchunked peak of a plain MACE is about 1.2× its estimate, that of the fixed-point model's whole evaluation
+    /// about 2.5× (docs/benchmarks.md), so a graph at the budget peaks at well under half the machine.
+    public const double MachineFraction = 1.0 / 6;
+
+    /// The budget when the machine's memory is unknown (the fixed budget before it was tied to the machine).
+    public const double FallbackBudgetBytes = 2e9;
+
+    /// The automatic chunks' budget on a machine of <paramref name="machineBytes"/> (<see cref="MachineFraction"/> of it).
+    public static double BudgetFor(double machineBytes) => MachineFraction * machineBytes;
+
+    /// The budget of this process's machine, decided once (<see cref="MachineBytes"/>), and what it was taken from.
+    public static (double Bytes, string Source) MachineBudget => _machineBudget.Value;
+
+    private static readonly Lazy<(double, string)> _machineBudget = new(() => MachineBytes() is { } machine
+        ? (BudgetFor(machine.Bytes), $"1/{1 / MachineFraction:F0} of {ElectrostaticsMemory.Gigabytes(machine.Bytes)} {machine.Source}")
+        : (FallbackBudgetBytes, "the machine's memory unknown"));
+
+    /// The machine's memory as this process sees it: the runtime's total available memory (the physical memory, or the container's
+    /// limit: cgroup v1 and v2), capped by MACESCF_MEMORY_LIMIT_GB when set; null when neither is known.
+    public static (double Bytes, string Source)? MachineBytes() =>
+        MachineBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Environment.GetEnvironmentVariable(ElectrostaticsMemory.LimitVariable));
+
+    /// The machine's memory from the runtime's total available bytes (0: unknown) and the text of MACESCF_MEMORY_LIMIT_GB (null: unset).
+    public static (double Bytes, string Source)? MachineBytes(double runtime, string? limitGb)
+    {
+        double? limit = double.TryParse(limitGb, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+            out double gb) && gb > 0 ? gb * 1e9 : null;
+        if (limit is double cap && (runtime <= 0 || cap < runtime)) return (cap, $"({ElectrostaticsMemory.LimitVariable})");
+        return runtime > 0 ? (runtime, "of machine memory (physical or container limit)") : null;
+    }
 
     /// Edges per block of the automatic chunks (the size every whole-model measurement used).
     public const int DefaultAutomaticEdgeChunk = 20_000;
@@ -61,13 +92,37 @@ internal static class BackboneMemory
     /// (<see cref="ConvolutionBytes"/>) is above it too, or when the model says so (<see cref="MaceModel.ContractionsFirst"/>): recomputing a contraction costs a few per cent
     /// of an energy + forces, recomputing the convolutions and their radial MLPs (per edge, not per pair) half of it
     /// (docs/benchmarks.md, "Automatic chunks: the contractions first").
-    public static BackboneChunks AutomaticChunks(MaceModel model, long nodes, long edges, bool keepsGraph = true)
+    /// <param name="training">the graph is kept for a parameter gradient (training): the whole estimate counts
+    /// <see cref="TrainingFactor"/> times <see cref="GraphBytes"/></param>
+    public static BackboneChunks AutomaticChunks(MaceModel model, long nodes, long edges, bool keepsGraph = true, bool training = false)
     {
-        if ((keepsGraph ? GraphBytes(model, nodes, edges) : LayerBytes(model, nodes, edges)) <= model.AutomaticChunkBytes) return default;
+        if (Estimate(model, nodes, edges, keepsGraph, training) <= model.AutomaticChunkBytes) return default;
         int? nodeChunk = model.NodeChunk(model.AutomaticEdgeChunk);
         return model.ContractionsFirst && nodeChunk is not null && ConvolutionBytes(model, nodes, edges, keepsGraph) <= model.AutomaticChunkBytes
             ? new BackboneChunks(null, nodeChunk)
             : new BackboneChunks(model.AutomaticEdgeChunk, nodeChunk);
+    }
+
+    /// How much a graph kept for a parameter gradient holds against <see cref="GraphBytes"/>: the double backward of a force loss keeps
+    /// the first backward pass's graph too (issue 19's training step on 8 × 64 atoms / 128 channels peaked at 9.67 GiB unchunked, the
+    /// energy + forces of 512 atoms at 3.45 GiB, for estimates of 2.80 and 2.85 GB: docs/benchmarks.md).
+    public const double TrainingFactor = 2.8;
+
+    /// What the automatic chunks compare with the budget: <see cref="GraphBytes"/> (times <see cref="TrainingFactor"/> for training)
+    /// for an evaluation kept for gradients, <see cref="LayerBytes"/> for one without a graph.
+    public static double Estimate(MaceModel model, long nodes, long edges, bool keepsGraph, bool training) =>
+        keepsGraph ? GraphBytes(model, nodes, edges) * (training ? TrainingFactor : 1) : LayerBytes(model, nodes, edges);
+
+    /// The estimate and the decision for an evaluation of this size, in words ("graph estimate 3.24 GB ≤ budget 4.11 GB: unchunked").
+    public static string Describe(MaceModel model, long nodes, long edges, bool keepsGraph = true, bool training = false)
+    {
+        double estimate = Estimate(model, nodes, edges, keepsGraph, training);
+        string budget = ElectrostaticsMemory.Gigabytes(model.AutomaticChunkBytes);
+        string size = $"{(keepsGraph ? training ? "training graph" : "graph" : "largest layer")} estimate {ElectrostaticsMemory.Gigabytes(estimate)}";
+        if (model.EdgeChunkSize is int chunk) return $"{size}; edge chunks of {chunk} set by hand, node blocks {model.NodeChunk(chunk)?.ToString() ?? "none"}";
+        var chunks = AutomaticChunks(model, nodes, edges, keepsGraph, training);
+        return chunks == default ? $"{size} ≤ budget {budget}: unchunked"
+            : $"{size} > budget {budget}: edge chunks {chunks.Edges?.ToString() ?? "none"}, node blocks {chunks.Nodes}";
     }
 }
 

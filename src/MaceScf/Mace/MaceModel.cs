@@ -143,8 +143,9 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
     internal bool PairedEdges { get; set; } = true;
 
     /// Estimated bytes of the backbone's autograd graph above which an evaluation kept for gradients runs in edge chunks when
-    /// <see cref="EdgeChunkSize"/> is not set (<see cref="BackboneMemory"/>; infinity: never).
-    internal double AutomaticChunkBytes { get; set; } = BackboneMemory.DefaultAutomaticChunkBytes;
+    /// <see cref="EdgeChunkSize"/> is not set (<see cref="BackboneMemory"/>; default the machine's budget,
+    /// <see cref="BackboneMemory.MachineBudget"/>; infinity: never).
+    internal double AutomaticChunkBytes { get; set; } = BackboneMemory.MachineBudget.Bytes;
 
     /// Edges per block of the automatic chunks.
     internal int AutomaticEdgeChunk { get; set; } = BackboneMemory.DefaultAutomaticEdgeChunk;
@@ -193,9 +194,11 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         var energies = new List<Tensor>();
         // A large evaluation, with or without a graph for gradients, runs in edge chunks unless the caller chose (BackboneMemory);
         // the chunk goes to each call.
+        bool keepsGraph = KeepsGraph(positions, inputs.Cell), training = keepsGraph && parameters().Any(p => p.requires_grad);
         var (edgeChunk, nodeChunk) = EdgeChunkSize is int chunk
             ? new BackboneChunks(chunk, NodeChunk(chunk))
-            : BackboneMemory.AutomaticChunks(this, positions.shape[0], sender.shape[0], KeepsGraph(positions, inputs.Cell));
+            : BackboneMemory.AutomaticChunks(this, positions.shape[0], sender.shape[0], keepsGraph, training);
+        RecordLargest(positions.shape[0], sender.shape[0], keepsGraph, training);
         for (int t = 0; t < _interactions.Count; t++)
         {
             var interaction = _interactions[t].forward(h, computeAttrs, edgeAttrs, pairFeats, sender, receiver, pairs?.PairOf, edgeChunk);
@@ -220,6 +223,20 @@ public sealed class MaceModel : nn.Module<MaceInputs, MaceOutput>, IAtomisticMod
         foreach (var t in new[] { nodeE0, output.NodeEnergy, interactionEnergy, energy, edgeAttrs, edgeFeats, vectors })
             t.MoveToOuterDisposeScope();
         return output;
+    }
+
+    private double _largestEstimate;
+
+    /// The memory estimate and chunk decision of the largest evaluation since the model was built (the latest of equal ones;
+    /// <see cref="BackboneMemory.Describe"/>, with its atom count), for the log of eval and ipi; null before the first.
+    internal string? LargestEvaluation { get; private set; }
+
+    private void RecordLargest(long nodes, long edges, bool keepsGraph, bool training)
+    {
+        double estimate = BackboneMemory.Estimate(this, nodes, edges, keepsGraph, training);
+        if (LargestEvaluation is not null && estimate < _largestEstimate) return;
+        _largestEstimate = estimate;
+        LargestEvaluation = $"{nodes} atoms, {edges} edges: {BackboneMemory.Describe(this, nodes, edges, keepsGraph, training)}";
     }
 
     /// Whether this evaluation records an autograd graph (forces, stress or trainable parameters).
