@@ -1,3 +1,4 @@
+using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,6 +17,9 @@ internal static class HeldScalars
 {
     /// The integer 1, held for the life of the process: the alpha of additions (`add_(t, One)`, `index_add(…, One)`).
     public static readonly Scalar One = 1L.ToScalar();
+
+    /// The integer 2, held for the life of the process: the exponent of <see cref="Squared"/>.
+    private static readonly Scalar Two = 2.ToScalar();
 
     /// a + b.
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
@@ -54,4 +58,165 @@ internal static class HeldScalars
         using var s = divisor.ToScalar();
         return t.div(s);
     }
+
+    /// t / divisor.
+    public static Tensor DividedBy(this Tensor t, long divisor)
+    {
+        using var s = divisor.ToScalar();
+        return t.div(s);
+    }
+
+    /// t − value.
+    public static Tensor Minus(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.sub(s);
+    }
+
+    /// t − value.
+    public static Tensor Minus(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.sub(s);
+    }
+
+    /// value − t, as TorchSharp's operator computes it: −t + value.
+    public static Tensor Minus(this long value, Tensor t) => t.negative().Plus(value);
+
+    /// value − t, as TorchSharp's operator computes it: −t + value.
+    public static Tensor Minus(this double value, Tensor t) => t.negative().Plus(value);
+
+    /// value / t, as TorchSharp's operator computes it: (1/t) · value.
+    public static Tensor Over(this double value, Tensor t) => t.reciprocal().Times(value);
+
+    /// value / t, as TorchSharp's operator computes it: (1/t) · value.
+    public static Tensor Over(this long value, Tensor t) => t.reciprocal().Times(value);
+
+    /// t², as TorchSharp's <c>square()</c> computes it: t.pow(2) with the integer 2.
+    public static Tensor Squared(this Tensor t) => t.pow(Two);
+
+    /// t^exponent.
+    public static Tensor Power(this Tensor t, double exponent)
+    {
+        using var s = exponent.ToScalar();
+        return t.pow(s);
+    }
+
+    /// t^exponent.
+    public static Tensor Power(this Tensor t, long exponent)
+    {
+        using var s = exponent.ToScalar();
+        return t.pow(s);
+    }
+
+    /// t &gt; value.
+    public static Tensor GreaterThan(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.gt(s);
+    }
+
+    /// t &gt; value.
+    public static Tensor GreaterThan(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.gt(s);
+    }
+
+    /// t ≥ value.
+    public static Tensor AtLeast(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.ge(s);
+    }
+
+    /// t ≥ value.
+    public static Tensor AtLeast(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.ge(s);
+    }
+
+    /// t &lt; value.
+    public static Tensor LessThan(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.lt(s);
+    }
+
+    /// t &lt; value.
+    public static Tensor LessThan(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.lt(s);
+    }
+
+    /// t ≤ value.
+    public static Tensor AtMost(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.le(s);
+    }
+
+    /// t ≤ value.
+    public static Tensor AtMost(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.le(s);
+    }
+
+    /// t == value.
+    public static Tensor EqualTo(this Tensor t, double value)
+    {
+        using var s = value.ToScalar();
+        return t.eq(s);
+    }
+
+    /// t == value.
+    public static Tensor EqualTo(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.eq(s);
+    }
+
+    /// t != value.
+    public static Tensor NotEqualTo(this Tensor t, long value)
+    {
+        using var s = value.ToScalar();
+        return t.ne(s);
+    }
+
+    /// 0, 1, …, stop − 1, as TorchSharp's <c>arange(stop)</c> makes them (start and step the integers 0 and 1).
+    public static Tensor Range(long stop, ScalarType? dtype = null, Device? device = null)
+    {
+        using Scalar start = 0.ToScalar(), end = stop.ToScalar();
+        return arange(start, end, One, dtype, device);
+    }
+
+    /// start, start + 1, …, stop − 1, as TorchSharp's <c>arange(start, stop)</c> makes them (step the integer 1).
+    public static Tensor Range(long start, long stop, ScalarType? dtype = null, Device? device = null)
+    {
+        using Scalar first = start.ToScalar(), end = stop.ToScalar();
+        return arange(first, end, One, dtype, device);
+    }
+
+    /// The value of a one-element tensor as a double (TorchSharp's <c>ToDouble()</c> reads it through a Scalar it drops).
+    public static double Value(this Tensor t)
+    {
+        using var s = t.ToScalar();
+        return s.ToDouble();
+    }
+
+    /// softplus_β(t) with PyTorch's threshold (<c>nn.functional.softplus</c>). TorchSharp's public softplus turns β and the
+    /// threshold into Scalars it drops; its private overload that takes the Scalars is called with held ones.
+    public static Tensor Softplus(this Tensor t, double beta, double threshold)
+    {
+        using Scalar b = beta.ToScalar(), limit = threshold.ToScalar();
+        return SoftplusOfScalars(t, b, limit);
+    }
+
+    private static readonly Func<Tensor, Scalar, Scalar, Tensor> SoftplusOfScalars =
+        typeof(Tensor).GetMethod("softplus1", BindingFlags.Instance | BindingFlags.NonPublic, [typeof(Scalar), typeof(Scalar)])
+            ?.CreateDelegate<Func<Tensor, Scalar, Scalar, Tensor>>()
+        ?? throw new MissingMethodException("TorchSharp's Tensor.softplus1(Scalar, Scalar) (TorchSharp 0.107) is missing; see docs/design.md, \"Scalars\"");
 }

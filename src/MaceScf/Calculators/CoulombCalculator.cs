@@ -88,12 +88,13 @@ public sealed class CoulombCalculator : Calculator
         var field = externalField is null ? null : tensor(externalField, dtype: float64).reshape(1, 3);
         var coulomb = plan.Energy(p).sum();
         var fieldEnergy = field is null ? zeros_like(coulomb) : plan.ExternalFieldEnergy(p, field).sum();
-        var forces = -Gradients.Of([coulomb + fieldEnergy], [positions])[0];
+        var forces = -Gradients.Of([coulomb.Plus(fieldEnergy)], [positions])[0];
         var features = plan.FieldFeatures(p).detach();
         if (field is not null || potentialShift is not null)
         {
             var shift = potentialShift is double s ? tensor(new[] { s }, dtype: float64) : null;
-            features = features + plan.ExternalFeatures(field, shift).detach();
+            features = features.Plus(plan.ExternalFeatures(field, shift).detach());
+
         }
         double e = coulomb.item<double>(), eField = fieldEnergy.item<double>();
         return new CalculatorResults(e + eField, new Dictionary<string, double> { ["coulomb"] = e, ["external_field"] = eField })

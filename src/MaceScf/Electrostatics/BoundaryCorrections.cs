@@ -22,7 +22,7 @@ static class DensityMoments
     {
         var q = p[.., 0].unsqueeze(1);
         var dipole = (q * positions).sum(0L);
-        return p.shape[1] > 1 ? dipole + RealSpaceSum.CartesianDipoles(p).sum(0L) : dipole;
+        return p.shape[1] > 1 ? dipole.Plus(RealSpaceSum.CartesianDipoles(p).sum(0L)) : dipole;
     }
 }
 
@@ -30,12 +30,12 @@ static class DensityMoments
 /// ΔE = P_z²/(2ε0Ω), potential (P_z/ε0Ω)·z (docs/math.md, "Boundary corrections").
 sealed class SlabCorrection(Tensor positions, Tensor volume, Tensor projection) : IBoundaryCorrection
 {
-    Tensor FieldStrength(Tensor p) => CoulombConstants.FieldConstant * DensityMoments.Dipole(p, positions)[2] / volume;
+    Tensor FieldStrength(Tensor p) => DensityMoments.Dipole(p, positions)[2].Times(CoulombConstants.FieldConstant) / volume;
 
     public Tensor Energy(Tensor p)
     {
         var pz = DensityMoments.Dipole(p, positions)[2];
-        return CoulombConstants.FieldConstant * pz.square() / (2 * volume);
+        return pz.Squared().Times(CoulombConstants.FieldConstant) / volume.Times(2);
     }
 
     public Tensor Potential(Tensor p) => FieldStrength(p) * positions[.., 2];
@@ -58,38 +58,39 @@ sealed class MoleculeInBoxCorrection(Tensor positions, Tensor volume, double sig
 {
     const double Ke = CoulombConstants.CoulombConstant;
 
-    Tensor Beta => 2 * Math.PI * Ke / (3 * volume);
-    Tensor BoxLength => volume.pow(1.0 / 3.0);
+    Tensor Beta => (2 * Math.PI * Ke).Over(volume.Times(3));
+    Tensor BoxLength => volume.Power(1.0 / 3.0);
 
     /// Θ = Σ q_i (|r_i|² + 3σ²) + 2 Σ d_i·r_i.
     Tensor SecondMoment(Tensor p)
     {
         var q = p[.., 0];
-        var theta = (q * (positions.square().sum(1) + 3 * sigma * sigma)).sum();
-        return p.shape[1] > 1 ? theta + 2 * (RealSpaceSum.CartesianDipoles(p) * positions).sum() : theta;
+        var theta = (q * positions.Squared().sum(1).Plus(3 * sigma * sigma)).sum();
+        return p.shape[1] > 1 ? theta.Plus((RealSpaceSum.CartesianDipoles(p) * positions).sum().Times(2)) : theta;
     }
 
     public Tensor Energy(Tensor p)
     {
         var q = DensityMoments.Charge(p);
         var dipole = DensityMoments.Dipole(p, positions);
-        return 0.5 * CoulombConstants.CubicMadelung * Ke * q.square() / BoxLength
-            + Beta * (dipole.square().sum() - q * SecondMoment(p));
+        return (q.Squared().Times(0.5 * CoulombConstants.CubicMadelung * Ke) / BoxLength)
+            .Plus(Beta * (dipole.Squared().sum() - q * SecondMoment(p)));
     }
 
     public Tensor Potential(Tensor p)
     {
         var q = DensityMoments.Charge(p);
         var dipole = DensityMoments.Dipole(p, positions);
-        return CoulombConstants.CubicMadelung * Ke * q / BoxLength
-            - Beta * q * positions.square().sum(1) + 2 * Beta * positions.matmul(dipole) - Beta * SecondMoment(p);
+        return (q.Times(CoulombConstants.CubicMadelung * Ke) / BoxLength - Beta * q * positions.Squared().sum(1))
+            .Plus(Beta.Times(2) * positions.matmul(dipole)) - Beta * SecondMoment(p);
     }
 
     public Tensor Features(Tensor p)
     {
         var q = DensityMoments.Charge(p);
         var dipole = DensityMoments.Dipole(p, positions);
-        var gradient = 2 * Beta * (dipole.unsqueeze(0) - q * positions);
+        var gradient = Beta.Times(2) * (dipole.unsqueeze(0) - q * positions);
+
         var fields = cat(new[] { Potential(p).unsqueeze(1), gradient }, 1);
         // −βQ|r|² projected about r_i also gives −βQ·3σf² in the l=0 slots.
         return fields.matmul(projection) - Beta * q * centredSquare;

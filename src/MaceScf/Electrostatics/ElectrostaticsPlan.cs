@@ -54,7 +54,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
         _cellOfStructure = new Tensor?[graphCount];
         for (int g = 0; g < graphCount; g++)
         {
-            _atomsOfStructure[g] = (_batch == g).nonzero().squeeze(1);
+            _atomsOfStructure[g] = _batch.EqualTo(g).nonzero().squeeze(1);
             _positionsOfStructure[g] = graphCount == 1 ? positions.alias() : positions.index_select(0, _atomsOfStructure[g]);
             try
             {
@@ -135,14 +135,14 @@ internal sealed class ElectrostaticsPlan : IDisposable
         if (externalField is not null)
         {
             var field = PerAtomField(externalField);
-            fields = fields + cat(new[] { (field * _positions).sum(1, keepdim: true), field }, 1);
+            fields = fields.Plus(cat(new[] { (field * _positions).sum(1, keepdim: true), field }, 1));
         }
         if (potentialShift is not null)
         {
             var shift = potentialShift.shape[0] == _positions.shape[0] && potentialShift.shape[0] != StructureCount
                 ? potentialShift
                 : PerAtom(potentialShift, "potentialShift");
-            fields = fields + cat(new[] { shift.unsqueeze(1), zeros(shift.shape[0], 3, dtype: shift.dtype, device: shift.device) }, 1);
+            fields = fields.Plus(cat(new[] { shift.unsqueeze(1), zeros(shift.shape[0], 3, dtype: shift.dtype, device: shift.device) }, 1));
         }
         return fields.matmul(_fieldProjection).MoveToOuterDisposeScope();
     }
@@ -153,7 +153,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
     {
         using var scope = NewDisposeScope();
         var fields = zeros(_positions.shape[0], 4, dtype: _positions.dtype, device: _positions.device);
-        fields.select(1, axis + 1).fill_(1);
+        fields.select(1, axis + 1).fill_(HeldScalars.One);
         return fields.matmul(_fieldProjection).MoveToOuterDisposeScope();
     }
 
@@ -178,7 +178,8 @@ internal sealed class ElectrostaticsPlan : IDisposable
         CheckCoefficients(p);
         using var scope = NewDisposeScope();
         var perAtom = p[.., 0].unsqueeze(1) * _positions;
-        if (p.shape[1] > 1) perAtom = perAtom + RealSpaceSum.CartesianDipoles(p);
+        if (p.shape[1] > 1) perAtom = perAtom.Plus(RealSpaceSum.CartesianDipoles(p));
+
         return GraphSum.Of(perAtom, _batch, StructureCount).MoveToOuterDisposeScope();
     }
 

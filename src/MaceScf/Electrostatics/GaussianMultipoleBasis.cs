@@ -42,7 +42,8 @@ internal static class GaussianMultipoleBasis
     public static Tensor FourierMagnitude(Tensor k, double sigma, int maxL, Func<int, double, double> normalisation)
     {
         var harmonics = SolidHarmonics.Evaluate(k, maxL);
-        var gaussian = (-0.5 * sigma * sigma * k.square().sum(-1)).exp();
+        var gaussian = k.Squared().sum(-1).Times(-0.5 * sigma * sigma).exp();
+
         var radial = SolidHarmonics.DegreeOfColumn(maxL)
             .Select(l => 4 * Math.PI * Math.Sqrt(Math.PI / 2) * Math.Pow(sigma, 2 * l + 3) / normalisation(l, sigma)).ToArray();
         return harmonics * gaussian.unsqueeze(-1) * tensor(radial, dtype: k.dtype, device: k.device);

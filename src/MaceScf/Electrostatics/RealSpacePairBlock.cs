@@ -15,11 +15,11 @@ sealed class RealSpacePairBlock : IDisposable
         Count = count;
         using var scope = NewDisposeScope();
         long atoms = positions.shape[0];
-        var receivers = arange(start, start + count, dtype: int64, device: positions.device);
-        var sources = arange(atoms, dtype: int64, device: positions.device);
+        var receivers = HeldScalars.Range(start, start + count, int64, positions.device);
+        var sources = HeldScalars.Range(atoms, int64, positions.device);
         var pairs = (receivers.unsqueeze(1) != sources.unsqueeze(0)).nonzero();
         LocalReceiver = pairs[.., 0].contiguous();
-        Receiver = (LocalReceiver + start);
+        Receiver = LocalReceiver.Plus(start);
         Source = pairs[.., 1].contiguous();
         Separation = positions.index_select(0, Receiver) - positions.index_select(0, Source);
         _distance = Separation.norm(1);
@@ -68,14 +68,15 @@ sealed record PairKernel(Tensor H, Tensor D1, Tensor D2)
     public static PairKernel Of(Tensor r, double s)
     {
         double c = Math.Sqrt(2) * s;
-        var e = (r / c).erf();
-        var g = (-(r / c).square()).exp() * (2 / (Math.Sqrt(Math.PI) * c));
-        var r2 = r.square();
+        var e = r.DividedBy(c).erf();
+        var g = (-r.DividedBy(c).Squared()).exp().Times(2 / (Math.Sqrt(Math.PI) * c));
+        var r2 = r.Squared();
         var r3 = r2 * r;
         double ke = CoulombConstants.CoulombConstant;
-        var h = ke * e / r;
-        var d1 = ke * (g / r2 - e / r3);
-        var d2 = ke * (-2 * g / (c * c) - 3 * g / r2 + 3 * e / r3) / r2;
+        var h = e.Times(ke) / r;
+        var d1 = (g / r2 - e / r3).Times(ke);
+        var d2 = (g.Times(-2).DividedBy(c * c) - g.Times(3) / r2).Plus(e.Times(3) / r3).Times(ke) / r2;
+
         return new PairKernel(h, d1, d2);
     }
 }

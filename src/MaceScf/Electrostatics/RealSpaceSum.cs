@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using TorchSharp;
 
 namespace MaceScf.Electrostatics;
 
@@ -126,10 +127,10 @@ sealed class RealSpaceSum : IDisposable
             var dj = d.index_select(0, block.Source);
             var dix = (di * x).sum(1);
             var djx = (dj * x).sum(1);
-            return (qi * qj * h + d1 * (qj * dix - qi * djx) - d1 * (di * dj).sum(1) - d2 * dix * djx).sum().unsqueeze(0);
+            return ((qi * qj * h).Plus(d1 * (qj * dix - qi * djx)) - d1 * (di * dj).sum(1) - d2 * dix * djx).sum().unsqueeze(0);
         });
         var self = SelfEnergy(p, _options);
-        return blocks is not null ? 0.5 * blocks.sum() + self : self;
+        return blocks is not null ? blocks.sum().Times(0.5).Plus(self) : self;
     }
 
     /// ½ Σ_i Σ_lm c^E_l p_ilm² (docs/math.md, "Self-interaction").
@@ -138,7 +139,7 @@ sealed class RealSpaceSum : IDisposable
         var constants = SolidHarmonics.DegreeOfColumn(options.DensityMaxL)
             .Select(l => GaussianMultipoleBasis.EnergySelfInteraction(l, options.SmearingWidth)).ToArray();
         using var c = tensor(constants, dtype: p.dtype, device: p.device);
-        return 0.5 * (p.square() * c).sum();
+        return (p.Squared() * c).sum().Times(0.5);
     }
 
     /// Potential at each atom of all Gaussians (own included), [n].
@@ -150,11 +151,12 @@ sealed class RealSpaceSum : IDisposable
             var (h, d1, _) = block.Kernel(1);
             var dj = d.index_select(0, block.Source);
             var pair = q.index_select(0, block.Source) * h - d1 * (dj * block.Separation).sum(1);
-            return zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, pair, 1.0);
+            using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+            return zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, pair, one);
         });
         double own = CoulombConstants.CoulombConstant * Math.Sqrt(2 / Math.PI) / _options.SmearingWidth;
         var q = p[.., 0];
-        return (blocks ?? zeros_like(q)) + own * q;
+        return (blocks ?? zeros_like(q)).Plus(q.Times(own));
     }
 
     /// Receiver projections, [n, F]: l=0 → 2√π Ṽ(r_i), l=1 → (√6π/2) σf ∇Ṽ(r_i) in (y,z,x),
@@ -170,26 +172,28 @@ sealed class RealSpaceSum : IDisposable
             var qj = q.index_select(0, block.Source);
             var dj = d.index_select(0, block.Source);
             var djx = (dj * x).sum(1, keepdim: true);
+            using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
             var perWidth = new List<Tensor>();
             for (int w = 0; w < widths; w++)
             {
                 var (h, d1, d2) = block.Kernel(2 + w);
                 var columns = new List<Tensor>();
                 var value = qj * h - d1 * djx.squeeze(1);
-                var atValue = zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, value, 1.0);
-                columns.Add(2 * Math.Sqrt(Math.PI) * atValue.unsqueeze(1));
+                var atValue = zeros(block.Count, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, value, one);
+                columns.Add(atValue.unsqueeze(1).Times(2 * Math.Sqrt(Math.PI)));
                 if (_layout.MaxL >= 1)
                 {
                     var gradient = (qj * d1).unsqueeze(1) * x - d1.unsqueeze(1) * dj - (d2.unsqueeze(1) * djx) * x;
-                    var atGradient = zeros(block.Count, 3, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, gradient, 1.0);
-                    columns.Add(Math.Sqrt(6) * Math.PI * _layout.Widths[w] / 2 * atGradient.index_select(1, yzx));
+                    var atGradient = zeros(block.Count, 3, dtype: coefficients.dtype, device: coefficients.device).index_add(0, block.LocalReceiver, gradient, one);
+                    columns.Add(atGradient.index_select(1, yzx).Times(Math.Sqrt(6) * Math.PI * _layout.Widths[w] / 2));
                 }
                 perWidth.Add(cat(columns, 1));
             }
             return _layout.ToOutputLayout(stack(perWidth, 1));
         });
         var self = p.matmul(_selfFeatures);
-        return blocks is not null ? blocks + self : self;
+        return blocks is not null ? blocks.Plus(self) : self;
+
     }
 
     public void Dispose()

@@ -26,7 +26,7 @@ sealed class ReciprocalSpaceSum : IReciprocalSum
         var phase = positions.matmul(k.T);
         _cos = phase.cos();
         _sin = phase.sin();
-        _energyWeight = CoulombConstants.FieldConstant / (volume * k.square().sum(1));
+        _energyWeight = CoulombConstants.FieldConstant.Over(volume * k.Squared().sum(1));
 
         var (sourcePhaseRe, sourcePhaseIm) = GaussianMultipoleBasis.FourierPhase(options.DensityMaxL);
         var source = GaussianMultipoleBasis.FourierMagnitude(k, options.SmearingWidth, options.DensityMaxL,
@@ -55,7 +55,7 @@ sealed class ReciprocalSpaceSum : IReciprocalSum
         var pc = p.T.matmul(_cos);
         var ps = p.T.matmul(_sin);
         // (α + iβ)(Pc − i Ps) = αPc + βPs + i(βPc − αPs), α + iβ = φ̃ per coefficient.
-        var re = (_sourceRe * pc + _sourceIm * ps).sum(0L);
+        var re = (_sourceRe * pc).Plus(_sourceIm * ps).sum(0L);
         var im = (_sourceIm * pc - _sourceRe * ps).sum(0L);
         return (re, im);
     }
@@ -64,27 +64,28 @@ sealed class ReciprocalSpaceSum : IReciprocalSum
     public Tensor Energy(Tensor p)
     {
         var (re, im) = StructureFactor(p);
-        return (_energyWeight * (re.square() + im.square())).sum();
+        return (_energyWeight * re.Squared().Plus(im.Squared())).sum();
     }
 
     /// Projections on the receiver basis, [n, F]: V = (2/Ωε0) Σ_half Re[S conj(ψ̃) e^{ik·r}]/k² (docs/math.md, "Reciprocal-space sums").
     public Tensor Features(Tensor p)
     {
         var (re, im) = StructureFactor(p);
-        var a = (2 * _energyWeight * re).unsqueeze(1);
-        var b = (2 * _energyWeight * im).unsqueeze(1);
+        var a = (_energyWeight.Times(2) * re).unsqueeze(1);
+        var b = (_energyWeight.Times(2) * im).unsqueeze(1);
         // Re[(A + iB)(α − iβ)(c + is)] = (αA + βB) c + (βA − αB) s
-        var cosWeights = _receiverRe * a + _receiverIm * b;
+        var cosWeights = (_receiverRe * a).Plus(_receiverIm * b);
         var sinWeights = _receiverIm * a - _receiverRe * b;
-        return _cos.matmul(cosWeights) + _sin.matmul(sinWeights);
+        return _cos.matmul(cosWeights).Plus(_sin.matmul(sinWeights));
     }
 
     /// Electrostatic potential at the atoms, [n] (mean potential of the cell is zero).
     public Tensor Potential(Tensor p)
     {
         var (re, im) = StructureFactor(p);
-        var a = 2 * _energyWeight * re;
-        var b = 2 * _energyWeight * im;
+        var a = _energyWeight.Times(2) * re;
+        var b = _energyWeight.Times(2) * im;
+
         return _cos.matmul(a) - _sin.matmul(b);
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Electrostatics;
@@ -18,23 +19,25 @@ internal static class SolidHarmonics
     {
         if (maxL < 0 || maxL > ElectrostaticsOptions.MaxSupportedL)
             throw new ArgumentException($"solid harmonics are available for l in 0..{ElectrostaticsOptions.MaxSupportedL}, got {maxL}");
-        var columns = new List<Tensor> { full_like(x, 0.5 / Math.Sqrt(Math.PI)) };
+        using var c0 = (0.5 / Math.Sqrt(Math.PI)).ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var columns = new List<Tensor> { full_like(x, c0) };
         if (maxL >= 1)
         {
             double c1 = Math.Sqrt(3.0 / (4.0 * Math.PI));
-            columns.Add(c1 * y);
-            columns.Add(c1 * z);
-            columns.Add(c1 * x);
+            columns.Add(y.Times(c1));
+            columns.Add(z.Times(c1));
+            columns.Add(x.Times(c1));
         }
         if (maxL >= 2)
         {
             double c2 = 0.5 * Math.Sqrt(15.0 / Math.PI);
             double c20 = 0.25 * Math.Sqrt(5.0 / Math.PI);
-            columns.Add(c2 * x * y);
-            columns.Add(c2 * y * z);
-            columns.Add(c20 * (2 * z * z - x * x - y * y));
-            columns.Add(c2 * x * z);
-            columns.Add(0.5 * c2 * (x * x - y * y));
+            columns.Add(x.Times(c2) * y);
+            columns.Add(y.Times(c2) * z);
+            columns.Add((z.Times(2) * z - x * x - y * y).Times(c20));
+            columns.Add(x.Times(c2) * z);
+            columns.Add((x * x - y * y).Times(0.5 * c2));
+
         }
         return columns;
     }

@@ -87,7 +87,7 @@ sealed class StructureElectrostatics : IDisposable
     public Tensor Energy(Tensor p)
     {
         var energy = _realSpace?.Energy(p) ?? _reciprocal!.Energy(p);
-        if (_correction is not null) energy = energy + _correction.Energy(p);
+        if (_correction is not null) energy = energy.Plus(_correction.Energy(p));
         return _options.IncludeSelfInteraction ? energy : energy - RealSpaceSum.SelfEnergy(p, _options);
     }
 
@@ -95,13 +95,14 @@ sealed class StructureElectrostatics : IDisposable
     {
         var features = _realSpace?.Features(p) ?? _reciprocal!.Features(p);
         if (!_options.IncludeFieldSelfInteraction) features = features - p.matmul(_selfFeatures);
-        return _correction is null ? features : features + _correction.Features(p);
+        return _correction is null ? features : features.Plus(_correction.Features(p));
     }
 
     public Tensor Potential(Tensor p)
     {
         var potential = _realSpace?.Potential(p) ?? _reciprocal!.Potential(p);
-        return _correction is null ? potential : potential + _correction.Potential(p);
+        return _correction is null ? potential : potential.Plus(_correction.Potential(p));
+
     }
 
     public void Dispose()

@@ -43,7 +43,7 @@ internal sealed class DensityResidualInteraction : nn.Module
         var sc = _skipTp.forward(e, ctx.NodeAttrs);
         var summed = _convTp.Convolve(_linearUp.forward(e), ctx.EdgeAttrs, ctx.EdgeFeats, _convTpWeights, ctx.Sender, ctx.Receiver, ctx.NumNodes,
             ctx.EdgeRows);
-        var edgeDensity = _density.forward(ctx.EdgeFeats).square().tanh();
+        var edgeDensity = _density.forward(ctx.EdgeFeats).Squared().tanh();
         if (ctx.EdgeRows is not null) edgeDensity = edgeDensity.index_select(0, ctx.EdgeRows);
         using var one = 1.0.ToScalar();
         var density = torch.zeros(ctx.NumNodes, 1, dtype: e.dtype, device: e.device).index_add(0, ctx.Receiver, edgeDensity, one);

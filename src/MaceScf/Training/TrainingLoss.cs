@@ -70,34 +70,34 @@ internal static class TrainingLoss
         return term.Name switch
         {
             // mean_g [w_g w^E_g (ΔE_g/N_g)²]
-            "energy_per_atom" => PerStructure(w * b.EnergyWeight * ((b.Energy - o.Energy) / n).square()),
+            "energy_per_atom" => PerStructure(w * b.EnergyWeight * ((b.Energy - o.Energy) / n).Squared()),
             // mean_(i,α) [w w^F ΔF²]
-            "forces" => PerAtom(b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).square()),
+            "forces" => PerAtom(b.ForcesWeight.unsqueeze(1) * (b.Forces - (o.Forces ?? throw new ArgumentException("the forces loss needs forces"))).Squared()),
             // mean_(g,α,β) [w w^S Δσ²] (MACE's weighted_mean_squared_stress)
-            "stress" => PerStructure((w * b.StressWeight).view(-1, 1, 1) * (b.Stress - Stress(o, b)).square()),
+            "stress" => PerStructure((w * b.StressWeight).view(-1, 1, 1) * (b.Stress - Stress(o, b)).Squared()),
             // mean_(g,α,β) [w w^V (ΔW/N_g)²] (MACE's weighted_mean_squared_virials)
             "virials" => PerStructure((w * b.VirialsWeight).view(-1, 1, 1)
-                * ((b.Virials - (o.Virials ?? throw new ArgumentException("the virials loss needs virials"))) / n.view(-1, 1, 1)).square()),
+                * ((b.Virials - (o.Virials ?? throw new ArgumentException("the virials loss needs virials"))) / n.view(-1, 1, 1)).Squared()),
             // mean_(i,c) [w w^ρ Δρ²]
             // mean_(g,α,β) [w w^α (Δα/N_g)²] (the Python pipeline's polarizability loss)
             "polarizability" => PerStructure((w * b.PolarizabilityWeight).view(-1, 1, 1)
-                * ((b.Polarizability - Polarizability(o)) / n.view(-1, 1, 1)).square()),
+                * ((b.Polarizability - Polarizability(o)) / n.view(-1, 1, 1)).Squared()),
             // mean_(i,α,β) [w w^Z ΔZ*²], as the forces loss
             "born_charges" => PerAtom(b.BornChargesWeight.view(-1, 1, 1)
-                * (b.BornCharges - (o.Response?.BornCharges ?? throw new ArgumentException("the born_charges loss needs the model's Born charges"))).square()),
-            "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).square()),
+                * (b.BornCharges - (o.Response?.BornCharges ?? throw new ArgumentException("the born_charges loss needs the model's Born charges"))).Squared()),
+            "atomic_multipoles" => PerAtom(b.MultipolesWeight.unsqueeze(1) * (b.Multipoles - o.Density!).Squared()),
             // mean_i [w w^ρ Δq²]: the charges (l = 0 coefficients) alone, which atomic_multipoles averages with the dipoles.
-            "charges" => PerAtom(b.MultipolesWeight * (b.Multipoles[.., 0] - o.Density![.., 0]).square()),
-            "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge!).square()),
-            "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge!) / n).square()),
-            "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole!).square()),
-            "dipole_per_atom" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole!) / n.unsqueeze(1)).square()),
-            "fermi_level" => PerStructure(w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel!).square()),
-            "fermi_level_per_atom" => PerStructure(w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel!) / n).square()),
+            "charges" => PerAtom(b.MultipolesWeight * (b.Multipoles[.., 0] - o.Density![.., 0]).Squared()),
+            "total_charge" => PerStructure(w * b.TotalChargeWeight * (b.TotalCharge - o.TotalCharge!).Squared()),
+            "total_charge_per_atom" => PerStructure(w * b.TotalChargeWeight * ((b.TotalCharge - o.TotalCharge!) / n).Squared()),
+            "dipole" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * (b.Dipole - o.Dipole!).Squared()),
+            "dipole_per_atom" => PerStructure(w.unsqueeze(1) * b.DipoleWeight * ((b.Dipole - o.Dipole!) / n.unsqueeze(1)).Squared()),
+            "fermi_level" => PerStructure(w * b.FermiLevelWeight * (b.FermiLevel - o.FermiLevel!).Squared()),
+            "fermi_level_per_atom" => PerStructure(w * b.FermiLevelWeight * ((b.FermiLevel - o.FermiLevel!) / n).Squared()),
             // mean_i [w (V[ρ_ref]_i − V[ρ]_i)²]: both potentials computed by the model's electrostatics.
-            "esps" => PerAtom(b.PotentialWeight * (o.Potentials!.Value.Start - o.Potentials.Value.Predicted).square()),
+            "esps" => PerAtom(b.PotentialWeight * (o.Potentials!.Value.Start - o.Potentials.Value.Predicted).Squared()),
             // mean_i [w mean_c (V̂[ρ] − V̂[ρ_ref])²] at the same Fermi level.
-            "field_features" => PerAtom(b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Start).square().mean([1])),
+            "field_features" => PerAtom(b.PotentialWeight * (o.FieldFeatures!.Value.Predicted - o.FieldFeatures.Value.Start).Squared().mean([1])),
             // mean_g softplus_β(r_g − offset): r_g the squared amplification of the map at the fixed point (ScfStability);
             // nothing when the stage turns fixed_point_training_options.fixedpoint_scf_stability off.
             "fixedpoint_scf_stability" => o.StabilityRatio is null ? zeros_like(o.Energy).sum() : PerStructure(ScfStability.Penalty(o.StabilityRatio, Option("smooth", 1) != 0, Option("beta", 10.0), Option("offset", 1.0))),

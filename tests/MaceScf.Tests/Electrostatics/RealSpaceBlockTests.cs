@@ -1,10 +1,11 @@
 using MaceScf.Electrostatics;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Electrostatics;
 
 /// The realspace pair terms taken in blocks of receivers (bounded memory) equal the single-block sum, derivatives included.
-public class RealSpaceBlockTests
+public class RealSpaceBlockTests(ITestOutputHelper output)
 {
     static (Tensor Positions, Tensor P) RandomCluster(int atoms, int seed)
     {
@@ -48,8 +49,34 @@ public class RealSpaceBlockTests
         Assert.True(Fixtures.MaxAbs(whole.Hessian) > 1e-3);
     }
 
+    /// The pair kernels, blocks and self terms make numbers into TorchSharp Scalars at every step; evaluated while another
+    /// thread collects garbage without pause, energy, potential and features never fail and equal the values computed
+    /// before, bit for bit (docs/design.md, "Scalars").
+    [Fact]
+    public void SumIsUnaffectedByGarbageCollectionsDuringItsNativeCalls()
+    {
+        using var scope = NewDisposeScope();
+        var options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace };
+        var layout = new FieldFeatureLayout(options);
+        var (positions, p) = RandomCluster(6, 3);
+        (Tensor Energy, Tensor Potential, Tensor Features) Evaluate()
+        {
+            using var sum = new RealSpaceSum(options, layout, positions, 8, 0);
+            return (sum.Energy(p), sum.Potential(p), sum.Features(p));
+        }
+        var reference = Evaluate();
+        GarbageCollectionPressure.AssertUnaffected(output, "realspace sums", 1500, () =>
+        {
+            var (energy, potential, features) = Evaluate();
+            return energy.equal(reference.Energy).all().item<bool>() && potential.equal(reference.Potential).all().item<bool>()
+                && features.equal(reference.Features).all().item<bool>();
+
+        });
+    }
+
     [Fact]
     public void RebuiltBlocksRefuseCoincidentAtomsByName()
+
     {
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace };
         var positions = Fixtures.T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 1e-5 } });

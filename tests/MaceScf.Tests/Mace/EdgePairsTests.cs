@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MaceScf.Electrostatics;
 using MaceScf.Equivariant;
 using MaceScf.FixedPoint;
@@ -157,45 +156,14 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         var (sender, receiver, shifts) = (inputs.EdgeIndex[0], inputs.EdgeIndex[1], inputs.UnitShifts);
         using var reference = EdgePairs.Of(sender, receiver, shifts, 6, ScalarType.Float64)!;
         var referenceVectors = reference.PairVectors(inputs.UnitShifts);
-        using var stop = new CancellationTokenSource();
-        var collector = new Thread(() =>
+        GarbageCollectionPressure.AssertUnaffected(output, "pairings", 6000, () =>
         {
-            while (!stop.IsCancellationRequested)
-            {
-                GC.Collect(0);
-                GC.WaitForPendingFinalizers();
-            }
-        }) { IsBackground = true };
-        collector.Start();
-        int differing = 0;
-        var failures = new List<string>();
-        const int Repeats = 6000;
-        try
-        {
-            for (int i = 0; i < Repeats; i++)
-            {
-                using var step = NewDisposeScope();
-                try
-                {
-                    using var pairs = EdgePairs.Of(sender, receiver, shifts, 6, ScalarType.Float64)!;
-                    if (!pairs.PairOf.equal(reference.PairOf).all().item<bool>()
-                        || !pairs.PairVectors(inputs.UnitShifts).equal(referenceVectors).all().item<bool>()) differing++;
-                }
-                catch (ExternalException e)
-                {
-                    failures.Add(e.Message.Split('\n', 2)[0]);
-                }
-            }
-        }
-        finally
-        {
-            stop.Cancel();
-            collector.Join();
-        }
-        output.WriteLine($"{Repeats} pairings under continuous garbage collection: {failures.Count} failed, {differing} differed");
-        Assert.Empty(failures);
-        Assert.Equal(0, differing);
+            using var pairs = EdgePairs.Of(sender, receiver, shifts, 6, ScalarType.Float64)!;
+            return pairs.PairOf.equal(reference.PairOf).all().item<bool>()
+                && pairs.PairVectors(inputs.UnitShifts).equal(referenceVectors).all().item<bool>();
+        });
     }
+
 
     static MaceInputs Triclinic()
     {

@@ -53,7 +53,7 @@ sealed class BSplineStencil : IDisposable
         var shape = tensor(grid.Select(k => (double)k).ToArray(), dtype: positions.dtype, device: positions.device);
         var cells = (positions.detach().matmul(linalg.inv(cell.detach())) * shape).floor().to(int64)
             .remainder(tensor(grid, device: positions.device));
-        var key = (cells[.., 0] * grid[1] + cells[.., 1]) * grid[2] + cells[.., 2];
+        var key = cells[.., 0].Times(grid[1]).Plus(cells[.., 1]).Times(grid[2]).Plus(cells[.., 2]);
         return key.argsort().MoveToOuterDisposeScope();
     }
 
@@ -159,7 +159,7 @@ sealed class BSplineStencil : IDisposable
             if (concatenated) parts.Add(part.MoveToOuterDisposeScope());
             else
             {
-                var sum = (total is null ? part : total + part).MoveToOuterDisposeScope();
+                var sum = (total is null ? part : total.Plus(part)).MoveToOuterDisposeScope();
                 total?.Dispose();
                 total = sum;
             }
@@ -190,11 +190,11 @@ sealed class BSplineStencil : IDisposable
         var u = rows.Of(positions).matmul(linalg.inv(cell)) * shape;                // [B, 3]
         var floor = u.detach().floor();
         var w = Weights(u - floor, Order);                                        // [B, 3, order], t = u − ⌊u⌋ in [0, 1)
-        var j = arange(o, dtype: int64, device: positions.device);
+        var j = HeldScalars.Range(o, int64, positions.device);
         var points = (floor.to(int64).unsqueeze(2) - j).remainder(tensor(_grid, device: positions.device).unsqueeze(1)); // [B, 3, order]
         var weight = (w[.., 0].reshape(n, o, 1, 1) * w[.., 1].reshape(n, 1, o, 1) * w[.., 2].reshape(n, 1, 1, o)).reshape(n, o * o * o);
-        var index = ((points[.., 0].reshape(n, o, 1, 1) * _grid[1] + points[.., 1].reshape(n, 1, o, 1)) * _grid[2]
-                     + points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
+        var index = points[.., 0].reshape(n, o, 1, 1).Times(_grid[1]).Plus(points[.., 1].reshape(n, 1, o, 1)).Times(_grid[2])
+                     .Plus(points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
         return (rows, weight, index);
     }
 
@@ -217,9 +217,10 @@ sealed class BSplineStencil : IDisposable
             var next = new Tensor[order];
             for (int j = 0; j < order; j++)
             {
-                var x = t + j;
+                var x = t.Plus(j);
                 var term = x * values[j];
-                next[j] = j == 0 ? term / (k - 1) : (term + (k - x) * values[j - 1]) / (k - 1);
+                next[j] = j == 0 ? term.DividedBy(k - 1) : term.Plus(x.negative().Plus(k) * values[j - 1]).DividedBy(k - 1);
+
             }
             values = next;
         }

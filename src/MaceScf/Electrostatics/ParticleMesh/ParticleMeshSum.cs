@@ -44,8 +44,9 @@ sealed class ParticleMeshSum : IReciprocalSum
         var m = Enumerable.Range(0, 3).Select(d => Axis(d, WaveNumbers(_grid[d], d == 2))).ToArray();
         KVectorCount = (int)(axes[0] * axes[1] * axes[2]);
         var b = ReciprocalLattice.Vectors(cell);
-        var k = Enumerable.Range(0, 3).Select(x => (m[0] * b[0, x] + m[1] * b[1, x] + m[2] * b[2, x]).reshape(-1)).ToArray();
-        var k2 = (k[0].square() + k[1].square() + k[2].square()).index_fill(0, Origin(device), 1.0);
+        var k = Enumerable.Range(0, 3).Select(x => (m[0] * b[0, x]).Plus(m[1] * b[1, x]).Plus(m[2] * b[2, x]).reshape(-1)).ToArray();
+        using Scalar one = 1.0.ToScalar(), zero = 0.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var k2 = k[0].Squared().Plus(k[1].Squared()).Plus(k[2].Squared()).index_fill(0, Origin(device), one);
 
         // 1/|b(m)|² per axis, zero on the Nyquist plane of an even K (its ±k partner is not on the grid); k = 0 left out.
         var factor = Enumerable.Range(0, 3).Select(d =>
@@ -54,13 +55,14 @@ sealed class ParticleMeshSum : IReciprocalSum
             return Axis(d, BSplineFactor(mesh.Order, _grid[d], axes[d]).Select((f, i) => valid[i] ? f : 0.0).ToArray());
         }).ToArray();
         var volume = linalg.det(cell);
-        _kernel = ((factor[0] * factor[1] * factor[2]).reshape(-1) / k2 * CoulombConstants.FieldConstant / volume).index_fill(0, Origin(device), 0.0);
+        _kernel = (((factor[0] * factor[1] * factor[2]).reshape(-1) / k2).Times(CoulombConstants.FieldConstant) / volume).index_fill(0, Origin(device), zero);
+
         _multiplicity = Axis(2, Enumerable.Range(0, (int)half).Select(i => i > 0 ? 1.0 : 0.5).ToArray()).reshape(-1);
 
         var columns = SolidHarmonics.Columns(k[0], k[1], k[2], Math.Max(options.DensityMaxL, layout.MaxL));
         _harmonics = stack(columns, 0);
         foreach (var t in columns.Concat(k)) t.Dispose();
-        _gaussians = stack(layout.Widths.Prepend(options.SmearingWidth).Select(w => (-0.5 * w * w * k2).exp()).ToArray(), 0);
+        _gaussians = stack(layout.Widths.Prepend(options.SmearingWidth).Select(w => k2.Times(-0.5 * w * w).exp()).ToArray(), 0);
 
         int channels = options.DensityCoefficientCount;
         var degree = SolidHarmonics.DegreeOfColumn(options.DensityMaxL);
@@ -100,7 +102,8 @@ sealed class ParticleMeshSum : IReciprocalSum
     {
         using var scope = NewDisposeScope();
         var s = StructureFactor(p);
-        var density = (_kernel * (s.real.square() + s.imag.square())).view(_grid[0] * _grid[1], -1).sum(dim: 0);
+        var density = (_kernel * s.real.Squared().Plus(s.imag.Squared())).view(_grid[0] * _grid[1], -1).sum(dim: 0);
+
         return (density * _multiplicity).sum().MoveToOuterDisposeScope();
     }
 

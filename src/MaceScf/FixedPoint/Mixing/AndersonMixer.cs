@@ -94,7 +94,7 @@ internal sealed class AndersonMixer(IFixedPointMap map, int depth) : IDisposable
     /// Restarts the structures whose residual norm grew, and those that already restarted too often.
     private void CheckGrowth(Iterate current)
     {
-        var norms = PerStructure(current.Residual.detach().square().sum(1)).sqrt().to_type(ScalarType.Float64).data<double>().ToArray();
+        var norms = PerStructure(current.Residual.detach().Squared().sum(1)).sqrt().to_type(ScalarType.Float64).data<double>().ToArray();
         for (int g = 0; g < norms.Length; g++)
         {
             if (_restarts[g] > MaxRestarts || norms[g] > RestartGrowth * _best[g]) Restart(g, norms[g]);
