@@ -67,43 +67,20 @@ internal static class HeldScalars
     }
 
     /// t − value.
-    public static Tensor Minus(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.sub(s);
-    }
-
-    /// t − value.
     public static Tensor Minus(this Tensor t, double value)
     {
         using var s = value.ToScalar();
         return t.sub(s);
     }
 
-    /// value − t, as TorchSharp's operator computes it: −t + value.
-    public static Tensor Minus(this long value, Tensor t) => t.negative().Plus(value);
-
-    /// value − t, as TorchSharp's operator computes it: −t + value.
-    public static Tensor Minus(this double value, Tensor t) => t.negative().Plus(value);
-
     /// value / t, as TorchSharp's operator computes it: (1/t) · value.
     public static Tensor Over(this double value, Tensor t) => t.reciprocal().Times(value);
-
-    /// value / t, as TorchSharp's operator computes it: (1/t) · value.
-    public static Tensor Over(this long value, Tensor t) => t.reciprocal().Times(value);
 
     /// t², as TorchSharp's <c>square()</c> computes it: t.pow(2) with the integer 2.
     public static Tensor Squared(this Tensor t) => t.pow(Two);
 
     /// t^exponent.
     public static Tensor Power(this Tensor t, double exponent)
-    {
-        using var s = exponent.ToScalar();
-        return t.pow(s);
-    }
-
-    /// t^exponent.
-    public static Tensor Power(this Tensor t, long exponent)
     {
         using var s = exponent.ToScalar();
         return t.pow(s);
@@ -123,53 +100,11 @@ internal static class HeldScalars
         return t.gt(s);
     }
 
-    /// t ≥ value.
-    public static Tensor AtLeast(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.ge(s);
-    }
-
-    /// t ≥ value.
-    public static Tensor AtLeast(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.ge(s);
-    }
-
-    /// t &lt; value.
-    public static Tensor LessThan(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.lt(s);
-    }
-
-    /// t &lt; value.
-    public static Tensor LessThan(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.lt(s);
-    }
-
     /// t ≤ value.
     public static Tensor AtMost(this Tensor t, double value)
     {
         using var s = value.ToScalar();
         return t.le(s);
-    }
-
-    /// t ≤ value.
-    public static Tensor AtMost(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.le(s);
-    }
-
-    /// t == value.
-    public static Tensor EqualTo(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.eq(s);
     }
 
     /// t == value.

@@ -94,7 +94,6 @@ public sealed class CoulombCalculator : Calculator
         {
             var shift = potentialShift is double s ? tensor(new[] { s }, dtype: float64) : null;
             features = features.Plus(plan.ExternalFeatures(field, shift).detach());
-
         }
         double e = coulomb.item<double>(), eField = fieldEnergy.item<double>();
         return new CalculatorResults(e + eField, new Dictionary<string, double> { ["coulomb"] = e, ["external_field"] = eField })

@@ -159,7 +159,7 @@ internal sealed class GraphBatch : IDisposable
     {
         using var scope = NewDisposeScope();
         var p = positions ?? Positions;
-        var vectors = p.index_select(0, EdgeIndex[1]) - p.index_select(0, EdgeIndex[0]) + Shifts(cell);
+        var vectors = (p.index_select(0, EdgeIndex[1]) - p.index_select(0, EdgeIndex[0])).Plus(Shifts(cell));
         return vectors.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Data;
@@ -7,6 +8,9 @@ internal static class GraphSum
 {
     /// Σ over each structure's atoms: [N, …] → [G, …].
     /// <param name="batch">[N] structure index of every atom (long)</param>
-    public static Tensor Of(Tensor nodeValues, Tensor batch, int numGraphs) =>
-        zeros([numGraphs, .. nodeValues.shape.Skip(1)], dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, batch, nodeValues, 1.0);
+    public static Tensor Of(Tensor nodeValues, Tensor batch, int numGraphs)
+    {
+        using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        return zeros([numGraphs, .. nodeValues.shape.Skip(1)], dtype: nodeValues.dtype, device: nodeValues.device).index_add(0, batch, nodeValues, one);
+    }
 }

@@ -90,7 +90,6 @@ sealed class MoleculeInBoxCorrection(Tensor positions, Tensor volume, double sig
         var q = DensityMoments.Charge(p);
         var dipole = DensityMoments.Dipole(p, positions);
         var gradient = Beta.Times(2) * (dipole.unsqueeze(0) - q * positions);
-
         var fields = cat(new[] { Potential(p).unsqueeze(1), gradient }, 1);
         // −βQ|r|² projected about r_i also gives −βQ·3σf² in the l=0 slots.
         return fields.matmul(projection) - Beta * q * centredSquare;

@@ -179,7 +179,6 @@ internal sealed class ElectrostaticsPlan : IDisposable
         using var scope = NewDisposeScope();
         var perAtom = p[.., 0].unsqueeze(1) * _positions;
         if (p.shape[1] > 1) perAtom = perAtom.Plus(RealSpaceSum.CartesianDipoles(p));
-
         return GraphSum.Of(perAtom, _batch, StructureCount).MoveToOuterDisposeScope();
     }
 

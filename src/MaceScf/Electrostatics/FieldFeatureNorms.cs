@@ -42,7 +42,6 @@ internal sealed class FieldFeatureNorms
             if (f.dim() != 2 || f.shape[1] != layout.Count)
                 throw new ArgumentException($"features must be [n, {layout.Count}], got [{string.Join(", ", f.shape)}]");
             using var squares = f.detach().Squared().sum(0L).to(float64);
-
             var values = squares.data<double>().ToArray();
             for (int j = 0; j < values.Length; j++) sumOfSquares[j] += values[j];
             atoms += f.shape[0];

@@ -43,7 +43,6 @@ internal static class GaussianMultipoleBasis
     {
         var harmonics = SolidHarmonics.Evaluate(k, maxL);
         var gaussian = k.Squared().sum(-1).Times(-0.5 * sigma * sigma).exp();
-
         var radial = SolidHarmonics.DegreeOfColumn(maxL)
             .Select(l => 4 * Math.PI * Math.Sqrt(Math.PI / 2) * Math.Pow(sigma, 2 * l + 3) / normalisation(l, sigma)).ToArray();
         return harmonics * gaussian.unsqueeze(-1) * tensor(radial, dtype: k.dtype, device: k.device);

@@ -76,7 +76,6 @@ sealed record PairKernel(Tensor H, Tensor D1, Tensor D2)
         var h = e.Times(ke) / r;
         var d1 = (g / r2 - e / r3).Times(ke);
         var d2 = (g.Times(-2).DividedBy(c * c) - g.Times(3) / r2).Plus(e.Times(3) / r3).Times(ke) / r2;
-
         return new PairKernel(h, d1, d2);
     }
 }

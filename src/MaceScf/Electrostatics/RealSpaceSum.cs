@@ -193,7 +193,6 @@ sealed class RealSpaceSum : IDisposable
         });
         var self = p.matmul(_selfFeatures);
         return blocks is not null ? blocks.Plus(self) : self;
-
     }
 
     public void Dispose()

@@ -30,7 +30,6 @@ internal static class ReciprocalLattice
             var n = cat(new[] { full(plane.shape[0], 1, plane1, dtype: float64), plane }, 1);
             var upperHalf = n1 > 0 ? ones_like(n2, dtype: @bool) : n2.GreaterThan(0) | (n2.EqualTo(0) & n3.GreaterThan(0));
             var inside = n.matmul(b).Squared().sum(1).AtMost(kCutoff * kCutoff);
-
             slices.Add(n.index_select(0, (upperHalf & inside).nonzero().squeeze(1)));
         }
         return cat(slices, 0).MoveToOuterDisposeScope();

@@ -85,7 +85,6 @@ sealed class ReciprocalSpaceSum : IReciprocalSum
         var (re, im) = StructureFactor(p);
         var a = _energyWeight.Times(2) * re;
         var b = _energyWeight.Times(2) * im;
-
         return _cos.matmul(a) - _sin.matmul(b);
     }
 

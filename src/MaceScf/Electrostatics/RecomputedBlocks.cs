@@ -24,7 +24,6 @@ internal sealed record BlockTerms(int Count, bool Concatenated, Func<int, Tensor
                 rows[b] = part.dim() == 0 ? 1 : part.shape[0];
                 if (Concatenated) parts.Add(part.MoveToOuterDisposeScope());
                 else total = total is null ? part.MoveToOuterDisposeScope() : total.add_(part, HeldScalars.One);
-
             }
         }
         if (Concatenated) return cat(parts, 0);

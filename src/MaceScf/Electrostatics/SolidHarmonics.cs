@@ -37,7 +37,6 @@ internal static class SolidHarmonics
             columns.Add((z.Times(2) * z - x * x - y * y).Times(c20));
             columns.Add(x.Times(c2) * z);
             columns.Add((x * x - y * y).Times(0.5 * c2));
-
         }
         return columns;
     }

@@ -102,7 +102,6 @@ sealed class StructureElectrostatics : IDisposable
     {
         var potential = _realSpace?.Potential(p) ?? _reciprocal!.Potential(p);
         return _correction is null ? potential : potential.Plus(_correction.Potential(p));
-
     }
 
     public void Dispose()

@@ -70,9 +70,9 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
         int[] componentOffsets = ComponentOffsets(irreps1), offsets2 = irreps2.Offsets();
         _rows1 = Paths.Select(p => componentOffsets[p.Input1]).ToArray();
         _rows2 = Paths.Select(p => offsets2[p.Input2]).ToArray();
-        _coupling = Paths.Select(p => new CachedConstant((Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L) * p.Alpha)
+        _coupling = Paths.Select(p => new CachedConstant(Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L).Times(p.Alpha)
             .permute(1, 0, 2).reshape(p.Ir2.Dim, p.Ir1.Dim * p.IrOut.Dim))).ToArray();
-        _pathCoupling = Paths.Select(p => new CachedConstant((Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L) * p.Alpha)
+        _pathCoupling = Paths.Select(p => new CachedConstant(Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L).Times(p.Alpha)
             .permute(1, 0, 2).reshape(p.Ir2.Dim * p.Ir1.Dim, p.IrOut.Dim))).ToArray();
         _groups = Paths.Select((p, k) => (p, k)).GroupBy(t => (t.p.Input1, t.p.Input2))
             .Select(g => new PathGroup(g.Key.Input1, g.Key.Input2, g.Select(t => t.k).ToArray())).ToArray();
@@ -147,8 +147,9 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
             var z = xs[g.Input1].unsqueeze(1) * ws[k].unsqueeze(2); // [R, n, d1, C]
             var y = ys[g.Input2].view(tiles, EdgeTiles.Size, d2).transpose(1, 2); // [tiles, d2, Size]
             var perTile = y.bmm(z.view(tiles, EdgeTiles.Size, -1)); // [tiles, d2, n·d1·C]
+            using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
             var summed = torch.zeros(numNodes, d2, (long)n * d1 * _channels, dtype: z.dtype, device: z.device)
-                .index_add(0, tileReceivers, perTile, 1.0).view(numNodes, d2, n, d1, _channels).unbind(2);
+                .index_add(0, tileReceivers, perTile, one).view(numNodes, d2, n, d1, _channels).unbind(2);
             for (int q = 0; q < n; q++)
             {
                 int p = g.Paths[q], d3 = Paths[p].IrOut.Dim;

@@ -69,7 +69,7 @@ internal sealed class EquivariantLinear : nn.Module<Tensor, Tensor>
             var ws = o.Paths.Select(p => w.narrow(0, p.WeightOffset, (long)p.MulIn * o.Mul).view(p.MulIn, o.Mul)).ToArray();
             var xin = xs.Length == 1 ? xs[0] : torch.cat(xs, 1);
             var win = ws.Length == 1 ? ws[0] : torch.cat(ws, 0);
-            var y = xin.transpose(1, 2).matmul(win * o.Alpha);
+            var y = xin.transpose(1, 2).matmul(win.Times(o.Alpha));
             parts.Add(y.transpose(1, 2).reshape(b, (long)o.Mul * o.Dim));
         }
         return (parts.Count == 1 ? parts[0] : torch.cat(parts, 1)).MoveToOuterDisposeScope();

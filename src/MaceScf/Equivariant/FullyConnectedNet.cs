@@ -43,11 +43,11 @@ internal sealed class FullyConnectedNet : nn.Module<Tensor, Tensor>
         double carried = 1;
         for (int k = 0; k < _layers.Length; k++)
         {
-            var y = x.matmul(weights[k] * (carried * _layers[k].Scale));
+            var y = x.matmul(weights[k].Times(carried * _layers[k].Scale));
             x = _layers[k].Activation is { } activation ? activation.ApplyUnscaled(y) : y;
             carried = _layers[k].Activation?.Constant ?? 1;
         }
-        return (carried == 1 ? x : x * carried).MoveToOuterDisposeScope();
+        return (carried == 1 ? x : x.Times(carried)).MoveToOuterDisposeScope();
     }
 }
 
@@ -78,7 +78,7 @@ internal sealed class FullyConnectedLayer : nn.Module<Tensor, Tensor>
     /// act(x · W/√h_in) with the given weight.
     public Tensor Apply(Tensor x, Tensor weight)
     {
-        var y = x.matmul(weight * _scale);
+        var y = x.matmul(weight.Times(_scale));
         return _activation is null ? y : _activation.Apply(y);
     }
 }

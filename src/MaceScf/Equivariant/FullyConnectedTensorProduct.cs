@@ -73,8 +73,8 @@ internal sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Te
             var t = s.matmul(k.Cg.For(s)).view(b, mul2, d1, d3).permute(0, 2, 1, 3).reshape(b, d1, (long)mul2 * d3);
             var uv = a.bmm(t).view(b, (long)mul1 * mul2, d3);
             var wp = w.narrow(0, k.WeightOffset, (long)mul1 * mul2 * mulOut).view((long)mul1 * mul2, mulOut);
-            var y = uv.transpose(1, 2).matmul(wp * p.Alpha).transpose(1, 2); // [b, mulOut, d3]
-            sums[p.Output] = sums[p.Output] is { } acc ? acc + y : y;
+            var y = uv.transpose(1, 2).matmul(wp.Times(p.Alpha)).transpose(1, 2); // [b, mulOut, d3]
+            sums[p.Output] = sums[p.Output] is { } acc ? acc.Plus(y) : y;
         }
         var parts = Enumerable.Range(0, IrrepsOut.Count).Select(o => sums[o] is { } y
             ? y.reshape(b, IrrepsOut[o].Dim)
@@ -98,7 +98,7 @@ internal sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Te
         foreach (long element in torch.unique(elements).Item1.cpu().data<long>().ToArray())
         {
             using var inner = NewDisposeScope();
-            var nodes = (elements == element).nonzero().squeeze(1);
+            var nodes = elements.EqualTo(element).nonzero().squeeze(1);
             long n = nodes.shape[0];
             var xs = x1.index_select(0, nodes);
             var sums = new Tensor?[IrrepsOut.Count];
@@ -108,13 +108,14 @@ internal sealed class FullyConnectedTensorProduct : nn.Module<Tensor, Tensor, Te
                 int mul1 = Irreps1[p.Input1].Mul, mulOut = IrrepsOut[p.Output].Mul, d = p.IrOut.Dim;
                 var wz = w.narrow(0, k.WeightOffset, (long)mul1 * z * mulOut).view(mul1, z, mulOut).select(1, element);
                 var a = xs.narrow(1, o1[p.Input1], (long)mul1 * d).view(n, mul1, d);
-                var y = a.transpose(1, 2).matmul(wz * (p.Alpha / Math.Sqrt(d))).transpose(1, 2); // [n, mulOut, d]
-                sums[p.Output] = sums[p.Output] is { } acc ? acc + y : y;
+                var y = a.transpose(1, 2).matmul(wz.Times(p.Alpha / Math.Sqrt(d))).transpose(1, 2); // [n, mulOut, d]
+                sums[p.Output] = sums[p.Output] is { } acc ? acc.Plus(y) : y;
             }
             var block = torch.cat(Enumerable.Range(0, IrrepsOut.Count).Select(o => sums[o] is { } y
                 ? y.reshape(n, IrrepsOut[o].Dim)
                 : torch.zeros(n, IrrepsOut[o].Dim, dtype: x1.dtype, device: x1.device)).ToArray(), 1);
-            output = output.index_add(0, nodes, block, 1.0).MoveToOuterDisposeScope();
+            using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+            output = output.index_add(0, nodes, block, one).MoveToOuterDisposeScope();
         }
         return output.MoveToOuterDisposeScope();
     }

@@ -73,7 +73,7 @@ internal static class UMatrices
                 {
                     if (only is { } o && irOut != o) continue;
                     // [out, left, right] · √(2L+1), then contract the left index with the left basis.
-                    var cg = Wigner3j.AsTensor(irOut.L, c.Ir.L, s.Ir.L) * Math.Sqrt(irOut.Dim);
+                    var cg = Wigner3j.AsTensor(irOut.L, c.Ir.L, s.Ir.L).Times(Math.Sqrt(irOut.Dim));
                     var coupled = torch.einsum("jk,ijl->ikl", c.Basis, cg); // [out, D^ν, right]
                     for (int u = 0; u < s.Mul; u++)
                     {

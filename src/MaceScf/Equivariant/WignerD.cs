@@ -24,7 +24,7 @@ internal static class WignerD
         {
             var c = Wigner3j.AsTensor(k, 1, k + 1).reshape((2 * k + 1) * 3, 2 * k + 3);
             var kron = torch.kron(d, r);
-            d = (2.0 * k + 3) * c.T.matmul(kron).matmul(c);
+            d = c.T.matmul(kron).matmul(c).Times(2.0 * k + 3);
         }
         return d.MoveToOuterDisposeScope();
     }

@@ -152,7 +152,7 @@ internal static class FoundationWeights
             var block = source.Weight.narrow(0, sOffset, sourceIn * sourceOut).view(sourceIn, sourceOut);
             if (elementRows is not null) block = block.index_select(0, elementRows);
             double scale = LinearAlpha(source.IrrepsIn, source.IrrepsOut, sj) / LinearAlpha(target.IrrepsIn, target.IrrepsOut, j);
-            target.Weight.narrow(0, offset, mulIn * mulOut).copy_((block * scale).flatten());
+            target.Weight.narrow(0, offset, mulIn * mulOut).copy_(block.Times(scale).flatten());
         }
         return kept;
     }
@@ -181,7 +181,7 @@ internal static class FoundationWeights
                 throw new ArgumentException($"skip_tp block {source.Irreps1[sourcePath.Input1]} → {source.IrrepsOut[sourcePath.Output]} of the foundation does not fit {target.Irreps1[path.Input1]} → {target.IrrepsOut[path.Output]}.");
             var block = source.Weight.narrow(0, sourceOffset, sourceMul1 * sourceZ * sourceOut).view(sourceMul1, sourceZ, sourceOut)
                 .index_select(1, elementRows);
-            target.Weight.narrow(0, offset, mul1 * z * mulOut).copy_((block * (sourcePath.Alpha / path.Alpha)).flatten());
+            target.Weight.narrow(0, offset, mul1 * z * mulOut).copy_(block.Times(sourcePath.Alpha / path.Alpha).flatten());
         }
         return kept;
     }

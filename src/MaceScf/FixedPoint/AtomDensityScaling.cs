@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Globalization;
 using static TorchSharp.torch;
 
@@ -47,10 +48,11 @@ internal sealed record AtomDensityScaling
         using var scope = NewDisposeScope();
         int z = atomicNumbers.Count;
         var w = weight.to_type(ScalarType.Float64);
-        var sq = (multipoles.to_type(ScalarType.Float64).square().mean([1]) * w);
-        var sums = zeros(z, dtype: ScalarType.Float64).index_add(0, species, sq, 1.0);
-        var counts = zeros(z, dtype: ScalarType.Float64).index_add(0, species, w, 1.0);
-        var rms = (sums / counts.clamp_min(1)).sqrt().data<double>().ToArray();
+        var sq = (multipoles.to_type(ScalarType.Float64).Squared().mean([1]) * w);
+        using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var sums = zeros(z, dtype: ScalarType.Float64).index_add(0, species, sq, one);
+        var counts = zeros(z, dtype: ScalarType.Float64).index_add(0, species, w, one);
+        var rms = (sums / counts.clamp_min(HeldScalars.One)).sqrt().data<double>().ToArray();
         var n = counts.data<double>().ToArray();
         return new AtomDensityScaling
         {

@@ -28,6 +28,7 @@ internal sealed class BiasedLinear : nn.Module<Tensor, Tensor>
     {
         var y = _linear.forward(x);
         var bias = get_parameter("bias")!;
-        return bias.shape[0] == 0 ? y : y.index_add(1, _scalarColumns.For(y), bias.unsqueeze(0).expand(y.shape[0], -1), 1.0);
+        using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        return bias.shape[0] == 0 ? y : y.index_add(1, _scalarColumns.For(y), bias.unsqueeze(0).expand(y.shape[0], -1), one);
     }
 }

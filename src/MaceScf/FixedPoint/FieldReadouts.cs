@@ -65,7 +65,7 @@ internal sealed class StrictQuadraticFieldEnergyReadout : FieldReadout
     public override Tensor forward(UpdateContext ctx, Tensor p, Tensor pLocal, Tensor features)
     {
         using var scope = NewDisposeScope();
-        var c = _bilinear.forward(_charges.forward(p - pLocal), _potential.forward(features * 0.01));
+        var c = _bilinear.forward(_charges.forward(p - pLocal), _potential.forward(features.Times(0.01)));
         return _out.forward(c, ctx.HLast).squeeze(1).MoveToOuterDisposeScope();
     }
 }
@@ -98,7 +98,7 @@ internal sealed class OneBodyMLPFieldReadout : FieldReadout
     public override Tensor forward(UpdateContext ctx, Tensor p, Tensor pLocal, Tensor features)
     {
         using var scope = NewDisposeScope();
-        var s = _dotCharges.forward(ctx.HLast, _charges.forward(p + pLocal)) + _dotPotential.forward(ctx.HLast, _potential.forward(features));
+        var s = _dotCharges.forward(ctx.HLast, _charges.forward(p.Plus(pLocal))).Plus(_dotPotential.forward(ctx.HLast, _potential.forward(features)));
         return _mlp.forward(s).squeeze(1).MoveToOuterDisposeScope();
     }
 }
@@ -140,8 +140,8 @@ internal sealed class ManyBodyChargesReadout : FieldReadout
     public override Tensor forward(UpdateContext ctx, Tensor p, Tensor pLocal, Tensor features)
     {
         using var scope = NewDisposeScope();
-        var e = _chargesEmbedding.forward(p + pLocal, ctx.HLast, ctx.NodeAttrs);
-        if (_potentialEmbedding is not null) e = e + _potentialEmbedding.forward(features, ctx.HLast, ctx.NodeAttrs);
+        var e = _chargesEmbedding.forward(p.Plus(pLocal), ctx.HLast, ctx.NodeAttrs);
+        if (_potentialEmbedding is not null) e = e.Plus(_potentialEmbedding.forward(features, ctx.HLast, ctx.NodeAttrs));
         var s = _nonlinearity.forward(_dot.forward(ctx.HLast, _basis.forward(e, ctx)));
         return _out.forward(_tpOut.forward(ctx.HLast, s), ctx.NodeAttrs).squeeze(1).MoveToOuterDisposeScope();
     }

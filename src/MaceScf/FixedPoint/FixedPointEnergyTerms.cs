@@ -14,8 +14,8 @@ internal sealed record FixedPointEnergyTerms(Tensor AtomicReference, Tensor Loca
     Tensor? Electrodes = null)
 {
     public Tensor Total => Electrodes is null
-        ? AtomicReference + Local + LocalElectron + Coulomb + ExternalField
-        : AtomicReference + Local + LocalElectron + Coulomb + ExternalField + Electrodes;
+        ? AtomicReference.Plus(Local).Plus(LocalElectron).Plus(Coulomb).Plus(ExternalField)
+        : AtomicReference.Plus(Local).Plus(LocalElectron).Plus(Coulomb).Plus(ExternalField).Plus(Electrodes);
 
     public IEnumerable<(string Name, Tensor Value)> Named()
     {

@@ -83,7 +83,8 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     {
         using var noGrad = torch.no_grad();
         var heads = _localDensity.Select(b => b.ChargeHead).OfType<nn.Module>().Append(_update.ChargeHead);
-        foreach (var p in heads.SelectMany(h => h.parameters())) p.mul_(factor);
+        using var scale = factor.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        foreach (var p in heads.SelectMany(h => h.parameters())) p.mul_(scale);
     }
 
     /// <summary>
@@ -113,7 +114,7 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         var output = _backbone.forward(graph with { Positions = positions, Cell = graph.Cell.to_type(Dtype) });
         var nodeAttrs = nn.functional.one_hot(graph.Species, Hyperparameters.Mace.NumElements).to_type(Dtype);
         var pLocal = _localDensity[0].forward(output.NodeFeatures[0], nodeAttrs);
-        for (int t = 1; t < _localDensity.Count; t++) pLocal = pLocal + _localDensity[t].forward(output.NodeFeatures[t], nodeAttrs);
+        for (int t = 1; t < _localDensity.Count; t++) pLocal = pLocal.Plus(_localDensity[t].forward(output.NodeFeatures[t], nodeAttrs));
         var edgeAttrs = output.EdgeAttributes.narrow(1, 0, Math.Min(9, output.EdgeAttributes.shape[1]));
         // The update's and readouts' radial MLPs, like the backbone's, run once per undirected pair of edges when it has them.
         var context = new UpdateContext(nodeAttrs, _mixer.forward(output.NodeFeatures), output.NodeFeatures[^1], edgeAttrs,
@@ -155,9 +156,10 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         };
         // from_data without a Fermi level starts, like zero, at μ_off.
         var given = inputs.Start?.FermiLevel ?? inputs.FermiLevel;
+        using var offset = Hyperparameters.FermiLevelOffset.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
         var fermi = options.InitialFermiLevel == InitialFermiLevel.FromData && given is not null
             ? given.to_type(Dtype)
-            : full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
+            : full(inputs.NumGraphs, offset, dtype: Dtype);
         var charge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(inputs.NumGraphs, dtype: Dtype);
         return (density, fermi, charge);
     }
@@ -277,10 +279,11 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
         {
             if (inputs.Electrodes is not null) throw new ArgumentException("electrode regions need an SCF, not the direct method");
             // One update from the start density at the start Fermi level: ρ = ρ_loc + Δρ(ρ_start, μ_start).
-            var fermi = (inputs.Start?.FermiLevel ?? inputs.FermiLevel)?.to_type(Dtype) ?? full(inputs.NumGraphs, Hyperparameters.FermiLevelOffset, dtype: Dtype);
+            using var offset = Hyperparameters.FermiLevelOffset.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+            var fermi = (inputs.Start?.FermiLevel ?? inputs.FermiLevel)?.to_type(Dtype) ?? full(inputs.NumGraphs, offset, dtype: Dtype);
             var atomFermi = fermi.index_select(0, geometry.Batch);
             var step = geometry.Step(StartDensity(inputs, "the direct method needs a start density (reference multipoles)"), atomFermi);
-            return (geometry.LocalDensity + step.Update, fermi, atomFermi, step.Features, null, null, null);
+            return (geometry.LocalDensity.Plus(step.Update), fermi, atomFermi, step.Features, null, null, null);
         }
         var options = request.Scf;
         var (p0, mu0, charge) = InitialState(geometry, inputs, options);
@@ -344,12 +347,13 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
             return options.ConstantCharge ? FermiRegions.Whole(geometry.Batch, charge) : null;
         var levels = electrodes.FermiLevels.to_type(fermi.dtype);
         int slots = (int)levels.shape[1] + 1;
-        var index = geometry.Batch * slots + electrodes.Region;
+        var index = geometry.Batch.Times(slots).Plus(electrodes.Region);
         var fixedLevels = cat([fermi.unsqueeze(1), levels], 1).flatten();
         var count = Data.GraphSum.Of(ones(index.shape[0], dtype: fermi.dtype), index, inputs.NumGraphs * slots);
-        var electrolyte = arange(inputs.NumGraphs * slots, dtype: ScalarType.Int64).remainder(slots).eq(0);
+        using var slotCount = slots.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var electrolyte = HeldScalars.Range(inputs.NumGraphs * slots, ScalarType.Int64).remainder(slotCount).EqualTo(0);
         // An electrolyte without atoms has no charge to hold.
-        var held = electrolyte.logical_and(count.gt(0)).logical_and(tensor(options.ConstantCharge));
+        var held = electrolyte.logical_and(count.GreaterThan(0)).logical_and(tensor(options.ConstantCharge));
         var target = cat([electrodes.ElectrolyteCharge.to_type(fermi.dtype).unsqueeze(1), zeros_like(levels)], 1).flatten();
         return new FermiRegions(index, slots, held, target, fixedLevels);
     }

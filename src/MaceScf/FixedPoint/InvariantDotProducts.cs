@@ -46,10 +46,10 @@ internal sealed class InvariantDotProducts : nn.Module<Tensor, Tensor, Tensor>
             // Σ_v w_uv ⟨a_u, b_v⟩ = ⟨a_u, Σ_v w_uv b_v⟩: the weights mix b first, [N, C, d], instead of forming every inner product
             // [N, C, mulB] (at 10,080 atoms the update's affine form held 3.5 GB of them, docs/benchmarks.md).
             var mixed = get_parameter($"weight_{k}")!.matmul(bj);
-            var term = (ai * mixed).sum(2) * (1 / Math.Sqrt(d));
-            s = s is null ? term : s + term;
+            var term = (ai * mixed).sum(2).Times(1 / Math.Sqrt(d));
+            s = s is null ? term : s.Plus(term);
         }
-        return (s! * _norm).MoveToOuterDisposeScope();
+        return s!.Times(_norm).MoveToOuterDisposeScope();
     }
 }
 
@@ -79,7 +79,7 @@ internal sealed class ScalarGatedProduct : nn.Module<Tensor, Tensor, Tensor>
         for (int k = 0; k < _irreps.Count; k++)
         {
             var (mul, ir) = (_irreps[k].Mul, _irreps[k].Ir);
-            var gate = s.matmul(get_parameter($"weight_{k}")!.T) * (1 / Math.Sqrt(_scalars));
+            var gate = s.matmul(get_parameter($"weight_{k}")!.T).Times(1 / Math.Sqrt(_scalars));
             parts[k] = (h.narrow(1, _offsets[k], mul * ir.Dim).view(n, mul, ir.Dim) * gate.unsqueeze(2)).view(n, mul * ir.Dim);
         }
         return torch.cat(parts, 1).MoveToOuterDisposeScope();

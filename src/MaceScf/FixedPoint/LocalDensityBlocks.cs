@@ -85,7 +85,7 @@ internal sealed class MultiLayerFeatureMixer : nn.Module
     {
         using var scope = NewDisposeScope();
         var sum = _linears[0].forward(layerFeatures[0]);
-        for (int t = 1; t < _linears.Count; t++) sum = sum + _linears[t].forward(layerFeatures[t]);
+        for (int t = 1; t < _linears.Count; t++) sum = sum.Plus(_linears[t].forward(layerFeatures[t]));
         return sum.MoveToOuterDisposeScope();
     }
 }

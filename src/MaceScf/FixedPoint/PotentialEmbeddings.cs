@@ -52,5 +52,5 @@ internal sealed class BiasedLinearPotentialEmbedding : PotentialEmbedding
         register_module("linear", _bias);
     }
 
-    public override Tensor forward(Tensor x, Tensor h, Tensor nodeAttrs) => _tp.forward(x, nodeAttrs) + _bias.forward(h);
+    public override Tensor forward(Tensor x, Tensor h, Tensor nodeAttrs) => _tp.forward(x, nodeAttrs).Plus(_bias.forward(h));
 }

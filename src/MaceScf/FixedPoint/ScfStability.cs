@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -17,7 +18,7 @@ internal static class ScfStability
         var p = density.detach();
         var mu = fermiLevel.detach();
         // A fixed, non-symmetric start so every run (and restart) sees the same estimate.
-        var v = sin(arange(p.numel(), dtype: p.dtype) + 1.0).view_as(p);
+        var v = sin(HeldScalars.Range(p.numel(), p.dtype).Plus(1.0)).view_as(p);
         var input = p.clone().requires_grad_(true);
         var mapped = geometry.Map(input, mu);
         // The graph of F is shared with the backbone's, so every product retains it.
@@ -25,18 +26,19 @@ internal static class ScfStability
             v = Gradients.Of([mapped], [input], [Normalised(geometry, v)], retainGraph: true)[0].detach();
         v = Normalised(geometry, v).detach();
         var w = Gradients.Of([mapped], [input], [v], retainGraph: true, createGraph: true)[0];
-        return ScfRunner.GraphSum(geometry, w.square().sum(1)) / ScfRunner.GraphSum(geometry, v.square().sum(1));
+        return ScfRunner.GraphSum(geometry, w.Squared().sum(1)) / ScfRunner.GraphSum(geometry, v.Squared().sum(1));
     }
 
     /// v with unit norm per structure.
     static Tensor Normalised(FixedPointGeometry geometry, Tensor v)
     {
-        var norm = ScfRunner.GraphSum(geometry, v.square().sum(1)).sqrt().clamp_min(1e-30);
+        using var smallest = 1e-30.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var norm = ScfRunner.GraphSum(geometry, v.Squared().sum(1)).sqrt().clamp_min(smallest);
         return v / norm.index_select(0, geometry.Batch).unsqueeze(1);
     }
 
     /// [G] softplus_β(r_g − offset) (smooth, PyTorch's Softplus with threshold 20) or relu(r_g − offset); the loss is their mean.
     public static Tensor Penalty(Tensor ratio, bool smooth, double beta, double offset) => smooth
-        ? nn.functional.softplus(ratio - offset, beta, 20)
-        : nn.functional.relu(ratio - offset);
+        ? ratio.Minus(offset).Softplus(beta, 20)
+        : nn.functional.relu(ratio.Minus(offset));
 }

@@ -1,4 +1,5 @@
 using MaceScf.Electrostatics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.LocalSources;
@@ -32,18 +33,19 @@ internal static class ChargeEquilibration
         var potential = Gradients.Of([plan.Energy(density).sum()], [q], createGraph: true)[0];
         var counts = bincount(batch, minlength: structures);
         var start = (counts.cumsum(0) - counts).index_select(0, batch);
-        var local = arange(n, device: positions.device) - start;
+        var local = HeldScalars.Range(n, device: positions.device) - start;
         int largest = (int)counts.max().item<long>();
         var columns = new Tensor[largest];
         for (int j = 0; j < largest; j++)
         {
-            var pick = (local == j).to_type(positions.dtype);
+            var pick = local.EqualTo(j).to_type(positions.dtype);
             columns[j] = Gradients.Of([potential], [q], [pick], retainGraph: true)[0].detach();
         }
         // columns[j][i] = A[i, start(i) + j] while j < the size of i's structure (otherwise 0): scatter into place.
-        var offsets = arange(largest, device: positions.device);
+        var offsets = HeldScalars.Range(largest, device: positions.device);
         var inside = offsets.unsqueeze(0) < counts.index_select(0, batch).unsqueeze(1);
-        var target = (start.unsqueeze(1) + offsets.unsqueeze(0)).clamp(max: n - 1);
+        using var last = (n - 1).ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var target = start.unsqueeze(1).Plus(offsets.unsqueeze(0)).clamp(max: last);
         var values = stack(columns, 1) * inside.to_type(positions.dtype);
         return zeros(n, n, dtype: positions.dtype, device: positions.device).scatter_add(1, target, values).MoveToOuterDisposeScope();
     }
@@ -59,7 +61,7 @@ internal static class ChargeEquilibration
         using var scope = NewDisposeScope();
         long n = electronegativity.shape[0], g = totalCharge.shape[0];
         var membership = nn.functional.one_hot(batch, g).to_type(hessian.dtype);
-        var top = cat([hessian + diag(hardness), membership], 1);
+        var top = cat([hessian.Plus(diag(hardness)), membership], 1);
         var bottom = cat([membership.T, zeros(g, g, dtype: hessian.dtype, device: hessian.device)], 1);
         var rhs = cat([-electronegativity, totalCharge.to_type(hessian.dtype)], 0);
         return linalg.solve(cat([top, bottom], 0), rhs)[..(int)n].MoveToOuterDisposeScope();

@@ -74,13 +74,14 @@ internal sealed class ChargeTransferBlock : nn.Module
     public (Tensor Multipoles, Tensor Transfers) forward(Tensor h, Tensor formalCharges, Tensor edgeAttrs, Tensor edgeFeats, Tensor sender, Tensor receiver)
     {
         using var scope = NewDisposeScope();
-        var x = ((formalCharges - OxidationMin) * (2.0 / (OxidationMax - OxidationMin)) - 1.0).unsqueeze(1);
+        var x = formalCharges.Minus(OxidationMin).Times(2.0 / (OxidationMax - OxidationMin)).Minus(1.0).unsqueeze(1);
         var scaled = h * _oxidation.forward(Chebyshev(x)).index_select(1, _channelOfColumn);
-        var bond = _senderLinear.forward(scaled).index_select(0, sender) + _receiverLinear.forward(scaled).index_select(0, receiver);
+        var bond = _senderLinear.forward(scaled).index_select(0, sender).Plus(_receiverLinear.forward(scaled).index_select(0, receiver));
         var messages = _bondProduct.forward(bond, edgeAttrs, _bondWeights.forward(edgeFeats));
-        var transfers = _transferLinear.forward(messages).squeeze(1) / TransferScale;
-        var charges = zeros(h.shape[0], dtype: h.dtype, device: h.device).index_add(0, receiver, transfers, 1.0)
-            .index_add(0, sender, transfers, -1.0).unsqueeze(1);
+        var transfers = _transferLinear.forward(messages).squeeze(1).DividedBy(TransferScale);
+        using Scalar gain = 1.0.ToScalar(), loss = (-1.0).ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        var charges = zeros(h.shape[0], dtype: h.dtype, device: h.device).index_add(0, receiver, transfers, gain)
+            .index_add(0, sender, transfers, loss).unsqueeze(1);
         var multipoles = _multipoles is null ? charges : cat([charges, _multipoles.forward(scaled)], 1);
         return (multipoles.MoveToOuterDisposeScope(), transfers.MoveToOuterDisposeScope());
     }
@@ -89,7 +90,7 @@ internal sealed class ChargeTransferBlock : nn.Module
     static Tensor Chebyshev(Tensor x)
     {
         var t = new List<Tensor> { ones_like(x), x };
-        for (int n = 2; n <= OxidationBasis; n++) t.Add(2 * x * t[n - 1] - t[n - 2]);
+        for (int n = 2; n <= OxidationBasis; n++) t.Add(x.Times(2) * t[n - 1] - t[n - 2]);
         return cat(t.Skip(1).ToArray(), 1);
     }
 }

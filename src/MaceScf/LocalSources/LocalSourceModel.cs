@@ -114,7 +114,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
     private static Tensor SumOfReadouts(ModuleList<Readout> readouts, MaceOutput output)
     {
         var sum = readouts[0].forward(output.NodeFeatures[0]);
-        for (int t = 1; t < readouts.Count; t++) sum = sum + readouts[t].forward(output.NodeFeatures[t]);
+        for (int t = 1; t < readouts.Count; t++) sum = sum.Plus(readouts[t].forward(output.NodeFeatures[t]));
         return sum;
     }
 
@@ -133,7 +133,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
             {
                 var nodeAttrs = nn.functional.one_hot(graph.Species, Hyperparameters.Mace.NumElements).to_type(Dtype);
                 var density = _sources[0].forward(output.NodeFeatures[0], nodeAttrs);
-                for (int t = 1; t < _sources.Count; t++) density = density + _sources[t].forward(output.NodeFeatures[t], nodeAttrs);
+                for (int t = 1; t < _sources.Count; t++) density = density.Plus(_sources[t].forward(output.NodeFeatures[t], nodeAttrs));
                 return new(density, plan.TotalDipole(density), noSiteEnergy);
             }
             case ModelClass.FixedChargeBaselinedMACE:
@@ -149,30 +149,30 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
                 for (int t = 0; t < _transfers.Count; t++)
                 {
                     var (p, tau) = _transfers[t].forward(output.NodeFeatures[t], formal, output.EdgeAttributes, output.EdgeFeatures, sender, receiver);
-                    density = density is null ? p : density + p;
-                    transfers = transfers is null ? tau : transfers + tau;
+                    density = density is null ? p : density.Plus(p);
+                    transfers = transfers is null ? tau : transfers.Plus(tau);
                 }
-                density = density! + nn.functional.pad(formal.unsqueeze(1), [0, k - 1]);
+                density = density!.Plus(nn.functional.pad(formal.unsqueeze(1), [0, k - 1]));
                 // P = Σ_i (d_i + q⁰_i r_i) + Σ_e τ_e r_e: each transfer moves τ_e from the sender to the receiver along r_e.
                 var perAtom = formal.unsqueeze(1) * graph.Positions;
-                if (k > 1) perAtom = perAtom + RealSpaceSum.CartesianDipoles(density);
+                if (k > 1) perAtom = perAtom.Plus(RealSpaceSum.CartesianDipoles(density));
                 var edges = transfers!.unsqueeze(1) * output.EdgeVectors;
-                var polarisation = GraphSum.Of(perAtom, graph.Batch, structures) + GraphSum.Of(edges, graph.Batch.index_select(0, sender), structures);
+                var polarisation = GraphSum.Of(perAtom, graph.Batch, structures).Plus(GraphSum.Of(edges, graph.Batch.index_select(0, sender), structures));
                 return new(density, polarisation, noSiteEnergy);
             }
             default:
             {
                 var electronegativity = SumOfReadouts(_electronegativity, output);
-                var hardness = Hyperparameters.DefaultHardness + (Hyperparameters.TrainHardness ? SumOfReadouts(_hardness, output) : zeros_like(electronegativity));
+                var hardness = (Hyperparameters.TrainHardness ? SumOfReadouts(_hardness, output) : zeros_like(electronegativity)).Plus(Hyperparameters.DefaultHardness);
                 var external = inputs.ExternalField is { } f
                     ? (f.to_type(Dtype).index_select(0, graph.Batch) * graph.Positions).sum(1)
                     : zeros_like(electronegativity);
                 var totalCharge = inputs.TotalCharge?.to_type(Dtype) ?? zeros(structures, dtype: Dtype, device: graph.Positions.device);
                 var hessian = ChargeEquilibration.CoulombHessian(Hyperparameters.Electrostatics, graph.Positions, graph.Cell, inputs.Pbc, graph.Batch, structures);
-                var charges = ChargeEquilibration.Solve(hessian, electronegativity + external, hardness, totalCharge, graph.Batch);
-                var site = GraphSum.Of(electronegativity * charges + 0.5 * hardness * charges.square(), graph.Batch, structures);
+                var charges = ChargeEquilibration.Solve(hessian, electronegativity.Plus(external), hardness, totalCharge, graph.Batch);
+                var site = GraphSum.Of((electronegativity * charges).Plus(hardness.Times(0.5) * charges.Squared()), graph.Batch, structures);
                 var density = nn.functional.pad(charges.unsqueeze(1), [0, k - 1]);
-                return new(density, plan.TotalDipole(density), site, electronegativity + external, hardness);
+                return new(density, plan.TotalDipole(density), site, electronegativity.Plus(external), hardness);
             }
         }
     }
@@ -187,7 +187,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
             if (_polarizability.Count == 0)
                 throw new ArgumentException($"this {Class} model has no polarizability readout (train it with compute_polarizability true)");
             var perAtom = _polarizability[0].forward(output.NodeFeatures[0]);
-            for (int t = 1; t < _polarizability.Count; t++) perAtom = perAtom + _polarizability[t].forward(output.NodeFeatures[t]);
+            for (int t = 1; t < _polarizability.Count; t++) perAtom = perAtom.Plus(_polarizability[t].forward(output.NodeFeatures[t]));
             alpha = GraphSum.Of(perAtom.view(-1, 9), batch, structures).view(structures, 3, 3);
         }
         var born = request.BornCharges
@@ -223,7 +223,7 @@ internal sealed class LocalSourceModel : nn.Module, IAtomisticModel
         var e0 = GraphSum.Of(output.NodeE0, graph.Batch, inputs.NumGraphs);
         var coulomb = plan.Energy(density);
         var field = inputs.ExternalField is { } f ? (polarisation * f.to_type(Dtype).reshape(inputs.NumGraphs, 3)).sum(1) : zeros_like(e0);
-        var energy = e0 + output.InteractionEnergy + coulomb + field + site;
+        var energy = e0.Plus(output.InteractionEnergy).Plus(coulomb).Plus(field).Plus(site);
         var response = request.Polarizability || request.BornCharges
             ? Response(output, polarisation, strain.UnstrainedPositions, inputs.NumGraphs, graph.Batch, request) : null;
         var (forces, virials, stress) = strain.Differentiate(energy, request.Training, request.CreateGraph);

@@ -33,6 +33,6 @@ internal sealed class PolarizabilityReadout : nn.Module
         var v = o[.., 4..7].index_select(1, order);
         var outer = u.unsqueeze(2) * v.unsqueeze(1);
         var isotropic = o[.., 0].view(-1, 1, 1) * eye(3, dtype: h.dtype, device: h.device);
-        return (isotropic + 0.5 * (outer + outer.transpose(1, 2))).MoveToOuterDisposeScope();
+        return isotropic.Plus(outer.Plus(outer.transpose(1, 2)).Times(0.5)).MoveToOuterDisposeScope();
     }
 }

@@ -86,7 +86,7 @@ internal abstract class InteractionBlock : nn.Module
         var summed = edgeChunk is int chunk && sender.shape[0] > chunk
             ? ChunkedConvolution(up, edgeAttrs, edgeRows is null ? edgeFeats : edgeFeats.index_select(0, edgeRows), sender, receiver, chunk)
             : _convTp.Convolve(up, edgeAttrs, edgeFeats, _convTpWeights, sender, receiver, nodeFeats.shape[0], edgeRows);
-        return (_linear.forward(summed) / AvgNumNeighbors).MoveToOuterDisposeScope();
+        return _linear.forward(summed).DividedBy(AvgNumNeighbors).MoveToOuterDisposeScope();
     }
 
     /// The convolution summed over blocks of <paramref name="chunk"/> edges, as one recomputed autograd node: the graph keeps

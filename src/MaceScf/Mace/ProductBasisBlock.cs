@@ -47,7 +47,7 @@ internal sealed class ProductBasisBlock : nn.Module
             : _contraction.forward(atomicBasis, nodeAttrs);
         var h = _linear.forward(contracted);
         if (UseSelfConnection)
-            h = h + (selfConnection ?? throw new ArgumentNullException(nameof(selfConnection), "This product block needs the residual."));
+            h = h.Plus(selfConnection ?? throw new ArgumentNullException(nameof(selfConnection), "This product block needs the residual."));
         return h.MoveToOuterDisposeScope();
     }
 

@@ -27,9 +27,9 @@ internal sealed class StrainDerivatives
         if (stress)
         {
             _displacement = zeros(graph.NumGraphs, 3, 3, dtype: dtype, device: positions.device).requires_grad_(true);
-            var strain = 0.5 * (_displacement + _displacement.transpose(1, 2));
-            positions = positions + positions.unsqueeze(1).bmm(strain.index_select(0, graph.Batch)).squeeze(1);
-            cell = cell + cell.bmm(strain);
+            var strain = _displacement.Plus(_displacement.transpose(1, 2)).Times(0.5);
+            positions = positions.Plus(positions.unsqueeze(1).bmm(strain.index_select(0, graph.Batch)).squeeze(1));
+            cell = cell.Plus(cell.bmm(strain));
         }
         Positions = positions;
         Cell = cell;

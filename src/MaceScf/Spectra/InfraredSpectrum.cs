@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Spectra;
@@ -35,7 +36,7 @@ internal sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical
         using var scope = NewDisposeScope();
         double dt = options.Timestep;
         var p = tensor(dipoles, dtype: float64);
-        var velocity = (p.narrow(0, 2, frames - 2) - p.narrow(0, 0, frames - 2)) / (2 * dt);
+        var velocity = (p.narrow(0, 2, frames - 2) - p.narrow(0, 0, frames - 2)).DividedBy(2 * dt);
         velocity = velocity - velocity.mean([0], keepdim: true);
         long n = velocity.shape[0];
         int lags = options.MaxLag is double maxLag ? (int)Math.Round(maxLag / dt) : (int)(n / 2);
@@ -43,16 +44,16 @@ internal sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical
             throw new ArgumentException($"the maximum correlation time must be between {4 * dt} and {n * dt} fs for {frames} frames of {dt} fs");
         var transform = fft.rfft(velocity, 2 * n, 0);
         var correlation = fft.irfft(transform * transform.conj(), 2 * n, 0).narrow(0, 0, lags).sum([1])
-            / (n - arange(lags, dtype: float64));
-        var window = 0.5 * (1 + cos(Math.PI * arange(lags, dtype: float64) / lags));
+            / HeldScalars.Range(lags, float64).negative().Plus(n);
+        var window = cos(HeldScalars.Range(lags, float64).Times(Math.PI).DividedBy(lags)).Plus(1).Times(0.5);
         long padded = 1;
         while (padded < 8L * lags) padded *= 2;
         var series = zeros(padded, dtype: float64);
         series.narrow(0, 0, lags).copy_(window * correlation);
         // One-sided cosine transform: Δt [C(0) + 2 Σ_(τ≥1) w C cos(ωτ)] = Δt (2 Re FFT − C(0)).
-        var classical = dt * (2 * fft.rfft(series).real - correlation[0]);
+        var classical = (fft.rfft(series).real.Times(2) - correlation[0]).Times(dt);
         double spacing = 1 / (padded * dt * SpeedOfLight);
-        var wavenumbers = arange(classical.shape[0], dtype: float64) * spacing;
+        var wavenumbers = HeldScalars.Range(classical.shape[0], float64).Times(spacing);
         var absorption = options.QuantumCorrection ? classical * HarmonicCorrection(wavenumbers, options.Temperature) : classical;
         return new InfraredSpectrum(Doubles(wavenumbers), Doubles(classical), Doubles(absorption), spacing,
             1.44 / (2 * lags * dt * SpeedOfLight));
@@ -62,8 +63,9 @@ internal sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical
     public static Tensor HarmonicCorrection(Tensor wavenumbers, double temperature)
     {
         if (!(temperature > 0)) throw new ArgumentException($"the temperature must be positive, got {temperature} K");
-        var x = wavenumbers * (SecondRadiationConstant / temperature);
-        return where(x > 1e-12, x / (1 - exp(-x)).clamp_min(1e-300), ones_like(x));
+        var x = wavenumbers.Times(SecondRadiationConstant / temperature);
+        using var tiny = 1e-300.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        return where(x.GreaterThan(1e-12), x / exp(-x).negative().Plus(1).clamp_min(tiny), ones_like(x));
     }
 
     /// Wavenumbers of the local maxima of the absorption above <paramref name="fraction"/> of the highest, refined by a

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Synthetic;
@@ -19,7 +20,7 @@ internal static class DensitySolver
         using var scope = NewDisposeScope();
         int size = (int)form.Gradient.shape[0];
         var charges = electrodes is null ? ChargeIndicator(size, form.CoefficientCount) : electrodes.Indicator(0, form.CoefficientCount);
-        var gradient = electrodes is null ? form.Gradient : form.Gradient + electrodes.ReservoirGradient(form.CoefficientCount);
+        var gradient = electrodes is null ? form.Gradient : form.Gradient.Plus(electrodes.ReservoirGradient(form.CoefficientCount));
         Tensor p, mu;
         if (constraint.IsFixedFermiLevel)
         {
@@ -45,6 +46,9 @@ internal static class DensitySolver
     }
 
     /// c: 1 on the charge coefficient of every atom, 0 on the dipoles, [KN].
-    public static Tensor ChargeIndicator(int size, int coefficientCount) =>
-        (arange(size, dtype: int64) % coefficientCount == 0).to(float64);
+    public static Tensor ChargeIndicator(int size, int coefficientCount)
+    {
+        using var count = coefficientCount.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+        return HeldScalars.Range(size, int64).remainder(count).EqualTo(0).to(float64);
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class QuadraticForm : IDisposable
     {
         using var scope = NewDisposeScope();
         var origin = zeros(functional.AtomCount, functional.CoefficientCount, dtype: float64).requires_grad_(true);
-        var energy = functional.AtomicEnergy(origin) + functional.CoulombEnergy(origin) + functional.FieldEnergy(origin);
+        var energy = functional.AtomicEnergy(origin).Plus(functional.CoulombEnergy(origin)).Plus(functional.FieldEnergy(origin));
         // Graphs are retained: the plan's geometry tensors depend on the positions and are reused
         // by the force evaluation after the solve.
         var gradient = Gradients.Of([energy], [origin], retainGraph: true, createGraph: true)[0].reshape(-1);
@@ -37,7 +37,7 @@ internal sealed class QuadraticForm : IDisposable
             .Select(k => Gradients.Of([gradient[k]], [origin], retainGraph: true)[0].reshape(-1))
             .ToArray();
         var hessian = stack(rows, 0);
-        var symmetric = 0.5 * (hessian + hessian.T);                 // only rounding differs
+        var symmetric = hessian.Plus(hessian.T).Times(0.5);          // only rounding differs
         return new QuadraticForm(gradient.detach().MoveToOuterDisposeScope(), symmetric.detach().MoveToOuterDisposeScope(),
             functional.CoefficientCount);
     }

@@ -13,7 +13,7 @@ internal static class ShortRangeEnergy
     public static Tensor Evaluate(TeacherParameters parameters, SyntheticStructure structure, Tensor positions, Tensor cell)
     {
         using var scope = NewDisposeScope();
-        var energy = Repulsion(parameters, structure, positions, cell) + BondEnergy(structure, positions) + AngleEnergy(structure, positions);
+        var energy = Repulsion(parameters, structure, positions, cell).Plus(BondEnergy(structure, positions)).Plus(AngleEnergy(structure, positions));
         return energy.MoveToOuterDisposeScope();
     }
 
@@ -25,15 +25,15 @@ internal static class ShortRangeEnergy
         var unitShifts = tensor(pairs.UnitShifts, dtype: float64).reshape(-1, 3);
         var molecules = tensor(structure.Molecules, dtype: int64);
         var keep = (molecules.index_select(0, senders) != molecules.index_select(0, receivers))
-            .logical_or(unitShifts.abs().sum(1) > 0).nonzero().squeeze(1);
+            .logical_or(unitShifts.abs().sum(1).GreaterThan(0)).nonzero().squeeze(1);
         senders = senders.index_select(0, keep);
         receivers = receivers.index_select(0, keep);
         var shifts = unitShifts.index_select(0, keep).matmul(cell);
         var radii = tensor(structure.AtomicNumbers.Select(z => parameters.Element(z).RepulsionRadius).ToArray(), dtype: float64);
-        var r = (positions.index_select(0, receivers) - positions.index_select(0, senders) + shifts).square().sum(1).sqrt();
-        var born = parameters.RepulsionStrength * ((radii.index_select(0, receivers) + radii.index_select(0, senders) - r) / parameters.RepulsionDecay).exp();
-        var cutoff = 0.5 * (1 + (Math.PI / parameters.RepulsionCutoff * r).cos());
-        return 0.5 * (born * cutoff).sum();                           // every pair appears twice
+        var r = (positions.index_select(0, receivers) - positions.index_select(0, senders)).Plus(shifts).Squared().sum(1).sqrt();
+        var born = (radii.index_select(0, receivers).Plus(radii.index_select(0, senders)) - r).DividedBy(parameters.RepulsionDecay).exp().Times(parameters.RepulsionStrength);
+        var cutoff = r.Times(Math.PI / parameters.RepulsionCutoff).cos().Plus(1).Times(0.5);
+        return (born * cutoff).sum().Times(0.5);                      // every pair appears twice
     }
 
     static Tensor BondEnergy(SyntheticStructure structure, Tensor positions)
@@ -43,8 +43,8 @@ internal static class ShortRangeEnergy
         var j = tensor(structure.Bonds.Select(b => (long)b.J).ToArray());
         var length = tensor(structure.Bonds.Select(b => b.Length).ToArray(), dtype: float64);
         var stiffness = tensor(structure.Bonds.Select(b => b.Stiffness).ToArray(), dtype: float64);
-        var r = (positions.index_select(0, i) - positions.index_select(0, j)).square().sum(1).sqrt();
-        return (0.5 * stiffness * (r - length).square()).sum();
+        var r = (positions.index_select(0, i) - positions.index_select(0, j)).Squared().sum(1).sqrt();
+        return (stiffness.Times(0.5) * (r - length).Squared()).sum();
     }
 
     static Tensor AngleEnergy(SyntheticStructure structure, Tensor positions)
@@ -58,7 +58,7 @@ internal static class ShortRangeEnergy
         var centre = positions.index_select(0, j);
         var u = positions.index_select(0, i) - centre;
         var v = positions.index_select(0, k) - centre;
-        var cos = (u * v).sum(1) / (u.square().sum(1) * v.square().sum(1)).sqrt();
-        return (stiffness * (cos - cos0).square()).sum();
+        var cos = (u * v).sum(1) / (u.Squared().sum(1) * v.Squared().sum(1)).sqrt();
+        return (stiffness * (cos - cos0).Squared()).sum();
     }
 }

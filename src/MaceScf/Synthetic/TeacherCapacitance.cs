@@ -21,6 +21,6 @@ internal static class TeacherCapacitance
         var columns = stack(Enumerable.Range(1, electrodes.Count)
             .Select(r => bordered ? cat([electrodes.Indicator(r, k), zeros(1, dtype: float64)]) : electrodes.Indicator(r, k)).ToArray(), 1);
         var c = columns.T.matmul(linalg.solve(matrix, columns));
-        return Calculators.TensorArrays.ToMatrix(0.5 * (c + c.T));
+        return Calculators.TensorArrays.ToMatrix(c.Plus(c.T).Times(0.5));
     }
 }

@@ -26,9 +26,9 @@ internal sealed class TeacherFunctional : IDisposable
         if (strain)
         {
             Displacement = zeros(3, 3, dtype: float64).requires_grad_(true);
-            var symmetric = 0.5 * (Displacement + Displacement.t());
-            _strainedPositions = Positions + Positions.matmul(symmetric);
-            _strainedCell = _strainedCell + _strainedCell.matmul(symmetric);
+            var symmetric = Displacement.Plus(Displacement.t()).Times(0.5);
+            _strainedPositions = Positions.Plus(Positions.matmul(symmetric));
+            _strainedCell = _strainedCell.Plus(_strainedCell.matmul(symmetric));
         }
         var cell = Method == BoundaryMethod.Realspace ? null : _strainedCell;
         _plan = new ElectrostaticsPlan(parameters.Electrostatics, _strainedPositions, cell, tensor(structure.Pbc));
@@ -63,8 +63,8 @@ internal sealed class TeacherFunctional : IDisposable
     {
         using var scope = NewDisposeScope();
         var q = p[.., 0];
-        var dipoleSquare = p[.., 1..].square().sum(1);
-        return (_electronegativity * q + 0.5 * _hardness * q.square() + 0.5 * _inversePolarisability * dipoleSquare)
+        var dipoleSquare = p[.., 1..].Squared().sum(1);
+        return (_electronegativity * q).Plus(_hardness.Times(0.5) * q.Squared()).Plus(_inversePolarisability.Times(0.5) * dipoleSquare)
             .sum().MoveToOuterDisposeScope();
     }
 
@@ -81,7 +81,7 @@ internal sealed class TeacherFunctional : IDisposable
     public Tensor Energy(Tensor p)
     {
         using var scope = NewDisposeScope();
-        return (AtomicEnergy(p) + CoulombEnergy(p) + FieldEnergy(p) + _shortRange).MoveToOuterDisposeScope();
+        return AtomicEnergy(p).Plus(CoulombEnergy(p)).Plus(FieldEnergy(p)).Plus(_shortRange).MoveToOuterDisposeScope();
     }
 
     /// Σ q_i (e), scalar.

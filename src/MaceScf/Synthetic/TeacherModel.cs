@@ -41,7 +41,7 @@ internal sealed class TeacherModel(TeacherParameters parameters)
             FermiLevel = fermiLevel,
             TotalCharge = charge,
             Dipole = functional.TotalDipole(p).detach().data<double>().ToArray(),
-            Stress = periodic ? TensorArrays.ToMatrix(grads[1] / functional.Volume) : null,
+            Stress = periodic ? TensorArrays.ToMatrix(grads[1].DividedBy(functional.Volume)) : null,
             Method = functional.Method,
         };
     }

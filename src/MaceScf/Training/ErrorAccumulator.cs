@@ -13,8 +13,8 @@ internal sealed class ErrorAccumulator
     public void Add(string property, Tensor difference, Tensor present)
     {
         using var scope = NewDisposeScope();
-        var mask = (present > 0).expand_as(difference).to_type(ScalarType.Float64);
-        double sum = (difference.detach().to_type(ScalarType.Float64).square() * mask).sum().item<double>();
+        var mask = present.GreaterThan(0).expand_as(difference).to_type(ScalarType.Float64);
+        double sum = (difference.detach().to_type(ScalarType.Float64).Squared() * mask).sum().item<double>();
         double count = mask.sum().item<double>();
         if (count == 0) return;
         var (s, c) = _sums.GetValueOrDefault(property);

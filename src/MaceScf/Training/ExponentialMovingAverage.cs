@@ -31,7 +31,7 @@ internal sealed class ExponentialMovingAverage : IDisposable
         Updates++;
         using var noGrad = no_grad();
         for (int i = 0; i < _parameters.Length; i++)
-            if (!_frozen.Contains(i)) _shadow[i].sub_((1 - d) * (_shadow[i] - _parameters[i]));
+            if (!_frozen.Contains(i)) _shadow[i].sub_((_shadow[i] - _parameters[i]).Times(1 - d));
     }
 
     /// The parameters whose average the updates leave alone (<see cref="FrozenParameters"/>), replacing the previous set.

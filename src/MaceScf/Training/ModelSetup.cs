@@ -275,7 +275,7 @@ public sealed record ModelSetup(FixedPointHyperparameters Hyperparameters, IRead
             var density = tensor(Flatten(m, electrostatics.DensityCoefficientCount), dtype: ScalarType.Float64).view(c.AtomCount, -1);
             var field = f.ExternalField.IsPresent ? tensor(f.ExternalField.Value, dtype: ScalarType.Float64).view(1, 3) : null;
             var shift = f.FermiLevel.IsPresent ? tensor(new[] { f.FermiLevel.Value - fermiLevelOffset }, dtype: ScalarType.Float64) : null;
-            features.Add(plan.FieldFeatures(density) + plan.ExternalFeatures(field, shift));
+            features.Add(plan.FieldFeatures(density).Plus(plan.ExternalFeatures(field, shift)));
         }
         return FieldFeatureNorms.Average(new FieldFeatureLayout(electrostatics), features);
     }

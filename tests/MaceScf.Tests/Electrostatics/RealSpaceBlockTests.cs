@@ -76,7 +76,6 @@ public class RealSpaceBlockTests(ITestOutputHelper output)
 
     [Fact]
     public void RebuiltBlocksRefuseCoincidentAtomsByName()
-
     {
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Realspace };
         var positions = Fixtures.T(new double[,] { { 0, 0, 0 }, { 1.5, 0, 0 }, { 0, 2, 0 }, { 1.5, 0, 1e-5 } });

@@ -55,9 +55,30 @@ public class FixedPointModelTests(ITestOutputHelper output)
         if (constantCharge) Assert.Equal(-1.0, prediction.TotalCharge.item<double>(), 1e-8);
     }
 
+    /// The SCF loop, the fixed-point geometry and the implicit forces (GMRES) make numbers into TorchSharp Scalars at every
+    /// step; predicted while another thread collects garbage without pause, energy, density, Fermi level and forces never
+    /// fail and equal the prediction made before, bit for bit (docs/design.md, "Scalars").
+    [Fact]
+    public void PredictionIsUnaffectedByGarbageCollectionsDuringItsNativeCalls()
+    {
+        using var scope = NewDisposeScope();
+        var model = FixedPointTestSystems.Model(FixedPointTestSystems.Hyperparameters(), 7);
+        var inputs = FixedPointTestSystems.Molecule();
+        var options = FixedPointTestSystems.TightScf();
+        var reference = model.Evaluate(inputs, options);
+        Assert.True(reference.Scf!.AllConverged, $"SCF {reference.Scf!.Status[0]} after {reference.Scf!.Steps[0]} steps");
+        GarbageCollectionPressure.AssertUnaffected(output, "fixed-point predictions", 100, () =>
+        {
+            var p = model.Evaluate(inputs, options);
+            return p.Energy.equal(reference.Energy).all().item<bool>() && p.Scf!.Density.equal(reference.Scf.Density).all().item<bool>()
+                && p.Scf.FermiLevel.equal(reference.Scf.FermiLevel).all().item<bool>() && p.Forces!.equal(reference.Forces!).all().item<bool>();
+        });
+    }
+
     [Fact]
     public void StressIsTheStrainDerivativeOfConvergedEnergy()
     {
+
         using var scope = NewDisposeScope();
         var hp = FixedPointTestSystems.Hyperparameters(method: BoundaryMethod.Pbc);
         var model = FixedPointTestSystems.Model(hp, 8);

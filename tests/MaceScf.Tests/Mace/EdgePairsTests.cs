@@ -164,7 +164,6 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         });
     }
 
-
     static MaceInputs Triclinic()
     {
         var (positions, species) = MaceTestSystems.Molecule(6, 11);

@@ -220,7 +220,6 @@ sealed class BSplineStencil : IDisposable
                 var x = t.Plus(j);
                 var term = x * values[j];
                 next[j] = j == 0 ? term.DividedBy(k - 1) : term.Plus(x.negative().Plus(k) * values[j - 1]).DividedBy(k - 1);
-
             }
             values = next;
         }

@@ -56,7 +56,6 @@ sealed class ParticleMeshSum : IReciprocalSum
         }).ToArray();
         var volume = linalg.det(cell);
         _kernel = (((factor[0] * factor[1] * factor[2]).reshape(-1) / k2).Times(CoulombConstants.FieldConstant) / volume).index_fill(0, Origin(device), zero);
-
         _multiplicity = Axis(2, Enumerable.Range(0, (int)half).Select(i => i > 0 ? 1.0 : 0.5).ToArray()).reshape(-1);
 
         var columns = SolidHarmonics.Columns(k[0], k[1], k[2], Math.Max(options.DensityMaxL, layout.MaxL));
@@ -103,7 +102,6 @@ sealed class ParticleMeshSum : IReciprocalSum
         using var scope = NewDisposeScope();
         var s = StructureFactor(p);
         var density = (_kernel * s.real.Squared().Plus(s.imag.Squared())).view(_grid[0] * _grid[1], -1).sum(dim: 0);
-
         return (density * _multiplicity).sum().MoveToOuterDisposeScope();
     }
 

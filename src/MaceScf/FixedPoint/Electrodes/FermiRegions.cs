@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.FixedPoint;
@@ -37,7 +38,14 @@ internal sealed record FermiRegions(Tensor Index, int Slots, Tensor Held, Tensor
     public Tensor Electrolyte(Tensor groupValues) => Slots == 1 ? groupValues : groupValues.view(-1, Slots).select(1, 0);
 
     /// [G·S] true for the electrode groups (slot ≥ 1).
-    public Tensor IsElectrode => arange(Count, dtype: int64, device: Held.device).remainder(Slots).ne(0);
+    public Tensor IsElectrode
+    {
+        get
+        {
+            using var slots = Slots.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
+            return HeldScalars.Range(Count, int64, Held.device).remainder(slots).NotEqualTo(0);
+        }
+    }
 
     /// One group per structure, all held at <paramref name="targetCharge"/> [G]: the constant-charge SCF.
     public static FermiRegions Whole(Tensor batch, Tensor targetCharge) =>

@@ -22,7 +22,7 @@ internal static class BlockJacobian
         var rows = new Tensor[colors];
         for (int c = 0; c < colors; c++)
         {
-            var v = colorIndex.eq(c).to(y.dtype);
+            var v = colorIndex.EqualTo(c).to(y.dtype);
             rows[c] = Gradients.Of([residual], [y], [v], retainGraph: true, createGraph: createGraph)[0];
             products?.Invoke();
         }

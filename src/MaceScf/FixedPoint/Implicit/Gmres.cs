@@ -19,10 +19,10 @@ internal static class Gmres
         double scale = 0, Func<Tensor, Tensor>? precondition = null)
     {
         using var noGrad = no_grad();
-        double beta = b.norm().ToDouble();
+        double beta = b.norm().Value();
         if (beta == 0) return (zeros_like(b), 0);
         double reference = Math.Max(beta, scale);
-        var basis = new List<Tensor> { b / beta };
+        var basis = new List<Tensor> { b.DividedBy(beta) };
         var triangle = new HessenbergTriangle(maxIterations, beta);
         double residual = 1;
         for (int k = 0; k < maxIterations; k++)
@@ -31,18 +31,18 @@ internal static class Gmres
             var column = new double[k + 2];
             for (int j = 0; j <= k; j++)
             {
-                column[j] = w.dot(basis[j]).ToDouble();
-                w = w - column[j] * basis[j];
+                column[j] = w.dot(basis[j]).Value();
+                w = w - basis[j].Times(column[j]);
             }
-            double next = w.norm().ToDouble();
+            double next = w.norm().Value();
             column[k + 1] = next;
             residual = triangle.Append(column) / reference;
             if (residual <= tolerance || next <= 1e-14 * beta) break;
-            basis.Add(w / next);
+            basis.Add(w.DividedBy(next));
         }
         var y = triangle.Solution();
         var x = zeros_like(b);
-        for (int j = 0; j < y.Length; j++) x = x + y[j] * basis[j];
+        for (int j = 0; j < y.Length; j++) x = x.Plus(basis[j].Times(y[j]));
         return (precondition is null ? x : precondition(x), residual);
     }
 }

@@ -120,7 +120,7 @@ internal static class LinearizedSolution
                 krylov?.CountAdjoint();
                 return Gradients.Of([productResidual], [y], [v], retainGraph: true)[0].detach();
             },
-            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov, y.detach().norm().ToDouble(), AdjointTolerance);
+            (int)Math.Min(y.shape[0], KrylovIterations), KrylovTolerance, krylov, y.detach().norm().Value(), AdjointTolerance);
         return KrylovSolve.apply(residual, op);
     }
 
@@ -144,9 +144,9 @@ internal static class LinearizedSolution
         using var noGrad = no_grad();
         var check = rho.detach();
         var atomMu = regions is null ? mu.detach().index_select(0, geometry.Batch) : regions.OfAtoms(mu.detach());
-        double density = (check - geometry.Map(check, atomMu)).abs().max().ToDouble();
+        double density = (check - geometry.Map(check, atomMu)).abs().max().Value();
         double charge = regions is null ? 0
-            : torch.where(regions.Held, regions.Sum(check.select(1, 0)) - regions.Target, zeros_like(regions.Target)).abs().max().ToDouble();
+            : torch.where(regions.Held, regions.Sum(check.select(1, 0)) - regions.Target, zeros_like(regions.Target)).abs().max().Value();
         return double.IsFinite(density) && double.IsFinite(charge) && density <= DensityResidualLimit && charge <= ChargeResidualLimit;
     }
 }

@@ -57,12 +57,12 @@ internal sealed class LongWavelengthPreconditioner
         // Per feature width w: the charge response to a uniform potential [N] and to a uniform field [N, 3] through that width's features.
         var widths = Enumerable.Range(0, layout.Widths.Length).Select(w =>
         {
-            var mask = widthOf.eq(w).to(response.dtype);
+            var mask = widthOf.EqualTo(w).to(response.dtype);
             var masked = charge * mask;
             return (Variance: layout.Widths[w] * layout.Widths[w] + Math.Pow(geometry.Plan.Options.SmearingWidth, 2),
                 Potential: (masked * uniformPotential).sum(1), Field: stack(uniformField.Select(f => (masked * f).sum(1)).ToArray(), 1));
         }).ToArray();
-        var potentialResponse = widths.Select(w => w.Potential).Aggregate((a, b) => a + b);
+        var potentialResponse = widths.Select(w => w.Potential).Aggregate((a, b) => a.Plus(b));
         var structures = new List<(Tensor, Tensor, Tensor, Tensor)>();
         foreach (var (_, atoms, positions, cell) in geometry.Plan.PeriodicStructures())
         {
@@ -70,7 +70,7 @@ internal sealed class LongWavelengthPreconditioner
             var g = potentialResponse.index_select(0, atoms);
             var atomWidths = widths.Select(w => (w.Variance, w.Potential.index_select(0, atoms), w.Field.index_select(0, atoms))).ToArray();
             var reciprocal = ReciprocalLattice.Vectors(cell);
-            double shortest = reciprocal.norm(1).min().ToDouble();
+            double shortest = reciprocal.norm(1).min().Value();
             var longest = ReciprocalLattice.HalfSpaceIndices(cell, shortest * (1 + 1e-9)).narrow(0, 0, 1).to(positions.dtype).matmul(reciprocal);
             // (J − I) z on the charge rows for the longest wave z, by one evaluation of T, against the model with s = 1.
             var (waves, responses) = WavesOf(positions, longest, atomWidths);
@@ -78,22 +78,22 @@ internal sealed class LongWavelengthPreconditioner
             var u = zeros(unknowns, dtype: positions.dtype, device: positions.device);
             u.narrow(0, 0, n * k).view(n, k).select(1, 0).index_copy_(0, atoms, z);
             var exact = -(charge * OneBodyJacobian.LinearFeatures(geometry, u, n, k, regions)).sum(1).index_select(0, atoms);
-            var model = responses.matmul(waves.t().matmul(z)) / longest.square().sum().ToDouble();
-            double slope = exact.dot(model).ToDouble() / model.dot(model).ToDouble();
-            double correlation = exact.dot(model).ToDouble() / (exact.norm().ToDouble() * model.norm().ToDouble());
+            var model = responses.matmul(waves.t().matmul(z)).DividedBy(longest.Squared().sum().Value());
+            double slope = exact.dot(model).Value() / model.dot(model).Value();
+            double correlation = exact.dot(model).Value() / (exact.norm().Value() * model.norm().Value());
             if (!double.IsFinite(slope) || !(Math.Abs(correlation) >= MinimumCorrelation)) continue;
-            double coupling = Math.Abs(slope * g.mean().ToDouble()) * atoms.shape[0] / 2;
+            double coupling = Math.Abs(slope * g.mean().Value()) * atoms.shape[0] / 2;
             double cutoff = Math.Sqrt(coupling / SmallestCoupling);
             if (cutoff < shortest) continue;
             var vectors = ReciprocalLattice.HalfSpaceIndices(cell, cutoff).to(positions.dtype).matmul(reciprocal);
-            var squares = vectors.square().sum(1);
+            var squares = vectors.Squared().sum(1);
             if (squares.shape[0] > MaxModes)
             {
                 var order = squares.argsort().narrow(0, 0, MaxModes);
                 (vectors, squares) = (vectors.index_select(0, order), squares.index_select(0, order));
             }
             (waves, responses) = WavesOf(positions, vectors, atomWidths);
-            var core = diag(cat([squares, squares]) / slope) + waves.t().matmul(responses);
+            var core = diag(cat([squares, squares]).DividedBy(slope)).Plus(waves.t().matmul(responses));
             var inverse = linalg.inv(core);
             if (!inverse.isfinite().all().item<bool>()) continue;
             structures.Add((atoms.alias().MoveToOuterDisposeScope(), waves.MoveToOuterDisposeScope(), responses.MoveToOuterDisposeScope(),
@@ -109,13 +109,13 @@ internal sealed class LongWavelengthPreconditioner
         var phases = positions.matmul(vectors.t());
         var (cos, sin) = (phases.cos(), phases.sin());
         var waves = cat([cos, sin], 1);
-        var squares = vectors.square().sum(1);
+        var squares = vectors.Squared().sum(1);
         var responses = zeros_like(waves);
         foreach (var (variance, g, e) in widths)
         {
             var along = e.matmul(vectors.t());
-            var damping = (squares * (-variance / 2)).exp().repeat(2);
-            responses = responses + (g.unsqueeze(1) * waves + cat([-along * sin, along * cos], 1)) * damping;
+            var damping = squares.Times(-variance / 2).exp().repeat(2);
+            responses = responses.Plus((g.unsqueeze(1) * waves).Plus(cat([-along * sin, along * cos], 1)) * damping);
         }
         return (waves, responses);
     }
@@ -137,7 +137,7 @@ internal sealed class LongWavelengthPreconditioner
             var correction = transposed
                 ? waves.matmul(core.t().matmul(responses.t().matmul(q)))
                 : responses.matmul(core.matmul(waves.t().matmul(q)));
-            change = change.index_add(0, atoms, correction, 1);
+            change = change.index_add(0, atoms, correction, HeldScalars.One);
         }
         var result = u.clone();
         result.narrow(0, 0, _n * _k).view(_n, _k).select(1, 0).sub_(change);

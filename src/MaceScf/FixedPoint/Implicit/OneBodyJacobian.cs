@@ -35,7 +35,7 @@ internal static class OneBodyJacobian
         var change = LinearFeatures(geometry, step, n, k, regions).flatten() - transfer.narrow(0, 0, n * f).matmul(step);
         var rows = response.bmm(change.view(n, f, 1)).view(n * k);
         if (regions is not null) rows = cat([rows, zeros(regions.Count, dtype: y.dtype, device: y.device)]);
-        return step + linalg.solve(jacobian, rows.unsqueeze(1)).squeeze(1);
+        return step.Plus(linalg.solve(jacobian, rows.unsqueeze(1)).squeeze(1));
     }
 
     /// J (D × D) at y with T at its value (not differentiable with respect to the positions), rows and columns ordered as y;
@@ -66,7 +66,7 @@ internal static class OneBodyJacobian
         var columns = new Tensor[colors];
         for (int c = 0; c < colors; c++)
         {
-            var v = colorIndex.eq(c).to(dtype);
+            var v = colorIndex.EqualTo(c).to(dtype);
             var features = LinearFeatures(geometry, v, n, k, regions).flatten();
             columns[c] = regions is null ? features : cat([features, ChargeRows(v, n, k, regions)]);
         }
@@ -97,11 +97,11 @@ internal static class OneBodyJacobian
         var mu = regions is null ? fermiLevel.index_select(0, geometry.Batch) : regions.OfAtoms(y.narrow(0, n * k, regions.Count));
         var features = geometry.Features(rho, mu);
         var update = geometry.Update(features);
-        var component = arange(k, device: y.device);
+        var component = HeldScalars.Range(k, device: y.device);
         var rows = new Tensor[k];
         for (int kappa = 0; kappa < k; kappa++)
         {
-            var v = component.eq(kappa).to(y.dtype).expand(n, k);
+            var v = component.EqualTo(kappa).to(y.dtype).expand(n, k);
             rows[kappa] = Gradients.Of([update], [features], [v], retainGraph: true, createGraph: createGraph)[0];
         }
         return stack(rows, 1);

@@ -51,9 +51,9 @@ internal static class OneBodyOperator
                     ? Gradients.Of([features], [x], [byFeatures], retainGraph: true)[0]
                     : Gradients.Of([features, charges], [x], [byFeatures, v.narrow(0, n * k, regions.Count)], retainGraph: true)[0];
                 using var noGrad = no_grad();
-                return transposed + (regions is null ? v : cat([v.narrow(0, 0, n * k), zeros(regions.Count, dtype: v.dtype, device: v.device)]));
+                return transposed.Plus(regions is null ? v : cat([v.narrow(0, 0, n * k), zeros(regions.Count, dtype: v.dtype, device: v.device)]));
             },
             (int)Math.Min(reference.shape[0], LinearizedSolution.KrylovIterations), LinearizedSolution.KrylovTolerance, krylov,
-            reference.norm().ToDouble(), LinearizedSolution.AdjointTolerance, preconditioner);
+            reference.norm().Value(), LinearizedSolution.AdjointTolerance, preconditioner);
     }
 }
