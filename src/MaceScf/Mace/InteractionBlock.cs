@@ -99,12 +99,29 @@ internal abstract class InteractionBlock : nn.Module
         using var tiles = EdgeTiles.Build(receiver, nodes);
         long tileCount = tiles.Receivers.shape[0], perBlock = Math.Max(1, chunk / EdgeTiles.Size);
         int count = (int)Math.Max(1, (tileCount + perBlock - 1) / perBlock), mlpLayers = _convTpWeights.Weights.Count;
+        // Block b reads its tiles' rows of the padded edge attributes, features and senders (inputs 1–3) and of the tiles' receivers
+        // (input 4), and all of the node features and MLP weights.
+        (long Start, long Length)? Slice(int b, int input)
+        {
+            long first = b * perBlock, length = Math.Min(perBlock, tileCount - first);
+            return input switch
+            {
+                1 or 2 or 3 => (first * EdgeTiles.Size, length * EdgeTiles.Size),
+                4 => (first, length),
+                _ => null,
+            };
+        }
+        // The tiles come in the order of their receivers, so block b's messages go to a range of nodes (adjacent blocks may share
+        // one): the block sums into those rows only.
+        var bounds = tiles.Receivers.index_select(0, torch.tensor(Enumerable.Range(0, count)
+            .SelectMany(b => new[] { b * perBlock, Math.Min((b + 1) * perBlock, tileCount) - 1 }).ToArray())).data<long>().ToArray();
+        (long Start, long Length) Receivers(int b) => (bounds[2 * b], bounds[2 * b + 1] - bounds[2 * b] + 1);
         var terms = new BlockTerms(count, Concatenated: false, (b, x, _) =>
         {
-            long first = b * perBlock, length = Math.Min(perBlock, tileCount - first), start = first * EdgeTiles.Size, rows = length * EdgeTiles.Size;
-            var weights = _convTpWeights.Apply(x[2].narrow(0, start, rows), _convTp.GroupedWeights(x[5..(5 + mlpLayers)]));
-            return _convTp.ConvolveTiles(x[0], x[1].narrow(0, start, rows), weights, x[3].narrow(0, start, rows), x[4].narrow(0, first, length), nodes);
-        });
+            var weights = _convTpWeights.Apply(x[2], _convTp.GroupedWeights(x[5..(5 + mlpLayers)]));
+            var (first, length) = Receivers(b);
+            return _convTp.ConvolveTiles(x[0], x[1], weights, x[3], x[4].Minus(first), length);
+        }, Slices: Slice, Placed: (Receivers, nodes));
         return RecomputedBlocks.Of(terms, [up, tiles.Pad(edgeAttrs), tiles.Pad(edgeFeats), tiles.Pad(sender), tiles.Receivers, .. _convTpWeights.Weights]);
     }
 }

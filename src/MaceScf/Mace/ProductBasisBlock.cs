@@ -62,11 +62,9 @@ internal sealed class ProductBasisBlock : nn.Module
         long n = atomicBasis.shape[0];
         int count = (int)((n + chunk - 1) / chunk);
         var (element, elements, coefficients) = _contraction.Prepare(nodeAttrs);
-        var terms = new BlockTerms(count, Concatenated: true, (b, x, _) =>
-        {
-            long start = (long)b * chunk, length = Math.Min(chunk, n - start);
-            return _contraction.Contract(x[0].narrow(0, start, length), x[1].narrow(0, start, length), elements, x[2]);
-        });
+        // Block b reads its nodes' rows of A and of the elements (inputs 0 and 1), and all of the coefficients.
+        var terms = new BlockTerms(count, Concatenated: true, (b, x, _) => _contraction.Contract(x[0], x[1], elements, x[2]),
+            Slices: (b, input) => input < 2 ? ((long)b * chunk, Math.Min(chunk, n - (long)b * chunk)) : null);
         return RecomputedBlocks.Of(terms, [atomicBasis, element, coefficients]);
     }
 }
