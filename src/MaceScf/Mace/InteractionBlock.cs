@@ -120,7 +120,7 @@ internal abstract class InteractionBlock : nn.Module
         {
             var weights = _convTpWeights.Apply(x[2], _convTp.GroupedWeights(x[5..(5 + mlpLayers)]));
             var (first, length) = Receivers(b);
-            return _convTp.ConvolveTiles(x[0], x[1], weights, x[3], x[4].Minus(first), length);
+            return _convTp.ConvolveTiles(x[0], x[1], weights, x[3], x[4].Plus(-first), length);
         }, Slices: Slice, Placed: (Receivers, nodes));
         return RecomputedBlocks.Of(terms, [up, tiles.Pad(edgeAttrs), tiles.Pad(edgeFeats), tiles.Pad(sender), tiles.Receivers, .. _convTpWeights.Weights]);
     }
