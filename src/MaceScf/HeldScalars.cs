@@ -21,57 +21,43 @@ internal static class HeldScalars
     /// The integer 2, held for the life of the process: the exponent of <see cref="Squared"/>.
     private static readonly Scalar Two = 2.ToScalar();
 
+    /// op applied to <paramref name="value"/> as a Scalar that lives until op returns.
+    private static Tensor Held(double value, Func<Scalar, Tensor> op)
+    {
+        using var s = value.ToScalar();
+        return op(s);
+    }
+
+    /// op applied to <paramref name="value"/> as a Scalar that lives until op returns.
+    private static Tensor Held(long value, Func<Scalar, Tensor> op)
+    {
+        using var s = value.ToScalar();
+        return op(s);
+    }
+
     /// a + b.
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
     /// t + value.
-    public static Tensor Plus(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.add(s, One);
-    }
+    public static Tensor Plus(this Tensor t, long value) => Held(value, s => t.add(s, One));
 
     /// t + value.
-    public static Tensor Plus(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.add(s, One);
-    }
+    public static Tensor Plus(this Tensor t, double value) => Held(value, s => t.add(s, One));
 
     /// t · factor.
-    public static Tensor Times(this Tensor t, long factor)
-    {
-        using var s = factor.ToScalar();
-        return t.mul(s);
-    }
+    public static Tensor Times(this Tensor t, long factor) => Held(factor, t.mul);
 
     /// t · factor.
-    public static Tensor Times(this Tensor t, double factor)
-    {
-        using var s = factor.ToScalar();
-        return t.mul(s);
-    }
+    public static Tensor Times(this Tensor t, double factor) => Held(factor, t.mul);
 
     /// t / divisor.
-    public static Tensor DividedBy(this Tensor t, double divisor)
-    {
-        using var s = divisor.ToScalar();
-        return t.div(s);
-    }
+    public static Tensor DividedBy(this Tensor t, double divisor) => Held(divisor, s => t.div(s));
 
     /// t / divisor.
-    public static Tensor DividedBy(this Tensor t, long divisor)
-    {
-        using var s = divisor.ToScalar();
-        return t.div(s);
-    }
+    public static Tensor DividedBy(this Tensor t, long divisor) => Held(divisor, s => t.div(s));
 
     /// t − value.
-    public static Tensor Minus(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.sub(s);
-    }
+    public static Tensor Minus(this Tensor t, double value) => Held(value, t.sub);
 
     /// value / t, as TorchSharp's operator computes it: (1/t) · value.
     public static Tensor Over(this double value, Tensor t) => t.reciprocal().Times(value);
@@ -80,46 +66,22 @@ internal static class HeldScalars
     public static Tensor Squared(this Tensor t) => t.pow(Two);
 
     /// t^exponent.
-    public static Tensor Power(this Tensor t, double exponent)
-    {
-        using var s = exponent.ToScalar();
-        return t.pow(s);
-    }
+    public static Tensor Power(this Tensor t, double exponent) => Held(exponent, t.pow);
 
     /// t &gt; value.
-    public static Tensor GreaterThan(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.gt(s);
-    }
+    public static Tensor GreaterThan(this Tensor t, double value) => Held(value, t.gt);
 
     /// t &gt; value.
-    public static Tensor GreaterThan(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.gt(s);
-    }
+    public static Tensor GreaterThan(this Tensor t, long value) => Held(value, t.gt);
 
     /// t ≤ value.
-    public static Tensor AtMost(this Tensor t, double value)
-    {
-        using var s = value.ToScalar();
-        return t.le(s);
-    }
+    public static Tensor AtMost(this Tensor t, double value) => Held(value, t.le);
 
     /// t == value.
-    public static Tensor EqualTo(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.eq(s);
-    }
+    public static Tensor EqualTo(this Tensor t, long value) => Held(value, t.eq);
 
     /// t != value.
-    public static Tensor NotEqualTo(this Tensor t, long value)
-    {
-        using var s = value.ToScalar();
-        return t.ne(s);
-    }
+    public static Tensor NotEqualTo(this Tensor t, long value) => Held(value, t.ne);
 
     /// 0, 1, …, stop − 1, as TorchSharp's <c>arange(stop)</c> makes them (start and step the integers 0 and 1).
     public static Tensor Range(long stop, ScalarType? dtype = null, Device? device = null)
