@@ -83,21 +83,17 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
 
     /// The long-wavelength preconditioner of the implicit solves (<see cref="LongWavelengthPreconditioner"/>, M⁻¹ on the density rows) for
     /// the Anderson mixer, when <see cref="UsePreconditioner"/> and the update is one-body and affine in V̂ (its response, and so M, is a
-    /// constant of the geometry) in a fully periodic cell (docs/fixed-point.md, "Anderson mixing").
-    public Func<Tensor, Tensor>? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions)
+    /// constant of the geometry) in a fully periodic cell (docs/fixed-point.md, "Anderson mixing"). The caller owns it.
+    public LongWavelengthPreconditioner? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions)
     {
         if (!UsePreconditioner || !UpdateIsOneBody || !ChargeResponseIsConstant || !Plan.PeriodicStructures().Any()) return null;
         long n = density.shape[0], k = density.shape[1], groups = regions?.Count ?? 0;
+        using var scope = NewDisposeScope();
         var atomMu = regions is null ? fermiLevel.index_select(0, Batch) : regions.OfAtoms(fermiLevel);
-        using var response = UpdateResponse(density.detach(), atomMu.detach());
+        var response = UpdateResponse(density.detach(), atomMu.detach());
         var preconditioner = LongWavelengthPreconditioner.For(this, response, n, k, n * k + groups, regions);
-        if (preconditioner is null) return null;
-        return f =>
-        {
-            using var scope = NewDisposeScope();
-            var u = groups == 0 ? f.flatten() : cat([f.flatten(), zeros(groups, dtype: f.dtype, device: f.device)]);
-            return preconditioner.Apply(u).narrow(0, 0, n * k).view(n, k).MoveToOuterDisposeScope();
-        };
+        foreach (var t in preconditioner?.Tensors() ?? []) t.MoveToOuterDisposeScope();
+        return preconditioner;
     }
 
     /// Whether steps may use the update's per-atom affine form (the same Δp to rounding; <see cref="FixedPointModel.AffineUpdateForm"/>).

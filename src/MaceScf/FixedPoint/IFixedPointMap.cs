@@ -41,6 +41,6 @@ internal interface IFixedPointMap
 
     /// A preconditioner of the Anderson mixer's residual f = F(p) − p, f ↦ P f [N, K]: an approximate inverse of J = I − ∂F/∂p on the
     /// modes that linear mixing amplifies, built once at (p, μ) for a graph-free SCF (<paramref name="fermiLevel"/> per structure, or
-    /// per group of <paramref name="regions"/>); null: none.
-    Func<Tensor, Tensor>? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions) => null;
+    /// per group of <paramref name="regions"/>); null: none. The caller owns it and disposes it after the SCF.
+    LongWavelengthPreconditioner? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions) => null;
 }

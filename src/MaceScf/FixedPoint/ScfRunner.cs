@@ -42,7 +42,7 @@ internal static class ScfRunner
         using var mixer = AndersonMixer.Create(map, o);
         var p = keepGraph ? p0 : p0.detach();
         var muNode = mu.index_select(0, map.Batch);
-        var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(p, mu, null) : null;
+        using var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(p, mu, null) : null;
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
@@ -59,7 +59,7 @@ internal static class ScfRunner
             // Anderson mixing extrapolates from the linear step (the SCF returns the last linear step once converged), preconditioned
             // when the map has a preconditioner (the convergence measure above stays the plain linear step's).
             var proposed = stop || mixer is null ? next
-                : mixer.Next(p, precondition is null ? next : p.Plus(precondition(map.LocalDensity.Plus(step.Update) - p).Times(o.MixingParameter)));
+                : mixer.Next(p, precondition is null ? next : p.Plus(precondition.ApplyToDensity(map.LocalDensity.Plus(step.Update) - p).Times(o.MixingParameter)));
             // A structure that diverged keeps the density before its diverging update.
             p = tracker.Freeze(proposed, p).MoveToOuterDisposeScope();
             if (stop) break;
@@ -88,7 +88,7 @@ internal static class ScfRunner
             if (map.ChargeResponseIsConstant) constant = (fukui.MoveToOuterDisposeScope(), response.MoveToOuterDisposeScope());
         }
         // The Anderson mixer's residual preconditioned on the long charge waves (graph-free SCF only; docs/fixed-point.md, "Anderson mixing").
-        var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(projected, mu, regions) : null;
+        using var precondition = mixer is not null && !keepGraph ? map.MixingPreconditioner(projected, mu, regions) : null;
         for (int t = 0; t < o.NumScfSteps - 1; t++)
         {
             using var scope = NewDisposeScope();
@@ -132,7 +132,7 @@ internal static class ScfRunner
             // convergence measure, stay those of the plain linear step.
             if (precondition is not null)
             {
-                var preconditioned = projected.Plus(precondition(map.LocalDensity.Plus(update) - projected).Times(o.MixingParameter));
+                var preconditioned = projected.Plus(precondition.ApplyToDensity(map.LocalDensity.Plus(update) - projected).Times(o.MixingParameter));
                 nextProjected = Project(regions, preconditioned, fukui, Deficit(regions, preconditioned));
             }
             if (mixer is not null) nextProjected = mixer.Next(projected, nextProjected);

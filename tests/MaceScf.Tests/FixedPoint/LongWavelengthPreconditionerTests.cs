@@ -124,4 +124,68 @@ public sealed class LongWavelengthPreconditionerTests(ITestOutputHelper output)
         output.WriteLine($"{preconditioner.Modes} modes; charge rows of J z − z {plain:G3}, of J M⁻¹ z − z {with:G3}; ‖Jᵀ z − z‖ {plainT:G3}, ‖Jᵀ M⁻ᵀ z − z‖ {withT:G3}");
         Assert.True(with < 0.1 * plain && withT < 0.1 * plainT);
     }
+
+    /// The preconditioner owns its tensors (docs/design.md, "Tensor lifetimes"): building it leaves only them in the caller's dispose
+    /// scope (the fit's temporaries are freed), and disposing it frees them.
+    [Fact]
+    public void ItLeavesOnlyItsOwnTensorsInTheCallersScopeAndDisposingItFreesThem()
+    {
+        using var scope = NewDisposeScope();
+        var model = Model(KspaceMethod.Ewald, BoundaryMethod.Pbc);
+        using var geometry = model.Prepare(LongCell(10));
+        using var noGrad = no_grad();
+        var rho = geometry.LocalDensity.detach();
+        long n = rho.shape[0], k = rho.shape[1];
+        var response = geometry.UpdateResponse(rho, zeros(n, dtype: ScalarType.Float64));
+        int before = scope.DisposablesCount;
+        var preconditioner = LongWavelengthPreconditioner.For(geometry, response, n, k, n * k, null);
+        Assert.NotNull(preconditioner);
+        var tensors = preconditioner.Tensors().ToList();
+        output.WriteLine($"{preconditioner.Modes} modes; {tensors.Count} tensors kept; the caller's scope grew by {scope.DisposablesCount - before}");
+        Assert.Equal(tensors.Count, scope.DisposablesCount - before);
+        Assert.All(tensors, t => Assert.True(scope.Contains(t) && !t.IsInvalid));
+        preconditioner.Dispose();
+        Assert.All(tensors, t => Assert.True(t.IsInvalid));
+        Assert.Equal(before, scope.DisposablesCount);
+    }
+
+    /// The SCF owns the Anderson mixer's preconditioner: its tensors are freed when the loop ends, at constant charge and at constant μ.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TheScfFreesTheMixersPreconditionerWhenItsLoopEnds(bool constantCharge)
+    {
+        using var scope = NewDisposeScope();
+        var model = Model(KspaceMethod.Ewald, BoundaryMethod.Pbc);
+        var inputs = LongCell(10, jitter: 0.1);
+        using var geometry = model.Prepare(inputs);
+        var options = FixedPointTestSystems.TightScf(constantCharge) with { Mixer = ScfMixer.Anderson };
+        var (p0, mu0, charge) = model.InitialState(geometry, inputs, options);
+        var map = new RecordingMap(geometry);
+        var result = ScfRunner.Run(map, options, p0, mu0, charge);
+        Assert.True(result.AllConverged);
+        var preconditioner = Assert.Single(map.Made);
+        Assert.NotEmpty(preconditioner.Tensors());
+        Assert.All(preconditioner.Tensors(), t => Assert.True(t.IsInvalid));
+    }
+
+    /// The geometry's map, recording the mixer preconditioners it makes.
+    sealed class RecordingMap(FixedPointGeometry geometry) : IFixedPointMap
+    {
+        public List<LongWavelengthPreconditioner> Made { get; } = [];
+        public Tensor LocalDensity => geometry.LocalDensity;
+        public Tensor Batch => geometry.Batch;
+        public int NumGraphs => geometry.NumGraphs;
+        public bool ChargeResponseIsConstant => geometry.ChargeResponseIsConstant;
+        public ScfStep Step(Tensor density, Tensor fermiLevel) => geometry.Step(density, fermiLevel);
+        public Tensor Features(Tensor density, Tensor fermiLevel) => geometry.Features(density, fermiLevel);
+        public (Tensor Update, Tensor Response) ChargeResponse(Tensor density, Tensor fermiLevel, bool createGraph) =>
+            geometry.ChargeResponse(density, fermiLevel, createGraph);
+        public LongWavelengthPreconditioner? MixingPreconditioner(Tensor density, Tensor fermiLevel, FermiRegions? regions)
+        {
+            var made = geometry.MixingPreconditioner(density, fermiLevel, regions);
+            if (made is not null) Made.Add(made);
+            return made;
+        }
+    }
 }

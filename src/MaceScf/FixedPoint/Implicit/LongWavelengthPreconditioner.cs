@@ -20,7 +20,9 @@ namespace MaceScf.FixedPoint;
 /// applied to the charge rows only (the other density components and μ pass unchanged): the right-preconditioned GMRES solves
 /// J M⁻¹ z = b, so the solution and the residual it stops on are J's own; M only changes how many products it takes.
 /// Structures whose longest wave the model does not describe (cosine below <see cref="MinimumCorrelation"/>) get none.
-internal sealed class LongWavelengthPreconditioner
+/// It owns its tensors (docs/design.md, "Tensor lifetimes"): <see cref="Dispose"/> frees them, and one left to the dispose scope it
+/// was made in is freed with that scope (the implicit solves' operator, whose backward pass applies it after the solve returned).
+internal sealed class LongWavelengthPreconditioner : IDisposable
 {
     /// Modes are kept while the model's |s ḡ| n / (2 G²), about the wave's eigenvalue of J − I from the potential response, is at least
     /// this (1 and 3 gave the same product counts on the trained water model at 480 and 2,304 atoms, docs/benchmarks.md).
@@ -46,9 +48,11 @@ internal sealed class LongWavelengthPreconditioner
     public int Modes => _structures.Sum(s => (int)s.Waves.shape[1] / 2);
 
     /// The preconditioner of J at the one-body response A [N, K, F], or null when no structure is fully periodic or fits the model.
+    /// Its tensors are in the caller's dispose scope; the fit's temporaries are freed here.
     public static LongWavelengthPreconditioner? For(FixedPointGeometry geometry, Tensor response, long n, long k, long unknowns, FermiRegions? regions)
     {
         using var noGrad = no_grad();
+        using var fit = NewDisposeScope();
         var charge = response.select(1, 0);
         var layout = geometry.Plan.Layout;
         var widthOf = tensor(layout.WidthOfOutput, device: response.device);
@@ -99,7 +103,10 @@ internal sealed class LongWavelengthPreconditioner
             structures.Add((atoms.alias().MoveToOuterDisposeScope(), waves.MoveToOuterDisposeScope(), responses.MoveToOuterDisposeScope(),
                 inverse.MoveToOuterDisposeScope()));
         }
-        return structures.Count == 0 ? null : new LongWavelengthPreconditioner(n, k, structures);
+        if (structures.Count == 0) return null;
+        var preconditioner = new LongWavelengthPreconditioner(n, k, structures);
+        foreach (var t in preconditioner.Tensors()) t.MoveToOuterDisposeScope();
+        return preconditioner;
     }
 
     /// Z = [cos(G·r), sin(G·r)] and U = Σ_w (g_w ⊙ Z + e_w·∇Z) exp(−G²(σ² + w²)/2), both [n, 2m], for G [m, 3]: the features of width w
@@ -125,6 +132,23 @@ internal sealed class LongWavelengthPreconditioner
 
     /// M⁻ᵀ v.
     public Tensor ApplyTransposed(Tensor v) => Correct(v, transposed: true);
+
+    /// M⁻¹ on the density rows alone, f [N, K] ↦ [N, K]: the Anderson mixer's residual (the μ rows, which M passes unchanged, are not
+    /// part of it).
+    public Tensor ApplyToDensity(Tensor f)
+    {
+        using var scope = NewDisposeScope();
+        return Apply(f.flatten()).view(_n, _k).MoveToOuterDisposeScope();
+    }
+
+    /// The tensors it keeps: per structure its atoms, Z, U and C⁻¹.
+    internal IEnumerable<Tensor> Tensors() => _structures.SelectMany(s => new[] { s.Atoms, s.Waves, s.Responses, s.Core });
+
+    /// Frees its tensors.
+    public void Dispose()
+    {
+        foreach (var t in Tensors()) t.Dispose();
+    }
 
     Tensor Correct(Tensor u, bool transposed)
     {

@@ -24,6 +24,7 @@ internal static class OneBodyOperator
         var response = geometry.UpdateResponse(rho, mu);
         var transposeResponse = response.transpose(1, 2).contiguous();
         long f = response.shape[2];
+        // Left to the caller's dispose scope, which holds the graph whose backward pass applies it (docs/design.md, "Tensor lifetimes").
         var preconditioner = geometry.UsePreconditioner ? LongWavelengthPreconditioner.For(geometry, response, n, k, reference.shape[0], regions) : null;
         krylov?.RecordPreconditioner(preconditioner?.Modes ?? 0);
         // Tᵀ and Cᵀ: one recorded evaluation of the linear rows [T x; C x], differentiated at every product.
