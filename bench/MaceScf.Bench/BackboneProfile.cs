@@ -38,7 +38,7 @@ internal static class BackboneProfile
         {
             var edgeCell = graph.Cell.index_select(0, graph.Batch.index_select(0, sender));
             var shifts = graph.UnitShifts.unsqueeze(1).bmm(edgeCell).squeeze(1);
-            var vectors = p.index_select(0, receiver) - p.index_select(0, sender) + shifts;
+            var vectors = (p.index_select(0, receiver) - p.index_select(0, sender)).Plus(shifts);
             var pairVectors = pairs?.PairVectors(vectors) ?? vectors;
             var r = pairVectors.norm(-1, keepdim: true);
             var harmonics = SphericalHarmonics.Compute(h.MaxEll, pairVectors.to_type(dtype), h.EdgeVectorOrder);

@@ -3,6 +3,7 @@ using System.Globalization;
 using MaceScf.Data;
 using MaceScf.Mace;
 using MaceScf.Models;
+using MaceScf.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,16 +49,16 @@ public static class BackboneTiming
         model.PairedEdges = !args.Contains("--per-edge");
         using var batch = GraphBatch.Build(boxes, 5.0, species, model.Dtype);
         var inputs = new SystemInputs(MaceInputs.FromBatch(batch), torch.ones(boxes.Length, 3, dtype: ScalarType.Bool));
-        using var adam = torch.optim.Adam(model.parameters(), 1e-6);
+        using var adam = new TorchOptimizer(torch.optim.Adam(model.parameters(), 1e-6));
         Func<double> step = training
             ? () =>
             {
                 using var scope = NewDisposeScope();
-                adam.zero_grad();
+                adam.ZeroGrad();
                 var p = model.Predict(inputs, new PredictionRequest { CreateGraph = true, Training = true });
-                var loss = p.Energy.pow(2).sum() / atoms / atoms + p.Forces!.pow(2).mean();
+                var loss = p.Energy.Squared().sum().DividedBy(atoms).DividedBy(atoms).Plus(p.Forces!.Squared().mean());
                 loss.backward();
-                adam.step();
+                adam.Step();
                 return loss.to_type(ScalarType.Float64).item<double>();
             }
             : () =>

@@ -15,10 +15,11 @@ public sealed class PeriodicBox
     {
         var generator = new Generator((ulong)seed);
         double edge = Math.Cbrt(atoms / 0.1);
-        Cell = eye(3, dtype: float64) * edge;
-        Positions = rand(atoms, 3, dtype: float64, generator: generator) * edge;
-        var charges = (arange(atoms, dtype: float64) % 2) - 0.5;
-        Coefficients = cat(new[] { charges.unsqueeze(1), 0.05 * randn(atoms, 3, dtype: float64, generator: generator) }, 1);
+        Cell = eye(3, dtype: float64).Times(edge);
+        Positions = rand(atoms, 3, dtype: float64, generator: generator).Times(edge);
+        using var two = 2.ToScalar();
+        var charges = HeldScalars.Range(atoms, float64).remainder(two).Minus(0.5);
+        Coefficients = cat(new[] { charges.unsqueeze(1), randn(atoms, 3, dtype: float64, generator: generator).Times(0.05) }, 1);
     }
 
     public Tensor Positions { get; }

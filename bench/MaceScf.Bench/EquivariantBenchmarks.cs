@@ -54,7 +54,7 @@ public class EquivariantBenchmarks
     {
         using var scope = NewDisposeScope();
         var y = _tp.Convolve(_nodes, SphericalHarmonics.Compute(3, _vectors), _edgeWeights, _sender, _receiver, Atoms);
-        var loss = y.pow(2).sum();
+        var loss = y.Squared().sum();
         var grads = autograd.grad(new[] { loss }, new[] { _nodes, _vectors, _edgeWeights });
         return grads[1].sum().item<double>();
     }
@@ -65,7 +65,7 @@ public class EquivariantBenchmarks
     {
         using var scope = NewDisposeScope();
         var y = _contraction.forward(_basis, _attrs);
-        var loss = y.pow(2).sum();
+        var loss = y.Squared().sum();
         var grads = autograd.grad(new[] { loss }, new[] { _basis }.Concat(_contraction.parameters()).ToArray());
         return grads[0].sum().item<double>();
     }

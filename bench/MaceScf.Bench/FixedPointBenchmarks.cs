@@ -37,7 +37,10 @@ internal sealed class FixedPointBenchmarkSystem
         // and the local density's last layer so that the SCF converges.
         foreach (var (name, p) in Model.named_parameters())
             if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3")))
-                p.mul_(name.StartsWith("update") ? responseScale : ResponseScale);
+            {
+                using var scale = (name.StartsWith("update") ? responseScale : ResponseScale).ToScalar();
+                p.mul_(scale);
+            }
         Batch = GraphBatch.Build([configuration], 5.0, new SpeciesTable([1, 8]));
         Inputs = SystemInputs.FromBatch(Batch) with { TotalCharge = zeros(1, dtype: float64) };
     }
@@ -99,7 +102,7 @@ public static class FixedPointTiming
             for (int s = 0; s < steps; s++)
             {
                 using var inner = NewDisposeScope();
-                p = (p + 0.25 * (geometry.Map(p, mu) - p)).MoveToOuterDisposeScope();
+                p = (p.Plus((geometry.Map(p, mu) - p).Times(0.25))).MoveToOuterDisposeScope();
             }
             step = Math.Min(step, watch.Elapsed.TotalMilliseconds / steps);
         }

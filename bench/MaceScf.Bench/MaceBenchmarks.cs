@@ -49,7 +49,7 @@ internal sealed class MaceBenchmarkSystem
         using var scope = NewDisposeScope();
         Model.zero_grad();
         var prediction = Model.Predict(SystemInputs, new PredictionRequest { CreateGraph = true, Training = true });
-        var loss = prediction.Energy.pow(2).sum() + prediction.Forces!.pow(2).sum();
+        var loss = prediction.Energy.Squared().sum().Plus(prediction.Forces!.Squared().sum());
         loss.backward();
         return loss.item<double>();
     }

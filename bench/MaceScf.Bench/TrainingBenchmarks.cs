@@ -60,7 +60,10 @@ public static class TrainingTiming
         using (no_grad())
             foreach (var (name, p) in model.named_parameters())
                 if (name.StartsWith("update.element_select_out") || (name.StartsWith("local_density") && name.Contains("linear_3")))
-                    p.mul_(FixedPointBenchmarkSystem.ResponseScale);
+                {
+                    using var scale = FixedPointBenchmarkSystem.ResponseScale.ToScalar();
+                    p.mul_(scale);
+                }
         var stage = config.Schedule.StageOfEpoch(0)!;
         int atoms = sets.Train[0].Configuration.AtomicNumbers.Length;
         int unknowns = 4 * atoms + 1;

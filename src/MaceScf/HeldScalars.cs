@@ -59,6 +59,9 @@ internal static class HeldScalars
     /// t − value.
     public static Tensor Minus(this Tensor t, double value) => Held(value, t.sub);
 
+    /// t − value.
+    public static Tensor Minus(this Tensor t, long value) => Held(value, t.sub);
+
     /// value / t, as TorchSharp's operator computes it: (1/t) · value.
     public static Tensor Over(this double value, Tensor t) => t.reciprocal().Times(value);
 

@@ -161,7 +161,7 @@ public sealed class CoulombCommandTests : IDisposable
         var all = cat(frames.Select(f => tensor((double[,])f.Arrays["field_features"], dtype: float64)).ToArray(), 0);
         int[] blockStart = [0, 1, 2, 5], blockWidth = [1, 1, 3, 3];
         for (int b = 0; b < 4; b++)
-            Assert.Equal(1.0, all.narrow(1, blockStart[b], blockWidth[b]).square().mean().sqrt().item<double>(), 1e-12);
+            Assert.Equal(1.0, all.narrow(1, blockStart[b], blockWidth[b]).Squared().mean().sqrt().item<double>(), 1e-12);
     }
 
     [Fact]

@@ -193,7 +193,7 @@ public class GraphBatchTests
         var expectedPositions = batch.Positions.data<double>().ToArray();
 
         using var copy = batch.To(CPU);
-        copy.Cell.add_(1.0);
+        using (var one = 1.0.ToScalar()) copy.Cell.add_(one, HeldScalars.One);
         Assert.Equal(0.0, batch.Cell[0].abs().sum().item<double>());
         batch.Dispose();
 

@@ -1,4 +1,5 @@
 using MaceScf.Electrostatics;
+using TorchSharp;
 using static TorchSharp.torch;
 using static MaceScf.Tests.Electrostatics.Fixtures;
 
@@ -15,16 +16,16 @@ public class BSplineStencilTests
     static (Tensor Spread, Tensor Interpolated, Tensor[] First, Tensor[] Second) Evaluate(long? blockAtoms, bool spatialOrder = false)
     {
         var generator = new Generator(31);
-        var cell = (T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }) + 0.3 * rand(3, 3, dtype: float64, generator: generator)).requires_grad_(true);
-        var positions = (rand(23, 3, dtype: float64, generator: generator) * 12 - 1).requires_grad_(true);
-        var values = (rand(23, dtype: float64, generator: generator) - 0.5).requires_grad_(true);
+        var cell = (T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }).Plus(rand(3, 3, dtype: float64, generator: generator).Times(0.3))).requires_grad_(true);
+        var positions = (rand(23, 3, dtype: float64, generator: generator).Times(12).Minus(1)).requires_grad_(true);
+        var values = (rand(23, dtype: float64, generator: generator).Minus(0.5)).requires_grad_(true);
         var pattern = rand(Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
         var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms, spatialOrder ? BSplineStencil.SpatialOrder(Grid, positions, cell) : null);
-        var spread = stencil.Spread(stack(new[] { values, values.square() }, 1), positions, cell);  // [2, points]
-        var interpolated = stencil.Interpolate(spread.square() + pattern, positions, cell);         // [23, 2]
-        var scalar = (interpolated * values.unsqueeze(1)).sum() + (spread * pattern).sum();
+        var spread = stencil.Spread(stack(new[] { values, values.Squared() }, 1), positions, cell);  // [2, points]
+        var interpolated = stencil.Interpolate(spread.Squared().Plus(pattern), positions, cell);         // [23, 2]
+        var scalar = (interpolated * values.unsqueeze(1)).sum().Plus((spread * pattern).sum());
         var first = autograd.grad([scalar], [values, positions, cell], retain_graph: true, create_graph: true);
-        var second = autograd.grad([first[1].square().sum() + first[2].square().sum()], [values, positions, cell]);
+        var second = autograd.grad([first[1].Squared().sum().Plus(first[2].Squared().sum())], [values, positions, cell]);
         return (spread.detach(), interpolated.detach(), first.Select(t => t.detach()).ToArray(), second.ToArray());
     }
 
@@ -57,20 +58,20 @@ public class BSplineStencilTests
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(41);
-        var cell0 = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }) + 0.3 * rand(3, 3, dtype: float64, generator: generator);
-        var positions0 = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
-        var values0 = rand(23, 2, dtype: float64, generator: generator) - 0.5;
+        var cell0 = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } }).Plus(rand(3, 3, dtype: float64, generator: generator).Times(0.3));
+        var positions0 = rand(23, 3, dtype: float64, generator: generator).Times(12).Minus(1);
+        var values0 = rand(23, 2, dtype: float64, generator: generator).Minus(0.5);
         var pattern = rand(2, Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
         var inputs0 = new[] { values0, positions0, cell0 };
-        var direction = inputs0.Select(t => rand(t.shape, dtype: float64, generator: generator) - 0.5).ToArray();
+        var direction = inputs0.Select(t => rand(t.shape, dtype: float64, generator: generator).Minus(0.5)).ToArray();
         // Gradients of L = Σ pattern·S² (S the spread grids; blocks of 5 atoms) at x + ε·direction, and the Hessian–direction product.
         (Tensor[] Gradient, Tensor[] Curvature) At(double epsilon)
         {
-            var x = inputs0.Select((t, i) => (t + epsilon * direction[i]).requires_grad_(true)).ToArray();
+            var x = inputs0.Select((t, i) => (t.Plus(direction[i].Times(epsilon))).requires_grad_(true)).ToArray();
             var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5, BSplineStencil.SpatialOrder(Grid, x[1], x[2]));
-            var loss = (pattern * stencil.Spread(x[0], x[1], x[2]).square()).sum();
+            var loss = (pattern * stencil.Spread(x[0], x[1], x[2]).Squared()).sum();
             var gradient = autograd.grad([loss], x, retain_graph: true, create_graph: true).ToArray();
-            var along = gradient.Select((g, i) => (g * direction[i]).sum()).Aggregate((a, b) => a + b);
+            var along = gradient.Select((g, i) => (g * direction[i]).sum()).Aggregate((a, b) => a.Plus(b));
             var curvature = autograd.grad([along], x).ToArray();
             return (gradient.Select(g => g.detach()).ToArray(), curvature);
         }
@@ -78,7 +79,7 @@ public class BSplineStencilTests
         {
             using var inner = NewDisposeScope();
             var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5);
-            return (pattern * stencil.Spread(x[0], x[1], x[2]).square()).sum().item<double>();
+            return (pattern * stencil.Spread(x[0], x[1], x[2]).Squared()).sum().item<double>();
         }
         var (gradient0, curvature0) = At(0);
         const double h = 1e-5;
@@ -89,9 +90,9 @@ public class BSplineStencilTests
             for (long e = 0; e < flat.shape[0]; e++)
             {
                 var shifted = inputs0.Select(t => t.clone()).ToArray();
-                shifted[i].view(-1)[e] += h;
+                shifted[i].view(-1)[e] = shifted[i].view(-1)[e].Plus(h);
                 double plus = Loss(shifted);
-                shifted[i].view(-1)[e] -= 2 * h;
+                shifted[i].view(-1)[e] = shifted[i].view(-1)[e].Minus(2 * h);
                 expected[e] = (plus - Loss(shifted)) / (2 * h);
             }
             var difference = MaxAbs(gradient0[i].reshape(-1) - T(expected));
@@ -101,7 +102,7 @@ public class BSplineStencilTests
         var (minusGradient, _) = At(-h);
         for (int i = 0; i < 3; i++)
         {
-            var expected = (plusGradient[i] - minusGradient[i]) / (2 * h);
+            var expected = (plusGradient[i] - minusGradient[i]).DividedBy((2 * h));
             var difference = MaxAbs(curvature0[i] - expected);
             Assert.True(MaxAbs(expected) > 1e-3, $"curvature {i} is trivially small");
             Assert.True(difference <= 1e-6 * MaxAbs(expected), $"curvature {i}: {difference:E2} from central differences of the gradient");
@@ -115,10 +116,10 @@ public class BSplineStencilTests
         using var scope = NewDisposeScope();
         var generator = new Generator(3);
         var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
-        var positions = rand(50, 3, dtype: float64, generator: generator) * 20 - 5;
+        var positions = rand(50, 3, dtype: float64, generator: generator).Times(20).Minus(5);
         var order = BSplineStencil.SpatialOrder(Grid, positions, cell);
         var u = (positions.matmul(linalg.inv(cell)) * T(Grid.Select(k => (double)k).ToArray())).floor().to(int64).remainder(tensor(Grid));
-        var key = ((u[.., 0] * Grid[1] + u[.., 1]) * Grid[2] + u[.., 2]).index_select(0, order);
+        var key = ((u[.., 0].Times(Grid[1]).Plus(u[.., 1])).Times(Grid[2]).Plus(u[.., 2])).index_select(0, order);
         Assert.True((key[1..] >= key[..^1]).all().item<bool>());
         Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), order.sort().Values.data<long>().ToArray());
     }
@@ -134,16 +135,16 @@ public class BSplineStencilTests
         using var scope = NewDisposeScope();
         var generator = new Generator(17);
         var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
-        var positions = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
-        var values = (rand(23, 3, dtype: float64, generator: generator) - 0.5).requires_grad_(true);
+        var positions = rand(23, 3, dtype: float64, generator: generator).Times(12).Minus(1);
+        var values = (rand(23, 3, dtype: float64, generator: generator).Minus(0.5)).requires_grad_(true);
         var pattern = rand(Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
         (Tensor Spread, Tensor Interpolated, Tensor Gradient, Tensor SecondGradient) Run(BSplineStencil stencil, Tensor x)
         {
             var spread = stencil.Spread(values, x, cell);
-            var interpolated = stencil.Interpolate(spread.square() + pattern, x, cell);
-            var scalar = (interpolated * values).sum() + (spread * pattern).sum();
+            var interpolated = stencil.Interpolate(spread.Squared().Plus(pattern), x, cell);
+            var scalar = (interpolated * values).sum().Plus((spread * pattern).sum());
             var gradient = autograd.grad([scalar], [values], retain_graph: true, create_graph: true)[0];
-            var second = autograd.grad([gradient.square().sum()], [values])[0];
+            var second = autograd.grad([gradient.Squared().sum()], [values])[0];
             return (spread.detach(), interpolated.detach(), gradient.detach(), second);
         }
         var order = BSplineStencil.SpatialOrder(Grid, positions, cell);
@@ -170,8 +171,8 @@ public class BSplineStencilTests
         using var scope = NewDisposeScope();
         var generator = new Generator(9);
         var cell = T(new double[,] { { 9, 0, 0 }, { 1.5, 8.5, 0 }, { -1.0, 2.0, 10 } });
-        var positions = rand(23, 3, dtype: float64, generator: generator) * 12 - 1;
-        var values = rand(23, 3, dtype: float64, generator: generator) - 0.5;
+        var positions = rand(23, 3, dtype: float64, generator: generator).Times(12).Minus(1);
+        var values = rand(23, 3, dtype: float64, generator: generator).Minus(0.5);
         var grids = rand(4, Grid[0] * Grid[1] * Grid[2], dtype: float64, generator: generator);
         using var stencil = new BSplineStencil(Grid, 6, 23, blockAtoms: 5);
         var spread = stencil.Spread(values, positions, cell);
@@ -190,12 +191,13 @@ public class BSplineStencilTests
         // Σ_j M_n(t + j) = 1: the B-splines are a partition of unity on the grid.
         using var scope = NewDisposeScope();
         var generator = new Generator(5);
-        var positions = rand(40, 3, dtype: float64, generator: generator) * 20;
+        var positions = rand(40, 3, dtype: float64, generator: generator).Times(20);
         var values = rand(40, dtype: float64, generator: generator);
         var stencil = new BSplineStencil(Grid, 8, 40, blockAtoms: 7);
         var spread = stencil.Spread(values.unsqueeze(1), positions, Cubic(11));
         Assert.Equal(values.sum().item<double>(), spread.sum().item<double>(), 1e-12);
-        var constant = stencil.Interpolate(full(1, Grid[0] * Grid[1] * Grid[2], 2.5, dtype: float64), positions, Cubic(11));
-        Assert.True(MaxAbs(constant - 2.5) < 1e-13);
+        using var value = 2.5.ToScalar();
+        var constant = stencil.Interpolate(full(1, Grid[0] * Grid[1] * Grid[2], value, dtype: float64), positions, Cubic(11));
+        Assert.True(MaxAbs(constant.Minus(2.5)) < 1e-13);
     }
 }

@@ -38,7 +38,7 @@ public class BoundaryMethodTests
         {
             Method = BoundaryMethod.Pbc, IncludeSelfInteraction = false, DensityMaxL = 0, FieldFeatureMaxL = 0, FieldFeatureWidths = [1.5],
         };
-        var positions = T(new double[,] { { -1.5, 0, 0 }, { 1.5, 0, 0 } }) + box / 2;
+        var positions = T(new double[,] { { -1.5, 0, 0 }, { 1.5, 0, 0 } }).Plus(box / 2);
         var p = T(new double[,] { { 1 }, { -1 } });
         double periodic = EnergyOf(options, positions, p, Cubic(box));
         double corrected = EnergyOf(options with { Method = BoundaryMethod.MoleculeInBox }, positions, p, Cubic(box));
@@ -69,7 +69,7 @@ public class BoundaryMethodTests
         var previous = double.MaxValue;
         foreach (double a in new[] { 16.0, 24.0, 36.0 })
         {
-            var centred = T(MoleculePositions) + a / 2;
+            var centred = T(MoleculePositions).Plus(a / 2);
             var box = Evaluate(options with { Method = BoundaryMethod.MoleculeInBox }, centred, p, Cubic(a));
             double energyError = Math.Abs(box.Energy - open.Energy);
             double featureError = MaxAbs(box.Features - open.Features);
@@ -110,19 +110,19 @@ public class BoundaryMethodTests
         double sigma = 1.5;
         var options = new ElectrostaticsOptions { Method = method, SmearingWidth = sigma, IncludeSelfInteraction = false };
         var withSelf = options with { IncludeSelfInteraction = true, IncludeFieldSelfInteraction = true };
-        var positions = T(MoleculePositions) + 6;
+        var positions = T(MoleculePositions).Plus(6);
         var p = T(MoleculeCoefficients);
         var a = Evaluate(options, positions, p, T(TriclinicCell));
         var b = Evaluate(withSelf, positions, p, T(TriclinicCell));
         var q = p[.., 0];
-        var d2 = p[.., TensorIndex.Slice(1, 4)].square().sum(1);
-        double expected = (0.5 * (Ke / (sigma * Math.Sqrt(Math.PI)) * q.square() + Ke / (6 * Math.Sqrt(Math.PI) * Math.Pow(sigma, 3)) * d2)).sum().item<double>();
+        var d2 = p[.., TensorIndex.Slice(1, 4)].Squared().sum(1);
+        double expected = ((q.Squared().Times(Ke / (sigma * Math.Sqrt(Math.PI))).Plus(d2.Times(Ke / (6 * Math.Sqrt(Math.PI) * Math.Pow(sigma, 3))))).Times(0.5)).sum().item<double>();
         Assert.Equal(expected, b.Energy - a.Energy, 1e-11);
         double[] widths = [1.0, 2.0];
         var columns = new List<Tensor>();
-        foreach (var w in widths) columns.Add(2 * Math.Sqrt(2) * Ke / Math.Sqrt(sigma * sigma + w * w) * q.unsqueeze(1));
+        foreach (var w in widths) columns.Add(q.unsqueeze(1).Times(2 * Math.Sqrt(2) * Ke / Math.Sqrt(sigma * sigma + w * w)));
         foreach (var w in widths)
-            columns.Add(Ke * w * Math.Sqrt(Math.PI / 3) / Math.Pow(sigma * sigma + w * w, 1.5) * p[.., TensorIndex.Slice(1, 4)]);
+            columns.Add(p[.., TensorIndex.Slice(1, 4)].Times(Ke * w * Math.Sqrt(Math.PI / 3) / Math.Pow(sigma * sigma + w * w, 1.5)));
         Assert.True(MaxAbs(b.Features - a.Features - cat(columns, 1)) < 1e-11);
     }
 
@@ -139,13 +139,13 @@ public class BoundaryMethodTests
             {
                 Method = method, SmearingWidth = 1.5, FieldFeatureWidths = [1.5], IncludeFieldSelfInteraction = true,
             };
-            using var plan = new ElectrostaticsPlan(options, T(MoleculePositions) + 5, Cubic(14));
+            using var plan = new ElectrostaticsPlan(options, T(MoleculePositions).Plus(5), Cubic(14));
             var p = T(MoleculeCoefficients).requires_grad_(true);
             var gradient = autograd.grad([plan.Energy(p).sum()], [p])[0];
             var features = plan.FieldFeatures(p);
             var chargeScale = GaussianMultipoleBasis.ReceiverNormalisation(0, 1.5) / GaussianMultipoleBasis.MultipoleNormalisation(0, 1.5);
             var dipoleScale = GaussianMultipoleBasis.ReceiverNormalisation(1, 1.5) / GaussianMultipoleBasis.MultipoleNormalisation(1, 1.5);
-            var expected = cat(new[] { features[.., TensorIndex.Slice(0, 1)] * chargeScale, features[.., TensorIndex.Slice(1, 4)] * dipoleScale }, 1);
+            var expected = cat(new[] { features[.., TensorIndex.Slice(0, 1)].Times(chargeScale), features[.., TensorIndex.Slice(1, 4)].Times(dipoleScale) }, 1);
             Assert.True(MaxAbs(gradient - expected) < 1e-10, $"{method}: {MaxAbs(gradient - expected)}");
         }
     }
@@ -185,7 +185,7 @@ public class BoundaryMethodTests
         using var scope = NewDisposeScope();
         var options = new ElectrostaticsOptions();   // mixed_periodic
         var posA = T(TriclinicPositions);
-        var posB = T(MoleculePositions) + 7;
+        var posB = T(MoleculePositions).Plus(7);
         var pA = T(TriclinicCoefficients);
         var pB = T(MoleculeCoefficients);
         var positions = cat(new[] { posA, posB }, 0).requires_grad_(true);

@@ -67,7 +67,7 @@ public class DerivativeTests
             for (int i = 0; i < MoleculePositions.GetLength(0); i++)
             {
                 var ownGradient = autograd.grad([features[i, w]], [positions], retain_graph: true)[0][i];
-                var expected = ownGradient.index_select(0, yzx) * scale;
+                var expected = ownGradient.index_select(0, yzx).Times(scale);
                 var actual = features[i, TensorIndex.Slice(2 + 3 * w, 5 + 3 * w)];
                 Assert.True(MaxAbs(actual - expected) < 1e-10, $"atom {i}, width {options.FieldFeatureWidths[w]}: {MaxAbs(actual - expected)}");
             }

@@ -62,7 +62,7 @@ public class FieldTermTests
         var options = new ElectrostaticsOptions { KspaceCutoffFactor = 2.0 };
         var p = T(MoleculeCoefficients);
         using var open = new ElectrostaticsPlan(options with { Method = BoundaryMethod.Realspace }, T(MoleculePositions));
-        using var box = new ElectrostaticsPlan(options with { Method = BoundaryMethod.MoleculeInBox }, T(MoleculePositions) + 12, Cubic(24));
+        using var box = new ElectrostaticsPlan(options with { Method = BoundaryMethod.MoleculeInBox }, T(MoleculePositions).Plus(12), Cubic(24));
         double error = MaxAbs(box.Potential(p) - open.Potential(p));
         Assert.True(error < 1e-3, $"max |ΔV| = {error}");
     }
@@ -102,7 +102,7 @@ public class FieldTermTests
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc };
         using var plan = new ElectrostaticsPlan(options, T(TriclinicPositions), T(TriclinicCell));
         var p = T(TriclinicCoefficients);
-        Tensor Features(double mu, double offset) => plan.FieldFeatures(p) + plan.ExternalFeatures(T(new double[,] { { 0.1, 0, 0 } }), T([mu - offset]));
+        Tensor Features(double mu, double offset) => plan.FieldFeatures(p).Plus(plan.ExternalFeatures(T(new double[,] { { 0.1, 0, 0 } }), T([mu - offset])));
         var first = FieldFeatureNorms.Average(plan.Layout, [Features(-4.0, -4.5)]).PerDegreeAndWidth;
         var second = FieldFeatureNorms.Average(plan.Layout, [Features(1.0, 0.5)]).PerDegreeAndWidth;
         for (int i = 0; i < 4; i++) Assert.Equal(first[i], second[i], 1e-13);

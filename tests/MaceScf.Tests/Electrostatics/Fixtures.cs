@@ -42,8 +42,8 @@ static class Fixtures
         var result = new double[flat.shape[0]];
         for (int i = 0; i < result.Length; i++)
         {
-            var plus = flat.clone(); plus[i] += h;
-            var minus = flat.clone(); minus[i] -= h;
+            var plus = flat.clone(); plus[i] = plus[i].Plus(h);
+            var minus = flat.clone(); minus[i] = minus[i].Minus(h);
             result[i] = (f(plus.reshape(x.shape)) - f(minus.reshape(x.shape))) / (2 * h);
         }
         return result;

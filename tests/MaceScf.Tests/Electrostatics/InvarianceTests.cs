@@ -32,7 +32,7 @@ public class InvarianceTests
         axis = axis / axis.norm();
         double angle = 0.7;
         var k = T(new double[,] { { 0, -axis[2].item<double>(), axis[1].item<double>() }, { axis[2].item<double>(), 0, -axis[0].item<double>() }, { -axis[1].item<double>(), axis[0].item<double>(), 0 } });
-        return eye(3, dtype: float64) + Math.Sin(angle) * k + (1 - Math.Cos(angle)) * k.matmul(k);
+        return eye(3, dtype: float64).Plus(k.Times(Math.Sin(angle))).Plus(k.matmul(k).Times((1 - Math.Cos(angle))));
     }
 
     [Theory]
@@ -60,8 +60,8 @@ public class InvarianceTests
         using var scope = NewDisposeScope();
         var options = Periodic with { Method = method };
         var p = T(MoleculeCoefficients);   // charged: Q = 0.3
-        var a = Evaluate(options, T(MoleculePositions) + 5, p, T(TriclinicCell));
-        var b = Evaluate(options, T(MoleculePositions) + T([5.7, 4.1, 6.3]), p, T(TriclinicCell));
+        var a = Evaluate(options, T(MoleculePositions).Plus(5), p, T(TriclinicCell));
+        var b = Evaluate(options, T(MoleculePositions).Plus(T([5.7, 4.1, 6.3])), p, T(TriclinicCell));
         Assert.Equal(a.Energy, b.Energy, 1e-12);
         Assert.True(MaxAbs(b.Features - a.Features) < 1e-11);
         Assert.True(MaxAbs(b.Forces - a.Forces) < 1e-12);
@@ -88,9 +88,9 @@ public class InvarianceTests
         var p = T(TriclinicCoefficients);
         var positions = T(TriclinicPositions);
         var super = cell.clone();
-        super[0] *= 2;
+        super[0] = super[0].Times(2);
         var a = Evaluate(Periodic, positions, p, cell);
-        var b = Evaluate(Periodic, cat(new[] { positions, positions + cell[0] }, 0), cat(new[] { p, p }, 0), super);
+        var b = Evaluate(Periodic, cat(new[] { positions, positions.Plus(cell[0]) }, 0), cat(new[] { p, p }, 0), super);
         Assert.Equal(2 * a.Energy, b.Energy, 1e-11);
         Assert.True(MaxAbs(b.Features - cat(new[] { a.Features, a.Features }, 0)) < 1e-11);
         Assert.True(MaxAbs(b.Forces - cat(new[] { a.Forces, a.Forces }, 0)) < 1e-11);
@@ -102,7 +102,7 @@ public class InvarianceTests
         using var scope = NewDisposeScope();
         var cell = T(TriclinicCell);
         var sheared = cell.clone();
-        sheared[1] += cell[0];
+        sheared[1] = sheared[1].Plus(cell[0]);
         sheared[2] -= cell[1];
         var p = T(TriclinicCoefficients);
         var a = Evaluate(Periodic, T(TriclinicPositions), p, cell);

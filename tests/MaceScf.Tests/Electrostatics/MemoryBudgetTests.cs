@@ -205,8 +205,8 @@ public sealed class MemoryBudgetTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var options = new ElectrostaticsOptions { DensityMaxL = 0, Method = BoundaryMethod.Pbc };
-        using var plan = new ElectrostaticsPlan(options, T(Water), T(TriclinicCell) * 3, Pbc(true, true, true));
-        double volume = linalg.det(T(TriclinicCell) * 3).item<double>();
+        using var plan = new ElectrostaticsPlan(options, T(Water), T(TriclinicCell).Times(3), Pbc(true, true, true));
+        double volume = linalg.det(T(TriclinicCell).Times(3)).item<double>();
         double estimate = ElectrostaticsMemory.KVectorEstimate(volume, options.KspaceCutoff);
         Assert.InRange(plan.KVectorCount / estimate, 0.97, 1.03);
     }

@@ -18,12 +18,12 @@ public class ParticleMeshTests
         var generator = new Generator((ulong)seed);
         var cell = slab
             ? T(new double[,] { { 11, 0, 0 }, { 2.0, 10, 0 }, { 0, 0, 24 } })
-            : T(new double[,] { { 10, 0, 0 }, { 1.5, 9.5, 0 }, { -1.0, 2.0, 11 } }) + 0.5 * rand(3, 3, dtype: float64, generator: generator).tril();
+            : T(new double[,] { { 10, 0, 0 }, { 1.5, 9.5, 0 }, { -1.0, 2.0, 11 } }).Plus(rand(3, 3, dtype: float64, generator: generator).tril().Times(0.5));
         var fractional = rand(atoms, 3, dtype: float64, generator: generator);
-        if (slab) fractional[.., 2] = fractional[.., 2] * 0.4 + 0.3;
-        var positions = fractional.matmul(cell) + 3 * (rand(atoms, 3, dtype: float64, generator: generator) - 0.5) * (slab ? 0 : 1);
-        var p = (rand(atoms, (maxL + 1) * (maxL + 1), dtype: float64, generator: generator) - 0.5);
-        p[.., 0] = p[.., 0] * 2;
+        if (slab) fractional[.., 2] = fractional[.., 2].Times(0.4).Plus(0.3);
+        var positions = fractional.matmul(cell).Plus((rand(atoms, 3, dtype: float64, generator: generator).Minus(0.5)).Times(3).Times((slab ? 0 : 1)));
+        var p = (rand(atoms, (maxL + 1) * (maxL + 1), dtype: float64, generator: generator).Minus(0.5));
+        p[.., 0] = p[.., 0].Times(2);
         if (neutral) p[.., 0] = p[.., 0] - p[.., 0].mean();
         return (positions, cell, p);
     }
@@ -54,7 +54,7 @@ public class ParticleMeshTests
         var direct = Evaluate(options with { KspaceMethod = KspaceMethod.Ewald, KspaceCutoffFactor = 2.0 }, positions, cell, p);
         double energyError = Math.Abs(mesh.Energy - direct.Energy) / Math.Abs(direct.Energy);
         double forceError = MaxAbs(mesh.Forces - direct.Forces);
-        double featureError = ((mesh.Features - direct.Features).square().mean() / direct.Features.square().mean()).sqrt().item<double>();
+        double featureError = ((mesh.Features - direct.Features).Squared().mean() / direct.Features.Squared().mean()).sqrt().item<double>();
         double potentialError = MaxAbs(mesh.Potential - direct.Potential);
         Assert.True(energyError < 1e-6, $"relative energy error {energyError:E2}");
         Assert.True(forceError < 1e-5, $"force error {forceError:E2} eV/Å");
@@ -106,7 +106,7 @@ public class ParticleMeshTests
             var options = Mesh() with { ElectrostaticsAccuracy = accuracy };
             var parameters = MeshParameters.Choose(options);
             var mesh = Evaluate(options, positions, cell, p);
-            double forceError = ((mesh.Forces - direct.Forces).square().mean() / direct.Forces.square().mean()).sqrt().item<double>();
+            double forceError = ((mesh.Forces - direct.Forces).Squared().mean() / direct.Forces.Squared().mean()).sqrt().item<double>();
             Assert.True(forceError < accuracy, $"accuracy {accuracy}: relative RMS force error {forceError:E2}");
             Assert.True(parameters.EstimatedError <= accuracy);
             Assert.True(forceError < previousError, $"accuracy {accuracy}: error {forceError:E2} did not decrease from {previousError:E2}");
@@ -131,7 +131,7 @@ public class ParticleMeshTests
         double rotated = EnergyOf(options, positions.matmul(rotation.T), rotatedP, cell.matmul(rotation.T));
         Assert.Equal(energy, rotated, 1e-10 * Math.Abs(energy));
         // A translation moves the atoms relative to the grid: invariant to the accuracy of the mesh.
-        double translated = EnergyOf(options, positions + T(new[] { 0.3117, -0.2049, 0.1733 }), p, cell);
+        double translated = EnergyOf(options, positions.Plus(T(new[] { 0.3117, -0.2049, 0.1733 })), p, cell);
         Assert.True(Math.Abs(translated - energy) < 1e-6 * Math.Abs(energy), $"translation changed E by {translated - energy:E2}");
     }
 
@@ -146,11 +146,11 @@ public class ParticleMeshTests
         double Strained(Tensor strain)
         {
             if (method == BoundaryMethod.Slab) strain = strain * T(new double[,] { { 1, 1, 0 }, { 1, 1, 0 }, { 1, 1, 1 } });
-            var deformation = eye(3, dtype: float64) + strain;
+            var deformation = eye(3, dtype: float64).Plus(strain);
             return EnergyOf(options, positions.matmul(deformation), p, cell.matmul(deformation));
         }
         var epsilon = zeros(3, 3, dtype: float64).requires_grad_(true);
-        var deformation = eye(3, dtype: float64) + epsilon;
+        var deformation = eye(3, dtype: float64).Plus(epsilon);
         using var plan = new ElectrostaticsPlan(options, positions.matmul(deformation), cell.matmul(deformation));
         var derivative = autograd.grad([plan.Energy(p).sum()], [epsilon])[0].reshape(-1).data<double>().ToArray();
         var expected = CentralDifferences(Strained, zeros(3, 3, dtype: float64), 1e-5);
@@ -171,18 +171,18 @@ public class ParticleMeshTests
             var x = at.detach().clone().requires_grad_(true);
             using var plan = new ElectrostaticsPlan(options, x, cell);
             var forces = autograd.grad([plan.Energy(p).sum()], [x])[0];
-            return forces.square().sum().item<double>();
+            return forces.Squared().sum().item<double>();
         }
         var p = p0.detach().clone().requires_grad_(true);
         var x = positions.detach().clone().requires_grad_(true);
         using var plan = new ElectrostaticsPlan(options, x, cell);
         var forces = autograd.grad([plan.Energy(p).sum()], [x], retain_graph: true, create_graph: true)[0];
-        var gradient = autograd.grad([forces.square().sum()], [p], retain_graph: true)[0].reshape(-1).data<double>().ToArray();
+        var gradient = autograd.grad([forces.Squared().sum()], [p], retain_graph: true)[0].reshape(-1).data<double>().ToArray();
         // Finite differences for the first two atoms' coefficients and positions.
         var expected = CentralDifferences(q => ForceSquare(cat(new[] { q, p0[TensorIndex.Slice(2)] }, 0), positions), p0[TensorIndex.Slice(0, 2)], 1e-5);
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], gradient[i], 1e-6 * Math.Max(1, Math.Abs(expected[i])));
         // and with respect to the positions (through the force constants).
-        var second = autograd.grad([forces.square().sum()], [x])[0].reshape(-1).data<double>().ToArray();
+        var second = autograd.grad([forces.Squared().sum()], [x])[0].reshape(-1).data<double>().ToArray();
         var expectedSecond = CentralDifferences(y => ForceSquare(p0, cat(new[] { y, positions[TensorIndex.Slice(2)] }, 0)), positions[TensorIndex.Slice(0, 2)], 1e-5);
         for (int i = 0; i < expectedSecond.Length; i++) Assert.Equal(expectedSecond[i], second[i], 1e-5 * Math.Max(1, Math.Abs(expectedSecond[i])));
     }
@@ -203,7 +203,7 @@ public class ParticleMeshTests
         {
             var p = p0.detach().clone().requires_grad_(true);
             var values = cat(new[] { plan.Energy(p), plan.FieldFeatures(p).reshape(-1), plan.Potential(p) }, 0);
-            var scalar = plan.Energy(p).sum() + (plan.FieldFeatures(p) * weights).sum() + plan.Potential(p).square().sum();
+            var scalar = plan.Energy(p).sum().Plus((plan.FieldFeatures(p) * weights).sum()).Plus(plan.Potential(p).Squared().sum());
             return (values.detach(), autograd.grad([scalar], [p])[0]);
         }
         using var differentiated = new ElectrostaticsPlan(options, positions.detach().clone().requires_grad_(true), cell);

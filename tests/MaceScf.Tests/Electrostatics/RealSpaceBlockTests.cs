@@ -10,8 +10,8 @@ public class RealSpaceBlockTests(ITestOutputHelper output)
     static (Tensor Positions, Tensor P) RandomCluster(int atoms, int seed)
     {
         var generator = new Generator((ulong)seed);
-        var positions = rand(atoms, 3, dtype: float64, generator: generator) * 8.0;
-        var p = (rand(atoms, 4, dtype: float64, generator: generator) - 0.5) * 0.8;
+        var positions = rand(atoms, 3, dtype: float64, generator: generator).Times(8.0);
+        var p = (rand(atoms, 4, dtype: float64, generator: generator).Minus(0.5)).Times(0.8);
         return (positions, p);
     }
 

@@ -14,8 +14,8 @@ public class RecomputedBlockTests
     static (Tensor Positions, Tensor P) Cluster(int atoms, int seed)
     {
         var generator = new Generator((ulong)seed);
-        var positions = rand(atoms, 3, dtype: float64, generator: generator) * Math.Cbrt(atoms / 0.05);
-        var p = (rand(atoms, 4, dtype: float64, generator: generator) - 0.5) * 0.8;
+        var positions = rand(atoms, 3, dtype: float64, generator: generator).Times(Math.Cbrt(atoms / 0.05));
+        var p = (rand(atoms, 4, dtype: float64, generator: generator).Minus(0.5)).Times(0.8);
         return (positions, p);
     }
 
@@ -30,7 +30,7 @@ public class RecomputedBlockTests
         var forces = -Gradients.Of([energy], [positions], createGraph: true)[0];
         var mixed = Gradients.Of([(forces * x).sum()], [density])[0];
         var features = sum.Features(density);
-        var weights = cos(arange(features.numel(), dtype: float64)).view(features.shape);
+        var weights = cos(HeldScalars.Range(features.numel(), float64)).view(features.shape);
         var featureForces = Gradients.Of([(features * weights).sum()], [positions])[0];
         return [energy.detach(), forces.detach(), sum.Potential(density).detach(), features.detach(), featureForces, mixed];
     }
@@ -78,7 +78,7 @@ public class RecomputedBlockTests
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(23);
-        var x0 = rand(12, dtype: float64, generator: generator) - 0.5;
+        var x0 = rand(12, dtype: float64, generator: generator).Minus(0.5);
         var weights = rand(12, 40, dtype: float64, generator: generator);
         var pattern = rand(40, dtype: float64, generator: generator);
         // Block b: f_b(x) = Σ_{i in b} sin(x_i)·w_i (a 40-vector from 4 inputs), summed over 3 blocks.
@@ -94,13 +94,13 @@ public class RecomputedBlockTests
         {
             var x = x0.clone().requires_grad_(true);
             var y = f(x);
-            var loss = (pattern * y.square()).sum();
+            var loss = (pattern * y.Squared()).sum();
             var gradient = Gradients.Of([loss], [x], createGraph: true)[0];
-            var second = Gradients.Of([(gradient * cos(arange(12, dtype: float64))).sum()], [x])[0];
+            var second = Gradients.Of([(gradient * cos(HeldScalars.Range(12, float64))).sum()], [x])[0];
             return [y.detach(), gradient.detach(), second];
         }
         var paired = Derivatives(x => RecomputedBlocks.Of(terms, x));
-        var direct = Derivatives(x => Enumerable.Range(0, 3).Select(b => Block(b, x)).Aggregate((a, b) => a + b));
+        var direct = Derivatives(x => Enumerable.Range(0, 3).Select(b => Block(b, x)).Aggregate((a, b) => a.Plus(b)));
         for (int k = 0; k < 3; k++) Assert.True(MaxAbs(paired[k] - direct[k]) <= 1e-12 * MaxAbs(direct[k]), $"derivative {k}");
     }
 
@@ -112,12 +112,12 @@ public class RecomputedBlockTests
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(29);
-        var x0 = rand(12, dtype: float64, generator: generator) - 0.5;
+        var x0 = rand(12, dtype: float64, generator: generator).Minus(0.5);
         var w0 = rand(40, dtype: float64, generator: generator);
         var pattern = rand(40, dtype: float64, generator: generator);
         // Block b (of rows 4b..4b+3 of x, all of w): f_b = Σ_{i in b} sin(x_i)·cos(i·w), summed over 3 blocks.
         Tensor Block(int b, Tensor rows, Tensor w) =>
-            (rows.sin().unsqueeze(1) * (arange(4 * b, 4 * b + 4, dtype: float64).unsqueeze(1) * w).cos()).sum(dim: 0);
+            (rows.sin().unsqueeze(1) * (HeldScalars.Range(4 * b, 4 * b + 4, float64).unsqueeze(1) * w).cos()).sum(dim: 0);
         var terms = new BlockTerms(3, Concatenated: false,
             (b, inputs, _) =>
             {
@@ -131,14 +131,14 @@ public class RecomputedBlockTests
             var x = x0.clone().requires_grad_(true);
             var w = w0.clone().requires_grad_(true);
             var y = f(x, w);
-            var loss = (pattern * y.square()).sum();
+            var loss = (pattern * y.Squared()).sum();
             var plain = Gradients.Of([loss], [x, w], retainGraph: true);
             var gradient = Gradients.Of([loss], [x, w], createGraph: true);
-            var second = Gradients.Of([(gradient[0] * cos(arange(12, dtype: float64))).sum() + gradient[1].sum()], [x])[0];
+            var second = Gradients.Of([(gradient[0] * cos(HeldScalars.Range(12, float64))).sum().Plus(gradient[1].sum())], [x])[0];
             return [y.detach(), plain[0], plain[1], gradient[0].detach(), gradient[1].detach(), second];
         }
         var sliced = Derivatives((x, w) => RecomputedBlocks.Of(terms, x, w));
-        var direct = Derivatives((x, w) => Enumerable.Range(0, 3).Select(b => Block(b, x.narrow(0, 4 * b, 4), w)).Aggregate((a, b) => a + b));
+        var direct = Derivatives((x, w) => Enumerable.Range(0, 3).Select(b => Block(b, x.narrow(0, 4 * b, 4), w)).Aggregate((a, b) => a.Plus(b)));
         for (int k = 0; k < sliced.Length; k++)
         {
             Assert.True(MaxAbs(direct[k]) > 1e-3, $"derivative {k} is trivially small");
@@ -154,11 +154,11 @@ public class RecomputedBlockTests
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(31);
-        var x0 = rand(6, dtype: float64, generator: generator) - 0.5;
+        var x0 = rand(6, dtype: float64, generator: generator).Minus(0.5);
         var mix = rand(6, 4, 3, dtype: float64, generator: generator);
         var pattern = rand(10, 3, dtype: float64, generator: generator);
         // Block b (b = 0..3) gives rows 2b..2b+3 of a 10-row sum: sin(x)·mix [4, 3]; rows 2, 3, ... are shared by two blocks.
-        Tensor Block(int b, Tensor x) => (x.sin().view(6, 1, 1) * mix).sum(dim: 0) * (b + 1);
+        Tensor Block(int b, Tensor x) => (x.sin().view(6, 1, 1) * mix).sum(dim: 0).Times((b + 1));
         var terms = new BlockTerms(4, Concatenated: false, (b, inputs, _) => Block(b, inputs[0]),
             Placed: (b => (2L * b, 4L), 10));
         Tensor[] Derivatives(Func<Tensor, Tensor> f)
@@ -166,15 +166,15 @@ public class RecomputedBlockTests
             var x = x0.clone().requires_grad_(true);
             var y = f(x);
             Assert.Equal(new long[] { 10, 3 }, y.shape);
-            var loss = (pattern * y.square()).sum();
+            var loss = (pattern * y.Squared()).sum();
             var plain = Gradients.Of([loss], [x], retainGraph: true)[0];
             var gradient = Gradients.Of([loss], [x], createGraph: true)[0];
-            var second = Gradients.Of([(gradient * cos(arange(6, dtype: float64))).sum()], [x])[0];
+            var second = Gradients.Of([(gradient * cos(HeldScalars.Range(6, float64))).sum()], [x])[0];
             return [y.detach(), plain, gradient.detach(), second];
         }
         var placed = Derivatives(x => RecomputedBlocks.Of(terms, x));
         var direct = Derivatives(x => Enumerable.Range(0, 4)
-            .Select(b => nn.functional.pad(Block(b, x), [0, 0, 2L * b, 10 - 2L * b - 4])).Aggregate((a, b) => a + b));
+            .Select(b => nn.functional.pad(Block(b, x), [0, 0, 2L * b, 10 - 2L * b - 4])).Aggregate((a, b) => a.Plus(b)));
         for (int k = 0; k < placed.Length; k++)
         {
             Assert.True(MaxAbs(direct[k]) > 1e-3, $"derivative {k} is trivially small");

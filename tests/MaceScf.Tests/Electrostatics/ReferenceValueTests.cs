@@ -151,10 +151,10 @@ public class QuadrupoleTests
         using var scope = NewDisposeScope();
         var options = new ElectrostaticsOptions { Method = BoundaryMethod.Pbc, DensityMaxL = 2, FieldFeatureMaxL = 2 };
         var p = T(new double[,] { { 0, 0, 0, 0, 0.3, -0.2, 0.5, 0.1, -0.4 } });
-        double selfEnergy = 0.5 * GaussianMultipoleBasis.EnergySelfInteraction(2, 1.5) * p.square().sum().item<double>();
+        double selfEnergy = 0.5 * GaussianMultipoleBasis.EnergySelfInteraction(2, 1.5) * p.Squared().sum().item<double>();
         double ImageEnergy(double box)
         {
-            using var plan = new ElectrostaticsPlan(options, T(new double[,] { { 0.5, 0.5, 0.5 } }) * box, Cubic(box));
+            using var plan = new ElectrostaticsPlan(options, T(new double[,] { { 0.5, 0.5, 0.5 } }).Times(box), Cubic(box));
             Assert.Equal(18, plan.FieldFeatures(p).shape[1]);
             return Scalar(plan.Energy(p)) - selfEnergy;
         }
@@ -180,7 +180,7 @@ public class QuadrupoleTests
         var r = Rotations.FromEulerAngles(0.4, -1.1, 2.3);
         var coefficientRotation = WignerD.ForIrreps(Irreps.Parse("1x0e+1x1o+1x2e"), r, VectorOrder.Yzx);
         var featureRotation = WignerD.ForIrreps(Irreps.Parse("2x0e+2x1o+2x2e"), r, VectorOrder.Yzx);
-        var p = randn(new long[] { 4, 9 }, dtype: float64, generator: new Generator(11)) * 0.3;
+        var p = randn(new long[] { 4, 9 }, dtype: float64, generator: new Generator(11)).Times(0.3);
         var positions = T(TriclinicPositions);
         var cell = T(TriclinicCell);
         var a = BoundaryMethodTests.Evaluate(options, positions, p, cell);

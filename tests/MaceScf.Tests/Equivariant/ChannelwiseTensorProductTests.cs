@@ -49,7 +49,7 @@ public class ChannelwiseTensorProductTests(ITestOutputHelper output)
             var s = x2[.., off2[p.Input2]..off2[p.Input2 + 1]];
             var c = Wigner3j.AsTensor(p.Ir1.L, p.Ir2.L, p.IrOut.L);
             var wp = w[.., (p.Output * 3)..(p.Output * 3 + 3)];
-            var expected = Math.Sqrt(2 * p.IrOut.L + 1) * torch.einsum("bui,bj,ijk->buk", a, s, c) * wp.unsqueeze(2);
+            var expected = torch.einsum("bui,bj,ijk->buk", a, s, c).Times(Math.Sqrt(2 * p.IrOut.L + 1)) * wp.unsqueeze(2);
             worst = Math.Max(worst, Reference.MaxDiff(y[.., offOut[p.Output]..offOut[p.Output + 1]], expected.reshape(b, -1)));
         }
         Assert.True(worst < 1e-13, $"error {worst}");
@@ -70,7 +70,7 @@ public class ChannelwiseTensorProductTests(ITestOutputHelper output)
         var perEdge = tp.forward(nodes.index_select(0, sender), attrs, w);
         var expected = torch.stack(new[]
         {
-            perEdge[1] + perEdge[2], perEdge[0] + perEdge[3], perEdge[4],
+            perEdge[1].Plus(perEdge[2]), perEdge[0].Plus(perEdge[3]), perEdge[4],
         });
         Assert.True(Reference.MaxDiff(summed, expected) < 1e-13);
     }
@@ -110,9 +110,9 @@ public class ChannelwiseTensorProductTests(ITestOutputHelper output)
             var v = baseVectors.matmul(g.T).requires_grad_(true);
             var x = nodes.matmul(WignerD.ForIrreps(in1, g).T);
             var y = tp.Convolve(x, SphericalHarmonics.Compute(3, v), w, sender, receiver, 4);
-            var e = y[.., 0..6].pow(2).sum();
+            var e = y[.., 0..6].Squared().sum();
             var f = -autograd.grad(new[] { e }, new[] { v }, retain_graph: true, create_graph: true)[0];
-            secondOrder = autograd.grad(new[] { f.pow(2).sum() }, new[] { v })[0];
+            secondOrder = autograd.grad(new[] { f.Squared().sum() }, new[] { v })[0];
             return f;
         }
         var g = Reference.Orthogonal(new System.Random(20), improper: true);

@@ -22,8 +22,8 @@ public class FullyConnectedTensorProductTests(ITestOutputHelper output)
         var w0 = tp.Weight[..(c * z * c)].view(c, z, c);
         var w1 = tp.Weight[(c * z * c)..].view(c, z, c);
         // out[w] = (1/√(mul1·Z)) Σ_u W[u, z, w] x1[u], the same for each m.
-        var s = torch.einsum("bu,ubw->bw", x[.., ..c], w0.index_select(1, element)) / Math.Sqrt(c * z);
-        var v = torch.einsum("bum,ubw->bwm", x[.., c..].view(5, c, 3), w1.index_select(1, element)).reshape(5, 3 * c) / Math.Sqrt(c * z);
+        var s = torch.einsum("bu,ubw->bw", x[.., ..c], w0.index_select(1, element)).DividedBy(Math.Sqrt(c * z));
+        var v = torch.einsum("bum,ubw->bwm", x[.., c..].view(5, c, 3), w1.index_select(1, element)).reshape(5, 3 * c).DividedBy(Math.Sqrt(c * z));
         Assert.True(Reference.MaxDiff(y, torch.cat(new[] { s, v }, 1)) < 1e-13);
     }
 
@@ -71,7 +71,7 @@ public class FullyConnectedTensorProductTests(ITestOutputHelper output)
         var x1 = Reference.Randn([4, 6], 76);
         var x2 = Reference.Randn([4, 9], 77);
         var expected = torch.einsum("uvw,ijk,bui,bvj->bwk", tp.Weight.view(2, 3, 2), Wigner3j.AsTensor(1, 1, 2),
-            x1.view(4, 2, 3), x2.view(4, 3, 3)) * Math.Sqrt(5.0 / 6);
+            x1.view(4, 2, 3), x2.view(4, 3, 3)).Times(Math.Sqrt(5.0 / 6));
         Assert.True(Reference.MaxDiff(tp.forward(x1, x2), expected.reshape(4, 10)) < 1e-13);
     }
 }

@@ -36,11 +36,11 @@ public class InteractionChainTests(ITestOutputHelper output)
         {
             var vec = pos.index_select(0, receiver) - pos.index_select(0, sender);
             var r = vec.norm(1, true);
-            var radialBasis = torch.cat(new[] { r, r.pow(2), (-r).exp() }, 1);
+            var radialBasis = torch.cat(new[] { r, r.Squared(), (-r).exp() }, 1);
             var m = conv.Convolve(up.forward(h), SphericalHarmonics.Compute(3, vec, VectorOrder.Yzx), radial.forward(radialBasis),
                 sender, receiver, atoms);
             var a = IrrepsLayout.ToChannelMajor(down.forward(m), target);
-            return mix.forward(product.forward(a, attrs)) + skip.ForwardOneHot(h, element);
+            return mix.forward(product.forward(a, attrs)).Plus(skip.ForwardOneHot(h, element));
         }
 
         var rng = new System.Random(102);

@@ -22,8 +22,8 @@ public class LinearAndActivationTests(ITestOutputHelper output)
         var wa = w[0..8].view(2, 4);
         var wb = w[8..14].view(3, 2);
         var wc = w[14..18].view(1, 4);
-        var scalars = (x[.., 0..2].matmul(wa) + x[.., 11..12].matmul(wc)) / Math.Sqrt(3);
-        var vectors = torch.einsum("bum,uw->bwm", x[.., 2..11].view(3, 3, 3), wb).reshape(3, 6) / Math.Sqrt(3);
+        var scalars = (x[.., 0..2].matmul(wa).Plus(x[.., 11..12].matmul(wc))).DividedBy(Math.Sqrt(3));
+        var vectors = torch.einsum("bum,uw->bwm", x[.., 2..11].view(3, 3, 3), wb).reshape(3, 6).DividedBy(Math.Sqrt(3));
         Assert.True(Reference.MaxDiff(y[.., 0..4], scalars) < 1e-14);
         Assert.True(Reference.MaxDiff(y[.., 4..10], vectors) < 1e-14);
         Assert.True(Reference.MaxAbs(y[.., 10..]) == 0);
@@ -68,8 +68,8 @@ public class LinearAndActivationTests(ITestOutputHelper output)
         var x = Reference.Randn([7, 8], 4);
         var w = net.named_parameters().Select(p => p.parameter).ToArray();
         var h = x;
-        for (int k = 0; k < 3; k++) h = act.Constant * nn.functional.silu(h.matmul(w[k]) / Math.Sqrt(w[k].shape[0]));
-        var expected = h.matmul(w[3]) / 8;
+        for (int k = 0; k < 3; k++) h = nn.functional.silu(h.matmul(w[k]).DividedBy(Math.Sqrt(w[k].shape[0]))).Times(act.Constant);
+        var expected = h.matmul(w[3]).DividedBy(8);
         Assert.True(Reference.MaxDiff(net.forward(x), expected) < 1e-13);
     }
 

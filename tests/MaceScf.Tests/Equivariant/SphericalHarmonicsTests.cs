@@ -41,9 +41,9 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
         Assert.True(Reference.MaxDiff(yzx, permuted) < 1e-14);
         var unit = nn.functional.normalize(v, dim: -1);
         // Textbook order: l=1 block is √3 (y, z, x), the m=0 component of l=2 is ∝ 3z² − 1.
-        Assert.True(Reference.MaxDiff(yzx[.., 1..4], Math.Sqrt(3) * unit.index_select(1, tensor(new long[] { 1, 2, 0 }))) < 1e-14);
+        Assert.True(Reference.MaxDiff(yzx[.., 1..4], unit.index_select(1, tensor(new long[] { 1, 2, 0 })).Times(Math.Sqrt(3))) < 1e-14);
         var z = unit[.., 2];
-        Assert.True(Reference.MaxDiff(yzx[.., 6], Math.Sqrt(5) / 2 * (3 * z * z - 1)) < 1e-14);
+        Assert.True(Reference.MaxDiff(yzx[.., 6], ((z.Times(3) * z).Minus(1)).Times(Math.Sqrt(5) / 2)) < 1e-14);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
         for (int l = 0; l <= 6; l++)
         {
             var block = y[.., (l * l)..((l + 1) * (l + 1))];
-            var err = Reference.MaxAbs(block.pow(2).sum(1) - (2 * l + 1));
+            var err = Reference.MaxAbs(block.Squared().sum(1).Minus((2 * l + 1)));
             Assert.True(err < 1e-12, $"l={l}: {err}");
         }
     }
@@ -123,7 +123,7 @@ public class SphericalHarmonicsTests(ITestOutputHelper output)
         for (int l = 0; l <= 4; l++)
         {
             var sl = (l * l)..((l + 1) * (l + 1));
-            Assert.True(Reference.MaxDiff(yInv[.., sl], (l % 2 == 0 ? 1 : -1) * y[.., sl]) < 1e-14);
+            Assert.True(Reference.MaxDiff(yInv[.., sl], y[.., sl].Times((l % 2 == 0 ? 1 : -1))) < 1e-14);
             var d = WignerD.Matrix(Irrep.SphericalHarmonic(l), improper);
             Assert.True(Reference.MaxDiff(yImp[.., sl], y[.., sl].matmul(d.T)) < 1e-12);
         }

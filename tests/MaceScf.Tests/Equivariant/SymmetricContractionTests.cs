@@ -59,7 +59,7 @@ public class SymmetricContractionTests(ITestOutputHelper output)
                 var w = contractions[j].Weights(nu).index_select(0, element); // [b, K, c]
                 var t = torch.einsum("m...k,bkc->bcm...", u, w); // [b, c, M, a1..aν]
                 for (int p = 0; p < nu; p++) t = torch.einsum("bcm...i,bci->bcm...", t, x);
-                sum += t;
+                sum = sum.Plus(t);
             }
             expected.Add(sum.reshape(5, -1));
         }

@@ -52,7 +52,7 @@ public class Wigner3jTests(ITestOutputHelper output)
             var c = Wigner3j.AsTensor(l1, l2, l3);
             var rotated = torch.einsum("ijk,ai,bj,ck->abc", c, d[l1], d[l2], d[l3]);
             worst = Math.Max(worst, Reference.MaxDiff(rotated, c));
-            Assert.True(Math.Abs(c.pow(2).sum().item<double>() - 1) < 1e-14);
+            Assert.True(Math.Abs(c.Squared().sum().item<double>() - 1) < 1e-14);
         }
         output.WriteLine($"max |C(D1,D2,D3) - C| (l<=4) = {worst:E2}");
         Assert.True(worst < 1e-12, $"error {worst}");
@@ -64,7 +64,7 @@ public class Wigner3jTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         for (int l = 0; l <= 4; l++)
         {
-            var delta = eye(2 * l + 1, dtype: ScalarType.Float64) / Math.Sqrt(2 * l + 1);
+            var delta = eye(2 * l + 1, dtype: ScalarType.Float64).DividedBy(Math.Sqrt(2 * l + 1));
             Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(0, l, l)[0], delta) < 1e-15);
             Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(l, 0, l)[.., 0, ..], delta) < 1e-15);
             Assert.True(Reference.MaxDiff(Wigner3j.AsTensor(l, l, 0)[.., .., 0], delta) < 1e-15);

@@ -30,9 +30,9 @@ public class AffineUpdateFormTests(ITestOutputHelper output)
         var form = updateRule.PerAtomAffineForm(geometry.Context, 8);
         Assert.Equal(hasForm, form is not null);
         if (form is not { } f) return;
-        var features = randn(geometry.Context.NumNodes, 8, dtype: float64) * 3;
+        var features = randn(geometry.Context.NumNodes, 8, dtype: float64).Times(3);
         var direct = updateRule.forward(geometry.Context, features);
-        var affine = f.Offset + f.Matrix.bmm(features.unsqueeze(2)).squeeze(2);
+        var affine = f.Offset.Plus(f.Matrix.bmm(features.unsqueeze(2)).squeeze(2));
         output.Report($"{update}/{embedding}: max |A V̂ + c − U(V̂)| / max |U|", MaceTestSystems.MaxDiff(affine, direct) / MaceTestSystems.MaxAbs(direct), 1e-12);
     }
 
@@ -75,8 +75,8 @@ public class AffineUpdateFormTests(ITestOutputHelper output)
         model.AffineUpdateForm = false;
         using var blocks = model.Prepare(inputs);
         random.manual_seed(12);
-        var density = 0.1 * randn_like(withForm.LocalDensity);
-        var fermi = 0.3 * randn(withForm.LocalDensity.shape[0], dtype: float64);
+        var density = randn_like(withForm.LocalDensity).Times(0.1);
+        var fermi = randn(withForm.LocalDensity.shape[0], dtype: float64).Times(0.3);
         var (formUpdate, formResponse) = withForm.ChargeResponse(density, fermi, createGraph: false);
         var (blockUpdate, blockResponse) = blocks.ChargeResponse(density, fermi, createGraph: false);
         Assert.False(formResponse.requires_grad);

@@ -13,7 +13,7 @@ public sealed class BlockJacobianTests
     {
         var blocks = tensor(block);
         var mask = blocks.unsqueeze(1).eq(blocks.unsqueeze(0)).to(float64);
-        return tanh((a * mask).matmul(y)) + y * y * theta;
+        return tanh((a * mask).matmul(y)).Plus(y * y * theta);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using MaceScf.FixedPoint;
 using MaceScf.Synthetic;
 using MaceScf.Tests.Examples;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
@@ -111,10 +112,11 @@ public class BundledDataScfTests(ITestOutputHelper output)
         var map = new SaturatingResponseMap(teacher, 0.5);
         var target = tensor(frames.Select(f => f.TotalCharge.Value).ToArray(), dtype: float64);
         var options = new ScfOptions { MixingParameter = 0.3 };
+        using var start = (-4.0).ToScalar();
         var solution = ScfRunner.Run(map, options with { NumScfSteps = 3000, ScfTolerance = 1e-13 }, zeros_like(teacher.LocalDensity),
-            full(frames.Count, -4.0, dtype: float64), target);
+            full(frames.Count, start, dtype: float64), target);
         Assert.All(solution.Status, s => Assert.Equal(ScfStatus.Converged, s));
-        var result = ScfRunner.Run(map, options, solution.Density, solution.FermiLevel + 8.0, target);
+        var result = ScfRunner.Run(map, options, solution.Density, solution.FermiLevel.Plus(8.0), target);
         output.WriteLine("updates from μ* + 8 V: " + string.Join(", ", result.Steps));
         Assert.All(result.Status, s => Assert.Equal(ScfStatus.Converged, s));
         Assert.True((result.FermiLevel - solution.FermiLevel).abs().max().item<double>() < 1e-3);

@@ -103,12 +103,12 @@ public class FixedPointEquivarianceTests(ITestOutputHelper output)
         var inputs = FixedPointTestSystems.Molecule(charge: 0.0) with { ExternalField = null };
         var reference = Run(model, inputs);
         var shift = tensor(new[] { 0.7, -1.3, 2.1 }, dtype: float64);
-        var t = Run(model, inputs.WithGeometry(inputs.Graph.Positions + shift, inputs.Graph.Cell));
+        var t = Run(model, inputs.WithGeometry(inputs.Graph.Positions.Plus(shift), inputs.Graph.Cell));
         // P = Σ q r + Σ d moves by Q t (the SCF is stopped before Q reaches its target 0).
         var translations = new[]
         {
             MaceTestSystems.MaxDiff(t.Energy, reference.Energy), MaceTestSystems.MaxDiff(t.Forces, reference.Forces),
-            MaceTestSystems.MaxDiff(t.Density, reference.Density), MaceTestSystems.MaxDiff(t.Dipole, reference.Dipole + reference.Charge.unsqueeze(1) * shift),
+            MaceTestSystems.MaxDiff(t.Density, reference.Density), MaceTestSystems.MaxDiff(t.Dipole, reference.Dipole.Plus(reference.Charge.unsqueeze(1) * shift)),
         };
         double translation = translations.Max();
         var (positions, species) = MaceTestSystems.Molecule(5, 3);

@@ -95,7 +95,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
             double Strained(double delta)
             {
                 var strain = eye(3, dtype: ScalarType.Float64);
-                strain[i, j] += delta;
+                strain[i, j] = strain[i, j].Plus(delta);
                 var g = inputs.Graph;
                 return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
             }
@@ -109,7 +109,7 @@ public class FixedPointModelTests(ITestOutputHelper output)
                 double Other(double delta)
                 {
                     var strain = eye(3, dtype: ScalarType.Float64);
-                    strain[a, b] += delta;
+                    strain[a, b] = strain[a, b].Plus(delta);
                     var g = inputs.Graph;
                     return FixedPointTestSystems.Energy(model, inputs.WithGeometry(g.Positions.matmul(strain), g.Cell.matmul(strain)), options);
                 }
@@ -140,14 +140,14 @@ public class FixedPointModelTests(ITestOutputHelper output)
         var v = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 3);
         var u = Equivariant.Reference.Randn([p.shape[0], p.shape[1]], 4);
         double h = 1e-5;
-        double fd = ((geometry.Map(p.detach() + h * u, muNode) - geometry.Map(p.detach() - h * u, muNode)) * v).sum().item<double>() / (2 * h);
+        double fd = ((geometry.Map(p.detach().Plus(u.Times(h)), muNode) - geometry.Map(p.detach() - u.Times(h), muNode)) * v).sum().item<double>() / (2 * h);
         double fromVjp = (geometry.VectorJacobianProduct(p, muNode, v) * u).sum().item<double>();
         double fromJvp = (geometry.JacobianVectorProduct(p, muNode, u) * v).sum().item<double>();
         output.Report($"|vᵀJu (VJP) − finite difference| / |vᵀJu| (vᵀJu = {fromVjp:F6})", Math.Abs(fromVjp - fd) / Math.Abs(fromVjp), 1e-7);
         output.Report("|vᵀJu (JVP) − vᵀJu (VJP)| / |vᵀJu|", Math.Abs(fromJvp - fromVjp) / Math.Abs(fromVjp), 1e-12);
         // Direct mode: one update from the data density equals F at that density.
         var step = geometry.Step(p0, muNode);
-        Assert.Equal(0, MaceTestSystems.MaxDiff(geometry.LocalDensity + step.Update, geometry.Map(p0, muNode)));
+        Assert.Equal(0, MaceTestSystems.MaxDiff(geometry.LocalDensity.Plus(step.Update), geometry.Map(p0, muNode)));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MaceScf.FixedPoint;
 using MaceScf.Tests.Mace;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
@@ -27,14 +28,15 @@ public class FukuiWeightsTests(ITestOutputHelper output)
         var weight = model.named_parameters().First(n => n.name.StartsWith("update.element_select_out")).parameter;
         var mu = mu0.detach().requires_grad_(true);
         var result = ScfRunner.Run(map, options with { NumScfSteps = 6, ScfTolerance = 0 }, p0.detach(), mu, charge, keepGraph: true);
-        var loss = result.Density.square().sum() + result.FermiLevel.sum();
+        var loss = result.Density.Squared().sum().Plus(result.FermiLevel.sum());
         var grads = autograd.grad([loss], [mu, weight], allow_unused: true);
         return cat([grads[0].flatten(), grads[1].flatten()]);
     }
 
     private static Tensor Response(FixedPointGeometry geometry, Tensor density, double mu)
     {
-        var muNode = full(geometry.Batch.shape[0], mu, dtype: float64).requires_grad_(true);
+        using var value = mu.ToScalar();
+        var muNode = full(geometry.Batch.shape[0], value, dtype: float64).requires_grad_(true);
         var update = geometry.Step(density, muNode).Update;
         return autograd.grad([update[.., 0].sum()], [muNode])[0];
     }
@@ -54,7 +56,7 @@ public class FukuiWeightsTests(ITestOutputHelper output)
         Assert.Equal(affine, geometry.ChargeResponseIsConstant);
         random.manual_seed(3);
         var a = Response(geometry, geometry.LocalDensity, -0.3);
-        var b = Response(geometry, geometry.LocalDensity + 0.3 * randn_like(geometry.LocalDensity), 1.7);
+        var b = Response(geometry, geometry.LocalDensity.Plus(randn_like(geometry.LocalDensity).Times(0.3)), 1.7);
         double change = MaceTestSystems.MaxDiff(a, b) / MaceTestSystems.MaxAbs(a);
         output.WriteLine($"{update}/{embedding}/{nonlinearity}: max |g(p, μ) − g(p', μ')| / max |g| = {change:E2}");
         if (affine) Assert.True(change < 1e-12, $"{change}");
@@ -105,8 +107,9 @@ public class FukuiWeightsTests(ITestOutputHelper output)
         var positions = inputs.Graph.Positions.detach().clone().requires_grad_(true);
         using var geometry = model.Prepare(inputs.WithGeometry(positions, inputs.Graph.Cell));
         random.manual_seed(5);
-        var p = geometry.LocalDensity.detach() + 0.2 * randn_like(geometry.LocalDensity);
-        var mu = full(geometry.Batch.shape[0], 0.7, dtype: float64) + 0.1 * randn(geometry.Batch.shape[0], dtype: float64);
+        var p = geometry.LocalDensity.detach().Plus(randn_like(geometry.LocalDensity).Times(0.2));
+        using var start = 0.7.ToScalar();
+        var mu = full(geometry.Batch.shape[0], start, dtype: float64).Plus(randn(geometry.Batch.shape[0], dtype: float64).Times(0.1));
         IFixedPointMap whole = new PerUpdateFukuiMap(geometry);
         var (localUpdate, localResponse) = geometry.ChargeResponse(p, mu, createGraph: false);
         var (wholeUpdate, wholeResponse) = whole.ChargeResponse(p, mu, createGraph: false);
@@ -116,7 +119,7 @@ public class FukuiWeightsTests(ITestOutputHelper output)
         Tensor Derivative(IFixedPointMap map)
         {
             var (_, g) = map.ChargeResponse(p, mu, createGraph: true);
-            var grads = autograd.grad([g.square().sum()], [positions, weight], retain_graph: true, allow_unused: true);
+            var grads = autograd.grad([g.Squared().sum()], [positions, weight], retain_graph: true, allow_unused: true);
             return cat([grads[0].flatten(), grads[1].flatten()]);
         }
         var expected = Derivative(whole);

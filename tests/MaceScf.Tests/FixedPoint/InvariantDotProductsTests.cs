@@ -34,7 +34,7 @@ public class InvariantDotProductsTests
             {
                 var au = a.narrow(1, offsetsA[i] + u * d, d);
                 var bv = b.narrow(1, offsetsB[j] + v * d, d);
-                want[.., u] += w[u, v] * (au * bv).sum(1) / Math.Sqrt(d) * norm;
+                want[.., u] = want[.., u].Plus((w[u, v] * (au * bv).sum(1)).DividedBy(Math.Sqrt(d)).Times(norm));
             }
         }
         Assert.True(want.abs().max().item<double>() > 0.1);

@@ -9,7 +9,7 @@ public sealed class KrylovSolveTests
     static (Tensor J, LinearOperator Op) Operator(int maxIterations, KrylovReport report)
     {
         random.manual_seed(5);
-        var j = eye(12, dtype: ScalarType.Float64) + 0.3 * randn(12, 12, dtype: ScalarType.Float64);
+        var j = eye(12, dtype: ScalarType.Float64).Plus(randn(12, 12, dtype: ScalarType.Float64).Times(0.3));
         return (j, new LinearOperator(u => j.matmul(u), v => j.t().matmul(v), maxIterations, 1e-12, report));
     }
 
@@ -35,9 +35,9 @@ public sealed class KrylovSolveTests
     {
         using var scope = NewDisposeScope();
         random.manual_seed(6);
-        var a = eye(40, dtype: ScalarType.Float64) + 0.5 * randn(40, 40, dtype: ScalarType.Float64);
+        var a = eye(40, dtype: ScalarType.Float64).Plus(randn(40, 40, dtype: ScalarType.Float64).Times(0.5));
         var report = new KrylovReport();
-        var op = new LinearOperator(u => 2 * u, v => a.matmul(v), 12, 1e-12, report);
+        var op = new LinearOperator(u => u.Times(2), v => a.matmul(v), 12, 1e-12, report);
         var r = randn(40, dtype: ScalarType.Float64).requires_grad_(true);
         var delta = KrylovSolve.apply(r, op);
         Assert.InRange(report.WorstResidual, 0, 1e-12);
@@ -93,9 +93,9 @@ public sealed class KrylovSolveTests
         using var scope = NewDisposeScope();
         random.manual_seed(9);
         // Eigenvalues within about 0.1 of 1: each product gains about a decade.
-        var j = eye(40, dtype: ScalarType.Float64) + 0.1 / Math.Sqrt(40) * randn(40, 40, dtype: ScalarType.Float64);
+        var j = eye(40, dtype: ScalarType.Float64).Plus(randn(40, 40, dtype: ScalarType.Float64).Times(0.1 / Math.Sqrt(40)));
         Tensor Apply(Tensor u) => j.matmul(u);
-        var b = 1e-6 * randn(40, dtype: ScalarType.Float64);
+        var b = randn(40, dtype: ScalarType.Float64).Times(1e-6);
         int products = 0, scaledProducts = 0;
         var (_, relative) = Gmres.Solve(u => { products++; return j.matmul(u); }, b, 1e-12, 40);
         var (x, scaled) = Gmres.Solve(u => { scaledProducts++; return j.matmul(u); }, b, 1e-12, 40, scale: 1.0);

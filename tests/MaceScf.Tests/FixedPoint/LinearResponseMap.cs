@@ -38,14 +38,14 @@ internal sealed class LinearResponseMap : IFixedPointMap, IDisposable
     public int NumGraphs => 2;
     public int Calls { get; private set; }
 
-    public Tensor Features(Tensor density, Tensor fermiLevel) => Plan.FieldFeatures(density) + Plan.ExternalFeatures(null, fermiLevel);
+    public Tensor Features(Tensor density, Tensor fermiLevel) => Plan.FieldFeatures(density).Plus(Plan.ExternalFeatures(null, fermiLevel));
 
     public ScfStep Step(Tensor density, Tensor fermiLevel)
     {
         Calls++;
         var v = Features(density, fermiLevel);
         var charge = Offset - Chi * v[.., 0];
-        var dipole = -Beta * v[.., 2..5];
+        var dipole = v[.., 2..5].Times(-Beta);
         return new ScfStep(cat([charge.unsqueeze(1), dipole], 1), v);
     }
 
@@ -76,13 +76,13 @@ internal sealed class LinearResponseMap : IFixedPointMap, IDisposable
         var dv = zeros(n * f, g, dtype: float64);
         for (int i = 0; i < n; i++)
             for (int s = 0; s < 2; s++) dv[i * f + s, BatchIndex[i]] = Math.Sqrt(4 * Math.PI);
-        var constant = LocalDensity.reshape(-1) + cat([Offset.unsqueeze(1), zeros(n, 3, dtype: float64)], 1).reshape(-1);
+        var constant = LocalDensity.reshape(-1).Plus(cat([Offset.unsqueeze(1), zeros(n, 3, dtype: float64)], 1).reshape(-1));
         var a = eye(nk, dtype: float64) - b.matmul(jac);
         var bm = b.matmul(dv);
         var mu = tensor(fermi, dtype: float64);
         if (charge is null)
         {
-            var p = linalg.solve(a, constant + bm.matmul(mu));
+            var p = linalg.solve(a, constant.Plus(bm.matmul(mu)));
             return (p.view(n, k), mu);
         }
         // Unknowns [p, μ]: (I − BJ) p − B m μ = c; Σ_{i∈G} p_i0 = Q_G.

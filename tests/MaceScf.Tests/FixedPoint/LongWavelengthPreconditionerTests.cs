@@ -113,7 +113,7 @@ public sealed class LongWavelengthPreconditionerTests(ITestOutputHelper output)
         var op = OneBodyOperator.At(geometry, reference, n, k, mu, regions, null);
         var preconditioner = Assert.IsType<LongWavelengthPreconditioner>(op.Preconditioner);
         var (_, _, positions, cell) = geometry.Plan.PeriodicStructures().Single();
-        var longest = 2 * Math.PI * linalg.inv(cell).t()[.., 2];
+        var longest = linalg.inv(cell).t()[.., 2].Times(2 * Math.PI);
         var z = zeros_like(reference);
         z.narrow(0, 0, n * k).view(n, k).select(1, 0).copy_(positions.matmul(longest).cos());
         z = z / z.norm();

@@ -4,6 +4,7 @@ using MaceScf.Models;
 using MaceScf.Tests.Training;
 using MaceScf.Training;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.FixedPoint;
@@ -45,7 +46,7 @@ public sealed class OneBodyJacobianTests(ITestOutputHelper output)
         random.manual_seed(5);
         var fermi = tensor(new[] { 0.4, -0.2, 1.1 }, dtype: float64);
         var regions = constantCharge ? FermiRegions.Whole(geometry.Batch, tensor(new[] { 0.0, 1.0, -1.0 }, dtype: float64)) : null;
-        var density = geometry.LocalDensity.detach() + 0.1 * randn(n, k, dtype: float64);
+        var density = geometry.LocalDensity.detach().Plus(randn(n, k, dtype: float64).Times(0.1));
         var y = (constantCharge ? cat([density.flatten(), fermi]) : density.flatten()).requires_grad_(true);
         var atoms = geometry.Batch.data<long>().ToArray();
         var blocks = atoms.SelectMany(a => Enumerable.Repeat(a, (int)k)).Concat(constantCharge ? Enumerable.Range(0, g).Select(m => (long)m) : []).ToArray();
@@ -104,8 +105,9 @@ public sealed class OneBodyJacobianTests(ITestOutputHelper output)
         var frames = Frames(sets);
         if (constantCharge)
             using (no_grad())
+            using (var scale = 20.0.ToScalar())
                 foreach (var (name, p) in model.named_parameters())
-                    if (name.StartsWith("update.element_select_out")) p.mul_(20.0); // a strong charge response: the SCF converges
+                    if (name.StartsWith("update.element_select_out")) p.mul_(scale); // a strong charge response: the SCF converges
         var parameters = model.parameters().ToArray();
 
         (double Loss, double[] Gradient, ForcesDerivation? Derivation) LossAndGradient(bool mapProducts)

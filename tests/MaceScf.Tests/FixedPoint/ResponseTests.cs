@@ -51,8 +51,8 @@ public sealed class ResponseTests(ITestOutputHelper output)
             var u = tensor(Enumerable.Range(0, (int)inputs.NumAtoms * 3).Select(_ => generator.NextDouble() - 0.5).ToArray(), dtype: float64)
                 .view(-1, 3);
             var positions = inputs.Graph.Positions;
-            var fd = (Dipole(model, inputs.WithGeometry(positions + Step * u, inputs.Graph.Cell), ensemble)
-                      - Dipole(model, inputs.WithGeometry(positions - Step * u, inputs.Graph.Cell), ensemble)) / (2 * Step);
+            var fd = (Dipole(model, inputs.WithGeometry(positions.Plus(u.Times(Step)), inputs.Graph.Cell), ensemble)
+                      - Dipole(model, inputs.WithGeometry(positions - u.Times(Step), inputs.Graph.Cell), ensemble)).DividedBy((2 * Step));
             var analytic = (born * u.unsqueeze(1)).sum([0, 2]).unsqueeze(0);
             worstBorn = Math.Max(worstBorn, Relative(analytic, fd));
         }
@@ -63,8 +63,8 @@ public sealed class ResponseTests(ITestOutputHelper output)
             var e = zeros(1, 3, dtype: float64);
             e[0, b] = Step;
             // α = ∂P/∂E with E = −external_field.
-            columns[b] = -(Dipole(model, inputs with { ExternalField = inputs.ExternalField! + e }, ensemble)
-                           - Dipole(model, inputs with { ExternalField = inputs.ExternalField! - e }, ensemble)).squeeze(0) / (2 * Step);
+            columns[b] = (-(Dipole(model, inputs with { ExternalField = inputs.ExternalField!.Plus(e) }, ensemble)
+                           - Dipole(model, inputs with { ExternalField = inputs.ExternalField! - e }, ensemble)).squeeze(0)).DividedBy((2 * Step));
         }
         var fdAlpha = stack(columns, 1).unsqueeze(0);
         string name = constantCharge ? "constant charge" : "constant Fermi level";
@@ -91,7 +91,7 @@ public sealed class ResponseTests(ITestOutputHelper output)
         double q = reservoir.TotalCharge!.item<double>();
         output.WriteLine($"constant Fermi level 0.7 V: Q = {q:F6} e");
         Assert.True(Math.Abs(q) > 1e-3);
-        var expected = q * eye(3, dtype: float64);
+        var expected = eye(3, dtype: float64).Times(q);
         output.Report("constant Fermi level: max |Σ_i Z*_i − Q·1|", MaceTestSystems.MaxDiff(reservoir.Response!.BornCharges!.sum([0]), expected), 1e-9);
     }
 

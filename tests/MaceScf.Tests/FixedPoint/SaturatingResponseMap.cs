@@ -16,7 +16,7 @@ internal sealed class SaturatingResponseMap(IFixedPointMap inner, double saturat
     public ScfStep Step(Tensor density, Tensor fermiLevel)
     {
         var step = inner.Step(density, fermiLevel);
-        var charge = saturation * ((inner.LocalDensity[.., 0] + step.Update[.., 0]) / saturation).tanh() - inner.LocalDensity[.., 0];
+        var charge = ((inner.LocalDensity[.., 0].Plus(step.Update[.., 0])).DividedBy(saturation)).tanh().Times(saturation) - inner.LocalDensity[.., 0];
         return step with { Update = cat([charge.unsqueeze(1), step.Update[.., 1..]], 1) };
     }
 }

@@ -81,7 +81,7 @@ public class ScfRunnerTests(ITestOutputHelper output)
         double[] target = [-1.0, 0.5];
         var (density, mu) = map.SolveDirectly([0, 0], target);
         var options = new ScfOptions { ConstantCharge = true, MixingParameter = 0.3, ScfTolerance = 0, NumScfSteps = 3 };
-        var result = ScfRunner.Run(map, options, density, mu + 0.5, tensor(target, dtype: float64));
+        var result = ScfRunner.Run(map, options, density, mu.Plus(0.5), tensor(target, dtype: float64));
         double muError = MaxDiff(result.FermiLevel, mu), pError = MaxDiff(result.Density, density);
         output.WriteLine($"after one Newton step |μ − μ*| = {muError:E2}; after two updates |p − p*| = {pError:E2}");
         Assert.Equal(2, result.History.shape[1]);

@@ -51,13 +51,13 @@ internal sealed class TeacherResponseMap : IFixedPointMap, IDisposable
     public Tensor Batch { get; }
     public int NumGraphs { get; }
 
-    public Tensor Features(Tensor density, Tensor fermiLevel) => _plan.FieldFeatures(density) + _plan.ExternalFeatures(_field, fermiLevel);
+    public Tensor Features(Tensor density, Tensor fermiLevel) => _plan.FieldFeatures(density).Plus(_plan.ExternalFeatures(_field, fermiLevel));
 
     public ScfStep Step(Tensor density, Tensor fermiLevel)
     {
         var v = Features(density, fermiLevel);
-        var charge = -(_electronegativity + v[.., 0] / _potentialScale) / _hardness;
-        var dipole = -v[.., 1..4] / (_gradientScale * _stiffness.unsqueeze(1));
+        var charge = -(_electronegativity.Plus(v[.., 0].DividedBy(_potentialScale))) / _hardness;
+        var dipole = -v[.., 1..4] / (_stiffness.unsqueeze(1).Times(_gradientScale));
         return new ScfStep(cat([charge.unsqueeze(1), dipole], 1), v);
     }
 

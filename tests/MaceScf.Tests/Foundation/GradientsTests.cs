@@ -15,7 +15,7 @@ public sealed class GradientsTests
     {
         using var scope = NewDisposeScope();
         var x = randn(5, dtype: ScalarType.Float64).requires_grad_(true);
-        var h = x * 3;
+        var h = x.Times(3);
         var y = (h * h * x).sum();
         var expected = autograd.grad([y], [x, h], retain_graph: true);
         var got = Gradients.Of([y], [x, h], retainGraph: true);
@@ -36,7 +36,7 @@ public sealed class GradientsTests
         var y = (x * x * x).sum();
         var g = Gradients.Of([y], [x], createGraph: true)[0];
         var second = Gradients.Of([g.sum()], [x])[0];
-        Assert.True((second - 6 * x).abs().max().item<double>() < 1e-14);
+        Assert.True((second - x.Times(6)).abs().max().item<double>() < 1e-14);
     }
 
     [Fact]
@@ -60,13 +60,13 @@ public sealed class GradientsTests
         var freed = randn(3, dtype: ScalarType.Float64).requires_grad_(true);
         var spent = (freed * freed).sum();
         Gradients.Of([spent], [freed]);
-        var op = new LinearOperator(u => 2 * u, v => Gradients.Of([spent], [freed])[0], 3, 1e-12);
+        var op = new LinearOperator(u => u.Times(2), v => Gradients.Of([spent], [freed])[0], 3, 1e-12);
         var r = randn(3, dtype: ScalarType.Float64).requires_grad_(true);
         var delta = KrylovSolve.apply(r, op);
         var error = Assert.Throws<BackwardPassException>(() => Gradients.Of([delta.sum()], [r]));
         Assert.StartsWith("in the backward pass: ", error.Message);
         Assert.DoesNotContain("in the backward pass: in the backward pass", error.Message);
         // Nothing is left recorded for the next gradient.
-        Assert.True((Gradients.Of([(r * r).sum()], [r])[0] - 2 * r).abs().max().item<double>() == 0);
+        Assert.True((Gradients.Of([(r * r).sum()], [r])[0] - r.Times(2)).abs().max().item<double>() == 0);
     }
 }

@@ -11,7 +11,8 @@ public class TorchSharpLoadsTests
     {
         using var scope = NewDisposeScope();
         var x = tensor(new[] { 0.3, -1.2, 2.0 }, dtype: float64, requires_grad: true);
-        var y = (x.pow(3) * x.sin()).sum();
+        using var three = 3.ToScalar();
+        var y = (x.pow(three) * x.sin()).sum();
         var g = autograd.grad(new[] { y }, new[] { x }, retain_graph: true, create_graph: true)[0];
         var h = autograd.grad(new[] { g.sum() }, new[] { x })[0];
         var xs = new[] { 0.3, -1.2, 2.0 };

@@ -86,7 +86,7 @@ public class BlockEquivarianceTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         torch.random.manual_seed(3);
         var block = new ProductBasisBlock(Target, Hidden, correlation, Elements, useSelfConnection: true);
-        var x = 0.5 * Reference.Randn([5, Target.Dim + Hidden.Dim], 7);
+        var x = Reference.Randn([5, Target.Dim + Hidden.Dim], 7).Times(0.5);
         var attrs = nn.functional.one_hot(tensor(new long[] { 0, 1, 1, 0, 1 }), Elements).to_type(ScalarType.Float64);
         AssertEquivariant($"product block, correlation {correlation}", (v, _) =>
         {
@@ -130,7 +130,7 @@ public class BlockEquivarianceTests(ITestOutputHelper output)
         var w1 = p["linear_1.weight"].view(4, 3);
         var w2 = p["linear_2.weight"].view(3, 1);
         double c = NormalizedActivation.Silu().Constant;
-        var expected = (c * nn.functional.silu(x.narrow(1, 0, 4).matmul(w1) / 2.0)).matmul(w2) / Math.Sqrt(3);
+        var expected = (nn.functional.silu(x.narrow(1, 0, 4).matmul(w1).DividedBy(2.0)).Times(c)).matmul(w2).DividedBy(Math.Sqrt(3));
         Assert.True(MaceTestSystems.MaxDiff(readout.forward(x), expected.squeeze(1)) < 1e-13);
     }
 }

@@ -192,7 +192,7 @@ public sealed class EdgeChunkTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         model.zero_grad();
         var p = model.Predict(inputs, new PredictionRequest { CreateGraph = true, Training = true });
-        (p.Energy.pow(2).sum() + p.Forces!.pow(2).sum()).backward();
+        (p.Energy.Squared().sum().Plus(p.Forces!.Squared().sum())).backward();
         return model.parameters().SelectMany(w => w.grad!.contiguous().data<double>().ToArray()).ToArray();
     }
 

@@ -5,6 +5,7 @@ using MaceScf.Mace;
 using MaceScf.Models;
 using MaceScf.Tests.FixedPoint;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Mace;
@@ -29,7 +30,7 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         Assert.NotNull(pairs);
         Assert.Equal(edges / 2, pairs.Count);
         // Every pair holds exactly two edges: one edge and its reverse (receiver ↔ sender, −S).
-        Assert.True((bincount(pairs.PairOf, minlength: pairs.Count) == 2).all().item<bool>());
+        Assert.True((bincount(pairs.PairOf, minlength: pairs.Count).EqualTo(2)).all().item<bool>());
         var order = pairs.PairOf.argsort();
         var first = order.view(-1, 2)[.., 0];
         var second = order.view(-1, 2)[.., 1];
@@ -44,8 +45,7 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var inputs = Triclinic();
         var (sender, receiver) = (inputs.EdgeIndex[0], inputs.EdgeIndex[1]);
-        var vectors = inputs.Positions.index_select(0, receiver) - inputs.Positions.index_select(0, sender)
-                      + inputs.UnitShifts.matmul(inputs.Cell[0]);
+        var vectors = (inputs.Positions.index_select(0, receiver) - inputs.Positions.index_select(0, sender)).Plus(inputs.UnitShifts.matmul(inputs.Cell[0]));
         using var pairs = EdgePairs.Of(sender, receiver, inputs.UnitShifts, 6, ScalarType.Float64)!;
         var pairVectors = pairs.PairVectors(vectors);
         var reversed = (pairs.Expand(pairVectors) != vectors).any(1);
@@ -70,7 +70,7 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
             ScalarType.Float64));
         Assert.Null(EdgePairs.Of(sender.narrow(0, 0, 0), receiver.narrow(0, 0, 0), shifts.narrow(0, 0, 0), 6, ScalarType.Float64));
         // A shift that is not a whole lattice vector is not a neighbour list's: no pairing rather than a rounded key.
-        Assert.Null(EdgePairs.Of(sender, receiver, shifts + 0.25, 6, ScalarType.Float64));
+        Assert.Null(EdgePairs.Of(sender, receiver, shifts.Plus(0.25), 6, ScalarType.Float64));
     }
 
     [Theory]
@@ -86,7 +86,8 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         if (dropSome) graph = Without(graph, 5);
         using (var pairs = EdgePairs.Of(graph.EdgeIndex[0], graph.EdgeIndex[1], graph.UnitShifts, graph.Positions.shape[0], ScalarType.Float64))
             Assert.NotNull(pairs);
-        var inputs = new SystemInputs(graph, full(1, 3, periodic, dtype: ScalarType.Bool));
+        using var pbc = periodic.ToScalar();
+        var inputs = new SystemInputs(graph, full(1, 3, pbc, dtype: ScalarType.Bool));
         var request = new PredictionRequest { Stress = periodic };
         model.PairedEdges = false;
         var perEdge = Predict(model, inputs, request);
@@ -179,7 +180,8 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
     /// The graph without every <paramref name="every"/>-th edge.
     static MaceInputs Without(MaceInputs graph, int every)
     {
-        var keep = arange(graph.EdgeIndex.shape[1]).remainder(every) != 0;
+        using var step = every.ToScalar();
+        var keep = HeldScalars.Range(graph.EdgeIndex.shape[1]).remainder(step).NotEqualTo(0);
         var kept = keep.nonzero().squeeze(1);
         return graph with { EdgeIndex = graph.EdgeIndex.index_select(1, kept), UnitShifts = graph.UnitShifts.index_select(0, kept) };
     }
@@ -197,7 +199,7 @@ public sealed class EdgePairsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         model.zero_grad();
         var p = model.Predict(inputs, new PredictionRequest { CreateGraph = true, Training = true, Stress = true });
-        (p.Energy.pow(2).sum() + p.Forces!.pow(2).sum() + p.Stress!.pow(2).sum()).backward();
+        (p.Energy.Squared().sum().Plus(p.Forces!.Squared().sum()).Plus(p.Stress!.Squared().sum())).backward();
         return model.parameters().SelectMany(w => w.grad!.contiguous().data<double>().ToArray()).ToArray();
     }
 

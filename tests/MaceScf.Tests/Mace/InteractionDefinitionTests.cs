@@ -34,21 +34,22 @@ public class InteractionDefinitionTests
         var h = Reference.Randn([5, C], 10);
 
         var p = block.named_parameters().ToDictionary(t => t.name, t => t.parameter);
-        var up = h.matmul(p["linear_up.weight"].view(C, C)) / Math.Sqrt(C);
+        var up = h.matmul(p["linear_up.weight"].view(C, C)).DividedBy(Math.Sqrt(C));
         var radial = ((FullyConnectedNet)block.named_children().First(c => c.name == "conv_tp_weights").module).forward(edgeFeats); // [E, 4·C]
         var linear = p["linear.weight"].view(4, C, C);
         var expected = new List<Tensor>();
         int offset = 0;
+        using var one = 1.0.ToScalar();
         for (int l = 0; l <= 3; l++)
         {
             var yl = y.narrow(1, offset, 2 * l + 1); // [E, 2l+1]
             var edgeMessage = (radial.narrow(1, l * C, C) * up.index_select(0, sender)).unsqueeze(2) * yl.unsqueeze(1); // [E, C, 2l+1]
-            var summed = torch.zeros(5, C, 2 * l + 1, dtype: ScalarType.Float64).index_add(0, receiver, edgeMessage, 1.0);
-            var mixed = torch.einsum("nud,uw->nwd", summed, linear[l]) / Math.Sqrt(C) / AvgNeighbours; // [N, C, 2l+1]
+            var summed = torch.zeros(5, C, 2 * l + 1, dtype: ScalarType.Float64).index_add(0, receiver, edgeMessage, one);
+            var mixed = torch.einsum("nud,uw->nwd", summed, linear[l]).DividedBy(Math.Sqrt(C)).DividedBy(AvgNeighbours); // [N, C, 2l+1]
             expected.Add(mixed);
             offset += 2 * l + 1;
         }
-        var expectedSc = torch.einsum("nu,uzw,nz->nw", h, p["skip_tp.weight"].view(C, Z, C), attrs) / Math.Sqrt(C * Z);
+        var expectedSc = torch.einsum("nu,uzw,nz->nw", h, p["skip_tp.weight"].view(C, Z, C), attrs).DividedBy(Math.Sqrt(C * Z));
 
         var result = block.forward(h, attrs, y, edgeFeats, sender, receiver);
         Assert.True(MaceTestSystems.MaxDiff(result.AtomicBasis, torch.cat(expected.ToArray(), 2)) < 1e-13);

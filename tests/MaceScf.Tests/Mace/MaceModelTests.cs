@@ -23,7 +23,7 @@ public class MaceModelTests(ITestOutputHelper output)
     }
 
     private static MaceInputs Transformed(MaceInputs inputs, Tensor g, Tensor translation) =>
-        inputs.WithGeometry(inputs.Positions.matmul(g.T) + translation, inputs.Cell.matmul(g.T));
+        inputs.WithGeometry(inputs.Positions.matmul(g.T).Plus(translation), inputs.Cell.matmul(g.T));
 
     [Theory]
     [MemberData(nameof(FirstBlocks))]
@@ -184,7 +184,7 @@ public class MaceModelTests(ITestOutputHelper output)
         var species = inputs.Species.data<long>().ToArray();
         Assert.Equal(Energy0(model, species), (result.Energy - result.InteractionEnergy).item<double>(), 10);
         Assert.Equal(result.NodeEnergy.sum().item<double>(), result.Energy.item<double>(), 10);
-        Assert.Equal(0.0, MaxDiff(result.NodeEnergy - result.NodeE0, result.NodeEnergies[0] + result.NodeEnergies[1]), 12);
+        Assert.Equal(0.0, MaxDiff(result.NodeEnergy - result.NodeE0, result.NodeEnergies[0].Plus(result.NodeEnergies[1])), 12);
     }
 
     [Theory]
@@ -217,14 +217,14 @@ public class MaceModelTests(ITestOutputHelper output)
             double Strained(double eps)
             {
                 var strain = torch.eye(3, dtype: ScalarType.Float64);
-                strain[i, j] += eps;
+                strain[i, j] = strain[i, j].Plus(eps);
                 return InteractionEnergy(model, inputs.WithGeometry(inputs.Positions.matmul(strain), inputs.Cell.matmul(strain)));
             }
             fd[3 * i + j] = (Strained(h) - Strained(-h)) / (2 * h);
         }
         var dEdStrain = torch.tensor(fd, [1, 3, 3], dtype: ScalarType.Float64);
         output.Report("relative |virial + dE/dε_fd|", MaxDiff(result.Virials!, -dEdStrain) / MaxAbs(dEdStrain), 1e-6);
-        output.Report("relative |stress − (dE/dε_fd)/V|", MaxDiff(result.Stress!, dEdStrain / volume) / MaxAbs(dEdStrain / volume), 1e-6);
+        output.Report("relative |stress − (dE/dε_fd)/V|", MaxDiff(result.Stress!, dEdStrain.DividedBy(volume)) / MaxAbs(dEdStrain.DividedBy(volume)), 1e-6);
         output.Report("asymmetry of the stress", MaxDiff(result.Stress!, result.Stress!.transpose(1, 2)) / MaxAbs(result.Stress!), 1e-12);
     }
 
@@ -262,15 +262,15 @@ public class MaceModelTests(ITestOutputHelper output)
         var inputs = Crystal();
         var weight = model.named_parameters().First(p => p.name == "interactions.1.conv_tp_weights.layer0.weight").parameter;
         var prediction = model.Evaluate(inputs, computeStress: true, createGraph: true);
-        var loss = prediction.Forces!.pow(2).sum() + prediction.Stress!.pow(2).sum();
+        var loss = prediction.Forces!.Squared().sum().Plus(prediction.Stress!.Squared().sum());
         var grad = torch.autograd.grad([loss], [weight])[0];
         double Loss(double delta)
         {
             using var inner = NewDisposeScope();
-            using (torch.no_grad()) weight[1, 2] += delta;
+            using (torch.no_grad()) weight[1, 2] = weight[1, 2].Plus(delta);
             var p = model.Evaluate(inputs, computeStress: true);
-            double value = (p.Forces!.pow(2).sum() + p.Stress!.pow(2).sum()).item<double>();
-            using (torch.no_grad()) weight[1, 2] -= delta;
+            double value = (p.Forces!.Squared().sum().Plus(p.Stress!.Squared().sum())).item<double>();
+            using (torch.no_grad()) weight[1, 2] = weight[1, 2].Minus(delta);
             return value;
         }
         const double h = 1e-5;
@@ -305,9 +305,9 @@ public class MaceModelTests(ITestOutputHelper output)
         for (int d = 0; d < 3; d++)
         {
             var plus = inputs.Positions.clone();
-            plus[i, d] += h;
+            plus[i, d] = plus[i, d].Plus(h);
             var minus = inputs.Positions.clone();
-            minus[i, d] -= h;
+            minus[i, d] = minus[i, d].Minus(h);
             double e = InteractionEnergy(model, inputs.WithGeometry(plus, inputs.Cell)) - InteractionEnergy(model, inputs.WithGeometry(minus, inputs.Cell));
             fd[i, d] = -e / (2 * h);
         }
@@ -349,10 +349,10 @@ public class MaceModelTests(ITestOutputHelper output)
         return new MaceInputs(
             torch.cat([a.Positions, b.Positions], 0),
             torch.cat([a.Species, b.Species], 0),
-            torch.cat([a.EdgeIndex, b.EdgeIndex + na], 1),
+            torch.cat([a.EdgeIndex, b.EdgeIndex.Plus(na)], 1),
             torch.cat([a.UnitShifts, b.UnitShifts], 0),
             torch.cat([a.Cell, b.Cell], 0),
-            torch.cat([a.Batch, b.Batch + a.NumGraphs], 0),
+            torch.cat([a.Batch, b.Batch.Plus(a.NumGraphs)], 0),
             a.NumGraphs + b.NumGraphs);
     }
 }

@@ -67,7 +67,7 @@ public class PythonMaceReferenceTests(ITestOutputHelper output)
             rounded.Add(Compare(model, inputs, want));
             var step = PositionStep(model, inputs, pythonForces);
             worstStep = Math.Max(worstStep, step.abs().max().item<double>());
-            exact.Add(Compare(model, inputs.WithGeometry(inputs.Positions + step, inputs.Cell), want));
+            exact.Add(Compare(model, inputs.WithGeometry(inputs.Positions.Plus(step), inputs.Cell), want));
         }
         output.WriteLine($"{name}, at the file's rounded positions: energy {rounded.Energy:E2}, node energies {rounded.Node:E2}, forces {rounded.Forces:E2}, stress {rounded.Stress:E2}");
         output.Report($"{name}: position step to Python's positions (Å)", worstStep, PositionRounding);

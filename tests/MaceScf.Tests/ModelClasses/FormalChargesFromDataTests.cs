@@ -9,6 +9,7 @@ using MaceScf.Tests.Mace;
 using MaceScf.Tests.Training;
 using MaceScf.Training;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.ModelClasses;
@@ -29,8 +30,9 @@ public sealed class FormalChargesFromDataTests(ITestOutputHelper output)
             FormalChargesFromData = fromData,
         });
         using (no_grad())
+        using (var scale = 40.0.ToScalar())
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(40.0);
+                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(scale);
         return model;
     }
 
@@ -59,7 +61,8 @@ public sealed class FormalChargesFromDataTests(ITestOutputHelper output)
         Assert.True(MaceTestSystems.MaxDiff(c.Energy, b.Energy) > 1e-3);
         // Permuting the atoms permutes the charges with them.
         int n = (int)inputs.NumAtoms;
-        var order = arange(n - 1, -1, -1, dtype: ScalarType.Int64);
+        using Scalar last = (n - 1).ToScalar(), end = (-1).ToScalar(), back = (-1).ToScalar();
+        var order = arange(last, end, back, dtype: ScalarType.Int64);
         var graph = inputs.Graph with
         {
             Positions = inputs.Graph.Positions.index_select(0, order), Species = species.index_select(0, order),

@@ -9,6 +9,7 @@ using MaceScf.Tests.Equivariant;
 using MaceScf.Tests.FixedPoint;
 using MaceScf.Tests.Mace;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.ModelClasses;
@@ -32,8 +33,9 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         var model = new LocalSourceModel(Hyperparameters(c, method));
         // The source blocks start small; scale them so the Coulomb term is not negligible in the checks.
         using (no_grad())
+        using (var scale = 20.0.ToScalar())
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("local_density.", StringComparison.Ordinal)) p.mul_(20.0);
+                if (name.StartsWith("local_density.", StringComparison.Ordinal)) p.mul_(scale);
         return model;
     }
 
@@ -70,14 +72,14 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         {
             var g = Reference.Orthogonal(rng, improper: trial == 1);
             var shift = tensor(new[] { 0.7, -1.1, 2.3 }, dtype: ScalarType.Float64);
-            var moved = noField.WithGeometry(inputs.Graph.Positions.matmul(g.T) + shift, inputs.Graph.Cell);
+            var moved = noField.WithGeometry(inputs.Graph.Positions.matmul(g.T).Plus(shift), inputs.Graph.Cell);
             var r = Run(model, moved);
             d = WignerD.ForIrreps(model.Hyperparameters.ChargesIrreps, g, VectorOrder.Yzx);
             // In a uniform field a charged molecule's energy depends on the origin: translating it by t adds Q E_ext·t (and its
             // forces change by −(E_ext·t) ∂Q/∂r where Q is not conserved); rotated with the field it is unchanged.
             var field = inputs.ExternalField!.matmul(g.T);
             var inField = Run(model, moved with { ExternalField = field });
-            var expected = reference.Energy + reference.TotalCharge! * (field * shift).sum();
+            var expected = reference.Energy.Plus(reference.TotalCharge! * (field * shift).sum());
             var rotated = Run(model, inputs.WithGeometry(inputs.Graph.Positions.matmul(g.T), inputs.Graph.Cell) with { ExternalField = field });
             worst = new[]
             {
@@ -88,8 +90,9 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         }
         // Permutation: reverse the atoms (and the edges' node indices).
         int n = (int)inputs.NumAtoms;
-        var order = arange(n - 1, -1, -1, dtype: ScalarType.Int64);
-        var inverse = arange(n - 1, -1, -1, dtype: ScalarType.Int64);
+        using Scalar last = (n - 1).ToScalar(), end = (-1).ToScalar(), back = (-1).ToScalar();
+        var order = arange(last, end, back, dtype: ScalarType.Int64);
+        var inverse = arange(last, end, back, dtype: ScalarType.Int64);
         var graph = inputs.Graph with
         {
             Positions = inputs.Graph.Positions.index_select(0, order), Species = inputs.Graph.Species.index_select(0, order),
@@ -132,7 +135,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
             {
                 var step = zeros_like(positions);
                 step[i, a] = h;
-                double fd = -(Energy(inputs.WithGeometry(positions + step, inputs.Graph.Cell)) - Energy(inputs.WithGeometry(positions - step, inputs.Graph.Cell))) / (2 * h);
+                double fd = -(Energy(inputs.WithGeometry(positions.Plus(step), inputs.Graph.Cell)) - Energy(inputs.WithGeometry(positions - step, inputs.Graph.Cell))) / (2 * h);
                 worstForce = Math.Max(worstForce, Math.Abs(fd - result.Forces![i, a].item<double>()));
             }
         double volume = linalg.det(inputs.Graph.Cell[0]).abs().item<double>(), worstStress = 0;
@@ -142,7 +145,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
                 double Strained(double eps)
                 {
                     var strain = eye(3, dtype: ScalarType.Float64);
-                    strain[i, j] += eps;
+                    strain[i, j] = strain[i, j].Plus(eps);
                     return Energy(inputs.WithGeometry(positions.matmul(strain), inputs.Graph.Cell.matmul(strain)));
                 }
                 double fd = (Strained(h) - Strained(-h)) / (2 * h) / volume;
@@ -169,7 +172,7 @@ public sealed class LocalSourceModelTests(ITestOutputHelper output)
         Assert.Equal(plan.Energy(density).item<double>(), p.Term("coulomb").item<double>(), 12);
         Assert.Equal(plan.ExternalFieldEnergy(density, inputs.ExternalField!).item<double>(), p.Term("external_field").item<double>(), 12);
         // The rest is the backbone's energy.
-        Assert.Equal(model.Backbone.forward(inputs.Graph).Energy.item<double>(), (p.Term("e0") + p.Term("local")).item<double>(), 12);
+        Assert.Equal(model.Backbone.forward(inputs.Graph).Energy.item<double>(), (p.Term("e0").Plus(p.Term("local"))).item<double>(), 12);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using MaceScf.Tests.Mace;
 using MaceScf.Tests.Training;
 using MaceScf.Training;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.ModelClasses;
@@ -31,8 +32,9 @@ public sealed class PolarizabilityReadoutTests(ITestOutputHelper output)
             ComputePolarizability = true,
         });
         using (no_grad())
+        using (var scale = 10.0.ToScalar())
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("polarizability_readouts.", StringComparison.Ordinal)) p.mul_(10.0);
+                if (name.StartsWith("polarizability_readouts.", StringComparison.Ordinal)) p.mul_(scale);
         return model;
     }
 
@@ -59,7 +61,7 @@ public sealed class PolarizabilityReadoutTests(ITestOutputHelper output)
         {
             var g = Reference.Orthogonal(rng, improper: trial == 1);
             var shift = tensor(new[] { 0.3, -2.0, 1.4 }, dtype: ScalarType.Float64);
-            var moved = Alpha(model, inputs.WithGeometry(inputs.Graph.Positions.matmul(g.T) + shift, inputs.Graph.Cell));
+            var moved = Alpha(model, inputs.WithGeometry(inputs.Graph.Positions.matmul(g.T).Plus(shift), inputs.Graph.Cell));
             worst = Math.Max(worst, MaceTestSystems.MaxDiff(moved[0], g.matmul(alpha[0]).matmul(g.T)) / scale);
         }
         output.WriteLine($"α = [{string.Join(", ", alpha.flatten().data<double>().Select(x => x.ToString("F5")))}], max |α(g r) − g α gᵀ| / max |α| = {worst:E2}");

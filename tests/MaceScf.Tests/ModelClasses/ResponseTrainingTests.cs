@@ -51,8 +51,9 @@ public sealed class ResponseTrainingTests(ITestOutputHelper output)
     {
         var model = PolarizabilityReadoutTests.Model(seed, method);
         using (no_grad())
+        using (var scale = 40.0.ToScalar())
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(40.0);
+                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(scale);
         return model;
     }
 
@@ -72,12 +73,12 @@ public sealed class ResponseTrainingTests(ITestOutputHelper output)
             {
                 var step = zeros_like(r);
                 step[i, b] = h;
-                fd[i, .., b] = ((P(r + step) - P(r - step)) / (2 * h))[0];
+                fd[i, .., b] = ((P(r.Plus(step)) - P(r - step)).DividedBy((2 * h)))[0];
             }
         double vsFd = Relative(born, fd);
         // Σ_i Z*_i = Σ q⁰ I: the transfers and dipoles do not change under a rigid translation.
         double q0 = tensor(new[] { 0.5, -1.0 }, dtype: ScalarType.Float64).index_select(0, inputs.Graph.Species).sum().item<double>();
-        double sumRule = MaceTestSystems.MaxDiff(born.sum([0]), q0 * eye(3, dtype: ScalarType.Float64));
+        double sumRule = MaceTestSystems.MaxDiff(born.sum([0]), eye(3, dtype: ScalarType.Float64).Times(q0));
         // The transfers make Z* differ from the formal charges.
         double transfer = MaceTestSystems.MaxDiff(born, tensor(new[] { 0.5, -1.0 }, dtype: ScalarType.Float64).index_select(0, inputs.Graph.Species).view(-1, 1, 1) * eye(3, dtype: ScalarType.Float64));
         var g = Reference.Orthogonal(new System.Random(2), improper: false);

@@ -5,6 +5,7 @@ using MaceScf.Models;
 using MaceScf.Tests.FixedPoint;
 using MaceScf.Tests.Mace;
 using Xunit.Abstractions;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.ModelClasses;
@@ -29,9 +30,10 @@ public sealed class SplitChargeAndQEqModelTests(ITestOutputHelper output)
         random.manual_seed(seed);
         var model = new LocalSourceModel(Hyperparameters(c, method));
         using (no_grad())
+        using (Scalar sources = 40.0.ToScalar(), readouts = 3.0.ToScalar())
             foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(40.0);
-                else if (name.StartsWith("enegs_readouts.", StringComparison.Ordinal)) p.mul_(3.0);
+                if (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear.", StringComparison.Ordinal)) p.mul_(sources);
+                else if (name.StartsWith("enegs_readouts.", StringComparison.Ordinal)) p.mul_(readouts);
         return model;
     }
 
@@ -90,7 +92,7 @@ public sealed class SplitChargeAndQEqModelTests(ITestOutputHelper output)
         for (int a = 0; a < 3; a++) moved[1, a] += cell[1, a];
         var after = model.Predict(At(moved), PredictionRequest.EnergyOnly());
         double q0 = species[1] == 0 ? 0.5 : -1.0;
-        var expected = before.Dipole! + q0 * tensor(new[] { cell[1, 0], cell[1, 1], cell[1, 2] }, dtype: ScalarType.Float64);
+        var expected = before.Dipole!.Plus(tensor(new[] { cell[1, 0], cell[1, 1], cell[1, 2] }, dtype: ScalarType.Float64).Times(q0));
         output.WriteLine($"P before {string.Join(", ", before.Dipole!.data<double>().Select(x => x.ToString("F6")))}, after "
             + $"{string.Join(", ", after.Dipole!.data<double>().Select(x => x.ToString("F6")))}, q⁰ = {q0}");
         Assert.True(MaceTestSystems.MaxDiff(after.Dipole!, expected) < 1e-10, $"{MaceTestSystems.MaxDiff(after.Dipole!, expected)}");
@@ -136,9 +138,9 @@ public sealed class SplitChargeAndQEqModelTests(ITestOutputHelper output)
         var b = FixedPointTestSystems.Periodic(6);
         long na = a.NumAtoms;
         var graph = new MaceInputs(cat([a.Graph.Positions, b.Graph.Positions], 0), cat([a.Graph.Species, b.Graph.Species], 0),
-            cat([a.Graph.EdgeIndex, b.Graph.EdgeIndex + na], 1), cat([a.Graph.UnitShifts, b.Graph.UnitShifts], 0),
-            cat([a.Graph.Cell, b.Graph.Cell * 1.1], 0), cat([a.Graph.Batch, b.Graph.Batch + 1], 0), 2);
-        graph = graph with { Positions = cat([a.Graph.Positions, b.Graph.Positions * 1.1], 0) };
+            cat([a.Graph.EdgeIndex, b.Graph.EdgeIndex.Plus(na)], 1), cat([a.Graph.UnitShifts, b.Graph.UnitShifts], 0),
+            cat([a.Graph.Cell, b.Graph.Cell.Times(1.1)], 0), cat([a.Graph.Batch, b.Graph.Batch.Plus(1)], 0), 2);
+        graph = graph with { Positions = cat([a.Graph.Positions, b.Graph.Positions.Times(1.1)], 0) };
         var charges = tensor(new[] { 0.7, -1.2 }, dtype: ScalarType.Float64);
         var inputs = new SystemInputs(graph, ones(2, 3, dtype: ScalarType.Bool), null, charges);
         var p = model.Predict(inputs, PredictionRequest.EnergyOnly());
@@ -148,14 +150,14 @@ public sealed class SplitChargeAndQEqModelTests(ITestOutputHelper output)
         // bordered system solved densely.
         for (int s = 0; s < 2; s++)
         {
-            var atoms = (graph.Batch == s).nonzero().squeeze(1);
+            var atoms = (graph.Batch.EqualTo(s)).nonzero().squeeze(1);
             int n = (int)atoms.shape[0];
             using var plan = new ElectrostaticsPlan(model.Hyperparameters.Electrostatics, graph.Positions.index_select(0, atoms), graph.Cell[s],
                 ones(3, dtype: ScalarType.Bool));
             double Coulomb(params (int Atom, double Q)[] charges)
             {
                 var density = zeros(n, 4, dtype: ScalarType.Float64);
-                foreach (var (atom, value) in charges) density[atom, 0] += value;
+                foreach (var (atom, value) in charges) density[atom, 0] = density[atom, 0].Plus(value);
                 return plan.Energy(density).item<double>();
             }
             var m = new double[n + 1, n + 1];
@@ -165,8 +167,7 @@ public sealed class SplitChargeAndQEqModelTests(ITestOutputHelper output)
                     m[i, j] = i == j ? 2 * Coulomb((i, 1.0)) : Coulomb((i, 1.0), (j, 1.0)) - Coulomb((i, 1.0)) - Coulomb((j, 1.0));
                 m[i, n] = m[n, i] = 1;
             }
-            var matrix = tensor(m.Cast<double>().ToArray(), dtype: ScalarType.Float64).view(n + 1, n + 1)
-                + diag(cat([p.Hardness!.index_select(0, atoms), zeros(1, dtype: ScalarType.Float64)], 0));
+            var matrix = tensor(m.Cast<double>().ToArray(), dtype: ScalarType.Float64).view(n + 1, n + 1).Plus(diag(cat([p.Hardness!.index_select(0, atoms), zeros(1, dtype: ScalarType.Float64)], 0)));
             var rhs = cat([-p.Electronegativity!.index_select(0, atoms), charges[s].view(1)], 0);
             var direct = linalg.solve(matrix, rhs)[..n];
             double error = MaceTestSystems.MaxDiff(q.index_select(0, atoms), direct);

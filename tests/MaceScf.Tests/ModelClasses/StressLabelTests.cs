@@ -51,12 +51,12 @@ public sealed class StressLabelTests
         using var batch = TrainingBatch.Build(frames, new BatchLayout(ScalarType.Float64, 3.0, 0, 0.0), new SpeciesTable([1, 8]));
         Assert.Equal(120.0, batch.Volume[0].item<double>(), 12);
         // Predicted stress σ_ref + 0.1 in frame 0 (virials −σ V), virials W_ref + 0.2 in both.
-        var virials = -(batch.Stress + 0.1) * batch.Volume.view(-1, 1, 1);
+        var virials = -(batch.Stress.Plus(0.1)) * batch.Volume.view(-1, 1, 1);
         var o = new Prediction(batch.Energy, []) { Virials = virials };
         double Term(string name) => TrainingLoss.Term(new LossTerm(name, 1, []), o, batch).item<double>();
         // Only frame 0 has a stress: 9 entries of 0.01 over 2 × 9.
         Assert.Equal(0.01 / 2, Term("stress"), 12);
-        var w = new Prediction(batch.Energy, []) { Virials = batch.Virials + 0.2 };
+        var w = new Prediction(batch.Energy, []) { Virials = batch.Virials.Plus(0.2) };
         Assert.Equal(0.04 / 4, TrainingLoss.Term(new LossTerm("virials", 1, []), w, batch).item<double>(), 12);
     }
 }

@@ -23,7 +23,7 @@ public sealed class SynthTeacherTests(ITestOutputHelper output)
         var electrodes = structure.Electrodes;
         var mu = tensor(Enumerable.Range(0, structure.AtomCount)
             .Select(i => electrodes is { } e && e.Regions[i] > 0 ? e.FermiLevels[e.Regions[i] - 1] : solution.FermiLevel).ToArray(), dtype: float64);
-        double chargeResidual = (gradient[.., 0] + mu).abs().max().item<double>();
+        double chargeResidual = (gradient[.., 0].Plus(mu)).abs().max().item<double>();
         double dipoleResidual = gradient[.., 1..].abs().max().item<double>();
         output.WriteLine($"{system}: max |∂E/∂q + μ| = {chargeResidual:E2}, max |∂E/∂d| = {dipoleResidual:E2}, μ = {solution.FermiLevel:F4}");
         Assert.True(chargeResidual < 1e-10, $"charge stationarity {chargeResidual}");

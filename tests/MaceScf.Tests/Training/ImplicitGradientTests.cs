@@ -2,6 +2,7 @@ using MaceScf.Models;
 using MaceScf.FixedPoint;
 using MaceScf.Training;
 using LinearizedSolution = MaceScf.FixedPoint.LinearizedSolution;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Training;
@@ -39,8 +40,9 @@ public sealed class ImplicitGradientTests
         var parameters = model.parameters().ToArray();
         if (constantCharge)
             using (no_grad())
+            using (var scale = ConstantChargeResponseScale.ToScalar())
                 foreach (var (name, p) in model.named_parameters())
-                    if (name.StartsWith("update.element_select_out")) p.mul_(ConstantChargeResponseScale);
+                    if (name.StartsWith("update.element_select_out")) p.mul_(scale);
 
         (double Loss, double[] Gradient) LossAndGradient(TrainingMode mode, int steps, int denseLimit = LinearizedSolution.DenseLimit)
         {
@@ -100,7 +102,7 @@ public sealed class ImplicitGradientTests
         foreach (var p in parameters)
         {
             int n = (int)p.numel();
-            p.add_(tensor(direction[offset..(offset + n)], dtype: p.dtype).view(p.shape) * step);
+            p.add_(tensor(direction[offset..(offset + n)], dtype: p.dtype).view(p.shape).Times(step), HeldScalars.One);
             offset += n;
         }
     }

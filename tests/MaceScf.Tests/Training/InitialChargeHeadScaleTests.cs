@@ -23,7 +23,7 @@ public class InitialChargeHeadScaleTests
         {
             bool head = name.StartsWith("update.element_select_out.", StringComparison.Ordinal)
                 || (name.StartsWith("local_density.", StringComparison.Ordinal) && name.Contains(".linear_3.", StringComparison.Ordinal));
-            var expected = head ? original[name] * 0.01 : original[name];
+            var expected = head ? original[name].Times(0.01) : original[name];
             Assert.True(p.equal(expected).all().item<bool>(), name);
             if (head && original[name].abs().sum().item<double>() > 0) heads++;
         }
@@ -49,7 +49,7 @@ public class InitialChargeHeadScaleTests
         {
             var weights = plain.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var (name, p) in scaled.named_parameters().Where(p => p.name.Contains("element_select_out", StringComparison.Ordinal)))
-                Assert.True(p.equal(weights[name] * 0.5).all().item<bool>(), name);
+                Assert.True(p.equal(weights[name].Times(0.5)).all().item<bool>(), name);
         }
     }
 

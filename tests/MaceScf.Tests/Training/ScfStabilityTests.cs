@@ -1,5 +1,6 @@
 using MaceScf.FixedPoint;
 using MaceScf.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MaceScf.Tests.Training;
@@ -20,8 +21,9 @@ public sealed class ScfStabilityTests
         var mu = batch.FermiLevel.index_select(0, batch.Batch);
         double ratio = ScfStability.Ratio(geometry, p, mu).item<double>();
         long d = p.numel();
+        using var one = 1.0.ToScalar();
         var columns = Enumerable.Range(0, (int)d).Select(i =>
-            geometry.JacobianVectorProduct(p, mu, zeros(d, dtype: p.dtype).index_fill_(0, tensor(new long[] { i }), 1.0).view_as(p)).flatten()).ToArray();
+            geometry.JacobianVectorProduct(p, mu, zeros(d, dtype: p.dtype).index_fill_(0, tensor(new long[] { i }), one).view_as(p)).flatten()).ToArray();
         var jacobian = stack(columns, 1);
         double sigma = linalg.svdvals(jacobian).max().item<double>();
         double radius = linalg.eigvals(jacobian).abs().max().item<double>();

@@ -29,7 +29,7 @@ public sealed class ScheduleFreeAdamWTests
         {
             optimizer.SetLearningRates([Lr(t)]);
             optimizer.ZeroGrad();
-            using (var loss = (0.5 * tensor(A, dtype: ScalarType.Float64) * (w - tensor(B, dtype: ScalarType.Float64)).square()).sum())
+            using (var loss = (tensor(A, dtype: ScalarType.Float64).Times(0.5) * (w - tensor(B, dtype: ScalarType.Float64)).Squared()).sum())
                 loss.backward();
             optimizer.Step();
 
@@ -65,7 +65,7 @@ public sealed class ScheduleFreeAdamWTests
         for (int t = 0; t < 3; t++)
         {
             optimizer.ZeroGrad();
-            using (var loss = (w - tensor(B, dtype: ScalarType.Float64)).square().sum()) loss.backward();
+            using (var loss = (w - tensor(B, dtype: ScalarType.Float64)).Squared().sum()) loss.backward();
             optimizer.Step();
         }
         double[] y = Values(w);
@@ -90,7 +90,7 @@ public sealed class ScheduleFreeAdamWTests
         var w = new Parameter(tensor(Start, dtype: ScalarType.Float64));
         using var optimizer = new ScheduleFreeAdamW([new ParameterGroup("g", Decay, [w])], 0.1, Beta1, Beta2);
         optimizer.ZeroGrad();
-        using (var loss = (w - tensor(B, dtype: ScalarType.Float64)).square().sum()) loss.backward();
+        using (var loss = (w - tensor(B, dtype: ScalarType.Float64)).Squared().sum()) loss.backward();
         optimizer.Step();
         double[] y = Values(w);
         optimizer.Eval();

@@ -22,10 +22,10 @@ public sealed class TrainingLossTests
         using var scope = NewDisposeScope();
         using var batch = TrainingBatch.Build(frames, model, sets.Species);
         int n0 = frames[0].Configuration.AtomCount, n1 = frames[1].Configuration.AtomCount;
-        var outputs = new Prediction(batch.Energy + tensor(new[] { 0.5, 7.0 }), [])
+        var outputs = new Prediction(batch.Energy.Plus(tensor(new[] { 0.5, 7.0 })), [])
         {
-            Forces = batch.Forces + 0.2, Density = batch.Multipoles + 0.1, TotalCharge = batch.TotalCharge + 1.0, Dipole = batch.Dipole + 0.3,
-            FermiLevel = batch.FermiLevel + 2.0,
+            Forces = batch.Forces.Plus(0.2), Density = batch.Multipoles.Plus(0.1), TotalCharge = batch.TotalCharge.Plus(1.0), Dipole = batch.Dipole.Plus(0.3),
+            FermiLevel = batch.FermiLevel.Plus(2.0),
         };
         double Term(string name) => TrainingLoss.Term(new LossTerm(name, 1, []), outputs, batch).item<double>();
         Assert.Equal(Math.Pow(0.5 / n0, 2) / 2, Term("energy_per_atom"), 12);
@@ -52,7 +52,7 @@ public sealed class TrainingLossTests
         using var scope = NewDisposeScope();
         using var batch = TrainingBatch.Build(frames, model, sets.Species);
         var offset = tensor(new[] { 0.1, 0.3, 0.3, 0.3 }, dtype: batch.Multipoles.dtype);
-        var outputs = new Prediction(batch.Energy, []) { Density = batch.Multipoles + offset };
+        var outputs = new Prediction(batch.Energy, []) { Density = batch.Multipoles.Plus(offset) };
         double Term(string name) => TrainingLoss.Term(new LossTerm(name, 1, []), outputs, batch).item<double>();
         Assert.Equal(4, batch.Multipoles.shape[1]);
         Assert.Equal(0.01, Term("charges"), 12);

@@ -52,7 +52,7 @@ public sealed class TrainingStatisticsTests
             var c = f.Configuration;
             using var plan = new ElectrostaticsPlan(options, tensor(Flat(c.Positions)).view(-1, 3));
             var p = tensor(Flat(f.AtomicMultipoles.Value)).view(c.AtomCount, 4);
-            var features = plan.FieldFeatures(p) + plan.ExternalFeatures(tensor(f.ExternalField.Value).view(1, 3), tensor(new[] { f.FermiLevel.Value - offset }));
+            var features = plan.FieldFeatures(p).Plus(plan.ExternalFeatures(tensor(f.ExternalField.Value).view(1, 3), tensor(new[] { f.FermiLevel.Value - offset })));
             var values = features.contiguous().data<double>().ToArray();
             for (int i = 0; i < c.AtomCount; i++)
                 for (int j = 0; j < layout.Count; j++)
