@@ -8,6 +8,7 @@ internal sealed class LabelExtractor
     private readonly KeyMapping _mapping;
     private readonly IReadOnlyDictionary<string, double> _configTypeWeights;
 
+    /// <param name="mapping">the `heads` key mapping: which extxyz key holds each label</param>
     /// <param name="multipoleMaxL">L of the model's multipoles: (L+1)² coefficients per atom are kept.</param>
     /// <param name="configTypeWeights">config_type → weight; types not listed get 1.</param>
     public LabelExtractor(KeyMapping mapping, int multipoleMaxL = 1, IReadOnlyDictionary<string, double>? configTypeWeights = null)

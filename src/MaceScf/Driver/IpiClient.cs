@@ -7,6 +7,7 @@ namespace MaceScf.Driver;
 /// Every value read is checked before it is used (docs/errors.md): the atom count against <paramref name="expectedAtomCount"/>
 /// before anything is allocated, finite positions and cell, a right-handed cell (or none); a violation, or a connection
 /// closed in the middle of a message, is an error that says it came from the i-PI server.
+/// <param name="stream">the connection to the i-PI server</param>
 /// <param name="expectedAtomCount">atoms of the driven system; null accepts any count up to <see cref="MaxAtomCount"/></param>
 /// <param name="system">where the driven system comes from, for messages (e.g. "the initial structure (start.xyz, frame 0)")</param>
 internal sealed class IpiClient(Stream stream, int? expectedAtomCount = null, string system = "the driven system")

@@ -9,6 +9,7 @@ internal sealed record IpiGeometry(double[,] Cell, double[,] Positions)
 }
 
 /// What the driver returns for a structure (FORCEREADY), in eV and Å.
+/// <param name="Energy">the potential energy (eV)</param>
 /// <param name="Forces">[N, 3] eV/Å</param>
 /// <param name="Virial">[3, 3] eV, −∂E/∂ε = −V σ (zeros for a structure without a periodic cell)</param>
 /// <param name="Extras">the protocol's free-form string after the virial (a JSON object such as {"dipole": [...]}), or empty</param>

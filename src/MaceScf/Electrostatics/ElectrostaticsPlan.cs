@@ -19,6 +19,7 @@ internal sealed class ElectrostaticsPlan : IDisposable
     readonly Tensor _outputOrder;            // inverse of the concatenated node indices
     readonly Tensor _positions, _batch, _fieldProjection;
 
+    /// <param name="options">the electrostatics settings (boundary and k-space method, smearing, feature widths, accuracy).</param>
     /// <param name="positions">[N, 3] Cartesian positions (Å), not wrapped.</param>
     /// <param name="cell">[3, 3] or [G, 3, 3], rows are lattice vectors; null only for realspace.</param>
     /// <param name="pbc">[3] or [G, 3] bool flags; needed by mixed_periodic and auto (null = all false).</param>

@@ -12,6 +12,11 @@ static class KspaceBudget
 
     /// The method to use for this structure (<paramref name="method"/>, or realspace for a small molecule in a huge
     /// box); throws a <see cref="StructureGeometryException"/> saying what to change when the cell cannot be used.
+    /// <param name="options">the electrostatics settings</param>
+    /// <param name="method">the boundary method resolved for this structure</param>
+    /// <param name="positions">[n, 3] the structure's positions (Å)</param>
+    /// <param name="cell">[3, 3] its cell, rows are lattice vectors (Å)</param>
+    /// <param name="available">bytes of memory available (default: <see cref="ElectrostaticsMemory.AvailableBytes"/>)</param>
     /// <param name="directSum">the k-space part is the direct sum over k-vectors (false for PME: only the cell is checked)</param>
     public static BoundaryMethod Check(ElectrostaticsOptions options, BoundaryMethod method, Tensor positions, Tensor cell,
         Func<double>? available = null, bool directSum = true)

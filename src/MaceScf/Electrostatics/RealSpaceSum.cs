@@ -38,6 +38,9 @@ sealed class RealSpaceSum : IDisposable
     readonly RealSpacePairBlock[]? _cached;
     readonly Tensor _selfFeatures;                      // [C, F]
 
+    /// <param name="options">the electrostatics settings (smearing, density and feature orders)</param>
+    /// <param name="layout">the field features' columns and widths</param>
+    /// <param name="positions">[n, 3] the structure's positions (Å); an alias is kept</param>
     /// <param name="pairsPerBlock">ordered pairs per block (tests use tiny blocks)</param>
     /// <param name="cachedPairLimit">keep the blocks when the structure has at most this many pairs</param>
     public RealSpaceSum(ElectrostaticsOptions options, FieldFeatureLayout layout, Tensor positions,

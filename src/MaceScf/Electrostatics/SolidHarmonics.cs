@@ -9,6 +9,7 @@ namespace MaceScf.Electrostatics;
 internal static class SolidHarmonics
 {
     /// <param name="v">Cartesian vectors [..., 3].</param>
+    /// <param name="maxL">the highest order l.</param>
     /// <returns>[..., (maxL+1)²].</returns>
     public static Tensor Evaluate(Tensor v, int maxL) =>
         stack(Columns(v[TensorIndex.Ellipsis, 0], v[TensorIndex.Ellipsis, 1], v[TensorIndex.Ellipsis, 2], maxL), -1);

@@ -18,7 +18,10 @@ internal enum VectorOrder
 /// normalisation Σ_m Y_lm(r̂)² = 2l+1, on normalised input vectors.
 internal static class SphericalHarmonics
 {
+    /// <param name="lmax">the highest order l</param>
     /// <param name="vectors">[..., 3]</param>
+    /// <param name="order">the order the Cartesian components are fed to the polynomials (e3nn's, or the fixed-point model's)</param>
+    /// <param name="normalize">normalise the vectors first (false: they are unit vectors already)</param>
     /// <returns>[..., (lmax+1)²]</returns>
     public static Tensor Compute(int lmax, Tensor vectors, VectorOrder order = VectorOrder.Xyz, bool normalize = true)
     {

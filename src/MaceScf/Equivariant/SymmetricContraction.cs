@@ -31,6 +31,9 @@ internal sealed class SymmetricContraction : nn.Module<Tensor, Tensor, Tensor>
 
     /// <param name="irrepsIn">e.g. "128x0e+128x1o+128x2e+128x3o" (all segments with the same multiplicity C)</param>
     /// <param name="irrepsOut">e.g. "128x0e+128x1o" (multiplicities C)</param>
+    /// <param name="correlation">ν, the highest body order of the products (MACE's `correlation`)</param>
+    /// <param name="numElements">the number of chemical elements, one set of weights each</param>
+    /// <param name="dtype">the dtype of the weights</param>
     public SymmetricContraction(Irreps irrepsIn, Irreps irrepsOut, int correlation, int numElements, ScalarType dtype = ScalarType.Float64)
         : base(nameof(SymmetricContraction))
     {

@@ -42,6 +42,7 @@ internal sealed record AtomDensityScaling
 
     /// Per-element RMS over all multipole components of the reference densities; atoms of configurations with zero weight
     /// are left out (seed: "Configs without reference atomic_multipoles are excluded").
+    /// <param name="atomicNumbers">the model's atomic numbers, in the order of the element indices</param>
     /// <param name="species">[N] element index</param><param name="multipoles">[N, K]</param><param name="weight">[N] 0 or 1</param>
     public static AtomDensityScaling Average(IReadOnlyList<int> atomicNumbers, Tensor species, Tensor multipoles, Tensor weight)
     {

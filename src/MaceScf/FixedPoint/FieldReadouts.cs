@@ -9,6 +9,7 @@ internal abstract class FieldReadout : nn.Module
 {
     protected FieldReadout(string name) : base(name) { }
 
+    /// <param name="ctx">the geometry's backbone state (node attributes and features)</param>
     /// <param name="p">[N, K] final density</param><param name="pLocal">[N, K] field-independent density</param>
     /// <param name="features">[N, F] normalised field features</param>
     public abstract Tensor forward(UpdateContext ctx, Tensor p, Tensor pLocal, Tensor features);

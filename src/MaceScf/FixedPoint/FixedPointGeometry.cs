@@ -217,6 +217,9 @@ internal sealed class FixedPointGeometry : IFixedPointMap, IDisposable
     }
 
     /// vᵀ ∂F/∂p at (p, μ) [N, K], the product implicit differentiation needs (adjoint of the fixed-point equation).
+    /// <param name="density">p [N, K]</param>
+    /// <param name="fermiLevel">μ [N], per atom</param>
+    /// <param name="v">[N, K] the vector the Jacobian is applied to from the left</param>
     /// <param name="createGraph">keep the graph (to differentiate the product again, e.g. with respect to parameters)</param>
     public Tensor VectorJacobianProduct(Tensor density, Tensor fermiLevel, Tensor v, bool createGraph = false)
     {

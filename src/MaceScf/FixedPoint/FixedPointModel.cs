@@ -339,6 +339,9 @@ public sealed class FixedPointModel : nn.Module, IAtomisticModel
     /// charge, and with electrodes (docs/response.md, "Electrodes at a potential difference") S = R + 1 slots per structure:
     /// the electrolyte (slot 0; held at its charge in a constant-charge SCF, otherwise at <paramref name="fermi"/>) and the
     /// electrodes 1..R at their given Fermi levels.
+    /// <param name="geometry">the geometry of the batch</param>
+    /// <param name="inputs">the batch, with its electrode regions if any</param>
+    /// <param name="options">the SCF settings (constant charge or constant μ)</param>
     /// <param name="fermi">[G] the start (or fixed) μ of the structures</param>
     /// <param name="charge">[G] the target charge of a constant-charge SCF</param>
     internal static FermiRegions? FermiRegionsOf(FixedPointGeometry geometry, SystemInputs inputs, ScfOptions options, Tensor fermi, Tensor charge)

@@ -18,6 +18,8 @@ internal static class ScfRunner
     /// What the SCF's own backward pass computes, for its failures (docs/errors.md, "Failures in the backward pass").
     public const string ChargeResponse = "the charge response ∂Q/∂μ of the constant-charge SCF";
 
+    /// <param name="map">the fixed-point map at this geometry</param>
+    /// <param name="options">the SCF settings (mixing, tolerance, steps, constant charge or μ)</param>
     /// <param name="initialDensity">[N, K]</param>
     /// <param name="initialFermiLevel">[G] (V), or [G·S] with <paramref name="regions"/></param>
     /// <param name="targetCharge">[G] total charge to hold in constant-charge mode (ignored otherwise, and with regions)</param>
@@ -263,7 +265,10 @@ internal static class ScfRunner
             return d.data<double>().ToArray();
         }
 
+        /// <param name="density">[N, K] the final density</param>
         /// <param name="fermiLevel">[G], or [G·S] for the groups of <paramref name="regions"/></param>
+        /// <param name="features">[N, F] the features of the final density</param>
+        /// <param name="regions">the groups with their own Fermi level, or null</param>
         public ScfResult Finish(Tensor density, Tensor fermiLevel, Tensor features, FermiRegions? regions = null)
         {
             _frozenGraphs?.Dispose();

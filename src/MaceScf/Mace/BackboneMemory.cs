@@ -92,6 +92,10 @@ internal static class BackboneMemory
     /// (<see cref="ConvolutionBytes"/>) is above it too, or when the model says so (<see cref="MaceModel.ContractionsFirst"/>): recomputing a contraction costs a few per cent
     /// of an energy + forces, recomputing the convolutions and their radial MLPs (per edge, not per pair) half of it
     /// (docs/benchmarks.md, "Automatic chunks: the contractions first").
+    /// <param name="model">the backbone whose memory is estimated</param>
+    /// <param name="nodes">atoms of the batch</param>
+    /// <param name="edges">edges of the batch</param>
+    /// <param name="keepsGraph">the graph is kept for gradients (forces, stress, training)</param>
     /// <param name="training">the graph is kept for a parameter gradient (training): the whole estimate counts
     /// <see cref="TrainingFactor"/> times <see cref="GraphBytes"/></param>
     public static BackboneChunks AutomaticChunks(MaceModel model, long nodes, long edges, bool keepsGraph = true, bool training = false)

@@ -12,6 +12,7 @@ internal static class MinimumNormLeastSquares
     private const double MachineEpsilon = 2.220446049250313e-16;
 
     /// <param name="a">row-major [m, n]</param>
+    /// <param name="b">[m] the right-hand side</param>
     public static double[] Solve(double[,] a, double[] b)
     {
         int m = a.GetLength(0), n = a.GetLength(1);

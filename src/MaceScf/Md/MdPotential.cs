@@ -9,6 +9,10 @@ namespace MaceScf.Md;
 /// step, with energy, forces and, for a periodic system, the virial. Each step's SCF starts as <paramref name="warmStart"/>
 /// says. A failed SCF stops the run: the calculator throws <see cref="ScfDivergedException"/> (or
 /// <see cref="ScfFailedException"/>) rather than hand a diverged energy and forces to the integrator.
+/// <param name="model">the saved model</param>
+/// <param name="template">the frame whose species, total charge, Fermi level, field and pbc the run keeps</param>
+/// <param name="options">the SCF settings of every step</param>
+/// <param name="warmStart">where each step's SCF starts</param>
 /// <param name="conditions">total charge, Fermi level or applied field replacing the template's; null keeps them</param>
 internal sealed class MdPotential(FixedPointModel model, LabelledConfiguration template, ScfOptions options, WarmStart warmStart = WarmStart.Last,
     RunConditions? conditions = null)

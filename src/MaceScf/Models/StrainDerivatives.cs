@@ -14,6 +14,8 @@ internal sealed class StrainDerivatives
     private readonly Tensor _cell;
     private readonly bool _forces;
 
+    /// <param name="graph">the batch whose positions and cells are differentiated</param>
+    /// <param name="dtype">the dtype of the positions and cell it differentiates (the model's)</param>
     /// <param name="forces">differentiate with respect to the positions</param>
     /// <param name="stress">differentiate with respect to a strain</param>
     public StrainDerivatives(MaceInputs graph, ScalarType dtype, bool forces, bool stress)
@@ -45,6 +47,7 @@ internal sealed class StrainDerivatives
     public Tensor Cell { get; }
 
     /// (forces [N, 3], virials [G, 3, 3], stress [G, 3, 3]) of the energy [G]; null where not requested.
+    /// <param name="energy">[G] computed from <see cref="Positions"/> and <see cref="Cell"/></param>
     /// <param name="retainGraph">keep the energy's graph (it is differentiated again, e.g. with respect to the parameters)</param>
     /// <param name="createGraph">make the derivatives differentiable (force training)</param>
     public (Tensor? Forces, Tensor? Virials, Tensor? Stress) Differentiate(Tensor energy, bool retainGraph, bool createGraph)

@@ -14,6 +14,7 @@ internal sealed record SpectrumOptions(double Timestep, double? MaxLag = null, d
 /// <param name="Wavenumbers">cm⁻¹, from 0 in steps of <paramref name="GridSpacing"/></param>
 /// <param name="Classical">the windowed Fourier transform of ⟨Ṗ(0)·Ṗ(t)⟩, (e·Å/fs)²·fs</param>
 /// <param name="Absorption">the classical line shape times the quantum correction factor (or equal to it without)</param>
+/// <param name="GridSpacing">the spacing of the wavenumbers (cm⁻¹)</param>
 /// <param name="Resolution">full width at half maximum of a single line (cm⁻¹): 1.44 / (2 τ_max c) for the Hann lag window</param>
 internal sealed record InfraredSpectrum(double[] Wavenumbers, double[] Classical, double[] Absorption, double GridSpacing, double Resolution)
 {

@@ -15,6 +15,8 @@ internal sealed class TeacherFunctional : IDisposable
     readonly ElectrostaticsPlan _plan;
     readonly Tensor _electronegativity, _hardness, _inversePolarisability, _field, _shortRange, _strainedPositions, _strainedCell;
 
+    /// <param name="parameters">the teacher's per-element and pair parameters</param>
+    /// <param name="structure">the structure: species, positions, cell, charge, field</param>
     /// <param name="strain">differentiable with respect to a homogeneous strain (<see cref="Displacement"/>)</param>
     public TeacherFunctional(TeacherParameters parameters, SyntheticStructure structure, bool strain = false)
     {

@@ -7,6 +7,8 @@ namespace MaceScf.Synthetic;
 /// <see cref="FixedPoint.ResponseTensors"/>: Born charges Z*_i,αβ = dP_α/dR_iβ (e) in the structure's own ensemble,
 /// polarizabilities α_αβ = dP_α/dE_β (e·Å²/V, E = −external_field) at constant charge and at constant Fermi level.
 /// <param name="BornCharges">[N, 9], row-major per atom</param>
+/// <param name="Polarizability">α at constant charge, row-major</param>
+/// <param name="PolarizabilityAtFermiLevel">α at constant Fermi level, row-major</param>
 internal sealed record TeacherResponse(double[,] BornCharges, double[,] Polarizability, double[,] PolarizabilityAtFermiLevel)
 {
     /// The stationarity conditions g(p; R, G) + μc = 0 (with cᵀp = Q at constant charge) have the symmetric matrix

@@ -9,6 +9,14 @@ namespace MaceScf.Training;
 
 /// The trainer's position and counters, saved with every checkpoint (docs/training.md, "Checkpoints and restart").
 /// <param name="NextEpoch">the first epoch still to run</param>
+/// <param name="StageBest">the stage's lowest validation loss so far (early stopping)</param>
+/// <param name="StagePatience">evaluations since that loss improved</param>
+/// <param name="StageStopped">the stage stopped early (patience exhausted)</param>
+/// <param name="LastValidLoss">the last validation loss, or null before the first evaluation</param>
+/// <param name="LrMultiplier">the learning-rate scheduler's factor on the stage's rates</param>
+/// <param name="SchedulerBest">the scheduler's lowest validation loss</param>
+/// <param name="SchedulerBadEpochs">the scheduler's epochs without improvement</param>
+/// <param name="EmaUpdates">updates of the exponential moving average so far</param>
 internal sealed record TrainerState(int NextEpoch, double StageBest, int StagePatience, bool StageStopped, double? LastValidLoss,
     double LrMultiplier, double SchedulerBest, int SchedulerBadEpochs, long EmaUpdates);
 

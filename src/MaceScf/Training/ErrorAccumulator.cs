@@ -9,6 +9,7 @@ internal sealed class ErrorAccumulator
 {
     private readonly Dictionary<string, (double Sum, double Count)> _sums = [];
 
+    /// <param name="property">the label, e.g. energy or forces (one RMSE each)</param>
     /// <param name="difference">prediction − reference, any shape</param><param name="present">1 where labelled, broadcastable</param>
     public void Add(string property, Tensor difference, Tensor present)
     {

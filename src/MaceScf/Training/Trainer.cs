@@ -61,6 +61,8 @@ public sealed class Trainer
         : throw new ArgumentException($"model: {config.Class}: the run trains that class, not the fixed-point model given", nameof(model));
 
     /// <summary>A trainer of one rank of a distributed run, for a model of any class.</summary>
+    /// <param name="config">the run's options</param>
+    /// <param name="sets">the training, validation and test sets</param>
     /// <param name="model">a model of any class (<see cref="TrainableModel"/>), run only through its door</param>
     /// <param name="ranks">the ranks of a distributed run (every rank holds the same sets and initial model); one process if null</param>
     internal Trainer(TrainingConfig config, TrainingSets sets, TrainableModel model, ICommunicator? ranks = null)

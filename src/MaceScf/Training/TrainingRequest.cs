@@ -8,6 +8,7 @@ internal static class TrainingRequest
     /// Most SCF steps of the unroll that replaces a failed implicit or linearised solve in training (keeps the graph small).
     public const int FallbackSteps = 15;
 
+    /// <param name="stage">the training stage: its mode and SCF settings</param>
     /// <param name="forces">forces are needed by the loss or the metrics</param>
     /// <param name="training">the parameters are differentiated (a training step, not an evaluation)</param>
     /// <param name="stress">the virials are needed by the loss or the metrics</param>

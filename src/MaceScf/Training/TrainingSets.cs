@@ -7,7 +7,10 @@ namespace MaceScf.Training;
 /// </summary>
 public sealed record TrainingSets
 {
+    /// <param name="train">the training frames</param>
+    /// <param name="valid">the validation frames</param>
     /// <param name="tests">the test file split by config_type, in order of first appearance</param>
+    /// <param name="species">the elements of the model, in order</param>
     internal TrainingSets(IReadOnlyList<LabelledConfiguration> train, IReadOnlyList<LabelledConfiguration> valid,
         IReadOnlyList<(string Name, IReadOnlyList<LabelledConfiguration> Frames)> tests, SpeciesTable species)
     {
@@ -40,6 +43,8 @@ public sealed record TrainingSets
     public static TrainingSets Load(TrainingConfig config) => Load(config.Data, config.Get(TrainingOptions.AtomicMultipolesMaxL));
 
     /// <summary>As above from the data options; with <paramref name="shard"/>, as one rank reads with shard_data.</summary>
+    /// <param name="data">the data options: files, key mapping, validation split</param>
+    /// <param name="multipoleMaxL">L of the model's multipoles: (L+1)² coefficients per atom are read</param>
     /// <param name="shard">with shard_data, this rank and the number of ranks: the training frames are a
     /// <see cref="ShardedFrames"/> (this rank's shard in memory, the file streamed for the rest)</param>
     internal static TrainingSets Load(DataOptions data, int multipoleMaxL, (int Rank, int Ranks)? shard = null)

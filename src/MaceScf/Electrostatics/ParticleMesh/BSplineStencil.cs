@@ -29,6 +29,10 @@ sealed class BSplineStencil : IDisposable
     readonly Func<double> _available;
     bool? _keep;
 
+    /// <param name="grid">K₁, K₂, K₃: the mesh points along each lattice vector.</param>
+    /// <param name="order">n, the order of the B-splines (n³ grid points per atom).</param>
+    /// <param name="atoms">the number of atoms spread and interpolated.</param>
+    /// <param name="blockAtoms">atoms per block (null: about a grid's worth of stencil entries, <see cref="MinimumBlockEntries"/> at least).</param>
     /// <param name="atomOrder">[atoms] the order the atoms are visited in (owned; null: as given).</param>
     /// <param name="available">Bytes available for the kept weights (default: <see cref="ElectrostaticsMemory.AvailableBytes"/>).</param>
     public BSplineStencil(long[] grid, int order, long atoms, long? blockAtoms = null, Tensor? atomOrder = null, Func<double>? available = null)

@@ -10,6 +10,8 @@ namespace MaceScf.FixedPoint;
 internal static class BlockJacobian
 {
     /// J (D × D) with rows and columns ordered as y; entries between different blocks are 0.
+    /// <param name="residual">R(y) [D], on the graph of <paramref name="y"/></param>
+    /// <param name="y">the unknowns [D]</param>
     /// <param name="block">the block of each unknown (length D)</param>
     /// <param name="createGraph">keep J on the graph (its rows differentiable with respect to the parameters)</param>
     /// <param name="products">counts the vector–Jacobian products taken</param>

@@ -12,6 +12,10 @@ internal static class Gmres
 {
     /// x with ‖b − A x‖ ≤ tolerance · max(‖b‖, scale), or the best x after maxIterations; and the relative residual reached,
     /// ‖b − A x‖ / max(‖b‖, scale).
+    /// <param name="apply">u ↦ A u</param>
+    /// <param name="b">the right-hand side</param>
+    /// <param name="tolerance">the relative residual to reach</param>
+    /// <param name="maxIterations">the most products of A (no restarts)</param>
     /// <param name="scale">the size against which the residual is measured when it exceeds ‖b‖ (a Newton step's right-hand side
     /// is the small residual of a converged solution, whose own size sets the precision that matters); 0: ‖b‖</param>
     /// <param name="precondition">u ↦ M⁻¹ u, or null</param>

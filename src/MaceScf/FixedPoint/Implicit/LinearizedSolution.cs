@@ -37,9 +37,13 @@ internal static class LinearizedSolution
     public const double KrylovResidualLimit = 1e-8;
 
     /// (ρ*, μ*) from the converged (ρ_ref, μ_ref), or null when the solve is poor (residual above the limits or not finite).
+    /// <param name="geometry">the map F at this geometry</param>
+    /// <param name="density">ρ_ref [N, K], the converged density</param>
     /// <param name="fermiLevel">[G] the fixed μ without <paramref name="regions"/>; with them, [G·S] the groups' μ</param>
     /// <param name="regions">the groups whose μ are unknowns (constant charge: one held group per structure; electrodes: the
     /// electrolyte held, the electrodes at fixed μ), or null at constant Fermi level (μ is fixed and not an unknown)</param>
+    /// <param name="differentiableJacobian">keep J on the graph (linearize_solve, or implicit with force training)</param>
+    /// <param name="denseLimit">unknowns above which J is not built but applied by products (GMRES)</param>
     /// <param name="krylov">records the residuals of the matrix-free solves, including the adjoint solve of a later backward
     /// pass (which cannot refuse its result), so the caller can check them</param>
     /// <param name="mapProducts">take J (dense) or its products (matrix-free) from the whole map even for a one-body update (the
@@ -126,6 +130,12 @@ internal static class LinearizedSolution
 
     /// R(y) = [ρ − ρ_loc − Δρ(ρ, μ), per group: Q_m(ρ) − Q_target,m (held) or μ_m − μ_fixed,m (not held)] flattened; without
     /// regions, R = ρ − ρ_loc − Δρ(ρ, μ) at the fixed μ <paramref name="fermiLevel"/> [G].
+    /// <param name="geometry">the map F at this geometry</param>
+    /// <param name="y">the unknowns [ρ (N·K), μ (one per group, with regions)]</param>
+    /// <param name="n">N, the atoms</param>
+    /// <param name="k">K, the density components per atom</param>
+    /// <param name="fermiLevel">[G] the fixed μ without <paramref name="regions"/></param>
+    /// <param name="regions">the groups whose μ are unknowns, or null at constant Fermi level</param>
     /// <param name="affineForm">Δρ through the update's per-atom affine form built on the graph (cheaper backward passes for a residual
     /// that many products differentiate), otherwise through the update's blocks (one backward pass)</param>
     internal static Tensor Residual(FixedPointGeometry geometry, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions, bool affineForm = true)

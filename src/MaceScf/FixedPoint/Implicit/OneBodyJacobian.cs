@@ -20,7 +20,13 @@ namespace MaceScf.FixedPoint;
 internal static class OneBodyJacobian
 {
     /// J⁻¹R at y.
+    /// <param name="geometry">the map F at this geometry, whose update is one-body</param>
+    /// <param name="residual">R(y) [D], on the graph of <paramref name="y"/></param>
+    /// <param name="y">the unknowns [ρ (N·K), μ (one per group, with regions)]</param>
+    /// <param name="n">N, the atoms</param>
+    /// <param name="k">K, the density components per atom</param>
     /// <param name="fermiLevel">[G] the fixed μ when <paramref name="regions"/> is null (μ is then not an unknown)</param>
+    /// <param name="regions">the groups whose μ are unknowns, or null at constant Fermi level</param>
     /// <param name="block">the frame of each unknown (length D)</param>
     /// <param name="differentiable">keep J on the graph (linearize_solve, or implicit with forces); otherwise J is a constant</param>
     public static Tensor Step(FixedPointGeometry geometry, Tensor residual, Tensor y, long n, long k, Tensor fermiLevel, FermiRegions? regions,

@@ -15,7 +15,13 @@ namespace MaceScf.FixedPoint;
 internal static class OneBodyOperator
 {
     /// The operator at the converged <paramref name="reference"/> = [ρ (N·K), μ (one per group of <paramref name="regions"/>)].
+    /// <param name="geometry">the map F at this geometry, whose update is one-body</param>
+    /// <param name="reference">the converged unknowns</param>
+    /// <param name="n">N, the atoms</param>
+    /// <param name="k">K, the density components per atom</param>
     /// <param name="fermiLevel">[G] the fixed μ when <paramref name="regions"/> is null</param>
+    /// <param name="regions">the groups whose μ are unknowns, or null at constant Fermi level</param>
+    /// <param name="krylov">counts the products and records the residuals and the preconditioner's modes, or null</param>
     public static LinearOperator At(FixedPointGeometry geometry, Tensor reference, long n, long k, Tensor fermiLevel, FermiRegions? regions,
         KrylovReport? krylov)
     {
