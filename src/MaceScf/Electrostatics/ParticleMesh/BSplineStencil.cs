@@ -25,7 +25,7 @@ sealed class BSplineStencil : IDisposable
     readonly long _points;
     readonly long _atoms;
     readonly Tensor? _atomOrder, _inverseOrder;
-    readonly (Rows Rows, Tensor Weight, Tensor Index)?[] _stored;
+    readonly Block?[] _stored;
     readonly Func<double> _available;
     bool? _keep;
 
@@ -44,7 +44,7 @@ sealed class BSplineStencil : IDisposable
         long cube = (long)order * order * order;
         BlockAtoms = blockAtoms ?? Math.Max(1, Math.Max(MinimumBlockEntries, _points) / cube);
         Blocks = (int)Math.Max(1, (atoms + BlockAtoms - 1) / BlockAtoms);
-        _stored = new (Rows, Tensor, Tensor)?[Blocks];
+        _stored = new Block?[Blocks];
         _atomOrder = atomOrder?.DetachFromDisposeScope();
         _inverseOrder = atomOrder?.argsort().DetachFromDisposeScope();
         _available = available ?? ElectrostaticsMemory.AvailableBytes;
@@ -79,18 +79,18 @@ sealed class BSplineStencil : IDisposable
     /// channels share each block's weights.
     public Tensor Spread(Tensor values, Tensor positions, Tensor cell)
     {
-        if (FixedGeometry(positions, cell)) return Stored((b, weights) => SpreadBlock(values, weights), positions, cell, concatenated: false);
+        if (FixedGeometry(positions, cell)) return Stored((b, weights) => SpreadBlock(values, weights, _points), positions, cell, concatenated: false);
         // The adjoint of spreading is a gather with the same stencil: the backward pass (and a differentiated one) pairs the
         // incoming grid gradient with each block's weights instead of spreading the block on a whole grid under autograd.
-        return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) => SpreadBlock(inputs[0], Block(b, inputs[1], inputs[2])),
-                (b, inputs, grids) => SpreadPairing(inputs[0], grids, Block(b, inputs[1], inputs[2]))),
+        return RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: false, (b, inputs, _) => SpreadBlock(inputs[0], Build(b, inputs[1], inputs[2]), _points),
+                (b, inputs, grids) => SpreadPairing(inputs[0], grids, Build(b, inputs[1], inputs[2]))),
             values, positions, cell);
     }
 
     /// ⟨Spread_b(v), G⟩ = Σ_{i∈b} Σ_c v_ic Σ_j w_ij G_c(g_ij) for grids G [C, K₁K₂K₃]: a gather of G at the block's stencil points,
     /// differentiable in v, in the weights (positions and cell) and in G. Its gradient in (v, positions, cell) is the
     /// vector–Jacobian product of the block's spreading; its gradient in G is the spreading itself.
-    static Tensor SpreadPairing(Tensor values, Tensor grids, (Rows Rows, Tensor Weight, Tensor Index) block)
+    static Tensor SpreadPairing(Tensor values, Tensor grids, Block block)
     {
         var (rows, weight, index) = block;
         var v = rows.Of(values);
@@ -107,7 +107,7 @@ sealed class BSplineStencil : IDisposable
         var rows = grids.t().contiguous();
         var values = FixedGeometry(positions, cell)
             ? Stored((b, weights) => InterpolateBlock(rows, weights), positions, cell, concatenated: true)
-            : RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) => InterpolateBlock(inputs[0], Block(b, inputs[1], inputs[2]))),
+            : RecomputedBlocks.Of(new BlockTerms(Blocks, Concatenated: true, (b, inputs, _) => InterpolateBlock(inputs[0], Build(b, inputs[1], inputs[2]))),
                 rows, positions, cell);
         return _inverseOrder is null ? values : values.index_select(0, _inverseOrder);
     }
@@ -115,20 +115,20 @@ sealed class BSplineStencil : IDisposable
     /// No derivative in positions or cell will be taken: the stencil is a constant of this geometry.
     static bool FixedGeometry(Tensor positions, Tensor cell) => !is_grad_enabled() || !(positions.requires_grad || cell.requires_grad);
 
-    Tensor SpreadBlock(Tensor values, (Rows Rows, Tensor Weight, Tensor Index) block)
+    static Tensor SpreadBlock(Tensor values, Block block, long points)
     {
         var (rows, weight, index) = block;
         var v = rows.Of(values);
         // scatter_add, not index_add: the autograd node of index_add keeps its source, that of scatter_add only the indices.
         // One 1-D scatter per channel into its row of one [C, K₁K₂K₃] grid (no per-channel grid and no stacked copy): faster than
         // one scatter of [B·order³, C] rows (docs/benchmarks.md, "Fixed-point model at scale").
-        var grids = zeros(v.shape[1], _points, dtype: v.dtype, device: v.device);
+        var grids = zeros(v.shape[1], points, dtype: v.dtype, device: v.device);
         for (int c = 0; c < v.shape[1]; c++) grids[c].scatter_add_(0, index, (weight * v[.., c].unsqueeze(1)).reshape(-1));
         return grids;
     }
 
     /// The grid rows [P, F] at the block's stencil points, contracted with its weights by one batched product: [B, F].
-    static Tensor InterpolateBlock(Tensor rows, (Rows Rows, Tensor Weight, Tensor Index) block)
+    static Tensor InterpolateBlock(Tensor rows, Block block)
     {
         var (_, weight, index) = block;
         var gathered = rows.index_select(0, index).view(weight.shape[0], weight.shape[1], rows.shape[1]);
@@ -138,28 +138,57 @@ sealed class BSplineStencil : IDisposable
     /// At a fixed geometry: the blocks' weights and indices are built once and kept (order³ weights and indices per atom, 8 KB at
     /// order 8) if they fit in <see cref="KeptFraction"/> of the available memory, else rebuilt without a graph; the blocks'
     /// results summed or concatenated.
-    Tensor Stored(Func<int, (Rows, Tensor, Tensor), Tensor> evaluate, Tensor positions, Tensor cell, bool concatenated)
+    Tensor Stored(Func<int, Block, Tensor> evaluate, Tensor positions, Tensor cell, bool concatenated) =>
+        Combine(Blocks, b => evaluate(b, FixedBlock(b, positions, cell)), concatenated);
+
+    /// Block b at a fixed geometry: the kept one (built now if it is the first call), or one rebuilt without a graph.
+    Block FixedBlock(int b, Tensor positions, Tensor cell)
+    {
+        _keep ??= KeptBytes(_atoms, Order) <= KeptFraction * _available();
+        if (_stored[b] is { } kept) return kept;
+        var block = Build(b, positions.detach(), cell.detach());
+        if (_keep != true) return block;
+        block.Weight.DetachFromDisposeScope();
+        block.Index.DetachFromDisposeScope();
+        block.Rows.Atoms?.DetachFromDisposeScope();
+        _stored[b] = block;
+        return block;
+    }
+
+    /// The kept blocks of a fixed geometry (all built by this call) and the order that puts interpolated rows back in the atoms'
+    /// order (null: as given), or null when the weights are not kept (<see cref="KeptFraction"/>): the explicit products of
+    /// <see cref="MeshOperator"/> read them.
+    public (Block[] Blocks, Tensor? InverseOrder)? KeptBlocks(Tensor positions, Tensor cell)
+    {
+        _keep ??= KeptBytes(_atoms, Order) <= KeptFraction * _available();
+        if (_keep != true) return null;
+        for (int b = 0; b < Blocks; b++) FixedBlock(b, positions, cell);
+        return (_stored.Select(block => block!.Value).ToArray(), _inverseOrder);
+    }
+
+    /// Grids [C, K₁K₂K₃] of per-atom values [n, C] spread with the given blocks (<see cref="Spread"/>).
+    public static Tensor SpreadWith(IReadOnlyList<Block> blocks, Tensor values, long points) =>
+        Combine(blocks.Count, b => SpreadBlock(values, blocks[b], points), concatenated: false);
+
+    /// Values at the atoms [n, F] of grids [F, K₁K₂K₃] interpolated with the given blocks (<see cref="Interpolate"/>).
+    public static Tensor InterpolateWith(IReadOnlyList<Block> blocks, Tensor? inverseOrder, Tensor grids)
+    {
+        var rows = grids.t().contiguous();
+        var values = Combine(blocks.Count, b => InterpolateBlock(rows, blocks[b]), concatenated: true);
+        return inverseOrder is null ? values : values.index_select(0, inverseOrder);
+    }
+
+    /// The blocks' results summed (accumulated, not held per block: 13 grids at 100,000 atoms) or concatenated, one block's
+    /// transients at a time.
+    static Tensor Combine(int count, Func<int, Tensor> evaluate, bool concatenated)
     {
         using var scope = NewDisposeScope();
-        _keep ??= KeptBytes(_atoms, Order) <= KeptFraction * _available();
         var parts = new List<Tensor>();
         Tensor? total = null;
-        for (int b = 0; b < Blocks; b++)
+        for (int b = 0; b < count; b++)
         {
-            // One block's transients at a time; a summed grid is accumulated, not held per block (13 grids at 100,000 atoms).
             using var blockScope = NewDisposeScope();
-            if (_stored[b] is not { } block)
-            {
-                block = Block(b, positions.detach(), cell.detach());
-                if (_keep == true)
-                {
-                    block.Weight.DetachFromDisposeScope();
-                    block.Index.DetachFromDisposeScope();
-                    block.Rows.Atoms?.DetachFromDisposeScope();
-                    _stored[b] = block;
-                }
-            }
-            var part = evaluate(b, block);
+            var part = evaluate(b);
             if (concatenated) parts.Add(part.MoveToOuterDisposeScope());
             else
             {
@@ -185,7 +214,7 @@ sealed class BSplineStencil : IDisposable
     }
 
     /// The atoms of block b, their weights [B, order³] (differentiable in positions and cell) and flattened grid indices [B·order³].
-    (Rows Rows, Tensor Weight, Tensor Index) Block(int b, Tensor positions, Tensor cell)
+    Block Build(int b, Tensor positions, Tensor cell)
     {
         long start = Math.Min(b * BlockAtoms, positions.shape[0]);
         long n = Math.Min(BlockAtoms, positions.shape[0] - start), o = Order;
@@ -199,11 +228,14 @@ sealed class BSplineStencil : IDisposable
         var weight = (w[.., 0].reshape(n, o, 1, 1) * w[.., 1].reshape(n, 1, o, 1) * w[.., 2].reshape(n, 1, 1, o)).reshape(n, o * o * o);
         var index = points[.., 0].reshape(n, o, 1, 1).Times(_grid[1]).Plus(points[.., 1].reshape(n, 1, o, 1)).Times(_grid[2])
                      .Plus(points[.., 2].reshape(n, 1, 1, o)).reshape(-1);
-        return (rows, weight, index);
+        return new Block(rows, weight, index);
     }
 
+    /// One block's atoms, their weights [B, order³] and flattened grid indices [B·order³].
+    internal readonly record struct Block(Rows Rows, Tensor Weight, Tensor Index);
+
     /// The atoms of a block: rows Start..Start+Length of the visiting order, Atoms their indices (null: in the given order).
-    readonly record struct Rows(long Start, long Length, Tensor? Atoms)
+    internal readonly record struct Rows(long Start, long Length, Tensor? Atoms)
     {
         /// The block's rows of per-atom values [n, ...].
         public Tensor Of(Tensor values) => Atoms is null ? values.narrow(0, Start, Length) : values.index_select(0, Atoms);

@@ -90,11 +90,7 @@ sealed class ParticleMeshSum : IReciprocalSum
     Tensor StructureFactor(Tensor p)
     {
         using var scope = NewDisposeScope();
-        long channels = p.shape[1];
-        var grids = _stencil.Spread(p, _positions, _cell).view(channels, _grid[0], _grid[1], _grid[2]);
-        var spectra = fft.rfftn(grids, dim: [1, 2, 3]).view(channels, -1);
-        var factors = _harmonics.narrow(0, 0, channels) * _sourceConstant.unsqueeze(1);
-        return ((spectra * factors).sum(dim: 0) * _gaussians[0]).MoveToOuterDisposeScope();
+        return (Spectra(_stencil.Spread(p, _positions, _cell), _grid) * SourceFactors(p.shape[1])).sum(dim: 0).MoveToOuterDisposeScope();
     }
 
     public Tensor Energy(Tensor p)
@@ -106,26 +102,60 @@ sealed class ParticleMeshSum : IReciprocalSum
     }
 
     /// Φ_f(k) = G(k) S(k) conj(ψ̃_f(k)) for every feature f, interpolated at the atoms, [n, F] (the features share the stencil).
+    /// At a fixed geometry with a kept stencil through the explicit <see cref="MeshOperator"/>, whose vector–Jacobian products in p
+    /// are its explicit transpose (<see cref="MeshProduct"/>); otherwise differentiable in p, positions and cell by autograd.
     public Tensor Features(Tensor p)
     {
         using var scope = NewDisposeScope();
-        var potential = _kernel * StructureFactor(p);
-        var receivers = _harmonics.index_select(0, _receiverHarmonic) * _gaussians.index_select(0, _receiverWidth);
-        return Interpolate(potential * (receivers * _receiverConstant.unsqueeze(1))).MoveToOuterDisposeScope();
+        if (FixedOperator(p.shape[1]) is { } op)
+            return (p.requires_grad && is_grad_enabled() ? MeshProduct.Of(op, false, p) : op.Apply(p, false)).MoveToOuterDisposeScope();
+        var spectra = FeatureSpectra(Spectra(_stencil.Spread(p, _positions, _cell), _grid), SourceFactors(p.shape[1]), ReceiverFactors());
+        return _stencil.Interpolate(GridValues(spectra, _grid), _positions, _cell).MoveToOuterDisposeScope();
     }
 
     public Tensor Potential(Tensor p)
     {
         using var scope = NewDisposeScope();
-        return Interpolate((_kernel * StructureFactor(p)).unsqueeze(0)).squeeze(1).MoveToOuterDisposeScope();
+        return _stencil.Interpolate(GridValues((_kernel * StructureFactor(p)).unsqueeze(0), _grid), _positions, _cell).squeeze(1).MoveToOuterDisposeScope();
     }
 
-    /// Σ_full X_f(k) e^{ik·r_i} of half spectra X [F, M] (Hermitian), [n, F].
-    Tensor Interpolate(Tensor spectra)
+    /// The explicit operator of the field features of <paramref name="channels"/> density channels at a fixed geometry (positions
+    /// and cell not differentiated) whose stencil is kept; null otherwise.
+    internal MeshOperator? FixedOperator(long channels)
+    {
+        if (is_grad_enabled() && (_positions.requires_grad || _cell.requires_grad)) return null;
+        return _stencil.KeptBlocks(_positions, _cell) is { } kept
+            ? new MeshOperator(_grid, SourceFactors(channels), ReceiverFactors(), kept.Blocks, kept.InverseOrder)
+            : null;
+    }
+
+    /// φ_c(k) [C, M] complex: the Fourier factors of the density channels, e^{−k²σ²/2} |k|^l Y_lm (−i)^l 4π√(π/2) σ^{2l+3}/C_l.
+    Tensor SourceFactors(long channels) => _harmonics.narrow(0, 0, channels) * _sourceConstant.unsqueeze(1) * _gaussians[0];
+
+    /// ψ_f(k) [F, M] complex: G(k) conj(ψ̃_f(k)), the kernel times the receivers' conjugated Fourier factors.
+    Tensor ReceiverFactors() =>
+        _harmonics.index_select(0, _receiverHarmonic) * _gaussians.index_select(0, _receiverWidth) * _receiverConstant.unsqueeze(1) * _kernel;
+
+    /// Half spectra [count, M] of real grids [count, K₁K₂K₃] (unnormalised).
+    internal static Tensor Spectra(Tensor grids, long[] grid)
+    {
+        long count = grids.shape[0];
+        return fft.rfftn(grids.view(count, grid[0], grid[1], grid[2]), dim: [1, 2, 3]).view(count, -1);
+    }
+
+    /// Φ_f = ψ_f Σ_c φ_c Q̂_c [F, M] of the density channels' spectra Q̂ [C, M].
+    internal static Tensor FeatureSpectra(Tensor spectra, Tensor sources, Tensor receivers) => receivers * (spectra * sources).sum(dim: 0);
+
+    /// P_c = conj(φ_c) Σ_f conj(ψ_f) Ĝ_f [C, M] of the feature channels' spectra Ĝ [F, M]: the transpose of <see cref="FeatureSpectra"/>
+    /// between real grids (<see cref="MeshOperator"/>).
+    internal static Tensor TransposedSpectra(Tensor spectra, Tensor sources, Tensor receivers) =>
+        sources.conj() * (spectra * receivers.conj()).sum(dim: 0);
+
+    /// Σ_full X(k) e^{ik·g} of Hermitian half spectra X [count, M] at the grid points, [count, K₁K₂K₃].
+    internal static Tensor GridValues(Tensor spectra, long[] grid)
     {
         long count = spectra.shape[0];
-        var values = fft.irfftn(spectra.view(count, _grid[0], _grid[1], _grid[2] / 2 + 1), s: _grid, dim: [1, 2, 3], norm: FFTNormType.Forward);
-        return _stencil.Interpolate(values.view(count, -1), _positions, _cell);
+        return fft.irfftn(spectra.view(count, grid[0], grid[1], grid[2] / 2 + 1), s: grid, dim: [1, 2, 3], norm: FFTNormType.Forward).view(count, -1);
     }
 
     /// 4π√(π/2) w^{2l+3}/C_l: the Fourier magnitude of a basis function over |k|^l Y_lm e^{−k²w²/2}.

@@ -9,7 +9,8 @@ namespace MaceScf.FixedPoint;
 /// <see cref="OneBodyJacobian"/>), J = [[I 0] − A·T; C] with C the constant charge rows, so
 ///   J u  = [u_ρ − A (T u); C u]: one field evaluation without autograd and one batched matrix–vector product, as an SCF step;
 ///   Jᵀ v = [v_ρ; 0] − Tᵀ (Aᵀ v_ρ) + Cᵀ v_μ: one backward pass through a field evaluation recorded once (T is linear, so one graph
-///          serves every product), on the detached twin of a particle-mesh plan (<see cref="FixedPointGeometry.ForProducts"/>).
+///          serves every product), on the detached twin of a particle-mesh plan (<see cref="FixedPointGeometry.ForProducts"/>), where the
+///          mesh's part of that backward pass is its explicit transpose (<see cref="Electrostatics.MeshProduct"/>).
 /// Neither product goes through the update's blocks, the backbone or the positions. In fully periodic cells both solves are
 /// preconditioned on the long-wavelength charge waves (<see cref="LongWavelengthPreconditioner"/>).
 internal static class OneBodyOperator
