@@ -5,8 +5,8 @@ namespace MaceScf.Electrostatics;
 
 /// The particle-mesh field features at a fixed geometry as an explicit linear operator of the density coefficients,
 /// features = A p ([n, C] → [n, F]), and its transpose Aᵀ g ([n, F] → [n, C]), each one spreading, one FFT, one product with the
-/// spectral factors, one inverse FFT and one interpolation with the geometry's kept stencil (docs/electrostatics.md, "The
-/// transposed field features"). With the source factors φ_c(k) (density channel c) and the receiver factors ψ_f(k) (feature f,
+/// spectral factors, one inverse FFT and one interpolation with the geometry's kept stencil
+/// (docs/electrostatics.md, "The transposed field features"). With the source factors φ_c(k) (density channel c) and the receiver factors ψ_f(k) (feature f,
 /// the kernel G(k) included), both Hermitian in k,
 ///   A p:  Φ_f(k) = ψ_f(k) Σ_c φ_c(k) FFT[Spread(p_c)](k), interpolated from IFFT[Φ_f];
 ///   Aᵀ g: P_c(k) = conj(φ_c(k)) Σ_f conj(ψ_f(k)) FFT[Spread(g_f)](k), interpolated from IFFT[P_c]:
