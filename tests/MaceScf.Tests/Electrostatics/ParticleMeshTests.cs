@@ -234,8 +234,8 @@ public class ParticleMeshTests
         var layout = new FieldFeatureLayout(options);
         var generator = new Generator((ulong)seed + 100);
         long n = p0.shape[0], c = p0.shape[1], f = layout.Count;
-        var g = rand(n, f, dtype: float64, generator: generator) - 0.5;
-        var u = rand(n, c, dtype: float64, generator: generator) - 0.5;
+        var g = rand(n, f, dtype: float64, generator: generator).Minus(0.5);
+        var u = rand(n, c, dtype: float64, generator: generator).Minus(0.5);
         void Close(Tensor actual, Tensor expected, string what) =>
             Assert.True(MaxAbs(actual - expected) <= 1e-12 * MaxAbs(expected), $"{what}: {MaxAbs(actual - expected):E2} of {MaxAbs(expected):E2}");
 
