@@ -24,6 +24,8 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     private readonly CachedConstant _groupOrder; // position in group order → path
     private readonly CachedConstant _groupColumns; // weight column in group order → column in path order
     private readonly CachedConstant[] _pathCoupling; // per path: α C permuted to [(2l2+1)·(2l1+1), 2l3+1]
+    private readonly ContractionGroup[] _contractionGroups; // per group: its segments, paths and block of the sums (SegmentContraction)
+    private readonly int _componentRows; // Σ (2l1+1) over the segments of Irreps1
 
     private sealed record PathGroup(int Input1, int Input2, int[] Paths);
 
@@ -39,9 +41,10 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     /// Per-sample weights are [.., WeightNumel] = [.., paths × C], column p·C + u ↔ path p, channel u.
     public int WeightNumel => Paths.Count * _channels;
 
-    /// Numbers <see cref="ConvolveTiles"/> keeps per tiled edge row for its backward pass: the gathered sender features
-    /// (Irreps1.Dim), the radial weights (<see cref="WeightNumel"/>) and every group's Z = x_s ⊙ w_g (n_g (2l1+1) C).
-    public long SavedNumbersPerRow => Irreps1.Dim + WeightNumel + _groups.Sum(g => (long)g.Paths.Length * Irreps1[g.Input1].Ir.Dim * _channels);
+    /// Numbers <see cref="ConvolveTiles"/> keeps per tiled edge row for its backward pass: the edge attributes (Irreps2.Dim) and
+    /// the radial weights (<see cref="WeightNumel"/>), the operands of <see cref="SegmentContraction"/> (its index arrays, three
+    /// 32-bit integers per row, are not counted).
+    public long SavedNumbersPerRow => Irreps2.Dim + WeightNumel;
 
     public ChannelwiseTensorProduct(Irreps irreps1, Irreps irreps2, Irreps targetIrreps) : base(nameof(ChannelwiseTensorProduct))
     {
@@ -76,6 +79,17 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
             .permute(1, 0, 2).reshape(p.Ir2.Dim * p.Ir1.Dim, p.IrOut.Dim))).ToArray();
         _groups = Paths.Select((p, k) => (p, k)).GroupBy(t => (t.p.Input1, t.p.Input2))
             .Select(g => new PathGroup(g.Key.Input1, g.Key.Input2, g.Select(t => t.k).ToArray())).ToArray();
+        _componentRows = componentOffsets[^1];
+        var groups = new List<ContractionGroup>();
+        int firstPath = 0, offset = 0;
+        foreach (var g in _groups)
+        {
+            int d1 = irreps1[g.Input1].Ir.Dim, d2 = irreps2[g.Input2].Ir.Dim;
+            groups.Add(new ContractionGroup(componentOffsets[g.Input1], d1, offsets2[g.Input2], d2, firstPath, g.Paths.Length, offset));
+            firstPath += g.Paths.Length;
+            offset += d2 * g.Paths.Length * d1;
+        }
+        _contractionGroups = [.. groups];
         var order = _groups.SelectMany(g => g.Paths).ToArray();
         _groupOrder = new CachedConstant(torch.tensor(order.Select(k => (long)k).ToArray()));
         _groupColumns = new CachedConstant(torch.tensor(order.SelectMany(k => Enumerable.Range(k * _channels, _channels).Select(c => (long)c)).ToArray()));
@@ -127,33 +141,25 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     /// The convolution on edges in tile order (<see cref="EdgeTiles"/>): edgeAttrs [R, Irreps2.Dim], weights [R, WeightNumel]
     /// in group order (paths grouped by their pair of input segments), sender [R] (long), tileReceivers [R / EdgeTiles.Size]
     /// → [numNodes, IrrepsOut.Dim] (mul_ir). Padding rows must have zero edge attributes. Per group g of paths with input
-    /// segments (s, j): Z = x_s[sender] ⊙ w_g [R, n_g, 2l1+1, C]; per tile one matrix product Y_jᵀ Z (the sum over the tile's
-    /// edges, before any coupling); one scatter row per tile; then per path the coupling α C on nodes, [N·C, (2l2+1)(2l1+1)] ×
-    /// [(2l2+1)(2l1+1), 2l3+1]. No per-edge, per-path message [E, 2l3+1, C] is formed.
+    /// segments (s, j), the sums S_g[i, m2, q, m1, c] = Σ_{e→i} Y_j[e, m2] x_s[sender(e), m1, c] w_g[e, q, c] (before any coupling)
+    /// in one pass over the edges (<see cref="SegmentContraction"/>: no per-edge product is formed); then per path the coupling
+    /// α C on nodes, [N·C, (2l2+1)(2l1+1)] × [(2l2+1)(2l1+1), 2l3+1].
     public Tensor ConvolveTiles(Tensor nodeFeats, Tensor edgeAttrs, Tensor weights, Tensor sender, Tensor tileReceivers, long numNodes)
     {
         using var scope = NewDisposeScope();
-        long tiles = tileReceivers.shape[0], rows = tiles * EdgeTiles.Size;
-        if (tiles == 0) return torch.zeros(numNodes, IrrepsOut.Dim, dtype: nodeFeats.dtype, device: nodeFeats.device).MoveToOuterDisposeScope();
-        var x = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).index_select(0, sender);
-        var xs = x.split(Irreps1.Segments.Select(s => (long)s.Ir.Dim).ToArray(), 1);
-        var ys = edgeAttrs.split(Irreps2.Segments.Select(s => (long)s.Ir.Dim).ToArray(), 1);
-        var ws = weights.view(rows, Paths.Count, _channels).split(_groups.Select(g => (long)g.Paths.Length).ToArray(), 1);
+        var graph = new ContractionGraph(_contractionGroups, _channels, _componentRows, Irreps2.Dim, Paths.Count, sender.data<long>().ToArray(), tileReceivers.data<long>().ToArray(), EdgeTiles.Size, nodeFeats.shape[0], numNodes);
+        var x = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).reshape(nodeFeats.shape[0], -1);
+        var summed = SegmentContraction.Of(graph, ContractionSlot.Sum, x, edgeAttrs, weights);
         var outputs = new Tensor[Paths.Count];
-        for (int k = 0; k < _groups.Length; k++)
+        foreach (var (g, group) in _groups.Zip(_contractionGroups))
         {
-            var g = _groups[k];
-            int d1 = Irreps1[g.Input1].Ir.Dim, d2 = Irreps2[g.Input2].Ir.Dim, n = g.Paths.Length;
-            var z = xs[g.Input1].unsqueeze(1) * ws[k].unsqueeze(2); // [R, n, d1, C]
-            var y = ys[g.Input2].view(tiles, EdgeTiles.Size, d2).transpose(1, 2); // [tiles, d2, Size]
-            var perTile = y.bmm(z.view(tiles, EdgeTiles.Size, -1)); // [tiles, d2, n·d1·C]
-            using var one = 1.0.ToScalar(); // held until libtorch returns (docs/design.md, "Scalars")
-            var summed = torch.zeros(numNodes, d2, (long)n * d1 * _channels, dtype: z.dtype, device: z.device)
-                .index_add(0, tileReceivers, perTile, one).view(numNodes, d2, n, d1, _channels).unbind(2);
+            int n = g.Paths.Length;
+            var block = summed.narrow(1, (long)group.Offset * _channels, (long)group.Dim2 * n * group.Dim1 * _channels)
+                .view(numNodes, group.Dim2, n, group.Dim1, _channels).unbind(2);
             for (int q = 0; q < n; q++)
             {
                 int p = g.Paths[q], d3 = Paths[p].IrOut.Dim;
-                var flat = summed[q].permute(0, 3, 1, 2).reshape(numNodes * _channels, (long)d2 * d1);
+                var flat = block[q].permute(0, 3, 1, 2).reshape(numNodes * _channels, (long)group.Dim2 * group.Dim1);
                 outputs[p] = flat.mm(_pathCoupling[p].For(flat)).view(numNodes, (long)_channels * d3);
             }
         }

@@ -59,8 +59,8 @@ internal abstract class InteractionBlock : nn.Module
     /// product and the size of the edge's message, the count its fit to measured peaks was made with.
     internal long GraphNumbersPerEdge => _convTp.WeightNumel + _convTp.IrrepsOut.Dim;
 
-    /// Numbers the convolution keeps on the autograd graph per tiled edge row (<see cref="EdgeTiles"/>): the gathered sender
-    /// features, the radial MLP's weights of the tensor product and the products Z of <see cref="ChannelwiseTensorProduct.ConvolveTiles"/>
+    /// Numbers the convolution keeps on the autograd graph per tiled edge row (<see cref="EdgeTiles"/>): the edge attributes and the
+    /// radial MLP's weights of the tensor product, the operands <see cref="ChannelwiseTensorProduct.ConvolveTiles"/> keeps
     /// (<see cref="BackboneMemory.ConvolutionBytes(MaceModel, long, long, bool)"/>).
     internal long ConvolutionNumbersPerRow => _convTp.SavedNumbersPerRow;
 

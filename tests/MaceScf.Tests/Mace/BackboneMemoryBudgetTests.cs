@@ -92,7 +92,14 @@ public sealed class BackboneMemoryBudgetTests(ITestOutputHelper output) : IDispo
         Assert.Contains("unchunked", BackboneMemory.Describe(model, 512, 26_931));
         model.AutomaticChunkBytes = BackboneMemory.FallbackBudgetBytes;
         Assert.Equal(new BackboneChunks(null, nodes), BackboneMemory.AutomaticChunks(model, 512, 26_931));
+        // The convolutions keep their edge attributes and weights (0.5 GB with a graph, SegmentContraction): an 8 GB machine runs
+        // them whole; a 2 GB machine needs the edge chunks too.
+        double convolutions = BackboneMemory.ConvolutionBytes(model, 512, 26_931, keepsGraph: true);
+        Assert.InRange(convolutions, 0.45e9, 0.55e9);
         model.AutomaticChunkBytes = BackboneMemory.BudgetFor(8e9);
+        Assert.Equal(new BackboneChunks(null, nodes), BackboneMemory.AutomaticChunks(model, 512, 26_931));
+        Assert.Equal(new BackboneChunks(null, nodes), BackboneMemory.AutomaticChunks(model, 512, 26_368, training: true));
+        model.AutomaticChunkBytes = BackboneMemory.BudgetFor(2e9);
         Assert.Equal(new BackboneChunks(model.AutomaticEdgeChunk, nodes), BackboneMemory.AutomaticChunks(model, 512, 26_931));
         Assert.Equal(new BackboneChunks(model.AutomaticEdgeChunk, nodes), BackboneMemory.AutomaticChunks(model, 512, 26_368, training: true));
         Assert.Contains("node blocks", BackboneMemory.Describe(model, 512, 26_931));
