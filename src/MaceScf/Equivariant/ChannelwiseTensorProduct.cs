@@ -147,7 +147,8 @@ internal sealed class ChannelwiseTensorProduct : nn.Module<Tensor, Tensor, Tenso
     public Tensor ConvolveTiles(Tensor nodeFeats, Tensor edgeAttrs, Tensor weights, Tensor sender, Tensor tileReceivers, long numNodes)
     {
         using var scope = NewDisposeScope();
-        var graph = new ContractionGraph(_contractionGroups, _channels, _componentRows, Irreps2.Dim, Paths.Count, sender.data<long>().ToArray(), tileReceivers.data<long>().ToArray(), EdgeTiles.Size, nodeFeats.shape[0], numNodes);
+        var graph = new ContractionGraph(_contractionGroups, _channels, _componentRows, Irreps2.Dim, Paths.Count,
+            sender.data<long>().ToArray(), tileReceivers.data<long>().ToArray(), EdgeTiles.Size, nodeFeats.shape[0], numNodes);
         var x = IrrepsLayout.ToComponentMajor(nodeFeats, Irreps1).reshape(nodeFeats.shape[0], -1);
         var summed = SegmentContraction.Of(graph, ContractionSlot.Sum, x, edgeAttrs, weights);
         var outputs = new Tensor[Paths.Count];

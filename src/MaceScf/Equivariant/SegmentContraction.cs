@@ -89,7 +89,6 @@ internal sealed class ContractionGraph
     /// Rows of receiver i: RowStart[i]..RowStart[i+1].
     public int[] RowStart { get; }
 
-
     /// Shape of the operand in a slot: S [targets, SumWidth·C], X [sources, Rows1·C], Y [rows, Columns2], W [rows, paths·C].
     public long[] Shape(ContractionSlot slot) => slot switch
     {
